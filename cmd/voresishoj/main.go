@@ -1,0 +1,148 @@
+// Command voresishoj is the Vores Ishøj backend: the GraphQL server and the
+// few commands an operator needs beside it.
+//
+//	voresishoj                      serve the API (same as "serve")
+//	voresishoj serve                serve the API
+//	voresishoj migrate              bring the database schema up to date and exit
+//	voresishoj token --email E      print a sign-in token for E (local sign-in mode only)
+//	voresishoj grant-secretariat --email E | --uid U
+//	                                give a person the secretariat role
+//
+// Settings come from environment variables; see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // Europe/Copenhagen must load on machines without a zoneinfo database.
+
+	"github.com/ishoj/voresishoj/internal/app"
+	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/config"
+	"github.com/ishoj/voresishoj/internal/user"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "voresishoj:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "migrate":
+		db, err := app.OpenDB(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		return db.Close()
+	case "token":
+		return token(ctx, cfg, log, args, stdout)
+	case "grant-secretariat":
+		return grantSecretariat(ctx, cfg, log, args, stdout)
+	case "help", "-h", "--help":
+		_, _ = fmt.Fprintln(stdout, "usage: voresishoj [serve | migrate | token --email E | grant-secretariat --email E | --uid U]")
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (try: serve, migrate, token, grant-secretariat)", cmd)
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	db, err := app.OpenDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, log, db)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	defer a.Close()
+	return a.Serve(ctx)
+}
+
+// token prints a local sign-in token, alone on stdout so scripts can use
+// it: TOKEN=$(voresishoj token --email anna@example.dk).
+func token(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	email := fs.String("email", "", "e-mail of the person to sign in as")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("token: --email is required")
+	}
+	if !cfg.LocalAuth() {
+		return errors.New("token: only in local sign-in mode (FIREBASE_PROJECT_ID unset); with Firebase, sign in through Firebase")
+	}
+	db, err := app.OpenDB(ctx, cfg, discard(log))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	local, err := auth.NewLocal(cfg.DataDir, user.NewService(db))
+	if err != nil {
+		return err
+	}
+	t, err := local.IssueForEmail(ctx, *email)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, t)
+	return err
+}
+
+func grantSecretariat(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("grant-secretariat", flag.ContinueOnError)
+	email := fs.String("email", "", "e-mail of the person")
+	uid := fs.String("uid", "", "Firebase uid of the person")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if (*email == "") == (*uid == "") {
+		return errors.New("grant-secretariat: give exactly one of --email or --uid")
+	}
+	db, err := app.OpenDB(ctx, cfg, discard(log))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := user.NewService(db).GrantSecretariat(ctx, *email, *uid)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "user %d now has the secretariat role\n", u.ID)
+	return err
+}
+
+// discard keeps commands whose stdout is read by scripts quiet unless
+// something goes wrong.
+func discard(log *slog.Logger) *slog.Logger {
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		return log
+	}
+	return slog.New(slog.NewJSONHandler(io.Discard, nil))
+}

@@ -1,0 +1,112 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/ishoj/voresishoj/graph/model"
+	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/user"
+)
+
+// activityFilter translates the GraphQL filter; ids and themes are checked.
+func (r *Resolver) activityFilter(ctx context.Context, in model.ActivityFilter) (activity.Filter, error) {
+	f := activity.Filter{From: r.requestNow(ctx), To: in.To, Themes: in.Themes, HasOpenSlots: in.HasOpenSlots}
+	if in.From != nil {
+		f.From = *in.From
+	}
+	if in.Search != nil {
+		if len([]rune(*in.Search)) > 100 {
+			return f, apperr.New(apperr.CodeTooLong, "filter", "search").With("Max", 100)
+		}
+		f.Search = *in.Search
+	}
+	var err error
+	if f.OrganisationID, err = optionalID(typeOrganisation, in.OrganisationID, "filter", "organisationId"); err != nil {
+		return f, err
+	}
+	if f.PlaceID, err = optionalID(typePlace, in.PlaceID, "filter", "placeId"); err != nil {
+		return f, err
+	}
+	if len(in.Themes) > 0 {
+		if err := r.Domain.Themes.Validate(ctx, in.Themes, "filter", "themes"); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// listActivities pages through published activities with keyset cursors.
+func (r *Resolver) listActivities(ctx context.Context, f activity.Filter, first *int, after *string) (*model.ActivityConnection, error) {
+	limit, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	c, err := decodeCursor(after)
+	if err != nil {
+		return nil, err
+	}
+	var key *activity.Key
+	if c != nil {
+		if c.T == nil {
+			return nil, apperr.New("INVALID_CURSOR", "after")
+		}
+		key = &activity.Key{StartsAt: *c.T, ID: c.ID}
+	}
+	rows, err := r.Domain.Activities.List(ctx, f, key, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.ActivityConnection{PageInfo: &model.PageInfo{HasNextPage: len(rows) > limit}}
+	if len(rows) > limit {
+		rows = rows[:limit]
+	}
+	l := r.loaders(ctx)
+	for i := range rows {
+		a, occ := rows[i].Activity, rows[i].Occurrence
+		l.activity.Prime(a.ID, a)
+		start := occ.StartsAt
+		cur := encodeCursor(cursor{T: &start, ID: a.ID})
+		conn.Edges = append(conn.Edges, model.ActivityEdge{Cursor: cur, Node: &a, Occurrence: &occ})
+		conn.PageInfo.EndCursor = &cur
+	}
+	if conn.Edges == nil {
+		conn.Edges = []model.ActivityEdge{}
+	}
+	return conn, nil
+}
+
+// canSeeActivity hides drafts from everyone but the organisers.
+func (r *Resolver) canSeeActivity(ctx context.Context, a activity.Activity) bool {
+	if a.Status != activity.Draft {
+		return true
+	}
+	return user.CallerFrom(ctx).OrganiserOf(a.OrganisationID)
+}
+
+type nowKey struct{}
+
+// requestNow is one "now" per request, so every field of a response agrees
+// on what is upcoming.
+func (r *Resolver) requestNow(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(nowKey{}).(time.Time); ok {
+		return t
+	}
+	return r.Now()
+}
+
+// activityPayload runs a write on one activity unless the input was
+// already wrong, and puts user errors into the payload.
+func (r *Resolver) activityPayload(ctx context.Context, inputErr error, write func() (activity.Activity, error)) (*model.ActivityPayload, error) {
+	err := inputErr
+	var a activity.Activity
+	if err == nil {
+		a, err = write()
+	}
+	if err != nil {
+		ues, err := userErrors(ctx, err)
+		return &model.ActivityPayload{UserErrors: ues}, err
+	}
+	return &model.ActivityPayload{Activity: &a, UserErrors: []model.UserError{}}, nil
+}

@@ -1,0 +1,106 @@
+package graph
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ishoj/voresishoj/internal/apperr"
+)
+
+// Global IDs are "Type:key" in unpadded base64url, so clients treat them as
+// opaque and the server can tell an activity id from a slot id.
+func globalID(typ string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
+}
+
+// parseGlobalID returns the type and key of a global ID.
+func parseGlobalID(gid string) (string, int64, bool) {
+	if len(gid) > 100 {
+		return "", 0, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(gid)
+	if err != nil {
+		return "", 0, false
+	}
+	typ, key, ok := strings.Cut(string(b), ":")
+	if !ok {
+		return "", 0, false
+	}
+	id, err := strconv.ParseInt(key, 10, 64)
+	if err != nil || id <= 0 {
+		return "", 0, false
+	}
+	return typ, id, true
+}
+
+// idOf decodes a global ID of the expected type. A malformed id or one of
+// another type is the person's mistake, reported on field.
+func idOf(typ, gid string, field ...string) (int64, error) {
+	t, id, ok := parseGlobalID(gid)
+	if !ok || t != typ {
+		return 0, apperr.New("INVALID_ID", field...)
+	}
+	return id, nil
+}
+
+// optionalID decodes an optional global ID.
+func optionalID(typ string, gid *string, field ...string) (*int64, error) {
+	if gid == nil {
+		return nil, nil
+	}
+	id, err := idOf(typ, *gid, field...)
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// cursor is the opaque position in a list: a time or a string, then an id.
+type cursor struct {
+	T  *time.Time `json:"t,omitempty"`
+	S  *string    `json:"s,omitempty"`
+	ID int64      `json:"i"`
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s *string) (*cursor, error) {
+	if s == nil || *s == "" {
+		return nil, nil
+	}
+	bad := apperr.New("INVALID_CURSOR", "after")
+	if len(*s) > 200 {
+		return nil, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(*s)
+	if err != nil {
+		return nil, bad
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil || c.ID <= 0 {
+		return nil, bad
+	}
+	return &c, nil
+}
+
+const (
+	defaultPageSize = 20
+	maxPageSize     = 100
+)
+
+// pageSize validates `first`.
+func pageSize(first *int) (int, error) {
+	if first == nil {
+		return defaultPageSize, nil
+	}
+	if *first < 1 || *first > maxPageSize {
+		return 0, apperr.New("INVALID_PAGE_SIZE", "first").With("Max", maxPageSize)
+	}
+	return *first, nil
+}

@@ -1,0 +1,94 @@
+package graph
+
+import (
+	"context"
+	"errors"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/ishoj/voresishoj/graph/model"
+	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/story"
+	"github.com/ishoj/voresishoj/internal/user"
+)
+
+// The type names inside global IDs.
+const (
+	typeActivity     = "Activity"
+	typeOrganisation = "Organisation"
+	typePlace        = "Place"
+	typeStory        = "Story"
+	typeUser         = "User"
+	typeSlot         = "VolunteerSlot"
+	typeClaim        = "SlotClaim"
+)
+
+// node resolves any global ID; unknown, malformed or hidden ids give nil.
+func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
+	typ, id, ok := parseGlobalID(gid)
+	if !ok {
+		return nil, nil
+	}
+	l := r.loaders(ctx)
+	switch typ {
+	case typeActivity:
+		a, err := l.activity.Load(ctx, id)
+		if err != nil || !r.canSeeActivity(ctx, a) {
+			return nil, ignoreNotFound(err)
+		}
+		return &a, nil
+	case typeOrganisation:
+		o, err := l.organisation.Load(ctx, id)
+		if err != nil {
+			return nil, ignoreNotFound(err)
+		}
+		return &o, nil
+	case typePlace:
+		p, err := l.place.Load(ctx, id)
+		if err != nil {
+			return nil, ignoreNotFound(err)
+		}
+		return &p, nil
+	case typeStory:
+		s, err := r.Domain.Stories.Story(ctx, id)
+		if err != nil || !canSeeStory(user.CallerFrom(ctx), s) {
+			return nil, ignoreNotFound(err)
+		}
+		return &s, nil
+	}
+	return nil, nil
+}
+
+// canSeeStory shows published stories to everyone and the others to their
+// author and the secretariat.
+func canSeeStory(c user.Caller, s story.Story) bool {
+	if s.Status == story.Published {
+		return true
+	}
+	if c.Secretariat {
+		return true
+	}
+	return c.SignedIn() && s.AuthorID != nil && *s.AuthorID == c.UserID
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, dataloadgen.ErrNotFound)
+}
+
+func ignoreNotFound(err error) error {
+	if isNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// nilIfNotFound is for nullable single objects: missing is null, not an error.
+func nilIfNotFound[T any](v *T, err error) (*T, error) {
+	if err != nil {
+		return nil, ignoreNotFound(err)
+	}
+	return v, nil
+}
+
+var errTooManyIDs = apperr.New(apperr.CodeTooLong, "ids").With("Max", maxPageSize)

@@ -1,0 +1,41 @@
+// Package scalar holds the custom GraphQL scalars.
+package scalar
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+var copenhagen = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Copenhagen")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+// MarshalTime writes t as RFC 3339 with the Europe/Copenhagen offset, which
+// is how people in Ishøj read times.
+func MarshalTime(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, strconv.Quote(t.In(copenhagen).Format(time.RFC3339)))
+	})
+}
+
+// UnmarshalTime reads an RFC 3339 time; an offset is required so that no
+// time is ever guessed.
+func UnmarshalTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("Time must be an RFC 3339 string, e.g. 2026-07-06T10:00:00+02:00")
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("Time must be RFC 3339 with an offset, e.g. 2026-07-06T10:00:00+02:00")
+	}
+	return t.UTC(), nil
+}

@@ -1,0 +1,258 @@
+// Package activity holds activities and events — one-off or recurring —
+// and their dated occurrences, which are expanded from the recurrence rule
+// in Europe/Copenhagen local time and kept in the occurrences table so that
+// listing by time is an index read.
+package activity
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/theme"
+)
+
+// Status is where an activity is in its life.
+type Status string
+
+const (
+	Draft     Status = "DRAFT"
+	Published Status = "PUBLISHED"
+	Cancelled Status = "CANCELLED"
+)
+
+// Activity is an activity or event. StartsAt and EndsAt are its first
+// occurrence; Recurrence, when set, is an RFC 5545 RRULE (without the
+// "RRULE:" prefix) read in Europe/Copenhagen local time.
+type Activity struct {
+	ID             int64      `db:"id"`
+	OrganisationID int64      `db:"organisation_id"`
+	PlaceID        *int64     `db:"place_id"`
+	Title          string     `db:"title"`
+	Description    string     `db:"description"`
+	StartsAt       time.Time  `db:"starts_at"`
+	EndsAt         time.Time  `db:"ends_at"`
+	Recurrence     *string    `db:"recurrence"`
+	Status         Status     `db:"status"`
+	CreatedBy      *int64     `db:"created_by"`
+	CreatedAt      time.Time  `db:"created_at"`
+	UpdatedAt      time.Time  `db:"updated_at"`
+	PublishedAt    *time.Time `db:"published_at"`
+	CancelledAt    *time.Time `db:"cancelled_at"`
+}
+
+// Duration is the length of every occurrence.
+func (a Activity) Duration() time.Duration { return a.EndsAt.Sub(a.StartsAt) }
+
+// Occurrence is one dated instance of an activity.
+type Occurrence struct {
+	ActivityID int64     `db:"activity_id"`
+	StartsAt   time.Time `db:"starts_at"`
+	EndsAt     time.Time `db:"ends_at"`
+}
+
+// Service reads and writes activities.
+type Service struct {
+	db     *store.DB
+	themes *theme.Service
+	bus    event.Publisher
+	now    func() time.Time
+
+	onCancel CancelHook
+}
+
+// NewService returns a Service on db.
+func NewService(db *store.DB, themes *theme.Service, bus event.Publisher) *Service {
+	return &Service{db: db, themes: themes, bus: bus, now: func() time.Time { return time.Now().UTC() }}
+}
+
+const columns = `a.id, a.organisation_id, a.place_id, a.title, a.description, a.starts_at, a.ends_at,
+	a.recurrence, a.status, a.created_by, a.created_at, a.updated_at, a.published_at, a.cancelled_at`
+
+// Activity returns the activity with id, whatever its status; callers
+// decide who may see drafts.
+func (s *Service) Activity(ctx context.Context, id int64) (Activity, error) {
+	return activityByID(ctx, s.db, id)
+}
+
+func activityByID(ctx context.Context, q store.Querier, id int64) (Activity, error) {
+	var a Activity
+	if err := store.Get(ctx, q, &a, `SELECT `+columns+` FROM activities a WHERE a.id = ?`, id); err != nil {
+		return Activity{}, fmt.Errorf("activity %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// ByIDs returns the activities with the given ids, in no particular order.
+func (s *Service) ByIDs(ctx context.Context, ids []int64) ([]Activity, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT `+columns+` FROM activities a WHERE a.id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var as []Activity
+	if err := store.Select(ctx, s.db, &as, q, args...); err != nil {
+		return nil, fmt.Errorf("activities by ids: %w", err)
+	}
+	return as, nil
+}
+
+// ThemesByIDs returns the theme slugs of each activity.
+func (s *Service) ThemesByIDs(ctx context.Context, ids []int64) (map[int64][]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT activity_id, theme FROM activity_themes WHERE activity_id IN (?) ORDER BY theme`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ActivityID int64  `db:"activity_id"`
+		Theme      string `db:"theme"`
+	}
+	if err := store.Select(ctx, s.db, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("themes of activities: %w", err)
+	}
+	m := make(map[int64][]string, len(ids))
+	for _, r := range rows {
+		m[r.ActivityID] = append(m[r.ActivityID], r.Theme)
+	}
+	return m, nil
+}
+
+// Filter narrows the list of activities. The window is about occurrences:
+// an activity is listed when one of its occurrences ends after From and
+// starts before To.
+type Filter struct {
+	From           time.Time
+	To             *time.Time
+	Themes         []string
+	OrganisationID *int64
+	PlaceID        *int64
+	HasOpenSlots   *bool
+	Search         string
+}
+
+// Key is a position in a list of activities: the start of the activity's
+// first occurrence in the window, then its id.
+type Key struct {
+	StartsAt time.Time
+	ID       int64
+}
+
+// Listed is an activity in a list with its first occurrence in the window.
+type Listed struct {
+	Activity
+	Occurrence Occurrence
+}
+
+// List returns up to limit published activities matching f after the key,
+// ordered by their first occurrence in the window.
+func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]Listed, error) {
+	where := []string{"a.status = 'PUBLISHED'", "o.ends_at > ?"}
+	args := []any{f.From}
+	if f.To != nil {
+		where = append(where, "o.starts_at < ?")
+		args = append(args, *f.To)
+	}
+	if f.OrganisationID != nil {
+		where = append(where, "a.organisation_id = ?")
+		args = append(args, *f.OrganisationID)
+	}
+	if f.PlaceID != nil {
+		where = append(where, "a.place_id = ?")
+		args = append(args, *f.PlaceID)
+	}
+	if len(f.Themes) > 0 {
+		where = append(where, "EXISTS (SELECT 1 FROM activity_themes t WHERE t.activity_id = a.id AND t.theme IN (?))")
+		args = append(args, f.Themes)
+	}
+	if q := strings.TrimSpace(f.Search); q != "" {
+		where = append(where, `a.search_text LIKE ? ESCAPE '\'`)
+		args = append(args, store.LikePattern(strings.ToLower(q)))
+	}
+	if f.HasOpenSlots != nil {
+		open := `EXISTS (SELECT 1 FROM volunteer_slots vs WHERE vs.activity_id = a.id AND vs.starts_at > ? AND vs.taken < vs.capacity)`
+		if !*f.HasOpenSlots {
+			open = "NOT " + open
+		}
+		where = append(where, open)
+		args = append(args, s.now())
+	}
+	having := ""
+	if after != nil {
+		having = "HAVING MIN(o.starts_at) > ? OR (MIN(o.starts_at) = ? AND a.id > ?)"
+		args = append(args, after.StartsAt, after.StartsAt, after.ID)
+	}
+	args = append(args, limit)
+	query := `SELECT ` + columns + `, MIN(o.starts_at) AS first_start
+		FROM activities a JOIN occurrences o ON o.activity_id = a.id
+		WHERE ` + strings.Join(where, " AND ") + `
+		GROUP BY a.id ` + having + `
+		ORDER BY first_start, a.id
+		LIMIT ?`
+	query, args, err := store.In(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		Activity
+		FirstStart store.Time `db:"first_start"`
+	}
+	if err := store.Select(ctx, s.db, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("list activities: %w", err)
+	}
+	out := make([]Listed, len(rows))
+	for i, r := range rows {
+		out[i] = Listed{Activity: r.Activity, Occurrence: Occurrence{
+			ActivityID: r.ID,
+			StartsAt:   r.FirstStart.Time,
+			EndsAt:     r.FirstStart.Add(r.Duration()),
+		}}
+	}
+	return out, nil
+}
+
+// Occurrences returns up to limit occurrences of each given activity that
+// end after from, earliest first.
+func (s *Service) Occurrences(ctx context.Context, activityIDs []int64, from time.Time, to *time.Time, limit int) (map[int64][]Occurrence, error) {
+	if len(activityIDs) == 0 {
+		return nil, nil
+	}
+	where := "activity_id IN (?) AND ends_at > ?"
+	args := []any{activityIDs, from}
+	if to != nil {
+		where += " AND starts_at < ?"
+		args = append(args, *to)
+	}
+	// The window function keeps the statement count at one for a page of
+	// activities while still limiting each activity's list.
+	query := `SELECT activity_id, starts_at, ends_at FROM (
+			SELECT activity_id, starts_at, ends_at,
+				ROW_NUMBER() OVER (PARTITION BY activity_id ORDER BY starts_at) AS n
+			FROM occurrences WHERE ` + where + `
+		) ranked WHERE n <= ? ORDER BY activity_id, starts_at`
+	args = append(args, limit)
+	query, args, err := store.In(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ActivityID int64      `db:"activity_id"`
+		StartsAt   store.Time `db:"starts_at"`
+		EndsAt     store.Time `db:"ends_at"`
+	}
+	if err := store.Select(ctx, s.db, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("occurrences: %w", err)
+	}
+	m := make(map[int64][]Occurrence, len(activityIDs))
+	for _, r := range rows {
+		m[r.ActivityID] = append(m[r.ActivityID], Occurrence{ActivityID: r.ActivityID, StartsAt: r.StartsAt.Time, EndsAt: r.EndsAt.Time})
+	}
+	return m, nil
+}

@@ -1,0 +1,319 @@
+package activity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/user"
+)
+
+// Input is a new or changed activity as an organiser gives it.
+type Input struct {
+	OrganisationID int64
+	PlaceID        *int64
+	Title          string
+	Description    string
+	StartsAt       time.Time
+	EndsAt         time.Time
+	Recurrence     *string
+	Themes         []string
+	Links          []LinkInput
+}
+
+// LinkInput is a channel link as a person gives it.
+type LinkInput struct {
+	Kind  link.Kind
+	URL   string
+	Label string
+}
+
+const maxDuration = 14 * 24 * time.Hour
+
+// CancelHook cancels what hangs on an activity (volunteer claims) inside
+// the cancelling transaction and returns the events to publish after it.
+// The volunteer package provides it; app wiring sets it, which keeps this
+// package free of the volunteer rules.
+type CancelHook func(ctx context.Context, tx *sqlx.Tx, activityID int64, now time.Time) ([]event.Event, error)
+
+// SetCancelHook sets what cancelling an activity also cancels.
+func (s *Service) SetCancelHook(h CancelHook) { s.onCancel = h }
+
+func (s *Service) validate(ctx context.Context, q store.Querier, in *Input, checkPast bool) ([]link.Link, error) {
+	in.Title = strings.TrimSpace(in.Title)
+	in.Description = strings.TrimSpace(in.Description)
+	// Whole seconds: recurrence rules and calendars know no finer time.
+	in.StartsAt = in.StartsAt.UTC().Truncate(time.Second)
+	in.EndsAt = in.EndsAt.UTC().Truncate(time.Second)
+	var errs apperr.List
+	if in.Title == "" {
+		errs.Add(apperr.CodeRequired, "title")
+	} else if len([]rune(in.Title)) > 200 {
+		errs.Add(apperr.CodeTooLong, "title").With("Max", 200)
+	}
+	if len([]rune(in.Description)) > 10000 {
+		errs.Add(apperr.CodeTooLong, "description").With("Max", 10000)
+	}
+	switch {
+	case in.StartsAt.IsZero():
+		errs.Add(apperr.CodeRequired, "startsAt")
+	case !in.EndsAt.After(in.StartsAt):
+		errs.Add("ENDS_BEFORE_START", "endsAt")
+	case in.EndsAt.Sub(in.StartsAt) > maxDuration:
+		errs.Add("TOO_LONG_DURATION", "endsAt").With("Max", int(maxDuration.Hours()/24))
+	}
+	if checkPast && !in.StartsAt.IsZero() && in.StartsAt.Before(s.now()) {
+		errs.Add("STARTS_IN_PAST", "startsAt")
+	}
+	if in.Recurrence != nil {
+		rule := strings.TrimPrefix(strings.TrimSpace(*in.Recurrence), "RRULE:")
+		if rule == "" {
+			in.Recurrence = nil
+		} else if len(rule) > 500 {
+			errs.Add(apperr.CodeTooLong, "recurrence").With("Max", 500)
+		} else if r, err := parseRule(rule, in.StartsAt); err != nil {
+			errs.Add("INVALID_RECURRENCE", "recurrence")
+		} else {
+			// RFC 5545 counts DTSTART as the first instance; a start that the
+			// rule would not produce is almost always a mistake.
+			if first := r.After(in.StartsAt.In(Copenhagen).Add(-time.Second), true); !first.Equal(in.StartsAt) {
+				errs.Add("RECURRENCE_START_MISMATCH", "startsAt")
+			}
+			in.Recurrence = &rule
+		}
+	}
+	if err := s.themes.Validate(ctx, in.Themes, "themes"); err != nil {
+		errs = append(errs, apperr.UserErrors(err)...)
+		if apperr.UserErrors(err) == nil {
+			return nil, err
+		}
+	}
+	if in.PlaceID != nil {
+		var n int
+		if err := store.Get(ctx, q, &n, `SELECT COUNT(*) FROM places WHERE id = ?`, *in.PlaceID); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			errs.Add("PLACE_NOT_FOUND", "placeId")
+		}
+	}
+	if len(in.Links) > 10 {
+		errs.Add(apperr.CodeTooLong, "links").With("Max", 10)
+	}
+	links := make([]link.Link, 0, len(in.Links))
+	for i, l := range in.Links {
+		nl, err := link.Normalise(l.Kind, l.URL, l.Label, "links", fmt.Sprint(i), "url")
+		if err != nil {
+			errs = append(errs, apperr.UserErrors(err)...)
+			continue
+		}
+		links = append(links, nl)
+	}
+	return links, errs.Err()
+}
+
+// Create adds an activity as a draft, or published at once when publish
+// is set. Organisers of the organisation and the secretariat may.
+func (s *Service) Create(ctx context.Context, c user.Caller, in Input, publish bool) (Activity, error) {
+	if err := c.RequireVerified(); err != nil {
+		return Activity{}, err
+	}
+	if err := c.RequireOrganiserOf(in.OrganisationID); err != nil {
+		return Activity{}, err
+	}
+	var n int
+	if err := store.Get(ctx, s.db, &n, `SELECT COUNT(*) FROM organisations WHERE id = ?`, in.OrganisationID); err != nil {
+		return Activity{}, err
+	}
+	if n == 0 {
+		return Activity{}, apperr.New("ORGANISATION_NOT_FOUND", "organisationId")
+	}
+	links, err := s.validate(ctx, s.db, &in, true)
+	if err != nil {
+		return Activity{}, err
+	}
+	now := s.now()
+	status := Draft
+	var publishedAt *time.Time
+	if publish {
+		status, publishedAt = Published, &now
+	}
+	var a Activity
+	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		var id int64
+		err := store.Get(ctx, tx, &id, `INSERT INTO activities
+			(organisation_id, place_id, title, description, search_text, starts_at, ends_at, recurrence, status,
+			 created_by, created_at, updated_at, published_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			in.OrganisationID, in.PlaceID, in.Title, in.Description, searchText(in), in.StartsAt, in.EndsAt, in.Recurrence,
+			status, c.UserID, now, now, publishedAt)
+		if err != nil {
+			return fmt.Errorf("insert activity: %w", err)
+		}
+		if err := s.writeDetails(ctx, tx, id, in, links); err != nil {
+			return err
+		}
+		if a, err = activityByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return materialise(ctx, tx, a, now)
+	})
+	if err != nil {
+		return Activity{}, err
+	}
+	if publish {
+		s.bus.Publish(ctx, event.Event{Kind: event.ActivityPublished, ActivityID: a.ID, OrganisationID: a.OrganisationID})
+	}
+	return a, nil
+}
+
+func (s *Service) writeDetails(ctx context.Context, tx *sqlx.Tx, id int64, in Input, links []link.Link) error {
+	if _, err := store.Exec(ctx, tx, `DELETE FROM activity_themes WHERE activity_id = ?`, id); err != nil {
+		return fmt.Errorf("clear themes: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, t := range in.Themes {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if _, err := store.Exec(ctx, tx, `INSERT INTO activity_themes (activity_id, theme) VALUES (?, ?)`, id, t); err != nil {
+			return fmt.Errorf("insert theme: %w", err)
+		}
+	}
+	return link.Replace(ctx, tx, link.Link{ActivityID: &id}, links)
+}
+
+func searchText(in Input) string {
+	return strings.ToLower(in.Title + " " + in.Description)
+}
+
+// Update changes an activity. The organisation cannot change; a cancelled
+// activity cannot be edited.
+func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input) (Activity, error) {
+	old, err := s.authorise(ctx, c, id)
+	if err != nil {
+		return Activity{}, err
+	}
+	if old.Status == Cancelled {
+		return Activity{}, apperr.New("INVALID_STATUS_CHANGE")
+	}
+	in.OrganisationID = old.OrganisationID
+	// Only a changed start must lie in the future; an ongoing series may
+	// have its description edited.
+	links, err := s.validate(ctx, s.db, &in, !in.StartsAt.Equal(old.StartsAt))
+	if err != nil {
+		return Activity{}, err
+	}
+	now := s.now()
+	var a Activity
+	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		_, err := store.Exec(ctx, tx, `UPDATE activities SET place_id = ?, title = ?, description = ?, search_text = ?,
+			starts_at = ?, ends_at = ?, recurrence = ?, updated_at = ? WHERE id = ?`,
+			in.PlaceID, in.Title, in.Description, searchText(in), in.StartsAt, in.EndsAt, in.Recurrence, now, id)
+		if err != nil {
+			return fmt.Errorf("update activity %d: %w", id, err)
+		}
+		if err := s.writeDetails(ctx, tx, id, in, links); err != nil {
+			return err
+		}
+		if a, err = activityByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return materialise(ctx, tx, a, now)
+	})
+	if err != nil {
+		return Activity{}, err
+	}
+	if a.Status == Published {
+		s.bus.Publish(ctx, event.Event{Kind: event.ActivityChanged, ActivityID: a.ID, OrganisationID: a.OrganisationID})
+	}
+	return a, nil
+}
+
+// Publish makes a draft visible to everyone.
+func (s *Service) Publish(ctx context.Context, c user.Caller, id int64) (Activity, error) {
+	old, err := s.authorise(ctx, c, id)
+	if err != nil {
+		return Activity{}, err
+	}
+	if old.Status != Draft {
+		return Activity{}, apperr.New("INVALID_STATUS_CHANGE")
+	}
+	now := s.now()
+	n, err := store.Exec(ctx, s.db, `UPDATE activities SET status = 'PUBLISHED', published_at = ?, updated_at = ?
+		WHERE id = ? AND status = 'DRAFT'`, now, now, id)
+	if err != nil {
+		return Activity{}, fmt.Errorf("publish activity %d: %w", id, err)
+	}
+	if n == 0 {
+		return Activity{}, apperr.New("INVALID_STATUS_CHANGE")
+	}
+	s.bus.Publish(ctx, event.Event{Kind: event.ActivityPublished, ActivityID: id, OrganisationID: old.OrganisationID})
+	return s.Activity(ctx, id)
+}
+
+// Cancel calls an activity off: it stays visible as cancelled, its future
+// occurrences go, and every live volunteer claim on it is cancelled so the
+// people affected are told.
+func (s *Service) Cancel(ctx context.Context, c user.Caller, id int64) (Activity, error) {
+	old, err := s.authorise(ctx, c, id)
+	if err != nil {
+		return Activity{}, err
+	}
+	if old.Status == Cancelled {
+		return Activity{}, apperr.New("INVALID_STATUS_CHANGE")
+	}
+	now := s.now()
+	var events []event.Event
+	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		n, err := store.Exec(ctx, tx, `UPDATE activities SET status = 'CANCELLED', cancelled_at = ?, updated_at = ?
+			WHERE id = ? AND status <> 'CANCELLED'`, now, now, id)
+		if err != nil {
+			return fmt.Errorf("cancel activity %d: %w", id, err)
+		}
+		if n == 0 {
+			return apperr.New("INVALID_STATUS_CHANGE")
+		}
+		if s.onCancel != nil {
+			evs, err := s.onCancel(ctx, tx, id, now)
+			if err != nil {
+				return err
+			}
+			events = evs
+		}
+		return nil
+	})
+	if err != nil {
+		return Activity{}, err
+	}
+	events = append(events, event.Event{Kind: event.ActivityCancelled, ActivityID: id, OrganisationID: old.OrganisationID})
+	s.bus.Publish(ctx, events...)
+	return s.Activity(ctx, id)
+}
+
+// authorise loads an activity the caller may manage.
+func (s *Service) authorise(ctx context.Context, c user.Caller, id int64) (Activity, error) {
+	if err := c.RequireVerified(); err != nil {
+		return Activity{}, err
+	}
+	a, err := s.Activity(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Activity{}, apperr.New("ACTIVITY_NOT_FOUND", "id")
+	}
+	if err != nil {
+		return Activity{}, err
+	}
+	if err := c.RequireOrganiserOf(a.OrganisationID); err != nil {
+		return Activity{}, err
+	}
+	return a, nil
+}

@@ -1,0 +1,267 @@
+// Package app wires the server together from its configuration and runs
+// it until the context ends, shutting down in order: stop accepting
+// requests, let running ones finish, then close the database.
+package app
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"github.com/ishoj/voresishoj/graph"
+	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/calendar"
+	"github.com/ishoj/voresishoj/internal/config"
+	"github.com/ishoj/voresishoj/internal/demo"
+	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/i18n"
+	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/place"
+	"github.com/ishoj/voresishoj/internal/privacy"
+	"github.com/ishoj/voresishoj/internal/requestid"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/story"
+	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/user"
+	"github.com/ishoj/voresishoj/internal/volunteer"
+)
+
+// App is a configured server.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	db      *store.DB
+	bus     *event.Bus
+	domain  graph.Domain
+	authn   *auth.Authenticator
+	handler http.Handler
+}
+
+// OpenDB opens and migrates the configured database.
+func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	log.Info("database ready", slog.String("dialect", string(db.Dialect)),
+		slog.String("database", cfg.RedactedDatabaseURL()), slog.Int("migrations_applied", n))
+	return db, nil
+}
+
+// New builds the server on an open, migrated database.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB) (*App, error) {
+	a := &App{cfg: cfg, log: log, db: db, bus: event.NewBus(log)}
+	themes := theme.NewService(db)
+	volunteers := volunteer.NewService(db, a.bus, volunteer.Config{DailyLimit: time.Duration(cfg.DailyHoursLimit) * time.Hour})
+	activities := activity.NewService(db, themes, a.bus)
+	activities.SetCancelHook(volunteers.CancelActivityClaims)
+	a.domain = graph.Domain{
+		Users:         user.NewService(db),
+		Organisations: organisation.NewService(db),
+		Places:        place.NewService(db),
+		Activities:    activities,
+		Stories:       story.NewService(db),
+		Themes:        themes,
+		Links:         link.NewService(db),
+		Volunteer:     volunteers,
+		Privacy:       privacy.NewService(db, a.bus, volunteers.CancelUserClaims),
+		Calendar:      calendar.NewService(db, cfg.PublicURL),
+		Languages:     i18n.Supported(),
+	}
+
+	if cfg.DemoData {
+		empty, err := demo.Empty(ctx, db)
+		if err != nil {
+			return nil, fmt.Errorf("check for demo data: %w", err)
+		}
+		if empty {
+			if err := demo.Load(ctx, db, time.Now().UTC()); err != nil {
+				return nil, fmt.Errorf("load demo data: %w", err)
+			}
+			log.Info("demo data loaded into the empty database")
+		}
+	}
+	n, err := a.domain.Activities.RefreshOccurrences(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("expand occurrences: %w", err)
+	}
+	log.Info("occurrences expanded", slog.Int("activities", n))
+
+	verifier, err := a.verifier(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.authn = auth.NewAuthenticator(verifier, a.domain.Users, log)
+
+	resolver := &graph.Resolver{Log: log, Domain: a.domain, Now: func() time.Time { return time.Now().UTC() }}
+	gql := graph.NewHandler(resolver, graph.Options{
+		Development:     !cfg.Production(),
+		ComplexityLimit: cfg.ComplexityLimit,
+		WebsocketInit:   a.websocketInit,
+	})
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", a.authn.Middleware(gql))
+	mux.Handle("/ical/", a.domain.Calendar.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", a.ready)
+	if !cfg.Production() {
+		mux.Handle("GET /{$}", playground.Handler("Vores Ishøj", "/graphql"))
+	}
+	a.handler = requestid.Middleware(a.logRequests(mux))
+	return a, nil
+}
+
+// verifier picks Firebase when a project is configured and the local
+// signer otherwise.
+func (a *App) verifier(ctx context.Context) (auth.Verifier, error) {
+	if a.cfg.LocalAuth() {
+		a.log.Warn("LOCAL SIGN-IN MODE: no FIREBASE_PROJECT_ID set; the server signs its own tokens " +
+			"(voresishoj token --email ...). For development only.")
+		return auth.NewLocal(a.cfg.DataDir, a.domain.Users)
+	}
+	return auth.NewFirebase(ctx, a.cfg.FirebaseProjectID)
+}
+
+// websocketInit authenticates a websocket from its connection_init payload.
+func (a *App) websocketInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	ctx, err := a.authn.FromInitPayload(ctx, p)
+	if err != nil {
+		// graphql-transport-ws: 4403 Forbidden for a refused connection_init.
+		return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
+	}
+	return ctx, nil, nil
+}
+
+// Handler returns the root HTTP handler; tests serve it directly.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Domain returns the domain services, for commands and tests.
+func (a *App) Domain() graph.Domain { return a.domain }
+
+// ready answers 200 when the database is reachable and its schema current,
+// so a load balancer only sends traffic to replicas that can serve it.
+func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := a.db.PingContext(ctx); err != nil {
+		a.log.WarnContext(ctx, "not ready: database unreachable", slog.String("error", err.Error()))
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	current, err := a.db.SchemaCurrent(ctx)
+	if err != nil || !current {
+		http.Error(w, "database schema not current", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// Serve listens on cfg.ListenAddr until ctx ends, then shuts down
+// gracefully within cfg.ShutdownTimeout.
+func (a *App) Serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.ListenAddr, err)
+	}
+	return a.ServeListener(ctx, ln)
+}
+
+// ServeListener serves on ln until ctx ends.
+func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("serving", slog.String("addr", "http://"+ln.Addr().String()+"/graphql"),
+		slog.String("env", a.cfg.Env))
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down", slog.Duration("timeout", a.cfg.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		a.log.Warn("shutdown did not finish in time; closing connections", slog.String("error", err.Error()))
+		_ = srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases what New opened.
+func (a *App) Close() error {
+	return a.db.Close()
+}
+
+// logRequests writes one line per request with its id, status and time.
+func (a *App) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", requestid.From(r.Context())),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Hijack hands the connection to the websocket upgrade.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("response writer cannot hijack")
+	}
+	s.status = http.StatusSwitchingProtocols
+	return h.Hijack()
+}
+
+// Flush passes streaming responses (server-sent events) through.
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer, which
+// the websocket upgrade needs.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

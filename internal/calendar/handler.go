@@ -1,0 +1,175 @@
+package calendar
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Handler serves the feeds under /ical/; the app mounts it there as is:
+//
+//	GET /ical/me/{token}.ics
+//	GET /ical/activities.ics?organisation=<id>&place=<id>&theme=<slug>
+//
+// Calendar apps cannot sign in, so neither route reads the caller.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	// "{token}.ics" is not a valid pattern segment, so the segment is
+	// matched whole and the suffix taken off here.
+	mux.HandleFunc("GET /ical/me/{file}", s.servePersonal)
+	mux.HandleFunc("GET /ical/activities.ics", s.servePublic)
+	return mux
+}
+
+func (s *Service) servePersonal(w http.ResponseWriter, r *http.Request) {
+	token, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
+	if !ok || !wellFormedToken(token) {
+		notFound(w)
+		return
+	}
+	body, err := s.personalFeed(r.Context(), token)
+	if errors.Is(err, errNoFeed) {
+		notFound(w)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// The feed is one person's: shared caches must not keep it.
+	s.write(w, r, body, "private, max-age=300")
+}
+
+func (s *Service) servePublic(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var f Filter
+	var ok bool
+	if v := q.Get("organisation"); v != "" {
+		if f.OrganisationID, ok = parseID(v, "Organisation"); !ok {
+			http.Error(w, "invalid organisation", http.StatusBadRequest)
+			return
+		}
+	}
+	if v := q.Get("place"); v != "" {
+		if f.PlaceID, ok = parseID(v, "Place"); !ok {
+			http.Error(w, "invalid place", http.StatusBadRequest)
+			return
+		}
+	}
+	if v := q.Get("theme"); v != "" {
+		if f.Theme, ok = parseTheme(v); !ok {
+			http.Error(w, "invalid theme", http.StatusBadRequest)
+			return
+		}
+	}
+	body, err := s.publicFeed(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.write(w, r, body, "public, max-age=300")
+}
+
+// write sends body with an ETag of its content, answering a matching
+// If-None-Match with 304 so polling calendar apps cost little bandwidth.
+func (s *Service) write(w http.ResponseWriter, r *http.Request, body []byte, cacheControl string) {
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	h := w.Header()
+	h.Set("Cache-Control", cacheControl)
+	h.Set("ETag", etag)
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "text/calendar; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if _, err := w.Write(body); err != nil {
+		s.log.DebugContext(r.Context(), "write calendar feed", "error", err)
+	}
+}
+
+// etagMatches applies If-None-Match's weak comparison.
+func etagMatches(header, etag string) bool {
+	for _, candidate := range strings.Split(header, ",") {
+		candidate = strings.TrimSpace(candidate)
+		if candidate == "*" || strings.TrimPrefix(candidate, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// notFound says nothing about why: an unknown, revoked and malformed token
+// look the same to whoever holds it.
+func notFound(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, http.StatusText(http.StatusNotFound), http.StatusNotFound)
+}
+
+func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	s.log.ErrorContext(r.Context(), "render calendar feed", "path", r.URL.Path, "error", err)
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+}
+
+// parseID accepts a plain database id or the GraphQL global id of typ
+// (unpadded base64url of "Type:id"), so links built from either work.
+func parseID(v, typ string) (int64, bool) {
+	if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return id, id > 0
+	}
+	key, ok := globalKey(v, typ)
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(key, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}
+
+// parseTheme accepts a theme slug or a global id "Theme:<slug>".
+func parseTheme(v string) (string, bool) {
+	if key, ok := globalKey(v, "Theme"); ok {
+		v = key
+	}
+	if len(v) > 50 {
+		return "", false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return "", false
+		}
+	}
+	return v, v != ""
+}
+
+// globalKey decodes a global id and returns its key when its type is typ.
+func globalKey(v, typ string) (string, bool) {
+	if len(v) > 100 {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(v, "="))
+	if err != nil {
+		return "", false
+	}
+	prefix, key, ok := strings.Cut(string(b), ":")
+	if !ok || prefix != typ {
+		return "", false
+	}
+	return key, true
+}

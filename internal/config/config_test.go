@@ -1,0 +1,90 @@
+package config
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := parse(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ListenAddr != "127.0.0.1:8080" || c.DatabaseURL != filepath.Join("data", "voresishoj.db") ||
+		c.Env != "development" || !c.DemoData || !c.LocalAuth() || c.Postgres() ||
+		c.LogLevel != slog.LevelInfo || c.ShutdownTimeout != 15*time.Second || c.DailyHoursLimit != 8 {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestPostgresTurnsDemoOff(t *testing.T) {
+	c, err := parse(env(map[string]string{"DATABASE_URL": "postgres://u:secret@db/x"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Postgres() || c.DemoData {
+		t.Errorf("postgres config = %+v", c)
+	}
+	if strings.Contains(c.RedactedDatabaseURL(), "secret") {
+		t.Errorf("password not redacted: %s", c.RedactedDatabaseURL())
+	}
+}
+
+func TestErrorsAreClearAndAllReported(t *testing.T) {
+	_, err := parse(env(map[string]string{
+		"LISTEN_ADDR":       "8080",
+		"APP_ENV":           "staging",
+		"DEMO_DATA":         "maybe",
+		"REDIS_URL":         "http://x",
+		"LOG_LEVEL":         "loud",
+		"SHUTDOWN_TIMEOUT":  "soon",
+		"DAILY_HOURS_LIMIT": "99",
+		"DATABASE_URL":      "mysql://x",
+		"PUBLIC_URL":        "ftp://x",
+	}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"LISTEN_ADDR", "APP_ENV", "DEMO_DATA", "REDIS_URL", "LOG_LEVEL", "SHUTDOWN_TIMEOUT", "DAILY_HOURS_LIMIT", "DATABASE_URL", "PUBLIC_URL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s: %v", want, err)
+		}
+	}
+}
+
+func TestProductionRefusesLocalAuthAndDemo(t *testing.T) {
+	_, err := parse(env(map[string]string{"APP_ENV": "production"}))
+	if err == nil || !strings.Contains(err.Error(), "FIREBASE_PROJECT_ID") {
+		t.Errorf("production without Firebase: %v", err)
+	}
+	_, err = parse(env(map[string]string{"APP_ENV": "production", "FIREBASE_PROJECT_ID": "p", "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}))
+	if err == nil || !strings.Contains(err.Error(), "FIREBASE_AUTH_EMULATOR_HOST") {
+		t.Errorf("production with the emulator: %v", err)
+	}
+	_, err = parse(env(map[string]string{"APP_ENV": "production", "FIREBASE_PROJECT_ID": "p", "DEMO_DATA": "true"}))
+	if err == nil || !strings.Contains(err.Error(), "DEMO_DATA") {
+		t.Errorf("production with demo data: %v", err)
+	}
+}
+
+func TestFileVariant(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "dburl")
+	if err := os.WriteFile(f, []byte("postgres://from-file/db\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := parse(env(map[string]string{"DATABASE_URL_FILE": f}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != "postgres://from-file/db" {
+		t.Errorf("DatabaseURL = %q", c.DatabaseURL)
+	}
+}

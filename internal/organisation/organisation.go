@@ -1,0 +1,351 @@
+// Package organisation holds associations, informal initiatives, councils
+// and the municipality itself, and who organises each of them.
+package organisation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/user"
+)
+
+// Kind is what sort of body an organisation is.
+type Kind string
+
+const (
+	Association        Kind = "ASSOCIATION"
+	InformalInitiative Kind = "INFORMAL_INITIATIVE"
+	Council            Kind = "COUNCIL"
+	Municipality       Kind = "MUNICIPALITY"
+)
+
+func (k Kind) valid() bool {
+	switch k {
+	case Association, InformalInitiative, Council, Municipality:
+		return true
+	}
+	return false
+}
+
+// Organisation is a body that publishes activities.
+type Organisation struct {
+	ID          int64     `db:"id"`
+	Name        string    `db:"name"`
+	Kind        Kind      `db:"kind"`
+	Description string    `db:"description"`
+	CreatedAt   time.Time `db:"created_at"`
+	UpdatedAt   time.Time `db:"updated_at"`
+}
+
+// Service reads and writes organisations.
+type Service struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+// NewService returns a Service on db.
+func NewService(db *store.DB) *Service {
+	return &Service{db: db, now: func() time.Time { return time.Now().UTC() }}
+}
+
+const columns = `id, name, kind, description, created_at, updated_at`
+
+// Organisation returns the organisation with id.
+func (s *Service) Organisation(ctx context.Context, id int64) (Organisation, error) {
+	var o Organisation
+	if err := store.Get(ctx, s.db, &o, `SELECT `+columns+` FROM organisations WHERE id = ?`, id); err != nil {
+		return Organisation{}, fmt.Errorf("organisation %d: %w", id, err)
+	}
+	return o, nil
+}
+
+// ByIDs returns the organisations with the given ids, in no particular order.
+func (s *Service) ByIDs(ctx context.Context, ids []int64) ([]Organisation, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT `+columns+` FROM organisations WHERE id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var os []Organisation
+	if err := store.Select(ctx, s.db, &os, q, args...); err != nil {
+		return nil, fmt.Errorf("organisations by ids: %w", err)
+	}
+	return os, nil
+}
+
+// Key is a position in the list of organisations, ordered by name.
+type Key struct {
+	Name string
+	ID   int64
+}
+
+// Filter narrows the list of organisations.
+type Filter struct {
+	Kind   Kind
+	Search string
+}
+
+// List returns up to limit organisations after the key, by name.
+func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]Organisation, error) {
+	where := []string{"1 = 1"}
+	var args []any
+	if f.Kind != "" {
+		where = append(where, "kind = ?")
+		args = append(args, f.Kind)
+	}
+	if q := strings.TrimSpace(f.Search); q != "" {
+		where = append(where, `search_text LIKE ? ESCAPE '\'`)
+		args = append(args, store.LikePattern(strings.ToLower(q)))
+	}
+	if after != nil {
+		where = append(where, "(name > ? OR (name = ? AND id > ?))")
+		args = append(args, after.Name, after.Name, after.ID)
+	}
+	args = append(args, limit)
+	var os []Organisation
+	err := store.Select(ctx, s.db, &os, `SELECT `+columns+` FROM organisations
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY name, id LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list organisations: %w", err)
+	}
+	return os, nil
+}
+
+// Input is a new or changed organisation.
+type Input struct {
+	Name        string
+	Kind        Kind
+	Description string
+	Links       []LinkInput
+}
+
+// LinkInput is a channel link as a person gives it.
+type LinkInput struct {
+	Kind  link.Kind
+	URL   string
+	Label string
+}
+
+func (in *Input) validate() ([]link.Link, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	in.Description = strings.TrimSpace(in.Description)
+	var errs apperr.List
+	if in.Name == "" {
+		errs.Add(apperr.CodeRequired, "name")
+	} else if len([]rune(in.Name)) > 120 {
+		errs.Add(apperr.CodeTooLong, "name").With("Max", 120)
+	}
+	if !in.Kind.valid() {
+		errs.Add(apperr.CodeInvalid, "kind")
+	}
+	if len([]rune(in.Description)) > 5000 {
+		errs.Add(apperr.CodeTooLong, "description").With("Max", 5000)
+	}
+	if len(in.Links) > 10 {
+		errs.Add(apperr.CodeTooLong, "links").With("Max", 10)
+	}
+	links := make([]link.Link, 0, len(in.Links))
+	for i, l := range in.Links {
+		nl, err := link.Normalise(l.Kind, l.URL, l.Label, "links", fmt.Sprint(i), "url")
+		if err != nil {
+			errs = append(errs, apperr.UserErrors(err)...)
+			continue
+		}
+		links = append(links, nl)
+	}
+	return links, errs.Err()
+}
+
+// Create adds an organisation; only the secretariat creates them.
+func (s *Service) Create(ctx context.Context, c user.Caller, in Input) (Organisation, error) {
+	if err := c.RequireSecretariat(); err != nil {
+		return Organisation{}, err
+	}
+	links, err := in.validate()
+	if err != nil {
+		return Organisation{}, err
+	}
+	var id int64
+	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		err := store.Get(ctx, tx, &id, `INSERT INTO organisations (name, kind, description, search_text, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			in.Name, in.Kind, in.Description, searchText(in), now, now)
+		if err != nil {
+			return err
+		}
+		return link.Replace(ctx, tx, link.Link{OrganisationID: &id}, links)
+	})
+	if store.IsAlreadyExists(err) {
+		return Organisation{}, apperr.New("NAME_TAKEN", "name")
+	}
+	if err != nil {
+		return Organisation{}, fmt.Errorf("create organisation: %w", err)
+	}
+	return s.Organisation(ctx, id)
+}
+
+// Update changes an organisation; its organisers and the secretariat may.
+// Only the secretariat changes the kind.
+func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input) (Organisation, error) {
+	if err := c.RequireOrganiserOf(id); err != nil {
+		return Organisation{}, err
+	}
+	old, err := s.Organisation(ctx, id)
+	if err != nil {
+		return Organisation{}, err
+	}
+	if in.Kind != old.Kind && !c.Secretariat {
+		return Organisation{}, apperr.ErrForbidden
+	}
+	links, err := in.validate()
+	if err != nil {
+		return Organisation{}, err
+	}
+	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		_, err := store.Exec(ctx, tx, `UPDATE organisations SET name = ?, kind = ?, description = ?, search_text = ?, updated_at = ?
+			WHERE id = ?`, in.Name, in.Kind, in.Description, searchText(in), s.now(), id)
+		if err != nil {
+			return err
+		}
+		return link.Replace(ctx, tx, link.Link{OrganisationID: &id}, links)
+	})
+	if store.IsAlreadyExists(err) {
+		return Organisation{}, apperr.New("NAME_TAKEN", "name")
+	}
+	if err != nil {
+		return Organisation{}, fmt.Errorf("update organisation %d: %w", id, err)
+	}
+	return s.Organisation(ctx, id)
+}
+
+func searchText(in Input) string {
+	return strings.ToLower(in.Name + " " + in.Description)
+}
+
+// OrganiserIDs returns the user ids of the organisers of each organisation.
+func (s *Service) OrganiserIDs(ctx context.Context, orgIDs []int64) (map[int64][]int64, error) {
+	if len(orgIDs) == 0 {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT organisation_id, user_id FROM organisers WHERE organisation_id IN (?) ORDER BY created_at, user_id`, orgIDs)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		OrganisationID int64 `db:"organisation_id"`
+		UserID         int64 `db:"user_id"`
+	}
+	if err := store.Select(ctx, s.db, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("organisers: %w", err)
+	}
+	m := make(map[int64][]int64)
+	for _, r := range rows {
+		m[r.OrganisationID] = append(m[r.OrganisationID], r.UserID)
+	}
+	return m, nil
+}
+
+// OrganisationIDsOf returns the ids of the organisations userID organises.
+func (s *Service) OrganisationIDsOf(ctx context.Context, userID int64) ([]int64, error) {
+	var ids []int64
+	if err := store.Select(ctx, s.db, &ids, `SELECT organisation_id FROM organisers WHERE user_id = ? ORDER BY organisation_id`, userID); err != nil {
+		return nil, fmt.Errorf("organisations of user %d: %w", userID, err)
+	}
+	return ids, nil
+}
+
+// AddOrganiser names a person organiser of an organisation. The secretariat
+// may do it anywhere, an organiser within their own organisation. The person
+// is named by e-mail (the common case: "add my co-organiser") or by id.
+func (s *Service) AddOrganiser(ctx context.Context, c user.Caller, orgID int64, userID int64, email string) (int64, error) {
+	if err := c.RequireVerified(); err != nil {
+		return 0, err
+	}
+	if err := c.RequireOrganiserOf(orgID); err != nil {
+		return 0, err
+	}
+	if _, err := s.Organisation(ctx, orgID); err != nil {
+		if store.IsNotFound(err) {
+			return 0, apperr.New("ORGANISATION_NOT_FOUND", "organisationId")
+		}
+		return 0, err
+	}
+	email = strings.ToLower(strings.TrimSpace(email))
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		if userID == 0 {
+			if email == "" || !strings.Contains(email, "@") || len(email) > 254 {
+				return apperr.New(apperr.CodeInvalid, "email")
+			}
+			err := store.Get(ctx, tx, &userID, `SELECT id FROM users WHERE email = ? AND deleted_at IS NULL`, email)
+			if errors.Is(err, store.ErrNotFound) {
+				// Not signed in yet: a placeholder linked at first sign-in
+				// with this verified e-mail.
+				err = store.Get(ctx, tx, &userID, `INSERT INTO users
+					(email, email_verified, display_name, language, role, anonymous, has_app, created_at, updated_at)
+					VALUES (?, FALSE, '', 'da', 'RESIDENT', FALSE, TRUE, ?, ?) RETURNING id`, email, now, now)
+			}
+			if err != nil {
+				return fmt.Errorf("find organiser by e-mail: %w", err)
+			}
+		} else {
+			var deleted *time.Time
+			err := store.Get(ctx, tx, &deleted, `SELECT deleted_at FROM users WHERE id = ?`, userID)
+			if errors.Is(err, store.ErrNotFound) || deleted != nil {
+				return apperr.New("USER_NOT_FOUND", "userId")
+			}
+			if err != nil {
+				return err
+			}
+		}
+		_, err := store.Exec(ctx, tx, `INSERT INTO organisers (organisation_id, user_id, added_by, created_at) VALUES (?, ?, ?, ?)`,
+			orgID, userID, c.UserID, now)
+		if store.IsAlreadyExists(err) {
+			return apperr.New("ALREADY_ORGANISER", "userId")
+		}
+		return err
+	})
+	if err != nil {
+		if apperr.UserErrors(err) != nil {
+			return 0, err
+		}
+		return 0, fmt.Errorf("add organiser to %d: %w", orgID, err)
+	}
+	return userID, nil
+}
+
+// RemoveOrganiser takes organiser rights away. An organisation keeps at
+// least one organiser unless the secretariat removes the last one.
+func (s *Service) RemoveOrganiser(ctx context.Context, c user.Caller, orgID, userID int64) error {
+	if err := c.RequireOrganiserOf(orgID); err != nil {
+		return err
+	}
+	return s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		var n int
+		if err := store.Get(ctx, tx, &n, `SELECT COUNT(*) FROM organisers WHERE organisation_id = ?`, orgID); err != nil {
+			return err
+		}
+		if n <= 1 && !c.Secretariat {
+			return apperr.New("LAST_ORGANISER", "userId")
+		}
+		removed, err := store.Exec(ctx, tx, `DELETE FROM organisers WHERE organisation_id = ? AND user_id = ?`, orgID, userID)
+		if err != nil {
+			return fmt.Errorf("remove organiser: %w", err)
+		}
+		if removed == 0 {
+			return apperr.New("NOT_ORGANISER", "userId")
+		}
+		return nil
+	})
+}

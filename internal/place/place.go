@@ -1,0 +1,138 @@
+// Package place holds the places where things happen in Ishøj: farms,
+// harbours, parks, cultural houses.
+package place
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/user"
+)
+
+// Place is a named location.
+type Place struct {
+	ID          int64     `db:"id"`
+	Name        string    `db:"name"`
+	Address     string    `db:"address"`
+	Description string    `db:"description"`
+	Latitude    *float64  `db:"latitude"`
+	Longitude   *float64  `db:"longitude"`
+	CreatedAt   time.Time `db:"created_at"`
+}
+
+// Service reads and writes places.
+type Service struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+// NewService returns a Service on db.
+func NewService(db *store.DB) *Service {
+	return &Service{db: db, now: func() time.Time { return time.Now().UTC() }}
+}
+
+const columns = `id, name, address, description, latitude, longitude, created_at`
+
+// Place returns the place with id.
+func (s *Service) Place(ctx context.Context, id int64) (Place, error) {
+	var p Place
+	if err := store.Get(ctx, s.db, &p, `SELECT `+columns+` FROM places WHERE id = ?`, id); err != nil {
+		return Place{}, fmt.Errorf("place %d: %w", id, err)
+	}
+	return p, nil
+}
+
+// ByIDs returns the places with the given ids, in no particular order.
+func (s *Service) ByIDs(ctx context.Context, ids []int64) ([]Place, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT `+columns+` FROM places WHERE id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var ps []Place
+	if err := store.Select(ctx, s.db, &ps, q, args...); err != nil {
+		return nil, fmt.Errorf("places by ids: %w", err)
+	}
+	return ps, nil
+}
+
+// Key is a position in the list of places, ordered by name.
+type Key struct {
+	Name string
+	ID   int64
+}
+
+// List returns up to limit places after the key, by name.
+func (s *Service) List(ctx context.Context, after *Key, limit int) ([]Place, error) {
+	var ps []Place
+	var err error
+	if after == nil {
+		err = store.Select(ctx, s.db, &ps, `SELECT `+columns+` FROM places ORDER BY name, id LIMIT ?`, limit)
+	} else {
+		err = store.Select(ctx, s.db, &ps, `SELECT `+columns+` FROM places
+			WHERE name > ? OR (name = ? AND id > ?) ORDER BY name, id LIMIT ?`, after.Name, after.Name, after.ID, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list places: %w", err)
+	}
+	return ps, nil
+}
+
+// Input is a new or changed place.
+type Input struct {
+	Name, Address, Description string
+	Latitude, Longitude        *float64
+}
+
+func (in *Input) validate() error {
+	in.Name = strings.TrimSpace(in.Name)
+	in.Address = strings.TrimSpace(in.Address)
+	var errs apperr.List
+	if in.Name == "" {
+		errs.Add(apperr.CodeRequired, "name")
+	} else if len([]rune(in.Name)) > 120 {
+		errs.Add(apperr.CodeTooLong, "name").With("Max", 120)
+	}
+	if len([]rune(in.Address)) > 200 {
+		errs.Add(apperr.CodeTooLong, "address").With("Max", 200)
+	}
+	if len([]rune(in.Description)) > 5000 {
+		errs.Add(apperr.CodeTooLong, "description").With("Max", 5000)
+	}
+	if (in.Latitude == nil) != (in.Longitude == nil) {
+		errs.Add(apperr.CodeInvalid, "latitude")
+	}
+	if in.Latitude != nil && (*in.Latitude < -90 || *in.Latitude > 90) {
+		errs.Add(apperr.CodeInvalid, "latitude")
+	}
+	if in.Longitude != nil && (*in.Longitude < -180 || *in.Longitude > 180) {
+		errs.Add(apperr.CodeInvalid, "longitude")
+	}
+	return errs.Err()
+}
+
+// Create adds a place; the secretariat keeps the list of places.
+func (s *Service) Create(ctx context.Context, c user.Caller, in Input) (Place, error) {
+	if err := c.RequireSecretariat(); err != nil {
+		return Place{}, err
+	}
+	if err := in.validate(); err != nil {
+		return Place{}, err
+	}
+	var id int64
+	err := store.Get(ctx, s.db, &id, `INSERT INTO places (name, address, description, latitude, longitude, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, in.Name, in.Address, in.Description, in.Latitude, in.Longitude, s.now())
+	if err != nil {
+		if store.IsAlreadyExists(err) {
+			return Place{}, apperr.New("NAME_TAKEN", "name")
+		}
+		return Place{}, fmt.Errorf("create place: %w", err)
+	}
+	return s.Place(ctx, id)
+}

@@ -1,0 +1,196 @@
+// Package privacy is the one place that knows every piece of personal data
+// the backend keeps, so that a person can download all of it and delete
+// their account, as the GDPR gives them the right to. A table that gains
+// personal data must be added here.
+package privacy
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/user"
+)
+
+// Export is everything we hold about one person.
+type Export struct {
+	GeneratedAt    time.Time       `json:"generatedAt"`
+	Profile        Profile         `json:"profile"`
+	Organises      []Organising    `json:"organises"`
+	Qualifications []Qualification `json:"qualifications"`
+	Claims         []Claim         `json:"claims"`
+	Stories        []Story         `json:"stories"`
+}
+
+// Profile is the person's own record.
+type Profile struct {
+	ID            int64     `json:"id" db:"id"`
+	FirebaseUID   *string   `json:"firebaseUid" db:"firebase_uid"`
+	Email         *string   `json:"email" db:"email"`
+	EmailVerified bool      `json:"emailVerified" db:"email_verified"`
+	Phone         *string   `json:"phone" db:"phone"`
+	DisplayName   string    `json:"displayName" db:"display_name"`
+	Language      string    `json:"language" db:"language"`
+	Role          string    `json:"role" db:"role"`
+	Anonymous     bool      `json:"anonymous" db:"anonymous"`
+	CreatedAt     time.Time `json:"createdAt" db:"created_at"`
+	UpdatedAt     time.Time `json:"updatedAt" db:"updated_at"`
+}
+
+// Organising is an organisation the person organises.
+type Organising struct {
+	OrganisationID int64     `json:"organisationId" db:"organisation_id"`
+	Name           string    `json:"name" db:"name"`
+	Since          time.Time `json:"since" db:"created_at"`
+}
+
+// Qualification is e.g. a recorded børneattest.
+type Qualification struct {
+	Requirement string     `json:"requirement" db:"requirement"`
+	RecordedAt  time.Time  `json:"recordedAt" db:"recorded_at"`
+	ExpiresAt   *time.Time `json:"expiresAt" db:"expires_at"`
+}
+
+// Claim is a volunteer sign-up.
+type Claim struct {
+	ID            int64      `json:"id" db:"id"`
+	Slot          string     `json:"slot" db:"slot_title"`
+	Activity      string     `json:"activity" db:"activity_title"`
+	StartsAt      time.Time  `json:"startsAt" db:"starts_at"`
+	EndsAt        time.Time  `json:"endsAt" db:"ends_at"`
+	Status        string     `json:"status" db:"status"`
+	Attendance    *string    `json:"attendance" db:"attendance"`
+	LateCancel    bool       `json:"lateCancel" db:"late_cancel"`
+	CreatedAt     time.Time  `json:"createdAt" db:"created_at"`
+	CancelledAtAt *time.Time `json:"cancelledAt" db:"cancelled_at"`
+}
+
+// Story is a story the person wrote.
+type Story struct {
+	ID          int64      `json:"id" db:"id"`
+	Title       string     `json:"title" db:"title"`
+	Body        string     `json:"body" db:"body"`
+	AuthorName  string     `json:"authorName" db:"author_name"`
+	Status      string     `json:"status" db:"status"`
+	CreatedAt   time.Time  `json:"createdAt" db:"created_at"`
+	PublishedAt *time.Time `json:"publishedAt" db:"published_at"`
+}
+
+// ClaimCanceller cancels a person's upcoming claims inside the deleting
+// transaction (promoting from waitlists) and returns the events to publish.
+type ClaimCanceller func(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) ([]event.Event, error)
+
+// Service exports and deletes personal data.
+type Service struct {
+	db           *store.DB
+	bus          event.Publisher
+	cancelClaims ClaimCanceller
+	now          func() time.Time
+}
+
+// NewService returns a Service on db; cancel may be nil in tests that have
+// no volunteer claims.
+func NewService(db *store.DB, bus event.Publisher, cancel ClaimCanceller) *Service {
+	return &Service{db: db, bus: bus, cancelClaims: cancel, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Export gathers everything we hold about the caller.
+func (s *Service) Export(ctx context.Context, c user.Caller) (Export, error) {
+	if err := c.RequireSignedIn(); err != nil {
+		return Export{}, err
+	}
+	id := c.UserID
+	x := Export{GeneratedAt: s.now(), Organises: []Organising{}, Qualifications: []Qualification{}, Claims: []Claim{}, Stories: []Story{}}
+	if err := store.Get(ctx, s.db, &x.Profile, `SELECT id, firebase_uid, email, email_verified, phone, display_name, language,
+		role, anonymous, created_at, updated_at FROM users WHERE id = ?`, id); err != nil {
+		return Export{}, fmt.Errorf("export profile: %w", err)
+	}
+	if err := store.Select(ctx, s.db, &x.Organises, `SELECT o.organisation_id, g.name, o.created_at
+		FROM organisers o JOIN organisations g ON g.id = o.organisation_id WHERE o.user_id = ? ORDER BY g.name`, id); err != nil {
+		return Export{}, fmt.Errorf("export organisers: %w", err)
+	}
+	if err := store.Select(ctx, s.db, &x.Qualifications, `SELECT requirement, recorded_at, expires_at
+		FROM user_qualifications WHERE user_id = ? ORDER BY requirement`, id); err != nil {
+		return Export{}, fmt.Errorf("export qualifications: %w", err)
+	}
+	if err := store.Select(ctx, s.db, &x.Claims, `SELECT c.id, s.title AS slot_title, a.title AS activity_title, s.starts_at, s.ends_at,
+		c.status, c.attendance, c.late_cancel, c.created_at, c.cancelled_at
+		FROM slot_claims c JOIN volunteer_slots s ON s.id = c.slot_id JOIN activities a ON a.id = s.activity_id
+		WHERE c.user_id = ? ORDER BY s.starts_at, c.id`, id); err != nil {
+		return Export{}, fmt.Errorf("export claims: %w", err)
+	}
+	if err := store.Select(ctx, s.db, &x.Stories, `SELECT id, title, body, author_name, status, created_at, published_at
+		FROM stories WHERE author_id = ? ORDER BY created_at, id`, id); err != nil {
+		return Export{}, fmt.Errorf("export stories: %w", err)
+	}
+	return x, nil
+}
+
+// StoryChoice is what happens to a deleted person's stories.
+type StoryChoice string
+
+const (
+	// DeleteStories removes them.
+	DeleteStories StoryChoice = "DELETE"
+	// AnonymiseStories keeps published stories without the author's name.
+	AnonymiseStories StoryChoice = "ANONYMISE"
+)
+
+// DeleteAccount removes the caller's personal data. The row stays as an
+// anonymous tombstone so that hours already given still count in the
+// municipality's statistics without saying by whom; a later sign-in with
+// the same Firebase account starts afresh.
+func (s *Service) DeleteAccount(ctx context.Context, c user.Caller, stories StoryChoice) error {
+	if err := c.RequireSignedIn(); err != nil {
+		return err
+	}
+	if stories != DeleteStories && stories != AnonymiseStories {
+		return apperr.New(apperr.CodeInvalid, "stories")
+	}
+	now := s.now()
+	var events []event.Event
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		if s.cancelClaims != nil {
+			evs, err := s.cancelClaims(ctx, tx, c.UserID, now)
+			if err != nil {
+				return fmt.Errorf("cancel claims: %w", err)
+			}
+			events = evs
+		}
+		steps := []struct {
+			what, query string
+		}{
+			{"organiser rights", `DELETE FROM organisers WHERE user_id = ?`},
+			{"qualifications", `DELETE FROM user_qualifications WHERE user_id = ?`},
+			{"idempotency keys", `DELETE FROM idempotency_keys WHERE user_id = ?`},
+		}
+		if stories == DeleteStories {
+			steps = append(steps, struct{ what, query string }{"stories", `DELETE FROM stories WHERE author_id = ?`})
+		} else {
+			steps = append(steps,
+				struct{ what, query string }{"unpublished stories", `DELETE FROM stories WHERE author_id = ? AND status <> 'PUBLISHED'`},
+				struct{ what, query string }{"story authorship", `UPDATE stories SET author_id = NULL, author_name = '' WHERE author_id = ?`})
+		}
+		for _, st := range steps {
+			if _, err := store.Exec(ctx, tx, st.query, c.UserID); err != nil {
+				return fmt.Errorf("delete %s: %w", st.what, err)
+			}
+		}
+		_, err := store.Exec(ctx, tx, `UPDATE users SET firebase_uid = NULL, email = NULL, email_verified = FALSE, phone = NULL,
+			display_name = '', role = 'RESIDENT', ical_token = NULL, updated_at = ?, deleted_at = ? WHERE id = ?`, now, now, c.UserID)
+		if err != nil {
+			return fmt.Errorf("anonymise user: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.bus.Publish(ctx, events...)
+	return nil
+}

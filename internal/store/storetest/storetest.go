@@ -1,0 +1,105 @@
+// Package storetest hands each test its own migrated database: a fresh
+// SQLite file always, and a fresh PostgreSQL schema when TEST_DATABASE_URL
+// is set. With CI=true a missing TEST_DATABASE_URL fails the test rather
+// than quietly testing one database.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"
+
+	"github.com/ishoj/voresishoj/internal/store"
+)
+
+// Each runs fn once per configured database, as subtests named after the dialect.
+func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// SQLite returns a migrated database in a file under t.TempDir().
+func SQLite(t testing.TB) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatalf("open sqlite: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate sqlite: %v", err)
+	}
+	return db
+}
+
+// PostgresURL returns TEST_DATABASE_URL, skipping the test when it is unset
+// outside CI and failing it inside CI.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("TEST_DATABASE_URL")
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI")
+		}
+		t.Skip("TEST_DATABASE_URL not set; PostgreSQL half of the suite not run")
+	}
+	return u
+}
+
+// Postgres returns a migrated database in a schema of its own, dropped
+// when the test ends.
+func Postgres(t testing.TB) *store.DB {
+	t.Helper()
+	base := PostgresURL(t)
+	ctx := context.Background()
+
+	admin, err := sqlx.Open("postgres", base)
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	defer admin.Close()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin, err := sqlx.Open("postgres", base)
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		_, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+	})
+
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse TEST_DATABASE_URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := store.Open(ctx, u.String())
+	if err != nil {
+		t.Fatalf("open postgres schema: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate postgres: %v", err)
+	}
+	return db
+}
+
+// Name is a short label for log lines in tests.
+func Name(db *store.DB) string { return fmt.Sprint(db.Dialect) }

@@ -1,0 +1,158 @@
+// Package story holds the stories residents tell of meeting across
+// cultures and ages: submitted by residents, reviewed by the secretariat,
+// published, featured for the campaign.
+package story
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ishoj/voresishoj/internal/store"
+)
+
+// Status is where a story is in review.
+type Status string
+
+const (
+	PendingReview    Status = "PENDING_REVIEW"
+	ChangesRequested Status = "CHANGES_REQUESTED"
+	Published        Status = "PUBLISHED"
+	Rejected         Status = "REJECTED"
+	Withdrawn        Status = "WITHDRAWN"
+	Hidden           Status = "HIDDEN"
+)
+
+// Story is a story as stored.
+type Story struct {
+	ID             int64      `db:"id"`
+	AuthorID       *int64     `db:"author_id"`
+	AuthorName     string     `db:"author_name"`
+	Title          string     `db:"title"`
+	Body           string     `db:"body"`
+	Status         Status     `db:"status"`
+	ActivityID     *int64     `db:"activity_id"`
+	OrganisationID *int64     `db:"organisation_id"`
+	Featured       bool       `db:"featured"`
+	CreatedAt      time.Time  `db:"created_at"`
+	UpdatedAt      time.Time  `db:"updated_at"`
+	PublishedAt    *time.Time `db:"published_at"`
+}
+
+// Service reads and writes stories.
+type Service struct {
+	db *store.DB
+}
+
+// NewService returns a Service on db.
+func NewService(db *store.DB) *Service { return &Service{db: db} }
+
+const columns = `s.id, s.author_id, s.author_name, s.title, s.body, s.status, s.activity_id, s.organisation_id,
+	s.featured, s.created_at, s.updated_at, s.published_at`
+
+// Story returns the story with id whatever its status; callers decide who
+// may see unpublished stories.
+func (s *Service) Story(ctx context.Context, id int64) (Story, error) {
+	var st Story
+	if err := store.Get(ctx, s.db, &st, `SELECT `+columns+` FROM stories s WHERE s.id = ?`, id); err != nil {
+		return Story{}, fmt.Errorf("story %d: %w", id, err)
+	}
+	return st, nil
+}
+
+// ByIDs returns the stories with the given ids, in no particular order.
+func (s *Service) ByIDs(ctx context.Context, ids []int64) ([]Story, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT `+columns+` FROM stories s WHERE s.id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var sts []Story
+	if err := store.Select(ctx, s.db, &sts, q, args...); err != nil {
+		return nil, fmt.Errorf("stories by ids: %w", err)
+	}
+	return sts, nil
+}
+
+// Filter narrows the list of published stories.
+type Filter struct {
+	Themes         []string
+	OrganisationID *int64
+	ActivityID     *int64
+	Featured       *bool
+	Search         string
+}
+
+// Key is a position in the list of stories, newest first.
+type Key struct {
+	PublishedAt time.Time
+	ID          int64
+}
+
+// ListPublished returns up to limit published stories after the key,
+// newest first.
+func (s *Service) ListPublished(ctx context.Context, f Filter, after *Key, limit int) ([]Story, error) {
+	where := []string{"s.status = 'PUBLISHED'"}
+	var args []any
+	if f.OrganisationID != nil {
+		where = append(where, "s.organisation_id = ?")
+		args = append(args, *f.OrganisationID)
+	}
+	if f.ActivityID != nil {
+		where = append(where, "s.activity_id = ?")
+		args = append(args, *f.ActivityID)
+	}
+	if f.Featured != nil {
+		where = append(where, "s.featured = ?")
+		args = append(args, *f.Featured)
+	}
+	if len(f.Themes) > 0 {
+		where = append(where, "EXISTS (SELECT 1 FROM story_themes t WHERE t.story_id = s.id AND t.theme IN (?))")
+		args = append(args, f.Themes)
+	}
+	if q := strings.TrimSpace(f.Search); q != "" {
+		where = append(where, `s.search_text LIKE ? ESCAPE '\'`)
+		args = append(args, store.LikePattern(strings.ToLower(q)))
+	}
+	if after != nil {
+		where = append(where, "(s.published_at < ? OR (s.published_at = ? AND s.id < ?))")
+		args = append(args, after.PublishedAt, after.PublishedAt, after.ID)
+	}
+	args = append(args, limit)
+	q, args, err := store.In(`SELECT `+columns+` FROM stories s WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY s.published_at DESC, s.id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var sts []Story
+	if err := store.Select(ctx, s.db, &sts, q, args...); err != nil {
+		return nil, fmt.Errorf("list stories: %w", err)
+	}
+	return sts, nil
+}
+
+// ThemesByIDs returns the theme slugs of each story.
+func (s *Service) ThemesByIDs(ctx context.Context, ids []int64) (map[int64][]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT story_id, theme FROM story_themes WHERE story_id IN (?) ORDER BY theme`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		StoryID int64  `db:"story_id"`
+		Theme   string `db:"theme"`
+	}
+	if err := store.Select(ctx, s.db, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("themes of stories: %w", err)
+	}
+	m := make(map[int64][]string, len(ids))
+	for _, r := range rows {
+		m[r.StoryID] = append(m[r.StoryID], r.Theme)
+	}
+	return m, nil
+}

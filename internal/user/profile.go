@@ -1,0 +1,115 @@
+package user
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/store"
+)
+
+// ProfileInput changes what a person says about themself. Nil leaves a
+// field as it is.
+type ProfileInput struct {
+	DisplayName *string
+	Language    *string
+	Phone       *string
+}
+
+var phonePattern = regexp.MustCompile(`^\+?[0-9 ]{8,20}$`)
+
+// NormalisePhone checks a phone number as people write it in Denmark
+// ("12 34 56 78", "+45 12345678") and returns it without spaces.
+func NormalisePhone(raw string, field ...string) (string, error) {
+	p := strings.TrimSpace(raw)
+	if !phonePattern.MatchString(p) {
+		return "", apperr.New("INVALID_PHONE", field...)
+	}
+	return strings.ReplaceAll(p, " ", ""), nil
+}
+
+// UpdateProfile changes the caller's own profile.
+func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, languages []string) (User, error) {
+	if err := c.RequireSignedIn(); err != nil {
+		return User{}, err
+	}
+	u, err := s.User(ctx, c.UserID)
+	if err != nil {
+		return User{}, err
+	}
+	var errs apperr.List
+	if in.DisplayName != nil {
+		name := strings.TrimSpace(*in.DisplayName)
+		if name == "" {
+			errs.Add(apperr.CodeRequired, "displayName")
+		} else if len([]rune(name)) > 80 {
+			errs.Add(apperr.CodeTooLong, "displayName").With("Max", 80)
+		}
+		u.DisplayName = name
+	}
+	if in.Language != nil {
+		ok := false
+		for _, l := range languages {
+			ok = ok || l == *in.Language
+		}
+		if !ok {
+			errs.Add("INVALID_LANGUAGE", "language")
+		}
+		u.Language = *in.Language
+	}
+	if in.Phone != nil {
+		if strings.TrimSpace(*in.Phone) == "" {
+			u.Phone = nil
+		} else if p, err := NormalisePhone(*in.Phone, "phone"); err != nil {
+			errs = append(errs, apperr.UserErrors(err)...)
+		} else {
+			u.Phone = &p
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return User{}, err
+	}
+	_, err = store.Exec(ctx, s.db, `UPDATE users SET display_name = ?, language = ?, phone = ?, updated_at = ? WHERE id = ?`,
+		u.DisplayName, u.Language, u.Phone, s.now(), u.ID)
+	if err != nil {
+		return User{}, fmt.Errorf("update profile of %d: %w", u.ID, err)
+	}
+	return s.User(ctx, u.ID)
+}
+
+// ContactVisible reports whether c may see the e-mail and phone number of
+// person target: the person themself, the secretariat, organisers of an
+// activity the person has signed up for, and fellow organisers.
+func (s *Service) ContactVisible(ctx context.Context, c Caller, target int64) (bool, error) {
+	if !c.SignedIn() {
+		return false, nil
+	}
+	if c.UserID == target || c.Secretariat {
+		return true, nil
+	}
+	if len(c.Organises) == 0 {
+		return false, nil
+	}
+	orgs := make([]int64, 0, len(c.Organises))
+	for id := range c.Organises {
+		orgs = append(orgs, id)
+	}
+	q, args, err := store.In(`SELECT COUNT(*) FROM (
+			SELECT 1 AS hit FROM slot_claims sc
+			JOIN volunteer_slots vs ON vs.id = sc.slot_id
+			JOIN activities a ON a.id = vs.activity_id
+			WHERE sc.user_id = ? AND a.organisation_id IN (?)
+			UNION ALL
+			SELECT 1 AS hit FROM organisers o WHERE o.user_id = ? AND o.organisation_id IN (?)
+		) hits`, target, orgs, target, orgs)
+	if err != nil {
+		return false, err
+	}
+	var n int
+	if err := store.Get(ctx, s.db, &n, q, args...); err != nil {
+		return false, fmt.Errorf("contact visibility: %w", err)
+	}
+	return n > 0, nil
+}

@@ -1,0 +1,114 @@
+// Package user holds people (residents, organisers, the secretariat), the
+// caller of a request, and the authorisation rules expressed in terms of
+// that caller. Every write elsewhere in the domain asks these rules.
+package user
+
+import (
+	"context"
+	"time"
+
+	"github.com/ishoj/voresishoj/internal/apperr"
+)
+
+// Role is a person's standing across the whole municipality. Organiser
+// rights are per organisation and live in the organisers table.
+type Role string
+
+const (
+	RoleResident    Role = "RESIDENT"
+	RoleSecretariat Role = "SECRETARIAT"
+)
+
+// User is a person as we store them.
+type User struct {
+	ID            int64      `db:"id"`
+	FirebaseUID   *string    `db:"firebase_uid"`
+	Email         *string    `db:"email"`
+	EmailVerified bool       `db:"email_verified"`
+	Phone         *string    `db:"phone"`
+	DisplayName   string     `db:"display_name"`
+	Language      string     `db:"language"`
+	Role          Role       `db:"role"`
+	Anonymous     bool       `db:"anonymous"`
+	HasApp        bool       `db:"has_app"`
+	ICalToken     *string    `db:"ical_token"`
+	CreatedAt     time.Time  `db:"created_at"`
+	UpdatedAt     time.Time  `db:"updated_at"`
+	DeletedAt     *time.Time `db:"deleted_at"`
+}
+
+// Caller is who makes a request. The zero Caller is an anonymous visitor
+// with no account.
+type Caller struct {
+	UserID int64
+	// Verified is false for Firebase's anonymous sign-in: such a person may
+	// browse and follow but not act on behalf of others.
+	Verified    bool
+	Secretariat bool
+	// Organises is the set of organisation ids the caller is organiser of.
+	Organises map[int64]bool
+	Language  string
+}
+
+// SignedIn reports whether the caller has an account (possibly anonymous).
+func (c Caller) SignedIn() bool { return c.UserID != 0 }
+
+// OrganiserOf reports whether the caller may manage organisation orgID.
+func (c Caller) OrganiserOf(orgID int64) bool {
+	return c.Secretariat || c.Organises[orgID]
+}
+
+// RequireSignedIn returns ErrUnauthenticated for visitors without an account.
+func (c Caller) RequireSignedIn() error {
+	if !c.SignedIn() {
+		return apperr.ErrUnauthenticated
+	}
+	return nil
+}
+
+// RequireVerified is for acts that must be traceable to a real person:
+// claiming a slot, submitting a story, announcing.
+func (c Caller) RequireVerified() error {
+	if err := c.RequireSignedIn(); err != nil {
+		return err
+	}
+	if !c.Verified {
+		return apperr.New(apperr.CodeVerifiedAccountRequired)
+	}
+	return nil
+}
+
+// RequireOrganiserOf allows organisers of orgID and the secretariat.
+func (c Caller) RequireOrganiserOf(orgID int64) error {
+	if err := c.RequireSignedIn(); err != nil {
+		return err
+	}
+	if !c.OrganiserOf(orgID) {
+		return apperr.ErrForbidden
+	}
+	return nil
+}
+
+// RequireSecretariat allows the municipal secretariat only.
+func (c Caller) RequireSecretariat() error {
+	if err := c.RequireSignedIn(); err != nil {
+		return err
+	}
+	if !c.Secretariat {
+		return apperr.ErrForbidden
+	}
+	return nil
+}
+
+type callerKey struct{}
+
+// WithCaller returns a context carrying c.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the caller in ctx, or the anonymous visitor.
+func CallerFrom(ctx context.Context) Caller {
+	c, _ := ctx.Value(callerKey{}).(Caller)
+	return c
+}

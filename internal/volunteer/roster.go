@@ -1,0 +1,311 @@
+package volunteer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/user"
+)
+
+// Roster lists who signed up for a slot: the confirmed in sign-up order,
+// then the waitlist in queue order. Organisers of the activity and the
+// secretariat may see it.
+func (s *Service) Roster(ctx context.Context, caller user.Caller, slotID int64) ([]Claim, error) {
+	if _, _, err := s.slotForOrganiser(ctx, caller, slotID); err != nil {
+		return nil, err
+	}
+	var claims []Claim
+	err := store.Select(ctx, s.db, &claims, `SELECT `+claimColumns+` FROM slot_claims c
+		WHERE c.slot_id = ? AND c.status <> 'CANCELLED'
+		ORDER BY CASE c.status WHEN 'CONFIRMED' THEN 0 ELSE 1 END, c.id`, slotID)
+	if err != nil {
+		return nil, fmt.Errorf("roster of slot %d: %w", slotID, err)
+	}
+	return claims, nil
+}
+
+// MarkAttendance records whether a confirmed volunteer came. Organisers
+// of the activity and the secretariat may, once the slot has started. A
+// NO_SHOW does not count towards the person's hours.
+func (s *Service) MarkAttendance(ctx context.Context, caller user.Caller, claimID int64, attendance string) (Claim, error) {
+	if err := caller.RequireSignedIn(); err != nil {
+		return Claim{}, err
+	}
+	if attendance != Attended && attendance != NoShow {
+		return Claim{}, apperr.New(apperr.CodeInvalid, "attendance")
+	}
+	c, err := claimByID(ctx, s.db, claimID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Claim{}, apperr.New(CodeClaimNotFound, "claimId")
+	}
+	if err != nil {
+		return Claim{}, err
+	}
+	sl, _, err := s.slotForOrganiser(ctx, caller, c.SlotID)
+	if err != nil {
+		return Claim{}, err
+	}
+	if s.clock().Before(sl.StartsAt) {
+		return Claim{}, apperr.New(CodeSlotNotStarted, "claimId")
+	}
+	n, err := store.Exec(ctx, s.db, `UPDATE slot_claims SET attendance = ? WHERE id = ? AND status = 'CONFIRMED'`, attendance, claimID)
+	if err != nil {
+		return Claim{}, fmt.Errorf("mark attendance of claim %d: %w", claimID, err)
+	}
+	if n == 0 {
+		return Claim{}, apperr.New(CodeClaimNotConfirmed, "claimId")
+	}
+	return claimByID(ctx, s.db, claimID)
+}
+
+// ClaimsByUser returns a person's shifts. Upcoming ones (not yet ended),
+// confirmed or waitlisted, come soonest first; past ones are only those
+// they held a place on, latest first.
+func (s *Service) ClaimsByUser(ctx context.Context, userID int64, upcoming bool, now time.Time) ([]Claim, error) {
+	query := `SELECT ` + claimColumns + ` FROM slot_claims c JOIN volunteer_slots s ON s.id = c.slot_id
+		WHERE c.user_id = ? AND c.status <> 'CANCELLED' AND s.ends_at > ?
+		ORDER BY s.starts_at, c.id`
+	if !upcoming {
+		query = `SELECT ` + claimColumns + ` FROM slot_claims c JOIN volunteer_slots s ON s.id = c.slot_id
+			WHERE c.user_id = ? AND c.status = 'CONFIRMED' AND s.ends_at <= ?
+			ORDER BY s.starts_at DESC, c.id DESC`
+	}
+	var claims []Claim
+	if err := store.Select(ctx, s.db, &claims, query, userID, now.UTC()); err != nil {
+		return nil, fmt.Errorf("claims of user %d: %w", userID, err)
+	}
+	return claims, nil
+}
+
+// ClaimsBySlotAndUser returns the person's live claim on each of the
+// slots that has one (for VolunteerSlot.myClaim).
+func (s *Service) ClaimsBySlotAndUser(ctx context.Context, slotIDs []int64, userID int64) ([]Claim, error) {
+	if len(slotIDs) == 0 || userID == 0 {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT `+claimColumns+` FROM slot_claims c
+		WHERE c.slot_id IN (?) AND c.user_id = ? AND c.status <> 'CANCELLED'`, slotIDs, userID)
+	if err != nil {
+		return nil, err
+	}
+	var claims []Claim
+	if err := store.Select(ctx, s.db, &claims, q, args...); err != nil {
+		return nil, fmt.Errorf("claims of user %d on slots: %w", userID, err)
+	}
+	return claims, nil
+}
+
+// ClaimsByIDs returns the claims with the given ids, in no particular order.
+func (s *Service) ClaimsByIDs(ctx context.Context, ids []int64) ([]Claim, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT `+claimColumns+` FROM slot_claims c WHERE c.id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var claims []Claim
+	if err := store.Select(ctx, s.db, &claims, q, args...); err != nil {
+		return nil, fmt.Errorf("claims by ids: %w", err)
+	}
+	return claims, nil
+}
+
+// Hours is the time a person has given: confirmed claims on slots that
+// have ended, except those marked NO_SHOW, in total and per organisation.
+func (s *Service) Hours(ctx context.Context, userID int64) (time.Duration, map[int64]time.Duration, error) {
+	var rows []struct {
+		StartsAt       time.Time `db:"starts_at"`
+		EndsAt         time.Time `db:"ends_at"`
+		OrganisationID int64     `db:"organisation_id"`
+	}
+	err := store.Select(ctx, s.db, &rows, `SELECT s.starts_at, s.ends_at, a.organisation_id
+		FROM slot_claims c
+		JOIN volunteer_slots s ON s.id = c.slot_id
+		JOIN activities a ON a.id = s.activity_id
+		WHERE c.user_id = ? AND c.status = 'CONFIRMED' AND s.ends_at <= ?
+		  AND (c.attendance IS NULL OR c.attendance <> 'NO_SHOW')`, userID, s.clock())
+	if err != nil {
+		return 0, nil, fmt.Errorf("hours of user %d: %w", userID, err)
+	}
+	var total time.Duration
+	perOrg := map[int64]time.Duration{}
+	for _, r := range rows {
+		d := r.EndsAt.Sub(r.StartsAt)
+		total += d
+		perOrg[r.OrganisationID] += d
+	}
+	return total, perOrg, nil
+}
+
+// Qualification is a document an organiser has seen, such as a børneattest.
+type Qualification struct {
+	UserID      int64      `db:"user_id"`
+	Requirement string     `db:"requirement"`
+	RecordedBy  *int64     `db:"recorded_by"`
+	RecordedAt  time.Time  `db:"recorded_at"`
+	ExpiresAt   *time.Time `db:"expires_at"`
+}
+
+// RecordQualification notes that a person meets a requirement, replacing
+// an earlier record. Any organiser may (the person might volunteer for
+// several associations) and the secretariat.
+func (s *Service) RecordQualification(ctx context.Context, caller user.Caller, userID int64, requirement string, expiresAt *time.Time) error {
+	if err := caller.RequireSignedIn(); err != nil {
+		return err
+	}
+	if !caller.Secretariat && !organisesAny(caller) {
+		return apperr.ErrForbidden
+	}
+	now := s.clock()
+	var errs apperr.List
+	if !knownRequirement(requirement) {
+		errs.Add(CodeUnknownRequirement, "requirement")
+	}
+	if expiresAt != nil && !expiresAt.After(now) {
+		errs.Add(CodeInPast, "expiresAt")
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	_, err := store.Exec(ctx, s.db, `INSERT INTO user_qualifications (user_id, requirement, recorded_by, recorded_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, requirement) DO UPDATE
+		SET recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, expires_at = excluded.expires_at`,
+		userID, requirement, caller.UserID, now, utcPtr(expiresAt))
+	if errors.Is(err, store.ErrConflict) {
+		return apperr.New(CodeUserNotFound, "userId")
+	}
+	if err != nil {
+		return fmt.Errorf("record qualification of user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// Qualifications returns what has been recorded for a person.
+func (s *Service) Qualifications(ctx context.Context, userID int64) ([]Qualification, error) {
+	var qs []Qualification
+	err := store.Select(ctx, s.db, &qs, `SELECT user_id, requirement, recorded_by, recorded_at, expires_at
+		FROM user_qualifications WHERE user_id = ? ORDER BY requirement`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("qualifications of user %d: %w", userID, err)
+	}
+	return qs, nil
+}
+
+func organisesAny(c user.Caller) bool {
+	for _, ok := range c.Organises {
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// CancelActivityClaims cancels every live claim on the activity's slots
+// that have not started yet, inside the caller's transaction (the activity
+// package's, which marks the activity cancelled). Slots that have started
+// keep their claims: they carry people's hours. It returns the events to
+// publish once that transaction has committed.
+func (s *Service) CancelActivityClaims(ctx context.Context, tx *sqlx.Tx, activityID int64, now time.Time) ([]event.Event, error) {
+	now = now.UTC()
+	a, err := activityOf(ctx, tx, activityID)
+	if err != nil {
+		return nil, err
+	}
+	var slots []Slot
+	err = store.Select(ctx, tx, &slots, `SELECT `+slotColumns+` FROM volunteer_slots s
+		WHERE s.activity_id = ? AND s.starts_at > ? ORDER BY s.id`+s.forUpdate(), activityID, now)
+	if err != nil {
+		return nil, fmt.Errorf("lock slots of activity %d: %w", activityID, err)
+	}
+	var events []event.Event
+	for _, sl := range slots {
+		var live []struct {
+			ID     int64 `db:"id"`
+			UserID int64 `db:"user_id"`
+		}
+		err := store.Select(ctx, tx, &live, `SELECT id, user_id FROM slot_claims WHERE slot_id = ? AND status <> 'CANCELLED' ORDER BY id`, sl.ID)
+		if err != nil {
+			return nil, fmt.Errorf("claims of slot %d: %w", sl.ID, err)
+		}
+		if len(live) == 0 {
+			continue
+		}
+		_, err = store.Exec(ctx, tx, `UPDATE slot_claims SET status = 'CANCELLED', cancelled_at = ? WHERE slot_id = ? AND status <> 'CANCELLED'`, now, sl.ID)
+		if err != nil {
+			return nil, fmt.Errorf("cancel claims of slot %d: %w", sl.ID, err)
+		}
+		if _, err := store.Exec(ctx, tx, `UPDATE volunteer_slots SET taken = 0, waitlisted = 0 WHERE id = ?`, sl.ID); err != nil {
+			return nil, fmt.Errorf("reset counters of slot %d: %w", sl.ID, err)
+		}
+		for _, c := range live {
+			events = append(events, event.Event{Kind: event.ClaimCancelled, SlotID: sl.ID, ActivityID: activityID,
+				OrganisationID: a.OrganisationID, ClaimID: c.ID, UserID: c.UserID})
+		}
+		events = append(events, event.Event{Kind: event.SlotChanged, SlotID: sl.ID, ActivityID: activityID, OrganisationID: a.OrganisationID})
+	}
+	return events, nil
+}
+
+// CancelUserClaims cancels a person's live claims on slots that have not
+// started, inside the caller's transaction (account deletion), promoting
+// from each waitlist a freed confirmed place. Claims on slots that have
+// started are kept: they carry hours already given. It returns the events
+// to publish once that transaction has committed.
+func (s *Service) CancelUserClaims(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) ([]event.Event, error) {
+	now = now.UTC()
+	var claims []struct {
+		ID     int64  `db:"id"`
+		SlotID int64  `db:"slot_id"`
+		Status string `db:"status"`
+	}
+	err := store.Select(ctx, tx, &claims, `SELECT c.id, c.slot_id, c.status FROM slot_claims c
+		JOIN volunteer_slots s ON s.id = c.slot_id
+		WHERE c.user_id = ? AND c.status <> 'CANCELLED' AND s.starts_at > ? ORDER BY c.slot_id`, userID, now)
+	if err != nil {
+		return nil, fmt.Errorf("live claims of user %d: %w", userID, err)
+	}
+	var events []event.Event
+	for _, c := range claims {
+		sl, err := s.lockSlotAndWaitlist(ctx, tx, c.SlotID)
+		if err != nil {
+			return nil, err
+		}
+		a, err := activityOf(ctx, tx, sl.ActivityID)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := store.Exec(ctx, tx, `UPDATE slot_claims SET status = 'CANCELLED', cancelled_at = ? WHERE id = ?`, now, c.ID); err != nil {
+			return nil, fmt.Errorf("cancel claim %d: %w", c.ID, err)
+		}
+		counter := "waitlisted"
+		if c.Status == Confirmed {
+			counter = "taken"
+			sl.Taken--
+		} else {
+			sl.Waitlisted--
+		}
+		if _, err := store.Exec(ctx, tx, `UPDATE volunteer_slots SET `+counter+` = `+counter+` - 1 WHERE id = ?`, sl.ID); err != nil {
+			return nil, fmt.Errorf("uncount claim on slot %d: %w", sl.ID, err)
+		}
+		events = append(events, event.Event{Kind: event.ClaimCancelled, SlotID: sl.ID, ActivityID: sl.ActivityID,
+			OrganisationID: a.OrganisationID, ClaimID: c.ID, UserID: userID})
+		if c.Status == Confirmed {
+			promoted, err := s.promote(ctx, tx, sl, a.OrganisationID, now)
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, promoted...)
+		}
+		events = append(events, event.Event{Kind: event.SlotChanged, SlotID: sl.ID, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID})
+	}
+	return events, nil
+}

@@ -1,0 +1,381 @@
+package volunteer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/user"
+)
+
+const slotColumns = `s.id, s.activity_id, s.occurrence_starts_at, s.title, s.description, s.starts_at, s.ends_at,
+	s.capacity, s.taken, s.waitlisted, s.requirement, s.signup_opens_at, s.signup_closes_at, s.cancel_deadline,
+	s.created_by, s.created_at`
+
+// NewSlot is what an organiser fills in for a slot. UpdateSlot takes the
+// same fields and ignores ActivityID: a slot does not move between
+// activities.
+type NewSlot struct {
+	ActivityID int64
+	// OccurrenceStartsAt ties the slot to one date of a recurring activity.
+	OccurrenceStartsAt *time.Time
+	Title              string
+	Description        string
+	StartsAt, EndsAt   time.Time
+	Capacity           int
+	// Requirement is empty or one of Requirements.
+	Requirement    string
+	SignupOpensAt  *time.Time
+	SignupClosesAt *time.Time
+	// CancelDeadline is when cancelling starts to count as late.
+	CancelDeadline *time.Time
+}
+
+func (in *NewSlot) normalise() {
+	in.Title = strings.TrimSpace(in.Title)
+	in.Description = strings.TrimSpace(in.Description)
+	in.Requirement = strings.TrimSpace(in.Requirement)
+	in.StartsAt, in.EndsAt = in.StartsAt.UTC(), in.EndsAt.UTC()
+	in.OccurrenceStartsAt = utcPtr(in.OccurrenceStartsAt)
+	in.SignupOpensAt = utcPtr(in.SignupOpensAt)
+	in.SignupClosesAt = utcPtr(in.SignupClosesAt)
+	in.CancelDeadline = utcPtr(in.CancelDeadline)
+}
+
+// validate checks every field and reports all problems at once. A start
+// time only has to lie in the future when it is new or changed, so an
+// organiser can still fix the description of a slot that has begun.
+func (s *Service) validate(ctx context.Context, q store.Querier, activityID int64, in NewSlot, now time.Time, old *Slot) error {
+	var errs apperr.List
+	switch n := utf8.RuneCountInString(in.Title); {
+	case n == 0:
+		errs.Add(apperr.CodeRequired, "title")
+	case n > MaxTitle:
+		errs.Add(apperr.CodeTooLong, "title").With("Max", MaxTitle)
+	}
+	if utf8.RuneCountInString(in.Description) > MaxDescription {
+		errs.Add(apperr.CodeTooLong, "description").With("Max", MaxDescription)
+	}
+	if in.StartsAt.IsZero() {
+		errs.Add(apperr.CodeRequired, "startsAt")
+	} else if (old == nil || !old.StartsAt.Equal(in.StartsAt)) && !in.StartsAt.After(now) {
+		errs.Add(CodeInPast, "startsAt")
+	}
+	switch {
+	case in.EndsAt.IsZero():
+		errs.Add(apperr.CodeRequired, "endsAt")
+	case !in.StartsAt.IsZero() && !in.EndsAt.After(in.StartsAt):
+		errs.Add(CodeEndsBeforeStarts, "endsAt")
+	case in.EndsAt.Sub(in.StartsAt) > MaxSlotLength:
+		errs.Add(CodeSlotTooLong, "endsAt").With("MaxHours", int(MaxSlotLength/time.Hour))
+	}
+	if in.Capacity < 1 || in.Capacity > MaxCapacity {
+		errs.Add(CodeOutOfRange, "capacity").With("Min", 1).With("Max", MaxCapacity)
+	}
+	if in.Requirement != "" && !knownRequirement(in.Requirement) {
+		errs.Add(CodeUnknownRequirement, "requirement")
+	}
+	opens, closes := in.SignupOpensAt, in.SignupClosesAt
+	switch {
+	case opens != nil && closes != nil && !opens.Before(*closes):
+		errs.Add(CodeInvalidSignupWindow, "signupClosesAt")
+	case closes != nil && !in.StartsAt.IsZero() && closes.After(in.StartsAt):
+		errs.Add(CodeInvalidSignupWindow, "signupClosesAt")
+	case opens != nil && !in.StartsAt.IsZero() && !opens.Before(in.StartsAt):
+		errs.Add(CodeInvalidSignupWindow, "signupOpensAt")
+	}
+	if in.CancelDeadline != nil && !in.StartsAt.IsZero() && in.CancelDeadline.After(in.StartsAt) {
+		errs.Add(CodeInvalidCancelDeadline, "cancelDeadline")
+	}
+	if in.OccurrenceStartsAt != nil {
+		var n int
+		err := store.Get(ctx, q, &n, `SELECT COUNT(*) FROM occurrences WHERE activity_id = ? AND starts_at = ?`,
+			activityID, *in.OccurrenceStartsAt)
+		if err != nil {
+			return fmt.Errorf("check occurrence: %w", err)
+		}
+		if n == 0 {
+			errs.Add(CodeOccurrenceNotFound, "occurrenceStartsAt")
+		}
+	}
+	return errs.Err()
+}
+
+type activityInfo struct {
+	OrganisationID int64  `db:"organisation_id"`
+	Status         string `db:"status"`
+}
+
+func activityOf(ctx context.Context, q store.Querier, activityID int64) (activityInfo, error) {
+	var a activityInfo
+	err := store.Get(ctx, q, &a, `SELECT organisation_id, status FROM activities WHERE id = ?`, activityID)
+	if err != nil {
+		return activityInfo{}, fmt.Errorf("activity %d: %w", activityID, err)
+	}
+	return a, nil
+}
+
+// slotForOrganiser reads a slot and checks that the caller organises its
+// activity; a missing slot is a user error because the id came from them.
+func (s *Service) slotForOrganiser(ctx context.Context, caller user.Caller, id int64) (Slot, activityInfo, error) {
+	if err := caller.RequireSignedIn(); err != nil {
+		return Slot{}, activityInfo{}, err
+	}
+	sl, err := slotByID(ctx, s.db, id, "")
+	if errors.Is(err, store.ErrNotFound) {
+		return Slot{}, activityInfo{}, apperr.New(CodeSlotNotFound, "slotId")
+	}
+	if err != nil {
+		return Slot{}, activityInfo{}, err
+	}
+	a, err := activityOf(ctx, s.db, sl.ActivityID)
+	if err != nil {
+		return Slot{}, activityInfo{}, err
+	}
+	if err := caller.RequireOrganiserOf(a.OrganisationID); err != nil {
+		return Slot{}, activityInfo{}, err
+	}
+	return sl, a, nil
+}
+
+func slotByID(ctx context.Context, q store.Querier, id int64, lock string) (Slot, error) {
+	var sl Slot
+	if err := store.Get(ctx, q, &sl, `SELECT `+slotColumns+` FROM volunteer_slots s WHERE s.id = ?`+lock, id); err != nil {
+		return Slot{}, fmt.Errorf("slot %d: %w", id, err)
+	}
+	return sl, nil
+}
+
+// AddSlot adds a slot to an activity. Organisers of the activity's
+// organisation and the secretariat may.
+func (s *Service) AddSlot(ctx context.Context, caller user.Caller, in NewSlot) (Slot, error) {
+	if err := caller.RequireSignedIn(); err != nil {
+		return Slot{}, err
+	}
+	a, err := activityOf(ctx, s.db, in.ActivityID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Slot{}, apperr.New(CodeActivityNotFound, "activityId")
+	}
+	if err != nil {
+		return Slot{}, err
+	}
+	if err := caller.RequireOrganiserOf(a.OrganisationID); err != nil {
+		return Slot{}, err
+	}
+	if a.Status == "CANCELLED" {
+		return Slot{}, apperr.New(CodeActivityCancelled, "activityId")
+	}
+	in.normalise()
+	now := s.clock()
+	if err := s.validate(ctx, s.db, in.ActivityID, in, now, nil); err != nil {
+		return Slot{}, err
+	}
+	var id int64
+	err = store.Get(ctx, s.db, &id, `INSERT INTO volunteer_slots
+		(activity_id, occurrence_starts_at, title, description, starts_at, ends_at, capacity, requirement,
+		 signup_opens_at, signup_closes_at, cancel_deadline, taken, waitlisted, created_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?) RETURNING id`,
+		in.ActivityID, in.OccurrenceStartsAt, in.Title, in.Description, in.StartsAt, in.EndsAt, in.Capacity,
+		nullIfEmpty(in.Requirement), in.SignupOpensAt, in.SignupClosesAt, in.CancelDeadline, caller.UserID, now)
+	if err != nil {
+		return Slot{}, fmt.Errorf("insert slot: %w", err)
+	}
+	sl, err := slotByID(ctx, s.db, id, "")
+	if err != nil {
+		return Slot{}, err
+	}
+	s.publish(ctx, []event.Event{{Kind: event.SlotChanged, SlotID: id, ActivityID: in.ActivityID, OrganisationID: a.OrganisationID}})
+	return sl, nil
+}
+
+// UpdateSlot changes a slot. Raising the capacity promotes people from the
+// waitlist; lowering it below the number already confirmed is refused
+// rather than silently cancelling someone's shift. Moving the times does
+// not re-check the confirmed volunteers' other shifts: the organiser is
+// expected to tell them, and they can cancel.
+func (s *Service) UpdateSlot(ctx context.Context, caller user.Caller, id int64, in NewSlot) (Slot, error) {
+	_, a, err := s.slotForOrganiser(ctx, caller, id)
+	if err != nil {
+		return Slot{}, err
+	}
+	in.normalise()
+	now := s.clock()
+	var (
+		sl     Slot
+		events []event.Event
+	)
+	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		events = nil
+		old, err := s.lockSlotAndWaitlist(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.validate(ctx, tx, old.ActivityID, in, now, &old); err != nil {
+			return err
+		}
+		if in.Capacity < old.Taken {
+			return apperr.New(CodeCapacityBelowTaken, "capacity").With("Taken", old.Taken)
+		}
+		_, err = store.Exec(ctx, tx, `UPDATE volunteer_slots SET occurrence_starts_at = ?, title = ?, description = ?,
+			starts_at = ?, ends_at = ?, capacity = ?, requirement = ?, signup_opens_at = ?, signup_closes_at = ?,
+			cancel_deadline = ? WHERE id = ?`,
+			in.OccurrenceStartsAt, in.Title, in.Description, in.StartsAt, in.EndsAt, in.Capacity,
+			nullIfEmpty(in.Requirement), in.SignupOpensAt, in.SignupClosesAt, in.CancelDeadline, id)
+		if err != nil {
+			return fmt.Errorf("update slot %d: %w", id, err)
+		}
+		sl, err = slotByID(ctx, tx, id, "")
+		if err != nil {
+			return err
+		}
+		promoted, err := s.promote(ctx, tx, sl, a.OrganisationID, now)
+		if err != nil {
+			return err
+		}
+		events = append(promoted, event.Event{Kind: event.SlotChanged, SlotID: id, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID})
+		sl, err = slotByID(ctx, tx, id, "")
+		return err
+	})
+	if err != nil {
+		return Slot{}, err
+	}
+	s.publish(ctx, events)
+	return sl, nil
+}
+
+// RemoveSlot deletes a slot that has not started, cancelling its claims
+// and telling each volunteer through a ClaimCancelled event. A slot that
+// has started is kept: it carries people's hours.
+func (s *Service) RemoveSlot(ctx context.Context, caller user.Caller, id int64) error {
+	_, a, err := s.slotForOrganiser(ctx, caller, id)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	var events []event.Event
+	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		events = nil
+		sl, err := slotByID(ctx, tx, id, s.forUpdate())
+		if errors.Is(err, store.ErrNotFound) {
+			return apperr.New(CodeSlotNotFound, "slotId")
+		}
+		if err != nil {
+			return err
+		}
+		if !now.Before(sl.StartsAt) {
+			return apperr.New(CodeSlotInPast, "slotId")
+		}
+		var live []struct {
+			ID     int64 `db:"id"`
+			UserID int64 `db:"user_id"`
+		}
+		err = store.Select(ctx, tx, &live, `SELECT id, user_id FROM slot_claims WHERE slot_id = ? AND status <> 'CANCELLED' ORDER BY id`, id)
+		if err != nil {
+			return fmt.Errorf("claims of slot %d: %w", id, err)
+		}
+		if _, err := store.Exec(ctx, tx, `DELETE FROM volunteer_slots WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete slot %d: %w", id, err)
+		}
+		for _, c := range live {
+			events = append(events, event.Event{Kind: event.ClaimCancelled, SlotID: id, ActivityID: sl.ActivityID,
+				OrganisationID: a.OrganisationID, ClaimID: c.ID, UserID: c.UserID})
+		}
+		events = append(events, event.Event{Kind: event.SlotChanged, SlotID: id, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, events)
+	return nil
+}
+
+// Slot returns the slot with id, whatever its activity's status; callers
+// decide who may see slots of drafts.
+func (s *Service) Slot(ctx context.Context, id int64) (Slot, error) {
+	return slotByID(ctx, s.db, id, "")
+}
+
+// SlotsByIDs returns the slots with the given ids, in no particular order.
+func (s *Service) SlotsByIDs(ctx context.Context, ids []int64) ([]Slot, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT `+slotColumns+` FROM volunteer_slots s WHERE s.id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var slots []Slot
+	if err := store.Select(ctx, s.db, &slots, q, args...); err != nil {
+		return nil, fmt.Errorf("slots by ids: %w", err)
+	}
+	return slots, nil
+}
+
+// SlotsByActivityIDs returns the slots of the given activities ordered by
+// start, then id.
+func (s *Service) SlotsByActivityIDs(ctx context.Context, ids []int64) ([]Slot, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT `+slotColumns+` FROM volunteer_slots s WHERE s.activity_id IN (?) ORDER BY s.starts_at, s.id`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var slots []Slot
+	if err := store.Select(ctx, s.db, &slots, q, args...); err != nil {
+		return nil, fmt.Errorf("slots of activities: %w", err)
+	}
+	return slots, nil
+}
+
+// OpenSlots lists upcoming slots of published activities that still have
+// room and whose sign-up has not closed, ordered by (starts_at, id) and
+// paged by that key. from and to narrow the slots' start times.
+func (s *Service) OpenSlots(ctx context.Context, from, to *time.Time, afterStartsAt *time.Time, afterID int64, limit int) ([]Slot, error) {
+	if limit <= 0 || limit > MaxPageSize {
+		limit = MaxPageSize
+	}
+	now := s.clock()
+	where := []string{"a.status = 'PUBLISHED'", "s.starts_at > ?", "s.taken < s.capacity",
+		"(s.signup_closes_at IS NULL OR s.signup_closes_at > ?)"}
+	args := []any{now, now}
+	if from != nil {
+		where = append(where, "s.starts_at >= ?")
+		args = append(args, from.UTC())
+	}
+	if to != nil {
+		where = append(where, "s.starts_at < ?")
+		args = append(args, to.UTC())
+	}
+	if afterStartsAt != nil {
+		where = append(where, "(s.starts_at > ? OR (s.starts_at = ? AND s.id > ?))")
+		args = append(args, afterStartsAt.UTC(), afterStartsAt.UTC(), afterID)
+	}
+	args = append(args, limit)
+	var slots []Slot
+	err := store.Select(ctx, s.db, &slots, `SELECT `+slotColumns+`
+		FROM volunteer_slots s JOIN activities a ON a.id = s.activity_id
+		WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY s.starts_at, s.id
+		LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("open slots: %w", err)
+	}
+	return slots, nil
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
