@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/99designs/gqlgen/client"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/calendar"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/link"
@@ -32,6 +34,7 @@ type testServer struct {
 	resolver *Resolver
 	client   *client.Client
 	events   *event.Recorder
+	tokens   *fakeVerifier
 }
 
 func newTestServer(t *testing.T, db *store.DB) *testServer {
@@ -58,8 +61,56 @@ func newTestServer(t *testing.T, db *store.DB) *testServer {
 		},
 		Now: func() time.Time { return time.Now().UTC() },
 	}
-	h := NewHandler(r, Options{Development: true, ComplexityLimit: 1000})
-	return &testServer{t: t, db: db, resolver: r, client: client.New(h), events: rec}
+	tokens := &fakeVerifier{identities: map[string]user.Identity{}}
+	authn := auth.NewAuthenticator(tokens, r.Domain.Users, r.Log)
+	h := authn.Middleware(NewHandler(r, Options{Development: true, ComplexityLimit: 1000}))
+	return &testServer{t: t, db: db, resolver: r, client: client.New(h), events: rec, tokens: tokens}
+}
+
+// fakeVerifier stands in for Firebase: it knows a fixed set of tokens.
+// The real verifiers are tested in internal/auth against the emulator;
+// here the point is the path from a token through the middleware.
+type fakeVerifier struct {
+	mu         sync.Mutex
+	identities map[string]user.Identity
+}
+
+func (f *fakeVerifier) Verify(_ context.Context, token string) (user.Identity, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, ok := f.identities[token]
+	if !ok {
+		return user.Identity{}, auth.ErrInvalidToken
+	}
+	return id, nil
+}
+
+func (f *fakeVerifier) VerifyAndCheckRevoked(ctx context.Context, token string) (user.Identity, error) {
+	return f.Verify(ctx, token)
+}
+
+// person signs a person up through the token path and returns a token
+// for them and their caller.
+func (ts *testServer) person(name string, verified bool) (string, user.Caller) {
+	ts.t.Helper()
+	id := user.Identity{UID: "uid-" + name, Email: name + "@test.example", EmailVerified: verified, Name: name, Anonymous: !verified}
+	token := "token-" + name
+	ts.tokens.mu.Lock()
+	ts.tokens.identities[token] = id
+	ts.tokens.mu.Unlock()
+	c, err := ts.resolver.Domain.Users.Resolve(context.Background(), id)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return token, c
+}
+
+// bearer signs a request in with a token.
+func bearer(token string) client.Option {
+	if token == "" {
+		return func(*client.Request) {}
+	}
+	return client.AddHeader("Authorization", "Bearer "+token)
 }
 
 // as makes a request as the given caller.

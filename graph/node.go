@@ -50,6 +50,44 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 			return nil, ignoreNotFound(err)
 		}
 		return &p, nil
+	case typeSlot:
+		sl, err := l.slot.Load(ctx, id)
+		if err != nil {
+			return nil, ignoreNotFound(err)
+		}
+		a, err := l.activity.Load(ctx, sl.ActivityID)
+		if err != nil || !r.canSeeActivity(ctx, a) {
+			return nil, ignoreNotFound(err)
+		}
+		return &sl, nil
+	case typeClaim:
+		claims, err := r.Domain.Volunteer.ClaimsByIDs(ctx, []int64{id})
+		if err != nil || len(claims) == 0 {
+			return nil, err
+		}
+		c := claims[0]
+		caller := user.CallerFrom(ctx)
+		if c.UserID != caller.UserID {
+			sl, err := l.slot.Load(ctx, c.SlotID)
+			if err != nil {
+				return nil, ignoreNotFound(err)
+			}
+			a, err := l.activity.Load(ctx, sl.ActivityID)
+			if err != nil || !caller.OrganiserOf(a.OrganisationID) {
+				return nil, ignoreNotFound(err)
+			}
+		}
+		return &c, nil
+	case typeUser:
+		ok, err := r.Domain.Users.ContactVisible(ctx, user.CallerFrom(ctx), id)
+		if err != nil || !ok {
+			return nil, err
+		}
+		u, err := l.user.Load(ctx, id)
+		if err != nil {
+			return nil, ignoreNotFound(err)
+		}
+		return &u, nil
 	case typeStory:
 		s, err := r.Domain.Stories.Story(ctx, id)
 		if err != nil || !canSeeStory(user.CallerFrom(ctx), s) {

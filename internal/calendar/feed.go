@@ -269,18 +269,20 @@ func newCalendar(name string) *ics.Calendar {
 // copenhagenZone describes Europe/Copenhagen with the EU daylight saving
 // rule that has applied since 1996 (last Sunday of March and October).
 func copenhagenZone() *ics.VTimezone {
+	// Properties are named with the library's typed constants:
+	// ComponentPropertyExtended mangles names in v0.3.4.
 	tz := ics.NewTimezone(tzid)
-	tz.AddProperty(ics.ComponentPropertyExtended("X-LIC-LOCATION"), tzid)
+	tz.AddProperty(ics.ComponentProperty("X-LIC-LOCATION"), tzid)
 	daylight := &ics.Daylight{}
-	daylight.AddProperty(ics.ComponentPropertyExtended("TZOFFSETFROM"), "+0100")
-	daylight.AddProperty(ics.ComponentPropertyExtended("TZOFFSETTO"), "+0200")
-	daylight.AddProperty(ics.ComponentPropertyExtended("TZNAME"), "CEST")
+	daylight.AddProperty(ics.ComponentProperty(ics.PropertyTzoffsetfrom), "+0100")
+	daylight.AddProperty(ics.ComponentProperty(ics.PropertyTzoffsetto), "+0200")
+	daylight.AddProperty(ics.ComponentProperty(ics.PropertyTzname), "CEST")
 	daylight.AddProperty(ics.ComponentPropertyDtStart, "19700329T020000")
 	daylight.AddProperty(ics.ComponentPropertyRrule, "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU")
 	standard := tz.AddStandard()
-	standard.AddProperty(ics.ComponentPropertyExtended("TZOFFSETFROM"), "+0200")
-	standard.AddProperty(ics.ComponentPropertyExtended("TZOFFSETTO"), "+0100")
-	standard.AddProperty(ics.ComponentPropertyExtended("TZNAME"), "CET")
+	standard.AddProperty(ics.ComponentProperty(ics.PropertyTzoffsetfrom), "+0200")
+	standard.AddProperty(ics.ComponentProperty(ics.PropertyTzoffsetto), "+0100")
+	standard.AddProperty(ics.ComponentProperty(ics.PropertyTzname), "CET")
 	standard.AddProperty(ics.ComponentPropertyDtStart, "19701025T030000")
 	standard.AddProperty(ics.ComponentPropertyRrule, "FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU")
 	tz.Components = append([]ics.Component{daylight}, tz.Components...)

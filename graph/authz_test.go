@@ -1,0 +1,323 @@
+package graph
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/place"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/store/storetest"
+	"github.com/ishoj/voresishoj/internal/user"
+	"github.com/ishoj/voresishoj/internal/volunteer"
+)
+
+// The roles of the authorisation matrix.
+const (
+	anonymous      = "anonymous"
+	unverified     = "unverified"
+	resident       = "resident"
+	organiserSame  = "organiser of the same organisation"
+	organiserOther = "organiser of another organisation"
+	secretariatRol = "secretariat"
+)
+
+var roles = []string{anonymous, unverified, resident, organiserSame, organiserOther, secretariatRol}
+
+// town is the fixture every matrix cell gets afresh.
+type town struct {
+	callers                 map[string]user.Caller
+	tokens                  map[string]string
+	orgA, orgB              organisation.Organisation
+	farm                    place.Place
+	activity, draft         activity.Activity
+	slot, pastSlot          volunteer.Slot
+	veraClaim, veraPastClaim volunteer.Claim
+	vera, coOrganiser       int64
+}
+
+func makeOrganiser(t *testing.T, db *store.DB, c *user.Caller, orgID int64) {
+	t.Helper()
+	if _, err := store.Exec(context.Background(), db, `INSERT INTO organisers (organisation_id, user_id, created_at) VALUES (?, ?, ?)`,
+		orgID, c.UserID, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := user.NewService(db).Caller(context.Background(), c.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	*c = fresh
+}
+
+func makeTown(t *testing.T, ts *testServer) town {
+	t.Helper()
+	ctx := context.Background()
+	d := ts.resolver.Domain
+	boss := secretariat(t, ts.db)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var tw town
+	var err error
+	tw.orgA, err = d.Organisations.Create(ctx, boss, organisation.Input{Name: "Røde Kors Ishøj", Kind: organisation.Association})
+	must(err)
+	tw.orgB, err = d.Organisations.Create(ctx, boss, organisation.Input{Name: "Ungerådet", Kind: organisation.Council})
+	must(err)
+	tw.farm, err = d.Places.Create(ctx, boss, place.Input{Name: "Bredekærgård"})
+	must(err)
+
+	tw.callers = map[string]user.Caller{anonymous: {}}
+	tw.tokens = map[string]string{anonymous: ""}
+	for role, name := range map[string]string{unverified: "ukendt", resident: "rasmus", organiserSame: "olga",
+		organiserOther: "omar", secretariatRol: "sekretariat"} {
+		tw.tokens[role], tw.callers[role] = ts.person(name, role != unverified)
+	}
+	if _, err := ts.resolver.Domain.Users.GrantSecretariat(ctx, "", "uid-sekretariat"); err != nil {
+		t.Fatal(err)
+	}
+	same, other := tw.callers[organiserSame], tw.callers[organiserOther]
+	makeOrganiser(t, ts.db, &same, tw.orgA.ID)
+	makeOrganiser(t, ts.db, &other, tw.orgB.ID)
+	tw.callers[organiserSame], tw.callers[organiserOther] = same, other
+	_, co := ts.person("conny", true)
+	makeOrganiser(t, ts.db, &co, tw.orgA.ID)
+	tw.coOrganiser = co.UserID
+	_, vera := ts.person("vera", true)
+	tw.vera = vera.UserID
+
+	start := time.Now().Add(72 * time.Hour).Truncate(time.Hour)
+	tw.activity, err = d.Activities.Create(ctx, boss, activity.Input{OrganisationID: tw.orgA.ID, PlaceID: &tw.farm.ID,
+		Title: "Byttemarked", StartsAt: start, EndsAt: start.Add(5 * time.Hour)}, true)
+	must(err)
+	tw.draft, err = d.Activities.Create(ctx, boss, activity.Input{OrganisationID: tw.orgA.ID,
+		Title: "Udkast", StartsAt: start, EndsAt: start.Add(time.Hour)}, false)
+	must(err)
+	tw.slot, err = d.Volunteer.AddSlot(ctx, boss, volunteer.NewSlot{ActivityID: tw.activity.ID, Title: "Opstilling",
+		StartsAt: start, EndsAt: start.Add(2 * time.Hour), Capacity: 5})
+	must(err)
+	tw.veraClaim, err = d.Volunteer.Claim(ctx, vera, tw.slot.ID, "vera-1")
+	must(err)
+
+	// A slot that has started, for attendance: made directly, since the
+	// domain rightly refuses slots in the past.
+	past := time.Now().Add(-2 * time.Hour).UTC().Truncate(time.Second)
+	var pastID, claimID int64
+	must(store.Get(ctx, ts.db, &pastID, `INSERT INTO volunteer_slots (activity_id, title, starts_at, ends_at, capacity, taken, created_at)
+		VALUES (?, 'Oprydning', ?, ?, 3, 1, ?) RETURNING id`, tw.activity.ID, past, past.Add(time.Hour), past))
+	must(store.Get(ctx, ts.db, &claimID, `INSERT INTO slot_claims (slot_id, user_id, status, created_at, confirmed_at)
+		VALUES (?, ?, 'CONFIRMED', ?, ?) RETURNING id`, pastID, vera.UserID, past, past))
+	tw.pastSlot.ID, tw.veraPastClaim.ID = pastID, claimID
+	return tw
+}
+
+type matrixCase struct {
+	name    string
+	query   string
+	vars    func(tw town) map[string]any
+	allowed []string
+}
+
+func everyoneSignedIn() []string {
+	return []string{unverified, resident, organiserSame, organiserOther, secretariatRol}
+}
+
+var verifiedPeople = []string{resident, organiserSame, organiserOther, secretariatRol}
+var managers = []string{organiserSame, secretariatRol}
+
+// matrix lists every mutation with who may call it. Later issues add rows.
+var matrix = []matrixCase{
+	{"updateMe", `mutation($i: UpdateMeInput!) { updateMe(input: $i) { me { id } userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"displayName": "Nyt navn"} }, everyoneSignedIn()},
+	{"createOrganisation", `mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { organisation { id } userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"name": "Dyrk Ishøj", "kind": "INFORMAL_INITIATIVE"} }, []string{secretariatRol}},
+	{"updateOrganisation", `mutation($i: UpdateOrganisationInput!) { updateOrganisation(input: $i) { organisation { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID), "name": "Røde Kors", "kind": "ASSOCIATION"}
+		}, managers},
+	{"addOrganiser", `mutation($i: AddOrganiserInput!) { addOrganiser(input: $i) { user { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID), "email": "ny@test.example"}
+		}, managers},
+	{"removeOrganiser", `mutation($i: RemoveOrganiserInput!) { removeOrganiser(input: $i) { user { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID), "userId": globalID(typeUser, tw.coOrganiser)}
+		}, managers},
+	{"createPlace", `mutation($i: CreatePlaceInput!) { createPlace(input: $i) { place { id } userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"name": "Havhytten"} }, []string{secretariatRol}},
+	{"exportMyData", `mutation { exportMyData { data userErrors { code } } }`, nil, everyoneSignedIn()},
+	{"deleteMyAccount", `mutation($i: DeleteMyAccountInput!) { deleteMyAccount(input: $i) { deleted userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"stories": "ANONYMISE", "confirm": true} }, everyoneSignedIn()},
+	{"claimSlot", `mutation($i: ClaimSlotInput!) { claimSlot(input: $i) { claim { id status } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"slotId": globalID(typeSlot, tw.slot.ID), "idempotencyKey": "k1"}
+		}, verifiedPeople},
+	{"cancelClaim (someone else's)", `mutation($i: CancelClaimInput!) { cancelClaim(input: $i) { claim { id } userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"claimId": globalID(typeClaim, tw.veraClaim.ID)} }, managers},
+	{"createActivity", `mutation($i: CreateActivityInput!) { createActivity(input: $i) { activity { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			start := time.Now().Add(96 * time.Hour).Truncate(time.Hour)
+			return map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID), "title": "Førstehjælp",
+				"startsAt": start.Format(time.RFC3339), "endsAt": start.Add(time.Hour).Format(time.RFC3339)}
+		}, managers},
+	{"updateActivity", `mutation($i: UpdateActivityInput!) { updateActivity(input: $i) { activity { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"activityId": globalID(typeActivity, tw.activity.ID), "title": "Stort byttemarked",
+				"startsAt": tw.activity.StartsAt.Format(time.RFC3339), "endsAt": tw.activity.EndsAt.Format(time.RFC3339)}
+		}, managers},
+	{"publishActivity", `mutation($i: ActivityIdInput!) { publishActivity(input: $i) { activity { id } userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"activityId": globalID(typeActivity, tw.draft.ID)} }, managers},
+	{"cancelActivity", `mutation($i: ActivityIdInput!) { cancelActivity(input: $i) { activity { id } userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"activityId": globalID(typeActivity, tw.activity.ID)} }, managers},
+	{"addVolunteerSlot", `mutation($i: AddVolunteerSlotInput!) { addVolunteerSlot(input: $i) { slot { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"activityId": globalID(typeActivity, tw.activity.ID), "title": "Kaffe",
+				"startsAt": tw.activity.StartsAt.Format(time.RFC3339), "endsAt": tw.activity.StartsAt.Add(time.Hour).Format(time.RFC3339), "capacity": 2}
+		}, managers},
+	{"updateVolunteerSlot", `mutation($i: UpdateVolunteerSlotInput!) { updateVolunteerSlot(input: $i) { slot { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"slotId": globalID(typeSlot, tw.slot.ID), "title": "Opstilling af borde",
+				"startsAt": tw.slot.StartsAt.Format(time.RFC3339), "endsAt": tw.slot.EndsAt.Format(time.RFC3339), "capacity": 6}
+		}, managers},
+	{"removeVolunteerSlot", `mutation($i: RemoveVolunteerSlotInput!) { removeVolunteerSlot(input: $i) { removed userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"slotId": globalID(typeSlot, tw.slot.ID)} }, managers},
+	{"signUpVolunteer", `mutation($i: SignUpVolunteerInput!) { signUpVolunteer(input: $i) { claim { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"slotId": globalID(typeSlot, tw.slot.ID), "name": "Grethe", "phone": "12 34 56 78"}
+		}, managers},
+	{"markAttendance", `mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { claim { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"claimId": globalID(typeClaim, tw.veraPastClaim.ID), "attendance": "ATTENDED"}
+		}, managers},
+	{"recordQualification", `mutation($i: RecordQualificationInput!) { recordQualification(input: $i) { user { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"userId": globalID(typeUser, tw.vera), "requirement": "CHILD_CERTIFICATE"}
+		}, []string{organiserSame, organiserOther, secretariatRol}},
+	{"createCalendarFeed", `mutation { createCalendarFeed { url userErrors { code } } }`, nil, everyoneSignedIn()},
+	{"revokeCalendarFeed", `mutation { revokeCalendarFeed { revoked userErrors { code } } }`, nil, everyoneSignedIn()},
+}
+
+// refusal tells how a call was refused, or "" when it was allowed and
+// succeeded. Anything else (a fault, an unexpected user error) fails.
+func refusal(t *testing.T, resp map[string]any, err error) string {
+	t.Helper()
+	if err != nil {
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, `"code":"FORBIDDEN"`):
+			return "FORBIDDEN"
+		case strings.Contains(msg, `"code":"UNAUTHENTICATED"`):
+			return "UNAUTHENTICATED"
+		}
+		t.Fatalf("unexpected error: %v", err)
+	}
+	for _, v := range resp {
+		payload, _ := v.(map[string]any)
+		ues, _ := payload["userErrors"].([]any)
+		if len(ues) == 0 {
+			continue
+		}
+		code := ues[0].(map[string]any)["code"]
+		if code == "VERIFIED_ACCOUNT_REQUIRED" {
+			return "VERIFIED_ACCOUNT_REQUIRED"
+		}
+		t.Fatalf("unexpected user errors: %v", ues)
+	}
+	return ""
+}
+
+func TestAuthorisationMatrix(t *testing.T) {
+	for _, mc := range matrix {
+		for _, role := range roles {
+			t.Run(mc.name+"/"+role, func(t *testing.T) {
+				ts := newTestServer(t, storetest.SQLite(t))
+				tw := makeTown(t, ts)
+				var resp map[string]any
+				var vs map[string]any
+				if mc.vars != nil {
+					vs = map[string]any{"i": mc.vars(tw)}
+				}
+				err := ts.client.Post(mc.query, &resp, vars(flatten(vs)...), bearer(tw.tokens[role]))
+				got := refusal(t, resp, err)
+				want := contains(mc.allowed, role)
+				switch {
+				case want && got != "":
+					t.Errorf("%s as %s: refused with %s, want allowed", mc.name, role, got)
+				case !want && got == "":
+					t.Errorf("%s as %s: ALLOWED, want refused", mc.name, role)
+				case !want && role == anonymous && got != "UNAUTHENTICATED":
+					t.Errorf("%s as visitor: %s, want UNAUTHENTICATED", mc.name, got)
+				}
+			})
+		}
+	}
+}
+
+func flatten(m map[string]any) []any {
+	var out []any
+	for k, v := range m {
+		out = append(out, k, v)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Restricted fields are null for those who may not see them.
+func TestRestrictedFields(t *testing.T) {
+	ts := newTestServer(t, storetest.SQLite(t))
+	tw := makeTown(t, ts)
+	q := `query($a: ID!, $d: ID!, $o: ID!) {
+		activity(id: $a) { slots { claims { volunteer { email phone } } } }
+		draft: activity(id: $d) { id }
+		organisation(id: $o) { organisers { id } }
+	}`
+	type result struct {
+		Activity struct {
+			Slots []struct {
+				Claims []struct {
+					Volunteer struct{ Email, Phone *string }
+				}
+			}
+		}
+		Draft        *struct{ ID string }
+		Organisation struct{ Organisers []struct{ ID string } }
+	}
+	for _, role := range roles {
+		var r result
+		ts.client.MustPost(q, &r, vars("a", globalID(typeActivity, tw.activity.ID), "d", globalID(typeActivity, tw.draft.ID),
+			"o", globalID(typeOrganisation, tw.orgA.ID)), bearer(tw.tokens[role]))
+		mayManage := contains(managers, role)
+		if got := r.Activity.Slots[0].Claims != nil; got != mayManage {
+			t.Errorf("slot claims visible to %s: %v, want %v", role, got, mayManage)
+		}
+		if mayManage && (len(r.Activity.Slots[0].Claims) != 1 || r.Activity.Slots[0].Claims[0].Volunteer.Email == nil) {
+			t.Errorf("%s cannot see the volunteer's e-mail: %+v", role, r.Activity.Slots[0].Claims)
+		}
+		if got := r.Draft != nil; got != mayManage {
+			t.Errorf("draft visible to %s: %v, want %v", role, got, mayManage)
+		}
+		if got := r.Organisation.Organisers != nil; got != mayManage {
+			t.Errorf("organisers visible to %s: %v, want %v", role, got, mayManage)
+		}
+	}
+
+	// A visitor has no "me".
+	var me struct{ Me *struct{ ID string } }
+	ts.client.MustPost(`{ me { id } }`, &me)
+	if me.Me != nil {
+		t.Error("me for a visitor")
+	}
+}
