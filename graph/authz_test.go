@@ -29,14 +29,14 @@ var roles = []string{anonymous, unverified, resident, organiserSame, organiserOt
 
 // town is the fixture every matrix cell gets afresh.
 type town struct {
-	callers                 map[string]user.Caller
-	tokens                  map[string]string
-	orgA, orgB              organisation.Organisation
-	farm                    place.Place
-	activity, draft         activity.Activity
-	slot, pastSlot          volunteer.Slot
+	callers                  map[string]user.Caller
+	tokens                   map[string]string
+	orgA, orgB               organisation.Organisation
+	farm                     place.Place
+	activity, draft          activity.Activity
+	slot, pastSlot           volunteer.Slot
 	veraClaim, veraPastClaim volunteer.Claim
-	vera, coOrganiser       int64
+	vera, coOrganiser        int64
 }
 
 func makeOrganiser(t *testing.T, db *store.DB, c *user.Caller, orgID int64) {
@@ -135,7 +135,9 @@ var matrix = []matrixCase{
 	{"updateMe", `mutation($i: UpdateMeInput!) { updateMe(input: $i) { me { id } userErrors { code } } }`,
 		func(tw town) map[string]any { return map[string]any{"displayName": "Nyt navn"} }, everyoneSignedIn()},
 	{"createOrganisation", `mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { organisation { id } userErrors { code } } }`,
-		func(tw town) map[string]any { return map[string]any{"name": "Dyrk Ishøj", "kind": "INFORMAL_INITIATIVE"} }, []string{secretariatRol}},
+		func(tw town) map[string]any {
+			return map[string]any{"name": "Dyrk Ishøj", "kind": "INFORMAL_INITIATIVE"}
+		}, []string{secretariatRol}},
 	{"updateOrganisation", `mutation($i: UpdateOrganisationInput!) { updateOrganisation(input: $i) { organisation { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
 			return map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID), "name": "Røde Kors", "kind": "ASSOCIATION"}
@@ -173,7 +175,9 @@ var matrix = []matrixCase{
 	{"publishActivity", `mutation($i: ActivityIdInput!) { publishActivity(input: $i) { activity { id } userErrors { code } } }`,
 		func(tw town) map[string]any { return map[string]any{"activityId": globalID(typeActivity, tw.draft.ID)} }, managers},
 	{"cancelActivity", `mutation($i: ActivityIdInput!) { cancelActivity(input: $i) { activity { id } userErrors { code } } }`,
-		func(tw town) map[string]any { return map[string]any{"activityId": globalID(typeActivity, tw.activity.ID)} }, managers},
+		func(tw town) map[string]any {
+			return map[string]any{"activityId": globalID(typeActivity, tw.activity.ID)}
+		}, managers},
 	{"addVolunteerSlot", `mutation($i: AddVolunteerSlotInput!) { addVolunteerSlot(input: $i) { slot { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
 			return map[string]any{"activityId": globalID(typeActivity, tw.activity.ID), "title": "Kaffe",
