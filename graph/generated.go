@@ -48,6 +48,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	SlotClaim() SlotClaimResolver
 	Story() StoryResolver
+	Subscription() SubscriptionResolver
 	Theme() ThemeResolver
 	User() UserResolver
 	VolunteerSlot() VolunteerSlotResolver
@@ -321,6 +322,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Subscription struct {
+		ActivityPublished func(childComplexity int, filter *model.ActivityFilter) int
+		SlotChanged       func(childComplexity int, activityID string) int
+		StoryPublished    func(childComplexity int) int
+	}
+
 	Theme struct {
 		Name func(childComplexity int) int
 		Slug func(childComplexity int) int
@@ -479,6 +486,11 @@ type StoryResolver interface {
 	Activity(ctx context.Context, obj *story.Story) (*activity.Activity, error)
 	Organisation(ctx context.Context, obj *story.Story) (*organisation.Organisation, error)
 	Links(ctx context.Context, obj *story.Story) ([]link.Link, error)
+}
+type SubscriptionResolver interface {
+	ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *activity.Activity, error)
+	SlotChanged(ctx context.Context, activityID string) (<-chan *volunteer.Slot, error)
+	StoryPublished(ctx context.Context) (<-chan *story.Story, error)
 }
 type ThemeResolver interface {
 	Name(ctx context.Context, obj *theme.Theme) (string, error)
@@ -1660,6 +1672,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StoryEdge.Node(childComplexity), true
 
+	case "Subscription.activityPublished":
+		if e.ComplexityRoot.Subscription.ActivityPublished == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_activityPublished_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ActivityPublished(childComplexity, args["filter"].(*model.ActivityFilter)), true
+	case "Subscription.slotChanged":
+		if e.ComplexityRoot.Subscription.SlotChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_slotChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.SlotChanged(childComplexity, args["activityId"].(string)), true
+	case "Subscription.storyPublished":
+		if e.ComplexityRoot.Subscription.StoryPublished == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.StoryPublished(childComplexity), true
+
 	case "Theme.name":
 		if e.ComplexityRoot.Theme.Name == nil {
 			break
@@ -1972,6 +2013,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -2152,6 +2210,21 @@ extend type Query {
   places(first: Int, after: String): PlaceConnection!
   place(id: ID!): Place
   themes: [Theme!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/live.graphqls", Input: `"""
+Live updates over the websocket (graphql-transport-ws or legacy graphql-ws)
+or server-sent events. Delivery is at most once: after a reconnect the app
+refetches what it shows. Each payload is read from the database when it is
+sent, so it is never staler than the database.
+"""
+type Subscription {
+  "A newly published activity matching the filter (themes, organisation, place; the time window and search are ignored)."
+  activityPublished(filter: ActivityFilter): Activity!
+  "Every change of a slot's taken, spotsLeft or waitlistLength on the activity."
+  slotChanged(activityId: ID!): VolunteerSlot!
+  "A story the secretariat just published."
+  storyPublished: Story!
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# Vores Ishøj — the API the phone app talks to. The schema is split by
@@ -3970,6 +4043,34 @@ func (ec *executionContext) field_Query_story_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_activityPublished_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ActivityFilter, error) {
+			return ec.unmarshalOActivityFilter2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivityFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_slotChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "activityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["activityId"] = arg0
 	return args, nil
 }
 
@@ -8967,6 +9068,126 @@ func (ec *executionContext) fieldContext_StoryEdge_node(_ context.Context, field
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Story(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_activityPublished(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_activityPublished(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ActivityPublished(ctx, fc.Args["filter"].(*model.ActivityFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_activityPublished(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Activity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_activityPublished_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_slotChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_slotChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().SlotChanged(ctx, fc.Args["activityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *volunteer.Slot) graphql.Marshaler {
+			return ec.marshalNVolunteerSlot2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋvolunteerᚐSlot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_slotChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VolunteerSlot(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_slotChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_storyPublished(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_storyPublished(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().StoryPublished(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *story.Story) graphql.Marshaler {
+			return ec.marshalNStory2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐStory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_storyPublished(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Story(ctx, field)
 		},
@@ -14398,6 +14619,30 @@ func (ec *executionContext) _StoryEdge(ctx context.Context, sel ast.SelectionSet
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "activityPublished":
+		return ec._Subscription_activityPublished(ctx, fields[0])
+	case "slotChanged":
+		return ec._Subscription_slotChanged(ctx, fields[0])
+	case "storyPublished":
+		return ec._Subscription_storyPublished(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var themeImplementors = []string{"Theme"}

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -25,19 +26,57 @@ type Options struct {
 	// WebsocketInit authenticates a websocket from its connection_init
 	// payload, returning the context for its operations.
 	WebsocketInit transport.WebsocketInitFunc
+	// Websocket holds the protocol limits; zero values take defaults.
+	Websocket WebsocketLimits
+	// MaxConnectionsPerPerson caps one person's open websockets (default 10).
+	MaxConnectionsPerPerson int
 }
 
 // NewHandler returns the /graphql handler. Transports are explicit:
 // websocket first (it must see the upgrade request), then GET and POST.
 func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	limits := opts.Websocket
+	if limits.InitTimeout == 0 {
+		limits.InitTimeout = 10 * time.Second
+	}
+	if limits.MaxOperations == 0 {
+		limits.MaxOperations = 25
+	}
+	conns := &connectionCounter{max: opts.MaxConnectionsPerPerson, n: map[int64]int{}}
+	if conns.max == 0 {
+		conns.max = 10
+	}
+	readLimit := int64(64 << 10)
 	srv.AddTransport(transport.Websocket{
+		Implementation: newGuardedWebsocket(limits, r.Log),
+		// graphql-transport-ws clients ping themselves; the legacy protocol
+		// needs the server's keep-alive messages.
 		KeepAlivePingInterval: 15 * time.Second,
-		InitTimeout:           10 * time.Second,
-		InitFunc:              opts.WebsocketInit,
+		PingPongInterval:      30 * time.Second,
+		PayloadReadLimit:      &readLimit,
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			if opts.WebsocketInit != nil {
+				var err error
+				var ack *transport.InitPayload
+				if ctx, ack, err = opts.WebsocketInit(ctx, p); err != nil {
+					return ctx, ack, err
+				}
+			}
+			if !conns.acquire(user.CallerFrom(ctx).UserID) {
+				return transport.WithWebsocketCloseCode(ctx, closeTooManyInitRequest), nil, errTooManyConnections
+			}
+			return ctx, nil, nil
+		},
+		CloseFunc: func(ctx context.Context, _ int) {
+			conns.release(user.CallerFrom(ctx).UserID)
+		},
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
+	// Server-sent events for clients that cannot hold a websocket; it must
+	// come before POST, which would otherwise take the request.
+	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(r.presentError)
@@ -62,6 +101,8 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	})
 	return r.withLoaders(withLanguage(srv))
 }
+
+var errTooManyConnections = errors.New("too many open connections for this person")
 
 // withLanguage answers in the signed-in person's language, else in the
 // first supported language of Accept-Language, else Danish.

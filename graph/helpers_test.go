@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -17,9 +18,11 @@ import (
 	"github.com/ishoj/voresishoj/internal/calendar"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
+	"github.com/ishoj/voresishoj/internal/pubsub"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/theme"
@@ -35,27 +38,44 @@ type testServer struct {
 	client   *client.Client
 	events   *event.Recorder
 	tokens   *fakeVerifier
+	handler  http.Handler
 }
 
 func newTestServer(t *testing.T, db *store.DB) *testServer {
 	t.Helper()
+	return newTestServerWith(t, db, Options{Development: true, ComplexityLimit: 1000})
+}
+
+func newTestServerWith(t *testing.T, db *store.DB, opts Options) *testServer {
+	t.Helper()
 	rec := &event.Recorder{}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	bus := event.NewBus(log)
+	bus.Subscribe(func(ctx context.Context, e event.Event) { rec.Publish(ctx, e) })
+	broker := pubsub.NewMemory(log, pubsub.Options{})
+	t.Cleanup(func() { broker.Close() })
+	bus.Subscribe(ForwardEvents(broker, log))
 	themes := theme.NewService(db)
-	volunteers := volunteer.NewService(db, rec, volunteer.Config{})
-	activities := activity.NewService(db, themes, rec)
+	volunteers := volunteer.NewService(db, bus, volunteer.Config{})
+	blobs, err := media.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	activities := activity.NewService(db, themes, bus)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
 	r := &Resolver{
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:    log,
+		Broker: broker,
 		Domain: Domain{
 			Users:         user.NewService(db),
 			Organisations: organisation.NewService(db),
 			Places:        place.NewService(db),
 			Activities:    activities,
-			Stories:       story.NewService(db),
+			Stories:       story.NewService(db, bus, blobs, themes),
 			Themes:        themes,
 			Links:         link.NewService(db),
 			Volunteer:     volunteers,
-			Privacy:       privacy.NewService(db, rec, volunteers.CancelUserClaims),
+			Privacy:       privacy.NewService(db, bus, volunteers.CancelUserClaims),
 			Calendar:      calendar.NewService(db, "http://voresishoj.test"),
 			Languages:     []string{"da", "en"},
 		},
@@ -63,8 +83,9 @@ func newTestServer(t *testing.T, db *store.DB) *testServer {
 	}
 	tokens := &fakeVerifier{identities: map[string]user.Identity{}}
 	authn := auth.NewAuthenticator(tokens, r.Domain.Users, r.Log)
-	h := authn.Middleware(NewHandler(r, Options{Development: true, ComplexityLimit: 1000}))
-	return &testServer{t: t, db: db, resolver: r, client: client.New(h), events: rec, tokens: tokens}
+	opts.WebsocketInit = AuthenticateWebsocket(authn)
+	h := authn.Middleware(NewHandler(r, opts))
+	return &testServer{t: t, db: db, resolver: r, client: client.New(h), handler: h, events: rec, tokens: tokens}
 }
 
 // fakeVerifier stands in for Firebase: it knows a fixed set of tokens.
@@ -147,8 +168,6 @@ func secretariat(t *testing.T, db *store.DB) user.Caller {
 	}
 	return user.Caller{UserID: u.ID, Verified: true, Secretariat: true, Language: "da"}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // raw sends a request body as is and returns the response, for tests of
 // what the transport does with bad requests.

@@ -130,3 +130,5 @@ func nilIfNotFound[T any](v *T, err error) (*T, error) {
 }
 
 var errTooManyIDs = apperr.New(apperr.CodeTooLong, "ids").With("Max", maxPageSize)
+
+var errNotFound = apperr.New(apperr.CodeNotFound, "activityId")

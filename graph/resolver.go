@@ -13,6 +13,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
+	"github.com/ishoj/voresishoj/internal/pubsub"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/theme"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -27,6 +28,10 @@ type Resolver struct {
 	Now func() time.Time
 	// LoaderWait is how long dataloaders gather keys (default 2ms).
 	LoaderWait time.Duration
+	// Broker carries live-update signals between replicas.
+	Broker pubsub.Broker
+
+	live shared
 }
 
 // Domain is the set of domain services. It is a named field rather than

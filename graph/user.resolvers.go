@@ -262,6 +262,8 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
-type meResolver struct{ *Resolver }
-type mutationResolver struct{ *Resolver }
-type userResolver struct{ *Resolver }
+type (
+	meResolver       struct{ *Resolver }
+	mutationResolver struct{ *Resolver }
+	userResolver     struct{ *Resolver }
+)

@@ -312,5 +312,7 @@ func (r *Resolver) SlotClaim() SlotClaimResolver { return &slotClaimResolver{r} 
 // VolunteerSlot returns VolunteerSlotResolver implementation.
 func (r *Resolver) VolunteerSlot() VolunteerSlotResolver { return &volunteerSlotResolver{r} }
 
-type slotClaimResolver struct{ *Resolver }
-type volunteerSlotResolver struct{ *Resolver }
+type (
+	slotClaimResolver     struct{ *Resolver }
+	volunteerSlotResolver struct{ *Resolver }
+)

@@ -284,6 +284,13 @@ type StoryFilter struct {
 	Search         *string  `json:"search,omitempty"`
 }
 
+// Live updates over the websocket (graphql-transport-ws or legacy graphql-ws)
+// or server-sent events. Delivery is at most once: after a reconnect the app
+// refetches what it shows. Each payload is read from the database when it is
+// sent, so it is never staler than the database.
+type Subscription struct {
+}
+
 type UpdateActivityInput struct {
 	ActivityID  string             `json:"activityId"`
 	PlaceID     *string            `json:"placeId,omitempty"`

@@ -2,7 +2,7 @@
 package scalar
 
 import (
-	"fmt"
+	"errors"
 	"io"
 	"strconv"
 	"time"
@@ -31,11 +31,11 @@ func MarshalTime(t time.Time) graphql.Marshaler {
 func UnmarshalTime(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, fmt.Errorf("Time must be an RFC 3339 string, e.g. 2026-07-06T10:00:00+02:00")
+		return time.Time{}, errors.New("time must be an RFC 3339 string with an offset, e.g. 2026-07-06T10:00:00+02:00")
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("Time must be RFC 3339 with an offset, e.g. 2026-07-06T10:00:00+02:00")
+		return time.Time{}, errors.New("time must be RFC 3339 with an offset, e.g. 2026-07-06T10:00:00+02:00")
 	}
 	return t.UTC(), nil
 }

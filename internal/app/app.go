@@ -11,9 +11,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 
 	"github.com/ishoj/voresishoj/graph"
@@ -25,9 +25,11 @@ import (
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
+	"github.com/ishoj/voresishoj/internal/pubsub"
 	"github.com/ishoj/voresishoj/internal/requestid"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/story"
@@ -44,6 +46,7 @@ type App struct {
 	bus     *event.Bus
 	domain  graph.Domain
 	authn   *auth.Authenticator
+	broker  pubsub.Broker
 	handler http.Handler
 }
 
@@ -67,6 +70,10 @@ func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB) (*App, error) {
 	a := &App{cfg: cfg, log: log, db: db, bus: event.NewBus(log)}
 	themes := theme.NewService(db)
+	blobs, err := media.NewDir(filepath.Join(cfg.DataDir, "media"))
+	if err != nil {
+		return nil, fmt.Errorf("open media directory: %w", err)
+	}
 	volunteers := volunteer.NewService(db, a.bus, volunteer.Config{DailyLimit: time.Duration(cfg.DailyHoursLimit) * time.Hour})
 	activities := activity.NewService(db, themes, a.bus)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
@@ -75,7 +82,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		Organisations: organisation.NewService(db),
 		Places:        place.NewService(db),
 		Activities:    activities,
-		Stories:       story.NewService(db),
+		Stories:       story.NewService(db, a.bus, blobs, themes),
 		Themes:        themes,
 		Links:         link.NewService(db),
 		Volunteer:     volunteers,
@@ -108,11 +115,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	}
 	a.authn = auth.NewAuthenticator(verifier, a.domain.Users, log)
 
-	resolver := &graph.Resolver{Log: log, Domain: a.domain, Now: func() time.Time { return time.Now().UTC() }}
+	if cfg.RedisURL != "" {
+		if a.broker, err = pubsub.NewRedis(ctx, cfg.RedisURL, log, pubsub.Options{}); err != nil {
+			return nil, fmt.Errorf("connect to redis: %w", err)
+		}
+		log.Info("live updates shared through redis")
+	} else {
+		a.broker = pubsub.NewMemory(log, pubsub.Options{})
+		log.Info("live updates in-process (one replica); set REDIS_URL for several")
+	}
+	a.bus.Subscribe(graph.ForwardEvents(a.broker, log))
+
+	resolver := &graph.Resolver{Log: log, Domain: a.domain, Broker: a.broker, Now: func() time.Time { return time.Now().UTC() }}
 	gql := graph.NewHandler(resolver, graph.Options{
 		Development:     !cfg.Production(),
 		ComplexityLimit: cfg.ComplexityLimit,
-		WebsocketInit:   a.websocketInit,
+		WebsocketInit:   graph.AuthenticateWebsocket(a.authn),
 	})
 
 	mux := http.NewServeMux()
@@ -139,16 +157,6 @@ func (a *App) verifier(ctx context.Context) (auth.Verifier, error) {
 		return auth.NewLocal(a.cfg.DataDir, a.domain.Users)
 	}
 	return auth.NewFirebase(ctx, a.cfg.FirebaseProjectID)
-}
-
-// websocketInit authenticates a websocket from its connection_init payload.
-func (a *App) websocketInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	ctx, err := a.authn.FromInitPayload(ctx, p)
-	if err != nil {
-		// graphql-transport-ws: 4403 Forbidden for a refused connection_init.
-		return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
-	}
-	return ctx, nil, nil
 }
 
 // Handler returns the root HTTP handler; tests serve it directly.
@@ -219,6 +227,9 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 
 // Close releases what New opened.
 func (a *App) Close() error {
+	if a.broker != nil {
+		a.broker.Close()
+	}
 	return a.db.Close()
 }
 

@@ -36,8 +36,10 @@ type FCMOptions struct {
 // SendEach makes one request per message, 50 at a time. The SDK itself retries network
 // errors and 503 up to four times, waiting 0s, 1s, 2s and 4s, or the server's Retry-After
 // when that is longer and at most two minutes; a 503 with a longer Retry-After is returned
-// at once. Everything else (429, 500, ...) comes back to us on the first failure, so a
-// message that ends as Retry has had either one attempt or five.
+// at once. Everything else (429, 500, ...) comes back to us on the first failure. So a
+// message that ends as Retry has had one attempt (429, 500, 503 with a long Retry-After)
+// or five taking about 7 s (lasting 503s, connection errors); callers should give Send a
+// context deadline that allows for that.
 type FCM struct {
 	client *messaging.Client
 	now    func() time.Time
@@ -160,6 +162,11 @@ func (f *FCM) fcmMessage(m Message, now time.Time) (*messaging.Message, error) {
 	if m.TTL < 0 {
 		return nil, fmt.Errorf("push: negative ttl %s", m.TTL)
 	}
+	for k := range m.Data {
+		if reservedDataKey(k) {
+			return nil, fmt.Errorf("push: data key %q is reserved by FCM", k)
+		}
+	}
 	if len(m.CollapseKey) > 64 {
 		// APNs rejects longer apns-collapse-id headers, and with them the whole message.
 		return nil, fmt.Errorf("push: collapse key longer than 64 bytes")
@@ -207,6 +214,16 @@ func (f *FCM) fcmMessage(m Message, now time.Time) (*messaging.Message, error) {
 			},
 		},
 	}, nil
+}
+
+// reservedDataKey reports keys FCM refuses in the data map, which would otherwise cost
+// a request to learn.
+func reservedDataKey(k string) bool {
+	switch k {
+	case "from", "notification", "message_type":
+		return true
+	}
+	return strings.HasPrefix(k, "google") || strings.HasPrefix(k, "gcm")
 }
 
 // classify maps one SendEach error to an Outcome. The messaging.Is* helpers read the

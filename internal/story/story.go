@@ -9,7 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/theme"
 )
 
 // Status is where a story is in review.
@@ -38,18 +41,48 @@ type Story struct {
 	CreatedAt      time.Time  `db:"created_at"`
 	UpdatedAt      time.Time  `db:"updated_at"`
 	PublishedAt    *time.Time `db:"published_at"`
+	CallID         *int64     `db:"call_id"`
+	// The author's confirmations: the people in the photos agreed, and
+	// whether children appear (then a guardian agreed too).
+	ConsentPeople   bool `db:"consent_people"`
+	HasChildren     bool `db:"has_children"`
+	ConsentGuardian bool `db:"consent_guardian"`
+	// ReviewReason is the reason of the latest REJECT or REQUEST_CHANGES,
+	// shown to the author.
+	ReviewReason string `db:"review_reason"`
+	// OrganisersMayReview is copied from the story's organisation: whether
+	// its organisers may review (and so see) the story before publishing.
+	OrganisersMayReview bool `db:"organisers_may_review"`
 }
 
 // Service reads and writes stories.
 type Service struct {
-	db *store.DB
+	db     *store.DB
+	bus    event.Publisher
+	media  media.Store
+	themes *theme.Service
+	now    func() time.Time
+	// maxPhotoBytes is media.MaxUploadBytes; tests lower it.
+	maxPhotoBytes int64
 }
 
-// NewService returns a Service on db.
-func NewService(db *store.DB) *Service { return &Service{db: db} }
+// NewService returns a Service on db that keeps photos in blobs and
+// publishes events on bus after commit.
+func NewService(db *store.DB, bus event.Publisher, blobs media.Store, themes *theme.Service) *Service {
+	return &Service{
+		db:            db,
+		bus:           bus,
+		media:         blobs,
+		themes:        themes,
+		now:           func() time.Time { return time.Now().UTC() },
+		maxPhotoBytes: media.MaxUploadBytes,
+	}
+}
 
 const columns = `s.id, s.author_id, s.author_name, s.title, s.body, s.status, s.activity_id, s.organisation_id,
-	s.featured, s.created_at, s.updated_at, s.published_at`
+	s.featured, s.created_at, s.updated_at, s.published_at, s.call_id, s.consent_people, s.has_children,
+	s.consent_guardian, s.review_reason,
+	COALESCE((SELECT o.organisers_may_review FROM organisations o WHERE o.id = s.organisation_id), FALSE) AS organisers_may_review`
 
 // Story returns the story with id whatever its status; callers decide who
 // may see unpublished stories.
@@ -82,6 +115,7 @@ type Filter struct {
 	Themes         []string
 	OrganisationID *int64
 	ActivityID     *int64
+	CallID         *int64
 	Featured       *bool
 	Search         string
 }
@@ -104,6 +138,10 @@ func (s *Service) ListPublished(ctx context.Context, f Filter, after *Key, limit
 	if f.ActivityID != nil {
 		where = append(where, "s.activity_id = ?")
 		args = append(args, *f.ActivityID)
+	}
+	if f.CallID != nil {
+		where = append(where, "s.call_id = ?")
+		args = append(args, *f.CallID)
 	}
 	if f.Featured != nil {
 		where = append(where, "s.featured = ?")

@@ -1,0 +1,126 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/pubsub"
+	"github.com/ishoj/voresishoj/internal/story"
+	"github.com/ishoj/voresishoj/internal/volunteer"
+)
+
+// ForwardEvents returns the event-bus handler that turns domain events into
+// signals for the subscriptions of every replica. A signal only says what
+// changed; each replica reads the current state when it sends.
+func ForwardEvents(broker pubsub.Broker, log *slog.Logger) event.Handler {
+	return func(ctx context.Context, e event.Event) {
+		var topic string
+		sig := pubsub.Signal{Kind: string(e.Kind), ActivityID: e.ActivityID, SlotID: e.SlotID, StoryID: e.StoryID,
+			UserID: e.UserID, OrganisationID: e.OrganisationID}
+		switch e.Kind {
+		case event.ActivityPublished:
+			topic = pubsub.TopicActivityPublished()
+		case event.SlotChanged:
+			topic = pubsub.TopicSlotChanged(e.ActivityID)
+		case event.StoryPublished:
+			topic = pubsub.TopicStoryPublished()
+		default:
+			return
+		}
+		payload, err := sig.Encode()
+		if err == nil {
+			// The change is committed whatever happens here; a lost signal
+			// costs a live update, which the app recovers by refetching.
+			err = broker.Publish(context.WithoutCancel(ctx), topic, payload)
+		}
+		if err != nil {
+			log.Warn("live update not sent", slog.String("topic", topic), slog.String("error", err.Error()))
+		}
+	}
+}
+
+// shared collapses the loads of many subscribers woken by one signal into
+// one database read per replica.
+type shared struct {
+	group singleflight.Group
+}
+
+func sharedLoad[T any](s *shared, key string, load func() (T, error)) (T, error) {
+	v, err, _ := s.group.Do(key, func() (any, error) { return load() })
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v.(T), nil
+}
+
+// subscribe runs one subscription: for every signal on topic, load turns
+// it into the payload (or skips it with ok false), which goes to the
+// client. A slow client blocks only its own loop; meanwhile the broker
+// drops what its bounded buffer cannot hold.
+func subscribe[T any](ctx context.Context, r *Resolver, topic string, load func(pubsub.Signal) (*T, bool, error)) (<-chan *T, error) {
+	sub, err := r.Broker.Subscribe(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe to %s: %w", topic, err)
+	}
+	out := make(chan *T, 1)
+	go func() {
+		defer close(out)
+		defer sub.Close()
+		for payload := range sub.C {
+			sig, err := pubsub.Decode(payload)
+			if err != nil {
+				r.Log.Warn("bad live signal", slog.String("topic", topic), slog.String("error", err.Error()))
+				continue
+			}
+			v, ok, err := load(sig)
+			if err != nil {
+				r.Log.Error("live update: load failed", slog.String("topic", topic), slog.String("error", err.Error()))
+				continue
+			}
+			if !ok {
+				continue
+			}
+			select {
+			case out <- v:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (r *Resolver) liveSlot(id int64) (volunteer.Slot, error) {
+	return sharedLoad(&r.live, "slot:"+strconv.FormatInt(id, 10), func() (volunteer.Slot, error) {
+		return r.Domain.Volunteer.Slot(context.Background(), id)
+	})
+}
+
+func (r *Resolver) liveActivity(id int64) (activity.Activity, []string, error) {
+	type loaded struct {
+		a      activity.Activity
+		themes []string
+	}
+	l, err := sharedLoad(&r.live, "activity:"+strconv.FormatInt(id, 10), func() (loaded, error) {
+		a, err := r.Domain.Activities.Activity(context.Background(), id)
+		if err != nil {
+			return loaded{}, err
+		}
+		themes, err := r.Domain.Activities.ThemesByIDs(context.Background(), []int64{id})
+		return loaded{a, themes[id]}, err
+	})
+	return l.a, l.themes, err
+}
+
+func (r *Resolver) liveStory(id int64) (story.Story, error) {
+	return sharedLoad(&r.live, "story:"+strconv.FormatInt(id, 10), func() (story.Story, error) {
+		return r.Domain.Stories.Story(context.Background(), id)
+	})
+}

@@ -1,0 +1,259 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
+	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/store/storetest"
+)
+
+// wsClient speaks graphql-transport-ws (the protocol of the graphql-ws
+// library the app uses) to a test server.
+type wsClient struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+func dial(t *testing.T, url, subprotocol string) *wsClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(url, "http")+"/graphql", &websocket.DialOptions{Subprotocols: []string{subprotocol}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	return &wsClient{t: t, conn: conn}
+}
+
+func (c *wsClient) send(v map[string]any) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := wsjson.Write(ctx, c.conn, v); err != nil {
+		c.t.Fatalf("send %v: %v", v, err)
+	}
+}
+
+// next reads messages until one that is not a ping or keep-alive.
+func (c *wsClient) next(timeout time.Duration) (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		var m map[string]any
+		if err := wsjson.Read(ctx, c.conn, &m); err != nil {
+			return nil, err
+		}
+		switch m["type"] {
+		case "ping":
+			_ = wsjson.Write(ctx, c.conn, map[string]any{"type": "pong"})
+		case "pong", "ka":
+		default:
+			return m, nil
+		}
+	}
+}
+
+func (c *wsClient) init(token string) {
+	c.t.Helper()
+	payload := map[string]any{}
+	if token != "" {
+		payload["authorization"] = "Bearer " + token
+	}
+	c.send(map[string]any{"type": "connection_init", "payload": payload})
+	m, err := c.next(3 * time.Second)
+	if err != nil || m["type"] != "connection_ack" {
+		c.t.Fatalf("init: %v %v", m, err)
+	}
+}
+
+func closeCode(err error) websocket.StatusCode {
+	return websocket.CloseStatus(err)
+}
+
+func TestSubscriptions(t *testing.T) {
+	ts := newTestServer(t, storetest.SQLite(t))
+	tw := makeTown(t, ts)
+	srv := httptest.NewServer(ts.handler)
+	defer srv.Close()
+
+	// A resident watches the activity's slots; an organiser's token makes a
+	// claim through a plain HTTP request meanwhile.
+	c := dial(t, srv.URL, "graphql-transport-ws")
+	c.init(tw.tokens[resident])
+	c.send(map[string]any{"id": "s1", "type": "subscribe", "payload": map[string]any{
+		"query":     `subscription($a: ID!) { slotChanged(activityId: $a) { id taken spotsLeft waitlistLength claims { id } } }`,
+		"variables": map[string]any{"a": globalID(typeActivity, tw.activity.ID)},
+	}})
+	other := dial(t, srv.URL, "graphql-ws") // the legacy protocol, for older clients
+	other.init(tw.tokens[organiserSame])
+	other.send(map[string]any{"id": "1", "type": "start", "payload": map[string]any{
+		"query":     `subscription($a: ID!) { slotChanged(activityId: $a) { taken claims { id } } }`,
+		"variables": map[string]any{"a": globalID(typeActivity, tw.activity.ID)},
+	}})
+	time.Sleep(100 * time.Millisecond) // let both subscriptions reach the broker
+
+	var resp map[string]any
+	ts.client.MustPost(`mutation($i: ClaimSlotInput!) { claimSlot(input: $i) { claim { status } } }`, &resp,
+		vars("i", map[string]any{"slotId": globalID(typeSlot, tw.slot.ID), "idempotencyKey": "live-1"}), bearer(tw.tokens[resident]))
+
+	m, err := c.next(time.Second)
+	if err != nil {
+		t.Fatalf("no slotChanged within a second: %v", err)
+	}
+	b, _ := json.Marshal(m)
+	if m["type"] != "next" || m["id"] != "s1" || !strings.Contains(string(b), `"taken":2`) || !strings.Contains(string(b), `"spotsLeft":3`) {
+		t.Fatalf("slotChanged: %s", b)
+	}
+	// The roster is an organiser's: null for the resident, there for the organiser.
+	if !strings.Contains(string(b), `"claims":null`) {
+		t.Errorf("restricted field leaked into a resident's subscription: %s", b)
+	}
+	m, err = other.next(time.Second)
+	b, _ = json.Marshal(m)
+	if err != nil || m["type"] != "data" || !strings.Contains(string(b), `"claims":[{`) {
+		t.Errorf("organiser on the legacy protocol: %s %v", b, err)
+	}
+
+	// activityPublished with a filter: only a matching activity arrives.
+	c.send(map[string]any{"id": "s2", "type": "subscribe", "payload": map[string]any{
+		"query":     `subscription($f: ActivityFilter) { activityPublished(filter: $f) { title themes } }`,
+		"variables": map[string]any{"f": map[string]any{"themes": []string{"mad"}}},
+	}})
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now().Add(120 * time.Hour).Truncate(time.Hour)
+	for _, in := range []activity.Input{
+		{OrganisationID: tw.orgA.ID, Title: "Strikkecafé", StartsAt: start, EndsAt: start.Add(time.Hour), Themes: []string{"kreativ"}},
+		{OrganisationID: tw.orgA.ID, Title: "Spisevenner", StartsAt: start, EndsAt: start.Add(time.Hour), Themes: []string{"mad"}},
+	} {
+		if _, err := ts.resolver.Domain.Activities.Create(context.Background(), tw.callers[organiserSame], in, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err = c.next(time.Second)
+	b, _ = json.Marshal(m)
+	if err != nil || m["id"] != "s2" || !strings.Contains(string(b), "Spisevenner") {
+		t.Fatalf("activityPublished: %s %v", b, err)
+	}
+
+	// complete ends a subscription; the id can then be used again.
+	c.send(map[string]any{"id": "s2", "type": "complete"})
+	c.send(map[string]any{"id": "s2", "type": "subscribe", "payload": map[string]any{"query": `subscription { storyPublished { id } }`}})
+	// A second subscribe with a live id breaks the protocol: 4409.
+	c.send(map[string]any{"id": "s2", "type": "subscribe", "payload": map[string]any{"query": `subscription { storyPublished { id } }`}})
+	for {
+		m, err = c.next(2 * time.Second)
+		if err != nil {
+			break
+		}
+		// gqlgen's answer to the complete above, and the end of the
+		// operations the close cuts short.
+	}
+	if closeCode(err) != closeSubscriberExists {
+		t.Errorf("duplicate id: got %v %v, want close 4409", m, err)
+	}
+}
+
+func TestWebsocketRefusals(t *testing.T) {
+	ts := newTestServerWith(t, storetest.SQLite(t), Options{Development: true,
+		Websocket: WebsocketLimits{InitTimeout: 200 * time.Millisecond, MaxOperations: 2}, MaxConnectionsPerPerson: 2})
+	tw := makeTown(t, ts)
+	srv := httptest.NewServer(ts.handler)
+	defer srv.Close()
+
+	// No connection_init in time: 4408.
+	c := dial(t, srv.URL, "graphql-transport-ws")
+	if _, err := c.next(2 * time.Second); closeCode(err) != closeInitTimeout {
+		t.Errorf("silent client: %v, want close 4408", err)
+	}
+
+	// A bad token: 4403.
+	c = dial(t, srv.URL, "graphql-transport-ws")
+	c.send(map[string]any{"type": "connection_init", "payload": map[string]any{"authorization": "Bearer forged"}})
+	if _, err := c.next(2 * time.Second); closeCode(err) != closeForbidden {
+		t.Errorf("bad token: %v, want close 4403", err)
+	}
+
+	// Too many operations on one connection: an error for that id, and the
+	// connection lives on.
+	c = dial(t, srv.URL, "graphql-transport-ws")
+	c.init(tw.tokens[resident])
+	for _, id := range []string{"a", "b", "c"} {
+		c.send(map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": `subscription { storyPublished { id } }`}})
+	}
+	m, err := c.next(2 * time.Second)
+	if err != nil || m["type"] != "error" || m["id"] != "c" {
+		t.Errorf("third operation: %v %v, want an error for c", m, err)
+	}
+
+	// Too many connections for one person: 4429 for the third.
+	c2 := dial(t, srv.URL, "graphql-transport-ws")
+	c2.init(tw.tokens[resident])
+	c3 := dial(t, srv.URL, "graphql-transport-ws")
+	c3.send(map[string]any{"type": "connection_init", "payload": map[string]any{"authorization": "Bearer " + tw.tokens[resident]}})
+	if _, err := c3.next(2 * time.Second); closeCode(err) != closeTooManyInitRequest {
+		t.Errorf("third connection: %v, want close 4429", err)
+	}
+
+	// A browser from a foreign origin is refused; phones send no Origin.
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/graphql", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	_, _, err = websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql",
+		&websocket.DialOptions{HTTPHeader: req.Header, Subprotocols: []string{"graphql-transport-ws"}})
+	if err == nil {
+		t.Error("foreign origin accepted")
+	}
+	var ce websocket.CloseError
+	_ = errors.As(err, &ce)
+}
+
+// Server-sent events carry a subscription to clients without websockets.
+func TestServerSentEvents(t *testing.T) {
+	ts := newTestServer(t, storetest.SQLite(t))
+	tw := makeTown(t, ts)
+	srv := httptest.NewServer(ts.handler)
+	defer srv.Close()
+
+	body := `{"query":"subscription($a: ID!) { slotChanged(activityId: $a) { taken } }","variables":{"a":"` + globalID(typeActivity, tw.activity.ID) + `"}}`
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
+	}
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		var out map[string]any
+		ts.client.MustPost(`mutation($i: ClaimSlotInput!) { claimSlot(input: $i) { claim { status } } }`, &out,
+			vars("i", map[string]any{"slotId": globalID(typeSlot, tw.slot.ID), "idempotencyKey": "sse-1"}), bearer(tw.tokens[resident]))
+	}()
+	buf := make([]byte, 4096)
+	var got strings.Builder
+	for !strings.Contains(got.String(), `"taken":2`) {
+		n, err := resp.Body.Read(buf)
+		got.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("stream ended before the event: %q %v", got.String(), err)
+		}
+	}
+	if !strings.Contains(got.String(), "event: next") {
+		t.Errorf("not an SSE next event: %q", got.String())
+	}
+}
