@@ -18,6 +18,7 @@ import (
 	"github.com/ishoj/voresishoj/graph/scalar"
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
@@ -40,8 +41,12 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Activity() ActivityResolver
+	Announcement() AnnouncementResolver
+	Follow() FollowResolver
 	Me() MeResolver
 	Mutation() MutationResolver
+	Notification() NotificationResolver
+	NotificationPreferences() NotificationPreferencesResolver
 	Occurrence() OccurrenceResolver
 	Organisation() OrganisationResolver
 	Place() PlaceResolver
@@ -97,6 +102,15 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Announcement struct {
+		Audience   func(childComplexity int) int
+		Body       func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Recipients func(childComplexity int) int
+		Title      func(childComplexity int) int
+	}
+
 	CalendarFeedPayload struct {
 		URL        func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -138,44 +152,108 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Follow struct {
+		CreatedAt    func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Place        func(childComplexity int) int
+		Theme        func(childComplexity int) int
+	}
+
+	FollowPayload struct {
+		Follows    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	MarkNotificationsReadPayload struct {
+		Marked     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Me struct {
-		CalendarFeedURL func(childComplexity int) int
-		Claims          func(childComplexity int, upcoming *bool) int
-		DisplayName     func(childComplexity int) int
-		Email           func(childComplexity int) int
-		Hours           func(childComplexity int) int
-		ID              func(childComplexity int) int
-		Language        func(childComplexity int) int
-		Organises       func(childComplexity int) int
-		Phone           func(childComplexity int) int
-		Qualifications  func(childComplexity int) int
-		Role            func(childComplexity int) int
-		Verified        func(childComplexity int) int
+		CalendarFeedURL         func(childComplexity int) int
+		Claims                  func(childComplexity int, upcoming *bool) int
+		DisplayName             func(childComplexity int) int
+		Email                   func(childComplexity int) int
+		Follows                 func(childComplexity int) int
+		Hours                   func(childComplexity int) int
+		ID                      func(childComplexity int) int
+		Language                func(childComplexity int) int
+		NotificationPreferences func(childComplexity int) int
+		Notifications           func(childComplexity int, first *int, after *string) int
+		Organises               func(childComplexity int) int
+		Phone                   func(childComplexity int) int
+		Qualifications          func(childComplexity int) int
+		Role                    func(childComplexity int) int
+		UnreadNotifications     func(childComplexity int) int
+		Verified                func(childComplexity int) int
 	}
 
 	Mutation struct {
-		AddOrganiser        func(childComplexity int, input model.AddOrganiserInput) int
-		AddVolunteerSlot    func(childComplexity int, input model.AddVolunteerSlotInput) int
-		CancelActivity      func(childComplexity int, input model.ActivityIDInput) int
-		CancelClaim         func(childComplexity int, input model.CancelClaimInput) int
-		ClaimSlot           func(childComplexity int, input model.ClaimSlotInput) int
-		CreateActivity      func(childComplexity int, input model.CreateActivityInput) int
-		CreateCalendarFeed  func(childComplexity int) int
-		CreateOrganisation  func(childComplexity int, input model.CreateOrganisationInput) int
-		CreatePlace         func(childComplexity int, input model.CreatePlaceInput) int
-		DeleteMyAccount     func(childComplexity int, input model.DeleteMyAccountInput) int
-		ExportMyData        func(childComplexity int) int
-		MarkAttendance      func(childComplexity int, input model.MarkAttendanceInput) int
-		PublishActivity     func(childComplexity int, input model.ActivityIDInput) int
-		RecordQualification func(childComplexity int, input model.RecordQualificationInput) int
-		RemoveOrganiser     func(childComplexity int, input model.RemoveOrganiserInput) int
-		RemoveVolunteerSlot func(childComplexity int, input model.RemoveVolunteerSlotInput) int
-		RevokeCalendarFeed  func(childComplexity int) int
-		SignUpVolunteer     func(childComplexity int, input model.SignUpVolunteerInput) int
-		UpdateActivity      func(childComplexity int, input model.UpdateActivityInput) int
-		UpdateMe            func(childComplexity int, input model.UpdateMeInput) int
-		UpdateOrganisation  func(childComplexity int, input model.UpdateOrganisationInput) int
-		UpdateVolunteerSlot func(childComplexity int, input model.UpdateVolunteerSlotInput) int
+		AddOrganiser                  func(childComplexity int, input model.AddOrganiserInput) int
+		AddVolunteerSlot              func(childComplexity int, input model.AddVolunteerSlotInput) int
+		CancelActivity                func(childComplexity int, input model.ActivityIDInput) int
+		CancelClaim                   func(childComplexity int, input model.CancelClaimInput) int
+		ClaimSlot                     func(childComplexity int, input model.ClaimSlotInput) int
+		CreateActivity                func(childComplexity int, input model.CreateActivityInput) int
+		CreateCalendarFeed            func(childComplexity int) int
+		CreateOrganisation            func(childComplexity int, input model.CreateOrganisationInput) int
+		CreatePlace                   func(childComplexity int, input model.CreatePlaceInput) int
+		DeleteMyAccount               func(childComplexity int, input model.DeleteMyAccountInput) int
+		ExportMyData                  func(childComplexity int) int
+		Follow                        func(childComplexity int, input model.FollowInput) int
+		MarkAttendance                func(childComplexity int, input model.MarkAttendanceInput) int
+		MarkNotificationsRead         func(childComplexity int, input model.MarkNotificationsReadInput) int
+		PublishActivity               func(childComplexity int, input model.ActivityIDInput) int
+		RecordQualification           func(childComplexity int, input model.RecordQualificationInput) int
+		RegisterDevice                func(childComplexity int, input model.RegisterDeviceInput) int
+		RemoveOrganiser               func(childComplexity int, input model.RemoveOrganiserInput) int
+		RemoveVolunteerSlot           func(childComplexity int, input model.RemoveVolunteerSlotInput) int
+		RevokeCalendarFeed            func(childComplexity int) int
+		SendAnnouncement              func(childComplexity int, input model.SendAnnouncementInput) int
+		SignUpVolunteer               func(childComplexity int, input model.SignUpVolunteerInput) int
+		Unfollow                      func(childComplexity int, input model.FollowInput) int
+		UnregisterDevice              func(childComplexity int, input model.UnregisterDeviceInput) int
+		UpdateActivity                func(childComplexity int, input model.UpdateActivityInput) int
+		UpdateMe                      func(childComplexity int, input model.UpdateMeInput) int
+		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
+		UpdateOrganisation            func(childComplexity int, input model.UpdateOrganisationInput) int
+		UpdateVolunteerSlot           func(childComplexity int, input model.UpdateVolunteerSlotInput) int
+	}
+
+	Notification struct {
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Data      func(childComplexity int) int
+		DeepLink  func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		ReadAt    func(childComplexity int) int
+		Title     func(childComplexity int) int
+	}
+
+	NotificationConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	NotificationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	NotificationPreferences struct {
+		Announcements   func(childComplexity int) int
+		NewEvents       func(childComplexity int) int
+		QuietHoursEnd   func(childComplexity int) int
+		QuietHoursStart func(childComplexity int) int
+		Reminders       func(childComplexity int) int
+		Stories         func(childComplexity int) int
+		Waitlist        func(childComplexity int) int
+	}
+
+	NotificationPreferencesPayload struct {
+		Preferences func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
 	}
 
 	Occurrence struct {
@@ -272,6 +350,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	RegisterDevicePayload struct {
+		Registered func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	RemoveVolunteerSlotPayload struct {
 		Removed    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -280,6 +363,11 @@ type ComplexityRoot struct {
 	RevokeCalendarFeedPayload struct {
 		Revoked    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	SendAnnouncementPayload struct {
+		Announcement func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
 	}
 
 	SlotClaim struct {
@@ -323,14 +411,20 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		ActivityPublished func(childComplexity int, filter *model.ActivityFilter) int
-		SlotChanged       func(childComplexity int, activityID string) int
-		StoryPublished    func(childComplexity int) int
+		ActivityPublished    func(childComplexity int, filter *model.ActivityFilter) int
+		NotificationReceived func(childComplexity int) int
+		SlotChanged          func(childComplexity int, activityID string) int
+		StoryPublished       func(childComplexity int) int
 	}
 
 	Theme struct {
 		Name func(childComplexity int) int
 		Slug func(childComplexity int) int
+	}
+
+	UnregisterDevicePayload struct {
+		Unregistered func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
 	}
 
 	UpdateMePayload struct {
@@ -410,6 +504,14 @@ type ActivityResolver interface {
 
 	Slots(ctx context.Context, obj *activity.Activity) ([]volunteer.Slot, error)
 }
+type AnnouncementResolver interface {
+	ID(ctx context.Context, obj *notify.Announcement) (string, error)
+}
+type FollowResolver interface {
+	Organisation(ctx context.Context, obj *notify.Follow) (*organisation.Organisation, error)
+	Place(ctx context.Context, obj *notify.Follow) (*place.Place, error)
+	Theme(ctx context.Context, obj *notify.Follow) (*theme.Theme, error)
+}
 type MeResolver interface {
 	ID(ctx context.Context, obj *user.User) (string, error)
 
@@ -419,6 +521,10 @@ type MeResolver interface {
 	Hours(ctx context.Context, obj *user.User) (*model.VolunteerHours, error)
 	Qualifications(ctx context.Context, obj *user.User) ([]volunteer.Qualification, error)
 	CalendarFeedURL(ctx context.Context, obj *user.User) (*string, error)
+	Follows(ctx context.Context, obj *user.User) ([]notify.Follow, error)
+	Notifications(ctx context.Context, obj *user.User, first *int, after *string) (*model.NotificationConnection, error)
+	UnreadNotifications(ctx context.Context, obj *user.User) (int, error)
+	NotificationPreferences(ctx context.Context, obj *user.User) (*notify.Preferences, error)
 }
 type MutationResolver interface {
 	UpdateMe(ctx context.Context, input model.UpdateMeInput) (*model.UpdateMePayload, error)
@@ -429,6 +535,13 @@ type MutationResolver interface {
 	CreatePlace(ctx context.Context, input model.CreatePlaceInput) (*model.CreatePlacePayload, error)
 	ExportMyData(ctx context.Context) (*model.ExportMyDataPayload, error)
 	DeleteMyAccount(ctx context.Context, input model.DeleteMyAccountInput) (*model.DeleteMyAccountPayload, error)
+	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*model.RegisterDevicePayload, error)
+	UnregisterDevice(ctx context.Context, input model.UnregisterDeviceInput) (*model.UnregisterDevicePayload, error)
+	Follow(ctx context.Context, input model.FollowInput) (*model.FollowPayload, error)
+	Unfollow(ctx context.Context, input model.FollowInput) (*model.FollowPayload, error)
+	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*model.NotificationPreferencesPayload, error)
+	MarkNotificationsRead(ctx context.Context, input model.MarkNotificationsReadInput) (*model.MarkNotificationsReadPayload, error)
+	SendAnnouncement(ctx context.Context, input model.SendAnnouncementInput) (*model.SendAnnouncementPayload, error)
 	ClaimSlot(ctx context.Context, input model.ClaimSlotInput) (*model.ClaimSlotPayload, error)
 	CancelClaim(ctx context.Context, input model.CancelClaimInput) (*model.CancelClaimPayload, error)
 	CreateActivity(ctx context.Context, input model.CreateActivityInput) (*model.CreateActivityPayload, error)
@@ -443,6 +556,17 @@ type MutationResolver interface {
 	RecordQualification(ctx context.Context, input model.RecordQualificationInput) (*model.RecordQualificationPayload, error)
 	CreateCalendarFeed(ctx context.Context) (*model.CalendarFeedPayload, error)
 	RevokeCalendarFeed(ctx context.Context) (*model.RevokeCalendarFeedPayload, error)
+}
+type NotificationResolver interface {
+	ID(ctx context.Context, obj *notify.Notification) (string, error)
+	Kind(ctx context.Context, obj *notify.Notification) (string, error)
+
+	DeepLink(ctx context.Context, obj *notify.Notification) (*string, error)
+	Data(ctx context.Context, obj *notify.Notification) (map[string]any, error)
+}
+type NotificationPreferencesResolver interface {
+	QuietHoursStart(ctx context.Context, obj *notify.Preferences) (string, error)
+	QuietHoursEnd(ctx context.Context, obj *notify.Preferences) (string, error)
 }
 type OccurrenceResolver interface {
 	Activity(ctx context.Context, obj *activity.Occurrence) (*activity.Activity, error)
@@ -491,6 +615,7 @@ type SubscriptionResolver interface {
 	ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *activity.Activity, error)
 	SlotChanged(ctx context.Context, activityID string) (<-chan *volunteer.Slot, error)
 	StoryPublished(ctx context.Context) (<-chan *story.Story, error)
+	NotificationReceived(ctx context.Context) (<-chan *notify.Notification, error)
 }
 type ThemeResolver interface {
 	Name(ctx context.Context, obj *theme.Theme) (string, error)
@@ -683,6 +808,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AddVolunteerSlotPayload.UserErrors(childComplexity), true
 
+	case "Announcement.audience":
+		if e.ComplexityRoot.Announcement.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Audience(childComplexity), true
+	case "Announcement.body":
+		if e.ComplexityRoot.Announcement.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Body(childComplexity), true
+	case "Announcement.createdAt":
+		if e.ComplexityRoot.Announcement.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.CreatedAt(childComplexity), true
+	case "Announcement.id":
+		if e.ComplexityRoot.Announcement.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.ID(childComplexity), true
+	case "Announcement.recipients":
+		if e.ComplexityRoot.Announcement.Recipients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Recipients(childComplexity), true
+	case "Announcement.title":
+		if e.ComplexityRoot.Announcement.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Title(childComplexity), true
+
 	case "CalendarFeedPayload.url":
 		if e.ComplexityRoot.CalendarFeedPayload.URL == nil {
 			break
@@ -793,6 +955,57 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ExportMyDataPayload.UserErrors(childComplexity), true
 
+	case "Follow.createdAt":
+		if e.ComplexityRoot.Follow.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Follow.CreatedAt(childComplexity), true
+	case "Follow.organisation":
+		if e.ComplexityRoot.Follow.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Follow.Organisation(childComplexity), true
+	case "Follow.place":
+		if e.ComplexityRoot.Follow.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Follow.Place(childComplexity), true
+	case "Follow.theme":
+		if e.ComplexityRoot.Follow.Theme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Follow.Theme(childComplexity), true
+
+	case "FollowPayload.follows":
+		if e.ComplexityRoot.FollowPayload.Follows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowPayload.Follows(childComplexity), true
+	case "FollowPayload.userErrors":
+		if e.ComplexityRoot.FollowPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowPayload.UserErrors(childComplexity), true
+
+	case "MarkNotificationsReadPayload.marked":
+		if e.ComplexityRoot.MarkNotificationsReadPayload.Marked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarkNotificationsReadPayload.Marked(childComplexity), true
+	case "MarkNotificationsReadPayload.userErrors":
+		if e.ComplexityRoot.MarkNotificationsReadPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarkNotificationsReadPayload.UserErrors(childComplexity), true
+
 	case "Me.calendarFeedUrl":
 		if e.ComplexityRoot.Me.CalendarFeedURL == nil {
 			break
@@ -822,6 +1035,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Email(childComplexity), true
+	case "Me.follows":
+		if e.ComplexityRoot.Me.Follows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.Follows(childComplexity), true
 	case "Me.hours":
 		if e.ComplexityRoot.Me.Hours == nil {
 			break
@@ -840,6 +1059,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Language(childComplexity), true
+	case "Me.notificationPreferences":
+		if e.ComplexityRoot.Me.NotificationPreferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.NotificationPreferences(childComplexity), true
+	case "Me.notifications":
+		if e.ComplexityRoot.Me.Notifications == nil {
+			break
+		}
+
+		args, err := ec.field_Me_notifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Me.Notifications(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Me.organises":
 		if e.ComplexityRoot.Me.Organises == nil {
 			break
@@ -864,6 +1100,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Role(childComplexity), true
+	case "Me.unreadNotifications":
+		if e.ComplexityRoot.Me.UnreadNotifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.UnreadNotifications(childComplexity), true
 	case "Me.verified":
 		if e.ComplexityRoot.Me.Verified == nil {
 			break
@@ -982,6 +1224,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ExportMyData(childComplexity), true
+	case "Mutation.follow":
+		if e.ComplexityRoot.Mutation.Follow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_follow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Follow(childComplexity, args["input"].(model.FollowInput)), true
 	case "Mutation.markAttendance":
 		if e.ComplexityRoot.Mutation.MarkAttendance == nil {
 			break
@@ -993,6 +1246,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkAttendance(childComplexity, args["input"].(model.MarkAttendanceInput)), true
+	case "Mutation.markNotificationsRead":
+		if e.ComplexityRoot.Mutation.MarkNotificationsRead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markNotificationsRead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["input"].(model.MarkNotificationsReadInput)), true
 	case "Mutation.publishActivity":
 		if e.ComplexityRoot.Mutation.PublishActivity == nil {
 			break
@@ -1015,6 +1279,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordQualification(childComplexity, args["input"].(model.RecordQualificationInput)), true
+	case "Mutation.registerDevice":
+		if e.ComplexityRoot.Mutation.RegisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["input"].(model.RegisterDeviceInput)), true
 	case "Mutation.removeOrganiser":
 		if e.ComplexityRoot.Mutation.RemoveOrganiser == nil {
 			break
@@ -1043,6 +1318,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeCalendarFeed(childComplexity), true
+	case "Mutation.sendAnnouncement":
+		if e.ComplexityRoot.Mutation.SendAnnouncement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendAnnouncement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendAnnouncement(childComplexity, args["input"].(model.SendAnnouncementInput)), true
 	case "Mutation.signUpVolunteer":
 		if e.ComplexityRoot.Mutation.SignUpVolunteer == nil {
 			break
@@ -1054,6 +1340,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUpVolunteer(childComplexity, args["input"].(model.SignUpVolunteerInput)), true
+	case "Mutation.unfollow":
+		if e.ComplexityRoot.Mutation.Unfollow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unfollow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Unfollow(childComplexity, args["input"].(model.FollowInput)), true
+	case "Mutation.unregisterDevice":
+		if e.ComplexityRoot.Mutation.UnregisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unregisterDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnregisterDevice(childComplexity, args["input"].(model.UnregisterDeviceInput)), true
 	case "Mutation.updateActivity":
 		if e.ComplexityRoot.Mutation.UpdateActivity == nil {
 			break
@@ -1076,6 +1384,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMe(childComplexity, args["input"].(model.UpdateMeInput)), true
+	case "Mutation.updateNotificationPreferences":
+		if e.ComplexityRoot.Mutation.UpdateNotificationPreferences == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationPreferences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationPreferences(childComplexity, args["input"].(model.NotificationPreferencesInput)), true
 	case "Mutation.updateOrganisation":
 		if e.ComplexityRoot.Mutation.UpdateOrganisation == nil {
 			break
@@ -1098,6 +1417,137 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateVolunteerSlot(childComplexity, args["input"].(model.UpdateVolunteerSlotInput)), true
+
+	case "Notification.body":
+		if e.ComplexityRoot.Notification.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Body(childComplexity), true
+	case "Notification.createdAt":
+		if e.ComplexityRoot.Notification.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.CreatedAt(childComplexity), true
+	case "Notification.data":
+		if e.ComplexityRoot.Notification.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Data(childComplexity), true
+	case "Notification.deepLink":
+		if e.ComplexityRoot.Notification.DeepLink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.DeepLink(childComplexity), true
+	case "Notification.id":
+		if e.ComplexityRoot.Notification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ID(childComplexity), true
+	case "Notification.kind":
+		if e.ComplexityRoot.Notification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Kind(childComplexity), true
+	case "Notification.readAt":
+		if e.ComplexityRoot.Notification.ReadAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ReadAt(childComplexity), true
+	case "Notification.title":
+		if e.ComplexityRoot.Notification.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Title(childComplexity), true
+
+	case "NotificationConnection.edges":
+		if e.ComplexityRoot.NotificationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.Edges(childComplexity), true
+	case "NotificationConnection.pageInfo":
+		if e.ComplexityRoot.NotificationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.PageInfo(childComplexity), true
+
+	case "NotificationEdge.cursor":
+		if e.ComplexityRoot.NotificationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Cursor(childComplexity), true
+	case "NotificationEdge.node":
+		if e.ComplexityRoot.NotificationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationEdge.Node(childComplexity), true
+
+	case "NotificationPreferences.announcements":
+		if e.ComplexityRoot.NotificationPreferences.Announcements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.Announcements(childComplexity), true
+	case "NotificationPreferences.newEvents":
+		if e.ComplexityRoot.NotificationPreferences.NewEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.NewEvents(childComplexity), true
+	case "NotificationPreferences.quietHoursEnd":
+		if e.ComplexityRoot.NotificationPreferences.QuietHoursEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.QuietHoursEnd(childComplexity), true
+	case "NotificationPreferences.quietHoursStart":
+		if e.ComplexityRoot.NotificationPreferences.QuietHoursStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.QuietHoursStart(childComplexity), true
+	case "NotificationPreferences.reminders":
+		if e.ComplexityRoot.NotificationPreferences.Reminders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.Reminders(childComplexity), true
+	case "NotificationPreferences.stories":
+		if e.ComplexityRoot.NotificationPreferences.Stories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.Stories(childComplexity), true
+	case "NotificationPreferences.waitlist":
+		if e.ComplexityRoot.NotificationPreferences.Waitlist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.Waitlist(childComplexity), true
+
+	case "NotificationPreferencesPayload.preferences":
+		if e.ComplexityRoot.NotificationPreferencesPayload.Preferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferencesPayload.Preferences(childComplexity), true
+	case "NotificationPreferencesPayload.userErrors":
+		if e.ComplexityRoot.NotificationPreferencesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferencesPayload.UserErrors(childComplexity), true
 
 	case "Occurrence.activity":
 		if e.ComplexityRoot.Occurrence.Activity == nil {
@@ -1491,6 +1941,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordQualificationPayload.UserErrors(childComplexity), true
 
+	case "RegisterDevicePayload.registered":
+		if e.ComplexityRoot.RegisterDevicePayload.Registered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterDevicePayload.Registered(childComplexity), true
+	case "RegisterDevicePayload.userErrors":
+		if e.ComplexityRoot.RegisterDevicePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterDevicePayload.UserErrors(childComplexity), true
+
 	case "RemoveVolunteerSlotPayload.removed":
 		if e.ComplexityRoot.RemoveVolunteerSlotPayload.Removed == nil {
 			break
@@ -1516,6 +1979,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevokeCalendarFeedPayload.UserErrors(childComplexity), true
+
+	case "SendAnnouncementPayload.announcement":
+		if e.ComplexityRoot.SendAnnouncementPayload.Announcement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendAnnouncementPayload.Announcement(childComplexity), true
+	case "SendAnnouncementPayload.userErrors":
+		if e.ComplexityRoot.SendAnnouncementPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendAnnouncementPayload.UserErrors(childComplexity), true
 
 	case "SlotClaim.attendance":
 		if e.ComplexityRoot.SlotClaim.Attendance == nil {
@@ -1683,6 +2159,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.ActivityPublished(childComplexity, args["filter"].(*model.ActivityFilter)), true
+	case "Subscription.notificationReceived":
+		if e.ComplexityRoot.Subscription.NotificationReceived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.NotificationReceived(childComplexity), true
 	case "Subscription.slotChanged":
 		if e.ComplexityRoot.Subscription.SlotChanged == nil {
 			break
@@ -1713,6 +2195,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Theme.Slug(childComplexity), true
+
+	case "UnregisterDevicePayload.unregistered":
+		if e.ComplexityRoot.UnregisterDevicePayload.Unregistered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnregisterDevicePayload.Unregistered(childComplexity), true
+	case "UnregisterDevicePayload.userErrors":
+		if e.ComplexityRoot.UnregisterDevicePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnregisterDevicePayload.UserErrors(childComplexity), true
 
 	case "UpdateMePayload.me":
 		if e.ComplexityRoot.UpdateMePayload.Me == nil {
@@ -1952,13 +2447,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateOrganisationInput", ec.unmarshalInputCreateOrganisationInput),
 			graphql.NewInputUnmarshaler("CreatePlaceInput", ec.unmarshalInputCreatePlaceInput),
 			graphql.NewInputUnmarshaler("DeleteMyAccountInput", ec.unmarshalInputDeleteMyAccountInput),
+			graphql.NewInputUnmarshaler("FollowInput", ec.unmarshalInputFollowInput),
 			graphql.NewInputUnmarshaler("MarkAttendanceInput", ec.unmarshalInputMarkAttendanceInput),
+			graphql.NewInputUnmarshaler("MarkNotificationsReadInput", ec.unmarshalInputMarkNotificationsReadInput),
+			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("OrganisationFilter", ec.unmarshalInputOrganisationFilter),
 			graphql.NewInputUnmarshaler("RecordQualificationInput", ec.unmarshalInputRecordQualificationInput),
+			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("RemoveOrganiserInput", ec.unmarshalInputRemoveOrganiserInput),
 			graphql.NewInputUnmarshaler("RemoveVolunteerSlotInput", ec.unmarshalInputRemoveVolunteerSlotInput),
+			graphql.NewInputUnmarshaler("SendAnnouncementInput", ec.unmarshalInputSendAnnouncementInput),
 			graphql.NewInputUnmarshaler("SignUpVolunteerInput", ec.unmarshalInputSignUpVolunteerInput),
 			graphql.NewInputUnmarshaler("StoryFilter", ec.unmarshalInputStoryFilter),
+			graphql.NewInputUnmarshaler("UnregisterDeviceInput", ec.unmarshalInputUnregisterDeviceInput),
 			graphql.NewInputUnmarshaler("UpdateActivityInput", ec.unmarshalInputUpdateActivityInput),
 			graphql.NewInputUnmarshaler("UpdateMeInput", ec.unmarshalInputUpdateMeInput),
 			graphql.NewInputUnmarshaler("UpdateOrganisationInput", ec.unmarshalInputUpdateOrganisationInput),
@@ -2225,6 +2726,176 @@ type Subscription {
   slotChanged(activityId: ID!): VolunteerSlot!
   "A story the secretariat just published."
   storyPublished: Story!
+}
+`, BuiltIn: false},
+	{Name: "../schema/notify.graphqls", Input: `enum Platform {
+  ANDROID
+  IOS
+  WEB
+}
+
+"What a person follows: exactly one of organisation, place and theme is set."
+type Follow {
+  organisation: Organisation
+  place: Place
+  theme: Theme
+  createdAt: Time!
+}
+
+"An entry of the in-app inbox; every push is also one of these."
+type Notification implements Node {
+  id: ID!
+  "NEW_EVENT, ACTIVITY_CHANGED, ACTIVITY_CANCELLED, ANNOUNCEMENT, SHIFT_REMINDER_24H, SHIFT_REMINDER_2H, WAITLIST_PROMOTED, LATE_CANCELLATION, STORY_PUBLISHED, STORY_REJECTED."
+  kind: String!
+  "In the person's language."
+  title: String!
+  body: String!
+  "Where the app goes on a tap, e.g. voresishoj://activity/<id>."
+  deepLink: String
+  "The push data keys (see mobile-contract/PUSH.md); ids here are numeric database ids, as in the push."
+  data: JSON!
+  createdAt: Time!
+  readAt: Time
+}
+
+type NotificationConnection {
+  edges: [NotificationEdge!]!
+  pageInfo: PageInfo!
+}
+
+type NotificationEdge {
+  cursor: String!
+  node: Notification!
+}
+
+"What pushes a person wants; the inbox gets every notification regardless."
+type NotificationPreferences {
+  newEvents: Boolean!
+  announcements: Boolean!
+  reminders: Boolean!
+  waitlist: Boolean!
+  stories: Boolean!
+  "Quiet hours in Europe/Copenhagen time, HH:MM; non-urgent pushes wait until they end."
+  quietHoursStart: String!
+  quietHoursEnd: String!
+}
+
+extend type Me {
+  follows: [Follow!]!
+  notifications(first: Int, after: String): NotificationConnection!
+  unreadNotifications: Int!
+  notificationPreferences: NotificationPreferences!
+}
+
+extend type Subscription {
+  "The signed-in person's new inbox entries."
+  notificationReceived: Notification!
+}
+
+input RegisterDeviceInput {
+  "The FCM registration token."
+  token: String!
+  platform: Platform!
+  locale: String
+  appVersion: String
+}
+
+type RegisterDevicePayload {
+  registered: Boolean!
+  userErrors: [UserError!]!
+}
+
+input UnregisterDeviceInput {
+  token: String!
+}
+
+type UnregisterDevicePayload {
+  unregistered: Boolean!
+  userErrors: [UserError!]!
+}
+
+"Exactly one of organisationId, placeId and theme."
+input FollowInput {
+  organisationId: ID
+  placeId: ID
+  theme: String
+}
+
+type FollowPayload {
+  follows: [Follow!]
+  userErrors: [UserError!]!
+}
+
+input NotificationPreferencesInput {
+  newEvents: Boolean
+  announcements: Boolean
+  reminders: Boolean
+  waitlist: Boolean
+  stories: Boolean
+  "HH:MM; equal start and end means no quiet hours."
+  quietHoursStart: String
+  quietHoursEnd: String
+}
+
+type NotificationPreferencesPayload {
+  preferences: NotificationPreferences
+  userErrors: [UserError!]!
+}
+
+input MarkNotificationsReadInput {
+  ids: [ID!]
+  "Mark the whole inbox read."
+  all: Boolean
+}
+
+type MarkNotificationsReadPayload {
+  marked: Int!
+  userErrors: [UserError!]!
+}
+
+enum AnnouncementAudience {
+  "Followers of an organisation (organisationId)."
+  FOLLOWERS
+  "Everyone signed up for a slot of one activity (activityId)."
+  ACTIVITY_VOLUNTEERS
+  "Everyone signed up for one slot (slotId)."
+  SLOT_VOLUNTEERS
+  "Every resident; the secretariat only."
+  TOWN
+}
+
+input SendAnnouncementInput {
+  audience: AnnouncementAudience!
+  organisationId: ID
+  activityId: ID
+  slotId: ID
+  title: String!
+  body: String!
+}
+
+type Announcement {
+  id: ID!
+  title: String!
+  body: String!
+  audience: AnnouncementAudience!
+  recipients: Int!
+  createdAt: Time!
+}
+
+"Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, VERIFIED_ACCOUNT_REQUIRED."
+type SendAnnouncementPayload {
+  announcement: Announcement
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  registerDevice(input: RegisterDeviceInput!): RegisterDevicePayload!
+  unregisterDevice(input: UnregisterDeviceInput!): UnregisterDevicePayload!
+  follow(input: FollowInput!): FollowPayload!
+  unfollow(input: FollowInput!): FollowPayload!
+  updateNotificationPreferences(input: NotificationPreferencesInput!): NotificationPreferencesPayload!
+  markNotificationsRead(input: MarkNotificationsReadInput!): MarkNotificationsReadPayload!
+  sendAnnouncement(input: SendAnnouncementInput!): SendAnnouncementPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# Vores Ishøj — the API the phone app talks to. The schema is split by
@@ -2832,6 +3503,24 @@ func (ec *executionContext) childFields_AddVolunteerSlotPayload(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type AddVolunteerSlotPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Announcement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Announcement_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Announcement_title(ctx, field)
+	case "body":
+		return ec.fieldContext_Announcement_body(ctx, field)
+	case "audience":
+		return ec.fieldContext_Announcement_audience(ctx, field)
+	case "recipients":
+		return ec.fieldContext_Announcement_recipients(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Announcement_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Announcement", field.Name)
+}
+
 func (ec *executionContext) childFields_CalendarFeedPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "url":
@@ -2914,6 +3603,40 @@ func (ec *executionContext) childFields_ExportMyDataPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ExportMyDataPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Follow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organisation":
+		return ec.fieldContext_Follow_organisation(ctx, field)
+	case "place":
+		return ec.fieldContext_Follow_place(ctx, field)
+	case "theme":
+		return ec.fieldContext_Follow_theme(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Follow_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Follow", field.Name)
+}
+
+func (ec *executionContext) childFields_FollowPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "follows":
+		return ec.fieldContext_FollowPayload_follows(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_FollowPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MarkNotificationsReadPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "marked":
+		return ec.fieldContext_MarkNotificationsReadPayload_marked(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MarkNotificationsReadPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MarkNotificationsReadPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2940,8 +3663,88 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_qualifications(ctx, field)
 	case "calendarFeedUrl":
 		return ec.fieldContext_Me_calendarFeedUrl(ctx, field)
+	case "follows":
+		return ec.fieldContext_Me_follows(ctx, field)
+	case "notifications":
+		return ec.fieldContext_Me_notifications(ctx, field)
+	case "unreadNotifications":
+		return ec.fieldContext_Me_unreadNotifications(ctx, field)
+	case "notificationPreferences":
+		return ec.fieldContext_Me_notificationPreferences(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
+}
+
+func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Notification_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Notification_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_Notification_title(ctx, field)
+	case "body":
+		return ec.fieldContext_Notification_body(ctx, field)
+	case "deepLink":
+		return ec.fieldContext_Notification_deepLink(ctx, field)
+	case "data":
+		return ec.fieldContext_Notification_data(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Notification_createdAt(ctx, field)
+	case "readAt":
+		return ec.fieldContext_Notification_readAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NotificationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_NotificationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_NotificationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPreferences(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "newEvents":
+		return ec.fieldContext_NotificationPreferences_newEvents(ctx, field)
+	case "announcements":
+		return ec.fieldContext_NotificationPreferences_announcements(ctx, field)
+	case "reminders":
+		return ec.fieldContext_NotificationPreferences_reminders(ctx, field)
+	case "waitlist":
+		return ec.fieldContext_NotificationPreferences_waitlist(ctx, field)
+	case "stories":
+		return ec.fieldContext_NotificationPreferences_stories(ctx, field)
+	case "quietHoursStart":
+		return ec.fieldContext_NotificationPreferences_quietHoursStart(ctx, field)
+	case "quietHoursEnd":
+		return ec.fieldContext_NotificationPreferences_quietHoursEnd(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferences", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPreferencesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "preferences":
+		return ec.fieldContext_NotificationPreferencesPayload_preferences(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_NotificationPreferencesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferencesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Occurrence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3100,6 +3903,16 @@ func (ec *executionContext) childFields_RecordQualificationPayload(ctx context.C
 	return nil, fmt.Errorf("no field named %q was found under type RecordQualificationPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RegisterDevicePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "registered":
+		return ec.fieldContext_RegisterDevicePayload_registered(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RegisterDevicePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisterDevicePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RemoveVolunteerSlotPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "removed":
@@ -3118,6 +3931,16 @@ func (ec *executionContext) childFields_RevokeCalendarFeedPayload(ctx context.Co
 		return ec.fieldContext_RevokeCalendarFeedPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RevokeCalendarFeedPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SendAnnouncementPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "announcement":
+		return ec.fieldContext_SendAnnouncementPayload_announcement(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SendAnnouncementPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SendAnnouncementPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SlotClaim(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3208,6 +4031,16 @@ func (ec *executionContext) childFields_Theme(ctx context.Context, field graphql
 		return ec.fieldContext_Theme_name(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Theme", field.Name)
+}
+
+func (ec *executionContext) childFields_UnregisterDevicePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "unregistered":
+		return ec.fieldContext_UnregisterDevicePayload_unregistered(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UnregisterDevicePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnregisterDevicePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateMePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3488,6 +4321,28 @@ func (ec *executionContext) field_Me_claims_args(ctx context.Context, rawArgs ma
 	return args, nil
 }
 
+func (ec *executionContext) field_Me_notifications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addOrganiser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3614,12 +4469,40 @@ func (ec *executionContext) field_Mutation_deleteMyAccount_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_follow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FollowInput, error) {
+			return ec.unmarshalNFollowInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐFollowInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_markAttendance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.MarkAttendanceInput, error) {
 			return ec.unmarshalNMarkAttendanceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkAttendanceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MarkNotificationsReadInput, error) {
+			return ec.unmarshalNMarkNotificationsReadInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkNotificationsReadInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3656,6 +4539,20 @@ func (ec *executionContext) field_Mutation_recordQualification_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_registerDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
+			return ec.unmarshalNRegisterDeviceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRegisterDeviceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeOrganiser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3684,12 +4581,54 @@ func (ec *executionContext) field_Mutation_removeVolunteerSlot_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_sendAnnouncement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SendAnnouncementInput, error) {
+			return ec.unmarshalNSendAnnouncementInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSendAnnouncementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_signUpVolunteer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SignUpVolunteerInput, error) {
 			return ec.unmarshalNSignUpVolunteerInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSignUpVolunteerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unfollow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FollowInput, error) {
+			return ec.unmarshalNFollowInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐFollowInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unregisterDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UnregisterDeviceInput, error) {
+			return ec.unmarshalNUnregisterDeviceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUnregisterDeviceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3718,6 +4657,20 @@ func (ec *executionContext) field_Mutation_updateMe_args(ctx context.Context, ra
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateMeInput, error) {
 			return ec.unmarshalNUpdateMeInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUpdateMeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateNotificationPreferences_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.NotificationPreferencesInput, error) {
+			return ec.unmarshalNNotificationPreferencesInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNotificationPreferencesInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4838,6 +5791,144 @@ func (ec *executionContext) fieldContext_AddVolunteerSlotPayload_userErrors(_ co
 	return fc, nil
 }
 
+func (ec *executionContext) _Announcement_id(ctx context.Context, field graphql.CollectedField, obj *notify.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Announcement().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Announcement_title(ctx context.Context, field graphql.CollectedField, obj *notify.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Announcement_body(ctx context.Context, field graphql.CollectedField, obj *notify.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Announcement_audience(ctx context.Context, field graphql.CollectedField, obj *notify.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notify.AudienceKind) graphql.Marshaler {
+			return ec.marshalNAnnouncementAudience2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAudienceKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, "AnnouncementAudience")
+}
+
+func (ec *executionContext) _Announcement_recipients(ctx context.Context, field graphql.CollectedField, obj *notify.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_recipients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recipients, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Announcement_createdAt(ctx context.Context, field graphql.CollectedField, obj *notify.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, "Time")
+}
+
 func (ec *executionContext) _CalendarFeedPayload_url(ctx context.Context, field graphql.CollectedField, obj *model.CalendarFeedPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5328,6 +6419,244 @@ func (ec *executionContext) fieldContext_ExportMyDataPayload_userErrors(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Follow_organisation(ctx context.Context, field graphql.CollectedField, obj *notify.Follow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Follow_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Follow().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *organisation.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Follow_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Follow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Follow_place(ctx context.Context, field graphql.CollectedField, obj *notify.Follow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Follow_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Follow().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *place.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋplaceᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Follow_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Follow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Follow_theme(ctx context.Context, field graphql.CollectedField, obj *notify.Follow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Follow_theme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Follow().Theme(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *theme.Theme) graphql.Marshaler {
+			return ec.marshalOTheme2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋthemeᚐTheme(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Follow_theme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Follow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Theme(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Follow_createdAt(ctx context.Context, field graphql.CollectedField, obj *notify.Follow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Follow_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Follow_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Follow", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FollowPayload_follows(ctx context.Context, field graphql.CollectedField, obj *model.FollowPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowPayload_follows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Follows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []notify.Follow) graphql.Marshaler {
+			return ec.marshalOFollow2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐFollowᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FollowPayload_follows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FollowPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Follow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FollowPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FollowPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FollowPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MarkNotificationsReadPayload_marked(ctx context.Context, field graphql.CollectedField, obj *model.MarkNotificationsReadPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarkNotificationsReadPayload_marked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Marked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MarkNotificationsReadPayload_marked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MarkNotificationsReadPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MarkNotificationsReadPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MarkNotificationsReadPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarkNotificationsReadPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MarkNotificationsReadPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MarkNotificationsReadPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Me_id(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5650,6 +6979,137 @@ func (ec *executionContext) _Me_calendarFeedUrl(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Me_calendarFeedUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, true, true, "String")
+}
+
+func (ec *executionContext) _Me_follows(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_follows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().Follows(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []notify.Follow) graphql.Marshaler {
+			return ec.marshalNFollow2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐFollowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_follows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Follow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Me_notifications(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_notifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Me().Notifications(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationConnection) graphql.Marshaler {
+			return ec.marshalNNotificationConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNotificationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_notifications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Me_notifications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Me_unreadNotifications(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_unreadNotifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().UnreadNotifications(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_unreadNotifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Me", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Me_notificationPreferences(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_notificationPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().NotificationPreferences(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.Preferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPreferences(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_notificationPreferences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferences(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_updateMe(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -5986,6 +7446,314 @@ func (ec *executionContext) fieldContext_Mutation_deleteMyAccount(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteMyAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerDevice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterDevice(ctx, fc.Args["input"].(model.RegisterDeviceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterDevicePayload) graphql.Marshaler {
+			return ec.marshalNRegisterDevicePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRegisterDevicePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisterDevicePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerDevice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unregisterDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unregisterDevice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnregisterDevice(ctx, fc.Args["input"].(model.UnregisterDeviceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnregisterDevicePayload) graphql.Marshaler {
+			return ec.marshalNUnregisterDevicePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUnregisterDevicePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unregisterDevice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnregisterDevicePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unregisterDevice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_follow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_follow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Follow(ctx, fc.Args["input"].(model.FollowInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FollowPayload) graphql.Marshaler {
+			return ec.marshalNFollowPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐFollowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_follow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FollowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_follow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unfollow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unfollow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Unfollow(ctx, fc.Args["input"].(model.FollowInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FollowPayload) graphql.Marshaler {
+			return ec.marshalNFollowPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐFollowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unfollow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FollowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unfollow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateNotificationPreferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateNotificationPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateNotificationPreferences(ctx, fc.Args["input"].(model.NotificationPreferencesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationPreferencesPayload) graphql.Marshaler {
+			return ec.marshalNNotificationPreferencesPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNotificationPreferencesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateNotificationPreferences(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferencesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateNotificationPreferences_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markNotificationsRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markNotificationsRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkNotificationsRead(ctx, fc.Args["input"].(model.MarkNotificationsReadInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MarkNotificationsReadPayload) graphql.Marshaler {
+			return ec.marshalNMarkNotificationsReadPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkNotificationsReadPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markNotificationsRead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MarkNotificationsReadPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markNotificationsRead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendAnnouncement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendAnnouncement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendAnnouncement(ctx, fc.Args["input"].(model.SendAnnouncementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SendAnnouncementPayload) graphql.Marshaler {
+			return ec.marshalNSendAnnouncementPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSendAnnouncementPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendAnnouncement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SendAnnouncementPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendAnnouncement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6579,6 +8347,534 @@ func (ec *executionContext) fieldContext_Mutation_revokeCalendarFeed(_ context.C
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RevokeCalendarFeedPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Notification_kind(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "String")
+}
+
+func (ec *executionContext) _Notification_title(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
+}
+
+func (ec *executionContext) _Notification_body(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
+}
+
+func (ec *executionContext) _Notification_deepLink(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_deepLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().DeepLink(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_deepLink(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "String")
+}
+
+func (ec *executionContext) _Notification_data(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().Data(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Notification_readAt(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_readAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReadAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_readAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _NotificationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.NotificationEdge) graphql.Marshaler {
+			return ec.marshalNNotificationEdge2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _NotificationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPreferences_newEvents(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_newEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewEvents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_newEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationPreferences_announcements(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_announcements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Announcements, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_announcements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationPreferences_reminders(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_reminders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reminders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_reminders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationPreferences_waitlist(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_waitlist(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Waitlist, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_waitlist(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationPreferences_stories(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_stories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_stories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationPreferences_quietHoursStart(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_quietHoursStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NotificationPreferences().QuietHoursStart(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_quietHoursStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, true, true, "String")
+}
+
+func (ec *executionContext) _NotificationPreferences_quietHoursEnd(ctx context.Context, field graphql.CollectedField, obj *notify.Preferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_quietHoursEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NotificationPreferences().QuietHoursEnd(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_quietHoursEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, true, true, "String")
+}
+
+func (ec *executionContext) _NotificationPreferencesPayload_preferences(ctx context.Context, field graphql.CollectedField, obj *model.NotificationPreferencesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferencesPayload_preferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Preferences, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.Preferences) graphql.Marshaler {
+			return ec.marshalONotificationPreferences2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPreferences(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferencesPayload_preferences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPreferencesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferences(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPreferencesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.NotificationPreferencesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferencesPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferencesPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationPreferencesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8300,6 +10596,61 @@ func (ec *executionContext) fieldContext_RecordQualificationPayload_userErrors(_
 	return fc, nil
 }
 
+func (ec *executionContext) _RegisterDevicePayload_registered(ctx context.Context, field graphql.CollectedField, obj *model.RegisterDevicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterDevicePayload_registered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterDevicePayload_registered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterDevicePayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RegisterDevicePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RegisterDevicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterDevicePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterDevicePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterDevicePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RemoveVolunteerSlotPayload_removed(ctx context.Context, field graphql.CollectedField, obj *model.RemoveVolunteerSlotPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8400,6 +10751,70 @@ func (ec *executionContext) _RevokeCalendarFeedPayload_userErrors(ctx context.Co
 func (ec *executionContext) fieldContext_RevokeCalendarFeedPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RevokeCalendarFeedPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SendAnnouncementPayload_announcement(ctx context.Context, field graphql.CollectedField, obj *model.SendAnnouncementPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendAnnouncementPayload_announcement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Announcement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.Announcement) graphql.Marshaler {
+			return ec.marshalOAnnouncement2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAnnouncement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SendAnnouncementPayload_announcement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SendAnnouncementPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Announcement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SendAnnouncementPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SendAnnouncementPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendAnnouncementPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendAnnouncementPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SendAnnouncementPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -9195,6 +11610,38 @@ func (ec *executionContext) fieldContext_Subscription_storyPublished(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_notificationReceived(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_notificationReceived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().NotificationReceived(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_notificationReceived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Theme_slug(ctx context.Context, field graphql.CollectedField, obj *theme.Theme) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9239,6 +11686,61 @@ func (ec *executionContext) _Theme_name(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Theme_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Theme", field, true, true, "String")
+}
+
+func (ec *executionContext) _UnregisterDevicePayload_unregistered(ctx context.Context, field graphql.CollectedField, obj *model.UnregisterDevicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnregisterDevicePayload_unregistered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unregistered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnregisterDevicePayload_unregistered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnregisterDevicePayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _UnregisterDevicePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UnregisterDevicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnregisterDevicePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnregisterDevicePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnregisterDevicePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _UpdateMePayload_me(ctx context.Context, field graphql.CollectedField, obj *model.UpdateMePayload) (ret graphql.Marshaler) {
@@ -11946,6 +14448,62 @@ func UnmarshalDeleteMyAccountInput(ctx context.Context, raw any) (model.DeleteMy
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputFollowInput(ctx context.Context, obj any) (model.FollowInput, error) {
+	var it model.FollowInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"organisationId", "placeId", "theme"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "theme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("theme"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Theme = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFollowInput unmarshals raw into the FollowInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFollowInput(ctx context.Context, raw any) (model.FollowInput, error) {
+	var out model.FollowInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FollowInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMarkAttendanceInput(ctx context.Context, obj any) (model.MarkAttendanceInput, error) {
 	var it model.MarkAttendanceInput
 	if obj == nil {
@@ -11992,6 +14550,139 @@ func (ec *executionContext) unmarshalInputMarkAttendanceInput(ctx context.Contex
 func UnmarshalMarkAttendanceInput(ctx context.Context, raw any) (model.MarkAttendanceInput, error) {
 	var out model.MarkAttendanceInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MarkAttendanceInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMarkNotificationsReadInput(ctx context.Context, obj any) (model.MarkNotificationsReadInput, error) {
+	var it model.MarkNotificationsReadInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ids", "all"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ids":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ids"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ids = data
+		case "all":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("all"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.All = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMarkNotificationsReadInput unmarshals raw into the MarkNotificationsReadInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMarkNotificationsReadInput(ctx context.Context, raw any) (model.MarkNotificationsReadInput, error) {
+	var out model.MarkNotificationsReadInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MarkNotificationsReadInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNotificationPreferencesInput(ctx context.Context, obj any) (model.NotificationPreferencesInput, error) {
+	var it model.NotificationPreferencesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"newEvents", "announcements", "reminders", "waitlist", "stories", "quietHoursStart", "quietHoursEnd"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "newEvents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newEvents"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewEvents = data
+		case "announcements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("announcements"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Announcements = data
+		case "reminders":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reminders"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reminders = data
+		case "waitlist":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waitlist"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Waitlist = data
+		case "stories":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stories"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stories = data
+		case "quietHoursStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quietHoursStart"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuietHoursStart = data
+		case "quietHoursEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quietHoursEnd"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuietHoursEnd = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNotificationPreferencesInput unmarshals raw into the NotificationPreferencesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNotificationPreferencesInput(ctx context.Context, raw any) (model.NotificationPreferencesInput, error) {
+	var out model.NotificationPreferencesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotificationPreferencesInput", raw, &out)
 	return out, err
 }
 
@@ -12100,6 +14791,69 @@ func UnmarshalRecordQualificationInput(ctx context.Context, raw any) (model.Reco
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRegisterDeviceInput(ctx context.Context, obj any) (model.RegisterDeviceInput, error) {
+	var it model.RegisterDeviceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token", "platform", "locale", "appVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "platform":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platform"))
+			data, err := ec.unmarshalNPlatform2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPlatform(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Platform = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
+		case "appVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppVersion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegisterDeviceInput unmarshals raw into the RegisterDeviceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterDeviceInput(ctx context.Context, raw any) (model.RegisterDeviceInput, error) {
+	var out model.RegisterDeviceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterDeviceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRemoveOrganiserInput(ctx context.Context, obj any) (model.RemoveOrganiserInput, error) {
 	var it model.RemoveOrganiserInput
 	if obj == nil {
@@ -12188,6 +14942,83 @@ func (ec *executionContext) unmarshalInputRemoveVolunteerSlotInput(ctx context.C
 func UnmarshalRemoveVolunteerSlotInput(ctx context.Context, raw any) (model.RemoveVolunteerSlotInput, error) {
 	var out model.RemoveVolunteerSlotInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveVolunteerSlotInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSendAnnouncementInput(ctx context.Context, obj any) (model.SendAnnouncementInput, error) {
+	var it model.SendAnnouncementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"audience", "organisationId", "activityId", "slotId", "title", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "audience":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("audience"))
+			data, err := ec.unmarshalNAnnouncementAudience2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAudienceKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Audience = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "activityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActivityID = data
+		case "slotId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slotId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SlotID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSendAnnouncementInput unmarshals raw into the SendAnnouncementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSendAnnouncementInput(ctx context.Context, raw any) (model.SendAnnouncementInput, error) {
+	var out model.SendAnnouncementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SendAnnouncementInput", raw, &out)
 	return out, err
 }
 
@@ -12314,6 +15145,48 @@ func (ec *executionContext) unmarshalInputStoryFilter(ctx context.Context, obj a
 func UnmarshalStoryFilter(ctx context.Context, raw any) (model.StoryFilter, error) {
 	var out model.StoryFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "StoryFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUnregisterDeviceInput(ctx context.Context, obj any) (model.UnregisterDeviceInput, error) {
+	var it model.UnregisterDeviceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUnregisterDeviceInput unmarshals raw into the UnregisterDeviceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUnregisterDeviceInput(ctx context.Context, raw any) (model.UnregisterDeviceInput, error) {
+	var out model.UnregisterDeviceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UnregisterDeviceInput", raw, &out)
 	return out, err
 }
 
@@ -12696,6 +15569,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Organisation(ctx, sel, obj)
+	case notify.Notification:
+		return ec._Notification(ctx, sel, &obj)
+	case *notify.Notification:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Notification(ctx, sel, obj)
 	case activity.Activity:
 		return ec._Activity(ctx, sel, &obj)
 	case *activity.Activity:
@@ -12966,6 +15846,65 @@ func (ec *executionContext) _AddVolunteerSlotPayload(ctx context.Context, sel as
 			out.Values[i] = ec._AddVolunteerSlotPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var announcementImplementors = []string{"Announcement"}
+
+func (ec *executionContext) _Announcement(ctx context.Context, sel ast.SelectionSet, obj *notify.Announcement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, announcementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Announcement")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Announcement_id(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Announcement_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._Announcement_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "audience":
+			out.Values[i] = ec._Announcement_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recipients":
+			out.Values[i] = ec._Announcement_recipients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Announcement_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13293,6 +16232,133 @@ func (ec *executionContext) _ExportMyDataPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var followImplementors = []string{"Follow"}
+
+func (ec *executionContext) _Follow(ctx context.Context, sel ast.SelectionSet, obj *notify.Follow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, followImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Follow")
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Follow_organisation(ctx, field, obj)
+				})
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Follow_place(ctx, field, obj)
+				})
+		case "theme":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Follow_theme(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Follow_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var followPayloadImplementors = []string{"FollowPayload"}
+
+func (ec *executionContext) _FollowPayload(ctx context.Context, sel ast.SelectionSet, obj *model.FollowPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, followPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FollowPayload")
+		case "follows":
+			out.Values[i] = ec._FollowPayload_follows(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._FollowPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var markNotificationsReadPayloadImplementors = []string{"MarkNotificationsReadPayload"}
+
+func (ec *executionContext) _MarkNotificationsReadPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MarkNotificationsReadPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, markNotificationsReadPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MarkNotificationsReadPayload")
+		case "marked":
+			out.Values[i] = ec._MarkNotificationsReadPayload_marked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MarkNotificationsReadPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var meImplementors = []string{"Me"}
 
 func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *user.User) graphql.Marshaler {
@@ -13370,6 +16436,30 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_calendarFeedUrl(ctx, field, obj)
+				})
+		case "follows":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_follows(ctx, field, obj)
+				})
+		case "notifications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_notifications(ctx, field, obj)
+				})
+		case "unreadNotifications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_unreadNotifications(ctx, field, obj)
+				})
+		case "notificationPreferences":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_notificationPreferences(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13459,6 +16549,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteMyAccount":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteMyAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registerDevice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerDevice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unregisterDevice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unregisterDevice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "follow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_follow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unfollow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unfollow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateNotificationPreferences":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateNotificationPreferences(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markNotificationsRead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markNotificationsRead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendAnnouncement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendAnnouncement(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -13558,6 +16697,257 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeCalendarFeed(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationImplementors = []string{"Notification", "Node"}
+
+func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *notify.Notification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Notification")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_id(ctx, field, obj)
+				})
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_kind(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Notification_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._Notification_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deepLink":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_deepLink(ctx, field, obj)
+				})
+		case "data":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_data(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Notification_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "readAt":
+			out.Values[i] = ec._Notification_readAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationConnectionImplementors = []string{"NotificationConnection"}
+
+func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationConnection")
+		case "edges":
+			out.Values[i] = ec._NotificationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._NotificationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationEdgeImplementors = []string{"NotificationEdge"}
+
+func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationEdge")
+		case "cursor":
+			out.Values[i] = ec._NotificationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._NotificationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationPreferencesImplementors = []string{"NotificationPreferences"}
+
+func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel ast.SelectionSet, obj *notify.Preferences) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationPreferences")
+		case "newEvents":
+			out.Values[i] = ec._NotificationPreferences_newEvents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "announcements":
+			out.Values[i] = ec._NotificationPreferences_announcements(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reminders":
+			out.Values[i] = ec._NotificationPreferences_reminders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "waitlist":
+			out.Values[i] = ec._NotificationPreferences_waitlist(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stories":
+			out.Values[i] = ec._NotificationPreferences_stories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quietHoursStart":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NotificationPreferences_quietHoursStart(ctx, field, obj)
+				})
+		case "quietHoursEnd":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NotificationPreferences_quietHoursEnd(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationPreferencesPayloadImplementors = []string{"NotificationPreferencesPayload"}
+
+func (ec *executionContext) _NotificationPreferencesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationPreferencesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationPreferencesPayload")
+		case "preferences":
+			out.Values[i] = ec._NotificationPreferencesPayload_preferences(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._NotificationPreferencesPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14272,6 +17662,44 @@ func (ec *executionContext) _RecordQualificationPayload(ctx context.Context, sel
 	return out
 }
 
+var registerDevicePayloadImplementors = []string{"RegisterDevicePayload"}
+
+func (ec *executionContext) _RegisterDevicePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterDevicePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerDevicePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisterDevicePayload")
+		case "registered":
+			out.Values[i] = ec._RegisterDevicePayload_registered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RegisterDevicePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var removeVolunteerSlotPayloadImplementors = []string{"RemoveVolunteerSlotPayload"}
 
 func (ec *executionContext) _RemoveVolunteerSlotPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveVolunteerSlotPayload) graphql.Marshaler {
@@ -14328,6 +17756,44 @@ func (ec *executionContext) _RevokeCalendarFeedPayload(ctx context.Context, sel 
 			}
 		case "userErrors":
 			out.Values[i] = ec._RevokeCalendarFeedPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sendAnnouncementPayloadImplementors = []string{"SendAnnouncementPayload"}
+
+func (ec *executionContext) _SendAnnouncementPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SendAnnouncementPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sendAnnouncementPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SendAnnouncementPayload")
+		case "announcement":
+			out.Values[i] = ec._SendAnnouncementPayload_announcement(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SendAnnouncementPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14640,6 +18106,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_slotChanged(ctx, fields[0])
 	case "storyPublished":
 		return ec._Subscription_storyPublished(ctx, fields[0])
+	case "notificationReceived":
+		return ec._Subscription_notificationReceived(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -14667,6 +18135,44 @@ func (ec *executionContext) _Theme(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Theme_name(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unregisterDevicePayloadImplementors = []string{"UnregisterDevicePayload"}
+
+func (ec *executionContext) _UnregisterDevicePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnregisterDevicePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unregisterDevicePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnregisterDevicePayload")
+		case "unregistered":
+			out.Values[i] = ec._UnregisterDevicePayload_unregistered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UnregisterDevicePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15548,6 +19054,36 @@ func (ec *executionContext) marshalNAddVolunteerSlotPayload2ᚖgithubᚗcomᚋis
 	return ec._AddVolunteerSlotPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAnnouncementAudience2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAudienceKind(ctx context.Context, v any) (notify.AudienceKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNAnnouncementAudience2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAudienceKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnnouncementAudience2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAudienceKind(ctx context.Context, sel ast.SelectionSet, v notify.AudienceKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNAnnouncementAudience2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAudienceKind[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AnnouncementAudience!")
+	}
+	return res
+}
+
+var (
+	unmarshalNAnnouncementAudience2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAudienceKind = map[string]notify.AudienceKind{
+		"FOLLOWERS":           notify.AudienceFollowers,
+		"ACTIVITY_VOLUNTEERS": notify.AudienceActivityVolunteers,
+		"SLOT_VOLUNTEERS":     notify.AudienceSlotVolunteers,
+		"TOWN":                notify.AudienceTown,
+	}
+	marshalNAnnouncementAudience2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAudienceKind = map[notify.AudienceKind]string{
+		notify.AudienceFollowers:          "FOLLOWERS",
+		notify.AudienceActivityVolunteers: "ACTIVITY_VOLUNTEERS",
+		notify.AudienceSlotVolunteers:     "SLOT_VOLUNTEERS",
+		notify.AudienceTown:               "TOWN",
+	}
+)
+
 func (ec *executionContext) unmarshalNAttendance2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15745,6 +19281,39 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNFollow2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐFollow(ctx context.Context, sel ast.SelectionSet, v notify.Follow) graphql.Marshaler {
+	return ec._Follow(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFollow2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐFollowᚄ(ctx context.Context, sel ast.SelectionSet, v []notify.Follow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFollow2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐFollow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNFollowInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐFollowInput(ctx context.Context, v any) (model.FollowInput, error) {
+	res, err := ec.unmarshalInputFollowInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFollowPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐFollowPayload(ctx context.Context, sel ast.SelectionSet, v *model.FollowPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FollowPayload!")
+		return graphql.Null
+	}
+	return ec._FollowPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15802,9 +19371,40 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNJSON2map(ctx context.Context, v any) (map[string]any, error) {
+	res, err := graphql.UnmarshalMap(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JSON!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalMap(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNMarkAttendanceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkAttendanceInput(ctx context.Context, v any) (model.MarkAttendanceInput, error) {
 	res, err := ec.unmarshalInputMarkAttendanceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMarkNotificationsReadInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkNotificationsReadInput(ctx context.Context, v any) (model.MarkNotificationsReadInput, error) {
+	res, err := ec.unmarshalInputMarkNotificationsReadInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMarkNotificationsReadPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkNotificationsReadPayload(ctx context.Context, sel ast.SelectionSet, v *model.MarkNotificationsReadPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MarkNotificationsReadPayload!")
+		return graphql.Null
+	}
+	return ec._MarkNotificationsReadPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
@@ -15815,6 +19415,63 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋishojᚋvoresishojᚋ
 	})
 
 	return ret
+}
+
+func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐNotification(ctx context.Context, sel ast.SelectionSet, v *notify.Notification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Notification!")
+		return graphql.Null
+	}
+	return ec._Notification(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotificationConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNotificationConnection(ctx context.Context, sel ast.SelectionSet, v *model.NotificationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationConnection!")
+		return graphql.Null
+	}
+	return ec._NotificationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotificationEdge2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNotificationEdge(ctx context.Context, sel ast.SelectionSet, v model.NotificationEdge) graphql.Marshaler {
+	return ec._NotificationEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNotificationEdge2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.NotificationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotificationEdge2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNotificationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNotificationPreferences2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPreferences(ctx context.Context, sel ast.SelectionSet, v *notify.Preferences) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationPreferences!")
+		return graphql.Null
+	}
+	return ec._NotificationPreferences(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationPreferencesInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNotificationPreferencesInput(ctx context.Context, v any) (model.NotificationPreferencesInput, error) {
+	res, err := ec.unmarshalInputNotificationPreferencesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationPreferencesPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNotificationPreferencesPayload(ctx context.Context, sel ast.SelectionSet, v *model.NotificationPreferencesPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationPreferencesPayload!")
+		return graphql.Null
+	}
+	return ec._NotificationPreferencesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOccurrence2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐOccurrence(ctx context.Context, sel ast.SelectionSet, v activity.Occurrence) graphql.Marshaler {
@@ -16011,6 +19668,34 @@ func (ec *executionContext) marshalNPlaceEdge2ᚕgithubᚗcomᚋishojᚋvoresish
 	return ret
 }
 
+func (ec *executionContext) unmarshalNPlatform2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPlatform(ctx context.Context, v any) (notify.Platform, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNPlatform2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPlatform[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlatform2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPlatform(ctx context.Context, sel ast.SelectionSet, v notify.Platform) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNPlatform2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPlatform[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Platform!")
+	}
+	return res
+}
+
+var (
+	unmarshalNPlatform2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPlatform = map[string]notify.Platform{
+		"ANDROID": notify.PlatformAndroid,
+		"IOS":     notify.PlatformIOS,
+		"WEB":     notify.PlatformWeb,
+	}
+	marshalNPlatform2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPlatform = map[notify.Platform]string{
+		notify.PlatformAndroid: "ANDROID",
+		notify.PlatformIOS:     "IOS",
+		notify.PlatformWeb:     "WEB",
+	}
+)
+
 func (ec *executionContext) marshalNQualification2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋvolunteerᚐQualification(ctx context.Context, sel ast.SelectionSet, v volunteer.Qualification) graphql.Marshaler {
 	return ec._Qualification(ctx, sel, &v)
 }
@@ -16042,6 +19727,19 @@ func (ec *executionContext) marshalNRecordQualificationPayload2ᚖgithubᚗcom�
 		return graphql.Null
 	}
 	return ec._RecordQualificationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRegisterDeviceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRegisterDeviceInput(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
+	res, err := ec.unmarshalInputRegisterDeviceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegisterDevicePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRegisterDevicePayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterDevicePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegisterDevicePayload!")
+		return graphql.Null
+	}
+	return ec._RegisterDevicePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRemoveOrganiserInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRemoveOrganiserInput(ctx context.Context, v any) (model.RemoveOrganiserInput, error) {
@@ -16109,6 +19807,19 @@ var (
 		user.RoleSecretariat: "SECRETARIAT",
 	}
 )
+
+func (ec *executionContext) unmarshalNSendAnnouncementInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSendAnnouncementInput(ctx context.Context, v any) (model.SendAnnouncementInput, error) {
+	res, err := ec.unmarshalInputSendAnnouncementInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSendAnnouncementPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSendAnnouncementPayload(ctx context.Context, sel ast.SelectionSet, v *model.SendAnnouncementPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SendAnnouncementPayload!")
+		return graphql.Null
+	}
+	return ec._SendAnnouncementPayload(ctx, sel, v)
+}
 
 func (ec *executionContext) unmarshalNSignUpVolunteerInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSignUpVolunteerInput(ctx context.Context, v any) (model.SignUpVolunteerInput, error) {
 	res, err := ec.unmarshalInputSignUpVolunteerInput(ctx, v)
@@ -16314,6 +20025,19 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNUnregisterDeviceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUnregisterDeviceInput(ctx context.Context, v any) (model.UnregisterDeviceInput, error) {
+	res, err := ec.unmarshalInputUnregisterDeviceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnregisterDevicePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUnregisterDevicePayload(ctx context.Context, sel ast.SelectionSet, v *model.UnregisterDevicePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnregisterDevicePayload!")
+		return graphql.Null
+	}
+	return ec._UnregisterDevicePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateActivityInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUpdateActivityInput(ctx context.Context, v any) (model.UpdateActivityInput, error) {
@@ -16605,6 +20329,13 @@ func (ec *executionContext) unmarshalOActivityFilter2ᚖgithubᚗcomᚋishojᚋv
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOAnnouncement2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAnnouncement(ctx context.Context, sel ast.SelectionSet, v *notify.Announcement) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Announcement(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAttendance2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -16687,6 +20418,60 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalOFollow2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐFollowᚄ(ctx context.Context, sel ast.SelectionSet, v []notify.Follow) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFollow2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐFollow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -16753,6 +20538,13 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋishojᚋvoresishojᚋgra
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalONotificationPreferences2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPreferences(ctx context.Context, sel ast.SelectionSet, v *notify.Preferences) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NotificationPreferences(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOOccurrence2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐOccurrence(ctx context.Context, sel ast.SelectionSet, v *activity.Occurrence) graphql.Marshaler {
@@ -16940,6 +20732,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTheme2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋthemeᚐTheme(ctx context.Context, sel ast.SelectionSet, v *theme.Theme) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Theme(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {

@@ -18,6 +18,8 @@ import (
 	"github.com/ishoj/voresishoj/internal/calendar"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/notify"
+	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
@@ -63,6 +65,15 @@ func newTestServerWith(t *testing.T, db *store.DB, opts Options) *testServer {
 	}
 	activities := activity.NewService(db, themes, bus)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
+	if err := notify.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	notifier, err := notify.New(db, push.NewLog(log), log, notify.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus.Subscribe(notifier.EventHandler())
+	notifier.OnCreated(NotifyLive(broker, log))
 	r := &Resolver{
 		Log:    log,
 		Broker: broker,
@@ -77,6 +88,7 @@ func newTestServerWith(t *testing.T, db *store.DB, opts Options) *testServer {
 			Volunteer:     volunteers,
 			Privacy:       privacy.NewService(db, bus, volunteers.CancelUserClaims),
 			Calendar:      calendar.NewService(db, "http://voresishoj.test"),
+			Notify:        notifier,
 			Languages:     []string{"da", "en"},
 		},
 		Now: func() time.Time { return time.Now().UTC() },

@@ -22,6 +22,8 @@ const (
 	typeUser         = "User"
 	typeSlot         = "VolunteerSlot"
 	typeClaim        = "SlotClaim"
+	typeNotification = "Notification"
+	typeAnnouncement = "Announcement"
 )
 
 // node resolves any global ID; unknown, malformed or hidden ids give nil.
@@ -88,6 +90,12 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 			return nil, ignoreNotFound(err)
 		}
 		return &u, nil
+	case typeNotification:
+		n, err := r.Domain.Notify.Notification(ctx, id)
+		if err != nil || n.UserID != user.CallerFrom(ctx).UserID {
+			return nil, ignoreNotFound(err)
+		}
+		return &n, nil
 	case typeStory:
 		s, err := r.Domain.Stories.Story(ctx, id)
 		if err != nil || !canSeeStory(user.CallerFrom(ctx), s) {

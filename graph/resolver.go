@@ -10,6 +10,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/calendar"
 	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
@@ -47,6 +48,7 @@ type Domain struct {
 	Volunteer     *volunteer.Service
 	Privacy       *privacy.Service
 	Calendar      *calendar.Service
+	Notify        *notify.Service
 	// Languages are the languages people may choose.
 	Languages []string
 }

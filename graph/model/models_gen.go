@@ -7,6 +7,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
@@ -166,12 +167,61 @@ type ExportMyDataPayload struct {
 	UserErrors []UserError    `json:"userErrors"`
 }
 
+// Exactly one of organisationId, placeId and theme.
+type FollowInput struct {
+	OrganisationID *string `json:"organisationId,omitempty"`
+	PlaceID        *string `json:"placeId,omitempty"`
+	Theme          *string `json:"theme,omitempty"`
+}
+
+type FollowPayload struct {
+	Follows    []notify.Follow `json:"follows,omitempty"`
+	UserErrors []UserError     `json:"userErrors"`
+}
+
 type MarkAttendanceInput struct {
 	ClaimID    string `json:"claimId"`
 	Attendance string `json:"attendance"`
 }
 
+type MarkNotificationsReadInput struct {
+	Ids []string `json:"ids,omitempty"`
+	// Mark the whole inbox read.
+	All *bool `json:"all,omitempty"`
+}
+
+type MarkNotificationsReadPayload struct {
+	Marked     int         `json:"marked"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
 type Mutation struct {
+}
+
+type NotificationConnection struct {
+	Edges    []NotificationEdge `json:"edges"`
+	PageInfo *PageInfo          `json:"pageInfo"`
+}
+
+type NotificationEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *notify.Notification `json:"node"`
+}
+
+type NotificationPreferencesInput struct {
+	NewEvents     *bool `json:"newEvents,omitempty"`
+	Announcements *bool `json:"announcements,omitempty"`
+	Reminders     *bool `json:"reminders,omitempty"`
+	Waitlist      *bool `json:"waitlist,omitempty"`
+	Stories       *bool `json:"stories,omitempty"`
+	// HH:MM; equal start and end means no quiet hours.
+	QuietHoursStart *string `json:"quietHoursStart,omitempty"`
+	QuietHoursEnd   *string `json:"quietHoursEnd,omitempty"`
+}
+
+type NotificationPreferencesPayload struct {
+	Preferences *notify.Preferences `json:"preferences,omitempty"`
+	UserErrors  []UserError         `json:"userErrors"`
 }
 
 type OrganisationConnection struct {
@@ -235,6 +285,19 @@ type RecordQualificationPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+type RegisterDeviceInput struct {
+	// The FCM registration token.
+	Token      string          `json:"token"`
+	Platform   notify.Platform `json:"platform"`
+	Locale     *string         `json:"locale,omitempty"`
+	AppVersion *string         `json:"appVersion,omitempty"`
+}
+
+type RegisterDevicePayload struct {
+	Registered bool        `json:"registered"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
 type RemoveOrganiserInput struct {
 	OrganisationID string `json:"organisationId"`
 	UserID         string `json:"userId"`
@@ -252,6 +315,21 @@ type RemoveVolunteerSlotPayload struct {
 type RevokeCalendarFeedPayload struct {
 	Revoked    bool        `json:"revoked"`
 	UserErrors []UserError `json:"userErrors"`
+}
+
+type SendAnnouncementInput struct {
+	Audience       notify.AudienceKind `json:"audience"`
+	OrganisationID *string             `json:"organisationId,omitempty"`
+	ActivityID     *string             `json:"activityId,omitempty"`
+	SlotID         *string             `json:"slotId,omitempty"`
+	Title          string              `json:"title"`
+	Body           string              `json:"body"`
+}
+
+// Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, VERIFIED_ACCOUNT_REQUIRED.
+type SendAnnouncementPayload struct {
+	Announcement *notify.Announcement `json:"announcement,omitempty"`
+	UserErrors   []UserError          `json:"userErrors"`
 }
 
 // An organiser signs up a resident who has no app (name and phone).
@@ -289,6 +367,15 @@ type StoryFilter struct {
 // refetches what it shows. Each payload is read from the database when it is
 // sent, so it is never staler than the database.
 type Subscription struct {
+}
+
+type UnregisterDeviceInput struct {
+	Token string `json:"token"`
+}
+
+type UnregisterDevicePayload struct {
+	Unregistered bool        `json:"unregistered"`
+	UserErrors   []UserError `json:"userErrors"`
 }
 
 type UpdateActivityInput struct {

@@ -26,10 +26,12 @@ import (
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/media"
+	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/pubsub"
+	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/requestid"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/story"
@@ -40,14 +42,15 @@ import (
 
 // App is a configured server.
 type App struct {
-	cfg     config.Config
-	log     *slog.Logger
-	db      *store.DB
-	bus     *event.Bus
-	domain  graph.Domain
-	authn   *auth.Authenticator
-	broker  pubsub.Broker
-	handler http.Handler
+	cfg      config.Config
+	log      *slog.Logger
+	db       *store.DB
+	bus      *event.Bus
+	domain   graph.Domain
+	authn    *auth.Authenticator
+	notifier *notify.Service
+	broker   pubsub.Broker
+	handler  http.Handler
 }
 
 // OpenDB opens and migrates the configured database.
@@ -60,6 +63,11 @@ func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB
 	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	// River keeps its job tables beside ours.
+	if err := notify.Migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate job queue: %w", err)
 	}
 	log.Info("database ready", slog.String("dialect", string(db.Dialect)),
 		slog.String("database", cfg.RedactedDatabaseURL()), slog.Int("migrations_applied", n))
@@ -77,6 +85,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	volunteers := volunteer.NewService(db, a.bus, volunteer.Config{DailyLimit: time.Duration(cfg.DailyHoursLimit) * time.Hour})
 	activities := activity.NewService(db, themes, a.bus)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
+	sender, err := a.pushSender(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.notifier, err = notify.New(db, sender, log, notify.Config{AnnouncementsPerDay: cfg.AnnouncementsPerDay})
+	if err != nil {
+		return nil, fmt.Errorf("set up notifications: %w", err)
+	}
+	a.bus.Subscribe(a.notifier.EventHandler())
 	a.domain = graph.Domain{
 		Users:         user.NewService(db),
 		Organisations: organisation.NewService(db),
@@ -88,6 +105,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		Volunteer:     volunteers,
 		Privacy:       privacy.NewService(db, a.bus, volunteers.CancelUserClaims),
 		Calendar:      calendar.NewService(db, cfg.PublicURL),
+		Notify:        a.notifier,
 		Languages:     i18n.Supported(),
 	}
 
@@ -125,6 +143,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		log.Info("live updates in-process (one replica); set REDIS_URL for several")
 	}
 	a.bus.Subscribe(graph.ForwardEvents(a.broker, log))
+	a.notifier.OnCreated(graph.NotifyLive(a.broker, log))
 
 	resolver := &graph.Resolver{Log: log, Domain: a.domain, Broker: a.broker, Now: func() time.Time { return time.Now().UTC() }}
 	gql := graph.NewHandler(resolver, graph.Options{
@@ -146,6 +165,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	}
 	a.handler = requestid.Middleware(a.logRequests(mux))
 	return a, nil
+}
+
+// pushSender picks FCM when Firebase is configured and the log otherwise,
+// where the in-app inbox still works.
+func (a *App) pushSender(ctx context.Context) (push.Sender, error) {
+	if !a.cfg.PushThroughFCM() {
+		a.log.Info("push notifications go to the log (no Firebase project, or the Auth emulator without FCM_ENDPOINT)")
+		return push.NewLog(a.log), nil
+	}
+	s, err := push.NewFCM(ctx, a.cfg.FirebaseProjectID, push.FCMOptions{Endpoint: a.cfg.FCMEndpoint})
+	if err != nil {
+		return nil, fmt.Errorf("set up FCM: %w", err)
+	}
+	return s, nil
 }
 
 // verifier picks Firebase when a project is configured and the local
@@ -202,6 +235,9 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	if err := a.notifier.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start notification workers: %w", err)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving", slog.String("addr", "http://"+ln.Addr().String()+"/graphql"),
@@ -218,6 +254,11 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		a.log.Warn("shutdown did not finish in time; closing connections", slog.String("error", err.Error()))
 		_ = srv.Close()
+	}
+	// Workers finish the batch in hand; what is left stays queued for the
+	// next start or another replica.
+	if err := a.notifier.Stop(sctx); err != nil {
+		a.log.Warn("notification workers did not stop cleanly", slog.String("error", err.Error()))
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -31,6 +31,14 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	FirebaseProjectID string
+	// FCMEndpoint points the Firebase Admin SDK's messaging at another
+	// FCM-compatible server (tests and staging only).
+	FCMEndpoint string
+	// AuthEmulatorHost is FIREBASE_AUTH_EMULATOR_HOST, which the Firebase
+	// Admin SDK reads itself.
+	AuthEmulatorHost string
+	// AnnouncementsPerDay caps organisers' announcements per organisation.
+	AnnouncementsPerDay int
 
 	ComplexityLimit int
 	DailyHoursLimit int
@@ -42,6 +50,16 @@ func (c Config) Production() bool { return c.Env == "production" }
 // Postgres reports whether DatabaseURL selects PostgreSQL.
 func (c Config) Postgres() bool {
 	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
+// PushThroughFCM reports whether pushes go to Firebase Cloud Messaging; without
+// a project, or against the Auth emulator without an FCM endpoint, they go
+// to the log and the in-app inbox only.
+func (c Config) PushThroughFCM() bool {
+	if c.FirebaseProjectID == "" {
+		return false
+	}
+	return c.FCMEndpoint != "" || c.AuthEmulatorHost == ""
 }
 
 // LocalAuth reports whether the server signs its own tokens because no
@@ -95,13 +113,15 @@ func parse(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{
-		ListenAddr:        str("LISTEN_ADDR", "127.0.0.1:8080"),
-		DataDir:           str("DATA_DIR", "./data"),
-		RedisURL:          str("REDIS_URL", ""),
-		Env:               str("APP_ENV", "development"),
-		FirebaseProjectID: str("FIREBASE_PROJECT_ID", ""),
-		ComplexityLimit:   integer("COMPLEXITY_LIMIT", 1000, 50, 100000),
-		DailyHoursLimit:   integer("DAILY_HOURS_LIMIT", 8, 1, 24),
+		ListenAddr:          str("LISTEN_ADDR", "127.0.0.1:8080"),
+		DataDir:             str("DATA_DIR", "./data"),
+		RedisURL:            str("REDIS_URL", ""),
+		Env:                 str("APP_ENV", "development"),
+		FirebaseProjectID:   str("FIREBASE_PROJECT_ID", ""),
+		FCMEndpoint:         strings.TrimRight(str("FCM_ENDPOINT", ""), "/"),
+		AnnouncementsPerDay: integer("ANNOUNCEMENTS_PER_DAY", 3, 1, 100),
+		ComplexityLimit:     integer("COMPLEXITY_LIMIT", 1000, 50, 100000),
+		DailyHoursLimit:     integer("DAILY_HOURS_LIMIT", 8, 1, 24),
 	}
 	c.DatabaseURL = str("DATABASE_URL", filepath.Join(c.DataDir, "voresishoj.db"))
 	c.PublicURL = strings.TrimRight(str("PUBLIC_URL", "http://"+c.ListenAddr), "/")
@@ -152,9 +172,12 @@ func parse(getenv func(string) string) (Config, error) {
 	if c.Production() && c.LocalAuth() {
 		errs = append(errs, errors.New("APP_ENV=production needs FIREBASE_PROJECT_ID: local sign-in is for development only"))
 	}
-	if c.Production() && getenv("FIREBASE_AUTH_EMULATOR_HOST") != "" {
+	if c.Production() && c.AuthEmulatorHost != "" {
 		// The emulator's tokens are unsigned: anyone could be anyone.
 		errs = append(errs, errors.New("FIREBASE_AUTH_EMULATOR_HOST must not be set with APP_ENV=production"))
+	}
+	if c.Production() && c.FCMEndpoint != "" {
+		errs = append(errs, errors.New("FCM_ENDPOINT is for tests and staging; unset it with APP_ENV=production"))
 	}
 	if c.Production() && c.DemoData {
 		errs = append(errs, errors.New("DEMO_DATA=true is not allowed with APP_ENV=production"))

@@ -1,0 +1,326 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	mathrand "math/rand/v2"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
+
+	"github.com/ishoj/voresishoj/internal/push"
+	"github.com/ishoj/voresishoj/internal/store"
+)
+
+// DeliverArgs is the River job that pushes a batch of notifications to
+// their recipients' devices.
+type DeliverArgs struct {
+	NotificationIDs []int64 `json:"notification_ids"`
+}
+
+// Kind is River's name for the job.
+func (DeliverArgs) Kind() string { return "notify_deliver" }
+
+type deliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	s *Service
+}
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	return w.s.deliver(ctx, job.ID, job.Args.NotificationIDs)
+}
+
+const (
+	// sendTimeout bounds one batch handed to FCM. The batch runs to the end
+	// even when the worker is being stopped, so that what FCM accepted is
+	// recorded as SENT and never sent again.
+	sendTimeout = time.Minute
+	// sendingLease is how long a SENDING row may belong to an attempt
+	// before we conclude the attempt died with the batch at FCM.
+	sendingLease = 5 * time.Minute
+)
+
+// Delivery statuses.
+const (
+	statusPending      = "PENDING"
+	statusSending      = "SENDING"
+	statusSent         = "SENT"
+	statusRetry        = "RETRY"
+	statusUnregistered = "UNREGISTERED"
+	statusFailed       = "FAILED"
+	statusUnknown      = "UNKNOWN"
+)
+
+// deliver pushes the notifications ids. The guarantee toward FCM is at
+// most once per (notification, device), and rests on the deliveries rows:
+//
+//  1. one row per (notification, device) is created (UNIQUE), PENDING;
+//  2. a batch of rows is claimed SENDING in a committed transaction, so a
+//     second job on the same notifications (another replica, a rescued
+//     job) cannot take them;
+//  3. the batch goes to FCM and every accepted message is marked SENT in
+//     the transaction right after.
+//
+// A retry of this job therefore only ever sends rows that are PENDING or
+// RETRY. The one case left open is a process that dies between 2 and 3:
+// FCM may or may not have the message, and we cannot ask. Those rows are
+// marked UNKNOWN after sendingLease and not sent again: a missed push
+// (still in the inbox) is better than a doubled one, and the window is
+// one batch of one job.
+func (s *Service) deliver(ctx context.Context, jobID int64, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	log := s.log.With(slog.Int64("job_id", jobID))
+	now := s.now()
+	if err := s.createDeliveries(ctx, ids, now); err != nil {
+		return err
+	}
+	if err := s.abandonStale(ctx, log, ids, now); err != nil {
+		return err
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		batch, err := s.claimBatch(ctx, ids)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		if err := s.sendBatch(ctx, log, batch); err != nil {
+			return err
+		}
+	}
+	// Temporary failures wait in RETRY; the job sleeps until the first of
+	// them is due instead of holding a worker.
+	var next store.Time
+	q, args, err := store.In(`SELECT MIN(next_attempt_at) FROM deliveries
+		WHERE notification_id IN (?) AND status = 'RETRY'`, ids)
+	if err != nil {
+		return err
+	}
+	if err := store.Get(ctx, s.db, &next, q, args...); err != nil {
+		return fmt.Errorf("next retry of job %d: %w", jobID, err)
+	}
+	if !next.IsZero() {
+		return river.JobSnooze(max(0, next.Sub(s.now())))
+	}
+	return nil
+}
+
+// createDeliveries adds a PENDING row for every device of every recipient
+// whose push is wanted and not yet stale. Rows from an earlier run stay as
+// they are (ON CONFLICT DO NOTHING), which is what makes the job safe to
+// run again.
+func (s *Service) createDeliveries(ctx context.Context, ids []int64, now time.Time) error {
+	q, args, err := store.In(`
+		INSERT INTO deliveries (notification_id, device_id, token, platform, status, attempts, created_at)
+		SELECT n.id, d.id, d.token, d.platform, 'PENDING', 0, ?
+		FROM notifications n
+		JOIN devices d ON d.user_id = n.user_id
+		WHERE n.id IN (?) AND n.push = ? AND (n.expires_at IS NULL OR n.expires_at > ?)
+		ON CONFLICT (notification_id, device_id) DO NOTHING`, now, ids, true, now)
+	if err != nil {
+		return err
+	}
+	if _, err := store.Exec(ctx, s.db, q, args...); err != nil {
+		return fmt.Errorf("create deliveries: %w", err)
+	}
+	return nil
+}
+
+// abandonStale marks rows whose sending attempt died as UNKNOWN; see deliver.
+func (s *Service) abandonStale(ctx context.Context, log *slog.Logger, ids []int64, now time.Time) error {
+	q, args, err := store.In(`UPDATE deliveries SET status = 'UNKNOWN', claim = NULL
+		WHERE notification_id IN (?) AND status = 'SENDING' AND claimed_at < ?`, ids, now.Add(-sendingLease))
+	if err != nil {
+		return err
+	}
+	n, err := store.Exec(ctx, s.db, q, args...)
+	if err != nil {
+		return fmt.Errorf("abandon stale deliveries: %w", err)
+	}
+	if n > 0 {
+		log.WarnContext(ctx, "push deliveries abandoned: their attempt died while FCM had them; not resent",
+			slog.Int64("deliveries", n), slog.Any("notification_ids", ids))
+	}
+	return nil
+}
+
+type claimedDelivery struct {
+	ID       int64  `db:"delivery_id"`
+	Token    string `db:"token"`
+	Attempts int    `db:"attempts"`
+	Notification
+}
+
+// claimBatch takes up to one batch of due rows for this attempt.
+func (s *Service) claimBatch(ctx context.Context, ids []int64) ([]claimedDelivery, error) {
+	claim := newClaim()
+	var batch []claimedDelivery
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		q, args, err := store.In(`SELECT id FROM deliveries
+			WHERE notification_id IN (?)
+				AND (status = 'PENDING' OR (status = 'RETRY' AND next_attempt_at <= ?))
+			ORDER BY id LIMIT ?`, ids, now, s.cfg.BatchSize)
+		if err != nil {
+			return err
+		}
+		var due []int64
+		if err := store.Select(ctx, tx, &due, q, args...); err != nil {
+			return fmt.Errorf("due deliveries: %w", err)
+		}
+		if len(due) == 0 {
+			return nil
+		}
+		// The status condition is checked again under the row lock, so of
+		// two attempts racing for a row only one gets it.
+		q, args, err = store.In(`UPDATE deliveries
+			SET status = 'SENDING', claim = ?, claimed_at = ?, attempts = attempts + 1
+			WHERE id IN (?) AND status IN ('PENDING', 'RETRY')`, claim, now, due)
+		if err != nil {
+			return err
+		}
+		if _, err := store.Exec(ctx, tx, q, args...); err != nil {
+			return fmt.Errorf("claim deliveries: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = store.Select(ctx, s.db, &batch, `
+		SELECT d.id AS delivery_id, d.token, d.attempts,
+			n.id, n.user_id, n.kind, n.title, n.body, n.data, n.deep_link, n.collapse_key, n.urgent, n.push,
+			n.expires_at, n.send_after, n.created_at, n.read_at
+		FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+		WHERE d.claim = ? AND d.status = 'SENDING'
+		ORDER BY d.id`, claim)
+	if err != nil {
+		return nil, fmt.Errorf("claimed deliveries: %w", err)
+	}
+	return batch, nil
+}
+
+func newClaim() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
+
+// sendBatch hands the batch to FCM and records every outcome.
+func (s *Service) sendBatch(ctx context.Context, log *slog.Logger, batch []claimedDelivery) error {
+	now := s.now()
+	msgs := make([]push.Message, len(batch))
+	for i, d := range batch {
+		msgs[i] = Message(d.Notification, d.Token, now)
+	}
+	// Not the job's context: a stopping worker finishes the batch in
+	// flight so that what FCM accepted is recorded (see deliver).
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	results, sendErr := s.sender.Send(sendCtx, msgs)
+	if sendErr == nil && len(results) != len(msgs) {
+		sendErr = fmt.Errorf("sender returned %d results for %d messages", len(results), len(msgs))
+	}
+	if sendErr != nil {
+		log.WarnContext(ctx, "push batch failed as a whole; will retry", slog.Int("messages", len(msgs)), slog.Any("error", sendErr))
+		results = make([]push.Result, len(msgs))
+		for i := range results {
+			results[i] = push.Result{Token: msgs[i].Token, Outcome: push.Retry, Err: sendErr}
+		}
+	}
+	recordCtx, cancelRecord := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancelRecord()
+	return s.db.Transact(recordCtx, func(tx *sqlx.Tx) error {
+		return s.record(recordCtx, tx, log, batch, results, s.now())
+	})
+}
+
+func (s *Service) record(ctx context.Context, tx *sqlx.Tx, log *slog.Logger, batch []claimedDelivery, results []push.Result, now time.Time) error {
+	var sent []int64
+	for i, r := range results {
+		d := batch[i]
+		switch r.Outcome {
+		case push.Delivered:
+			sent = append(sent, d.ID)
+		case push.Unregistered:
+			if _, err := store.Exec(ctx, tx, `UPDATE deliveries SET status = 'UNREGISTERED', claim = NULL, error = ? WHERE id = ?`,
+				errText(r.Err), d.ID); err != nil {
+				return fmt.Errorf("record unregistered delivery %d: %w", d.ID, err)
+			}
+			// The token will never work again; the FK clears device_id on
+			// the delivery rows that used it.
+			if _, err := store.Exec(ctx, tx, `DELETE FROM devices WHERE token = ?`, d.Token); err != nil {
+				return fmt.Errorf("remove unregistered device: %w", err)
+			}
+		case push.Retry:
+			if d.Attempts >= s.cfg.MaxAttempts {
+				log.ErrorContext(ctx, "push given up after retries", slog.Int64("notification_id", d.Notification.ID),
+					slog.Int64("delivery_id", d.ID), slog.Int("attempts", d.Attempts), slog.Any("error", r.Err))
+				if err := s.setStatus(ctx, tx, d.ID, statusFailed, r.Err); err != nil {
+					return err
+				}
+				continue
+			}
+			next := now.Add(max(s.backoff(d.Attempts), r.RetryAfter))
+			if _, err := store.Exec(ctx, tx, `UPDATE deliveries SET status = 'RETRY', claim = NULL, next_attempt_at = ?, error = ? WHERE id = ?`,
+				next, errText(r.Err), d.ID); err != nil {
+				return fmt.Errorf("record retry of delivery %d: %w", d.ID, err)
+			}
+		default:
+			log.ErrorContext(ctx, "push failed", slog.Int64("notification_id", d.Notification.ID),
+				slog.Int64("delivery_id", d.ID), slog.Any("error", r.Err))
+			if err := s.setStatus(ctx, tx, d.ID, statusFailed, r.Err); err != nil {
+				return err
+			}
+		}
+	}
+	for len(sent) > 0 {
+		chunk := sent[:min(len(sent), 500)]
+		sent = sent[len(chunk):]
+		q, args, err := store.In(`UPDATE deliveries SET status = 'SENT', claim = NULL, sent_at = ?, error = '' WHERE id IN (?)`, now, chunk)
+		if err != nil {
+			return err
+		}
+		if _, err := store.Exec(ctx, tx, q, args...); err != nil {
+			return fmt.Errorf("record sent deliveries: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) setStatus(ctx context.Context, tx *sqlx.Tx, id int64, status string, cause error) error {
+	if _, err := store.Exec(ctx, tx, `UPDATE deliveries SET status = ?, claim = NULL, error = ? WHERE id = ?`,
+		status, errText(cause), id); err != nil {
+		return fmt.Errorf("set delivery %d %s: %w", id, status, err)
+	}
+	return nil
+}
+
+// backoff is exponential in the attempts made, with ±20% jitter so that
+// the devices FCM throttled together do not come back together.
+func (s *Service) backoff(attempts int) time.Duration {
+	d := s.cfg.RetryBase
+	for i := 1; i < attempts && d < s.cfg.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, s.cfg.RetryMax)
+	jitter := time.Duration(mathrand.Int64N(int64(d)/5*2+1)) - d/5
+	return d + jitter
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

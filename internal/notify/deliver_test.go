@@ -1,0 +1,205 @@
+package notify
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ishoj/voresishoj/internal/push/fcmtest"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/store/storetest"
+)
+
+const fanOut = 1234
+
+// An announcement to 1,234 followers goes through the real Admin SDK to
+// the fake FCM and reaches every device exactly once, with two replicas
+// sharing the jobs.
+func TestFanOutDeliversEachDeviceOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		tokens := f.followersWithDevices(fanOut)
+		srv, sender := fakeFCM(t)
+		cfg := Config{BatchSize: 200}
+		a := newService(t, db, sender, cfg)
+		b := newService(t, db, sender, cfg)
+		start(t, a)
+		start(t, b)
+
+		sec := f.user("da")
+		if _, err := a.SendAnnouncement(context.Background(), secretariat(sec), Audience{Kind: AudienceFollowers, OrganisationID: f.org},
+			"Sommerfest", "Kom til sommerfest i Strandparken lørdag."); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 30*time.Second, "all deliveries settled", func() bool { return settled(t, db, fanOut) })
+
+		for _, tok := range tokens {
+			if n := srv.Count(tok); n != 1 {
+				t.Fatalf("token %s received %d pushes, want 1 (%d tokens reached)", tok, n, len(srv.Delivered()))
+			}
+		}
+		if c := statusCounts(t, db); c[statusSent] != fanOut {
+			t.Fatalf("deliveries by status %v, want %d SENT", c, fanOut)
+		}
+		// Nothing more arrives later (a late retry would double).
+		time.Sleep(200 * time.Millisecond)
+		if got := len(srv.Delivered()); got != fanOut {
+			t.Fatalf("%d tokens received pushes, want %d", got, fanOut)
+		}
+		req := srv.Requests()[0]
+		if req.Message.Android == nil || req.Message.Android.Notification.ChannelID != ChannelAnnouncements {
+			t.Errorf("android config %+v, want channel %q", req.Message.Android, ChannelAnnouncements)
+		}
+		if req.Message.Data["type"] != string(KindAnnouncement) || req.Message.Data["notificationId"] == "" {
+			t.Errorf("data %v lacks type or notificationId", req.Message.Data)
+		}
+	})
+}
+
+// 429, 500 and 503 answers are retried until every device has its push,
+// once; tokens FCM calls UNREGISTERED or invalid are deleted.
+func TestFailuresRetriedAndDeadTokensRemoved(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		tokens := f.followersWithDevices(60)
+		srv, sender := fakeFCM(t)
+		dead := map[string]bool{tokens[3]: true, tokens[17]: true, tokens[42]: true}
+		srv.FailToken(tokens[3], fcmtest.Unregistered)
+		srv.FailToken(tokens[17], fcmtest.Unregistered)
+		srv.FailToken(tokens[42], fcmtest.InvalidArgument)
+		srv.FailNext(10, http.StatusTooManyRequests, time.Second)
+		srv.FailNext(10, http.StatusInternalServerError, 0)
+		srv.FailNext(2, http.StatusServiceUnavailable, 0)
+
+		s := newService(t, db, sender, Config{})
+		start(t, s)
+		if _, err := s.SendAnnouncement(context.Background(), secretariat(f.user("da")), Audience{Kind: AudienceFollowers, OrganisationID: f.org},
+			"Husk", "Husk madpakken."); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 30*time.Second, "all deliveries settled", func() bool { return settled(t, db, len(tokens)) })
+
+		var retried int
+		for _, tok := range tokens {
+			want := 1
+			if dead[tok] {
+				want = 0
+			}
+			if n := srv.Count(tok); n != want {
+				t.Errorf("token %s received %d pushes, want %d", tok, n, want)
+			}
+			if srv.Attempts(tok) > 1 {
+				retried++
+			}
+		}
+		if retried < 10 {
+			t.Errorf("only %d tokens were retried; were the failures injected?", retried)
+		}
+		c := statusCounts(t, db)
+		if c[statusSent] != len(tokens)-len(dead) || c[statusUnregistered] != len(dead) || c[statusFailed] != 0 {
+			t.Errorf("deliveries by status %v", c)
+		}
+		var left int
+		if err := store.Get(context.Background(), db, &left, `SELECT COUNT(*) FROM devices WHERE token IN (?, ?, ?)`,
+			tokens[3], tokens[17], tokens[42]); err != nil {
+			t.Fatal(err)
+		}
+		if left != 0 {
+			t.Errorf("%d dead tokens still registered", left)
+		}
+	})
+}
+
+// A worker stopped in the middle of a fan-out leaves the rest for the next
+// one, which sends every device that was missed and none twice.
+func TestWorkerKilledMidFanOutResumes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		tokens := f.followersWithDevices(fanOut)
+		srv, sender := fakeFCM(t)
+		srv.SetLatency(5 * time.Millisecond)
+		// A job the stopped client could not record as retryable stays
+		// "running" until the rescuer hands it on after RescueAfter.
+		cfg := Config{BatchSize: 100, RescueAfter: 10 * time.Second}
+
+		first := newService(t, db, sender, cfg)
+		if err := first.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := first.SendAnnouncement(context.Background(), secretariat(f.user("da")), Audience{Kind: AudienceFollowers, OrganisationID: f.org},
+			"Sommerfest", "Kom til sommerfest."); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 30*time.Second, "half the fan-out", func() bool { return len(srv.Delivered()) >= fanOut/2 })
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := first.river.StopAndCancel(ctx); err != nil {
+			t.Fatal(err)
+		}
+		atKill := len(srv.Delivered())
+		if atKill >= fanOut {
+			t.Fatalf("all %d devices were sent before the worker was stopped; the test proves nothing", atKill)
+		}
+		t.Logf("%d of %d devices sent when the worker was stopped", atKill, fanOut)
+
+		var states []string
+		if err := store.Select(ctx, db, &states, `SELECT state FROM river_job WHERE kind = 'notify_deliver' AND state <> 'completed'`); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("unfinished delivery jobs after the stop: %v", states)
+		for _, st := range states {
+			if st == "running" {
+				time.Sleep(cfg.RescueAfter) // the rescuer's first tick on start must see it stuck
+				break
+			}
+		}
+
+		srv.SetLatency(0)
+		second := newService(t, db, sender, cfg)
+		start(t, second)
+		waitFor(t, 40*time.Second, "the rest of the fan-out", func() bool { return settled(t, db, fanOut) })
+		for _, tok := range tokens {
+			if n := srv.Count(tok); n != 1 {
+				t.Fatalf("token %s received %d pushes, want exactly 1", tok, n)
+			}
+		}
+	})
+}
+
+// A delivery left SENDING by an attempt that died with the batch at FCM is
+// not sent again (at most once), but given up as UNKNOWN; the rest of the
+// notification still goes out.
+func TestDeliveryOfDeadAttemptIsNotResent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		tokens := f.followersWithDevices(3)
+		srv, sender := fakeFCM(t)
+		s := newService(t, db, sender, Config{})
+		ctx := context.Background()
+		if _, err := s.SendAnnouncement(ctx, secretariat(f.user("da")), Audience{Kind: AudienceFollowers, OrganisationID: f.org}, "T", "B"); err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		if err := store.Select(ctx, db, &ids, `SELECT id FROM notifications WHERE kind = 'ANNOUNCEMENT' ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		now := s.now()
+		if err := s.createDeliveries(ctx, ids, now); err != nil {
+			t.Fatal(err)
+		}
+		f.exec(`UPDATE deliveries SET status = 'SENDING', claim = 'dead', claimed_at = ? WHERE token = ?`, now.Add(-time.Hour), tokens[0])
+		if err := s.deliver(ctx, 0, ids); err != nil {
+			t.Fatal(err)
+		}
+		if n := srv.Count(tokens[0]); n != 0 {
+			t.Errorf("the in-doubt device was sent again (%d)", n)
+		}
+		if srv.Count(tokens[1]) != 1 || srv.Count(tokens[2]) != 1 {
+			t.Errorf("the other devices got %d and %d pushes, want 1 each", srv.Count(tokens[1]), srv.Count(tokens[2]))
+		}
+		if c := statusCounts(t, db); c[statusUnknown] != 1 || c[statusSent] != 2 {
+			t.Errorf("deliveries by status %v", c)
+		}
+	})
+}

@@ -1,0 +1,109 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/user"
+)
+
+// Notification is one entry of a person's in-app inbox.
+type Notification struct {
+	ID          int64      `db:"id"`
+	UserID      int64      `db:"user_id"`
+	Kind        Kind       `db:"kind"`
+	Title       string     `db:"title"`
+	Body        string     `db:"body"`
+	DataJSON    string     `db:"data"`
+	DeepLink    string     `db:"deep_link"`
+	CollapseKey string     `db:"collapse_key"`
+	Urgent      bool       `db:"urgent"`
+	Push        bool       `db:"push"`
+	ExpiresAt   *time.Time `db:"expires_at"`
+	SendAfter   time.Time  `db:"send_after"`
+	CreatedAt   time.Time  `db:"created_at"`
+	ReadAt      *time.Time `db:"read_at"`
+}
+
+// Data returns the notification's payload data (activityId, claimId, ...).
+func (n Notification) Data() map[string]string {
+	d := map[string]string{}
+	_ = json.Unmarshal([]byte(n.DataJSON), &d) // written by us from a map of strings
+	return d
+}
+
+const notificationColumns = `id, user_id, kind, title, body, data, deep_link, collapse_key, urgent, push,
+	expires_at, send_after, created_at, read_at`
+
+// Notifications returns userID's inbox newest first: up to limit entries
+// with ids below before (0 for the newest).
+func (s *Service) Notifications(ctx context.Context, userID, before int64, limit int) ([]Notification, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	var ns []Notification
+	var err error
+	if before > 0 {
+		err = store.Select(ctx, s.db, &ns, `SELECT `+notificationColumns+` FROM notifications
+			WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, userID, before, limit)
+	} else {
+		err = store.Select(ctx, s.db, &ns, `SELECT `+notificationColumns+` FROM notifications
+			WHERE user_id = ? ORDER BY id DESC LIMIT ?`, userID, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notifications of user %d: %w", userID, err)
+	}
+	return ns, nil
+}
+
+// Notification returns one notification by id.
+func (s *Service) Notification(ctx context.Context, id int64) (Notification, error) {
+	var n Notification
+	if err := store.Get(ctx, s.db, &n, `SELECT `+notificationColumns+` FROM notifications WHERE id = ?`, id); err != nil {
+		return Notification{}, fmt.Errorf("notification %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// UnreadCount returns how many of userID's notifications are unread.
+func (s *Service) UnreadCount(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := store.Get(ctx, s.db, &n, `SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL`, userID)
+	if err != nil {
+		return 0, fmt.Errorf("unread count of user %d: %w", userID, err)
+	}
+	return n, nil
+}
+
+// MarkRead marks the caller's notifications with ids read, or all of them
+// when all is true, and returns how many changed. Ids of other people's
+// notifications are ignored rather than reported, so the answer does not
+// tell which ids exist.
+func (s *Service) MarkRead(ctx context.Context, caller user.Caller, ids []int64, all bool) (int64, error) {
+	if err := caller.RequireSignedIn(); err != nil {
+		return 0, err
+	}
+	now := s.now()
+	if all {
+		n, err := store.Exec(ctx, s.db, `UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL`, now, caller.UserID)
+		if err != nil {
+			return 0, fmt.Errorf("mark all read for user %d: %w", caller.UserID, err)
+		}
+		return n, nil
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	q, args, err := store.In(`UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL AND id IN (?)`, now, caller.UserID, ids)
+	if err != nil {
+		return 0, err
+	}
+	n, err := store.Exec(ctx, s.db, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("mark read for user %d: %w", caller.UserID, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,420 @@
+// Package notify holds what people are told and how it reaches them: the
+// devices they register, what they follow, their preferences and quiet
+// hours, the in-app inbox, organisers' announcements, shift reminders, and
+// durable push delivery through River jobs.
+//
+// A notification is a row in the inbox, written in the same transaction as
+// the change that causes it (Notify) together with the River job that
+// pushes it. The job records one delivery row per (notification, device)
+// and marks it SENT as soon as FCM accepted it, so a retried or rescued
+// job never pushes the same notification to a device twice.
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"time"
+	_ "time/tzdata" // quiet hours are Copenhagen hours wherever the server runs
+
+	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
+
+	"github.com/ishoj/voresishoj/internal/i18n"
+	"github.com/ishoj/voresishoj/internal/push"
+	"github.com/ishoj/voresishoj/internal/store"
+)
+
+// Kind is what a notification is about. The app switches on it (data key
+// "type") and it picks the Android channel and the preference that governs
+// the push.
+type Kind string
+
+const (
+	KindNewEvent          Kind = "NEW_EVENT"
+	KindActivityChanged   Kind = "ACTIVITY_CHANGED"
+	KindActivityCancelled Kind = "ACTIVITY_CANCELLED"
+	KindAnnouncement      Kind = "ANNOUNCEMENT"
+	KindReminder24h       Kind = "SHIFT_REMINDER_24H"
+	KindReminder2h        Kind = "SHIFT_REMINDER_2H"
+	KindWaitlistPromoted  Kind = "WAITLIST_PROMOTED"
+	KindLateCancellation  Kind = "LATE_CANCELLATION"
+	KindStoryPublished    Kind = "STORY_PUBLISHED"
+	KindStoryRejected     Kind = "STORY_REJECTED"
+)
+
+// Kinds lists every kind, for contract tests.
+var Kinds = []Kind{
+	KindNewEvent, KindActivityChanged, KindActivityCancelled, KindAnnouncement,
+	KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation,
+	KindStoryPublished, KindStoryRejected,
+}
+
+// Config tunes the service; the zero value gives production defaults.
+type Config struct {
+	// AnnouncementsPerDay is how many announcements organisers may send per
+	// organisation in 24 hours; the secretariat has no limit. Default 3.
+	AnnouncementsPerDay int
+	// Workers is how many delivery jobs one replica runs at once. Default 4.
+	Workers int
+	// FetchPollInterval is how often River looks for new jobs. Our
+	// PostgreSQL driver (lib/pq through database/sql) has no LISTEN, so
+	// this is the latency of a push. Default 1s.
+	FetchPollInterval time.Duration
+	// RetryBase is the first backoff after a temporary FCM failure; it
+	// doubles per attempt up to RetryMax, with jitter. Default 5s and 1h.
+	RetryBase, RetryMax time.Duration
+	// MaxAttempts is how often one delivery is tried before it is given up
+	// as FAILED. Default 10.
+	MaxAttempts int
+	// ReminderInterval is how often the reminder job looks for shifts.
+	// Default 5 minutes.
+	ReminderInterval time.Duration
+	// BatchSize is how many messages go to the Sender at once (at most
+	// push.MaxBatch, the default).
+	BatchSize int
+	// JobRetryPolicy overrides River's retry policy for jobs that fail as a
+	// whole (database down, worker stopped); tests make it quick.
+	JobRetryPolicy river.ClientRetryPolicy
+	// RescueAfter is when River gives a job whose worker vanished to
+	// another worker. Default 10 minutes.
+	RescueAfter time.Duration
+	// Now replaces the clock in tests.
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	if c.AnnouncementsPerDay == 0 {
+		c.AnnouncementsPerDay = 3
+	}
+	if c.Workers == 0 {
+		c.Workers = 4
+	}
+	if c.FetchPollInterval == 0 {
+		c.FetchPollInterval = time.Second
+	}
+	if c.RetryBase == 0 {
+		c.RetryBase = 5 * time.Second
+	}
+	if c.RetryMax == 0 {
+		c.RetryMax = time.Hour
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 10
+	}
+	if c.ReminderInterval == 0 {
+		c.ReminderInterval = 5 * time.Minute
+	}
+	if c.BatchSize <= 0 || c.BatchSize > push.MaxBatch {
+		c.BatchSize = push.MaxBatch
+	}
+	if c.RescueAfter == 0 {
+		c.RescueAfter = 10 * time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// copenhagen is where quiet hours and "per day" are counted.
+var copenhagen = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Copenhagen")
+	if err != nil {
+		panic(err) // time/tzdata is embedded, so this cannot happen
+	}
+	return loc
+}()
+
+// Service is the notification domain.
+type Service struct {
+	db     *store.DB
+	sender push.Sender
+	log    *slog.Logger
+	cfg    Config
+	river  *river.Client[*sql.Tx]
+
+	onCreated func(ctx context.Context, created []Created)
+}
+
+// New returns a service that pushes through sender (push.NewLog without
+// Firebase credentials). It does not run jobs until Start.
+func New(db *store.DB, sender push.Sender, log *slog.Logger, cfg Config) (*Service, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Service{db: db, sender: sender, log: log, cfg: cfg.withDefaults()}
+	rc, err := s.newRiverClient()
+	if err != nil {
+		return nil, err
+	}
+	s.river = rc
+	return s, nil
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// NewNotification is one notification to create for one person.
+type NewNotification struct {
+	UserID int64
+	Kind   Kind
+	// Params fill the catalogue texts push.<KIND>.title and .body (e.g.
+	// Activity, Slot, Organisation, Time).
+	Params map[string]any
+	// Title and Body, when set, are used as they are instead of the
+	// catalogue: an organiser's announcement is written by a person.
+	Title, Body string
+
+	ActivityID, SlotID, ClaimID, StoryID, AnnouncementID int64
+	// Urgent pushes may break quiet hours: a shift starting within hours.
+	Urgent bool
+	// ExpiresAt is when the push stops being useful (a reminder after the
+	// shift began); it bounds the FCM TTL. Zero means the kind's default.
+	ExpiresAt time.Time
+}
+
+// Notify creates notifications inside tx, the transaction of the change
+// that causes them, and enqueues their delivery in the same transaction:
+// if tx commits, the pushes will be sent; if it rolls back, nothing was
+// promised.
+//
+// Notifications made this way reach live subscriptions (OnCreated) only
+// through the inbox; the ones this package makes in its own transactions
+// are announced after commit.
+func (s *Service) Notify(ctx context.Context, tx *sqlx.Tx, ns ...NewNotification) error {
+	_, err := s.insert(ctx, tx, ns)
+	return err
+}
+
+// Created is a notification just written to someone's inbox.
+type Created struct {
+	ID, UserID int64
+}
+
+// OnCreated sets what is told of new notifications once their transaction
+// has committed; live updates (notificationReceived) use it.
+func (s *Service) OnCreated(f func(ctx context.Context, created []Created)) { s.onCreated = f }
+
+// transact runs fn in a transaction and announces the notifications it
+// wrote after the commit.
+func (s *Service) transact(ctx context.Context, fn func(tx *sqlx.Tx, add func([]NewNotification) error) error) error {
+	var created []Created
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		created = created[:0]
+		return fn(tx, func(ns []NewNotification) error {
+			c, err := s.insert(ctx, tx, ns)
+			created = append(created, c...)
+			return err
+		})
+	})
+	if err == nil && len(created) > 0 && s.onCreated != nil {
+		s.onCreated(ctx, created)
+	}
+	return err
+}
+
+func (s *Service) insert(ctx context.Context, tx *sqlx.Tx, ns []NewNotification) ([]Created, error) {
+	if len(ns) == 0 {
+		return nil, nil
+	}
+	now := s.now()
+	settings, err := s.recipientSettings(ctx, tx, ns)
+	if err != nil {
+		return nil, err
+	}
+	created := make([]Created, 0, len(ns))
+	// Notifications whose push may go out at the same time share a job.
+	batches := map[time.Time][]int64{}
+	for _, n := range ns {
+		st := settings[n.UserID]
+		title, body := n.Title, n.Body
+		if title == "" {
+			title = i18n.Text(st.Language, "push."+string(n.Kind)+".title", n.Params)
+		}
+		if body == "" {
+			body = i18n.Text(st.Language, "push."+string(n.Kind)+".body", n.Params)
+		}
+		pushIt := st.Prefs.Wants(n.Kind)
+		sendAfter := now
+		if pushIt && !n.Urgent {
+			sendAfter = st.Prefs.QuietUntil(now)
+		}
+		var expires *time.Time
+		if !n.ExpiresAt.IsZero() {
+			e := n.ExpiresAt.UTC()
+			expires = &e
+		}
+		var id int64
+		err := store.Get(ctx, tx, &id, `
+			INSERT INTO notifications
+				(user_id, kind, title, body, data, deep_link, collapse_key, urgent, push, expires_at, send_after, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			RETURNING id`,
+			n.UserID, n.Kind, title, body, n.dataJSON(), n.deepLink(), n.collapseKey(),
+			n.Urgent, pushIt, expires, sendAfter, now)
+		if err != nil {
+			return nil, fmt.Errorf("insert %s notification for user %d: %w", n.Kind, n.UserID, err)
+		}
+		created = append(created, Created{ID: id, UserID: n.UserID})
+		if pushIt {
+			batches[sendAfter] = append(batches[sendAfter], id)
+		}
+	}
+	return created, s.enqueue(ctx, tx, batches)
+}
+
+// notifyInOwnTx is Notify for callers that react after another
+// transaction committed.
+func (s *Service) notifyInOwnTx(ctx context.Context, ns []NewNotification) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	return s.transact(ctx, func(_ *sqlx.Tx, add func([]NewNotification) error) error {
+		return add(ns)
+	})
+}
+
+// enqueue inserts delivery jobs of at most one batch of notifications
+// each, scheduled for when their pushes may go out.
+func (s *Service) enqueue(ctx context.Context, tx *sqlx.Tx, batches map[time.Time][]int64) error {
+	times := make([]time.Time, 0, len(batches))
+	for t := range batches {
+		times = append(times, t)
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	var params []river.InsertManyParams
+	for _, t := range times {
+		ids := batches[t]
+		for len(ids) > 0 {
+			n := min(len(ids), s.cfg.BatchSize)
+			opts := &river.InsertOpts{MaxAttempts: 25}
+			if t.After(s.now()) {
+				opts.ScheduledAt = t
+			}
+			params = append(params, river.InsertManyParams{
+				Args:       DeliverArgs{NotificationIDs: ids[:n]},
+				InsertOpts: opts,
+			})
+			ids = ids[n:]
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := s.river.InsertManyTx(ctx, tx.Tx, params); err != nil {
+		return fmt.Errorf("enqueue %d delivery jobs: %w", len(params), err)
+	}
+	return nil
+}
+
+type recipient struct {
+	Language string
+	Prefs    Preferences
+}
+
+// recipientSettings reads language and preferences of everyone in ns.
+func (s *Service) recipientSettings(ctx context.Context, q store.Querier, ns []NewNotification) (map[int64]recipient, error) {
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, n := range ns {
+		if !seen[n.UserID] {
+			seen[n.UserID] = true
+			ids = append(ids, n.UserID)
+		}
+	}
+	out := make(map[int64]recipient, len(ids))
+	for _, id := range ids {
+		out[id] = recipient{Language: i18n.Default, Prefs: DefaultPreferences(id)}
+	}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		query, args, err := store.In(`
+			SELECT u.id, u.language,
+				p.new_events, p.announcements, p.reminders, p.waitlist, p.stories, p.quiet_start, p.quiet_end
+			FROM users u
+			LEFT JOIN notification_preferences p ON p.user_id = u.id
+			WHERE u.id IN (?)`, chunk)
+		if err != nil {
+			return nil, err
+		}
+		var rows []struct {
+			ID            int64         `db:"id"`
+			Language      string        `db:"language"`
+			NewEvents     sql.NullBool  `db:"new_events"`
+			Announcements sql.NullBool  `db:"announcements"`
+			Reminders     sql.NullBool  `db:"reminders"`
+			Waitlist      sql.NullBool  `db:"waitlist"`
+			Stories       sql.NullBool  `db:"stories"`
+			QuietStart    sql.NullInt64 `db:"quiet_start"`
+			QuietEnd      sql.NullInt64 `db:"quiet_end"`
+		}
+		if err := store.Select(ctx, q, &rows, query, args...); err != nil {
+			return nil, fmt.Errorf("recipients' settings: %w", err)
+		}
+		for _, r := range rows {
+			rc := recipient{Language: i18n.Match(r.Language), Prefs: DefaultPreferences(r.ID)}
+			if r.NewEvents.Valid {
+				rc.Prefs.NewEvents = r.NewEvents.Bool
+				rc.Prefs.Announcements = r.Announcements.Bool
+				rc.Prefs.Reminders = r.Reminders.Bool
+				rc.Prefs.Waitlist = r.Waitlist.Bool
+				rc.Prefs.Stories = r.Stories.Bool
+				rc.Prefs.QuietStart = int(r.QuietStart.Int64)
+				rc.Prefs.QuietEnd = int(r.QuietEnd.Int64)
+			}
+			out[r.ID] = rc
+		}
+	}
+	return out, nil
+}
+
+func (n NewNotification) data() map[string]string {
+	d := map[string]string{"type": string(n.Kind), "deepLink": n.deepLink()}
+	put := func(k string, v int64) {
+		if v != 0 {
+			d[k] = strconv.FormatInt(v, 10)
+		}
+	}
+	put("activityId", n.ActivityID)
+	put("slotId", n.SlotID)
+	put("claimId", n.ClaimID)
+	put("storyId", n.StoryID)
+	put("announcementId", n.AnnouncementID)
+	return d
+}
+
+func (n NewNotification) dataJSON() string {
+	b, _ := json.Marshal(n.data()) // a map of strings always marshals
+	return string(b)
+}
+
+// deepLink is where tapping the notification takes the app.
+func (n NewNotification) deepLink() string {
+	switch {
+	case n.StoryID != 0:
+		return fmt.Sprintf("voresishoj://story/%d", n.StoryID)
+	case n.ClaimID != 0 && n.SlotID != 0:
+		return fmt.Sprintf("voresishoj://slot/%d", n.SlotID)
+	case n.ActivityID != 0:
+		return fmt.Sprintf("voresishoj://activity/%d", n.ActivityID)
+	case n.AnnouncementID != 0:
+		return fmt.Sprintf("voresishoj://announcement/%d", n.AnnouncementID)
+	}
+	return "voresishoj://notifications"
+}
+
+// collapseKey lets a newer push about the same thing replace an older one
+// still waiting at FCM (two changes to one activity show once).
+func (n NewNotification) collapseKey() string {
+	switch n.Kind {
+	case KindActivityChanged, KindActivityCancelled:
+		return fmt.Sprintf("activity-%d", n.ActivityID)
+	case KindReminder24h, KindReminder2h:
+		return fmt.Sprintf("reminder-%d", n.ClaimID)
+	}
+	return ""
+}

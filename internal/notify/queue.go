@@ -1,0 +1,88 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/ishoj/voresishoj/internal/store"
+)
+
+// driver returns River's driver for our database: database/sql over lib/pq
+// for PostgreSQL (the pool the rest of the app uses, so InsertTx joins our
+// transactions) and River's SQLite driver over modernc.
+func driver(db *store.DB) riverdriver.Driver[*sql.Tx] {
+	if db.Dialect == store.Postgres {
+		return riverdatabasesql.New(db.DB.DB)
+	}
+	return riversqlite.New(db.DB.DB)
+}
+
+// Migrate creates or updates River's own tables. It runs after the goose
+// migrations, at start-up and in `migrate`.
+func Migrate(ctx context.Context, db *store.DB) error {
+	m, err := rivermigrate.New(driver(db), nil)
+	if err != nil {
+		return fmt.Errorf("prepare river migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("river migrations: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) newRiverClient() (*river.Client[*sql.Tx], error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &deliverWorker{s: s})
+	river.AddWorker(workers, &reminderWorker{s: s})
+	cooldown := min(100*time.Millisecond, s.cfg.FetchPollInterval)
+	rc, err := river.NewClient(driver(s.db), &river.Config{
+		Logger:            s.log.With(slog.String("component", "river")),
+		FetchPollInterval: s.cfg.FetchPollInterval,
+		FetchCooldown:     cooldown,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.cfg.Workers}},
+		Workers:           workers,
+		RetryPolicy:       s.cfg.JobRetryPolicy,
+		// A job whose worker died (process killed) is picked up again
+		// after this; the delivery rows make the second run safe.
+		RescueStuckJobsAfter: s.cfg.RescueAfter,
+		// A long fan-out hits the timeout between batches and carries on
+		// in its next attempt.
+		JobTimeout: s.cfg.RescueAfter / 2,
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(s.cfg.ReminderInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return ReminderArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return rc, nil
+}
+
+// Start runs delivery and reminder jobs until Stop. Every replica starts
+// one; River hands each job to one of them at a time.
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.river.Start(ctx); err != nil {
+		return fmt.Errorf("start river: %w", err)
+	}
+	return nil
+}
+
+// Stop lets running jobs finish (until ctx ends, then cancels them).
+// Deliveries not yet sent stay in the database for the next start.
+func (s *Service) Stop(ctx context.Context) error {
+	if err := s.river.Stop(ctx); err != nil {
+		return fmt.Errorf("stop river: %w", err)
+	}
+	return nil
+}
