@@ -202,6 +202,30 @@ var matrix = []matrixCase{
 		func(tw town) map[string]any {
 			return map[string]any{"userId": globalID(typeUser, tw.vera), "requirement": "CHILD_CERTIFICATE"}
 		}, []string{organiserSame, organiserOther, secretariatRol}},
+	{"registerDevice", `mutation($i: RegisterDeviceInput!) { registerDevice(input: $i) { registered userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"token": "fcm-token-1", "platform": "ANDROID"} }, everyoneSignedIn()},
+	{"unregisterDevice", `mutation($i: UnregisterDeviceInput!) { unregisterDevice(input: $i) { unregistered userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"token": "fcm-token-none"} }, everyoneSignedIn()},
+	{"follow", `mutation($i: FollowInput!) { follow(input: $i) { follows { createdAt } userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID)} }, everyoneSignedIn()},
+	{"unfollow", `mutation($i: FollowInput!) { unfollow(input: $i) { follows { createdAt } userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"theme": "mad"} }, everyoneSignedIn()},
+	{"updateNotificationPreferences", `mutation($i: NotificationPreferencesInput!) { updateNotificationPreferences(input: $i) { preferences { quietHoursStart } userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"newEvents": false, "quietHoursStart": "23:00"} }, everyoneSignedIn()},
+	{"markNotificationsRead", `mutation($i: MarkNotificationsReadInput!) { markNotificationsRead(input: $i) { marked userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"all": true} }, everyoneSignedIn()},
+	{"sendAnnouncement (followers of the organisation)", `mutation($i: SendAnnouncementInput!) { sendAnnouncement(input: $i) { announcement { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"audience": "FOLLOWERS", "organisationId": globalID(typeOrganisation, tw.orgA.ID), "title": "Husk", "body": "Vi ses lørdag."}
+		}, managers},
+	{"sendAnnouncement (volunteers of an activity)", `mutation($i: SendAnnouncementInput!) { sendAnnouncement(input: $i) { announcement { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"audience": "ACTIVITY_VOLUNTEERS", "activityId": globalID(typeActivity, tw.activity.ID), "title": "Husk", "body": "Mød op kl. 9."}
+		}, managers},
+	{"sendAnnouncement (town-wide)", `mutation($i: SendAnnouncementInput!) { sendAnnouncement(input: $i) { announcement { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"audience": "TOWN", "title": "Byfest", "body": "Kom til byfest på havnen."}
+		}, []string{secretariatRol}},
 	{"createCalendarFeed", `mutation { createCalendarFeed { url userErrors { code } } }`, nil, everyoneSignedIn()},
 	{"revokeCalendarFeed", `mutation { revokeCalendarFeed { revoked userErrors { code } } }`, nil, everyoneSignedIn()},
 }
