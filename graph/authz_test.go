@@ -207,7 +207,9 @@ var matrix = []matrixCase{
 	{"unregisterDevice", `mutation($i: UnregisterDeviceInput!) { unregisterDevice(input: $i) { unregistered userErrors { code } } }`,
 		func(tw town) map[string]any { return map[string]any{"token": "fcm-token-none"} }, everyoneSignedIn()},
 	{"follow", `mutation($i: FollowInput!) { follow(input: $i) { follows { createdAt } userErrors { code } } }`,
-		func(tw town) map[string]any { return map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID)} }, everyoneSignedIn()},
+		func(tw town) map[string]any {
+			return map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID)}
+		}, everyoneSignedIn()},
 	{"unfollow", `mutation($i: FollowInput!) { unfollow(input: $i) { follows { createdAt } userErrors { code } } }`,
 		func(tw town) map[string]any { return map[string]any{"theme": "mad"} }, everyoneSignedIn()},
 	{"updateNotificationPreferences", `mutation($i: NotificationPreferencesInput!) { updateNotificationPreferences(input: $i) { preferences { quietHoursStart } userErrors { code } } }`,

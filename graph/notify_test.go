@@ -71,7 +71,9 @@ func TestFollowPublishNotify(t *testing.T) {
 			Me struct {
 				UnreadNotifications int
 				Notifications       struct {
-					Edges []struct{ Node struct{ ID, Kind, Title string } }
+					Edges []struct {
+						Node struct{ ID, Kind, Title string }
+					}
 				}
 			}
 		}
