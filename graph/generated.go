@@ -42,13 +42,16 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Activity() ActivityResolver
 	Announcement() AnnouncementResolver
+	Call() CallResolver
 	Follow() FollowResolver
 	Me() MeResolver
+	MediaPickup() MediaPickupResolver
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	NotificationPreferences() NotificationPreferencesResolver
 	Occurrence() OccurrenceResolver
 	Organisation() OrganisationResolver
+	Photo() PhotoResolver
 	Place() PlaceResolver
 	Query() QueryResolver
 	SlotClaim() SlotClaimResolver
@@ -113,6 +116,21 @@ type ComplexityRoot struct {
 
 	CalendarFeedPayload struct {
 		URL        func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	Call struct {
+		Deadline     func(childComplexity int) int
+		Description  func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Stories      func(childComplexity int, first *int, after *string) int
+		Title        func(childComplexity int) int
+	}
+
+	CallPayload struct {
+		Call       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -184,8 +202,21 @@ type ComplexityRoot struct {
 		Phone                   func(childComplexity int) int
 		Qualifications          func(childComplexity int) int
 		Role                    func(childComplexity int) int
+		Stories                 func(childComplexity int) int
 		UnreadNotifications     func(childComplexity int) int
 		Verified                func(childComplexity int) int
+	}
+
+	MediaPickup struct {
+		Outlet     func(childComplexity int) int
+		PickedUpAt func(childComplexity int) int
+		URL        func(childComplexity int) int
+	}
+
+	MonthCount struct {
+		Count func(childComplexity int) int
+		Hours func(childComplexity int) int
+		Month func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -194,23 +225,32 @@ type ComplexityRoot struct {
 		CancelActivity                func(childComplexity int, input model.ActivityIDInput) int
 		CancelClaim                   func(childComplexity int, input model.CancelClaimInput) int
 		ClaimSlot                     func(childComplexity int, input model.ClaimSlotInput) int
+		CloseCall                     func(childComplexity int, input model.CallIDInput) int
 		CreateActivity                func(childComplexity int, input model.CreateActivityInput) int
 		CreateCalendarFeed            func(childComplexity int) int
 		CreateOrganisation            func(childComplexity int, input model.CreateOrganisationInput) int
 		CreatePlace                   func(childComplexity int, input model.CreatePlaceInput) int
 		DeleteMyAccount               func(childComplexity int, input model.DeleteMyAccountInput) int
+		EditStory                     func(childComplexity int, input model.EditStoryInput) int
 		ExportMyData                  func(childComplexity int) int
+		FeatureStory                  func(childComplexity int, input model.FeatureStoryInput) int
 		Follow                        func(childComplexity int, input model.FollowInput) int
 		MarkAttendance                func(childComplexity int, input model.MarkAttendanceInput) int
 		MarkNotificationsRead         func(childComplexity int, input model.MarkNotificationsReadInput) int
+		OpenCall                      func(childComplexity int, input model.OpenCallInput) int
 		PublishActivity               func(childComplexity int, input model.ActivityIDInput) int
+		ReactToStory                  func(childComplexity int, input model.ReactToStoryInput) int
+		RecordMediaPickup             func(childComplexity int, input model.RecordMediaPickupInput) int
 		RecordQualification           func(childComplexity int, input model.RecordQualificationInput) int
 		RegisterDevice                func(childComplexity int, input model.RegisterDeviceInput) int
 		RemoveOrganiser               func(childComplexity int, input model.RemoveOrganiserInput) int
 		RemoveVolunteerSlot           func(childComplexity int, input model.RemoveVolunteerSlotInput) int
+		ReportStory                   func(childComplexity int, input model.ReportStoryInput) int
+		ReviewStory                   func(childComplexity int, input model.ReviewStoryInput) int
 		RevokeCalendarFeed            func(childComplexity int) int
 		SendAnnouncement              func(childComplexity int, input model.SendAnnouncementInput) int
 		SignUpVolunteer               func(childComplexity int, input model.SignUpVolunteerInput) int
+		SubmitStory                   func(childComplexity int, input model.SubmitStoryInput) int
 		Unfollow                      func(childComplexity int, input model.FollowInput) int
 		UnregisterDevice              func(childComplexity int, input model.UnregisterDeviceInput) int
 		UpdateActivity                func(childComplexity int, input model.UpdateActivityInput) int
@@ -218,6 +258,7 @@ type ComplexityRoot struct {
 		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
 		UpdateOrganisation            func(childComplexity int, input model.UpdateOrganisationInput) int
 		UpdateVolunteerSlot           func(childComplexity int, input model.UpdateVolunteerSlotInput) int
+		WithdrawStory                 func(childComplexity int, input model.StoryIDInput) int
 	}
 
 	Notification struct {
@@ -303,6 +344,15 @@ type ComplexityRoot struct {
 		HasNextPage func(childComplexity int) int
 	}
 
+	Photo struct {
+		Alt      func(childComplexity int) int
+		Height   func(childComplexity int) int
+		ID       func(childComplexity int) int
+		LargeURL func(childComplexity int) int
+		SmallURL func(childComplexity int) int
+		Width    func(childComplexity int) int
+	}
+
 	Place struct {
 		Activities  func(childComplexity int, first *int, after *string) int
 		Address     func(childComplexity int) int
@@ -332,6 +382,8 @@ type ComplexityRoot struct {
 	Query struct {
 		Activities    func(childComplexity int, first *int, after *string, filter *model.ActivityFilter) int
 		Activity      func(childComplexity int, id string) int
+		Call          func(childComplexity int, id string) int
+		Calls         func(childComplexity int, open *bool) int
 		Me            func(childComplexity int) int
 		Node          func(childComplexity int, id string) int
 		Nodes         func(childComplexity int, ids []string) int
@@ -340,9 +392,16 @@ type ComplexityRoot struct {
 		Organisations func(childComplexity int, first *int, after *string, filter *model.OrganisationFilter) int
 		Place         func(childComplexity int, id string) int
 		Places        func(childComplexity int, first *int, after *string) int
+		ReviewQueue   func(childComplexity int, first *int, after *string) int
+		Stats         func(childComplexity int) int
 		Stories       func(childComplexity int, first *int, after *string, filter *model.StoryFilter) int
 		Story         func(childComplexity int, id string) int
 		Themes        func(childComplexity int) int
+	}
+
+	ReactionCount struct {
+		Count func(childComplexity int) int
+		Kind  func(childComplexity int) int
 	}
 
 	RecordQualificationPayload struct {
@@ -386,15 +445,38 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Stats struct {
+		ActiveVolunteers         func(childComplexity int) int
+		CampaignStoriesThisYear  func(childComplexity int) int
+		CampaignTargetMax        func(childComplexity int) int
+		CampaignTargetMin        func(childComplexity int) int
+		HoursPerMonth            func(childComplexity int) int
+		HoursTotal               func(childComplexity int) int
+		MediaPickupsTargetMax    func(childComplexity int) int
+		MediaPickupsTargetMin    func(childComplexity int) int
+		MediaPickupsThisYear     func(childComplexity int) int
+		NewUsersPerMonth         func(childComplexity int) int
+		StoriesPublishedPerMonth func(childComplexity int) int
+		UsersTarget              func(childComplexity int) int
+		UsersTotal               func(childComplexity int) int
+		VolunteersPerMonth       func(childComplexity int) int
+	}
+
 	Story struct {
 		Activity     func(childComplexity int) int
 		AuthorName   func(childComplexity int) int
 		Body         func(childComplexity int) int
+		Call         func(childComplexity int) int
 		Featured     func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Links        func(childComplexity int) int
+		MediaPickups func(childComplexity int) int
+		MyReaction   func(childComplexity int) int
 		Organisation func(childComplexity int) int
+		Photos       func(childComplexity int) int
 		PublishedAt  func(childComplexity int) int
+		Reactions    func(childComplexity int) int
+		ReviewReason func(childComplexity int) int
 		Status       func(childComplexity int) int
 		Themes       func(childComplexity int) int
 		Title        func(childComplexity int) int
@@ -408,6 +490,11 @@ type ComplexityRoot struct {
 	StoryEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	StoryPayload struct {
+		Story      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -507,6 +594,12 @@ type ActivityResolver interface {
 type AnnouncementResolver interface {
 	ID(ctx context.Context, obj *notify.Announcement) (string, error)
 }
+type CallResolver interface {
+	ID(ctx context.Context, obj *story.Call) (string, error)
+
+	Organisation(ctx context.Context, obj *story.Call) (*organisation.Organisation, error)
+	Stories(ctx context.Context, obj *story.Call, first *int, after *string) (*model.StoryConnection, error)
+}
 type FollowResolver interface {
 	Organisation(ctx context.Context, obj *notify.Follow) (*organisation.Organisation, error)
 	Place(ctx context.Context, obj *notify.Follow) (*place.Place, error)
@@ -525,6 +618,10 @@ type MeResolver interface {
 	Notifications(ctx context.Context, obj *user.User, first *int, after *string) (*model.NotificationConnection, error)
 	UnreadNotifications(ctx context.Context, obj *user.User) (int, error)
 	NotificationPreferences(ctx context.Context, obj *user.User) (*notify.Preferences, error)
+	Stories(ctx context.Context, obj *user.User) ([]story.Story, error)
+}
+type MediaPickupResolver interface {
+	URL(ctx context.Context, obj *story.MediaPickup) (*string, error)
 }
 type MutationResolver interface {
 	UpdateMe(ctx context.Context, input model.UpdateMeInput) (*model.UpdateMePayload, error)
@@ -542,6 +639,16 @@ type MutationResolver interface {
 	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*model.NotificationPreferencesPayload, error)
 	MarkNotificationsRead(ctx context.Context, input model.MarkNotificationsReadInput) (*model.MarkNotificationsReadPayload, error)
 	SendAnnouncement(ctx context.Context, input model.SendAnnouncementInput) (*model.SendAnnouncementPayload, error)
+	SubmitStory(ctx context.Context, input model.SubmitStoryInput) (*model.StoryPayload, error)
+	EditStory(ctx context.Context, input model.EditStoryInput) (*model.StoryPayload, error)
+	WithdrawStory(ctx context.Context, input model.StoryIDInput) (*model.StoryPayload, error)
+	ReviewStory(ctx context.Context, input model.ReviewStoryInput) (*model.StoryPayload, error)
+	FeatureStory(ctx context.Context, input model.FeatureStoryInput) (*model.StoryPayload, error)
+	RecordMediaPickup(ctx context.Context, input model.RecordMediaPickupInput) (*model.StoryPayload, error)
+	ReactToStory(ctx context.Context, input model.ReactToStoryInput) (*model.StoryPayload, error)
+	ReportStory(ctx context.Context, input model.ReportStoryInput) (*model.StoryPayload, error)
+	OpenCall(ctx context.Context, input model.OpenCallInput) (*model.CallPayload, error)
+	CloseCall(ctx context.Context, input model.CallIDInput) (*model.CallPayload, error)
 	ClaimSlot(ctx context.Context, input model.ClaimSlotInput) (*model.ClaimSlotPayload, error)
 	CancelClaim(ctx context.Context, input model.CancelClaimInput) (*model.CancelClaimPayload, error)
 	CreateActivity(ctx context.Context, input model.CreateActivityInput) (*model.CreateActivityPayload, error)
@@ -578,6 +685,12 @@ type OrganisationResolver interface {
 	Activities(ctx context.Context, obj *organisation.Organisation, first *int, after *string) (*model.ActivityConnection, error)
 	Organisers(ctx context.Context, obj *organisation.Organisation) ([]user.User, error)
 }
+type PhotoResolver interface {
+	ID(ctx context.Context, obj *story.Photo) (string, error)
+	Alt(ctx context.Context, obj *story.Photo) (string, error)
+	SmallURL(ctx context.Context, obj *story.Photo) (string, error)
+	LargeURL(ctx context.Context, obj *story.Photo) (string, error)
+}
 type PlaceResolver interface {
 	ID(ctx context.Context, obj *place.Place) (string, error)
 
@@ -593,6 +706,10 @@ type QueryResolver interface {
 	Places(ctx context.Context, first *int, after *string) (*model.PlaceConnection, error)
 	Place(ctx context.Context, id string) (*place.Place, error)
 	Themes(ctx context.Context) ([]theme.Theme, error)
+	ReviewQueue(ctx context.Context, first *int, after *string) (*model.StoryConnection, error)
+	Calls(ctx context.Context, open *bool) ([]story.Call, error)
+	Call(ctx context.Context, id string) (*story.Call, error)
+	Stats(ctx context.Context) (*model.Stats, error)
 	Stories(ctx context.Context, first *int, after *string, filter *model.StoryFilter) (*model.StoryConnection, error)
 	Story(ctx context.Context, id string) (*story.Story, error)
 	Me(ctx context.Context) (*user.User, error)
@@ -610,6 +727,13 @@ type StoryResolver interface {
 	Activity(ctx context.Context, obj *story.Story) (*activity.Activity, error)
 	Organisation(ctx context.Context, obj *story.Story) (*organisation.Organisation, error)
 	Links(ctx context.Context, obj *story.Story) ([]link.Link, error)
+
+	Photos(ctx context.Context, obj *story.Story) ([]story.Photo, error)
+	Reactions(ctx context.Context, obj *story.Story) ([]model.ReactionCount, error)
+	MyReaction(ctx context.Context, obj *story.Story) (*story.ReactionKind, error)
+	Call(ctx context.Context, obj *story.Story) (*story.Call, error)
+	ReviewReason(ctx context.Context, obj *story.Story) (*string, error)
+	MediaPickups(ctx context.Context, obj *story.Story) ([]story.MediaPickup, error)
 }
 type SubscriptionResolver interface {
 	ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *activity.Activity, error)
@@ -858,6 +982,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CalendarFeedPayload.UserErrors(childComplexity), true
 
+	case "Call.deadline":
+		if e.ComplexityRoot.Call.Deadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Deadline(childComplexity), true
+	case "Call.description":
+		if e.ComplexityRoot.Call.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Description(childComplexity), true
+	case "Call.id":
+		if e.ComplexityRoot.Call.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.ID(childComplexity), true
+	case "Call.organisation":
+		if e.ComplexityRoot.Call.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Organisation(childComplexity), true
+	case "Call.status":
+		if e.ComplexityRoot.Call.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Status(childComplexity), true
+	case "Call.stories":
+		if e.ComplexityRoot.Call.Stories == nil {
+			break
+		}
+
+		args, err := ec.field_Call_stories_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Call.Stories(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Call.title":
+		if e.ComplexityRoot.Call.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Title(childComplexity), true
+
+	case "CallPayload.call":
+		if e.ComplexityRoot.CallPayload.Call == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallPayload.Call(childComplexity), true
+	case "CallPayload.userErrors":
+		if e.ComplexityRoot.CallPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallPayload.UserErrors(childComplexity), true
+
 	case "CancelClaimPayload.claim":
 		if e.ComplexityRoot.CancelClaimPayload.Claim == nil {
 			break
@@ -1100,6 +1285,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Role(childComplexity), true
+	case "Me.stories":
+		if e.ComplexityRoot.Me.Stories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.Stories(childComplexity), true
 	case "Me.unreadNotifications":
 		if e.ComplexityRoot.Me.UnreadNotifications == nil {
 			break
@@ -1112,6 +1303,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Verified(childComplexity), true
+
+	case "MediaPickup.outlet":
+		if e.ComplexityRoot.MediaPickup.Outlet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaPickup.Outlet(childComplexity), true
+	case "MediaPickup.pickedUpAt":
+		if e.ComplexityRoot.MediaPickup.PickedUpAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaPickup.PickedUpAt(childComplexity), true
+	case "MediaPickup.url":
+		if e.ComplexityRoot.MediaPickup.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MediaPickup.URL(childComplexity), true
+
+	case "MonthCount.count":
+		if e.ComplexityRoot.MonthCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonthCount.Count(childComplexity), true
+	case "MonthCount.hours":
+		if e.ComplexityRoot.MonthCount.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonthCount.Hours(childComplexity), true
+	case "MonthCount.month":
+		if e.ComplexityRoot.MonthCount.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MonthCount.Month(childComplexity), true
 
 	case "Mutation.addOrganiser":
 		if e.ComplexityRoot.Mutation.AddOrganiser == nil {
@@ -1168,6 +1397,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ClaimSlot(childComplexity, args["input"].(model.ClaimSlotInput)), true
+	case "Mutation.closeCall":
+		if e.ComplexityRoot.Mutation.CloseCall == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeCall_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseCall(childComplexity, args["input"].(model.CallIDInput)), true
 	case "Mutation.createActivity":
 		if e.ComplexityRoot.Mutation.CreateActivity == nil {
 			break
@@ -1218,12 +1458,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteMyAccount(childComplexity, args["input"].(model.DeleteMyAccountInput)), true
+	case "Mutation.editStory":
+		if e.ComplexityRoot.Mutation.EditStory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_editStory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EditStory(childComplexity, args["input"].(model.EditStoryInput)), true
 	case "Mutation.exportMyData":
 		if e.ComplexityRoot.Mutation.ExportMyData == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Mutation.ExportMyData(childComplexity), true
+	case "Mutation.featureStory":
+		if e.ComplexityRoot.Mutation.FeatureStory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_featureStory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FeatureStory(childComplexity, args["input"].(model.FeatureStoryInput)), true
 	case "Mutation.follow":
 		if e.ComplexityRoot.Mutation.Follow == nil {
 			break
@@ -1257,6 +1519,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["input"].(model.MarkNotificationsReadInput)), true
+	case "Mutation.openCall":
+		if e.ComplexityRoot.Mutation.OpenCall == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_openCall_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OpenCall(childComplexity, args["input"].(model.OpenCallInput)), true
 	case "Mutation.publishActivity":
 		if e.ComplexityRoot.Mutation.PublishActivity == nil {
 			break
@@ -1268,6 +1541,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishActivity(childComplexity, args["input"].(model.ActivityIDInput)), true
+	case "Mutation.reactToStory":
+		if e.ComplexityRoot.Mutation.ReactToStory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reactToStory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReactToStory(childComplexity, args["input"].(model.ReactToStoryInput)), true
+	case "Mutation.recordMediaPickup":
+		if e.ComplexityRoot.Mutation.RecordMediaPickup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordMediaPickup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordMediaPickup(childComplexity, args["input"].(model.RecordMediaPickupInput)), true
 	case "Mutation.recordQualification":
 		if e.ComplexityRoot.Mutation.RecordQualification == nil {
 			break
@@ -1312,6 +1607,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveVolunteerSlot(childComplexity, args["input"].(model.RemoveVolunteerSlotInput)), true
+	case "Mutation.reportStory":
+		if e.ComplexityRoot.Mutation.ReportStory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportStory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportStory(childComplexity, args["input"].(model.ReportStoryInput)), true
+	case "Mutation.reviewStory":
+		if e.ComplexityRoot.Mutation.ReviewStory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewStory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewStory(childComplexity, args["input"].(model.ReviewStoryInput)), true
 	case "Mutation.revokeCalendarFeed":
 		if e.ComplexityRoot.Mutation.RevokeCalendarFeed == nil {
 			break
@@ -1340,6 +1657,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUpVolunteer(childComplexity, args["input"].(model.SignUpVolunteerInput)), true
+	case "Mutation.submitStory":
+		if e.ComplexityRoot.Mutation.SubmitStory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitStory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitStory(childComplexity, args["input"].(model.SubmitStoryInput)), true
 	case "Mutation.unfollow":
 		if e.ComplexityRoot.Mutation.Unfollow == nil {
 			break
@@ -1417,6 +1745,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateVolunteerSlot(childComplexity, args["input"].(model.UpdateVolunteerSlotInput)), true
+	case "Mutation.withdrawStory":
+		if e.ComplexityRoot.Mutation.WithdrawStory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawStory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawStory(childComplexity, args["input"].(model.StoryIDInput)), true
 
 	case "Notification.body":
 		if e.ComplexityRoot.Notification.Body == nil {
@@ -1700,6 +2039,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "Photo.alt":
+		if e.ComplexityRoot.Photo.Alt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Photo.Alt(childComplexity), true
+	case "Photo.height":
+		if e.ComplexityRoot.Photo.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Photo.Height(childComplexity), true
+	case "Photo.id":
+		if e.ComplexityRoot.Photo.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Photo.ID(childComplexity), true
+	case "Photo.largeUrl":
+		if e.ComplexityRoot.Photo.LargeURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Photo.LargeURL(childComplexity), true
+	case "Photo.smallUrl":
+		if e.ComplexityRoot.Photo.SmallURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Photo.SmallURL(childComplexity), true
+	case "Photo.width":
+		if e.ComplexityRoot.Photo.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Photo.Width(childComplexity), true
+
 	case "Place.activities":
 		if e.ComplexityRoot.Place.Activities == nil {
 			break
@@ -1815,6 +2191,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Activity(childComplexity, args["id"].(string)), true
+	case "Query.call":
+		if e.ComplexityRoot.Query.Call == nil {
+			break
+		}
+
+		args, err := ec.field_Query_call_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Call(childComplexity, args["id"].(string)), true
+	case "Query.calls":
+		if e.ComplexityRoot.Query.Calls == nil {
+			break
+		}
+
+		args, err := ec.field_Query_calls_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Calls(childComplexity, args["open"].(*bool)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -1899,6 +2297,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Places(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.reviewQueue":
+		if e.ComplexityRoot.Query.ReviewQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reviewQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReviewQueue(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.stats":
+		if e.ComplexityRoot.Query.Stats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Stats(childComplexity), true
 	case "Query.stories":
 		if e.ComplexityRoot.Query.Stories == nil {
 			break
@@ -1927,6 +2342,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Themes(childComplexity), true
+
+	case "ReactionCount.count":
+		if e.ComplexityRoot.ReactionCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReactionCount.Count(childComplexity), true
+	case "ReactionCount.kind":
+		if e.ComplexityRoot.ReactionCount.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReactionCount.Kind(childComplexity), true
 
 	case "RecordQualificationPayload.user":
 		if e.ComplexityRoot.RecordQualificationPayload.User == nil {
@@ -2055,6 +2483,91 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SlotClaimPayload.UserErrors(childComplexity), true
 
+	case "Stats.activeVolunteers":
+		if e.ComplexityRoot.Stats.ActiveVolunteers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.ActiveVolunteers(childComplexity), true
+	case "Stats.campaignStoriesThisYear":
+		if e.ComplexityRoot.Stats.CampaignStoriesThisYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.CampaignStoriesThisYear(childComplexity), true
+	case "Stats.campaignTargetMax":
+		if e.ComplexityRoot.Stats.CampaignTargetMax == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.CampaignTargetMax(childComplexity), true
+	case "Stats.campaignTargetMin":
+		if e.ComplexityRoot.Stats.CampaignTargetMin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.CampaignTargetMin(childComplexity), true
+	case "Stats.hoursPerMonth":
+		if e.ComplexityRoot.Stats.HoursPerMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.HoursPerMonth(childComplexity), true
+	case "Stats.hoursTotal":
+		if e.ComplexityRoot.Stats.HoursTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.HoursTotal(childComplexity), true
+	case "Stats.mediaPickupsTargetMax":
+		if e.ComplexityRoot.Stats.MediaPickupsTargetMax == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.MediaPickupsTargetMax(childComplexity), true
+	case "Stats.mediaPickupsTargetMin":
+		if e.ComplexityRoot.Stats.MediaPickupsTargetMin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.MediaPickupsTargetMin(childComplexity), true
+	case "Stats.mediaPickupsThisYear":
+		if e.ComplexityRoot.Stats.MediaPickupsThisYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.MediaPickupsThisYear(childComplexity), true
+	case "Stats.newUsersPerMonth":
+		if e.ComplexityRoot.Stats.NewUsersPerMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.NewUsersPerMonth(childComplexity), true
+	case "Stats.storiesPublishedPerMonth":
+		if e.ComplexityRoot.Stats.StoriesPublishedPerMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.StoriesPublishedPerMonth(childComplexity), true
+	case "Stats.usersTarget":
+		if e.ComplexityRoot.Stats.UsersTarget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.UsersTarget(childComplexity), true
+	case "Stats.usersTotal":
+		if e.ComplexityRoot.Stats.UsersTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.UsersTotal(childComplexity), true
+	case "Stats.volunteersPerMonth":
+		if e.ComplexityRoot.Stats.VolunteersPerMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.VolunteersPerMonth(childComplexity), true
+
 	case "Story.activity":
 		if e.ComplexityRoot.Story.Activity == nil {
 			break
@@ -2073,6 +2586,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Story.Body(childComplexity), true
+	case "Story.call":
+		if e.ComplexityRoot.Story.Call == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Story.Call(childComplexity), true
 	case "Story.featured":
 		if e.ComplexityRoot.Story.Featured == nil {
 			break
@@ -2091,18 +2610,48 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Story.Links(childComplexity), true
+	case "Story.mediaPickups":
+		if e.ComplexityRoot.Story.MediaPickups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Story.MediaPickups(childComplexity), true
+	case "Story.myReaction":
+		if e.ComplexityRoot.Story.MyReaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Story.MyReaction(childComplexity), true
 	case "Story.organisation":
 		if e.ComplexityRoot.Story.Organisation == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Story.Organisation(childComplexity), true
+	case "Story.photos":
+		if e.ComplexityRoot.Story.Photos == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Story.Photos(childComplexity), true
 	case "Story.publishedAt":
 		if e.ComplexityRoot.Story.PublishedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Story.PublishedAt(childComplexity), true
+	case "Story.reactions":
+		if e.ComplexityRoot.Story.Reactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Story.Reactions(childComplexity), true
+	case "Story.reviewReason":
+		if e.ComplexityRoot.Story.ReviewReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Story.ReviewReason(childComplexity), true
 	case "Story.status":
 		if e.ComplexityRoot.Story.Status == nil {
 			break
@@ -2147,6 +2696,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StoryEdge.Node(childComplexity), true
+
+	case "StoryPayload.story":
+		if e.ComplexityRoot.StoryPayload.Story == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoryPayload.Story(childComplexity), true
+	case "StoryPayload.userErrors":
+		if e.ComplexityRoot.StoryPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoryPayload.UserErrors(childComplexity), true
 
 	case "Subscription.activityPublished":
 		if e.ComplexityRoot.Subscription.ActivityPublished == nil {
@@ -2440,6 +3002,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ActivityIdInput", ec.unmarshalInputActivityIdInput),
 			graphql.NewInputUnmarshaler("AddOrganiserInput", ec.unmarshalInputAddOrganiserInput),
 			graphql.NewInputUnmarshaler("AddVolunteerSlotInput", ec.unmarshalInputAddVolunteerSlotInput),
+			graphql.NewInputUnmarshaler("CallIdInput", ec.unmarshalInputCallIdInput),
 			graphql.NewInputUnmarshaler("CancelClaimInput", ec.unmarshalInputCancelClaimInput),
 			graphql.NewInputUnmarshaler("ChannelLinkInput", ec.unmarshalInputChannelLinkInput),
 			graphql.NewInputUnmarshaler("ClaimSlotInput", ec.unmarshalInputClaimSlotInput),
@@ -2447,18 +3010,29 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateOrganisationInput", ec.unmarshalInputCreateOrganisationInput),
 			graphql.NewInputUnmarshaler("CreatePlaceInput", ec.unmarshalInputCreatePlaceInput),
 			graphql.NewInputUnmarshaler("DeleteMyAccountInput", ec.unmarshalInputDeleteMyAccountInput),
+			graphql.NewInputUnmarshaler("EditStoryInput", ec.unmarshalInputEditStoryInput),
+			graphql.NewInputUnmarshaler("FeatureStoryInput", ec.unmarshalInputFeatureStoryInput),
 			graphql.NewInputUnmarshaler("FollowInput", ec.unmarshalInputFollowInput),
 			graphql.NewInputUnmarshaler("MarkAttendanceInput", ec.unmarshalInputMarkAttendanceInput),
 			graphql.NewInputUnmarshaler("MarkNotificationsReadInput", ec.unmarshalInputMarkNotificationsReadInput),
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
+			graphql.NewInputUnmarshaler("OpenCallInput", ec.unmarshalInputOpenCallInput),
 			graphql.NewInputUnmarshaler("OrganisationFilter", ec.unmarshalInputOrganisationFilter),
+			graphql.NewInputUnmarshaler("PhotoInput", ec.unmarshalInputPhotoInput),
+			graphql.NewInputUnmarshaler("ReactToStoryInput", ec.unmarshalInputReactToStoryInput),
+			graphql.NewInputUnmarshaler("RecordMediaPickupInput", ec.unmarshalInputRecordMediaPickupInput),
 			graphql.NewInputUnmarshaler("RecordQualificationInput", ec.unmarshalInputRecordQualificationInput),
 			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("RemoveOrganiserInput", ec.unmarshalInputRemoveOrganiserInput),
 			graphql.NewInputUnmarshaler("RemoveVolunteerSlotInput", ec.unmarshalInputRemoveVolunteerSlotInput),
+			graphql.NewInputUnmarshaler("ReportStoryInput", ec.unmarshalInputReportStoryInput),
+			graphql.NewInputUnmarshaler("ReviewStoryInput", ec.unmarshalInputReviewStoryInput),
 			graphql.NewInputUnmarshaler("SendAnnouncementInput", ec.unmarshalInputSendAnnouncementInput),
 			graphql.NewInputUnmarshaler("SignUpVolunteerInput", ec.unmarshalInputSignUpVolunteerInput),
 			graphql.NewInputUnmarshaler("StoryFilter", ec.unmarshalInputStoryFilter),
+			graphql.NewInputUnmarshaler("StoryIdInput", ec.unmarshalInputStoryIdInput),
+			graphql.NewInputUnmarshaler("StoryLinkInput", ec.unmarshalInputStoryLinkInput),
+			graphql.NewInputUnmarshaler("SubmitStoryInput", ec.unmarshalInputSubmitStoryInput),
 			graphql.NewInputUnmarshaler("UnregisterDeviceInput", ec.unmarshalInputUnregisterDeviceInput),
 			graphql.NewInputUnmarshaler("UpdateActivityInput", ec.unmarshalInputUpdateActivityInput),
 			graphql.NewInputUnmarshaler("UpdateMeInput", ec.unmarshalInputUpdateMeInput),
@@ -2934,6 +3508,236 @@ type Query {
   node(id: ID!): Node
   "Fetch several nodes at once; unknown or hidden ids give null."
   nodes(ids: [ID!]!): [Node]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/stories.graphqls", Input: `"A file in a GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec)."
+scalar Upload
+
+enum ReactionKind {
+  HEART
+  CLAP
+  SMILE
+  THANKS
+}
+
+enum ReviewAction {
+  PUBLISH
+  REJECT
+  REQUEST_CHANGES
+}
+
+enum CallStatus {
+  OPEN
+  CLOSED
+}
+
+"A photo of a story, re-encoded without any metadata (no GPS position)."
+type Photo {
+  id: ID!
+  alt: String!
+  "About 320 px wide."
+  smallUrl: String!
+  "About 1280 px wide."
+  largeUrl: String!
+  width: Int!
+  height: Int!
+}
+
+type ReactionCount {
+  kind: ReactionKind!
+  count: Int!
+}
+
+"A record that regional or national media picked up a story."
+type MediaPickup {
+  outlet: String!
+  url: String
+  pickedUpAt: Time!
+}
+
+"A call for contributions, e.g. the photo competition \"Min sommer i Ishøj\"."
+type Call implements Node {
+  id: ID!
+  title: String!
+  description: String!
+  deadline: Time!
+  status: CallStatus!
+  organisation: Organisation
+  "The call's published stories, newest first."
+  stories(first: Int, after: String): StoryConnection!
+}
+
+extend type Story {
+  photos: [Photo!]!
+  reactions: [ReactionCount!]!
+  "The signed-in person's reaction."
+  myReaction: ReactionKind
+  call: Call
+  "Why the secretariat rejected or asked for changes; the author and moderators only."
+  reviewReason: String
+  "The secretariat only."
+  mediaPickups: [MediaPickup!]
+}
+
+type MonthCount {
+  "First day of the month, Europe/Copenhagen."
+  month: String!
+  count: Int!
+  hours: Float!
+}
+
+"The goals of the source document, at a glance, for the secretariat."
+type Stats {
+  usersTotal: Int!
+  usersTarget: Int!
+  newUsersPerMonth: [MonthCount!]!
+  activeVolunteers: Int!
+  volunteersPerMonth: [MonthCount!]!
+  hoursTotal: Float!
+  hoursPerMonth: [MonthCount!]!
+  storiesPublishedPerMonth: [MonthCount!]!
+  campaignStoriesThisYear: Int!
+  campaignTargetMin: Int!
+  campaignTargetMax: Int!
+  mediaPickupsThisYear: Int!
+  mediaPickupsTargetMin: Int!
+  mediaPickupsTargetMax: Int!
+}
+
+extend type Me {
+  "My stories, whatever their status."
+  stories: [Story!]!
+}
+
+extend type Query {
+  "Stories waiting for review, oldest first: the secretariat, and organisers where allowed."
+  reviewQueue(first: Int, after: String): StoryConnection!
+  calls(open: Boolean): [Call!]!
+  call(id: ID!): Call
+  "The secretariat only."
+  stats: Stats!
+}
+
+input PhotoInput {
+  file: Upload!
+  "What the photo shows, for screen readers."
+  alt: String
+}
+
+input StoryLinkInput {
+  kind: ChannelKind!
+  url: String!
+  label: String
+}
+
+input SubmitStoryInput {
+  title: String!
+  body: String!
+  "The name to show; default: the author's display name."
+  authorName: String
+  activityId: ID
+  organisationId: ID
+  callId: ID
+  themes: [String!]
+  "Facebook, YouTube or Instagram posts, or web pages."
+  links: [StoryLinkInput!]
+  "JPEG, PNG or WebP, at most 15 MB each."
+  photos: [PhotoInput!]
+  "The people in the photos agreed to be shown."
+  consentPeople: Boolean!
+  "Children appear in the photos; then consentGuardian is required."
+  hasChildren: Boolean!
+  consentGuardian: Boolean
+}
+
+type StoryPayload {
+  story: Story
+  userErrors: [UserError!]!
+}
+
+input EditStoryInput {
+  storyId: ID!
+  title: String!
+  body: String!
+  authorName: String
+  activityId: ID
+  organisationId: ID
+  callId: ID
+  themes: [String!]
+  links: [StoryLinkInput!]
+  "Photos to add."
+  photos: [PhotoInput!]
+  removePhotoIds: [ID!]
+  consentPeople: Boolean!
+  hasChildren: Boolean!
+  consentGuardian: Boolean
+}
+
+input StoryIdInput {
+  storyId: ID!
+}
+
+input ReviewStoryInput {
+  storyId: ID!
+  action: ReviewAction!
+  "Required for REJECT and REQUEST_CHANGES; shown to the author."
+  reason: String
+}
+
+input FeatureStoryInput {
+  storyId: ID!
+  featured: Boolean!
+}
+
+input RecordMediaPickupInput {
+  storyId: ID!
+  outlet: String!
+  url: String
+  pickedUpAt: Time!
+}
+
+input ReactToStoryInput {
+  storyId: ID!
+  "Null removes my reaction."
+  kind: ReactionKind
+}
+
+input ReportStoryInput {
+  storyId: ID!
+  reason: String
+}
+
+input OpenCallInput {
+  title: String!
+  description: String!
+  deadline: Time!
+  "Empty: a call from the municipality (secretariat only)."
+  organisationId: ID
+}
+
+input CallIdInput {
+  callId: ID!
+}
+
+type CallPayload {
+  call: Call
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  "The story waits for review (PENDING_REVIEW). Errors include CONSENT_REQUIRED, GUARDIAN_CONSENT_REQUIRED, PHOTO_TOO_LARGE, PHOTO_TYPE_NOT_ALLOWED, CALL_CLOSED, VERIFIED_ACCOUNT_REQUIRED."
+  submitStory(input: SubmitStoryInput!): StoryPayload!
+  "The author, until the story is reviewed."
+  editStory(input: EditStoryInput!): StoryPayload!
+  withdrawStory(input: StoryIdInput!): StoryPayload!
+  reviewStory(input: ReviewStoryInput!): StoryPayload!
+  featureStory(input: FeatureStoryInput!): StoryPayload!
+  recordMediaPickup(input: RecordMediaPickupInput!): StoryPayload!
+  reactToStory(input: ReactToStoryInput!): StoryPayload!
+  "After 3 reports from different people a story is hidden until reviewed."
+  reportStory(input: ReportStoryInput!): StoryPayload!
+  openCall(input: OpenCallInput!): CallPayload!
+  closeCall(input: CallIdInput!): CallPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/story.graphqls", Input: `enum StoryStatus {
@@ -3531,6 +4335,36 @@ func (ec *executionContext) childFields_CalendarFeedPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type CalendarFeedPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Call_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Call_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Call_description(ctx, field)
+	case "deadline":
+		return ec.fieldContext_Call_deadline(ctx, field)
+	case "status":
+		return ec.fieldContext_Call_status(ctx, field)
+	case "organisation":
+		return ec.fieldContext_Call_organisation(ctx, field)
+	case "stories":
+		return ec.fieldContext_Call_stories(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Call", field.Name)
+}
+
+func (ec *executionContext) childFields_CallPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "call":
+		return ec.fieldContext_CallPayload_call(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CallPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CancelClaimPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "claim":
@@ -3671,8 +4505,34 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_unreadNotifications(ctx, field)
 	case "notificationPreferences":
 		return ec.fieldContext_Me_notificationPreferences(ctx, field)
+	case "stories":
+		return ec.fieldContext_Me_stories(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
+}
+
+func (ec *executionContext) childFields_MediaPickup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "outlet":
+		return ec.fieldContext_MediaPickup_outlet(ctx, field)
+	case "url":
+		return ec.fieldContext_MediaPickup_url(ctx, field)
+	case "pickedUpAt":
+		return ec.fieldContext_MediaPickup_pickedUpAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MediaPickup", field.Name)
+}
+
+func (ec *executionContext) childFields_MonthCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_MonthCount_month(ctx, field)
+	case "count":
+		return ec.fieldContext_MonthCount_count(ctx, field)
+	case "hours":
+		return ec.fieldContext_MonthCount_hours(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MonthCount", field.Name)
 }
 
 func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3841,6 +4701,24 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Photo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Photo_id(ctx, field)
+	case "alt":
+		return ec.fieldContext_Photo_alt(ctx, field)
+	case "smallUrl":
+		return ec.fieldContext_Photo_smallUrl(ctx, field)
+	case "largeUrl":
+		return ec.fieldContext_Photo_largeUrl(ctx, field)
+	case "width":
+		return ec.fieldContext_Photo_width(ctx, field)
+	case "height":
+		return ec.fieldContext_Photo_height(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Photo", field.Name)
+}
+
 func (ec *executionContext) childFields_Place(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3891,6 +4769,16 @@ func (ec *executionContext) childFields_Qualification(ctx context.Context, field
 		return ec.fieldContext_Qualification_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Qualification", field.Name)
+}
+
+func (ec *executionContext) childFields_ReactionCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ReactionCount_kind(ctx, field)
+	case "count":
+		return ec.fieldContext_ReactionCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReactionCount", field.Name)
 }
 
 func (ec *executionContext) childFields_RecordQualificationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3975,6 +4863,40 @@ func (ec *executionContext) childFields_SlotClaimPayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type SlotClaimPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Stats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "usersTotal":
+		return ec.fieldContext_Stats_usersTotal(ctx, field)
+	case "usersTarget":
+		return ec.fieldContext_Stats_usersTarget(ctx, field)
+	case "newUsersPerMonth":
+		return ec.fieldContext_Stats_newUsersPerMonth(ctx, field)
+	case "activeVolunteers":
+		return ec.fieldContext_Stats_activeVolunteers(ctx, field)
+	case "volunteersPerMonth":
+		return ec.fieldContext_Stats_volunteersPerMonth(ctx, field)
+	case "hoursTotal":
+		return ec.fieldContext_Stats_hoursTotal(ctx, field)
+	case "hoursPerMonth":
+		return ec.fieldContext_Stats_hoursPerMonth(ctx, field)
+	case "storiesPublishedPerMonth":
+		return ec.fieldContext_Stats_storiesPublishedPerMonth(ctx, field)
+	case "campaignStoriesThisYear":
+		return ec.fieldContext_Stats_campaignStoriesThisYear(ctx, field)
+	case "campaignTargetMin":
+		return ec.fieldContext_Stats_campaignTargetMin(ctx, field)
+	case "campaignTargetMax":
+		return ec.fieldContext_Stats_campaignTargetMax(ctx, field)
+	case "mediaPickupsThisYear":
+		return ec.fieldContext_Stats_mediaPickupsThisYear(ctx, field)
+	case "mediaPickupsTargetMin":
+		return ec.fieldContext_Stats_mediaPickupsTargetMin(ctx, field)
+	case "mediaPickupsTargetMax":
+		return ec.fieldContext_Stats_mediaPickupsTargetMax(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Stats", field.Name)
+}
+
 func (ec *executionContext) childFields_Story(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3999,6 +4921,18 @@ func (ec *executionContext) childFields_Story(ctx context.Context, field graphql
 		return ec.fieldContext_Story_links(ctx, field)
 	case "featured":
 		return ec.fieldContext_Story_featured(ctx, field)
+	case "photos":
+		return ec.fieldContext_Story_photos(ctx, field)
+	case "reactions":
+		return ec.fieldContext_Story_reactions(ctx, field)
+	case "myReaction":
+		return ec.fieldContext_Story_myReaction(ctx, field)
+	case "call":
+		return ec.fieldContext_Story_call(ctx, field)
+	case "reviewReason":
+		return ec.fieldContext_Story_reviewReason(ctx, field)
+	case "mediaPickups":
+		return ec.fieldContext_Story_mediaPickups(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Story", field.Name)
 }
@@ -4021,6 +4955,16 @@ func (ec *executionContext) childFields_StoryEdge(ctx context.Context, field gra
 		return ec.fieldContext_StoryEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StoryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_StoryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "story":
+		return ec.fieldContext_StoryPayload_story(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_StoryPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StoryPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Theme(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4307,6 +5251,28 @@ func (ec *executionContext) field_Activity_occurrences_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Call_stories_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Me_claims_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4413,6 +5379,20 @@ func (ec *executionContext) field_Mutation_claimSlot_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_closeCall_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CallIDInput, error) {
+			return ec.unmarshalNCallIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createActivity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4469,6 +5449,34 @@ func (ec *executionContext) field_Mutation_deleteMyAccount_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_editStory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EditStoryInput, error) {
+			return ec.unmarshalNEditStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐEditStoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_featureStory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FeatureStoryInput, error) {
+			return ec.unmarshalNFeatureStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐFeatureStoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_follow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4511,12 +5519,54 @@ func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_openCall_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OpenCallInput, error) {
+			return ec.unmarshalNOpenCallInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOpenCallInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_publishActivity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ActivityIDInput, error) {
 			return ec.unmarshalNActivityIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivityIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reactToStory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReactToStoryInput, error) {
+			return ec.unmarshalNReactToStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReactToStoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordMediaPickup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordMediaPickupInput, error) {
+			return ec.unmarshalNRecordMediaPickupInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRecordMediaPickupInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4581,6 +5631,34 @@ func (ec *executionContext) field_Mutation_removeVolunteerSlot_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reportStory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReportStoryInput, error) {
+			return ec.unmarshalNReportStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReportStoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reviewStory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReviewStoryInput, error) {
+			return ec.unmarshalNReviewStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReviewStoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_sendAnnouncement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4601,6 +5679,20 @@ func (ec *executionContext) field_Mutation_signUpVolunteer_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SignUpVolunteerInput, error) {
 			return ec.unmarshalNSignUpVolunteerInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSignUpVolunteerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitStory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitStoryInput, error) {
+			return ec.unmarshalNSubmitStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSubmitStoryInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4699,6 +5791,20 @@ func (ec *executionContext) field_Mutation_updateVolunteerSlot_args(ctx context.
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateVolunteerSlotInput, error) {
 			return ec.unmarshalNUpdateVolunteerSlotInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUpdateVolunteerSlotInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawStory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StoryIDInput, error) {
+			return ec.unmarshalNStoryIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryIDInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4806,6 +5912,34 @@ func (ec *executionContext) field_Query_activity_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_call_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_calls_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "open",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["open"] = arg0
 	return args, nil
 }
 
@@ -4934,6 +6068,28 @@ func (ec *executionContext) field_Query_place_args(ctx context.Context, rawArgs 
 }
 
 func (ec *executionContext) field_Query_places_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_reviewQueue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -5974,6 +7130,261 @@ func (ec *executionContext) _CalendarFeedPayload_userErrors(ctx context.Context,
 func (ec *executionContext) fieldContext_CalendarFeedPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CalendarFeedPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Call_id(ctx context.Context, field graphql.CollectedField, obj *story.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Call().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Call_title(ctx context.Context, field graphql.CollectedField, obj *story.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "String")
+}
+
+func (ec *executionContext) _Call_description(ctx context.Context, field graphql.CollectedField, obj *story.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "String")
+}
+
+func (ec *executionContext) _Call_deadline(ctx context.Context, field graphql.CollectedField, obj *story.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_deadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_deadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Call_status(ctx context.Context, field graphql.CollectedField, obj *story.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v story.CallStatus) graphql.Marshaler {
+			return ec.marshalNCallStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCallStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, false, false, "CallStatus")
+}
+
+func (ec *executionContext) _Call_organisation(ctx context.Context, field graphql.CollectedField, obj *story.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Call().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *organisation.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Call_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Call_stories(ctx context.Context, field graphql.CollectedField, obj *story.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_stories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Call().Stories(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoryConnection) graphql.Marshaler {
+			return ec.marshalNStoryConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_stories(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Call_stories_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallPayload_call(ctx context.Context, field graphql.CollectedField, obj *model.CallPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallPayload_call(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Call, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *story.Call) graphql.Marshaler {
+			return ec.marshalOCall2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCall(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CallPayload_call(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CallPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -7112,6 +8523,176 @@ func (ec *executionContext) fieldContext_Me_notificationPreferences(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Me_stories(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_stories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().Stories(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []story.Story) graphql.Marshaler {
+			return ec.marshalNStory2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐStoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_stories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Story(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MediaPickup_outlet(ctx context.Context, field graphql.CollectedField, obj *story.MediaPickup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MediaPickup_outlet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outlet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MediaPickup_outlet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MediaPickup", field, false, false, "String")
+}
+
+func (ec *executionContext) _MediaPickup_url(ctx context.Context, field graphql.CollectedField, obj *story.MediaPickup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MediaPickup_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MediaPickup().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MediaPickup_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MediaPickup", field, true, true, "String")
+}
+
+func (ec *executionContext) _MediaPickup_pickedUpAt(ctx context.Context, field graphql.CollectedField, obj *story.MediaPickup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MediaPickup_pickedUpAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PickedUpAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MediaPickup_pickedUpAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MediaPickup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MonthCount_month(ctx context.Context, field graphql.CollectedField, obj *model.MonthCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonthCount_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Month, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonthCount_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MonthCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _MonthCount_count(ctx context.Context, field graphql.CollectedField, obj *model.MonthCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonthCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonthCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MonthCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MonthCount_hours(ctx context.Context, field graphql.CollectedField, obj *model.MonthCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MonthCount_hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MonthCount_hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MonthCount", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Mutation_updateMe(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7754,6 +9335,446 @@ func (ec *executionContext) fieldContext_Mutation_sendAnnouncement(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_sendAnnouncement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitStory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitStory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitStory(ctx, fc.Args["input"].(model.SubmitStoryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoryPayload) graphql.Marshaler {
+			return ec.marshalNStoryPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitStory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitStory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_editStory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_editStory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EditStory(ctx, fc.Args["input"].(model.EditStoryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoryPayload) graphql.Marshaler {
+			return ec.marshalNStoryPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_editStory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_editStory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawStory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawStory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawStory(ctx, fc.Args["input"].(model.StoryIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoryPayload) graphql.Marshaler {
+			return ec.marshalNStoryPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawStory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawStory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reviewStory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reviewStory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReviewStory(ctx, fc.Args["input"].(model.ReviewStoryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoryPayload) graphql.Marshaler {
+			return ec.marshalNStoryPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reviewStory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reviewStory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_featureStory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_featureStory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FeatureStory(ctx, fc.Args["input"].(model.FeatureStoryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoryPayload) graphql.Marshaler {
+			return ec.marshalNStoryPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_featureStory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_featureStory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordMediaPickup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordMediaPickup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordMediaPickup(ctx, fc.Args["input"].(model.RecordMediaPickupInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoryPayload) graphql.Marshaler {
+			return ec.marshalNStoryPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordMediaPickup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordMediaPickup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reactToStory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reactToStory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReactToStory(ctx, fc.Args["input"].(model.ReactToStoryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoryPayload) graphql.Marshaler {
+			return ec.marshalNStoryPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reactToStory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reactToStory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportStory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportStory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportStory(ctx, fc.Args["input"].(model.ReportStoryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoryPayload) graphql.Marshaler {
+			return ec.marshalNStoryPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportStory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportStory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_openCall(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_openCall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OpenCall(ctx, fc.Args["input"].(model.OpenCallInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CallPayload) graphql.Marshaler {
+			return ec.marshalNCallPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_openCall(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_openCall_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeCall(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeCall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseCall(ctx, fc.Args["input"].(model.CallIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CallPayload) graphql.Marshaler {
+			return ec.marshalNCallPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeCall(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeCall_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9538,6 +11559,144 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _Photo_id(ctx context.Context, field graphql.CollectedField, obj *story.Photo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Photo_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Photo().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Photo_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Photo", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Photo_alt(ctx context.Context, field graphql.CollectedField, obj *story.Photo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Photo_alt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Photo().Alt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Photo_alt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Photo", field, true, true, "String")
+}
+
+func (ec *executionContext) _Photo_smallUrl(ctx context.Context, field graphql.CollectedField, obj *story.Photo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Photo_smallUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Photo().SmallURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Photo_smallUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Photo", field, true, true, "String")
+}
+
+func (ec *executionContext) _Photo_largeUrl(ctx context.Context, field graphql.CollectedField, obj *story.Photo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Photo_largeUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Photo().LargeURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Photo_largeUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Photo", field, true, true, "String")
+}
+
+func (ec *executionContext) _Photo_width(ctx context.Context, field graphql.CollectedField, obj *story.Photo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Photo_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Photo_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Photo", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Photo_height(ctx context.Context, field graphql.CollectedField, obj *story.Photo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Photo_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Photo_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Photo", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Place_id(ctx context.Context, field graphql.CollectedField, obj *place.Place) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10292,6 +12451,170 @@ func (ec *executionContext) fieldContext_Query_themes(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_reviewQueue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reviewQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReviewQueue(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoryConnection) graphql.Marshaler {
+			return ec.marshalNStoryConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reviewQueue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reviewQueue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_calls(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_calls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Calls(ctx, fc.Args["open"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []story.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCallᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_calls(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_calls_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_call(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_call(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Call(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *story.Call) graphql.Marshaler {
+			return ec.marshalOCall2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCall(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_call(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_call_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_stats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Stats(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Stats) graphql.Marshaler {
+			return ec.marshalNStats2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Stats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_stories(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10530,6 +12853,52 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ReactionCount_kind(ctx context.Context, field graphql.CollectedField, obj *model.ReactionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReactionCount_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v story.ReactionKind) graphql.Marshaler {
+			return ec.marshalNReactionKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReactionCount_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReactionCount", field, false, false, "ReactionKind")
+}
+
+func (ec *executionContext) _ReactionCount_count(ctx context.Context, field graphql.CollectedField, obj *model.ReactionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReactionCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReactionCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReactionCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _RecordQualificationPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.RecordQualificationPayload) (ret graphql.Marshaler) {
@@ -11091,6 +13460,364 @@ func (ec *executionContext) fieldContext_SlotClaimPayload_userErrors(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Stats_usersTotal(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_usersTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsersTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_usersTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_usersTarget(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_usersTarget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsersTarget, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_usersTarget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_newUsersPerMonth(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_newUsersPerMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewUsersPerMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.MonthCount) graphql.Marshaler {
+			return ec.marshalNMonthCount2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMonthCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_newUsersPerMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MonthCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Stats_activeVolunteers(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_activeVolunteers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveVolunteers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_activeVolunteers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_volunteersPerMonth(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_volunteersPerMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VolunteersPerMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.MonthCount) graphql.Marshaler {
+			return ec.marshalNMonthCount2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMonthCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_volunteersPerMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MonthCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Stats_hoursTotal(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_hoursTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HoursTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_hoursTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Stats_hoursPerMonth(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_hoursPerMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HoursPerMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.MonthCount) graphql.Marshaler {
+			return ec.marshalNMonthCount2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMonthCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_hoursPerMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MonthCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Stats_storiesPublishedPerMonth(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_storiesPublishedPerMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StoriesPublishedPerMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.MonthCount) graphql.Marshaler {
+			return ec.marshalNMonthCount2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMonthCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_storiesPublishedPerMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MonthCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Stats_campaignStoriesThisYear(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_campaignStoriesThisYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CampaignStoriesThisYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_campaignStoriesThisYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_campaignTargetMin(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_campaignTargetMin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CampaignTargetMin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_campaignTargetMin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_campaignTargetMax(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_campaignTargetMax(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CampaignTargetMax, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_campaignTargetMax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_mediaPickupsThisYear(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_mediaPickupsThisYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MediaPickupsThisYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_mediaPickupsThisYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_mediaPickupsTargetMin(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_mediaPickupsTargetMin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MediaPickupsTargetMin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_mediaPickupsTargetMin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_mediaPickupsTargetMax(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_mediaPickupsTargetMax(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MediaPickupsTargetMax, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_mediaPickupsTargetMax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Story_id(ctx context.Context, field graphql.CollectedField, obj *story.Story) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11371,6 +14098,180 @@ func (ec *executionContext) fieldContext_Story_featured(_ context.Context, field
 	return graphql.NewScalarFieldContext("Story", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Story_photos(ctx context.Context, field graphql.CollectedField, obj *story.Story) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Story_photos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Story().Photos(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []story.Photo) graphql.Marshaler {
+			return ec.marshalNPhoto2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐPhotoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Story_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Story",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Photo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Story_reactions(ctx context.Context, field graphql.CollectedField, obj *story.Story) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Story_reactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Story().Reactions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ReactionCount) graphql.Marshaler {
+			return ec.marshalNReactionCount2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReactionCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Story_reactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Story",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReactionCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Story_myReaction(ctx context.Context, field graphql.CollectedField, obj *story.Story) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Story_myReaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Story().MyReaction(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *story.ReactionKind) graphql.Marshaler {
+			return ec.marshalOReactionKind2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Story_myReaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Story", field, true, true, "ReactionKind")
+}
+
+func (ec *executionContext) _Story_call(ctx context.Context, field graphql.CollectedField, obj *story.Story) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Story_call(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Story().Call(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *story.Call) graphql.Marshaler {
+			return ec.marshalOCall2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCall(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Story_call(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Story",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Story_reviewReason(ctx context.Context, field graphql.CollectedField, obj *story.Story) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Story_reviewReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Story().ReviewReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Story_reviewReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Story", field, true, true, "String")
+}
+
+func (ec *executionContext) _Story_mediaPickups(ctx context.Context, field graphql.CollectedField, obj *story.Story) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Story_mediaPickups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Story().MediaPickups(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []story.MediaPickup) graphql.Marshaler {
+			return ec.marshalOMediaPickup2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐMediaPickupᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Story_mediaPickups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Story",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MediaPickup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StoryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StoryConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11485,6 +14386,70 @@ func (ec *executionContext) fieldContext_StoryEdge_node(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Story(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StoryPayload_story(ctx context.Context, field graphql.CollectedField, obj *model.StoryPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoryPayload_story(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Story, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *story.Story) graphql.Marshaler {
+			return ec.marshalOStory2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐStory(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StoryPayload_story(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Story(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StoryPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StoryPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoryPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoryPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14014,6 +16979,48 @@ func UnmarshalAddVolunteerSlotInput(ctx context.Context, raw any) (model.AddVolu
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCallIdInput(ctx context.Context, obj any) (model.CallIDInput, error) {
+	var it model.CallIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"callId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCallIdInput unmarshals raw into the CallIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCallIdInput(ctx context.Context, raw any) (model.CallIDInput, error) {
+	var out model.CallIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CallIdInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCancelClaimInput(ctx context.Context, obj any) (model.CancelClaimInput, error) {
 	var it model.CancelClaimInput
 	if obj == nil {
@@ -14448,6 +17455,188 @@ func UnmarshalDeleteMyAccountInput(ctx context.Context, raw any) (model.DeleteMy
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputEditStoryInput(ctx context.Context, obj any) (model.EditStoryInput, error) {
+	var it model.EditStoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"storyId", "title", "body", "authorName", "activityId", "organisationId", "callId", "themes", "links", "photos", "removePhotoIds", "consentPeople", "hasChildren", "consentGuardian"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "storyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storyId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StoryID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "authorName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AuthorName = data
+		case "activityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActivityID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
+		case "themes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("themes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Themes = data
+		case "links":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("links"))
+			data, err := ec.unmarshalOStoryLinkInput2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryLinkInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Links = data
+		case "photos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photos"))
+			data, err := ec.unmarshalOPhotoInput2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPhotoInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Photos = data
+		case "removePhotoIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removePhotoIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovePhotoIds = data
+		case "consentPeople":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consentPeople"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsentPeople = data
+		case "hasChildren":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasChildren"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasChildren = data
+		case "consentGuardian":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consentGuardian"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsentGuardian = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEditStoryInput unmarshals raw into the EditStoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEditStoryInput(ctx context.Context, raw any) (model.EditStoryInput, error) {
+	var out model.EditStoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EditStoryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFeatureStoryInput(ctx context.Context, obj any) (model.FeatureStoryInput, error) {
+	var it model.FeatureStoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"storyId", "featured"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "storyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storyId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StoryID = data
+		case "featured":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("featured"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Featured = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFeatureStoryInput unmarshals raw into the FeatureStoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFeatureStoryInput(ctx context.Context, raw any) (model.FeatureStoryInput, error) {
+	var out model.FeatureStoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FeatureStoryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputFollowInput(ctx context.Context, obj any) (model.FollowInput, error) {
 	var it model.FollowInput
 	if obj == nil {
@@ -14686,6 +17875,69 @@ func UnmarshalNotificationPreferencesInput(ctx context.Context, raw any) (model.
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputOpenCallInput(ctx context.Context, obj any) (model.OpenCallInput, error) {
+	var it model.OpenCallInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "deadline", "organisationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "deadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deadline"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Deadline = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOpenCallInput unmarshals raw into the OpenCallInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpenCallInput(ctx context.Context, raw any) (model.OpenCallInput, error) {
+	var out model.OpenCallInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpenCallInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOrganisationFilter(ctx context.Context, obj any) (model.OrganisationFilter, error) {
 	var it model.OrganisationFilter
 	if obj == nil {
@@ -14732,6 +17984,167 @@ func (ec *executionContext) unmarshalInputOrganisationFilter(ctx context.Context
 func UnmarshalOrganisationFilter(ctx context.Context, raw any) (model.OrganisationFilter, error) {
 	var out model.OrganisationFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganisationFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPhotoInput(ctx context.Context, obj any) (model.PhotoInput, error) {
+	var it model.PhotoInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"file", "alt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
+		case "alt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alt"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Alt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPhotoInput unmarshals raw into the PhotoInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPhotoInput(ctx context.Context, raw any) (model.PhotoInput, error) {
+	var out model.PhotoInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PhotoInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReactToStoryInput(ctx context.Context, obj any) (model.ReactToStoryInput, error) {
+	var it model.ReactToStoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"storyId", "kind"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "storyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storyId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StoryID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOReactionKind2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReactToStoryInput unmarshals raw into the ReactToStoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReactToStoryInput(ctx context.Context, raw any) (model.ReactToStoryInput, error) {
+	var out model.ReactToStoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReactToStoryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordMediaPickupInput(ctx context.Context, obj any) (model.RecordMediaPickupInput, error) {
+	var it model.RecordMediaPickupInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"storyId", "outlet", "url", "pickedUpAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "storyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storyId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StoryID = data
+		case "outlet":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outlet"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outlet = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "pickedUpAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pickedUpAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PickedUpAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordMediaPickupInput unmarshals raw into the RecordMediaPickupInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordMediaPickupInput(ctx context.Context, raw any) (model.RecordMediaPickupInput, error) {
+	var out model.RecordMediaPickupInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordMediaPickupInput", raw, &out)
 	return out, err
 }
 
@@ -14945,6 +18358,111 @@ func UnmarshalRemoveVolunteerSlotInput(ctx context.Context, raw any) (model.Remo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputReportStoryInput(ctx context.Context, obj any) (model.ReportStoryInput, error) {
+	var it model.ReportStoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"storyId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "storyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storyId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StoryID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportStoryInput unmarshals raw into the ReportStoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportStoryInput(ctx context.Context, raw any) (model.ReportStoryInput, error) {
+	var out model.ReportStoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportStoryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReviewStoryInput(ctx context.Context, obj any) (model.ReviewStoryInput, error) {
+	var it model.ReviewStoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"storyId", "action", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "storyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storyId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StoryID = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalNReviewAction2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐAction(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReviewStoryInput unmarshals raw into the ReviewStoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReviewStoryInput(ctx context.Context, raw any) (model.ReviewStoryInput, error) {
+	var out model.ReviewStoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReviewStoryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSendAnnouncementInput(ctx context.Context, obj any) (model.SendAnnouncementInput, error) {
 	var it model.SendAnnouncementInput
 	if obj == nil {
@@ -15145,6 +18663,223 @@ func (ec *executionContext) unmarshalInputStoryFilter(ctx context.Context, obj a
 func UnmarshalStoryFilter(ctx context.Context, raw any) (model.StoryFilter, error) {
 	var out model.StoryFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "StoryFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStoryIdInput(ctx context.Context, obj any) (model.StoryIDInput, error) {
+	var it model.StoryIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"storyId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "storyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storyId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StoryID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStoryIdInput unmarshals raw into the StoryIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStoryIdInput(ctx context.Context, raw any) (model.StoryIDInput, error) {
+	var out model.StoryIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StoryIdInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStoryLinkInput(ctx context.Context, obj any) (model.StoryLinkInput, error) {
+	var it model.StoryLinkInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "url", "label"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNChannelKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋlinkᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStoryLinkInput unmarshals raw into the StoryLinkInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStoryLinkInput(ctx context.Context, raw any) (model.StoryLinkInput, error) {
+	var out model.StoryLinkInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StoryLinkInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSubmitStoryInput(ctx context.Context, obj any) (model.SubmitStoryInput, error) {
+	var it model.SubmitStoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "body", "authorName", "activityId", "organisationId", "callId", "themes", "links", "photos", "consentPeople", "hasChildren", "consentGuardian"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "authorName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AuthorName = data
+		case "activityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActivityID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
+		case "themes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("themes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Themes = data
+		case "links":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("links"))
+			data, err := ec.unmarshalOStoryLinkInput2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryLinkInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Links = data
+		case "photos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photos"))
+			data, err := ec.unmarshalOPhotoInput2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPhotoInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Photos = data
+		case "consentPeople":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consentPeople"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsentPeople = data
+		case "hasChildren":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasChildren"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasChildren = data
+		case "consentGuardian":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consentGuardian"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsentGuardian = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubmitStoryInput unmarshals raw into the SubmitStoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubmitStoryInput(ctx context.Context, raw any) (model.SubmitStoryInput, error) {
+	var out model.SubmitStoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmitStoryInput", raw, &out)
 	return out, err
 }
 
@@ -15576,6 +19311,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Notification(ctx, sel, obj)
+	case story.Call:
+		return ec._Call(ctx, sel, &obj)
+	case *story.Call:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Call(ctx, sel, obj)
 	case activity.Activity:
 		return ec._Activity(ctx, sel, &obj)
 	case *activity.Activity:
@@ -15941,6 +19683,110 @@ func (ec *executionContext) _CalendarFeedPayload(ctx context.Context, sel ast.Se
 			}
 		case "userErrors":
 			out.Values[i] = ec._CalendarFeedPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var callImplementors = []string{"Call", "Node"}
+
+func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj *story.Call) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, callImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Call")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_id(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Call_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Call_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deadline":
+			out.Values[i] = ec._Call_deadline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Call_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_organisation(ctx, field, obj)
+				})
+		case "stories":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_stories(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var callPayloadImplementors = []string{"CallPayload"}
+
+func (ec *executionContext) _CallPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CallPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, callPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CallPayload")
+		case "call":
+			out.Values[i] = ec._CallPayload_call(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CallPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16461,6 +20307,99 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_notificationPreferences(ctx, field, obj)
 				})
+		case "stories":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_stories(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mediaPickupImplementors = []string{"MediaPickup"}
+
+func (ec *executionContext) _MediaPickup(ctx context.Context, sel ast.SelectionSet, obj *story.MediaPickup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mediaPickupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MediaPickup")
+		case "outlet":
+			out.Values[i] = ec._MediaPickup_outlet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MediaPickup_url(ctx, field, obj)
+				})
+		case "pickedUpAt":
+			out.Values[i] = ec._MediaPickup_pickedUpAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var monthCountImplementors = []string{"MonthCount"}
+
+func (ec *executionContext) _MonthCount(ctx context.Context, sel ast.SelectionSet, obj *model.MonthCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, monthCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MonthCount")
+		case "month":
+			out.Values[i] = ec._MonthCount_month(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._MonthCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hours":
+			out.Values[i] = ec._MonthCount_hours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16598,6 +20537,76 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "sendAnnouncement":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_sendAnnouncement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitStory":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitStory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "editStory":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_editStory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawStory":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawStory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewStory":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reviewStory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "featureStory":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_featureStory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordMediaPickup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordMediaPickup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reactToStory":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reactToStory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportStory":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportStory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openCall":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_openCall(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeCall":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeCall(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -17312,6 +21321,68 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var photoImplementors = []string{"Photo"}
+
+func (ec *executionContext) _Photo(ctx context.Context, sel ast.SelectionSet, obj *story.Photo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, photoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Photo")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Photo_id(ctx, field, obj)
+				})
+		case "alt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Photo_alt(ctx, field, obj)
+				})
+		case "smallUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Photo_smallUrl(ctx, field, obj)
+				})
+		case "largeUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Photo_largeUrl(ctx, field, obj)
+				})
+		case "width":
+			out.Values[i] = ec._Photo_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "height":
+			out.Values[i] = ec._Photo_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var placeImplementors = []string{"Place", "Node"}
 
 func (ec *executionContext) _Place(ctx context.Context, sel ast.SelectionSet, obj *place.Place) graphql.Marshaler {
@@ -17569,6 +21640,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_themes(ctx, field)
 				})
+		case "reviewQueue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reviewQueue(ctx, field)
+				})
+		case "calls":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_calls(ctx, field)
+				})
+		case "call":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_call(ctx, field)
+				})
+		case "stats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_stats(ctx, field)
+				})
 		case "stories":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -17606,6 +21701,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reactionCountImplementors = []string{"ReactionCount"}
+
+func (ec *executionContext) _ReactionCount(ctx context.Context, sel ast.SelectionSet, obj *model.ReactionCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reactionCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReactionCount")
+		case "kind":
+			out.Values[i] = ec._ReactionCount_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ReactionCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17923,6 +22056,104 @@ func (ec *executionContext) _SlotClaimPayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var statsImplementors = []string{"Stats"}
+
+func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, obj *model.Stats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Stats")
+		case "usersTotal":
+			out.Values[i] = ec._Stats_usersTotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "usersTarget":
+			out.Values[i] = ec._Stats_usersTarget(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newUsersPerMonth":
+			out.Values[i] = ec._Stats_newUsersPerMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeVolunteers":
+			out.Values[i] = ec._Stats_activeVolunteers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "volunteersPerMonth":
+			out.Values[i] = ec._Stats_volunteersPerMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hoursTotal":
+			out.Values[i] = ec._Stats_hoursTotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hoursPerMonth":
+			out.Values[i] = ec._Stats_hoursPerMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "storiesPublishedPerMonth":
+			out.Values[i] = ec._Stats_storiesPublishedPerMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "campaignStoriesThisYear":
+			out.Values[i] = ec._Stats_campaignStoriesThisYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "campaignTargetMin":
+			out.Values[i] = ec._Stats_campaignTargetMin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "campaignTargetMax":
+			out.Values[i] = ec._Stats_campaignTargetMax(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mediaPickupsThisYear":
+			out.Values[i] = ec._Stats_mediaPickupsThisYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mediaPickupsTargetMin":
+			out.Values[i] = ec._Stats_mediaPickupsTargetMin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mediaPickupsTargetMax":
+			out.Values[i] = ec._Stats_mediaPickupsTargetMax(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var storyImplementors = []string{"Story", "Node"}
 
 func (ec *executionContext) _Story(ctx context.Context, sel ast.SelectionSet, obj *story.Story) graphql.Marshaler {
@@ -17994,6 +22225,42 @@ func (ec *executionContext) _Story(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "photos":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Story_photos(ctx, field, obj)
+				})
+		case "reactions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Story_reactions(ctx, field, obj)
+				})
+		case "myReaction":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Story_myReaction(ctx, field, obj)
+				})
+		case "call":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Story_call(ctx, field, obj)
+				})
+		case "reviewReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Story_reviewReason(ctx, field, obj)
+				})
+		case "mediaPickups":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Story_mediaPickups(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18067,6 +22334,44 @@ func (ec *executionContext) _StoryEdge(ctx context.Context, sel ast.SelectionSet
 			}
 		case "node":
 			out.Values[i] = ec._StoryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var storyPayloadImplementors = []string{"StoryPayload"}
+
+func (ec *executionContext) _StoryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StoryPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StoryPayload")
+		case "story":
+			out.Values[i] = ec._StoryPayload_story(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._StoryPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19120,6 +23425,65 @@ func (ec *executionContext) marshalNCalendarFeedPayload2ᚖgithubᚗcomᚋishoj�
 	return ec._CalendarFeedPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCall2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCall(ctx context.Context, sel ast.SelectionSet, v story.Call) graphql.Marshaler {
+	return ec._Call(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCall2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCallᚄ(ctx context.Context, sel ast.SelectionSet, v []story.Call) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCall2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCall(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCallIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallIDInput(ctx context.Context, v any) (model.CallIDInput, error) {
+	res, err := ec.unmarshalInputCallIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCallPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallPayload(ctx context.Context, sel ast.SelectionSet, v *model.CallPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CallPayload!")
+		return graphql.Null
+	}
+	return ec._CallPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCallStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCallStatus(ctx context.Context, v any) (story.CallStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNCallStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCallStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCallStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCallStatus(ctx context.Context, sel ast.SelectionSet, v story.CallStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNCallStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCallStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CallStatus!")
+	}
+	return res
+}
+
+var (
+	unmarshalNCallStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCallStatus = map[string]story.CallStatus{
+		"OPEN":   story.CallOpen,
+		"CLOSED": story.CallClosed,
+	}
+	marshalNCallStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCallStatus = map[story.CallStatus]string{
+		story.CallOpen:   "OPEN",
+		story.CallClosed: "CLOSED",
+	}
+)
+
 func (ec *executionContext) unmarshalNCancelClaimInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCancelClaimInput(ctx context.Context, v any) (model.CancelClaimInput, error) {
 	res, err := ec.unmarshalInputCancelClaimInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19259,12 +23623,22 @@ func (ec *executionContext) marshalNDeleteMyAccountPayload2ᚖgithubᚗcomᚋish
 	return ec._DeleteMyAccountPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNEditStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐEditStoryInput(ctx context.Context, v any) (model.EditStoryInput, error) {
+	res, err := ec.unmarshalInputEditStoryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNExportMyDataPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐExportMyDataPayload(ctx context.Context, sel ast.SelectionSet, v *model.ExportMyDataPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ExportMyDataPayload!")
 		return graphql.Null
 	}
 	return ec._ExportMyDataPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFeatureStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐFeatureStoryInput(ctx context.Context, v any) (model.FeatureStoryInput, error) {
+	res, err := ec.unmarshalInputFeatureStoryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -19407,6 +23781,30 @@ func (ec *executionContext) marshalNMarkNotificationsReadPayload2ᚖgithubᚗcom
 	return ec._MarkNotificationsReadPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMediaPickup2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐMediaPickup(ctx context.Context, sel ast.SelectionSet, v story.MediaPickup) graphql.Marshaler {
+	return ec._MediaPickup(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMonthCount2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMonthCount(ctx context.Context, sel ast.SelectionSet, v model.MonthCount) graphql.Marshaler {
+	return ec._MonthCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMonthCount2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMonthCountᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MonthCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMonthCount2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMonthCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -19500,6 +23898,11 @@ func (ec *executionContext) marshalNOccurrence2ᚖgithubᚗcomᚋishojᚋvoresis
 		return graphql.Null
 	}
 	return ec._Occurrence(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOpenCallInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOpenCallInput(ctx context.Context, v any) (model.OpenCallInput, error) {
+	res, err := ec.unmarshalInputOpenCallInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNOrganisation2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐOrganisation(ctx context.Context, sel ast.SelectionSet, v organisation.Organisation) graphql.Marshaler {
@@ -19632,6 +24035,31 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋishojᚋvoresisho
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPhoto2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐPhoto(ctx context.Context, sel ast.SelectionSet, v story.Photo) graphql.Marshaler {
+	return ec._Photo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPhoto2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐPhotoᚄ(ctx context.Context, sel ast.SelectionSet, v []story.Photo) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPhoto2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐPhoto(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNPhotoInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPhotoInput(ctx context.Context, v any) (model.PhotoInput, error) {
+	res, err := ec.unmarshalInputPhotoInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPlace2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋplaceᚐPlace(ctx context.Context, sel ast.SelectionSet, v *place.Place) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Place!")
@@ -19716,6 +24144,66 @@ func (ec *executionContext) marshalNQualification2ᚕgithubᚗcomᚋishojᚋvore
 	return ret
 }
 
+func (ec *executionContext) unmarshalNReactToStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReactToStoryInput(ctx context.Context, v any) (model.ReactToStoryInput, error) {
+	res, err := ec.unmarshalInputReactToStoryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReactionCount2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReactionCount(ctx context.Context, sel ast.SelectionSet, v model.ReactionCount) graphql.Marshaler {
+	return ec._ReactionCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNReactionCount2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReactionCountᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ReactionCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReactionCount2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReactionCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNReactionKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind(ctx context.Context, v any) (story.ReactionKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNReactionKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReactionKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind(ctx context.Context, sel ast.SelectionSet, v story.ReactionKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNReactionKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ReactionKind!")
+	}
+	return res
+}
+
+var (
+	unmarshalNReactionKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind = map[string]story.ReactionKind{
+		"HEART":  story.Heart,
+		"CLAP":   story.Clap,
+		"SMILE":  story.Smile,
+		"THANKS": story.Thanks,
+	}
+	marshalNReactionKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind = map[story.ReactionKind]string{
+		story.Heart:  "HEART",
+		story.Clap:   "CLAP",
+		story.Smile:  "SMILE",
+		story.Thanks: "THANKS",
+	}
+)
+
+func (ec *executionContext) unmarshalNRecordMediaPickupInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRecordMediaPickupInput(ctx context.Context, v any) (model.RecordMediaPickupInput, error) {
+	res, err := ec.unmarshalInputRecordMediaPickupInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRecordQualificationInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRecordQualificationInput(ctx context.Context, v any) (model.RecordQualificationInput, error) {
 	res, err := ec.unmarshalInputRecordQualificationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19760,6 +24248,11 @@ func (ec *executionContext) marshalNRemoveVolunteerSlotPayload2ᚖgithubᚗcom�
 	return ec._RemoveVolunteerSlotPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNReportStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReportStoryInput(ctx context.Context, v any) (model.ReportStoryInput, error) {
+	res, err := ec.unmarshalInputReportStoryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRequirement2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19772,6 +24265,39 @@ func (ec *executionContext) marshalNRequirement2string(ctx context.Context, sel 
 		graphql.AddInvalidNullFromMarshaler(ctx, "Requirement!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNReviewAction2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐAction(ctx context.Context, v any) (story.Action, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNReviewAction2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐAction[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReviewAction2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐAction(ctx context.Context, sel ast.SelectionSet, v story.Action) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNReviewAction2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐAction[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ReviewAction!")
+	}
+	return res
+}
+
+var (
+	unmarshalNReviewAction2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐAction = map[string]story.Action{
+		"PUBLISH":         story.ActionPublish,
+		"REJECT":          story.ActionReject,
+		"REQUEST_CHANGES": story.ActionRequestChanges,
+	}
+	marshalNReviewAction2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐAction = map[story.Action]string{
+		story.ActionPublish:        "PUBLISH",
+		story.ActionReject:         "REJECT",
+		story.ActionRequestChanges: "REQUEST_CHANGES",
+	}
+)
+
+func (ec *executionContext) unmarshalNReviewStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReviewStoryInput(ctx context.Context, v any) (model.ReviewStoryInput, error) {
+	res, err := ec.unmarshalInputReviewStoryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRevokeCalendarFeedPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRevokeCalendarFeedPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeCalendarFeedPayload) graphql.Marshaler {
@@ -19854,6 +24380,34 @@ func (ec *executionContext) marshalNSlotClaimPayload2ᚖgithubᚗcomᚋishojᚋv
 	return ec._SlotClaimPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNStats2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStats(ctx context.Context, sel ast.SelectionSet, v *model.Stats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Stats!")
+		return graphql.Null
+	}
+	return ec._Stats(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStory2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐStory(ctx context.Context, sel ast.SelectionSet, v story.Story) graphql.Marshaler {
+	return ec._Story(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStory2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐStoryᚄ(ctx context.Context, sel ast.SelectionSet, v []story.Story) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStory2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐStory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNStory2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐStory(ctx context.Context, sel ast.SelectionSet, v *story.Story) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Story!")
@@ -19888,6 +24442,24 @@ func (ec *executionContext) marshalNStoryEdge2ᚕgithubᚗcomᚋishojᚋvoresish
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNStoryIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryIDInput(ctx context.Context, v any) (model.StoryIDInput, error) {
+	res, err := ec.unmarshalInputStoryIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNStoryLinkInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryLinkInput(ctx context.Context, v any) (model.StoryLinkInput, error) {
+	res, err := ec.unmarshalInputStoryLinkInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStoryPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryPayload(ctx context.Context, sel ast.SelectionSet, v *model.StoryPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StoryPayload!")
+		return graphql.Null
+	}
+	return ec._StoryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNStoryRetention2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋprivacyᚐStoryChoice(ctx context.Context, v any) (privacy.StoryChoice, error) {
@@ -19993,6 +24565,11 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSubmitStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSubmitStoryInput(ctx context.Context, v any) (model.SubmitStoryInput, error) {
+	res, err := ec.unmarshalInputSubmitStoryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNTheme2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋthemeᚐTheme(ctx context.Context, sel ast.SelectionSet, v theme.Theme) graphql.Marshaler {
 	return ec._Theme(ctx, sel, &v)
 }
@@ -20066,6 +24643,20 @@ func (ec *executionContext) unmarshalNUpdateOrganisationInput2githubᚗcomᚋish
 func (ec *executionContext) unmarshalNUpdateVolunteerSlotInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUpdateVolunteerSlotInput(ctx context.Context, v any) (model.UpdateVolunteerSlotInput, error) {
 	res, err := ec.unmarshalInputUpdateVolunteerSlotInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNUser2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋuserᚐUser(ctx context.Context, sel ast.SelectionSet, v user.User) graphql.Marshaler {
@@ -20384,6 +24975,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOCall2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCall(ctx context.Context, sel ast.SelectionSet, v *story.Call) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Call(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOChannelLinkInput2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐChannelLinkInputᚄ(ctx context.Context, v any) ([]model.ChannelLinkInput, error) {
 	if v == nil {
 		return nil, nil
@@ -20533,6 +25131,25 @@ func (ec *executionContext) marshalOMe2ᚖgithubᚗcomᚋishojᚋvoresishojᚋin
 	return ec._Me(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOMediaPickup2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐMediaPickupᚄ(ctx context.Context, sel ast.SelectionSet, v []story.MediaPickup) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMediaPickup2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐMediaPickup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -20603,12 +25220,63 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalOPhotoInput2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPhotoInputᚄ(ctx context.Context, v any) ([]model.PhotoInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.PhotoInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPhotoInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPhotoInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalOPlace2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋplaceᚐPlace(ctx context.Context, sel ast.SelectionSet, v *place.Place) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Place(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalOReactionKind2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind(ctx context.Context, v any) (*story.ReactionKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOReactionKind2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReactionKind2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind(ctx context.Context, sel ast.SelectionSet, v *story.ReactionKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOReactionKind2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind[*v])
+	return res
+}
+
+var (
+	unmarshalOReactionKind2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind = map[string]story.ReactionKind{
+		"HEART":  story.Heart,
+		"CLAP":   story.Clap,
+		"SMILE":  story.Smile,
+		"THANKS": story.Thanks,
+	}
+	marshalOReactionKind2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind = map[story.ReactionKind]string{
+		story.Heart:  "HEART",
+		story.Clap:   "CLAP",
+		story.Smile:  "SMILE",
+		story.Thanks: "THANKS",
+	}
+)
 
 func (ec *executionContext) unmarshalORequirement2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
@@ -20667,6 +25335,23 @@ func (ec *executionContext) unmarshalOStoryFilter2ᚖgithubᚗcomᚋishojᚋvore
 	}
 	res, err := ec.unmarshalInputStoryFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOStoryLinkInput2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryLinkInputᚄ(ctx context.Context, v any) ([]model.StoryLinkInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.StoryLinkInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNStoryLinkInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryLinkInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
+	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
 	"github.com/ishoj/voresishoj/internal/volunteer"
 )
@@ -30,6 +31,8 @@ type loaders struct {
 	occurrences       *dataloadgen.Loader[occurrenceKey, []activity.Occurrence]
 	slot              *dataloadgen.Loader[int64, volunteer.Slot]
 	activitySlots     *dataloadgen.Loader[int64, []volunteer.Slot]
+	storyPhotos       *dataloadgen.Loader[int64, []story.Photo]
+	storyReactions    *dataloadgen.Loader[int64, map[story.ReactionKind]int]
 	// myClaim is the signed-in person's live claim per slot id.
 	myClaim *dataloadgen.Loader[int64, *volunteer.Claim]
 }
@@ -69,6 +72,22 @@ func newLoaders(r *Resolver) *loaders {
 		slot:          dataloadgen.NewMappedLoader(byID(r.Domain.Volunteer.SlotsByIDs, func(s volunteer.Slot) int64 { return s.ID }), opts...),
 		activitySlots: dataloadgen.NewMappedLoader(grouped(r.fetchActivitySlots), opts...),
 		myClaim:       dataloadgen.NewMappedLoader(r.fetchMyClaims, opts...),
+		storyPhotos:   dataloadgen.NewMappedLoader(grouped(r.Domain.Stories.Photos), opts...),
+		storyReactions: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]map[story.ReactionKind]int, error) {
+			m, err := r.Domain.Stories.ReactionCounts(ctx, ids)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range ids {
+				if m[id] == nil {
+					if m == nil {
+						m = map[int64]map[story.ReactionKind]int{}
+					}
+					m[id] = map[story.ReactionKind]int{}
+				}
+			}
+			return m, nil
+		}, opts...),
 	}
 }
 

@@ -24,6 +24,8 @@ const (
 	typeClaim        = "SlotClaim"
 	typeNotification = "Notification"
 	typeAnnouncement = "Announcement"
+	typeCall         = "Call"
+	typePhoto        = "Photo"
 )
 
 // node resolves any global ID; unknown, malformed or hidden ids give nil.
@@ -96,26 +98,20 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 			return nil, ignoreNotFound(err)
 		}
 		return &n, nil
+	case typeCall:
+		c, err := r.Domain.Stories.Call(ctx, id)
+		if err != nil {
+			return nil, ignoreNotFound(err)
+		}
+		return &c, nil
 	case typeStory:
 		s, err := r.Domain.Stories.Story(ctx, id)
-		if err != nil || !canSeeStory(user.CallerFrom(ctx), s) {
+		if err != nil || !story.CanSee(user.CallerFrom(ctx), s) {
 			return nil, ignoreNotFound(err)
 		}
 		return &s, nil
 	}
 	return nil, nil
-}
-
-// canSeeStory shows published stories to everyone and the others to their
-// author and the secretariat.
-func canSeeStory(c user.Caller, s story.Story) bool {
-	if s.Status == story.Published {
-		return true
-	}
-	if c.Secretariat {
-		return true
-	}
-	return c.SignedIn() && s.AuthorID != nil && *s.AuthorID == c.UserID
 }
 
 func isNotFound(err error) bool {

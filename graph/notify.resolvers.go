@@ -303,7 +303,9 @@ func (r *Resolver) NotificationPreferences() NotificationPreferencesResolver {
 	return &notificationPreferencesResolver{r}
 }
 
-type announcementResolver struct{ *Resolver }
-type followResolver struct{ *Resolver }
-type notificationResolver struct{ *Resolver }
-type notificationPreferencesResolver struct{ *Resolver }
+type (
+	announcementResolver            struct{ *Resolver }
+	followResolver                  struct{ *Resolver }
+	notificationResolver            struct{ *Resolver }
+	notificationPreferencesResolver struct{ *Resolver }
+)

@@ -29,6 +29,8 @@ type Resolver struct {
 	Now func() time.Time
 	// LoaderWait is how long dataloaders gather keys (default 2ms).
 	LoaderWait time.Duration
+	// PublicURL is where people reach the server, for media links.
+	PublicURL string
 	// Broker carries live-update signals between replicas.
 	Broker pubsub.Broker
 

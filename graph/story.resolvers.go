@@ -19,23 +19,9 @@ import (
 
 // Stories is the resolver for the stories field.
 func (r *queryResolver) Stories(ctx context.Context, first *int, after *string, filter *model.StoryFilter) (*model.StoryConnection, error) {
-	limit, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	c, err := decodeCursor(after)
-	if err != nil {
-		return nil, err
-	}
-	var key *story.Key
-	if c != nil {
-		if c.T == nil {
-			return nil, apperr.New("INVALID_CURSOR", "after")
-		}
-		key = &story.Key{PublishedAt: *c.T, ID: c.ID}
-	}
 	var f story.Filter
 	if filter != nil {
+		var err error
 		f.Themes, f.Featured = filter.Themes, filter.Featured
 		if filter.Search != nil {
 			if len([]rune(*filter.Search)) > 100 {
@@ -55,21 +41,7 @@ func (r *queryResolver) Stories(ctx context.Context, first *int, after *string, 
 			}
 		}
 	}
-	sts, err := r.Domain.Stories.ListPublished(ctx, f, key, limit+1)
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.StoryConnection{Edges: []model.StoryEdge{}, PageInfo: &model.PageInfo{HasNextPage: len(sts) > limit}}
-	if len(sts) > limit {
-		sts = sts[:limit]
-	}
-	for i := range sts {
-		s := sts[i]
-		cur := encodeCursor(cursor{T: s.PublishedAt, ID: s.ID})
-		conn.Edges = append(conn.Edges, model.StoryEdge{Cursor: cur, Node: &s})
-		conn.PageInfo.EndCursor = &cur
-	}
-	return conn, nil
+	return r.listStories(ctx, f, first, after)
 }
 
 // Story is the resolver for the story field.
@@ -82,7 +54,7 @@ func (r *queryResolver) Story(ctx context.Context, id string) (*story.Story, err
 	if err != nil {
 		return nilIfNotFound(&s, err)
 	}
-	if !canSeeStory(user.CallerFrom(ctx), s) {
+	if !story.CanSee(user.CallerFrom(ctx), s) {
 		return nil, nil
 	}
 	return &s, nil

@@ -76,7 +76,7 @@ func TestOperationsValidate(t *testing.T) {
 		return fmt.Sprintf("line %d", l)
 	}
 
-	query, errs := gqlparser.LoadQuery(schema, doc.String())
+	query, errs := gqlparser.LoadQueryWithRules(schema, doc.String(), nil)
 	for _, e := range errs {
 		l := 0
 		if len(e.Locations) > 0 {

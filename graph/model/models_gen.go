@@ -5,6 +5,7 @@ package model
 import (
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/notify"
@@ -80,6 +81,15 @@ type AddVolunteerSlotPayload struct {
 type CalendarFeedPayload struct {
 	// Secret URL of the personal iCal feed; a new one replaces (revokes) the old.
 	URL        *string     `json:"url,omitempty"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
+type CallIDInput struct {
+	CallID string `json:"callId"`
+}
+
+type CallPayload struct {
+	Call       *story.Call `json:"call,omitempty"`
 	UserErrors []UserError `json:"userErrors"`
 }
 
@@ -161,10 +171,33 @@ type DeleteMyAccountPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+type EditStoryInput struct {
+	StoryID        string           `json:"storyId"`
+	Title          string           `json:"title"`
+	Body           string           `json:"body"`
+	AuthorName     *string          `json:"authorName,omitempty"`
+	ActivityID     *string          `json:"activityId,omitempty"`
+	OrganisationID *string          `json:"organisationId,omitempty"`
+	CallID         *string          `json:"callId,omitempty"`
+	Themes         []string         `json:"themes,omitempty"`
+	Links          []StoryLinkInput `json:"links,omitempty"`
+	// Photos to add.
+	Photos          []PhotoInput `json:"photos,omitempty"`
+	RemovePhotoIds  []string     `json:"removePhotoIds,omitempty"`
+	ConsentPeople   bool         `json:"consentPeople"`
+	HasChildren     bool         `json:"hasChildren"`
+	ConsentGuardian *bool        `json:"consentGuardian,omitempty"`
+}
+
 type ExportMyDataPayload struct {
 	// Everything held about the person: profile, organiser rights, qualifications, volunteer sign-ups, stories.
 	Data       map[string]any `json:"data,omitempty"`
 	UserErrors []UserError    `json:"userErrors"`
+}
+
+type FeatureStoryInput struct {
+	StoryID  string `json:"storyId"`
+	Featured bool   `json:"featured"`
 }
 
 // Exactly one of organisationId, placeId and theme.
@@ -195,6 +228,13 @@ type MarkNotificationsReadPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+type MonthCount struct {
+	// First day of the month, Europe/Copenhagen.
+	Month string  `json:"month"`
+	Count int     `json:"count"`
+	Hours float64 `json:"hours"`
+}
+
 type Mutation struct {
 }
 
@@ -222,6 +262,14 @@ type NotificationPreferencesInput struct {
 type NotificationPreferencesPayload struct {
 	Preferences *notify.Preferences `json:"preferences,omitempty"`
 	UserErrors  []UserError         `json:"userErrors"`
+}
+
+type OpenCallInput struct {
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Deadline    time.Time `json:"deadline"`
+	// Empty: a call from the municipality (secretariat only).
+	OrganisationID *string `json:"organisationId,omitempty"`
 }
 
 type OrganisationConnection struct {
@@ -260,6 +308,12 @@ type PageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
+type PhotoInput struct {
+	File graphql.Upload `json:"file"`
+	// What the photo shows, for screen readers.
+	Alt *string `json:"alt,omitempty"`
+}
+
 type PlaceConnection struct {
 	Edges    []PlaceEdge `json:"edges"`
 	PageInfo *PageInfo   `json:"pageInfo"`
@@ -271,6 +325,24 @@ type PlaceEdge struct {
 }
 
 type Query struct {
+}
+
+type ReactToStoryInput struct {
+	StoryID string `json:"storyId"`
+	// Null removes my reaction.
+	Kind *story.ReactionKind `json:"kind,omitempty"`
+}
+
+type ReactionCount struct {
+	Kind  story.ReactionKind `json:"kind"`
+	Count int                `json:"count"`
+}
+
+type RecordMediaPickupInput struct {
+	StoryID    string    `json:"storyId"`
+	Outlet     string    `json:"outlet"`
+	URL        *string   `json:"url,omitempty"`
+	PickedUpAt time.Time `json:"pickedUpAt"`
 }
 
 // An organiser or the secretariat records having seen e.g. a volunteer's børneattest.
@@ -312,6 +384,18 @@ type RemoveVolunteerSlotPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+type ReportStoryInput struct {
+	StoryID string  `json:"storyId"`
+	Reason  *string `json:"reason,omitempty"`
+}
+
+type ReviewStoryInput struct {
+	StoryID string       `json:"storyId"`
+	Action  story.Action `json:"action"`
+	// Required for REJECT and REQUEST_CHANGES; shown to the author.
+	Reason *string `json:"reason,omitempty"`
+}
+
 type RevokeCalendarFeedPayload struct {
 	Revoked    bool        `json:"revoked"`
 	UserErrors []UserError `json:"userErrors"`
@@ -344,6 +428,24 @@ type SlotClaimPayload struct {
 	UserErrors []UserError      `json:"userErrors"`
 }
 
+// The goals of the source document, at a glance, for the secretariat.
+type Stats struct {
+	UsersTotal               int          `json:"usersTotal"`
+	UsersTarget              int          `json:"usersTarget"`
+	NewUsersPerMonth         []MonthCount `json:"newUsersPerMonth"`
+	ActiveVolunteers         int          `json:"activeVolunteers"`
+	VolunteersPerMonth       []MonthCount `json:"volunteersPerMonth"`
+	HoursTotal               float64      `json:"hoursTotal"`
+	HoursPerMonth            []MonthCount `json:"hoursPerMonth"`
+	StoriesPublishedPerMonth []MonthCount `json:"storiesPublishedPerMonth"`
+	CampaignStoriesThisYear  int          `json:"campaignStoriesThisYear"`
+	CampaignTargetMin        int          `json:"campaignTargetMin"`
+	CampaignTargetMax        int          `json:"campaignTargetMax"`
+	MediaPickupsThisYear     int          `json:"mediaPickupsThisYear"`
+	MediaPickupsTargetMin    int          `json:"mediaPickupsTargetMin"`
+	MediaPickupsTargetMax    int          `json:"mediaPickupsTargetMax"`
+}
+
 type StoryConnection struct {
 	Edges    []StoryEdge `json:"edges"`
 	PageInfo *PageInfo   `json:"pageInfo"`
@@ -360,6 +462,41 @@ type StoryFilter struct {
 	ActivityID     *string  `json:"activityId,omitempty"`
 	Featured       *bool    `json:"featured,omitempty"`
 	Search         *string  `json:"search,omitempty"`
+}
+
+type StoryIDInput struct {
+	StoryID string `json:"storyId"`
+}
+
+type StoryLinkInput struct {
+	Kind  link.Kind `json:"kind"`
+	URL   string    `json:"url"`
+	Label *string   `json:"label,omitempty"`
+}
+
+type StoryPayload struct {
+	Story      *story.Story `json:"story,omitempty"`
+	UserErrors []UserError  `json:"userErrors"`
+}
+
+type SubmitStoryInput struct {
+	Title string `json:"title"`
+	Body  string `json:"body"`
+	// The name to show; default: the author's display name.
+	AuthorName     *string  `json:"authorName,omitempty"`
+	ActivityID     *string  `json:"activityId,omitempty"`
+	OrganisationID *string  `json:"organisationId,omitempty"`
+	CallID         *string  `json:"callId,omitempty"`
+	Themes         []string `json:"themes,omitempty"`
+	// Facebook, YouTube or Instagram posts, or web pages.
+	Links []StoryLinkInput `json:"links,omitempty"`
+	// JPEG, PNG or WebP, at most 15 MB each.
+	Photos []PhotoInput `json:"photos,omitempty"`
+	// The people in the photos agreed to be shown.
+	ConsentPeople bool `json:"consentPeople"`
+	// Children appear in the photos; then consentGuardian is required.
+	HasChildren     bool  `json:"hasChildren"`
+	ConsentGuardian *bool `json:"consentGuardian,omitempty"`
 }
 
 // Live updates over the websocket (graphql-transport-ws or legacy graphql-ws)

@@ -50,6 +50,7 @@ type App struct {
 	authn    *auth.Authenticator
 	notifier *notify.Service
 	broker   pubsub.Broker
+	blobs    *media.Dir
 	handler  http.Handler
 }
 
@@ -82,6 +83,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	if err != nil {
 		return nil, fmt.Errorf("open media directory: %w", err)
 	}
+	a.blobs = blobs
 	volunteers := volunteer.NewService(db, a.bus, volunteer.Config{DailyLimit: time.Duration(cfg.DailyHoursLimit) * time.Hour})
 	activities := activity.NewService(db, themes, a.bus)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
@@ -145,7 +147,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	a.bus.Subscribe(graph.ForwardEvents(a.broker, log))
 	a.notifier.OnCreated(graph.NotifyLive(a.broker, log))
 
-	resolver := &graph.Resolver{Log: log, Domain: a.domain, Broker: a.broker, Now: func() time.Time { return time.Now().UTC() }}
+	resolver := &graph.Resolver{Log: log, Domain: a.domain, Broker: a.broker, PublicURL: cfg.PublicURL,
+		Now: func() time.Time { return time.Now().UTC() }}
 	gql := graph.NewHandler(resolver, graph.Options{
 		Development:     !cfg.Production(),
 		ComplexityLimit: cfg.ComplexityLimit,
@@ -155,6 +158,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", a.authn.Middleware(gql))
 	mux.Handle("/ical/", a.domain.Calendar.Handler())
+	mux.Handle(media.Prefix, media.Handler(a.blobs))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -270,6 +274,9 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 func (a *App) Close() error {
 	if a.broker != nil {
 		a.broker.Close()
+	}
+	if a.blobs != nil {
+		a.blobs.Close()
 	}
 	return a.db.Close()
 }

@@ -144,7 +144,7 @@ func TestTwoReplicasShareLiveUpdates(t *testing.T) {
 	// next change arrives again.
 	redisSrv.stop()
 	time.Sleep(300 * time.Millisecond)
-	redisSrv = startRedis(t, bin, port)
+	startRedis(t, bin, port)
 	// go-redis reconnects with backoff; a change made before it has
 	// re-subscribed is lost (at most once), so keep changing the slot
 	// (claim, give back, claim again) until a change arrives.

@@ -32,14 +32,6 @@ const (
 	Closed Status = "CLOSED"
 )
 
-func (s Status) valid() bool {
-	switch s {
-	case Proposed, Active, Merged, Closed:
-		return true
-	}
-	return false
-}
-
 // CloseReason says why an initiative closed, so the app can say it kindly.
 type CloseReason string
 

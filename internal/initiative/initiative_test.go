@@ -33,16 +33,6 @@ func (r *recorder) InitiativeEvent(_ context.Context, e initiative.Event) {
 	r.events = append(r.events, e)
 }
 
-func (r *recorder) kinds() []initiative.EventKind {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var ks []initiative.EventKind
-	for _, e := range r.events {
-		ks = append(ks, e.Kind)
-	}
-	return ks
-}
-
 func (r *recorder) last(kind initiative.EventKind) (initiative.Event, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -1,0 +1,106 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ishoj/voresishoj/graph/model"
+	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/story"
+)
+
+// listStories pages through published stories, newest first.
+func (r *Resolver) listStories(ctx context.Context, f story.Filter, first *int, after *string) (*model.StoryConnection, error) {
+	limit, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	c, err := decodeCursor(after)
+	if err != nil {
+		return nil, err
+	}
+	var key *story.Key
+	if c != nil {
+		if c.T == nil {
+			return nil, apperr.New("INVALID_CURSOR", "after")
+		}
+		key = &story.Key{PublishedAt: *c.T, ID: c.ID}
+	}
+	sts, err := r.Domain.Stories.ListPublished(ctx, f, key, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.StoryConnection{Edges: []model.StoryEdge{}, PageInfo: &model.PageInfo{HasNextPage: len(sts) > limit}}
+	if len(sts) > limit {
+		sts = sts[:limit]
+	}
+	for i := range sts {
+		s := sts[i]
+		cur := encodeCursor(cursor{T: s.PublishedAt, ID: s.ID})
+		conn.Edges = append(conn.Edges, model.StoryEdge{Cursor: cur, Node: &s})
+		conn.PageInfo.EndCursor = &cur
+	}
+	return conn, nil
+}
+
+// storyInput translates the submit and edit inputs.
+func storyInput(title, body string, authorName, activityID, orgID, callID *string, themes []string,
+	links []model.StoryLinkInput, photos []model.PhotoInput, removePhotoIDs []string,
+	consentPeople, hasChildren bool, consentGuardian *bool) (story.Input, error) {
+	in := story.Input{Title: title, Body: body, AuthorName: deref(authorName), Themes: themes,
+		ConsentPeople: consentPeople, HasChildren: hasChildren, ConsentGuardian: deref(consentGuardian)}
+	var err error
+	if in.ActivityID, err = optionalID(typeActivity, activityID, "activityId"); err != nil {
+		return in, err
+	}
+	if in.OrganisationID, err = optionalID(typeOrganisation, orgID, "organisationId"); err != nil {
+		return in, err
+	}
+	if in.CallID, err = optionalID(typeCall, callID, "callId"); err != nil {
+		return in, err
+	}
+	for _, l := range links {
+		in.Links = append(in.Links, story.LinkInput{Kind: l.Kind, URL: l.URL, Label: deref(l.Label)})
+	}
+	for _, p := range photos {
+		in.Photos = append(in.Photos, story.PhotoInput{Reader: p.File.File, Alt: deref(p.Alt)})
+	}
+	for i, gid := range removePhotoIDs {
+		id, err := idOf(typePhoto, gid, "removePhotoIds", fmt.Sprint(i))
+		if err != nil {
+			return in, err
+		}
+		in.RemovePhotoIDs = append(in.RemovePhotoIDs, id)
+	}
+	return in, nil
+}
+
+// storyPayload runs a write on a story unless the input was already wrong.
+func (r *Resolver) storyPayload(ctx context.Context, inputErr error, write func() (story.Story, error)) (*model.StoryPayload, error) {
+	err := inputErr
+	var s story.Story
+	if err == nil {
+		s, err = write()
+	}
+	if err != nil {
+		ues, err := userErrors(ctx, err)
+		return &model.StoryPayload{UserErrors: ues}, err
+	}
+	return &model.StoryPayload{Story: &s, UserErrors: []model.UserError{}}, nil
+}
+
+// mediaURL is where the app fetches a stored photo.
+func (r *Resolver) mediaURL(key string) string {
+	return r.PublicURL + "/media/" + key
+}
+
+func months(ms []story.Month) []model.MonthCount {
+	out := make([]model.MonthCount, len(ms))
+	for i, m := range ms {
+		first := time.Date(m.Year, m.Month, 1, 0, 0, 0, 0, activity.Copenhagen)
+		out[i] = model.MonthCount{Month: first.Format("2006-01-02"), Count: m.Count, Hours: m.Hours}
+	}
+	return out
+}
