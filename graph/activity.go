@@ -7,6 +7,7 @@ import (
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -109,4 +110,19 @@ func (r *Resolver) activityPayload(ctx context.Context, inputErr error, write fu
 		return &model.ActivityPayload{UserErrors: ues}, err
 	}
 	return &model.ActivityPayload{Activity: &a, UserErrors: []model.UserError{}}, nil
+}
+
+// initiativePayload runs a write on an initiative unless the input was
+// already wrong.
+func (r *Resolver) initiativePayload(ctx context.Context, inputErr error, write func() (initiative.Initiative, error)) (*model.InitiativePayload, error) {
+	err := inputErr
+	var in initiative.Initiative
+	if err == nil {
+		in, err = write()
+	}
+	if err != nil {
+		ues, err := userErrors(ctx, err)
+		return &model.InitiativePayload{UserErrors: ues}, err
+	}
+	return &model.InitiativePayload{Initiative: &in, UserErrors: []model.UserError{}}, nil
 }

@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
+	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
 	"github.com/ishoj/voresishoj/internal/volunteer"
 )
@@ -37,6 +39,9 @@ type town struct {
 	slot, pastSlot           volunteer.Slot
 	veraClaim, veraPastClaim volunteer.Claim
 	vera, coOrganiser        int64
+	pendingStory, published  int64
+	call                     int64
+	initiative, proposal     int64
 }
 
 func makeOrganiser(t *testing.T, db *store.DB, c *user.Caller, orgID int64) {
@@ -98,6 +103,27 @@ func makeTown(t *testing.T, ts *testServer) town {
 	tw.draft, err = d.Activities.Create(ctx, boss, activity.Input{OrganisationID: tw.orgA.ID,
 		Title: "Udkast", StartsAt: start, EndsAt: start.Add(time.Hour)}, false)
 	must(err)
+	pending, err := d.Stories.Submit(ctx, vera, story.Input{Title: "Byttemarkedet", Body: "300 gæster og 360 kg tøj.", OrganisationID: &tw.orgA.ID})
+	must(err)
+	tw.pendingStory = pending.ID
+	pub, err := d.Stories.Submit(ctx, vera, story.Input{Title: "Høstfest", Body: "Vi høstede sammen.", OrganisationID: &tw.orgA.ID})
+	must(err)
+	_, err = d.Stories.Review(ctx, boss, pub.ID, story.ActionPublish, "")
+	must(err)
+	tw.published = pub.ID
+	call, err := d.Stories.OpenCall(ctx, boss, story.CallInput{Title: "Min sommer i Ishøj", Description: "Send dit bedste sommerbillede.",
+		Deadline: time.Now().Add(30 * 24 * time.Hour)})
+	must(err)
+	tw.call = call.ID
+	in, err := d.Initiatives.Propose(ctx, vera, initiative.Input{Name: "Dyrk Vejleåparken", Description: "Små haver mellem blokkene.",
+		HelpNeeded: "3 med grønne fingre lørdag formiddag"})
+	must(err)
+	_, err = d.Initiatives.RequestApproval(ctx, vera, in.ID)
+	must(err)
+	tw.initiative = in.ID
+	swap, err := d.Initiatives.Propose(ctx, vera, initiative.Input{Name: "Bytteringen", Description: "Byt værktøj med naboen."})
+	must(err)
+	tw.proposal = swap.ID
 	tw.slot, err = d.Volunteer.AddSlot(ctx, boss, volunteer.NewSlot{ActivityID: tw.activity.ID, Title: "Opstilling",
 		StartsAt: start, EndsAt: start.Add(2 * time.Hour), Capacity: 5})
 	must(err)
@@ -228,6 +254,80 @@ var matrix = []matrixCase{
 		func(tw town) map[string]any {
 			return map[string]any{"audience": "TOWN", "title": "Byfest", "body": "Kom til byfest på havnen."}
 		}, []string{secretariatRol}},
+	{"submitStory", `mutation($i: SubmitStoryInput!) { submitStory(input: $i) { story { id status } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"title": "Spisevenner", "body": "Vi spiste sammen.", "consentPeople": true, "hasChildren": false}
+		}, verifiedPeople},
+	{"editStory (someone else's)", `mutation($i: EditStoryInput!) { editStory(input: $i) { story { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"storyId": globalID(typeStory, tw.pendingStory), "title": "Ny titel", "body": "Ny tekst",
+				"consentPeople": true, "hasChildren": false}
+		}, nil},
+	{"withdrawStory (someone else's)", `mutation($i: StoryIdInput!) { withdrawStory(input: $i) { story { id } userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"storyId": globalID(typeStory, tw.pendingStory)} }, nil},
+	{"reviewStory", `mutation($i: ReviewStoryInput!) { reviewStory(input: $i) { story { id status } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"storyId": globalID(typeStory, tw.pendingStory), "action": "PUBLISH"}
+		}, []string{secretariatRol}},
+	{"featureStory", `mutation($i: FeatureStoryInput!) { featureStory(input: $i) { story { id featured } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"storyId": globalID(typeStory, tw.published), "featured": true}
+		},
+		[]string{secretariatRol}},
+	{"recordMediaPickup", `mutation($i: RecordMediaPickupInput!) { recordMediaPickup(input: $i) { story { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"storyId": globalID(typeStory, tw.published), "outlet": "TV 2 Lorry", "pickedUpAt": time.Now().Format(time.RFC3339)}
+		}, []string{secretariatRol}},
+	{"reactToStory", `mutation($i: ReactToStoryInput!) { reactToStory(input: $i) { story { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"storyId": globalID(typeStory, tw.published), "kind": "HEART"}
+		},
+		everyoneSignedIn()},
+	{"reportStory", `mutation($i: ReportStoryInput!) { reportStory(input: $i) { story { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"storyId": globalID(typeStory, tw.published), "reason": "Forkert billede"}
+		},
+		everyoneSignedIn()},
+	{"openCall (for an organisation)", `mutation($i: OpenCallInput!) { openCall(input: $i) { call { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"title": "Ishøj i 1970'erne", "description": "Gamle familiebilleder.",
+				"deadline": time.Now().Add(60 * 24 * time.Hour).Format(time.RFC3339), "organisationId": globalID(typeOrganisation, tw.orgA.ID)}
+		}, managers},
+	{"closeCall (the municipality's)", `mutation($i: CallIdInput!) { closeCall(input: $i) { call { id status } userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"callId": globalID(typeCall, tw.call)} }, []string{secretariatRol}},
+	{"proposeInitiative", `mutation($i: ProposeInitiativeInput!) { proposeInitiative(input: $i) { initiative { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"name": "Lektiecafé", "description": "Hjælp til lektier."}
+		}, verifiedPeople},
+	{"joinInitiative", `mutation($i: JoinInitiativeInput!) { joinInitiative(input: $i) { initiative { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"initiativeId": globalID(typeInitiative, tw.proposal), "message": "Jeg er med"}
+		},
+		verifiedPeople},
+	{"requestInitiativeApproval (someone else's)", `mutation($i: InitiativeIdInput!) { requestInitiativeApproval(input: $i) { initiative { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"initiativeId": globalID(typeInitiative, tw.proposal)}
+		}, nil},
+	{"approveInitiative", `mutation($i: ApproveInitiativeInput!) { approveInitiative(input: $i) { initiative { id status } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"initiativeId": globalID(typeInitiative, tw.initiative)}
+		},
+		[]string{secretariatRol}},
+	{"mergeInitiative", `mutation($i: MergeInitiativeInput!) { mergeInitiative(input: $i) { initiative { id status } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"initiativeId": globalID(typeInitiative, tw.proposal), "organisationId": globalID(typeOrganisation, tw.orgA.ID),
+				"message": "Røde Kors gør allerede dette – kom og vær med!"}
+		}, []string{secretariatRol}},
+	{"closeInitiative (someone else's)", `mutation($i: InitiativeIdInput!) { closeInitiative(input: $i) { initiative { id status } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"initiativeId": globalID(typeInitiative, tw.proposal)}
+		},
+		[]string{secretariatRol}},
+	{"reportInitiative", `mutation($i: ReportInitiativeInput!) { reportInitiative(input: $i) { userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"initiativeId": globalID(typeInitiative, tw.proposal), "reason": "Spam"}
+		},
+		verifiedPeople},
 	{"createCalendarFeed", `mutation { createCalendarFeed { url userErrors { code } } }`, nil, everyoneSignedIn()},
 	{"revokeCalendarFeed", `mutation { revokeCalendarFeed { revoked userErrors { code } } }`, nil, everyoneSignedIn()},
 }
@@ -253,8 +353,13 @@ func refusal(t *testing.T, resp map[string]any, err error) string {
 			continue
 		}
 		code := ues[0].(map[string]any)["code"]
-		if code == "VERIFIED_ACCOUNT_REQUIRED" {
+		switch code {
+		case "VERIFIED_ACCOUNT_REQUIRED":
 			return "VERIFIED_ACCOUNT_REQUIRED"
+		case "STORY_NOT_FOUND":
+			// A story one may not see is answered as if it did not exist,
+			// so its existence does not leak.
+			return "STORY_NOT_FOUND"
 		}
 		t.Fatalf("unexpected user errors: %v", ues)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/graph/scalar"
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
@@ -44,6 +45,7 @@ type ResolverRoot interface {
 	Announcement() AnnouncementResolver
 	Call() CallResolver
 	Follow() FollowResolver
+	Initiative() InitiativeResolver
 	Me() MeResolver
 	MediaPickup() MediaPickupResolver
 	Mutation() MutationResolver
@@ -182,6 +184,47 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Initiative struct {
+		CreatedAt     func(childComplexity int) int
+		Description   func(childComplexity int) int
+		HelpNeeded    func(childComplexity int) int
+		ID            func(childComplexity int) int
+		JoinedByMe    func(childComplexity int) int
+		MemberCount   func(childComplexity int) int
+		Members       func(childComplexity int) int
+		MergeMessage  func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Neighbourhood func(childComplexity int) int
+		Organisation  func(childComplexity int) int
+		Place         func(childComplexity int) int
+		ProposedByMe  func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Themes        func(childComplexity int) int
+	}
+
+	InitiativeConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	InitiativeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	InitiativeMember struct {
+		DisplayName func(childComplexity int) int
+		Email       func(childComplexity int) int
+		JoinedAt    func(childComplexity int) int
+		Message     func(childComplexity int) int
+		Phone       func(childComplexity int) int
+	}
+
+	InitiativePayload struct {
+		Initiative func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	MarkNotificationsReadPayload struct {
 		Marked     func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -222,10 +265,12 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddOrganiser                  func(childComplexity int, input model.AddOrganiserInput) int
 		AddVolunteerSlot              func(childComplexity int, input model.AddVolunteerSlotInput) int
+		ApproveInitiative             func(childComplexity int, input model.ApproveInitiativeInput) int
 		CancelActivity                func(childComplexity int, input model.ActivityIDInput) int
 		CancelClaim                   func(childComplexity int, input model.CancelClaimInput) int
 		ClaimSlot                     func(childComplexity int, input model.ClaimSlotInput) int
 		CloseCall                     func(childComplexity int, input model.CallIDInput) int
+		CloseInitiative               func(childComplexity int, input model.InitiativeIDInput) int
 		CreateActivity                func(childComplexity int, input model.CreateActivityInput) int
 		CreateCalendarFeed            func(childComplexity int) int
 		CreateOrganisation            func(childComplexity int, input model.CreateOrganisationInput) int
@@ -235,9 +280,13 @@ type ComplexityRoot struct {
 		ExportMyData                  func(childComplexity int) int
 		FeatureStory                  func(childComplexity int, input model.FeatureStoryInput) int
 		Follow                        func(childComplexity int, input model.FollowInput) int
+		JoinInitiative                func(childComplexity int, input model.JoinInitiativeInput) int
+		LeaveInitiative               func(childComplexity int, input model.InitiativeIDInput) int
 		MarkAttendance                func(childComplexity int, input model.MarkAttendanceInput) int
 		MarkNotificationsRead         func(childComplexity int, input model.MarkNotificationsReadInput) int
+		MergeInitiative               func(childComplexity int, input model.MergeInitiativeInput) int
 		OpenCall                      func(childComplexity int, input model.OpenCallInput) int
+		ProposeInitiative             func(childComplexity int, input model.ProposeInitiativeInput) int
 		PublishActivity               func(childComplexity int, input model.ActivityIDInput) int
 		ReactToStory                  func(childComplexity int, input model.ReactToStoryInput) int
 		RecordMediaPickup             func(childComplexity int, input model.RecordMediaPickupInput) int
@@ -245,7 +294,9 @@ type ComplexityRoot struct {
 		RegisterDevice                func(childComplexity int, input model.RegisterDeviceInput) int
 		RemoveOrganiser               func(childComplexity int, input model.RemoveOrganiserInput) int
 		RemoveVolunteerSlot           func(childComplexity int, input model.RemoveVolunteerSlotInput) int
+		ReportInitiative              func(childComplexity int, input model.ReportInitiativeInput) int
 		ReportStory                   func(childComplexity int, input model.ReportStoryInput) int
+		RequestInitiativeApproval     func(childComplexity int, input model.InitiativeIDInput) int
 		ReviewStory                   func(childComplexity int, input model.ReviewStoryInput) int
 		RevokeCalendarFeed            func(childComplexity int) int
 		SendAnnouncement              func(childComplexity int, input model.SendAnnouncementInput) int
@@ -384,6 +435,8 @@ type ComplexityRoot struct {
 		Activity      func(childComplexity int, id string) int
 		Call          func(childComplexity int, id string) int
 		Calls         func(childComplexity int, open *bool) int
+		Initiative    func(childComplexity int, id string) int
+		Initiatives   func(childComplexity int, first *int, after *string, filter *model.InitiativeFilter) int
 		Me            func(childComplexity int) int
 		Node          func(childComplexity int, id string) int
 		Nodes         func(childComplexity int, ids []string) int
@@ -605,6 +658,20 @@ type FollowResolver interface {
 	Place(ctx context.Context, obj *notify.Follow) (*place.Place, error)
 	Theme(ctx context.Context, obj *notify.Follow) (*theme.Theme, error)
 }
+type InitiativeResolver interface {
+	ID(ctx context.Context, obj *initiative.Initiative) (string, error)
+
+	Place(ctx context.Context, obj *initiative.Initiative) (*place.Place, error)
+
+	Themes(ctx context.Context, obj *initiative.Initiative) ([]string, error)
+
+	Organisation(ctx context.Context, obj *initiative.Initiative) (*organisation.Organisation, error)
+	MergeMessage(ctx context.Context, obj *initiative.Initiative) (*string, error)
+	MemberCount(ctx context.Context, obj *initiative.Initiative) (int, error)
+	JoinedByMe(ctx context.Context, obj *initiative.Initiative) (bool, error)
+	ProposedByMe(ctx context.Context, obj *initiative.Initiative) (bool, error)
+	Members(ctx context.Context, obj *initiative.Initiative) ([]initiative.Member, error)
+}
 type MeResolver interface {
 	ID(ctx context.Context, obj *user.User) (string, error)
 
@@ -632,6 +699,14 @@ type MutationResolver interface {
 	CreatePlace(ctx context.Context, input model.CreatePlaceInput) (*model.CreatePlacePayload, error)
 	ExportMyData(ctx context.Context) (*model.ExportMyDataPayload, error)
 	DeleteMyAccount(ctx context.Context, input model.DeleteMyAccountInput) (*model.DeleteMyAccountPayload, error)
+	ProposeInitiative(ctx context.Context, input model.ProposeInitiativeInput) (*model.InitiativePayload, error)
+	JoinInitiative(ctx context.Context, input model.JoinInitiativeInput) (*model.InitiativePayload, error)
+	LeaveInitiative(ctx context.Context, input model.InitiativeIDInput) (*model.InitiativePayload, error)
+	RequestInitiativeApproval(ctx context.Context, input model.InitiativeIDInput) (*model.InitiativePayload, error)
+	ApproveInitiative(ctx context.Context, input model.ApproveInitiativeInput) (*model.InitiativePayload, error)
+	MergeInitiative(ctx context.Context, input model.MergeInitiativeInput) (*model.InitiativePayload, error)
+	CloseInitiative(ctx context.Context, input model.InitiativeIDInput) (*model.InitiativePayload, error)
+	ReportInitiative(ctx context.Context, input model.ReportInitiativeInput) (*model.InitiativePayload, error)
 	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*model.RegisterDevicePayload, error)
 	UnregisterDevice(ctx context.Context, input model.UnregisterDeviceInput) (*model.UnregisterDevicePayload, error)
 	Follow(ctx context.Context, input model.FollowInput) (*model.FollowPayload, error)
@@ -706,6 +781,8 @@ type QueryResolver interface {
 	Places(ctx context.Context, first *int, after *string) (*model.PlaceConnection, error)
 	Place(ctx context.Context, id string) (*place.Place, error)
 	Themes(ctx context.Context) ([]theme.Theme, error)
+	Initiatives(ctx context.Context, first *int, after *string, filter *model.InitiativeFilter) (*model.InitiativeConnection, error)
+	Initiative(ctx context.Context, id string) (*initiative.Initiative, error)
 	ReviewQueue(ctx context.Context, first *int, after *string) (*model.StoryConnection, error)
 	Calls(ctx context.Context, open *bool) ([]story.Call, error)
 	Call(ctx context.Context, id string) (*story.Call, error)
@@ -1178,6 +1255,167 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FollowPayload.UserErrors(childComplexity), true
 
+	case "Initiative.createdAt":
+		if e.ComplexityRoot.Initiative.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.CreatedAt(childComplexity), true
+	case "Initiative.description":
+		if e.ComplexityRoot.Initiative.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.Description(childComplexity), true
+	case "Initiative.helpNeeded":
+		if e.ComplexityRoot.Initiative.HelpNeeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.HelpNeeded(childComplexity), true
+	case "Initiative.id":
+		if e.ComplexityRoot.Initiative.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.ID(childComplexity), true
+	case "Initiative.joinedByMe":
+		if e.ComplexityRoot.Initiative.JoinedByMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.JoinedByMe(childComplexity), true
+	case "Initiative.memberCount":
+		if e.ComplexityRoot.Initiative.MemberCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.MemberCount(childComplexity), true
+	case "Initiative.members":
+		if e.ComplexityRoot.Initiative.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.Members(childComplexity), true
+	case "Initiative.mergeMessage":
+		if e.ComplexityRoot.Initiative.MergeMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.MergeMessage(childComplexity), true
+	case "Initiative.name":
+		if e.ComplexityRoot.Initiative.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.Name(childComplexity), true
+	case "Initiative.neighbourhood":
+		if e.ComplexityRoot.Initiative.Neighbourhood == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.Neighbourhood(childComplexity), true
+	case "Initiative.organisation":
+		if e.ComplexityRoot.Initiative.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.Organisation(childComplexity), true
+	case "Initiative.place":
+		if e.ComplexityRoot.Initiative.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.Place(childComplexity), true
+	case "Initiative.proposedByMe":
+		if e.ComplexityRoot.Initiative.ProposedByMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.ProposedByMe(childComplexity), true
+	case "Initiative.status":
+		if e.ComplexityRoot.Initiative.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.Status(childComplexity), true
+	case "Initiative.themes":
+		if e.ComplexityRoot.Initiative.Themes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.Themes(childComplexity), true
+
+	case "InitiativeConnection.edges":
+		if e.ComplexityRoot.InitiativeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InitiativeConnection.Edges(childComplexity), true
+	case "InitiativeConnection.pageInfo":
+		if e.ComplexityRoot.InitiativeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InitiativeConnection.PageInfo(childComplexity), true
+
+	case "InitiativeEdge.cursor":
+		if e.ComplexityRoot.InitiativeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InitiativeEdge.Cursor(childComplexity), true
+	case "InitiativeEdge.node":
+		if e.ComplexityRoot.InitiativeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InitiativeEdge.Node(childComplexity), true
+
+	case "InitiativeMember.displayName":
+		if e.ComplexityRoot.InitiativeMember.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InitiativeMember.DisplayName(childComplexity), true
+	case "InitiativeMember.email":
+		if e.ComplexityRoot.InitiativeMember.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InitiativeMember.Email(childComplexity), true
+	case "InitiativeMember.joinedAt":
+		if e.ComplexityRoot.InitiativeMember.JoinedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InitiativeMember.JoinedAt(childComplexity), true
+	case "InitiativeMember.message":
+		if e.ComplexityRoot.InitiativeMember.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InitiativeMember.Message(childComplexity), true
+	case "InitiativeMember.phone":
+		if e.ComplexityRoot.InitiativeMember.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InitiativeMember.Phone(childComplexity), true
+
+	case "InitiativePayload.initiative":
+		if e.ComplexityRoot.InitiativePayload.Initiative == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InitiativePayload.Initiative(childComplexity), true
+	case "InitiativePayload.userErrors":
+		if e.ComplexityRoot.InitiativePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InitiativePayload.UserErrors(childComplexity), true
+
 	case "MarkNotificationsReadPayload.marked":
 		if e.ComplexityRoot.MarkNotificationsReadPayload.Marked == nil {
 			break
@@ -1364,6 +1602,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddVolunteerSlot(childComplexity, args["input"].(model.AddVolunteerSlotInput)), true
+	case "Mutation.approveInitiative":
+		if e.ComplexityRoot.Mutation.ApproveInitiative == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveInitiative_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveInitiative(childComplexity, args["input"].(model.ApproveInitiativeInput)), true
 	case "Mutation.cancelActivity":
 		if e.ComplexityRoot.Mutation.CancelActivity == nil {
 			break
@@ -1408,6 +1657,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CloseCall(childComplexity, args["input"].(model.CallIDInput)), true
+	case "Mutation.closeInitiative":
+		if e.ComplexityRoot.Mutation.CloseInitiative == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeInitiative_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseInitiative(childComplexity, args["input"].(model.InitiativeIDInput)), true
 	case "Mutation.createActivity":
 		if e.ComplexityRoot.Mutation.CreateActivity == nil {
 			break
@@ -1497,6 +1757,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Follow(childComplexity, args["input"].(model.FollowInput)), true
+	case "Mutation.joinInitiative":
+		if e.ComplexityRoot.Mutation.JoinInitiative == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_joinInitiative_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.JoinInitiative(childComplexity, args["input"].(model.JoinInitiativeInput)), true
+	case "Mutation.leaveInitiative":
+		if e.ComplexityRoot.Mutation.LeaveInitiative == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_leaveInitiative_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LeaveInitiative(childComplexity, args["input"].(model.InitiativeIDInput)), true
 	case "Mutation.markAttendance":
 		if e.ComplexityRoot.Mutation.MarkAttendance == nil {
 			break
@@ -1519,6 +1801,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["input"].(model.MarkNotificationsReadInput)), true
+	case "Mutation.mergeInitiative":
+		if e.ComplexityRoot.Mutation.MergeInitiative == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mergeInitiative_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MergeInitiative(childComplexity, args["input"].(model.MergeInitiativeInput)), true
 	case "Mutation.openCall":
 		if e.ComplexityRoot.Mutation.OpenCall == nil {
 			break
@@ -1530,6 +1823,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.OpenCall(childComplexity, args["input"].(model.OpenCallInput)), true
+	case "Mutation.proposeInitiative":
+		if e.ComplexityRoot.Mutation.ProposeInitiative == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeInitiative_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeInitiative(childComplexity, args["input"].(model.ProposeInitiativeInput)), true
 	case "Mutation.publishActivity":
 		if e.ComplexityRoot.Mutation.PublishActivity == nil {
 			break
@@ -1607,6 +1911,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveVolunteerSlot(childComplexity, args["input"].(model.RemoveVolunteerSlotInput)), true
+	case "Mutation.reportInitiative":
+		if e.ComplexityRoot.Mutation.ReportInitiative == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportInitiative_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportInitiative(childComplexity, args["input"].(model.ReportInitiativeInput)), true
 	case "Mutation.reportStory":
 		if e.ComplexityRoot.Mutation.ReportStory == nil {
 			break
@@ -1618,6 +1933,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportStory(childComplexity, args["input"].(model.ReportStoryInput)), true
+	case "Mutation.requestInitiativeApproval":
+		if e.ComplexityRoot.Mutation.RequestInitiativeApproval == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestInitiativeApproval_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestInitiativeApproval(childComplexity, args["input"].(model.InitiativeIDInput)), true
 	case "Mutation.reviewStory":
 		if e.ComplexityRoot.Mutation.ReviewStory == nil {
 			break
@@ -2213,6 +2539,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Calls(childComplexity, args["open"].(*bool)), true
+	case "Query.initiative":
+		if e.ComplexityRoot.Query.Initiative == nil {
+			break
+		}
+
+		args, err := ec.field_Query_initiative_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Initiative(childComplexity, args["id"].(string)), true
+	case "Query.initiatives":
+		if e.ComplexityRoot.Query.Initiatives == nil {
+			break
+		}
+
+		args, err := ec.field_Query_initiatives_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Initiatives(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.InitiativeFilter)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -3002,6 +3350,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ActivityIdInput", ec.unmarshalInputActivityIdInput),
 			graphql.NewInputUnmarshaler("AddOrganiserInput", ec.unmarshalInputAddOrganiserInput),
 			graphql.NewInputUnmarshaler("AddVolunteerSlotInput", ec.unmarshalInputAddVolunteerSlotInput),
+			graphql.NewInputUnmarshaler("ApproveInitiativeInput", ec.unmarshalInputApproveInitiativeInput),
 			graphql.NewInputUnmarshaler("CallIdInput", ec.unmarshalInputCallIdInput),
 			graphql.NewInputUnmarshaler("CancelClaimInput", ec.unmarshalInputCancelClaimInput),
 			graphql.NewInputUnmarshaler("ChannelLinkInput", ec.unmarshalInputChannelLinkInput),
@@ -3013,18 +3362,24 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EditStoryInput", ec.unmarshalInputEditStoryInput),
 			graphql.NewInputUnmarshaler("FeatureStoryInput", ec.unmarshalInputFeatureStoryInput),
 			graphql.NewInputUnmarshaler("FollowInput", ec.unmarshalInputFollowInput),
+			graphql.NewInputUnmarshaler("InitiativeFilter", ec.unmarshalInputInitiativeFilter),
+			graphql.NewInputUnmarshaler("InitiativeIdInput", ec.unmarshalInputInitiativeIdInput),
+			graphql.NewInputUnmarshaler("JoinInitiativeInput", ec.unmarshalInputJoinInitiativeInput),
 			graphql.NewInputUnmarshaler("MarkAttendanceInput", ec.unmarshalInputMarkAttendanceInput),
 			graphql.NewInputUnmarshaler("MarkNotificationsReadInput", ec.unmarshalInputMarkNotificationsReadInput),
+			graphql.NewInputUnmarshaler("MergeInitiativeInput", ec.unmarshalInputMergeInitiativeInput),
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("OpenCallInput", ec.unmarshalInputOpenCallInput),
 			graphql.NewInputUnmarshaler("OrganisationFilter", ec.unmarshalInputOrganisationFilter),
 			graphql.NewInputUnmarshaler("PhotoInput", ec.unmarshalInputPhotoInput),
+			graphql.NewInputUnmarshaler("ProposeInitiativeInput", ec.unmarshalInputProposeInitiativeInput),
 			graphql.NewInputUnmarshaler("ReactToStoryInput", ec.unmarshalInputReactToStoryInput),
 			graphql.NewInputUnmarshaler("RecordMediaPickupInput", ec.unmarshalInputRecordMediaPickupInput),
 			graphql.NewInputUnmarshaler("RecordQualificationInput", ec.unmarshalInputRecordQualificationInput),
 			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("RemoveOrganiserInput", ec.unmarshalInputRemoveOrganiserInput),
 			graphql.NewInputUnmarshaler("RemoveVolunteerSlotInput", ec.unmarshalInputRemoveVolunteerSlotInput),
+			graphql.NewInputUnmarshaler("ReportInitiativeInput", ec.unmarshalInputReportInitiativeInput),
 			graphql.NewInputUnmarshaler("ReportStoryInput", ec.unmarshalInputReportStoryInput),
 			graphql.NewInputUnmarshaler("ReviewStoryInput", ec.unmarshalInputReviewStoryInput),
 			graphql.NewInputUnmarshaler("SendAnnouncementInput", ec.unmarshalInputSendAnnouncementInput),
@@ -3285,6 +3640,126 @@ extend type Query {
   places(first: Int, after: String): PlaceConnection!
   place(id: ID!): Place
   themes: [Theme!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/initiatives.graphqls", Input: `enum InitiativeStatus {
+  PROPOSED
+  ACTIVE
+  MERGED
+  CLOSED
+}
+
+"A resident's proposal to start something new: gathering people, and perhaps becoming an organisation."
+type Initiative implements Node {
+  id: ID!
+  name: String!
+  description: String!
+  place: Place
+  neighbourhood: String!
+  themes: [String!]!
+  "What help it needs, e.g. \"3 people with green fingers on Saturday mornings\"."
+  helpNeeded: String!
+  status: InitiativeStatus!
+  "The organisation it became (ACTIVE) or was merged into (MERGED)."
+  organisation: Organisation
+  "The secretariat's message to those who joined, when merged."
+  mergeMessage: String
+  memberCount: Int!
+  joinedByMe: Boolean!
+  "Whether the signed-in person proposed it."
+  proposedByMe: Boolean!
+  "People who joined: names for anyone signed in; e-mail and phone only for the proposer, its organisers and the secretariat. Null for visitors."
+  members: [InitiativeMember!]
+  createdAt: Time!
+}
+
+type InitiativeMember {
+  displayName: String!
+  message: String!
+  joinedAt: Time!
+  email: String
+  phone: String
+}
+
+input InitiativeFilter {
+  status: InitiativeStatus
+  themes: [String!]
+  placeId: ID
+  search: String
+}
+
+type InitiativeConnection {
+  edges: [InitiativeEdge!]!
+  pageInfo: PageInfo!
+}
+
+type InitiativeEdge {
+  cursor: String!
+  node: Initiative!
+}
+
+extend type Query {
+  "Initiatives, newest first."
+  initiatives(first: Int, after: String, filter: InitiativeFilter): InitiativeConnection!
+  initiative(id: ID!): Initiative
+}
+
+input ProposeInitiativeInput {
+  name: String!
+  description: String!
+  placeId: ID
+  neighbourhood: String
+  themes: [String!]
+  helpNeeded: String
+}
+
+type InitiativePayload {
+  initiative: Initiative
+  userErrors: [UserError!]!
+}
+
+input JoinInitiativeInput {
+  initiativeId: ID!
+  "A short hello to the proposer."
+  message: String
+}
+
+input InitiativeIdInput {
+  initiativeId: ID!
+}
+
+input ApproveInitiativeInput {
+  initiativeId: ID!
+  "People who joined and become organisers beside the proposer."
+  organiserIds: [ID!]
+}
+
+input MergeInitiativeInput {
+  initiativeId: ID!
+  organisationId: ID!
+  "Told to everyone who joined, e.g. \"the local history society already does this – join them\"."
+  message: String!
+}
+
+input ReportInitiativeInput {
+  initiativeId: ID!
+  reason: String
+}
+
+extend type Mutation {
+  proposeInitiative(input: ProposeInitiativeInput!): InitiativePayload!
+  joinInitiative(input: JoinInitiativeInput!): InitiativePayload!
+  leaveInitiative(input: InitiativeIdInput!): InitiativePayload!
+  "The proposer asks the secretariat to make it an organisation."
+  requestInitiativeApproval(input: InitiativeIdInput!): InitiativePayload!
+  "The secretariat: the initiative becomes an organisation (INFORMAL_INITIATIVE) with the proposer and the chosen people as organisers."
+  approveInitiative(input: ApproveInitiativeInput!): InitiativePayload!
+  "The secretariat folds it into an existing organisation."
+  mergeInitiative(input: MergeInitiativeInput!): InitiativePayload!
+  "The proposer or the secretariat."
+  closeInitiative(input: InitiativeIdInput!): InitiativePayload!
+  "After 3 reports from different people an initiative is hidden until the secretariat reviews it."
+  reportInitiative(input: ReportInitiativeInput!): InitiativePayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/live.graphqls", Input: `"""
@@ -4461,6 +4936,88 @@ func (ec *executionContext) childFields_FollowPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type FollowPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Initiative(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Initiative_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Initiative_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Initiative_description(ctx, field)
+	case "place":
+		return ec.fieldContext_Initiative_place(ctx, field)
+	case "neighbourhood":
+		return ec.fieldContext_Initiative_neighbourhood(ctx, field)
+	case "themes":
+		return ec.fieldContext_Initiative_themes(ctx, field)
+	case "helpNeeded":
+		return ec.fieldContext_Initiative_helpNeeded(ctx, field)
+	case "status":
+		return ec.fieldContext_Initiative_status(ctx, field)
+	case "organisation":
+		return ec.fieldContext_Initiative_organisation(ctx, field)
+	case "mergeMessage":
+		return ec.fieldContext_Initiative_mergeMessage(ctx, field)
+	case "memberCount":
+		return ec.fieldContext_Initiative_memberCount(ctx, field)
+	case "joinedByMe":
+		return ec.fieldContext_Initiative_joinedByMe(ctx, field)
+	case "proposedByMe":
+		return ec.fieldContext_Initiative_proposedByMe(ctx, field)
+	case "members":
+		return ec.fieldContext_Initiative_members(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Initiative_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Initiative", field.Name)
+}
+
+func (ec *executionContext) childFields_InitiativeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InitiativeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InitiativeConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InitiativeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InitiativeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_InitiativeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_InitiativeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InitiativeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InitiativeMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "displayName":
+		return ec.fieldContext_InitiativeMember_displayName(ctx, field)
+	case "message":
+		return ec.fieldContext_InitiativeMember_message(ctx, field)
+	case "joinedAt":
+		return ec.fieldContext_InitiativeMember_joinedAt(ctx, field)
+	case "email":
+		return ec.fieldContext_InitiativeMember_email(ctx, field)
+	case "phone":
+		return ec.fieldContext_InitiativeMember_phone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InitiativeMember", field.Name)
+}
+
+func (ec *executionContext) childFields_InitiativePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "initiative":
+		return ec.fieldContext_InitiativePayload_initiative(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_InitiativePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InitiativePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_MarkNotificationsReadPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "marked":
@@ -5337,6 +5894,20 @@ func (ec *executionContext) field_Mutation_addVolunteerSlot_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveInitiative_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ApproveInitiativeInput, error) {
+			return ec.unmarshalNApproveInitiativeInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐApproveInitiativeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelActivity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5385,6 +5956,20 @@ func (ec *executionContext) field_Mutation_closeCall_args(ctx context.Context, r
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CallIDInput, error) {
 			return ec.unmarshalNCallIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_closeInitiative_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InitiativeIDInput, error) {
+			return ec.unmarshalNInitiativeIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativeIDInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5491,6 +6076,34 @@ func (ec *executionContext) field_Mutation_follow_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_joinInitiative_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.JoinInitiativeInput, error) {
+			return ec.unmarshalNJoinInitiativeInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐJoinInitiativeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_leaveInitiative_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InitiativeIDInput, error) {
+			return ec.unmarshalNInitiativeIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativeIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_markAttendance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5519,12 +6132,40 @@ func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_mergeInitiative_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MergeInitiativeInput, error) {
+			return ec.unmarshalNMergeInitiativeInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMergeInitiativeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_openCall_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.OpenCallInput, error) {
 			return ec.unmarshalNOpenCallInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOpenCallInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeInitiative_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ProposeInitiativeInput, error) {
+			return ec.unmarshalNProposeInitiativeInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐProposeInitiativeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5631,12 +6272,40 @@ func (ec *executionContext) field_Mutation_removeVolunteerSlot_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reportInitiative_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReportInitiativeInput, error) {
+			return ec.unmarshalNReportInitiativeInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReportInitiativeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_reportStory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ReportStoryInput, error) {
 			return ec.unmarshalNReportStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReportStoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestInitiativeApproval_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InitiativeIDInput, error) {
+			return ec.unmarshalNInitiativeIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativeIDInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5940,6 +6609,50 @@ func (ec *executionContext) field_Query_calls_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["open"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_initiative_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_initiatives_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.InitiativeFilter, error) {
+			return ec.unmarshalOInitiativeFilter2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativeFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
 	return args, nil
 }
 
@@ -8013,6 +8726,676 @@ func (ec *executionContext) fieldContext_FollowPayload_userErrors(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Initiative_id(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Initiative().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Initiative", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Initiative_name(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Initiative", field, false, false, "String")
+}
+
+func (ec *executionContext) _Initiative_description(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Initiative", field, false, false, "String")
+}
+
+func (ec *executionContext) _Initiative_place(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Initiative().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *place.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋplaceᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Initiative",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Initiative_neighbourhood(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_neighbourhood(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Neighbourhood, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_neighbourhood(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Initiative", field, false, false, "String")
+}
+
+func (ec *executionContext) _Initiative_themes(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_themes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Initiative().Themes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_themes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Initiative", field, true, true, "String")
+}
+
+func (ec *executionContext) _Initiative_helpNeeded(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_helpNeeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HelpNeeded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_helpNeeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Initiative", field, false, false, "String")
+}
+
+func (ec *executionContext) _Initiative_status(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v initiative.Status) graphql.Marshaler {
+			return ec.marshalNInitiativeStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Initiative", field, false, false, "InitiativeStatus")
+}
+
+func (ec *executionContext) _Initiative_organisation(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Initiative().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *organisation.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Initiative",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Initiative_mergeMessage(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_mergeMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Initiative().MergeMessage(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_mergeMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Initiative", field, true, true, "String")
+}
+
+func (ec *executionContext) _Initiative_memberCount(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_memberCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Initiative().MemberCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_memberCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Initiative", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Initiative_joinedByMe(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_joinedByMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Initiative().JoinedByMe(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_joinedByMe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Initiative", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Initiative_proposedByMe(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_proposedByMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Initiative().ProposedByMe(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_proposedByMe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Initiative", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Initiative_members(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Initiative().Members(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []initiative.Member) graphql.Marshaler {
+			return ec.marshalOInitiativeMember2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐMemberᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Initiative",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativeMember(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Initiative_createdAt(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Initiative", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InitiativeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InitiativeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InitiativeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.InitiativeEdge) graphql.Marshaler {
+			return ec.marshalNInitiativeEdge2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativeEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InitiativeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InitiativeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InitiativeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.InitiativeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InitiativeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InitiativeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InitiativeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InitiativeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.InitiativeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InitiativeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InitiativeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InitiativeEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _InitiativeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.InitiativeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InitiativeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *initiative.Initiative) graphql.Marshaler {
+			return ec.marshalNInitiative2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐInitiative(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InitiativeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InitiativeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Initiative(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InitiativeMember_displayName(ctx context.Context, field graphql.CollectedField, obj *initiative.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InitiativeMember_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InitiativeMember_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InitiativeMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _InitiativeMember_message(ctx context.Context, field graphql.CollectedField, obj *initiative.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InitiativeMember_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InitiativeMember_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InitiativeMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _InitiativeMember_joinedAt(ctx context.Context, field graphql.CollectedField, obj *initiative.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InitiativeMember_joinedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JoinedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InitiativeMember_joinedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InitiativeMember", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InitiativeMember_email(ctx context.Context, field graphql.CollectedField, obj *initiative.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InitiativeMember_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InitiativeMember_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InitiativeMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _InitiativeMember_phone(ctx context.Context, field graphql.CollectedField, obj *initiative.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InitiativeMember_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InitiativeMember_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InitiativeMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _InitiativePayload_initiative(ctx context.Context, field graphql.CollectedField, obj *model.InitiativePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InitiativePayload_initiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Initiative, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *initiative.Initiative) graphql.Marshaler {
+			return ec.marshalOInitiative2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐInitiative(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InitiativePayload_initiative(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InitiativePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Initiative(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InitiativePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.InitiativePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InitiativePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InitiativePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InitiativePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MarkNotificationsReadPayload_marked(ctx context.Context, field graphql.CollectedField, obj *model.MarkNotificationsReadPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9027,6 +10410,358 @@ func (ec *executionContext) fieldContext_Mutation_deleteMyAccount(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteMyAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeInitiative(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeInitiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeInitiative(ctx, fc.Args["input"].(model.ProposeInitiativeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InitiativePayload) graphql.Marshaler {
+			return ec.marshalNInitiativePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeInitiative(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeInitiative_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_joinInitiative(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_joinInitiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().JoinInitiative(ctx, fc.Args["input"].(model.JoinInitiativeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InitiativePayload) graphql.Marshaler {
+			return ec.marshalNInitiativePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_joinInitiative(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_joinInitiative_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_leaveInitiative(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_leaveInitiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LeaveInitiative(ctx, fc.Args["input"].(model.InitiativeIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InitiativePayload) graphql.Marshaler {
+			return ec.marshalNInitiativePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_leaveInitiative(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_leaveInitiative_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestInitiativeApproval(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestInitiativeApproval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestInitiativeApproval(ctx, fc.Args["input"].(model.InitiativeIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InitiativePayload) graphql.Marshaler {
+			return ec.marshalNInitiativePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestInitiativeApproval(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestInitiativeApproval_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveInitiative(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveInitiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveInitiative(ctx, fc.Args["input"].(model.ApproveInitiativeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InitiativePayload) graphql.Marshaler {
+			return ec.marshalNInitiativePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveInitiative(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveInitiative_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_mergeInitiative(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_mergeInitiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MergeInitiative(ctx, fc.Args["input"].(model.MergeInitiativeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InitiativePayload) graphql.Marshaler {
+			return ec.marshalNInitiativePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_mergeInitiative(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_mergeInitiative_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeInitiative(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeInitiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseInitiative(ctx, fc.Args["input"].(model.InitiativeIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InitiativePayload) graphql.Marshaler {
+			return ec.marshalNInitiativePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeInitiative(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeInitiative_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportInitiative(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportInitiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportInitiative(ctx, fc.Args["input"].(model.ReportInitiativeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InitiativePayload) graphql.Marshaler {
+			return ec.marshalNInitiativePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportInitiative(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportInitiative_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12447,6 +14182,94 @@ func (ec *executionContext) fieldContext_Query_themes(_ context.Context, field g
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Theme(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_initiatives(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_initiatives(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Initiatives(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.InitiativeFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InitiativeConnection) graphql.Marshaler {
+			return ec.marshalNInitiativeConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_initiatives(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_initiatives_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_initiative(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_initiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Initiative(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *initiative.Initiative) graphql.Marshaler {
+			return ec.marshalOInitiative2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐInitiative(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_initiative(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Initiative(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_initiative_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -16979,6 +18802,55 @@ func UnmarshalAddVolunteerSlotInput(ctx context.Context, raw any) (model.AddVolu
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputApproveInitiativeInput(ctx context.Context, obj any) (model.ApproveInitiativeInput, error) {
+	var it model.ApproveInitiativeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"initiativeId", "organiserIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "initiativeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initiativeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InitiativeID = data
+		case "organiserIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organiserIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganiserIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApproveInitiativeInput unmarshals raw into the ApproveInitiativeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApproveInitiativeInput(ctx context.Context, raw any) (model.ApproveInitiativeInput, error) {
+	var out model.ApproveInitiativeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApproveInitiativeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCallIdInput(ctx context.Context, obj any) (model.CallIDInput, error) {
 	var it model.CallIDInput
 	if obj == nil {
@@ -17693,6 +19565,160 @@ func UnmarshalFollowInput(ctx context.Context, raw any) (model.FollowInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputInitiativeFilter(ctx context.Context, obj any) (model.InitiativeFilter, error) {
+	var it model.InitiativeFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "themes", "placeId", "search"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOInitiativeStatus2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "themes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("themes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Themes = data
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInitiativeFilter unmarshals raw into the InitiativeFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInitiativeFilter(ctx context.Context, raw any) (model.InitiativeFilter, error) {
+	var out model.InitiativeFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InitiativeFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInitiativeIdInput(ctx context.Context, obj any) (model.InitiativeIDInput, error) {
+	var it model.InitiativeIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"initiativeId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "initiativeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initiativeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InitiativeID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInitiativeIdInput unmarshals raw into the InitiativeIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInitiativeIdInput(ctx context.Context, raw any) (model.InitiativeIDInput, error) {
+	var out model.InitiativeIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InitiativeIdInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputJoinInitiativeInput(ctx context.Context, obj any) (model.JoinInitiativeInput, error) {
+	var it model.JoinInitiativeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"initiativeId", "message"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "initiativeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initiativeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InitiativeID = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalJoinInitiativeInput unmarshals raw into the JoinInitiativeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalJoinInitiativeInput(ctx context.Context, raw any) (model.JoinInitiativeInput, error) {
+	var out model.JoinInitiativeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "JoinInitiativeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMarkAttendanceInput(ctx context.Context, obj any) (model.MarkAttendanceInput, error) {
 	var it model.MarkAttendanceInput
 	if obj == nil {
@@ -17788,6 +19814,62 @@ func (ec *executionContext) unmarshalInputMarkNotificationsReadInput(ctx context
 func UnmarshalMarkNotificationsReadInput(ctx context.Context, raw any) (model.MarkNotificationsReadInput, error) {
 	var out model.MarkNotificationsReadInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MarkNotificationsReadInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMergeInitiativeInput(ctx context.Context, obj any) (model.MergeInitiativeInput, error) {
+	var it model.MergeInitiativeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"initiativeId", "organisationId", "message"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "initiativeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initiativeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InitiativeID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMergeInitiativeInput unmarshals raw into the MergeInitiativeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMergeInitiativeInput(ctx context.Context, raw any) (model.MergeInitiativeInput, error) {
+	var out model.MergeInitiativeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MergeInitiativeInput", raw, &out)
 	return out, err
 }
 
@@ -18033,6 +20115,83 @@ func (ec *executionContext) unmarshalInputPhotoInput(ctx context.Context, obj an
 func UnmarshalPhotoInput(ctx context.Context, raw any) (model.PhotoInput, error) {
 	var out model.PhotoInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PhotoInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProposeInitiativeInput(ctx context.Context, obj any) (model.ProposeInitiativeInput, error) {
+	var it model.ProposeInitiativeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "placeId", "neighbourhood", "themes", "helpNeeded"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "neighbourhood":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("neighbourhood"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Neighbourhood = data
+		case "themes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("themes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Themes = data
+		case "helpNeeded":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpNeeded"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpNeeded = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProposeInitiativeInput unmarshals raw into the ProposeInitiativeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProposeInitiativeInput(ctx context.Context, raw any) (model.ProposeInitiativeInput, error) {
+	var out model.ProposeInitiativeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProposeInitiativeInput", raw, &out)
 	return out, err
 }
 
@@ -18355,6 +20514,55 @@ func (ec *executionContext) unmarshalInputRemoveVolunteerSlotInput(ctx context.C
 func UnmarshalRemoveVolunteerSlotInput(ctx context.Context, raw any) (model.RemoveVolunteerSlotInput, error) {
 	var out model.RemoveVolunteerSlotInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveVolunteerSlotInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportInitiativeInput(ctx context.Context, obj any) (model.ReportInitiativeInput, error) {
+	var it model.ReportInitiativeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"initiativeId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "initiativeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initiativeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InitiativeID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportInitiativeInput unmarshals raw into the ReportInitiativeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportInitiativeInput(ctx context.Context, raw any) (model.ReportInitiativeInput, error) {
+	var out model.ReportInitiativeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportInitiativeInput", raw, &out)
 	return out, err
 }
 
@@ -19311,6 +21519,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Notification(ctx, sel, obj)
+	case initiative.Initiative:
+		return ec._Initiative(ctx, sel, &obj)
+	case *initiative.Initiative:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Initiative(ctx, sel, obj)
 	case story.Call:
 		return ec._Call(ctx, sel, &obj)
 	case *story.Call:
@@ -20167,6 +22382,285 @@ func (ec *executionContext) _FollowPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var initiativeImplementors = []string{"Initiative", "Node"}
+
+func (ec *executionContext) _Initiative(ctx context.Context, sel ast.SelectionSet, obj *initiative.Initiative) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, initiativeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Initiative")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Initiative_id(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._Initiative_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Initiative_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Initiative_place(ctx, field, obj)
+				})
+		case "neighbourhood":
+			out.Values[i] = ec._Initiative_neighbourhood(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "themes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Initiative_themes(ctx, field, obj)
+				})
+		case "helpNeeded":
+			out.Values[i] = ec._Initiative_helpNeeded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Initiative_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Initiative_organisation(ctx, field, obj)
+				})
+		case "mergeMessage":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Initiative_mergeMessage(ctx, field, obj)
+				})
+		case "memberCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Initiative_memberCount(ctx, field, obj)
+				})
+		case "joinedByMe":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Initiative_joinedByMe(ctx, field, obj)
+				})
+		case "proposedByMe":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Initiative_proposedByMe(ctx, field, obj)
+				})
+		case "members":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Initiative_members(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Initiative_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var initiativeConnectionImplementors = []string{"InitiativeConnection"}
+
+func (ec *executionContext) _InitiativeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InitiativeConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, initiativeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InitiativeConnection")
+		case "edges":
+			out.Values[i] = ec._InitiativeConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InitiativeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var initiativeEdgeImplementors = []string{"InitiativeEdge"}
+
+func (ec *executionContext) _InitiativeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InitiativeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, initiativeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InitiativeEdge")
+		case "cursor":
+			out.Values[i] = ec._InitiativeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._InitiativeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var initiativeMemberImplementors = []string{"InitiativeMember"}
+
+func (ec *executionContext) _InitiativeMember(ctx context.Context, sel ast.SelectionSet, obj *initiative.Member) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, initiativeMemberImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InitiativeMember")
+		case "displayName":
+			out.Values[i] = ec._InitiativeMember_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._InitiativeMember_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "joinedAt":
+			out.Values[i] = ec._InitiativeMember_joinedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._InitiativeMember_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "phone":
+			out.Values[i] = ec._InitiativeMember_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var initiativePayloadImplementors = []string{"InitiativePayload"}
+
+func (ec *executionContext) _InitiativePayload(ctx context.Context, sel ast.SelectionSet, obj *model.InitiativePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, initiativePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InitiativePayload")
+		case "initiative":
+			out.Values[i] = ec._InitiativePayload_initiative(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._InitiativePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var markNotificationsReadPayloadImplementors = []string{"MarkNotificationsReadPayload"}
 
 func (ec *executionContext) _MarkNotificationsReadPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MarkNotificationsReadPayload) graphql.Marshaler {
@@ -20488,6 +22982,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteMyAccount":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteMyAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeInitiative":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeInitiative(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "joinInitiative":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_joinInitiative(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leaveInitiative":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_leaveInitiative(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestInitiativeApproval":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestInitiativeApproval(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveInitiative":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveInitiative(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergeInitiative":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_mergeInitiative(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeInitiative":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeInitiative(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportInitiative":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportInitiative(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -21639,6 +24189,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_themes(ctx, field)
+				})
+		case "initiatives":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_initiatives(ctx, field)
+				})
+		case "initiative":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_initiative(ctx, field)
 				})
 		case "reviewQueue":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -23389,6 +25951,11 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalNApproveInitiativeInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐApproveInitiativeInput(ctx context.Context, v any) (model.ApproveInitiativeInput, error) {
+	res, err := ec.unmarshalInputApproveInitiativeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAttendance2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23731,6 +26298,89 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 	return ret
 }
 
+func (ec *executionContext) marshalNInitiative2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐInitiative(ctx context.Context, sel ast.SelectionSet, v *initiative.Initiative) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Initiative!")
+		return graphql.Null
+	}
+	return ec._Initiative(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInitiativeConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativeConnection(ctx context.Context, sel ast.SelectionSet, v *model.InitiativeConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InitiativeConnection!")
+		return graphql.Null
+	}
+	return ec._InitiativeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInitiativeEdge2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativeEdge(ctx context.Context, sel ast.SelectionSet, v model.InitiativeEdge) graphql.Marshaler {
+	return ec._InitiativeEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInitiativeEdge2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.InitiativeEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInitiativeEdge2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativeEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNInitiativeIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativeIDInput(ctx context.Context, v any) (model.InitiativeIDInput, error) {
+	res, err := ec.unmarshalInputInitiativeIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInitiativeMember2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐMember(ctx context.Context, sel ast.SelectionSet, v initiative.Member) graphql.Marshaler {
+	return ec._InitiativeMember(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInitiativePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativePayload(ctx context.Context, sel ast.SelectionSet, v *model.InitiativePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InitiativePayload!")
+		return graphql.Null
+	}
+	return ec._InitiativePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInitiativeStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus(ctx context.Context, v any) (initiative.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNInitiativeStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInitiativeStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus(ctx context.Context, sel ast.SelectionSet, v initiative.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNInitiativeStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "InitiativeStatus!")
+	}
+	return res
+}
+
+var (
+	unmarshalNInitiativeStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus = map[string]initiative.Status{
+		"PROPOSED": initiative.Proposed,
+		"ACTIVE":   initiative.Active,
+		"MERGED":   initiative.Merged,
+		"CLOSED":   initiative.Closed,
+	}
+	marshalNInitiativeStatus2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus = map[initiative.Status]string{
+		initiative.Proposed: "PROPOSED",
+		initiative.Active:   "ACTIVE",
+		initiative.Merged:   "MERGED",
+		initiative.Closed:   "CLOSED",
+	}
+)
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23763,6 +26413,11 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 	return res
 }
 
+func (ec *executionContext) unmarshalNJoinInitiativeInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐJoinInitiativeInput(ctx context.Context, v any) (model.JoinInitiativeInput, error) {
+	res, err := ec.unmarshalInputJoinInitiativeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNMarkAttendanceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkAttendanceInput(ctx context.Context, v any) (model.MarkAttendanceInput, error) {
 	res, err := ec.unmarshalInputMarkAttendanceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23783,6 +26438,11 @@ func (ec *executionContext) marshalNMarkNotificationsReadPayload2ᚖgithubᚗcom
 
 func (ec *executionContext) marshalNMediaPickup2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐMediaPickup(ctx context.Context, sel ast.SelectionSet, v story.MediaPickup) graphql.Marshaler {
 	return ec._MediaPickup(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNMergeInitiativeInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMergeInitiativeInput(ctx context.Context, v any) (model.MergeInitiativeInput, error) {
+	res, err := ec.unmarshalInputMergeInitiativeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMonthCount2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMonthCount(ctx context.Context, sel ast.SelectionSet, v model.MonthCount) graphql.Marshaler {
@@ -24124,6 +26784,11 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalNProposeInitiativeInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐProposeInitiativeInput(ctx context.Context, v any) (model.ProposeInitiativeInput, error) {
+	res, err := ec.unmarshalInputProposeInitiativeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNQualification2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋvolunteerᚐQualification(ctx context.Context, sel ast.SelectionSet, v volunteer.Qualification) graphql.Marshaler {
 	return ec._Qualification(ctx, sel, &v)
 }
@@ -24246,6 +26911,11 @@ func (ec *executionContext) marshalNRemoveVolunteerSlotPayload2ᚖgithubᚗcom�
 		return graphql.Null
 	}
 	return ec._RemoveVolunteerSlotPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportInitiativeInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReportInitiativeInput(ctx context.Context, v any) (model.ReportInitiativeInput, error) {
+	res, err := ec.unmarshalInputReportInitiativeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNReportStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReportStoryInput(ctx context.Context, v any) (model.ReportStoryInput, error) {
@@ -25087,6 +27757,74 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	res := graphql.MarshalID(*v)
 	return res
 }
+
+func (ec *executionContext) marshalOInitiative2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐInitiative(ctx context.Context, sel ast.SelectionSet, v *initiative.Initiative) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Initiative(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOInitiativeFilter2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInitiativeFilter(ctx context.Context, v any) (*model.InitiativeFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInitiativeFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInitiativeMember2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []initiative.Member) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInitiativeMember2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐMember(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOInitiativeStatus2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus(ctx context.Context, v any) (*initiative.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOInitiativeStatus2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInitiativeStatus2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus(ctx context.Context, sel ast.SelectionSet, v *initiative.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOInitiativeStatus2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus[*v])
+	return res
+}
+
+var (
+	unmarshalOInitiativeStatus2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus = map[string]initiative.Status{
+		"PROPOSED": initiative.Proposed,
+		"ACTIVE":   initiative.Active,
+		"MERGED":   initiative.Merged,
+		"CLOSED":   initiative.Closed,
+	}
+	marshalOInitiativeStatus2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐStatus = map[initiative.Status]string{
+		initiative.Proposed: "PROPOSED",
+		initiative.Active:   "ACTIVE",
+		initiative.Merged:   "MERGED",
+		initiative.Closed:   "CLOSED",
+	}
+)
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {

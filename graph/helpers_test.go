@@ -17,6 +17,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/calendar"
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/notify"
@@ -89,6 +90,7 @@ func newTestServerWith(t *testing.T, db *store.DB, opts Options) *testServer {
 			Privacy:       privacy.NewService(db, bus, volunteers.CancelUserClaims),
 			Calendar:      calendar.NewService(db, "http://voresishoj.test"),
 			Notify:        notifier,
+			Initiatives:   initiative.NewService(db, themes, nil),
 			Languages:     []string{"da", "en"},
 		},
 		Now: func() time.Time { return time.Now().UTC() },

@@ -26,6 +26,7 @@ const (
 	typeAnnouncement = "Announcement"
 	typeCall         = "Call"
 	typePhoto        = "Photo"
+	typeInitiative   = "Initiative"
 )
 
 // node resolves any global ID; unknown, malformed or hidden ids give nil.
@@ -104,6 +105,12 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 			return nil, ignoreNotFound(err)
 		}
 		return &c, nil
+	case typeInitiative:
+		in, err := r.Domain.Initiatives.Initiative(ctx, id)
+		if err != nil || !in.VisibleTo(user.CallerFrom(ctx)) {
+			return nil, ignoreNotFound(err)
+		}
+		return &in, nil
 	case typeStory:
 		s, err := r.Domain.Stories.Story(ctx, id)
 		if err != nil || !story.CanSee(user.CallerFrom(ctx), s) {

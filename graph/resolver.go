@@ -9,6 +9,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/calendar"
+	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
@@ -51,6 +52,7 @@ type Domain struct {
 	Privacy       *privacy.Service
 	Calendar      *calendar.Service
 	Notify        *notify.Service
+	Initiatives   *initiative.Service
 	// Languages are the languages people may choose.
 	Languages []string
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
@@ -76,6 +77,12 @@ type AddVolunteerSlotInput struct {
 type AddVolunteerSlotPayload struct {
 	Slot       *volunteer.Slot `json:"slot,omitempty"`
 	UserErrors []UserError     `json:"userErrors"`
+}
+
+type ApproveInitiativeInput struct {
+	InitiativeID string `json:"initiativeId"`
+	// People who joined and become organisers beside the proposer.
+	OrganiserIds []string `json:"organiserIds,omitempty"`
 }
 
 type CalendarFeedPayload struct {
@@ -212,6 +219,38 @@ type FollowPayload struct {
 	UserErrors []UserError     `json:"userErrors"`
 }
 
+type InitiativeConnection struct {
+	Edges    []InitiativeEdge `json:"edges"`
+	PageInfo *PageInfo        `json:"pageInfo"`
+}
+
+type InitiativeEdge struct {
+	Cursor string                 `json:"cursor"`
+	Node   *initiative.Initiative `json:"node"`
+}
+
+type InitiativeFilter struct {
+	Status  *initiative.Status `json:"status,omitempty"`
+	Themes  []string           `json:"themes,omitempty"`
+	PlaceID *string            `json:"placeId,omitempty"`
+	Search  *string            `json:"search,omitempty"`
+}
+
+type InitiativeIDInput struct {
+	InitiativeID string `json:"initiativeId"`
+}
+
+type InitiativePayload struct {
+	Initiative *initiative.Initiative `json:"initiative,omitempty"`
+	UserErrors []UserError            `json:"userErrors"`
+}
+
+type JoinInitiativeInput struct {
+	InitiativeID string `json:"initiativeId"`
+	// A short hello to the proposer.
+	Message *string `json:"message,omitempty"`
+}
+
 type MarkAttendanceInput struct {
 	ClaimID    string `json:"claimId"`
 	Attendance string `json:"attendance"`
@@ -226,6 +265,13 @@ type MarkNotificationsReadInput struct {
 type MarkNotificationsReadPayload struct {
 	Marked     int         `json:"marked"`
 	UserErrors []UserError `json:"userErrors"`
+}
+
+type MergeInitiativeInput struct {
+	InitiativeID   string `json:"initiativeId"`
+	OrganisationID string `json:"organisationId"`
+	// Told to everyone who joined, e.g. "the local history society already does this – join them".
+	Message string `json:"message"`
 }
 
 type MonthCount struct {
@@ -324,6 +370,15 @@ type PlaceEdge struct {
 	Node   *place.Place `json:"node"`
 }
 
+type ProposeInitiativeInput struct {
+	Name          string   `json:"name"`
+	Description   string   `json:"description"`
+	PlaceID       *string  `json:"placeId,omitempty"`
+	Neighbourhood *string  `json:"neighbourhood,omitempty"`
+	Themes        []string `json:"themes,omitempty"`
+	HelpNeeded    *string  `json:"helpNeeded,omitempty"`
+}
+
 type Query struct {
 }
 
@@ -382,6 +437,11 @@ type RemoveVolunteerSlotInput struct {
 type RemoveVolunteerSlotPayload struct {
 	Removed    bool        `json:"removed"`
 	UserErrors []UserError `json:"userErrors"`
+}
+
+type ReportInitiativeInput struct {
+	InitiativeID string  `json:"initiativeId"`
+	Reason       *string `json:"reason,omitempty"`
 }
 
 type ReportStoryInput struct {

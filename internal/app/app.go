@@ -24,6 +24,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/demo"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/i18n"
+	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/notify"
@@ -108,6 +109,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		Privacy:       privacy.NewService(db, a.bus, volunteers.CancelUserClaims),
 		Calendar:      calendar.NewService(db, cfg.PublicURL),
 		Notify:        a.notifier,
+		Initiatives:   initiative.NewService(db, themes, nil),
 		Languages:     i18n.Supported(),
 	}
 
@@ -242,6 +244,7 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	if err := a.notifier.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start notification workers: %w", err)
 	}
+	go a.maintain(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving", slog.String("addr", "http://"+ln.Addr().String()+"/graphql"),
@@ -268,6 +271,32 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// maintain does the daily housekeeping until ctx ends: moving the horizon
+// of recurring activities, forgetting idempotency keys older than two
+// days, and closing proposals nobody joined in 90 days. Each step is
+// idempotent, so several replicas doing it is harmless.
+func (a *App) maintain(ctx context.Context) {
+	tick := time.NewTicker(6 * time.Hour)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := time.Now().UTC()
+		if _, err := a.domain.Activities.RefreshOccurrences(ctx); err != nil {
+			a.log.Error("refresh occurrences", slog.String("error", err.Error()))
+		}
+		if _, err := a.domain.Volunteer.PurgeIdempotencyKeys(ctx, now.Add(-48*time.Hour)); err != nil {
+			a.log.Error("purge idempotency keys", slog.String("error", err.Error()))
+		}
+		if _, err := a.domain.Initiatives.CloseStale(ctx, now, 0); err != nil {
+			a.log.Error("close stale initiatives", slog.String("error", err.Error()))
+		}
+	}
 }
 
 // Close releases what New opened.
