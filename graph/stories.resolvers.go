@@ -331,6 +331,8 @@ func (r *Resolver) MediaPickup() MediaPickupResolver { return &mediaPickupResolv
 // Photo returns PhotoResolver implementation.
 func (r *Resolver) Photo() PhotoResolver { return &photoResolver{r} }
 
-type callResolver struct{ *Resolver }
-type mediaPickupResolver struct{ *Resolver }
-type photoResolver struct{ *Resolver }
+type (
+	callResolver        struct{ *Resolver }
+	mediaPickupResolver struct{ *Resolver }
+	photoResolver       struct{ *Resolver }
+)
