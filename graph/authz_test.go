@@ -42,6 +42,7 @@ type town struct {
 	pendingStory, published  int64
 	call                     int64
 	initiative, proposal     int64
+	calendarSource           int64
 }
 
 func makeOrganiser(t *testing.T, db *store.DB, c *user.Caller, orgID int64) {
@@ -124,6 +125,9 @@ func makeTown(t *testing.T, ts *testServer) town {
 	swap, err := d.Initiatives.Propose(ctx, vera, initiative.Input{Name: "Bytteringen", Description: "Byt værktøj med naboen."})
 	must(err)
 	tw.proposal = swap.ID
+	src, err := d.CalendarImport.AddSource(ctx, boss, "https://kalender.example/det-sker.ics", tw.orgA.ID, nil, nil)
+	must(err)
+	tw.calendarSource = src.ID
 	tw.slot, err = d.Volunteer.AddSlot(ctx, boss, volunteer.NewSlot{ActivityID: tw.activity.ID, Title: "Opstilling",
 		StartsAt: start, EndsAt: start.Add(2 * time.Hour), Capacity: 5})
 	must(err)
@@ -328,6 +332,13 @@ var matrix = []matrixCase{
 			return map[string]any{"initiativeId": globalID(typeInitiative, tw.proposal), "reason": "Spam"}
 		},
 		verifiedPeople},
+	{"addCalendarSource", `mutation($i: AddCalendarSourceInput!) { addCalendarSource(input: $i) { source { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"url": "https://kultur.example/kalender.ics", "organisationId": globalID(typeOrganisation, tw.orgA.ID)}
+		}, []string{secretariatRol}},
+	{"removeCalendarSource", `mutation($i: CalendarSourceIdInput!) { removeCalendarSource(input: $i) { removed userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"sourceId": globalID(typeCalendarSource, tw.calendarSource)} },
+		[]string{secretariatRol}},
 	{"createCalendarFeed", `mutation { createCalendarFeed { url userErrors { code } } }`, nil, everyoneSignedIn()},
 	{"revokeCalendarFeed", `mutation { revokeCalendarFeed { revoked userErrors { code } } }`, nil, everyoneSignedIn()},
 }

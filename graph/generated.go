@@ -17,6 +17,7 @@ import (
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/graph/scalar"
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/calimport"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/notify"
@@ -43,6 +44,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Activity() ActivityResolver
 	Announcement() AnnouncementResolver
+	CalendarSource() CalendarSourceResolver
 	Call() CallResolver
 	Follow() FollowResolver
 	Initiative() InitiativeResolver
@@ -72,6 +74,7 @@ type ComplexityRoot struct {
 		Description    func(childComplexity int) int
 		EndsAt         func(childComplexity int) int
 		ID             func(childComplexity int) int
+		ImportedFrom   func(childComplexity int) int
 		Links          func(childComplexity int) int
 		NextOccurrence func(childComplexity int) int
 		Occurrences    func(childComplexity int, from *time.Time, to *time.Time, first *int) int
@@ -118,6 +121,25 @@ type ComplexityRoot struct {
 
 	CalendarFeedPayload struct {
 		URL        func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CalendarSource struct {
+		Failures        func(childComplexity int) int
+		ID              func(childComplexity int) int
+		LastError       func(childComplexity int) int
+		LastErrorDetail func(childComplexity int) int
+		LastFetchedAt   func(childComplexity int) int
+		LastSuccessAt   func(childComplexity int) int
+		NextFetchAt     func(childComplexity int) int
+		Organisation    func(childComplexity int) int
+		Place           func(childComplexity int) int
+		Themes          func(childComplexity int) int
+		URL             func(childComplexity int) int
+	}
+
+	CalendarSourcePayload struct {
+		Source     func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -263,6 +285,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddCalendarSource             func(childComplexity int, input model.AddCalendarSourceInput) int
 		AddOrganiser                  func(childComplexity int, input model.AddOrganiserInput) int
 		AddVolunteerSlot              func(childComplexity int, input model.AddVolunteerSlotInput) int
 		ApproveInitiative             func(childComplexity int, input model.ApproveInitiativeInput) int
@@ -279,6 +302,7 @@ type ComplexityRoot struct {
 		EditStory                     func(childComplexity int, input model.EditStoryInput) int
 		ExportMyData                  func(childComplexity int) int
 		FeatureStory                  func(childComplexity int, input model.FeatureStoryInput) int
+		FetchCalendarSource           func(childComplexity int, input model.CalendarSourceIDInput) int
 		Follow                        func(childComplexity int, input model.FollowInput) int
 		JoinInitiative                func(childComplexity int, input model.JoinInitiativeInput) int
 		LeaveInitiative               func(childComplexity int, input model.InitiativeIDInput) int
@@ -292,6 +316,7 @@ type ComplexityRoot struct {
 		RecordMediaPickup             func(childComplexity int, input model.RecordMediaPickupInput) int
 		RecordQualification           func(childComplexity int, input model.RecordQualificationInput) int
 		RegisterDevice                func(childComplexity int, input model.RegisterDeviceInput) int
+		RemoveCalendarSource          func(childComplexity int, input model.CalendarSourceIDInput) int
 		RemoveOrganiser               func(childComplexity int, input model.RemoveOrganiserInput) int
 		RemoveVolunteerSlot           func(childComplexity int, input model.RemoveVolunteerSlotInput) int
 		ReportInitiative              func(childComplexity int, input model.ReportInitiativeInput) int
@@ -431,25 +456,26 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Activities    func(childComplexity int, first *int, after *string, filter *model.ActivityFilter) int
-		Activity      func(childComplexity int, id string) int
-		Call          func(childComplexity int, id string) int
-		Calls         func(childComplexity int, open *bool) int
-		Initiative    func(childComplexity int, id string) int
-		Initiatives   func(childComplexity int, first *int, after *string, filter *model.InitiativeFilter) int
-		Me            func(childComplexity int) int
-		Node          func(childComplexity int, id string) int
-		Nodes         func(childComplexity int, ids []string) int
-		OpenSlots     func(childComplexity int, first *int, after *string, from *time.Time, to *time.Time) int
-		Organisation  func(childComplexity int, id string) int
-		Organisations func(childComplexity int, first *int, after *string, filter *model.OrganisationFilter) int
-		Place         func(childComplexity int, id string) int
-		Places        func(childComplexity int, first *int, after *string) int
-		ReviewQueue   func(childComplexity int, first *int, after *string) int
-		Stats         func(childComplexity int) int
-		Stories       func(childComplexity int, first *int, after *string, filter *model.StoryFilter) int
-		Story         func(childComplexity int, id string) int
-		Themes        func(childComplexity int) int
+		Activities      func(childComplexity int, first *int, after *string, filter *model.ActivityFilter) int
+		Activity        func(childComplexity int, id string) int
+		CalendarSources func(childComplexity int) int
+		Call            func(childComplexity int, id string) int
+		Calls           func(childComplexity int, open *bool) int
+		Initiative      func(childComplexity int, id string) int
+		Initiatives     func(childComplexity int, first *int, after *string, filter *model.InitiativeFilter) int
+		Me              func(childComplexity int) int
+		Node            func(childComplexity int, id string) int
+		Nodes           func(childComplexity int, ids []string) int
+		OpenSlots       func(childComplexity int, first *int, after *string, from *time.Time, to *time.Time) int
+		Organisation    func(childComplexity int, id string) int
+		Organisations   func(childComplexity int, first *int, after *string, filter *model.OrganisationFilter) int
+		Place           func(childComplexity int, id string) int
+		Places          func(childComplexity int, first *int, after *string) int
+		ReviewQueue     func(childComplexity int, first *int, after *string) int
+		Stats           func(childComplexity int) int
+		Stories         func(childComplexity int, first *int, after *string, filter *model.StoryFilter) int
+		Story           func(childComplexity int, id string) int
+		Themes          func(childComplexity int) int
 	}
 
 	ReactionCount struct {
@@ -464,6 +490,11 @@ type ComplexityRoot struct {
 
 	RegisterDevicePayload struct {
 		Registered func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	RemoveCalendarSourcePayload struct {
+		Removed    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -642,10 +673,19 @@ type ActivityResolver interface {
 
 	Links(ctx context.Context, obj *activity.Activity) ([]link.Link, error)
 
+	ImportedFrom(ctx context.Context, obj *activity.Activity) (*string, error)
 	Slots(ctx context.Context, obj *activity.Activity) ([]volunteer.Slot, error)
 }
 type AnnouncementResolver interface {
 	ID(ctx context.Context, obj *notify.Announcement) (string, error)
+}
+type CalendarSourceResolver interface {
+	ID(ctx context.Context, obj *calimport.Source) (string, error)
+
+	Organisation(ctx context.Context, obj *calimport.Source) (*organisation.Organisation, error)
+	Place(ctx context.Context, obj *calimport.Source) (*place.Place, error)
+
+	LastError(ctx context.Context, obj *calimport.Source) (*string, error)
 }
 type CallResolver interface {
 	ID(ctx context.Context, obj *story.Call) (string, error)
@@ -699,6 +739,9 @@ type MutationResolver interface {
 	CreatePlace(ctx context.Context, input model.CreatePlaceInput) (*model.CreatePlacePayload, error)
 	ExportMyData(ctx context.Context) (*model.ExportMyDataPayload, error)
 	DeleteMyAccount(ctx context.Context, input model.DeleteMyAccountInput) (*model.DeleteMyAccountPayload, error)
+	AddCalendarSource(ctx context.Context, input model.AddCalendarSourceInput) (*model.CalendarSourcePayload, error)
+	RemoveCalendarSource(ctx context.Context, input model.CalendarSourceIDInput) (*model.RemoveCalendarSourcePayload, error)
+	FetchCalendarSource(ctx context.Context, input model.CalendarSourceIDInput) (*model.CalendarSourcePayload, error)
 	ProposeInitiative(ctx context.Context, input model.ProposeInitiativeInput) (*model.InitiativePayload, error)
 	JoinInitiative(ctx context.Context, input model.JoinInitiativeInput) (*model.InitiativePayload, error)
 	LeaveInitiative(ctx context.Context, input model.InitiativeIDInput) (*model.InitiativePayload, error)
@@ -776,6 +819,7 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	Activities(ctx context.Context, first *int, after *string, filter *model.ActivityFilter) (*model.ActivityConnection, error)
 	Activity(ctx context.Context, id string) (*activity.Activity, error)
+	CalendarSources(ctx context.Context) ([]calimport.Source, error)
 	Organisations(ctx context.Context, first *int, after *string, filter *model.OrganisationFilter) (*model.OrganisationConnection, error)
 	Organisation(ctx context.Context, id string) (*organisation.Organisation, error)
 	Places(ctx context.Context, first *int, after *string) (*model.PlaceConnection, error)
@@ -873,6 +917,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Activity.ID(childComplexity), true
+	case "Activity.importedFrom":
+		if e.ComplexityRoot.Activity.ImportedFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.ImportedFrom(childComplexity), true
 	case "Activity.links":
 		if e.ComplexityRoot.Activity.Links == nil {
 			break
@@ -1058,6 +1108,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CalendarFeedPayload.UserErrors(childComplexity), true
+
+	case "CalendarSource.failures":
+		if e.ComplexityRoot.CalendarSource.Failures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSource.Failures(childComplexity), true
+	case "CalendarSource.id":
+		if e.ComplexityRoot.CalendarSource.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSource.ID(childComplexity), true
+	case "CalendarSource.lastError":
+		if e.ComplexityRoot.CalendarSource.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSource.LastError(childComplexity), true
+	case "CalendarSource.lastErrorDetail":
+		if e.ComplexityRoot.CalendarSource.LastErrorDetail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSource.LastErrorDetail(childComplexity), true
+	case "CalendarSource.lastFetchedAt":
+		if e.ComplexityRoot.CalendarSource.LastFetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSource.LastFetchedAt(childComplexity), true
+	case "CalendarSource.lastSuccessAt":
+		if e.ComplexityRoot.CalendarSource.LastSuccessAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSource.LastSuccessAt(childComplexity), true
+	case "CalendarSource.nextFetchAt":
+		if e.ComplexityRoot.CalendarSource.NextFetchAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSource.NextFetchAt(childComplexity), true
+	case "CalendarSource.organisation":
+		if e.ComplexityRoot.CalendarSource.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSource.Organisation(childComplexity), true
+	case "CalendarSource.place":
+		if e.ComplexityRoot.CalendarSource.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSource.Place(childComplexity), true
+	case "CalendarSource.themes":
+		if e.ComplexityRoot.CalendarSource.Themes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSource.Themes(childComplexity), true
+	case "CalendarSource.url":
+		if e.ComplexityRoot.CalendarSource.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSource.URL(childComplexity), true
+
+	case "CalendarSourcePayload.source":
+		if e.ComplexityRoot.CalendarSourcePayload.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSourcePayload.Source(childComplexity), true
+	case "CalendarSourcePayload.userErrors":
+		if e.ComplexityRoot.CalendarSourcePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarSourcePayload.UserErrors(childComplexity), true
 
 	case "Call.deadline":
 		if e.ComplexityRoot.Call.Deadline == nil {
@@ -1580,6 +1710,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MonthCount.Month(childComplexity), true
 
+	case "Mutation.addCalendarSource":
+		if e.ComplexityRoot.Mutation.AddCalendarSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addCalendarSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddCalendarSource(childComplexity, args["input"].(model.AddCalendarSourceInput)), true
 	case "Mutation.addOrganiser":
 		if e.ComplexityRoot.Mutation.AddOrganiser == nil {
 			break
@@ -1746,6 +1887,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.FeatureStory(childComplexity, args["input"].(model.FeatureStoryInput)), true
+	case "Mutation.fetchCalendarSource":
+		if e.ComplexityRoot.Mutation.FetchCalendarSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fetchCalendarSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FetchCalendarSource(childComplexity, args["input"].(model.CalendarSourceIDInput)), true
 	case "Mutation.follow":
 		if e.ComplexityRoot.Mutation.Follow == nil {
 			break
@@ -1889,6 +2041,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["input"].(model.RegisterDeviceInput)), true
+	case "Mutation.removeCalendarSource":
+		if e.ComplexityRoot.Mutation.RemoveCalendarSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeCalendarSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveCalendarSource(childComplexity, args["input"].(model.CalendarSourceIDInput)), true
 	case "Mutation.removeOrganiser":
 		if e.ComplexityRoot.Mutation.RemoveOrganiser == nil {
 			break
@@ -2517,6 +2680,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Activity(childComplexity, args["id"].(string)), true
+	case "Query.calendarSources":
+		if e.ComplexityRoot.Query.CalendarSources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.CalendarSources(childComplexity), true
 	case "Query.call":
 		if e.ComplexityRoot.Query.Call == nil {
 			break
@@ -2729,6 +2898,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegisterDevicePayload.UserErrors(childComplexity), true
+
+	case "RemoveCalendarSourcePayload.removed":
+		if e.ComplexityRoot.RemoveCalendarSourcePayload.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveCalendarSourcePayload.Removed(childComplexity), true
+	case "RemoveCalendarSourcePayload.userErrors":
+		if e.ComplexityRoot.RemoveCalendarSourcePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveCalendarSourcePayload.UserErrors(childComplexity), true
 
 	case "RemoveVolunteerSlotPayload.removed":
 		if e.ComplexityRoot.RemoveVolunteerSlotPayload.Removed == nil {
@@ -3348,9 +3530,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ActivityFilter", ec.unmarshalInputActivityFilter),
 			graphql.NewInputUnmarshaler("ActivityIdInput", ec.unmarshalInputActivityIdInput),
+			graphql.NewInputUnmarshaler("AddCalendarSourceInput", ec.unmarshalInputAddCalendarSourceInput),
 			graphql.NewInputUnmarshaler("AddOrganiserInput", ec.unmarshalInputAddOrganiserInput),
 			graphql.NewInputUnmarshaler("AddVolunteerSlotInput", ec.unmarshalInputAddVolunteerSlotInput),
 			graphql.NewInputUnmarshaler("ApproveInitiativeInput", ec.unmarshalInputApproveInitiativeInput),
+			graphql.NewInputUnmarshaler("CalendarSourceIdInput", ec.unmarshalInputCalendarSourceIdInput),
 			graphql.NewInputUnmarshaler("CallIdInput", ec.unmarshalInputCallIdInput),
 			graphql.NewInputUnmarshaler("CancelClaimInput", ec.unmarshalInputCancelClaimInput),
 			graphql.NewInputUnmarshaler("ChannelLinkInput", ec.unmarshalInputChannelLinkInput),
@@ -3557,6 +3741,62 @@ extend type Query {
   """
   activities(first: Int, after: String, filter: ActivityFilter): ActivityConnection!
   activity(id: ID!): Activity
+}
+`, BuiltIn: false},
+	{Name: "../schema/calimport.graphqls", Input: `"An external iCal calendar the server imports activities from, e.g. the municipality's \"Det sker i Ishøj\"."
+type CalendarSource implements Node {
+  id: ID!
+  url: String!
+  organisation: Organisation!
+  place: Place
+  themes: [String!]!
+  lastFetchedAt: Time
+  lastSuccessAt: Time
+  "The last failure in the caller's language; null after a good fetch."
+  lastError: String
+  lastErrorDetail: String
+  failures: Int!
+  nextFetchAt: Time!
+}
+
+extend type Activity {
+  "The calendar feed an imported activity came from; null for activities made here."
+  importedFrom: String
+}
+
+extend type Query {
+  "The secretariat only."
+  calendarSources: [CalendarSource!]!
+}
+
+input AddCalendarSourceInput {
+  url: String!
+  organisationId: ID!
+  placeId: ID
+  themes: [String!]
+}
+
+type CalendarSourcePayload {
+  source: CalendarSource
+  userErrors: [UserError!]!
+}
+
+input CalendarSourceIdInput {
+  sourceId: ID!
+}
+
+type RemoveCalendarSourcePayload {
+  removed: Boolean!
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  "The secretariat: import this calendar from now on (fetched hourly, retried with backoff on failure)."
+  addCalendarSource(input: AddCalendarSourceInput!): CalendarSourcePayload!
+  "Imported activities stay."
+  removeCalendarSource(input: CalendarSourceIdInput!): RemoveCalendarSourcePayload!
+  "Fetch now instead of waiting for the next run."
+  fetchCalendarSource(input: CalendarSourceIdInput!): CalendarSourcePayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/directory.graphqls", Input: `enum OrganisationKind {
@@ -4734,6 +4974,8 @@ func (ec *executionContext) childFields_Activity(ctx context.Context, field grap
 		return ec.fieldContext_Activity_links(ctx, field)
 	case "publishedAt":
 		return ec.fieldContext_Activity_publishedAt(ctx, field)
+	case "importedFrom":
+		return ec.fieldContext_Activity_importedFrom(ctx, field)
 	case "slots":
 		return ec.fieldContext_Activity_slots(ctx, field)
 	}
@@ -4808,6 +5050,44 @@ func (ec *executionContext) childFields_CalendarFeedPayload(ctx context.Context,
 		return ec.fieldContext_CalendarFeedPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CalendarFeedPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CalendarSource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CalendarSource_id(ctx, field)
+	case "url":
+		return ec.fieldContext_CalendarSource_url(ctx, field)
+	case "organisation":
+		return ec.fieldContext_CalendarSource_organisation(ctx, field)
+	case "place":
+		return ec.fieldContext_CalendarSource_place(ctx, field)
+	case "themes":
+		return ec.fieldContext_CalendarSource_themes(ctx, field)
+	case "lastFetchedAt":
+		return ec.fieldContext_CalendarSource_lastFetchedAt(ctx, field)
+	case "lastSuccessAt":
+		return ec.fieldContext_CalendarSource_lastSuccessAt(ctx, field)
+	case "lastError":
+		return ec.fieldContext_CalendarSource_lastError(ctx, field)
+	case "lastErrorDetail":
+		return ec.fieldContext_CalendarSource_lastErrorDetail(ctx, field)
+	case "failures":
+		return ec.fieldContext_CalendarSource_failures(ctx, field)
+	case "nextFetchAt":
+		return ec.fieldContext_CalendarSource_nextFetchAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CalendarSource", field.Name)
+}
+
+func (ec *executionContext) childFields_CalendarSourcePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_CalendarSourcePayload_source(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CalendarSourcePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CalendarSourcePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5358,6 +5638,16 @@ func (ec *executionContext) childFields_RegisterDevicePayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type RegisterDevicePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RemoveCalendarSourcePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removed":
+		return ec.fieldContext_RemoveCalendarSourcePayload_removed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RemoveCalendarSourcePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveCalendarSourcePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RemoveVolunteerSlotPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "removed":
@@ -5866,6 +6156,20 @@ func (ec *executionContext) field_Me_notifications_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addCalendarSource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddCalendarSourceInput, error) {
+			return ec.unmarshalNAddCalendarSourceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐAddCalendarSourceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addOrganiser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6062,6 +6366,20 @@ func (ec *executionContext) field_Mutation_featureStory_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_fetchCalendarSource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CalendarSourceIDInput, error) {
+			return ec.unmarshalNCalendarSourceIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCalendarSourceIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_follow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6236,6 +6554,20 @@ func (ec *executionContext) field_Mutation_registerDevice_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
 			return ec.unmarshalNRegisterDeviceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRegisterDeviceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeCalendarSource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CalendarSourceIDInput, error) {
+			return ec.unmarshalNCalendarSourceIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCalendarSourceIDInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7349,6 +7681,29 @@ func (ec *executionContext) fieldContext_Activity_publishedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Activity_importedFrom(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_importedFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Activity().ImportedFrom(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_importedFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, true, true, "String")
+}
+
 func (ec *executionContext) _Activity_slots(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7843,6 +8198,341 @@ func (ec *executionContext) _CalendarFeedPayload_userErrors(ctx context.Context,
 func (ec *executionContext) fieldContext_CalendarFeedPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CalendarFeedPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CalendarSource_id(ctx context.Context, field graphql.CollectedField, obj *calimport.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSource_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CalendarSource().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSource_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarSource", field, true, true, "ID")
+}
+
+func (ec *executionContext) _CalendarSource_url(ctx context.Context, field graphql.CollectedField, obj *calimport.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSource_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSource_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarSource", field, false, false, "String")
+}
+
+func (ec *executionContext) _CalendarSource_organisation(ctx context.Context, field graphql.CollectedField, obj *calimport.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSource_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CalendarSource().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *organisation.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSource_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CalendarSource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CalendarSource_place(ctx context.Context, field graphql.CollectedField, obj *calimport.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSource_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CalendarSource().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *place.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋplaceᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSource_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CalendarSource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CalendarSource_themes(ctx context.Context, field graphql.CollectedField, obj *calimport.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSource_themes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Themes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSource_themes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarSource", field, false, false, "String")
+}
+
+func (ec *executionContext) _CalendarSource_lastFetchedAt(ctx context.Context, field graphql.CollectedField, obj *calimport.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSource_lastFetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastFetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSource_lastFetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarSource", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CalendarSource_lastSuccessAt(ctx context.Context, field graphql.CollectedField, obj *calimport.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSource_lastSuccessAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSuccessAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSource_lastSuccessAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarSource", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CalendarSource_lastError(ctx context.Context, field graphql.CollectedField, obj *calimport.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSource_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CalendarSource().LastError(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSource_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarSource", field, true, true, "String")
+}
+
+func (ec *executionContext) _CalendarSource_lastErrorDetail(ctx context.Context, field graphql.CollectedField, obj *calimport.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSource_lastErrorDetail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastErrorDetail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSource_lastErrorDetail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarSource", field, false, false, "String")
+}
+
+func (ec *executionContext) _CalendarSource_failures(ctx context.Context, field graphql.CollectedField, obj *calimport.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSource_failures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSource_failures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarSource", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CalendarSource_nextFetchAt(ctx context.Context, field graphql.CollectedField, obj *calimport.Source) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSource_nextFetchAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextFetchAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSource_nextFetchAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarSource", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CalendarSourcePayload_source(ctx context.Context, field graphql.CollectedField, obj *model.CalendarSourcePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSourcePayload_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *calimport.Source) graphql.Marshaler {
+			return ec.marshalOCalendarSource2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋcalimportᚐSource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSourcePayload_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CalendarSourcePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarSource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CalendarSourcePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CalendarSourcePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarSourcePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarSourcePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CalendarSourcePayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -10410,6 +11100,138 @@ func (ec *executionContext) fieldContext_Mutation_deleteMyAccount(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteMyAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addCalendarSource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addCalendarSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddCalendarSource(ctx, fc.Args["input"].(model.AddCalendarSourceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CalendarSourcePayload) graphql.Marshaler {
+			return ec.marshalNCalendarSourcePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCalendarSourcePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addCalendarSource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarSourcePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addCalendarSource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeCalendarSource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeCalendarSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveCalendarSource(ctx, fc.Args["input"].(model.CalendarSourceIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveCalendarSourcePayload) graphql.Marshaler {
+			return ec.marshalNRemoveCalendarSourcePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRemoveCalendarSourcePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeCalendarSource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveCalendarSourcePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeCalendarSource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fetchCalendarSource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fetchCalendarSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FetchCalendarSource(ctx, fc.Args["input"].(model.CalendarSourceIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CalendarSourcePayload) graphql.Marshaler {
+			return ec.marshalNCalendarSourcePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCalendarSourcePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fetchCalendarSource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarSourcePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fetchCalendarSource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13978,6 +14800,38 @@ func (ec *executionContext) fieldContext_Query_activity(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_calendarSources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_calendarSources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().CalendarSources(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []calimport.Source) graphql.Marshaler {
+			return ec.marshalNCalendarSource2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋcalimportᚐSourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_calendarSources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarSource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_organisations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14833,6 +15687,61 @@ func (ec *executionContext) _RegisterDevicePayload_userErrors(ctx context.Contex
 func (ec *executionContext) fieldContext_RegisterDevicePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RegisterDevicePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RemoveCalendarSourcePayload_removed(ctx context.Context, field graphql.CollectedField, obj *model.RemoveCalendarSourcePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveCalendarSourcePayload_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveCalendarSourcePayload_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveCalendarSourcePayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RemoveCalendarSourcePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RemoveCalendarSourcePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveCalendarSourcePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveCalendarSourcePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RemoveCalendarSourcePayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -18634,6 +19543,69 @@ func UnmarshalActivityIdInput(ctx context.Context, raw any) (model.ActivityIDInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAddCalendarSourceInput(ctx context.Context, obj any) (model.AddCalendarSourceInput, error) {
+	var it model.AddCalendarSourceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"url", "organisationId", "placeId", "themes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "themes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("themes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Themes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddCalendarSourceInput unmarshals raw into the AddCalendarSourceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddCalendarSourceInput(ctx context.Context, raw any) (model.AddCalendarSourceInput, error) {
+	var out model.AddCalendarSourceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddCalendarSourceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAddOrganiserInput(ctx context.Context, obj any) (model.AddOrganiserInput, error) {
 	var it model.AddOrganiserInput
 	if obj == nil {
@@ -18848,6 +19820,48 @@ func (ec *executionContext) unmarshalInputApproveInitiativeInput(ctx context.Con
 func UnmarshalApproveInitiativeInput(ctx context.Context, raw any) (model.ApproveInitiativeInput, error) {
 	var out model.ApproveInitiativeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApproveInitiativeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCalendarSourceIdInput(ctx context.Context, obj any) (model.CalendarSourceIDInput, error) {
+	var it model.CalendarSourceIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sourceId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCalendarSourceIdInput unmarshals raw into the CalendarSourceIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCalendarSourceIdInput(ctx context.Context, raw any) (model.CalendarSourceIDInput, error) {
+	var out model.CalendarSourceIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CalendarSourceIdInput", raw, &out)
 	return out, err
 }
 
@@ -21533,6 +22547,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Call(ctx, sel, obj)
+	case calimport.Source:
+		return ec._CalendarSource(ctx, sel, &obj)
+	case *calimport.Source:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CalendarSource(ctx, sel, obj)
 	case activity.Activity:
 		return ec._Activity(ctx, sel, &obj)
 	case *activity.Activity:
@@ -21641,6 +22662,12 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "importedFrom":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Activity_importedFrom(ctx, field, obj)
+				})
 		case "slots":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -21898,6 +22925,131 @@ func (ec *executionContext) _CalendarFeedPayload(ctx context.Context, sel ast.Se
 			}
 		case "userErrors":
 			out.Values[i] = ec._CalendarFeedPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var calendarSourceImplementors = []string{"CalendarSource", "Node"}
+
+func (ec *executionContext) _CalendarSource(ctx context.Context, sel ast.SelectionSet, obj *calimport.Source) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, calendarSourceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CalendarSource")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CalendarSource_id(ctx, field, obj)
+				})
+		case "url":
+			out.Values[i] = ec._CalendarSource_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CalendarSource_organisation(ctx, field, obj)
+				})
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CalendarSource_place(ctx, field, obj)
+				})
+		case "themes":
+			out.Values[i] = ec._CalendarSource_themes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastFetchedAt":
+			out.Values[i] = ec._CalendarSource_lastFetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSuccessAt":
+			out.Values[i] = ec._CalendarSource_lastSuccessAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastError":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CalendarSource_lastError(ctx, field, obj)
+				})
+		case "lastErrorDetail":
+			out.Values[i] = ec._CalendarSource_lastErrorDetail(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failures":
+			out.Values[i] = ec._CalendarSource_failures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextFetchAt":
+			out.Values[i] = ec._CalendarSource_nextFetchAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var calendarSourcePayloadImplementors = []string{"CalendarSourcePayload"}
+
+func (ec *executionContext) _CalendarSourcePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CalendarSourcePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, calendarSourcePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CalendarSourcePayload")
+		case "source":
+			out.Values[i] = ec._CalendarSourcePayload_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CalendarSourcePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22982,6 +24134,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteMyAccount":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteMyAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addCalendarSource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addCalendarSource(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeCalendarSource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeCalendarSource(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchCalendarSource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fetchCalendarSource(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -24160,6 +25333,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_activity(ctx, field)
 				})
+		case "calendarSources":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_calendarSources(ctx, field)
+				})
 		case "organisations":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -24375,6 +25554,44 @@ func (ec *executionContext) _RegisterDevicePayload(ctx context.Context, sel ast.
 			}
 		case "userErrors":
 			out.Values[i] = ec._RegisterDevicePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var removeCalendarSourcePayloadImplementors = []string{"RemoveCalendarSourcePayload"}
+
+func (ec *executionContext) _RemoveCalendarSourcePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveCalendarSourcePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeCalendarSourcePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveCalendarSourcePayload")
+		case "removed":
+			out.Values[i] = ec._RemoveCalendarSourcePayload_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RemoveCalendarSourcePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25903,6 +27120,11 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalNAddCalendarSourceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐAddCalendarSourceInput(ctx context.Context, v any) (model.AddCalendarSourceInput, error) {
+	res, err := ec.unmarshalInputAddCalendarSourceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAddOrganiserInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐAddOrganiserInput(ctx context.Context, v any) (model.AddOrganiserInput, error) {
 	res, err := ec.unmarshalInputAddOrganiserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -25990,6 +27212,39 @@ func (ec *executionContext) marshalNCalendarFeedPayload2ᚖgithubᚗcomᚋishoj�
 		return graphql.Null
 	}
 	return ec._CalendarFeedPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCalendarSource2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋcalimportᚐSource(ctx context.Context, sel ast.SelectionSet, v calimport.Source) graphql.Marshaler {
+	return ec._CalendarSource(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCalendarSource2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋcalimportᚐSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []calimport.Source) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCalendarSource2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋcalimportᚐSource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCalendarSourceIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCalendarSourceIDInput(ctx context.Context, v any) (model.CalendarSourceIDInput, error) {
+	res, err := ec.unmarshalInputCalendarSourceIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCalendarSourcePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCalendarSourcePayload(ctx context.Context, sel ast.SelectionSet, v *model.CalendarSourcePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CalendarSourcePayload!")
+		return graphql.Null
+	}
+	return ec._CalendarSourcePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCall2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCall(ctx context.Context, sel ast.SelectionSet, v story.Call) graphql.Marshaler {
@@ -26895,6 +28150,14 @@ func (ec *executionContext) marshalNRegisterDevicePayload2ᚖgithubᚗcomᚋisho
 	return ec._RegisterDevicePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRemoveCalendarSourcePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRemoveCalendarSourcePayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveCalendarSourcePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RemoveCalendarSourcePayload!")
+		return graphql.Null
+	}
+	return ec._RemoveCalendarSourcePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRemoveOrganiserInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRemoveOrganiserInput(ctx context.Context, v any) (model.RemoveOrganiserInput, error) {
 	res, err := ec.unmarshalInputRemoveOrganiserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27643,6 +28906,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOCalendarSource2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋcalimportᚐSource(ctx context.Context, sel ast.SelectionSet, v *calimport.Source) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CalendarSource(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCall2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCall(ctx context.Context, sel ast.SelectionSet, v *story.Call) graphql.Marshaler {

@@ -16,6 +16,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/calendar"
+	"github.com/ishoj/voresishoj/internal/calimport"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
@@ -79,19 +80,20 @@ func newTestServerWith(t *testing.T, db *store.DB, opts Options) *testServer {
 		Log:    log,
 		Broker: broker,
 		Domain: Domain{
-			Users:         user.NewService(db),
-			Organisations: organisation.NewService(db),
-			Places:        place.NewService(db),
-			Activities:    activities,
-			Stories:       story.NewService(db, bus, blobs, themes),
-			Themes:        themes,
-			Links:         link.NewService(db),
-			Volunteer:     volunteers,
-			Privacy:       privacy.NewService(db, bus, volunteers.CancelUserClaims),
-			Calendar:      calendar.NewService(db, "http://voresishoj.test"),
-			Notify:        notifier,
-			Initiatives:   initiative.NewService(db, themes, nil),
-			Languages:     []string{"da", "en"},
+			Users:          user.NewService(db),
+			Organisations:  organisation.NewService(db),
+			Places:         place.NewService(db),
+			Activities:     activities,
+			Stories:        story.NewService(db, bus, blobs, themes),
+			Themes:         themes,
+			Links:          link.NewService(db),
+			Volunteer:      volunteers,
+			Privacy:        privacy.NewService(db, bus, volunteers.CancelUserClaims),
+			Calendar:       calendar.NewService(db, "http://voresishoj.test"),
+			Notify:         notifier,
+			Initiatives:    initiative.NewService(db, themes, nil),
+			CalendarImport: calimport.NewService(db, activities, themes, bus, calimport.Options{Logger: log}),
+			Languages:      []string{"da", "en"},
 		},
 		Now: func() time.Time { return time.Now().UTC() },
 	}

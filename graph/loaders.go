@@ -8,6 +8,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/calimport"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
@@ -32,6 +33,7 @@ type loaders struct {
 	slot              *dataloadgen.Loader[int64, volunteer.Slot]
 	activitySlots     *dataloadgen.Loader[int64, []volunteer.Slot]
 	storyPhotos       *dataloadgen.Loader[int64, []story.Photo]
+	origin            *dataloadgen.Loader[int64, calimport.Origin]
 	storyReactions    *dataloadgen.Loader[int64, map[story.ReactionKind]int]
 	// myClaim is the signed-in person's live claim per slot id.
 	myClaim *dataloadgen.Loader[int64, *volunteer.Claim]
@@ -73,6 +75,18 @@ func newLoaders(r *Resolver) *loaders {
 		activitySlots: dataloadgen.NewMappedLoader(grouped(r.fetchActivitySlots), opts...),
 		myClaim:       dataloadgen.NewMappedLoader(r.fetchMyClaims, opts...),
 		storyPhotos:   dataloadgen.NewMappedLoader(grouped(r.Domain.Stories.Photos), opts...),
+		origin: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]calimport.Origin, error) {
+			m, err := r.Domain.CalendarImport.OriginsByActivityIDs(ctx, ids)
+			if m == nil {
+				m = map[int64]calimport.Origin{}
+			}
+			for _, id := range ids {
+				if _, ok := m[id]; !ok {
+					m[id] = calimport.Origin{ActivityID: id}
+				}
+			}
+			return m, err
+		}, opts...),
 		storyReactions: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]map[story.ReactionKind]int, error) {
 			m, err := r.Domain.Stories.ReactionCounts(ctx, ids)
 			if err != nil {

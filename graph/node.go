@@ -15,18 +15,19 @@ import (
 
 // The type names inside global IDs.
 const (
-	typeActivity     = "Activity"
-	typeOrganisation = "Organisation"
-	typePlace        = "Place"
-	typeStory        = "Story"
-	typeUser         = "User"
-	typeSlot         = "VolunteerSlot"
-	typeClaim        = "SlotClaim"
-	typeNotification = "Notification"
-	typeAnnouncement = "Announcement"
-	typeCall         = "Call"
-	typePhoto        = "Photo"
-	typeInitiative   = "Initiative"
+	typeActivity       = "Activity"
+	typeOrganisation   = "Organisation"
+	typePlace          = "Place"
+	typeStory          = "Story"
+	typeUser           = "User"
+	typeSlot           = "VolunteerSlot"
+	typeClaim          = "SlotClaim"
+	typeNotification   = "Notification"
+	typeAnnouncement   = "Announcement"
+	typeCall           = "Call"
+	typePhoto          = "Photo"
+	typeInitiative     = "Initiative"
+	typeCalendarSource = "CalendarSource"
 )
 
 // node resolves any global ID; unknown, malformed or hidden ids give nil.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/calendar"
+	"github.com/ishoj/voresishoj/internal/calimport"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/notify"
@@ -41,18 +42,19 @@ type Resolver struct {
 // Domain is the set of domain services. It is a named field rather than
 // embedded so its names do not collide with the resolvers' methods.
 type Domain struct {
-	Users         *user.Service
-	Organisations *organisation.Service
-	Places        *place.Service
-	Activities    *activity.Service
-	Stories       *story.Service
-	Themes        *theme.Service
-	Links         *link.Service
-	Volunteer     *volunteer.Service
-	Privacy       *privacy.Service
-	Calendar      *calendar.Service
-	Notify        *notify.Service
-	Initiatives   *initiative.Service
+	Users          *user.Service
+	Organisations  *organisation.Service
+	Places         *place.Service
+	Activities     *activity.Service
+	Stories        *story.Service
+	Themes         *theme.Service
+	Links          *link.Service
+	Volunteer      *volunteer.Service
+	Privacy        *privacy.Service
+	Calendar       *calendar.Service
+	Notify         *notify.Service
+	Initiatives    *initiative.Service
+	CalendarImport *calimport.Service
 	// Languages are the languages people may choose.
 	Languages []string
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/calimport"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/notify"
@@ -52,6 +53,13 @@ type ActivityPayload struct {
 	UserErrors []UserError        `json:"userErrors"`
 }
 
+type AddCalendarSourceInput struct {
+	URL            string   `json:"url"`
+	OrganisationID string   `json:"organisationId"`
+	PlaceID        *string  `json:"placeId,omitempty"`
+	Themes         []string `json:"themes,omitempty"`
+}
+
 // Name an organiser by e-mail (a person who has not signed in yet is linked at first sign-in) or by user id.
 type AddOrganiserInput struct {
 	OrganisationID string  `json:"organisationId"`
@@ -89,6 +97,15 @@ type CalendarFeedPayload struct {
 	// Secret URL of the personal iCal feed; a new one replaces (revokes) the old.
 	URL        *string     `json:"url,omitempty"`
 	UserErrors []UserError `json:"userErrors"`
+}
+
+type CalendarSourceIDInput struct {
+	SourceID string `json:"sourceId"`
+}
+
+type CalendarSourcePayload struct {
+	Source     *calimport.Source `json:"source,omitempty"`
+	UserErrors []UserError       `json:"userErrors"`
 }
 
 type CallIDInput struct {
@@ -422,6 +439,11 @@ type RegisterDeviceInput struct {
 
 type RegisterDevicePayload struct {
 	Registered bool        `json:"registered"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
+type RemoveCalendarSourcePayload struct {
+	Removed    bool        `json:"removed"`
 	UserErrors []UserError `json:"userErrors"`
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/calendar"
+	"github.com/ishoj/voresishoj/internal/calimport"
 	"github.com/ishoj/voresishoj/internal/config"
 	"github.com/ishoj/voresishoj/internal/demo"
 	"github.com/ishoj/voresishoj/internal/event"
@@ -97,20 +98,23 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		return nil, fmt.Errorf("set up notifications: %w", err)
 	}
 	a.bus.Subscribe(a.notifier.EventHandler())
+	imports := calimport.NewService(db, activities, themes, a.bus, calimport.Options{Logger: log})
+	imports.SetCancelHook(volunteers.CancelActivityClaims)
 	a.domain = graph.Domain{
-		Users:         user.NewService(db),
-		Organisations: organisation.NewService(db),
-		Places:        place.NewService(db),
-		Activities:    activities,
-		Stories:       story.NewService(db, a.bus, blobs, themes),
-		Themes:        themes,
-		Links:         link.NewService(db),
-		Volunteer:     volunteers,
-		Privacy:       privacy.NewService(db, a.bus, volunteers.CancelUserClaims),
-		Calendar:      calendar.NewService(db, cfg.PublicURL),
-		Notify:        a.notifier,
-		Initiatives:   initiative.NewService(db, themes, nil),
-		Languages:     i18n.Supported(),
+		Users:          user.NewService(db),
+		Organisations:  organisation.NewService(db),
+		Places:         place.NewService(db),
+		Activities:     activities,
+		Stories:        story.NewService(db, a.bus, blobs, themes),
+		Themes:         themes,
+		Links:          link.NewService(db),
+		Volunteer:      volunteers,
+		Privacy:        privacy.NewService(db, a.bus, volunteers.CancelUserClaims),
+		Calendar:       calendar.NewService(db, cfg.PublicURL),
+		Notify:         a.notifier,
+		Initiatives:    initiative.NewService(db, themes, nil),
+		CalendarImport: imports,
+		Languages:      i18n.Supported(),
 	}
 
 	if cfg.DemoData {
@@ -245,6 +249,7 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("start notification workers: %w", err)
 	}
 	go a.maintain(ctx)
+	go a.importCalendars(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving", slog.String("addr", "http://"+ln.Addr().String()+"/graphql"),
@@ -295,6 +300,24 @@ func (a *App) maintain(ctx context.Context) {
 		}
 		if _, err := a.domain.Initiatives.CloseStale(ctx, now, 0); err != nil {
 			a.log.Error("close stale initiatives", slog.String("error", err.Error()))
+		}
+	}
+}
+
+// importCalendars fetches the external calendars that are due, each
+// minute; a source's next fetch time is claimed before it is fetched, so
+// replicas do not fetch the same source twice.
+func (a *App) importCalendars(ctx context.Context) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if _, err := a.domain.CalendarImport.RunDue(ctx, time.Now().UTC()); err != nil {
+			a.log.Error("import calendars", slog.String("error", err.Error()))
 		}
 	}
 }
