@@ -337,7 +337,9 @@ var matrix = []matrixCase{
 			return map[string]any{"url": "https://kultur.example/kalender.ics", "organisationId": globalID(typeOrganisation, tw.orgA.ID)}
 		}, []string{secretariatRol}},
 	{"removeCalendarSource", `mutation($i: CalendarSourceIdInput!) { removeCalendarSource(input: $i) { removed userErrors { code } } }`,
-		func(tw town) map[string]any { return map[string]any{"sourceId": globalID(typeCalendarSource, tw.calendarSource)} },
+		func(tw town) map[string]any {
+			return map[string]any{"sourceId": globalID(typeCalendarSource, tw.calendarSource)}
+		},
 		[]string{secretariatRol}},
 	{"createCalendarFeed", `mutation { createCalendarFeed { url userErrors { code } } }`, nil, everyoneSignedIn()},
 	{"revokeCalendarFeed", `mutation { revokeCalendarFeed { revoked userErrors { code } } }`, nil, everyoneSignedIn()},
