@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ishoj/voresishoj/graph"
 	"github.com/ishoj/voresishoj/internal/activity"
@@ -24,6 +25,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/config"
 	"github.com/ishoj/voresishoj/internal/demo"
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/feed"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
@@ -34,6 +36,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/pubsub"
 	"github.com/ishoj/voresishoj/internal/push"
+	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/requestid"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/story"
@@ -155,16 +158,43 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 
 	resolver := &graph.Resolver{Log: log, Domain: a.domain, Broker: a.broker, PublicURL: cfg.PublicURL,
 		Now: func() time.Time { return time.Now().UTC() }}
-	gql := graph.NewHandler(resolver, graph.Options{
+	gqlOpts := graph.Options{
 		Development:     !cfg.Production(),
 		ComplexityLimit: cfg.ComplexityLimit,
 		WebsocketInit:   graph.AuthenticateWebsocket(a.authn),
-	})
+		Limits: graph.Limits{
+			MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxTokens: cfg.ParserTokenLimit,
+			MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadFileBytes: cfg.MaxUploadFileBytes,
+			MaxUploadBytes: cfg.MaxUploadBytes, Timeout: cfg.RequestTimeout,
+		},
+		RateLimits: graph.RateLimits{
+			PerPerson: ratelimit.PerMinute(cfg.RateLimitPerson),
+			PerIP:     ratelimit.PerMinute(cfg.RateLimitIP),
+			IPHeader:  cfg.ClientIPHeader,
+		},
+		CORSOrigins: cfg.CORSOrigins,
+	}
+	if cfg.RedisURL != "" {
+		// Rate limits and persisted queries shared by every replica.
+		ropts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("parse REDIS_URL: %w", err)
+		}
+		gqlOpts.Redis = redis.NewClient(ropts)
+	}
+	if cfg.EnforceTrustedDocuments() {
+		if gqlOpts.TrustedDocuments, err = graph.LoadTrustedDocuments(cfg.TrustedDocumentsFile); err != nil {
+			return nil, err
+		}
+		log.Info("only trusted documents are executed", slog.Int("documents", len(gqlOpts.TrustedDocuments)))
+	}
+	gql := graph.NewHandler(resolver, gqlOpts)
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", a.authn.Middleware(gql))
 	mux.Handle("/ical/", a.domain.Calendar.Handler())
 	mux.Handle(media.Prefix, media.Handler(a.blobs))
+	mux.Handle("/feeds/", feed.NewService(db, cfg.PublicURL).Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -1,0 +1,180 @@
+package feed
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Handler serves the story feeds under /feeds/; the app mounts it there as is:
+//
+//	GET /feeds/stories.atom?organisation=<id>&theme=<slug>&featured=true
+//	GET /feeds/stories.rss?organisation=<id>&theme=<slug>&featured=true
+//
+// organisation takes a database id or a GraphQL global id; featured=false
+// is the same as leaving it out. Feed readers cannot sign in, so nothing
+// here reads the caller, and only published stories are shown.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /feeds/stories.atom", func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, Atom, "application/atom+xml; charset=utf-8")
+	})
+	mux.HandleFunc("GET /feeds/stories.rss", func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, RSS, "application/rss+xml; charset=utf-8")
+	})
+	return mux
+}
+
+func (s *Service) serve(w http.ResponseWriter, r *http.Request, format Format, contentType string) {
+	f, msg := parseFilter(r)
+	if msg != "" {
+		http.Error(w, msg, http.StatusBadRequest)
+		return
+	}
+	doc, err := s.render(r.Context(), format, f)
+	var unknown errUnknown
+	if errors.As(err, &unknown) {
+		http.Error(w, unknown.what+" not found", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			s.log.ErrorContext(r.Context(), "render story feed", "path", r.URL.Path, "error", err)
+		}
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+
+	sum := sha256.Sum256(doc.body)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	h := w.Header()
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("ETag", etag)
+	if !doc.lastModified.IsZero() {
+		h.Set("Last-Modified", doc.lastModified.UTC().Format(http.TimeFormat))
+	}
+	if notModified(r, etag, doc.lastModified) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(doc.body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if _, err := w.Write(doc.body); err != nil {
+		s.log.DebugContext(r.Context(), "write story feed", "error", err)
+	}
+}
+
+// notModified applies RFC 9110's order: If-None-Match decides when present,
+// and only without it is If-Modified-Since looked at.
+func notModified(r *http.Request, etag string, lastModified time.Time) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		return etagMatches(inm, etag)
+	}
+	ims := r.Header.Get("If-Modified-Since")
+	if ims == "" || lastModified.IsZero() {
+		return false
+	}
+	since, err := http.ParseTime(ims)
+	if err != nil {
+		return false
+	}
+	// The header has whole seconds only.
+	return !lastModified.Truncate(time.Second).After(since)
+}
+
+// etagMatches applies If-None-Match's weak comparison.
+func etagMatches(header, etag string) bool {
+	for _, candidate := range strings.Split(header, ",") {
+		candidate = strings.TrimSpace(candidate)
+		if candidate == "*" || strings.TrimPrefix(candidate, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// parseFilter reads the query string, returning a message for the client
+// when a value is malformed.
+func parseFilter(r *http.Request) (Filter, string) {
+	q := r.URL.Query()
+	var f Filter
+	var ok bool
+	if v := q.Get("organisation"); v != "" {
+		if f.OrganisationID, ok = parseID(v, "Organisation"); !ok {
+			return f, "invalid organisation"
+		}
+	}
+	if v := q.Get("theme"); v != "" {
+		if f.Theme, ok = parseTheme(v); !ok {
+			return f, "invalid theme"
+		}
+	}
+	if v := q.Get("featured"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return f, "invalid featured: want true or false"
+		}
+		f.FeaturedOnly = b
+	}
+	return f, ""
+}
+
+// parseID accepts a plain database id or the GraphQL global id of typ
+// (unpadded base64url of "Type:id"), so links built from either work.
+func parseID(v, typ string) (int64, bool) {
+	if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return id, id > 0
+	}
+	key, ok := globalKey(v, typ)
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(key, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}
+
+// parseTheme accepts a theme slug or a global id "Theme:<slug>".
+func parseTheme(v string) (string, bool) {
+	if key, ok := globalKey(v, "Theme"); ok {
+		v = key
+	}
+	if len(v) > 50 {
+		return "", false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return "", false
+		}
+	}
+	return v, v != ""
+}
+
+// globalKey decodes a global id and returns its key when its type is typ.
+func globalKey(v, typ string) (string, bool) {
+	if len(v) > 100 {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(v, "="))
+	if err != nil {
+		return "", false
+	}
+	prefix, key, ok := strings.Cut(string(b), ":")
+	if !ok || prefix != typ {
+		return "", false
+	}
+	return key, true
+}
