@@ -91,7 +91,7 @@ func newTestServerWith(t *testing.T, db *store.DB, opts Options) *testServer {
 			Privacy:        privacy.NewService(db, bus, volunteers.CancelUserClaims),
 			Calendar:       calendar.NewService(db, "http://voresishoj.test"),
 			Notify:         notifier,
-			Initiatives:    initiative.NewService(db, themes, nil),
+			Initiatives:    initiative.NewService(db, themes, notifier),
 			CalendarImport: calimport.NewService(db, activities, themes, bus, calimport.Options{Logger: log}),
 			Languages:      []string{"da", "en"},
 		},

@@ -82,6 +82,19 @@ func TestInitiativeLifeCycle(t *testing.T) {
 			t.Fatalf("approve: %+v", approved)
 		}
 
+		// Everyone who joined is told it has started.
+		var inbox struct {
+			Me struct {
+				Notifications struct {
+					Edges []struct{ Node struct{ Kind, Body string } }
+				}
+			}
+		}
+		ts.client.MustPost(`{ me { notifications(first: 5) { edges { node { kind body } } } } }`, &inbox, bearer(joinerB))
+		if len(inbox.Me.Notifications.Edges) == 0 || inbox.Me.Notifications.Edges[0].Node.Kind != "INITIATIVE_APPROVED" {
+			t.Errorf("a member was not told of the approval: %+v", inbox)
+		}
+
 		// The proposer is now an organiser and publishes an activity.
 		start := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Hour)
 		var created struct {

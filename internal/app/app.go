@@ -115,7 +115,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		Privacy:        privacy.NewService(db, a.bus, volunteers.CancelUserClaims),
 		Calendar:       calendar.NewService(db, cfg.PublicURL),
 		Notify:         a.notifier,
-		Initiatives:    initiative.NewService(db, themes, nil),
+		Initiatives:    initiative.NewService(db, themes, a.notifier),
 		CalendarImport: imports,
 		Languages:      i18n.Supported(),
 	}
