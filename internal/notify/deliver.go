@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	mathrand "math/rand/v2"
@@ -37,10 +38,17 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 const (
 	// sendTimeout bounds one batch handed to FCM. The batch runs to the end
 	// even when the worker is being stopped, so that what FCM accepted is
-	// recorded as SENT and never sent again.
-	sendTimeout = time.Minute
+	// recorded as SENT and never sent again. It leaves room for the Admin
+	// SDK's own retries (about 7s per message, 50 messages at a time, so
+	// about 70s for a full batch of 500 under lasting 503s).
+	sendTimeout = 2 * time.Minute
+	// storeTimeout bounds claiming and recording a batch, which also run
+	// to the end once begun.
+	storeTimeout = 30 * time.Second
 	// sendingLease is how long a SENDING row may belong to an attempt
-	// before we conclude the attempt died with the batch at FCM.
+	// before we conclude the attempt died with the batch at FCM. It must
+	// exceed storeTimeout + sendTimeout + storeTimeout, the longest a live
+	// attempt holds a batch.
 	sendingLease = 5 * time.Minute
 )
 
@@ -70,7 +78,14 @@ const (
 // FCM may or may not have the message, and we cannot ask. Those rows are
 // marked UNKNOWN after sendingLease and not sent again: a missed push
 // (still in the inbox) is better than a doubled one, and the window is
-// one batch of one job.
+// one batch of one job. Until then the job keeps coming back (snoozed),
+// so no row is left SENDING for good.
+//
+// Steps 2 and 3 ignore the job's cancellation (a stopping worker, River's
+// job timeout): once a batch is claimed, it is sent and recorded, and the
+// job only stops between batches. A claim cut off by the stop would leave
+// rows SENDING that nobody sends; a send cut off would leave them in
+// doubt. A clean stop therefore loses and doubles nothing.
 func (s *Service) deliver(ctx context.Context, jobID int64, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
@@ -99,15 +114,31 @@ func (s *Service) deliver(ctx context.Context, jobID int64, ids []int64) error {
 		}
 	}
 	// Temporary failures wait in RETRY; the job sleeps until the first of
-	// them is due instead of holding a worker.
-	var next store.Time
-	q, args, err := store.In(`SELECT MIN(next_attempt_at) FROM deliveries
-		WHERE notification_id IN (?) AND status = 'RETRY'`, ids)
+	// them is due instead of holding a worker. Rows still SENDING belong to
+	// an attempt that died after claiming them (its process, or its
+	// database connection before the outcome was recorded); the job comes
+	// back when their lease is over to give them up as UNKNOWN.
+	var due struct {
+		Retry   store.Time `db:"retry"`
+		Claimed store.Time `db:"claimed"`
+	}
+	q, args, err := store.In(`SELECT
+			MIN(CASE WHEN status = 'RETRY' THEN next_attempt_at END) AS retry,
+			MIN(CASE WHEN status = 'SENDING' THEN claimed_at END) AS claimed
+		FROM deliveries
+		WHERE notification_id IN (?) AND status IN ('RETRY', 'SENDING')`, ids)
 	if err != nil {
 		return err
 	}
-	if err := store.Get(ctx, s.db, &next, q, args...); err != nil {
+	if err := store.Get(ctx, s.db, &due, q, args...); err != nil {
 		return fmt.Errorf("next retry of job %d: %w", jobID, err)
+	}
+	next := due.Retry.Time
+	if !due.Claimed.IsZero() {
+		// A second past the lease, so that abandonStale sees it expired.
+		if leaseOver := due.Claimed.Add(sendingLease + time.Second); next.IsZero() || leaseOver.Before(next) {
+			next = leaseOver
+		}
 	}
 	if !next.IsZero() {
 		return river.JobSnooze(max(0, next.Sub(s.now())))
@@ -161,11 +192,18 @@ type claimedDelivery struct {
 	Notification
 }
 
-// claimBatch takes up to one batch of due rows for this attempt.
+// claimBatch takes up to one batch of due rows for this attempt and
+// returns them. It runs to the end even when ctx is cancelled: a claim
+// committed but not returned would leave its rows SENDING, sent by nobody
+// (lib/pq cancels a transaction's statements, COMMIT included, when its
+// context ends, so the commit can succeed while we hear of an error).
 func (s *Service) claimBatch(ctx context.Context, ids []int64) ([]claimedDelivery, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
 	claim := newClaim()
 	var batch []claimedDelivery
 	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		batch = nil // Transact may run this again
 		now := s.now()
 		q, args, err := store.In(`SELECT id FROM deliveries
 			WHERE notification_id IN (?)
@@ -192,20 +230,21 @@ func (s *Service) claimBatch(ctx context.Context, ids []int64) ([]claimedDeliver
 		if _, err := store.Exec(ctx, tx, q, args...); err != nil {
 			return fmt.Errorf("claim deliveries: %w", err)
 		}
+		// Read in the same transaction: what is claimed is what we send.
+		err = store.Select(ctx, tx, &batch, `
+			SELECT d.id AS delivery_id, d.token, d.attempts,
+				n.id, n.user_id, n.kind, n.title, n.body, n.data, n.deep_link, n.collapse_key, n.urgent, n.push,
+				n.expires_at, n.send_after, n.created_at, n.read_at
+			FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+			WHERE d.claim = ? AND d.status = 'SENDING'
+			ORDER BY d.id`, claim)
+		if err != nil {
+			return fmt.Errorf("claimed deliveries: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	err = store.Select(ctx, s.db, &batch, `
-		SELECT d.id AS delivery_id, d.token, d.attempts,
-			n.id, n.user_id, n.kind, n.title, n.body, n.data, n.deep_link, n.collapse_key, n.urgent, n.push,
-			n.expires_at, n.send_after, n.created_at, n.read_at
-		FROM deliveries d JOIN notifications n ON n.id = d.notification_id
-		WHERE d.claim = ? AND d.status = 'SENDING'
-		ORDER BY d.id`, claim)
-	if err != nil {
-		return nil, fmt.Errorf("claimed deliveries: %w", err)
 	}
 	return batch, nil
 }
@@ -228,27 +267,55 @@ func (s *Service) sendBatch(ctx context.Context, log *slog.Logger, batch []claim
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	defer cancel()
 	results, sendErr := s.sender.Send(sendCtx, msgs)
-	if sendErr == nil && len(results) != len(msgs) {
-		sendErr = fmt.Errorf("sender returned %d results for %d messages", len(results), len(msgs))
-	}
-	if sendErr != nil {
+	switch {
+	case sendErr != nil:
+		// A Sender fails the whole call only for what it finds before
+		// sending anything (FCM: an invalid batch), so all may be retried.
 		log.WarnContext(ctx, "push batch failed as a whole; will retry", slog.Int("messages", len(msgs)), slog.Any("error", sendErr))
 		results = make([]push.Result, len(msgs))
 		for i := range results {
 			results[i] = push.Result{Token: msgs[i].Token, Outcome: push.Retry, Err: sendErr}
 		}
+	case len(results) != len(msgs):
+		// We cannot tell which messages went out.
+		err := fmt.Errorf("sender returned %d results for %d messages", len(results), len(msgs))
+		results = make([]push.Result, len(msgs))
+		for i := range results {
+			results[i] = push.Result{Token: msgs[i].Token, Outcome: outcomeInDoubt, Err: err}
+		}
 	}
-	recordCtx, cancelRecord := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	recordCtx, cancelRecord := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancelRecord()
 	return s.db.Transact(recordCtx, func(tx *sqlx.Tx) error {
 		return s.record(recordCtx, tx, log, batch, results, s.now())
 	})
 }
 
+// outcomeInDoubt is a result FCM may or may not have accepted.
+const outcomeInDoubt push.Outcome = -1
+
+// inDoubt reports whether a Retry result lacks an answer from FCM because
+// sendTimeout cut the request off: it may have reached FCM, or not even
+// have left. Retrying could double it, so it is given up as UNKNOWN, like
+// the batch of an attempt that died (see deliver). A Retry that FCM
+// answered (429, 5xx) is safe to send again.
+func inDoubt(r push.Result) bool {
+	return r.Outcome == outcomeInDoubt ||
+		r.Outcome == push.Retry && (errors.Is(r.Err, context.DeadlineExceeded) || errors.Is(r.Err, context.Canceled))
+}
+
 func (s *Service) record(ctx context.Context, tx *sqlx.Tx, log *slog.Logger, batch []claimedDelivery, results []push.Result, now time.Time) error {
 	var sent []int64
 	for i, r := range results {
 		d := batch[i]
+		if inDoubt(r) {
+			log.WarnContext(ctx, "push in doubt: sending was cut off before FCM answered; not resent",
+				slog.Int64("notification_id", d.Notification.ID), slog.Int64("delivery_id", d.ID), slog.Any("error", r.Err))
+			if err := s.setStatus(ctx, tx, d.ID, statusUnknown, r.Err); err != nil {
+				return err
+			}
+			continue
+		}
 		switch r.Outcome {
 		case push.Delivered:
 			sent = append(sent, d.ID)

@@ -2,10 +2,15 @@ package notify
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/push/fcmtest"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
@@ -200,6 +205,105 @@ func TestDeliveryOfDeadAttemptIsNotResent(t *testing.T) {
 		}
 		if c := statusCounts(t, db); c[statusUnknown] != 1 || c[statusSent] != 2 {
 			t.Errorf("deliveries by status %v", c)
+		}
+	})
+}
+
+// scriptedSender answers each message with its token's outcome.
+type scriptedSender struct {
+	outcomes map[string]push.Result
+}
+
+func (s *scriptedSender) Send(_ context.Context, msgs []push.Message) ([]push.Result, error) {
+	out := make([]push.Result, len(msgs))
+	for i, m := range msgs {
+		out[i] = s.outcomes[m.Token]
+		out[i].Token = m.Token
+	}
+	return out, nil
+}
+
+// A message whose request was cut off before FCM answered may have reached
+// it: it is given up as UNKNOWN rather than retried, while a Retry FCM
+// answered waits for its next attempt.
+func TestCutOffSendIsNotRetried(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		tokens := f.followersWithDevices(3)
+		sender := &scriptedSender{outcomes: map[string]push.Result{
+			tokens[0]: {Outcome: push.Delivered},
+			tokens[1]: {Outcome: push.Retry, Err: fmt.Errorf("push: fcm: %w", context.DeadlineExceeded)},
+			tokens[2]: {Outcome: push.Retry, Err: errors.New("push: fcm: 503")},
+		}}
+		s := newService(t, db, sender, Config{})
+		ctx := context.Background()
+		if _, err := s.SendAnnouncement(ctx, secretariat(f.user("da")), Audience{Kind: AudienceFollowers, OrganisationID: f.org}, "T", "B"); err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		if err := store.Select(ctx, db, &ids, `SELECT id FROM notifications WHERE kind = 'ANNOUNCEMENT' ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		var snooze *rivertype.JobSnoozeError
+		if err := s.deliver(ctx, 0, ids); !errors.As(err, &snooze) {
+			t.Fatalf("deliver returned %v, want a snooze for the retry", err)
+		}
+		if c := statusCounts(t, db); c[statusSent] != 1 || c[statusUnknown] != 1 || c[statusRetry] != 1 {
+			t.Errorf("deliveries by status %v, want one each SENT, UNKNOWN, RETRY", c)
+		}
+		var status string
+		if err := store.Get(ctx, db, &status, `SELECT status FROM deliveries WHERE token = ?`, tokens[1]); err != nil {
+			t.Fatal(err)
+		}
+		if status != statusUnknown {
+			t.Errorf("the cut-off delivery is %s, want UNKNOWN", status)
+		}
+	})
+}
+
+// Rows left SENDING by an attempt that died recently keep the job coming
+// back until their lease is over, so they are given up rather than left
+// SENDING for good; they are not sent meanwhile.
+func TestJobWaitsForLeaseOfDeadClaim(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		tokens := f.followersWithDevices(2)
+		srv, sender := fakeFCM(t)
+		now := time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
+		s := newService(t, db, sender, Config{Now: fixedClock(now)})
+		ctx := context.Background()
+		if _, err := s.SendAnnouncement(ctx, secretariat(f.user("da")), Audience{Kind: AudienceFollowers, OrganisationID: f.org}, "T", "B"); err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		if err := store.Select(ctx, db, &ids, `SELECT id FROM notifications WHERE kind = 'ANNOUNCEMENT' ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.createDeliveries(ctx, ids, now); err != nil {
+			t.Fatal(err)
+		}
+		f.exec(`UPDATE deliveries SET status = 'SENDING', claim = 'dead', claimed_at = ? WHERE token = ?`, now.Add(-time.Minute), tokens[0])
+
+		var snooze *rivertype.JobSnoozeError
+		if err := s.deliver(ctx, 0, ids); !errors.As(err, &snooze) {
+			t.Fatalf("deliver returned %v, want a snooze until the lease is over", err)
+		}
+		if want := sendingLease - time.Minute + time.Second; snooze.Duration != want {
+			t.Errorf("snoozed %s, want %s", snooze.Duration, want)
+		}
+		if srv.Count(tokens[0]) != 0 || srv.Count(tokens[1]) != 1 {
+			t.Errorf("pushes: claimed device %d, other %d; want 0 and 1", srv.Count(tokens[0]), srv.Count(tokens[1]))
+		}
+
+		later := newService(t, db, sender, Config{Now: fixedClock(now.Add(sendingLease))})
+		if err := later.deliver(ctx, 0, ids); err != nil {
+			t.Fatalf("after the lease: %v", err)
+		}
+		if c := statusCounts(t, db); c[statusUnknown] != 1 || c[statusSent] != 1 {
+			t.Errorf("deliveries by status %v", c)
+		}
+		if srv.Count(tokens[0]) != 0 {
+			t.Error("the in-doubt device was sent after all")
 		}
 	})
 }
