@@ -75,7 +75,9 @@ func decodeCursor(s *string) (*cursor, error) {
 		return nil, nil
 	}
 	bad := apperr.New("INVALID_CURSOR", "after")
-	if len(*s) > 200 {
+	// A cursor may carry a name of up to 120 characters, which JSON can
+	// escape to six bytes each and base64 grows by a third: about 1,100.
+	if len(*s) > 2000 {
 		return nil, bad
 	}
 	b, err := base64.RawURLEncoding.DecodeString(*s)

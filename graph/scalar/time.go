@@ -37,5 +37,12 @@ func UnmarshalTime(v any) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, errors.New("time must be RFC 3339 with an offset, e.g. 2026-07-06T10:00:00+02:00")
 	}
-	return t.UTC(), nil
+	// Outside these years MarshalTime cannot write the time back as the
+	// same instant: Copenhagen kept local mean time (+00:50:20) before
+	// 1894, and 9999-12-31T23:00Z is already the year 10000 there.
+	if y := t.UTC().Year(); y < 1900 || y > 9998 {
+		return time.Time{}, errors.New("time must be between the years 1900 and 9998")
+	}
+	// Times are written to the second, so they are read to the second.
+	return t.UTC().Truncate(time.Second), nil
 }

@@ -27,7 +27,12 @@ func NormalisePhone(raw string, field ...string) (string, error) {
 	if !phonePattern.MatchString(p) {
 		return "", apperr.New("INVALID_PHONE", field...)
 	}
-	return strings.ReplaceAll(p, " ", ""), nil
+	p = strings.ReplaceAll(p, " ", "")
+	// The pattern counts the spaces too, so "1       2" would pass it.
+	if len(strings.TrimPrefix(p, "+")) < 8 {
+		return "", apperr.New("INVALID_PHONE", field...)
+	}
+	return p, nil
 }
 
 // UpdateProfile changes the caller's own profile.
