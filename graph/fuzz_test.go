@@ -18,25 +18,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
-	"github.com/ishoj/voresishoj/internal/auth"
-	"github.com/ishoj/voresishoj/internal/calendar"
-	"github.com/ishoj/voresishoj/internal/event"
-	"github.com/ishoj/voresishoj/internal/initiative"
-	"github.com/ishoj/voresishoj/internal/link"
-	"github.com/ishoj/voresishoj/internal/media"
-	"github.com/ishoj/voresishoj/internal/notify"
-	"github.com/ishoj/voresishoj/internal/organisation"
-	"github.com/ishoj/voresishoj/internal/place"
-	"github.com/ishoj/voresishoj/internal/privacy"
-	"github.com/ishoj/voresishoj/internal/pubsub"
-	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
-	"github.com/ishoj/voresishoj/internal/story"
-	"github.com/ishoj/voresishoj/internal/theme"
 	"github.com/ishoj/voresishoj/internal/user"
-	"github.com/ishoj/voresishoj/internal/volunteer"
 )
 
 // FuzzGlobalID checks that any string a client sends as an id is either
@@ -289,60 +273,16 @@ type fuzzServer struct {
 // outside f.Fuzz, hence this copy for testing.TB.
 func newFuzzServer(tb testing.TB) *fuzzServer {
 	tb.Helper()
-	db := storetest.SQLite(tb)
 	logged := &errorLog{}
-	log := slog.New(logged)
-	bus := event.NewBus(log)
-	broker := pubsub.NewMemory(log, pubsub.Options{})
-	tb.Cleanup(func() { broker.Close() })
-	bus.Subscribe(ForwardEvents(broker, log))
-	themes := theme.NewService(db)
-	volunteers := volunteer.NewService(db, bus, volunteer.Config{})
-	blobs, err := media.NewDir(tb.TempDir())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	activities := activity.NewService(db, themes, bus)
-	activities.SetCancelHook(volunteers.CancelActivityClaims)
+	ts := newTestServerLogging(tb, storetest.SQLite(tb), Options{Development: true, ComplexityLimit: 1000}, slog.New(logged))
+	fs := &fuzzServer{handler: ts.handler, errors: logged}
 	ctx := context.Background()
-	if err := notify.Migrate(ctx, db); err != nil {
-		tb.Fatal(err)
-	}
-	notifier, err := notify.New(db, push.NewLog(log), log, notify.Config{})
+	var err error
+	fs.resident, err = ts.resolver.Domain.Users.Resolve(ctx, user.Identity{UID: "uid-fuzz", Email: "fuzz@test.example", EmailVerified: true, Name: "Fuzz"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	bus.Subscribe(notifier.EventHandler())
-	notifier.OnCreated(NotifyLive(broker, log))
-	r := &Resolver{
-		Log:    log,
-		Broker: broker,
-		Domain: Domain{
-			Users:         user.NewService(db),
-			Organisations: organisation.NewService(db),
-			Places:        place.NewService(db),
-			Activities:    activities,
-			Stories:       story.NewService(db, bus, blobs, themes),
-			Themes:        themes,
-			Links:         link.NewService(db),
-			Volunteer:     volunteers,
-			Privacy:       privacy.NewService(db, bus, volunteers.CancelUserClaims),
-			Calendar:      calendar.NewService(db, "http://voresishoj.test"),
-			Notify:        notifier,
-			Initiatives:   initiative.NewService(db, themes, nil),
-			Languages:     []string{"da", "en"},
-		},
-		Now: func() time.Time { return time.Now().UTC() },
-	}
-	authn := auth.NewAuthenticator(&fakeVerifier{identities: map[string]user.Identity{}}, r.Domain.Users, log)
-	opts := Options{Development: true, ComplexityLimit: 1000, WebsocketInit: AuthenticateWebsocket(authn)}
-	fs := &fuzzServer{handler: authn.Middleware(NewHandler(r, opts)), errors: logged}
-
-	fs.resident, err = r.Domain.Users.Resolve(ctx, user.Identity{UID: "uid-fuzz", Email: "fuzz@test.example", EmailVerified: true, Name: "Fuzz"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	u, err := r.Domain.Users.GrantSecretariat(ctx, "sekretariat@test.example", "")
+	u, err := ts.resolver.Domain.Users.GrantSecretariat(ctx, "sekretariat@test.example", "")
 	if err != nil {
 		tb.Fatal(err)
 	}

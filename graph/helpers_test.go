@@ -36,7 +36,7 @@ import (
 
 // testServer runs the real GraphQL handler in-process on a test database.
 type testServer struct {
-	t        *testing.T
+	t        testing.TB
 	db       *store.DB
 	resolver *Resolver
 	client   *client.Client
@@ -45,15 +45,21 @@ type testServer struct {
 	handler  http.Handler
 }
 
-func newTestServer(t *testing.T, db *store.DB) *testServer {
+func newTestServer(t testing.TB, db *store.DB) *testServer {
 	t.Helper()
 	return newTestServerWith(t, db, Options{Development: true, ComplexityLimit: 1000})
 }
 
-func newTestServerWith(t *testing.T, db *store.DB, opts Options) *testServer {
+func newTestServerWith(t testing.TB, db *store.DB, opts Options) *testServer {
+	t.Helper()
+	return newTestServerLogging(t, db, opts, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// newTestServerLogging is newTestServerWith with the server's log going
+// to log, for tests that look at what is logged.
+func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Logger) *testServer {
 	t.Helper()
 	rec := &event.Recorder{}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	bus := event.NewBus(log)
 	bus.Subscribe(func(ctx context.Context, e event.Event) { rec.Publish(ctx, e) })
 	broker := pubsub.NewMemory(log, pubsub.Options{})
