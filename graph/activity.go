@@ -40,42 +40,30 @@ func (r *Resolver) activityFilter(ctx context.Context, in model.ActivityFilter) 
 
 // listActivities pages through published activities with keyset cursors.
 func (r *Resolver) listActivities(ctx context.Context, f activity.Filter, first *int, after *string) (*model.ActivityConnection, error) {
-	limit, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	c, err := decodeCursor(after)
+	limit, c, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
 	var key *activity.Key
 	if c != nil {
-		if c.T == nil {
-			return nil, apperr.New("INVALID_CURSOR", "after")
+		t, err := cursorTime(c)
+		if err != nil {
+			return nil, err
 		}
-		key = &activity.Key{StartsAt: *c.T, ID: c.ID}
+		key = &activity.Key{StartsAt: t, ID: c.ID}
 	}
 	rows, err := r.Domain.Activities.List(ctx, f, key, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.ActivityConnection{PageInfo: &model.PageInfo{HasNextPage: len(rows) > limit}}
-	if len(rows) > limit {
-		rows = rows[:limit]
-	}
 	l := r.loaders(ctx)
-	for i := range rows {
-		a, occ := rows[i].Activity, rows[i].Occurrence
-		l.activity.Prime(a.ID, a)
-		start := occ.StartsAt
-		cur := encodeCursor(cursor{T: &start, ID: a.ID})
-		conn.Edges = append(conn.Edges, model.ActivityEdge{Cursor: cur, Node: &a, Occurrence: &occ})
-		conn.PageInfo.EndCursor = &cur
-	}
-	if conn.Edges == nil {
-		conn.Edges = []model.ActivityEdge{}
-	}
-	return conn, nil
+	edges, info := connection(rows, limit,
+		func(row *activity.Listed) cursor { return cursor{T: &row.Occurrence.StartsAt, ID: row.ID} },
+		func(cur string, row *activity.Listed) model.ActivityEdge {
+			l.activity.Prime(row.ID, row.Activity)
+			return model.ActivityEdge{Cursor: cur, Node: &row.Activity, Occurrence: &row.Occurrence}
+		})
+	return &model.ActivityConnection{Edges: edges, PageInfo: info}, nil
 }
 
 // canSeeActivity hides drafts from everyone but the organisers.

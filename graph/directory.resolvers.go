@@ -45,20 +45,17 @@ func (r *placeResolver) Activities(ctx context.Context, obj *place.Place, first 
 
 // Organisations is the resolver for the organisations field.
 func (r *queryResolver) Organisations(ctx context.Context, first *int, after *string, filter *model.OrganisationFilter) (*model.OrganisationConnection, error) {
-	limit, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	c, err := decodeCursor(after)
+	limit, c, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
 	var key *organisation.Key
 	if c != nil {
-		if c.S == nil {
-			return nil, apperr.New("INVALID_CURSOR", "after")
+		name, err := cursorName(c)
+		if err != nil {
+			return nil, err
 		}
-		key = &organisation.Key{Name: *c.S, ID: c.ID}
+		key = &organisation.Key{Name: name, ID: c.ID}
 	}
 	var f organisation.Filter
 	if filter != nil {
@@ -76,17 +73,12 @@ func (r *queryResolver) Organisations(ctx context.Context, first *int, after *st
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.OrganisationConnection{Edges: []model.OrganisationEdge{}, PageInfo: &model.PageInfo{HasNextPage: len(orgs) > limit}}
-	if len(orgs) > limit {
-		orgs = orgs[:limit]
-	}
-	for i := range orgs {
-		o := orgs[i]
-		cur := encodeCursor(cursor{S: &o.Name, ID: o.ID})
-		conn.Edges = append(conn.Edges, model.OrganisationEdge{Cursor: cur, Node: &o})
-		conn.PageInfo.EndCursor = &cur
-	}
-	return conn, nil
+	edges, info := connection(orgs, limit,
+		func(o *organisation.Organisation) cursor { return cursor{S: &o.Name, ID: o.ID} },
+		func(cur string, o *organisation.Organisation) model.OrganisationEdge {
+			return model.OrganisationEdge{Cursor: cur, Node: o}
+		})
+	return &model.OrganisationConnection{Edges: edges, PageInfo: info}, nil
 }
 
 // Organisation is the resolver for the organisation field.
@@ -101,36 +93,26 @@ func (r *queryResolver) Organisation(ctx context.Context, id string) (*organisat
 
 // Places is the resolver for the places field.
 func (r *queryResolver) Places(ctx context.Context, first *int, after *string) (*model.PlaceConnection, error) {
-	limit, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	c, err := decodeCursor(after)
+	limit, c, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
 	var key *place.Key
 	if c != nil {
-		if c.S == nil {
-			return nil, apperr.New("INVALID_CURSOR", "after")
+		name, err := cursorName(c)
+		if err != nil {
+			return nil, err
 		}
-		key = &place.Key{Name: *c.S, ID: c.ID}
+		key = &place.Key{Name: name, ID: c.ID}
 	}
 	ps, err := r.Domain.Places.List(ctx, key, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.PlaceConnection{Edges: []model.PlaceEdge{}, PageInfo: &model.PageInfo{HasNextPage: len(ps) > limit}}
-	if len(ps) > limit {
-		ps = ps[:limit]
-	}
-	for i := range ps {
-		p := ps[i]
-		cur := encodeCursor(cursor{S: &p.Name, ID: p.ID})
-		conn.Edges = append(conn.Edges, model.PlaceEdge{Cursor: cur, Node: &p})
-		conn.PageInfo.EndCursor = &cur
-	}
-	return conn, nil
+	edges, info := connection(ps, limit,
+		func(p *place.Place) cursor { return cursor{S: &p.Name, ID: p.ID} },
+		func(cur string, p *place.Place) model.PlaceEdge { return model.PlaceEdge{Cursor: cur, Node: p} })
+	return &model.PlaceConnection{Edges: edges, PageInfo: info}, nil
 }
 
 // Place is the resolver for the place field.

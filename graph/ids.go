@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/apperr"
 )
 
@@ -105,4 +106,47 @@ func pageSize(first *int) (int, error) {
 		return 0, apperr.New("INVALID_PAGE_SIZE", "first").With("Max", maxPageSize)
 	}
 	return *first, nil
+}
+
+// pageArgs reads `first` and `after`.
+func pageArgs(first *int, after *string) (int, *cursor, error) {
+	limit, err := pageSize(first)
+	if err != nil {
+		return 0, nil, err
+	}
+	c, err := decodeCursor(after)
+	return limit, c, err
+}
+
+// cursorTime is the time of a keyset cursor; a cursor without one was
+// made for another list.
+func cursorTime(c *cursor) (time.Time, error) {
+	if c.T == nil {
+		return time.Time{}, apperr.New("INVALID_CURSOR", "after")
+	}
+	return *c.T, nil
+}
+
+// cursorName is the name of a keyset cursor.
+func cursorName(c *cursor) (string, error) {
+	if c.S == nil {
+		return "", apperr.New("INVALID_CURSOR", "after")
+	}
+	return *c.S, nil
+}
+
+// connection turns rows fetched with limit+1 into at most limit edges and
+// the page info: the extra row only says there is a next page.
+func connection[T, E any](rows []T, limit int, cursorOf func(*T) cursor, edge func(cur string, node *T) E) ([]E, *model.PageInfo) {
+	info := &model.PageInfo{HasNextPage: len(rows) > limit}
+	if len(rows) > limit {
+		rows = rows[:limit]
+	}
+	edges := make([]E, 0, len(rows))
+	for i := range rows {
+		cur := encodeCursor(cursorOf(&rows[i]))
+		edges = append(edges, edge(cur, &rows[i]))
+		info.EndCursor = &cur
+	}
+	return edges, info
 }

@@ -196,20 +196,17 @@ func (r *mutationResolver) ReportInitiative(ctx context.Context, input model.Rep
 
 // Initiatives is the resolver for the initiatives field.
 func (r *queryResolver) Initiatives(ctx context.Context, first *int, after *string, filter *model.InitiativeFilter) (*model.InitiativeConnection, error) {
-	limit, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	c, err := decodeCursor(after)
+	limit, c, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
 	var key *initiative.Key
 	if c != nil {
-		if c.T == nil {
-			return nil, apperr.New("INVALID_CURSOR", "after")
+		t, err := cursorTime(c)
+		if err != nil {
+			return nil, err
 		}
-		key = &initiative.Key{CreatedAt: *c.T, ID: c.ID}
+		key = &initiative.Key{CreatedAt: t, ID: c.ID}
 	}
 	var f initiative.Filter
 	if filter != nil {
@@ -233,18 +230,12 @@ func (r *queryResolver) Initiatives(ctx context.Context, first *int, after *stri
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.InitiativeConnection{Edges: []model.InitiativeEdge{}, PageInfo: &model.PageInfo{HasNextPage: len(list) > limit}}
-	if len(list) > limit {
-		list = list[:limit]
-	}
-	for i := range list {
-		in := list[i]
-		k := initiative.KeyOf(in)
-		cur := encodeCursor(cursor{T: &k.CreatedAt, ID: k.ID})
-		conn.Edges = append(conn.Edges, model.InitiativeEdge{Cursor: cur, Node: &in})
-		conn.PageInfo.EndCursor = &cur
-	}
-	return conn, nil
+	edges, info := connection(list, limit,
+		func(in *initiative.Initiative) cursor { return cursor{T: &in.CreatedAt, ID: in.ID} },
+		func(cur string, in *initiative.Initiative) model.InitiativeEdge {
+			return model.InitiativeEdge{Cursor: cur, Node: in}
+		})
+	return &model.InitiativeConnection{Edges: edges, PageInfo: info}, nil
 }
 
 // Initiative is the resolver for the initiative field.

@@ -66,11 +66,7 @@ func (r *meResolver) Follows(ctx context.Context, obj *user.User) ([]notify.Foll
 
 // Notifications is the resolver for the notifications field.
 func (r *meResolver) Notifications(ctx context.Context, obj *user.User, first *int, after *string) (*model.NotificationConnection, error) {
-	limit, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	c, err := decodeCursor(after)
+	limit, c, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -82,17 +78,12 @@ func (r *meResolver) Notifications(ctx context.Context, obj *user.User, first *i
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.NotificationConnection{Edges: []model.NotificationEdge{}, PageInfo: &model.PageInfo{HasNextPage: len(ns) > limit}}
-	if len(ns) > limit {
-		ns = ns[:limit]
-	}
-	for i := range ns {
-		n := ns[i]
-		cur := encodeCursor(cursor{ID: n.ID})
-		conn.Edges = append(conn.Edges, model.NotificationEdge{Cursor: cur, Node: &n})
-		conn.PageInfo.EndCursor = &cur
-	}
-	return conn, nil
+	edges, info := connection(ns, limit,
+		func(n *notify.Notification) cursor { return cursor{ID: n.ID} },
+		func(cur string, n *notify.Notification) model.NotificationEdge {
+			return model.NotificationEdge{Cursor: cur, Node: n}
+		})
+	return &model.NotificationConnection{Edges: edges, PageInfo: info}, nil
 }
 
 // UnreadNotifications is the resolver for the unreadNotifications field.

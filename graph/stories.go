@@ -7,42 +7,34 @@ import (
 
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/activity"
-	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/story"
 )
 
 // listStories pages through published stories, newest first.
 func (r *Resolver) listStories(ctx context.Context, f story.Filter, first *int, after *string) (*model.StoryConnection, error) {
-	limit, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	c, err := decodeCursor(after)
+	limit, c, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
 	var key *story.Key
 	if c != nil {
-		if c.T == nil {
-			return nil, apperr.New("INVALID_CURSOR", "after")
+		t, err := cursorTime(c)
+		if err != nil {
+			return nil, err
 		}
-		key = &story.Key{PublishedAt: *c.T, ID: c.ID}
+		key = &story.Key{PublishedAt: t, ID: c.ID}
 	}
 	sts, err := r.Domain.Stories.ListPublished(ctx, f, key, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.StoryConnection{Edges: []model.StoryEdge{}, PageInfo: &model.PageInfo{HasNextPage: len(sts) > limit}}
-	if len(sts) > limit {
-		sts = sts[:limit]
-	}
-	for i := range sts {
-		s := sts[i]
-		cur := encodeCursor(cursor{T: s.PublishedAt, ID: s.ID})
-		conn.Edges = append(conn.Edges, model.StoryEdge{Cursor: cur, Node: &s})
-		conn.PageInfo.EndCursor = &cur
-	}
-	return conn, nil
+	return storyConnection(sts, limit, func(s *story.Story) cursor { return cursor{T: s.PublishedAt, ID: s.ID} }), nil
+}
+
+func storyConnection(sts []story.Story, limit int, cursorOf func(*story.Story) cursor) *model.StoryConnection {
+	edges, info := connection(sts, limit, cursorOf,
+		func(cur string, s *story.Story) model.StoryEdge { return model.StoryEdge{Cursor: cur, Node: s} })
+	return &model.StoryConnection{Edges: edges, PageInfo: info}
 }
 
 // storyInput translates the submit and edit inputs.

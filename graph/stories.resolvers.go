@@ -9,7 +9,6 @@ import (
 	"context"
 
 	"github.com/ishoj/voresishoj/graph/model"
-	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -187,37 +186,23 @@ func (r *photoResolver) LargeURL(ctx context.Context, obj *story.Photo) (string,
 
 // ReviewQueue is the resolver for the reviewQueue field.
 func (r *queryResolver) ReviewQueue(ctx context.Context, first *int, after *string) (*model.StoryConnection, error) {
-	limit, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	c, err := decodeCursor(after)
+	limit, c, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
 	var key *story.QueueKey
 	if c != nil {
-		if c.T == nil {
-			return nil, apperr.New("INVALID_CURSOR", "after")
+		t, err := cursorTime(c)
+		if err != nil {
+			return nil, err
 		}
-		key = &story.QueueKey{CreatedAt: *c.T, ID: c.ID}
+		key = &story.QueueKey{CreatedAt: t, ID: c.ID}
 	}
 	sts, err := r.Domain.Stories.ReviewQueue(ctx, user.CallerFrom(ctx), key, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.StoryConnection{Edges: []model.StoryEdge{}, PageInfo: &model.PageInfo{HasNextPage: len(sts) > limit}}
-	if len(sts) > limit {
-		sts = sts[:limit]
-	}
-	for i := range sts {
-		s := sts[i]
-		created := s.CreatedAt
-		cur := encodeCursor(cursor{T: &created, ID: s.ID})
-		conn.Edges = append(conn.Edges, model.StoryEdge{Cursor: cur, Node: &s})
-		conn.PageInfo.EndCursor = &cur
-	}
-	return conn, nil
+	return storyConnection(sts, limit, func(s *story.Story) cursor { return cursor{T: &s.CreatedAt, ID: s.ID} }), nil
 }
 
 // Calls is the resolver for the calls field.

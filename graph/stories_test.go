@@ -66,7 +66,10 @@ func TestStoryLifeCycle(t *testing.T) {
 
 		// Children in the photos need a guardian's consent: nothing stored.
 		var refused struct {
-			SubmitStory struct{ UserErrors []struct{ Code string } }
+			SubmitStory struct {
+				Story      *struct{ ID string }
+				UserErrors []struct{ Code string }
+			}
 		}
 		ts.client.MustPost(submit, &refused, vars("i", map[string]any{
 			"title": "Børnesøndag", "body": "Bål og snobrød.", "consentPeople": true, "hasChildren": true,

@@ -209,21 +209,18 @@ func (r *mutationResolver) RevokeCalendarFeed(ctx context.Context) (*model.Revok
 
 // OpenSlots is the resolver for the openSlots field.
 func (r *queryResolver) OpenSlots(ctx context.Context, first *int, after *string, from *time.Time, to *time.Time) (*model.VolunteerSlotConnection, error) {
-	limit, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	c, err := decodeCursor(after)
+	limit, c, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
 	var afterStart *time.Time
 	var afterID int64
 	if c != nil {
-		if c.T == nil {
-			return nil, apperr.New("INVALID_CURSOR", "after")
+		t, err := cursorTime(c)
+		if err != nil {
+			return nil, err
 		}
-		afterStart, afterID = c.T, c.ID
+		afterStart, afterID = &t, c.ID
 	}
 	if from == nil {
 		now := r.requestNow(ctx)
@@ -233,20 +230,14 @@ func (r *queryResolver) OpenSlots(ctx context.Context, first *int, after *string
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.VolunteerSlotConnection{Edges: []model.VolunteerSlotEdge{}, PageInfo: &model.PageInfo{HasNextPage: len(slots) > limit}}
-	if len(slots) > limit {
-		slots = slots[:limit]
-	}
 	l := r.loaders(ctx)
-	for i := range slots {
-		s := slots[i]
-		l.slot.Prime(s.ID, s)
-		start := s.StartsAt
-		cur := encodeCursor(cursor{T: &start, ID: s.ID})
-		conn.Edges = append(conn.Edges, model.VolunteerSlotEdge{Cursor: cur, Node: &s})
-		conn.PageInfo.EndCursor = &cur
-	}
-	return conn, nil
+	edges, info := connection(slots, limit,
+		func(s *volunteer.Slot) cursor { return cursor{T: &s.StartsAt, ID: s.ID} },
+		func(cur string, s *volunteer.Slot) model.VolunteerSlotEdge {
+			l.slot.Prime(s.ID, *s)
+			return model.VolunteerSlotEdge{Cursor: cur, Node: s}
+		})
+	return &model.VolunteerSlotConnection{Edges: edges, PageInfo: info}, nil
 }
 
 // ID is the resolver for the id field.
