@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/store"
+)
+
+const claimSlot = `mutation ClaimSlot($input: ClaimSlotInput!) {
+  claimSlot(input: $input) {
+    claim { id status slot { id taken spotsLeft waitlistLength } }
+    userErrors { code }
+  }
+}`
+
+func runClaims(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("claims", flag.ExitOnError)
+	dbURL := fs.String("db", "", "seeded SQLite path or postgres:// URL")
+	n := fs.Int("n", 1000, "distinct volunteers")
+	capacity := fs.Int("capacity", 10, "capacity of the slot")
+	_ = fs.Parse(args)
+	if *dbURL == "" {
+		return fmt.Errorf("claims needs --db")
+	}
+	srv, err := startServer(ctx, *dbURL, nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	db := srv.DB
+	now := time.Now().UTC().Truncate(time.Second)
+	slotID, err := newSlot(ctx, db, now, *capacity)
+	if err != nil {
+		return err
+	}
+	local, err := auth.NewLocal(srv.DataDir, srv.App.Domain().Users)
+	if err != nil {
+		return err
+	}
+	tokens := make([]string, *n)
+	run := now.UnixNano()
+	for i := range tokens {
+		if tokens[i], err = local.IssueForEmail(ctx, fmt.Sprintf("claimer%d-%d@example.org", run, i)); err != nil {
+			return err
+		}
+	}
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *n, MaxConnsPerHost: *n}}
+	gidSlot := gid("VolunteerSlot", slotID)
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		lat     latencies
+		errs    []error
+		byState = map[string]int{}
+		ready   = make(chan struct{})
+	)
+	for i := range tokens {
+		body, _ := json.Marshal(map[string]any{"query": claimSlot, "variables": map[string]any{
+			"input": map[string]any{"slotId": gidSlot, "idempotencyKey": fmt.Sprintf("k%d", i)}}})
+		wg.Add(1)
+		go func(token string) {
+			defer wg.Done()
+			<-ready
+			t := time.Now()
+			b, err := post(client, srv.URL+"/graphql", body, token)
+			d := time.Since(t)
+			var resp struct {
+				Data struct {
+					ClaimSlot struct {
+						Claim      *struct{ Status string }
+						UserErrors []struct{ Code string }
+					}
+				}
+			}
+			_ = json.Unmarshal(b, &resp)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			lat = append(lat, d)
+			switch {
+			case resp.Data.ClaimSlot.Claim != nil:
+				byState[resp.Data.ClaimSlot.Claim.Status]++
+			case len(resp.Data.ClaimSlot.UserErrors) > 0:
+				byState["error "+resp.Data.ClaimSlot.UserErrors[0].Code]++
+			}
+		}(tokens[i])
+	}
+	start := time.Now()
+	close(ready)
+	wg.Wait()
+	took := time.Since(start)
+
+	var confirmed, taken, capa int
+	if err := store.Get(ctx, db, &confirmed, `SELECT COUNT(*) FROM slot_claims WHERE slot_id = ? AND status = 'CONFIRMED'`, slotID); err != nil {
+		return err
+	}
+	if err := db.QueryRowxContext(ctx, db.Rebind(`SELECT taken, capacity FROM volunteer_slots WHERE id = ?`), slotID).Scan(&taken, &capa); err != nil {
+		return err
+	}
+
+	// Baseline: the same number of bare INSERTs, each in its own
+	// transaction, fired at once the same way, without any rule.
+	baseSlot, err := newSlot(ctx, db, now, *capacity)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	if err := store.Select(ctx, db, &ids, `SELECT id FROM users ORDER BY id DESC LIMIT ?`, *n); err != nil {
+		return err
+	}
+	var (
+		blat  latencies
+		berrs int
+		go2   = make(chan struct{})
+	)
+	for _, uid := range ids {
+		wg.Add(1)
+		go func(uid int64) {
+			defer wg.Done()
+			<-go2
+			t := time.Now()
+			err := db.Transact(ctx, func(tx *sqlx.Tx) error {
+				_, err := store.Exec(ctx, tx, `INSERT INTO slot_claims (slot_id, user_id, status, created_at) VALUES (?, ?, 'WAITLISTED', ?)`, baseSlot, uid, now)
+				return err
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				berrs++
+				return
+			}
+			blat = append(blat, time.Since(t))
+		}(uid)
+	}
+	bstart := time.Now()
+	close(go2)
+	wg.Wait()
+	btook := time.Since(bstart)
+
+	ours := float64(len(lat)) / took.Seconds()
+	base := float64(len(blat)) / btook.Seconds()
+	fmt.Printf("claims %s: %d distinct verified volunteers claim one slot of capacity %d at once\n", db.Dialect, *n, *capacity)
+	fmt.Printf("  ours (GraphQL claimSlot): %d answered, %d failed, in %s = %.0f claims/s, p50 %s, p99 %s; outcomes %v\n",
+		len(lat), len(errs), took.Round(time.Millisecond), ours, ms(lat.pct(0.5)), ms(lat.pct(0.99)), byState)
+	fmt.Printf("  baseline (bare INSERT, one transaction each): %d done, %d failed, in %s = %.0f inserts/s, p50 %s, p99 %s\n",
+		len(blat), berrs, btook.Round(time.Millisecond), base, ms(blat.pct(0.5)), ms(blat.pct(0.99)))
+	fmt.Printf("  ratio ours/baseline: %s (target on PostgreSQL: >= 1500 claims/s)\n", ratio(ours, base))
+	over := confirmed > capa || taken != confirmed
+	fmt.Printf("  after, from the database: %d confirmed, taken %d, capacity %d: overbooked=%v\n", confirmed, taken, capa, over)
+	if len(errs) > 0 {
+		fmt.Printf("  first error: %v\n", errs[0])
+	}
+	if over {
+		return fmt.Errorf("slot %d overbooked", slotID)
+	}
+	return nil
+}
+
+// newSlot adds a published activity a week ahead with one open slot.
+func newSlot(ctx context.Context, db *store.DB, now time.Time, capacity int) (int64, error) {
+	var id, slot int64
+	start := now.Add(7 * 24 * time.Hour)
+	err := db.Transact(ctx, func(tx *sqlx.Tx) error {
+		var org int64
+		if err := store.Get(ctx, tx, &org, `SELECT MIN(id) FROM organisations`); err != nil {
+			return fmt.Errorf("an organisation (seed first): %w", err)
+		}
+		if err := store.Get(ctx, tx, &id, `INSERT INTO activities (organisation_id, title, starts_at, ends_at, status, created_at, updated_at, published_at)
+			VALUES (?, 'Claim storm', ?, ?, 'PUBLISHED', ?, ?, ?) RETURNING id`, org, start, start.Add(time.Hour), now, now, now); err != nil {
+			return err
+		}
+		if _, err := store.Exec(ctx, tx, `INSERT INTO occurrences (activity_id, starts_at, ends_at) VALUES (?, ?, ?)`, id, start, start.Add(time.Hour)); err != nil {
+			return err
+		}
+		return store.Get(ctx, tx, &slot, `INSERT INTO volunteer_slots (activity_id, title, starts_at, ends_at, capacity, created_at)
+			VALUES (?, 'Hjælper', ?, ?, ?, ?) RETURNING id`, id, start, start.Add(time.Hour), capacity, now)
+	})
+	return slot, err
+}
