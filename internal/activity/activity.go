@@ -154,8 +154,15 @@ type Listed struct {
 // List returns up to limit published activities matching f after the key,
 // ordered by their first occurrence in the window.
 func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]Listed, error) {
-	where := []string{"a.status = 'PUBLISHED'", "o.ends_at > ?"}
-	args := []any{f.From}
+	// Each activity is listed at its first occurrence in the window: an
+	// occurrence with no earlier one in the window. Reading occurrences in
+	// (starts_at, activity_id) order lets the database walk its index and
+	// stop after a page instead of grouping every upcoming occurrence.
+	// Occurrences last at most LongestOccurrence, which bounds the walk
+	// from below.
+	where := []string{"o.starts_at > ?", "o.ends_at > ?", "a.status = 'PUBLISHED'",
+		`NOT EXISTS (SELECT 1 FROM occurrences e WHERE e.activity_id = o.activity_id AND e.ends_at > ? AND e.starts_at < o.starts_at)`}
+	args := []any{f.From.Add(-LongestOccurrence), f.From, f.From}
 	if f.To != nil {
 		where = append(where, "o.starts_at < ?")
 		args = append(args, *f.To)
@@ -184,17 +191,15 @@ func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]
 		where = append(where, open)
 		args = append(args, s.now())
 	}
-	having := ""
 	if after != nil {
-		having = "HAVING MIN(o.starts_at) > ? OR (MIN(o.starts_at) = ? AND a.id > ?)"
+		where = append(where, "(o.starts_at > ? OR (o.starts_at = ? AND o.activity_id > ?))")
 		args = append(args, after.StartsAt, after.StartsAt, after.ID)
 	}
 	args = append(args, limit)
-	query := `SELECT ` + columns + `, MIN(o.starts_at) AS first_start
-		FROM activities a JOIN occurrences o ON o.activity_id = a.id
+	query := `SELECT ` + columns + `, o.starts_at AS first_start, o.ends_at AS first_end
+		FROM occurrences o JOIN activities a ON a.id = o.activity_id
 		WHERE ` + strings.Join(where, " AND ") + `
-		GROUP BY a.id ` + having + `
-		ORDER BY first_start, a.id
+		ORDER BY o.starts_at, o.activity_id
 		LIMIT ?`
 	query, args, err := store.In(query, args...)
 	if err != nil {
@@ -203,6 +208,7 @@ func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]
 	var rows []struct {
 		Activity
 		FirstStart store.Time `db:"first_start"`
+		FirstEnd   store.Time `db:"first_end"`
 	}
 	if err := store.Select(ctx, s.db, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("list activities: %w", err)
@@ -212,7 +218,7 @@ func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]
 		out[i] = Listed{Activity: r.Activity, Occurrence: Occurrence{
 			ActivityID: r.ID,
 			StartsAt:   r.FirstStart.Time,
-			EndsAt:     r.FirstStart.Add(r.Duration()),
+			EndsAt:     r.FirstEnd.Time,
 		}}
 	}
 	return out, nil

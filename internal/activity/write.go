@@ -38,6 +38,11 @@ type LinkInput struct {
 
 const maxDuration = 14 * 24 * time.Hour
 
+// LongestOccurrence bounds how long any stored occurrence lasts, made here
+// (maxDuration) or imported (clamped); listing relies on it to read only
+// occurrences that start shortly before the window.
+const LongestOccurrence = 31 * 24 * time.Hour
+
 // CancelHook cancels what hangs on an activity (volunteer claims) inside
 // the cancelling transaction and returns the events to publish after it.
 // The volunteer package provides it; app wiring sets it, which keeps this

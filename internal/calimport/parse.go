@@ -130,6 +130,11 @@ func readEvent(ev *ics.VEvent, uid string) (item, bool) {
 	if !it.EndsAt.After(it.StartsAt) {
 		it.EndsAt = it.StartsAt.Add(defaultLength)
 	}
+	if it.EndsAt.Sub(it.StartsAt) > activity.LongestOccurrence {
+		// Listing relies on that bound; a months-long "event" is an
+		// exhibition period, shown for its first month.
+		it.EndsAt = it.StartsAt.Add(activity.LongestOccurrence)
+	}
 	if rule := strings.TrimSpace(strings.TrimPrefix(propValue(cb, ics.ComponentPropertyRrule), "RRULE:")); rule != "" {
 		// A rule our calendar cannot expand (hourly, malformed) would stop
 		// occurrences being refreshed for every activity; the event is
