@@ -197,8 +197,8 @@ func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]
 	}
 	args = append(args, limit)
 	query := `SELECT ` + columns + `, o.starts_at AS first_start, o.ends_at AS first_end
-		FROM occurrences o JOIN activities a ON a.id = o.activity_id
-		WHERE ` + strings.Join(where, " AND ") + `
+		FROM occurrences o CROSS JOIN activities a
+		WHERE a.id = o.activity_id AND ` + strings.Join(where, " AND ") + `
 		ORDER BY o.starts_at, o.activity_id
 		LIMIT ?`
 	query, args, err := store.In(query, args...)
