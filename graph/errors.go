@@ -64,7 +64,11 @@ func (r *Resolver) presentError(ctx context.Context, err error) *gqlerror.Error 
 		}
 		return e
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The request timeout cut the answer off: not a fault to log.
+		return set("TIMEOUT", i18n.Text(lang, "INTERNAL", nil))
+	}
+	if errors.Is(err, context.Canceled) {
 		return set(codeInternal, i18n.Text(lang, "INTERNAL", nil))
 	}
 	r.Log.ErrorContext(ctx, "resolver failed", slog.String("error", err.Error()),

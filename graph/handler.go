@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -11,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/redis/go-redis/v9"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/ishoj/voresishoj/internal/i18n"
@@ -30,18 +32,43 @@ type Options struct {
 	Websocket WebsocketLimits
 	// MaxConnectionsPerPerson caps one person's open websockets (default 10).
 	MaxConnectionsPerPerson int
+	// Limits bound depth, aliases, tokens, body sizes and time; zero
+	// values take defaults.
+	Limits Limits
+	// RateLimits are off when zero.
+	RateLimits RateLimits
+	// CORSOrigins are the browser origins allowed to call; phones need none.
+	CORSOrigins []string
+	// TrustedDocuments, when not nil, are the only documents executed
+	// (sha256 hex → document, from voresishoj-manifest), asked for by
+	// hash; automatic persisted queries are then off.
+	TrustedDocuments map[string]string
+	// Redis, when set, holds the rate limits and the persisted-query
+	// cache, so they are shared by every replica.
+	Redis *redis.Client
 }
 
 // NewHandler returns the /graphql handler. Transports are explicit:
-// websocket first (it must see the upgrade request), then GET and POST.
+// websocket first (it must see the upgrade request), then GET, POST and
+// multipart uploads. In front of them stand CORS, the rate limits, the
+// body size limits and the request deadline (limits.go).
 func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	bounds := opts.Limits.withDefaults()
 	limits := opts.Websocket
 	if limits.InitTimeout == 0 {
 		limits.InitTimeout = 10 * time.Second
 	}
 	if limits.MaxOperations == 0 {
 		limits.MaxOperations = 25
+	}
+	if len(limits.OriginPatterns) == 0 {
+		// Browsers allowed to call over HTTP may subscribe too.
+		for _, o := range opts.CORSOrigins {
+			if u, err := url.Parse(o); err == nil && u.Host != "" {
+				limits.OriginPatterns = append(limits.OriginPatterns, u.Host)
+			}
+		}
 	}
 	conns := &connectionCounter{max: opts.MaxConnectionsPerPerson, n: map[int64]int{}}
 	if conns.max == 0 {
@@ -78,19 +105,29 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	// come before POST, which would otherwise take the request.
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: bounds.MaxUploadBytes, MaxMemory: 8 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(r.presentError)
 	srv.SetRecoverFunc(r.recoverPanic)
-	srv.SetParserTokenLimit(15000)
+	srv.SetParserTokenLimit(bounds.MaxTokens)
 	if opts.Development {
 		srv.Use(extension.Introspection{})
 	} else {
 		srv.SetDisableSuggestion(true)
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	if opts.ComplexityLimit > 0 {
-		srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
+	if opts.TrustedDocuments != nil {
+		srv.Use(trustedDocuments{docs: opts.TrustedDocuments})
+	} else {
+		var apq graphql.Cache[string] = lru.New[string](1000)
+		if opts.Redis != nil {
+			apq = RedisCache{Client: opts.Redis, Prefix: "voresishoj:apq:", TTL: 24 * time.Hour, Log: r.Log}
+		}
+		srv.Use(extension.AutomaticPersistedQuery{Cache: boundedCache{inner: apq, maxBytes: 64 << 10}})
 	}
+	// Depth, aliases and complexity (with page sizes counted); a zero
+	// ComplexityLimit leaves complexity unbounded.
+	srv.Use(operationLimits{limits: bounds, complexity: opts.ComplexityLimit})
+	srv.Use(deadlineAnswer{})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		// One "now" for the whole operation, so every field agrees on
 		// what is upcoming.
@@ -99,7 +136,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		}
 		return next(ctx)
 	})
-	return r.withLoaders(withLanguage(srv))
+	return r.withLoaders(withLanguage(newGuard(r.Log, opts, bounds).wrap(srv)))
 }
 
 var errTooManyConnections = errors.New("too many open connections for this person")

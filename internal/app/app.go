@@ -56,6 +56,7 @@ type App struct {
 	notifier *notify.Service
 	broker   pubsub.Broker
 	blobs    *media.Dir
+	redis    *redis.Client
 	handler  http.Handler
 }
 
@@ -181,6 +182,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 			return nil, fmt.Errorf("parse REDIS_URL: %w", err)
 		}
 		gqlOpts.Redis = redis.NewClient(ropts)
+		a.redis = gqlOpts.Redis
 	}
 	if cfg.EnforceTrustedDocuments() {
 		if gqlOpts.TrustedDocuments, err = graph.LoadTrustedDocuments(cfg.TrustedDocumentsFile); err != nil {
@@ -359,6 +361,9 @@ func (a *App) Close() error {
 	}
 	if a.blobs != nil {
 		a.blobs.Close()
+	}
+	if a.redis != nil {
+		a.redis.Close()
 	}
 	return a.db.Close()
 }

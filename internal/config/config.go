@@ -42,7 +42,31 @@ type Config struct {
 
 	ComplexityLimit int
 	DailyHoursLimit int
+
+	// TrustedDocuments makes a production server execute only the app's
+	// documents from TrustedDocumentsFile, asked for by hash.
+	TrustedDocuments     bool
+	TrustedDocumentsFile string
+	MaxDepth             int
+	MaxAliases           int
+	ParserTokenLimit     int
+	MaxBodyBytes         int64
+	MaxUploadFileBytes   int64
+	MaxUploadBytes       int64
+	RequestTimeout       time.Duration
+	// RateLimitPerson and RateLimitIP are requests a minute; 0 is off.
+	RateLimitPerson int
+	RateLimitIP     int
+	// ClientIPHeader is the header a trusted proxy sets to the client's
+	// address, for the per-IP limit.
+	ClientIPHeader string
+	// CORSOrigins are the browser origins allowed to call the API.
+	CORSOrigins []string
 }
+
+// EnforceTrustedDocuments reports whether only the app's documents run;
+// development always accepts any document.
+func (c Config) EnforceTrustedDocuments() bool { return c.Production() && c.TrustedDocuments }
 
 // Production reports whether the server runs in production.
 func (c Config) Production() bool { return c.Env == "production" }
@@ -119,9 +143,43 @@ func parse(getenv func(string) string) (Config, error) {
 		Env:                 str("APP_ENV", "development"),
 		FirebaseProjectID:   str("FIREBASE_PROJECT_ID", ""),
 		FCMEndpoint:         strings.TrimRight(str("FCM_ENDPOINT", ""), "/"),
+		AuthEmulatorHost:    str("FIREBASE_AUTH_EMULATOR_HOST", ""),
 		AnnouncementsPerDay: integer("ANNOUNCEMENTS_PER_DAY", 3, 1, 100),
 		ComplexityLimit:     integer("COMPLEXITY_LIMIT", 1000, 50, 100000),
 		DailyHoursLimit:     integer("DAILY_HOURS_LIMIT", 8, 1, 24),
+	}
+	c.TrustedDocuments = boolean("TRUSTED_DOCUMENTS", false)
+	c.TrustedDocumentsFile = str("TRUSTED_DOCUMENTS_FILE", filepath.Join("mobile-contract", "trusted-documents.json"))
+	c.MaxDepth = integer("MAX_DEPTH", 15, 3, 100)
+	c.MaxAliases = integer("MAX_ALIASES", 30, 0, 1000)
+	c.ParserTokenLimit = integer("PARSER_TOKEN_LIMIT", 15000, 500, 1000000)
+	c.MaxBodyBytes = int64(integer("MAX_BODY_BYTES", 1<<20, 10<<10, 100<<20))
+	c.MaxUploadFileBytes = int64(integer("MAX_UPLOAD_FILE_BYTES", 15<<20, 1<<20, 1<<30))
+	c.MaxUploadBytes = int64(integer("MAX_UPLOAD_BYTES", 60<<20, 1<<20, 4<<30))
+	c.RateLimitPerson = integer("RATE_LIMIT_PERSON", 300, 0, 1000000)
+	c.RateLimitIP = integer("RATE_LIMIT_IP", 1200, 0, 1000000)
+	c.ClientIPHeader = str("CLIENT_IP_HEADER", "")
+	if d := str("REQUEST_TIMEOUT", "15s"); d != "" {
+		t, err := time.ParseDuration(d)
+		if err != nil || t <= 0 || t > 10*time.Minute {
+			errs = append(errs, fmt.Errorf("REQUEST_TIMEOUT must be a duration from 1ms to 10m such as 15s, got %q", d))
+		}
+		c.RequestTimeout = t
+	}
+	if c.MaxUploadFileBytes > c.MaxUploadBytes {
+		errs = append(errs, fmt.Errorf("MAX_UPLOAD_FILE_BYTES (%d) must not exceed MAX_UPLOAD_BYTES (%d)", c.MaxUploadFileBytes, c.MaxUploadBytes))
+	}
+	for _, o := range strings.Split(str("CORS_ORIGINS", ""), ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o == "" {
+			continue
+		}
+		// Browsers send the origin as scheme://host[:port], nothing more;
+		// "*" would let any site call with a visitor's token.
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("CORS_ORIGINS must be a comma-separated list of origins such as https://voresishoj.dk, got %q", o))
+			continue
+		}
+		c.CORSOrigins = append(c.CORSOrigins, o)
 	}
 	c.DatabaseURL = str("DATABASE_URL", filepath.Join(c.DataDir, "voresishoj.db"))
 	c.PublicURL = strings.TrimRight(str("PUBLIC_URL", "http://"+c.ListenAddr), "/")
@@ -178,6 +236,11 @@ func parse(getenv func(string) string) (Config, error) {
 	}
 	if c.Production() && c.FCMEndpoint != "" {
 		errs = append(errs, errors.New("FCM_ENDPOINT is for tests and staging; unset it with APP_ENV=production"))
+	}
+	if c.EnforceTrustedDocuments() {
+		if _, err := os.Stat(c.TrustedDocumentsFile); err != nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_DOCUMENTS=true needs TRUSTED_DOCUMENTS_FILE: %w", err))
+		}
 	}
 	if c.Production() && c.DemoData {
 		errs = append(errs, errors.New("DEMO_DATA=true is not allowed with APP_ENV=production"))

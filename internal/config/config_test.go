@@ -88,3 +88,78 @@ func TestFileVariant(t *testing.T) {
 		t.Errorf("DatabaseURL = %q", c.DatabaseURL)
 	}
 }
+
+func TestLimitDefaults(t *testing.T) {
+	c, err := parse(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxDepth != 15 || c.MaxAliases != 30 || c.ComplexityLimit != 1000 || c.ParserTokenLimit != 15000 ||
+		c.MaxBodyBytes != 1<<20 || c.MaxUploadFileBytes != 15<<20 || c.MaxUploadBytes != 60<<20 ||
+		c.RequestTimeout != 15*time.Second || c.RateLimitPerson != 300 || c.RateLimitIP != 1200 ||
+		len(c.CORSOrigins) != 0 || c.TrustedDocuments || c.EnforceTrustedDocuments() {
+		t.Errorf("limit defaults = %+v", c)
+	}
+}
+
+func TestLimitsFromEnv(t *testing.T) {
+	c, err := parse(env(map[string]string{
+		"MAX_DEPTH":         "10",
+		"MAX_ALIASES":       "5",
+		"RATE_LIMIT_PERSON": "0",
+		"REQUEST_TIMEOUT":   "2s",
+		"CLIENT_IP_HEADER":  "X-Real-IP",
+		"CORS_ORIGINS":      " https://voresishoj.dk, http://localhost:5173/ ,",
+		"TRUSTED_DOCUMENTS": "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxDepth != 10 || c.MaxAliases != 5 || c.RateLimitPerson != 0 || c.RequestTimeout != 2*time.Second ||
+		c.ClientIPHeader != "X-Real-IP" || strings.Join(c.CORSOrigins, " ") != "https://voresishoj.dk http://localhost:5173" {
+		t.Errorf("limits = %+v", c)
+	}
+	// Development accepts any document whatever the flag says.
+	if !c.TrustedDocuments || c.EnforceTrustedDocuments() {
+		t.Errorf("trusted documents enforced in development")
+	}
+}
+
+func TestLimitErrors(t *testing.T) {
+	_, err := parse(env(map[string]string{
+		"MAX_DEPTH":             "1000",
+		"REQUEST_TIMEOUT":       "forever",
+		"CORS_ORIGINS":          "*,https://ok.example,https://x.example/path",
+		"MAX_UPLOAD_FILE_BYTES": "104857600",
+		"MAX_UPLOAD_BYTES":      "10485760",
+		"TRUSTED_DOCUMENTS":     "perhaps",
+	}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"MAX_DEPTH", "REQUEST_TIMEOUT", `"*"`, `"https://x.example/path"`, "MAX_UPLOAD_FILE_BYTES", "TRUSTED_DOCUMENTS"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), `"https://ok.example"`) {
+		t.Errorf("a valid origin refused: %v", err)
+	}
+}
+
+func TestProductionTrustedDocumentsNeedTheManifest(t *testing.T) {
+	base := map[string]string{"APP_ENV": "production", "FIREBASE_PROJECT_ID": "p", "TRUSTED_DOCUMENTS": "true",
+		"TRUSTED_DOCUMENTS_FILE": filepath.Join(t.TempDir(), "missing.json")}
+	if _, err := parse(env(base)); err == nil || !strings.Contains(err.Error(), "TRUSTED_DOCUMENTS_FILE") {
+		t.Errorf("missing manifest: %v", err)
+	}
+	f := filepath.Join(t.TempDir(), "docs.json")
+	if err := os.WriteFile(f, []byte(`{}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base["TRUSTED_DOCUMENTS_FILE"] = f
+	c, err := parse(env(base))
+	if err != nil || !c.EnforceTrustedDocuments() {
+		t.Errorf("production with a manifest: %v, enforce=%v", err, c.EnforceTrustedDocuments())
+	}
+}

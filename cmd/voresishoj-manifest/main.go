@@ -1,0 +1,287 @@
+// Command voresishoj-manifest builds the trusted-documents manifest
+// (mobile-contract/trusted-documents.json) from the operations the app
+// ships (mobile-contract/operations/*.graphql). In production with
+// TRUSTED_DOCUMENTS=true the server executes only these documents.
+//
+// The manifest is a JSON object from the lowercase hex SHA-256 of a
+// document to the document. A document is what the app sends for one
+// operation, and is built by this rule, which the app's build must follow
+// too so its hashes match:
+//
+//   - the operation's source text, exactly as written in its .graphql file
+//     from the first character of the definition to its closing brace
+//     (comments outside the definition are not part of it);
+//   - then every fragment the operation uses, directly or through other
+//     fragments, each as its own source text, sorted by fragment name;
+//   - joined by one blank line ("\n\n"), with no newline at the end.
+//
+// The app sends the hash in the Apollo persisted-query form,
+// {"extensions":{"persistedQuery":{"version":1,"sha256Hash":"<hash>"}}},
+// with no query text.
+//
+// Run it from the repository root after changing an operation:
+//
+//	go run ./cmd/voresishoj-manifest
+//
+// A test in this package fails while the committed manifest is stale.
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+func main() {
+	ops := flag.String("operations", "mobile-contract/operations", "directory of the app's .graphql operations")
+	schema := flag.String("schema", "schema", "directory of the server's .graphqls schema")
+	out := flag.String("out", "mobile-contract/trusted-documents.json", "manifest to write")
+	flag.Parse()
+	docs, err := Documents(*ops, *schema)
+	if err != nil {
+		log.Fatal(err)
+	}
+	b, err := Encode(docs)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s: %d documents\n", *out, len(docs))
+}
+
+// Encode renders the manifest: keys sorted, one per line, so a change to
+// one operation is a small diff.
+func Encode(docs map[string]string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(docs); err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Hash is the manifest key of a document.
+func Hash(doc string) string {
+	sum := sha256.Sum256([]byte(doc))
+	return hex.EncodeToString(sum[:])
+}
+
+type definition struct {
+	file string
+	text string
+	name string
+	// spreads are the fragments it names directly.
+	spreads []string
+}
+
+// Documents reads the operations in opsDir and returns hash → document,
+// each document checked against the schema in schemaDir.
+func Documents(opsDir, schemaDir string) (map[string]string, error) {
+	paths, err := filepath.Glob(filepath.Join(opsDir, "*.graphql"))
+	if err != nil || len(paths) == 0 {
+		return nil, fmt.Errorf("no operations in %s: %v", opsDir, err)
+	}
+	sort.Strings(paths)
+	var ops []definition
+	fragments := map[string]definition{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read operations: %w", err)
+		}
+		texts, err := splitDefinitions(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		for _, text := range texts {
+			doc, err := parser.ParseQuery(&ast.Source{Name: p, Input: text})
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+			switch {
+			case len(doc.Operations) == 1 && len(doc.Fragments) == 0:
+				op := doc.Operations[0]
+				if op.Name == "" {
+					return nil, fmt.Errorf("%s: an anonymous operation; the app names every operation", p)
+				}
+				ops = append(ops, definition{file: p, text: text, name: op.Name, spreads: spreads(op.SelectionSet)})
+			case len(doc.Fragments) == 1 && len(doc.Operations) == 0:
+				f := doc.Fragments[0]
+				if prev, ok := fragments[f.Name]; ok {
+					return nil, fmt.Errorf("%s: fragment %s is also defined in %s", p, f.Name, prev.file)
+				}
+				fragments[f.Name] = definition{file: p, text: text, name: f.Name, spreads: spreads(f.SelectionSet)}
+			default:
+				return nil, fmt.Errorf("%s: could not split %q into one definition", p, text)
+			}
+		}
+	}
+
+	schema, err := loadSchema(schemaDir)
+	if err != nil {
+		return nil, err
+	}
+	docs := map[string]string{}
+	names := map[string]string{}
+	for _, op := range ops {
+		if prev, ok := names[op.name]; ok {
+			return nil, fmt.Errorf("%s: operation %s is also defined in %s", op.file, op.name, prev)
+		}
+		names[op.name] = op.file
+		used := map[string]bool{}
+		if err := collect(op.spreads, fragments, used); err != nil {
+			return nil, fmt.Errorf("%s: operation %s: %w", op.file, op.name, err)
+		}
+		parts := []string{op.text}
+		for _, name := range sortedKeys(used) {
+			parts = append(parts, fragments[name].text)
+		}
+		doc := strings.Join(parts, "\n\n")
+		if _, errs := gqlparser.LoadQueryWithRules(schema, doc, nil); errs != nil {
+			return nil, fmt.Errorf("%s: operation %s does not validate: %w", op.file, op.name, errs)
+		}
+		docs[Hash(doc)] = doc
+	}
+	return docs, nil
+}
+
+// collect adds the fragments that names use, transitively.
+func collect(names []string, fragments map[string]definition, used map[string]bool) error {
+	for _, n := range names {
+		if used[n] {
+			continue
+		}
+		f, ok := fragments[n]
+		if !ok {
+			return fmt.Errorf("unknown fragment %s", n)
+		}
+		used[n] = true
+		if err := collect(f.spreads, fragments, used); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// spreads lists the fragments a selection set names, inline fragments
+// included.
+func spreads(set ast.SelectionSet) []string {
+	var out []string
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			out = append(out, spreads(s.SelectionSet)...)
+		case *ast.InlineFragment:
+			out = append(out, spreads(s.SelectionSet)...)
+		case *ast.FragmentSpread:
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// splitDefinitions cuts a .graphql file into the source text of its
+// top-level definitions, leaving out the comments and blank lines between
+// them. It only needs to know braces, comments and strings.
+func splitDefinitions(src string) ([]string, error) {
+	var defs []string
+	depth, start := 0, -1
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '#':
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+			continue
+		case strings.HasPrefix(src[i:], `"""`):
+			end := strings.Index(src[i+3:], `"""`)
+			if end < 0 {
+				return nil, errors.New("unterminated block string")
+			}
+			if start < 0 {
+				start = i
+			}
+			i += 3 + end + 2
+			continue
+		case c == '"':
+			if start < 0 {
+				start = i
+			}
+			for i++; i < len(src) && src[i] != '"'; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+			continue
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',':
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+		switch c {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth < 0 {
+				return nil, errors.New("unbalanced }")
+			}
+			if depth == 0 {
+				defs = append(defs, src[start:i+1])
+				start = -1
+			}
+		}
+	}
+	if start >= 0 {
+		return nil, errors.New("definition without a closing }")
+	}
+	return defs, nil
+}
+
+func loadSchema(dir string) (*ast.Schema, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.graphqls"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no schema in %s: %v", dir, err)
+	}
+	var sources []*ast.Source
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read schema: %w", err)
+		}
+		sources = append(sources, &ast.Source{Name: f, Input: string(b)})
+	}
+	schema, gerr := gqlparser.LoadSchema(sources...)
+	if gerr != nil {
+		return nil, fmt.Errorf("schema: %w", gerr)
+	}
+	return schema, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

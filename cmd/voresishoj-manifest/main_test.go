@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var root = filepath.Join("..", "..")
+
+// The committed manifest must be what the operations produce today, or
+// the app would ship hashes the server does not know.
+func TestManifestIsCurrent(t *testing.T) {
+	docs, err := Documents(filepath.Join(root, "mobile-contract", "operations"), filepath.Join(root, "schema"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Encode(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(root, "mobile-contract", "trusted-documents.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("mobile-contract/trusted-documents.json is stale: run `go run ./cmd/voresishoj-manifest` and commit it")
+	}
+	if len(docs) < 20 {
+		t.Errorf("only %d documents", len(docs))
+	}
+}
+
+func TestDocumentsCarryTheirFragmentsOnly(t *testing.T) {
+	docs, err := Documents(filepath.Join(root, "mobile-contract", "operations"), filepath.Join(root, "schema"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for hash, doc := range docs {
+		if Hash(doc) != hash {
+			t.Errorf("key %s is not the hash of its document", hash)
+		}
+		if strings.HasPrefix(doc, "fragment") || strings.HasPrefix(doc, "#") || strings.HasSuffix(doc, "\n") {
+			t.Errorf("document does not start with its operation or ends with a newline: %.60q", doc)
+		}
+		if strings.Contains(doc, "query ActivityList(") && !strings.Contains(doc, "fragment ActivityCard on Activity") {
+			t.Error("ActivityList lacks the ActivityCard fragment it spreads")
+		}
+		if strings.Contains(doc, "query Themes") && strings.Contains(doc, "fragment") {
+			t.Errorf("Themes carries fragments it does not use: %q", doc)
+		}
+	}
+}
+
+func TestDocumentRule(t *testing.T) {
+	dir := t.TempDir()
+	schemaDir := filepath.Join(dir, "schema")
+	opsDir := filepath.Join(dir, "ops")
+	for _, d := range []string{schemaDir, opsDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(path, text string) {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(schemaDir, "s.graphqls"), "type Query { a(s: String): A }\ntype A { b: String c: A }\n")
+	write(filepath.Join(opsDir, "a.graphql"), "# comment { not a brace\nquery Q {\n  a(s: \"}{\") { ...Z }\n}\n")
+	write(filepath.Join(opsDir, "b.graphql"), "fragment Z on A { c { ...Y } }\n\n# between\nfragment Y on A { b }\nfragment Unused on A { b }\n")
+	docs, err := Documents(opsDir, schemaDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "query Q {\n  a(s: \"}{\") { ...Z }\n}\n\nfragment Y on A { b }\n\nfragment Z on A { c { ...Y } }"
+	if len(docs) != 1 || docs[Hash(want)] != want {
+		t.Errorf("documents = %q, want only %q", docs, want)
+	}
+
+	write(filepath.Join(opsDir, "c.graphql"), "query R { a { ...Missing } }\n")
+	if _, err := Documents(opsDir, schemaDir); err == nil || !strings.Contains(err.Error(), "Missing") {
+		t.Errorf("unknown fragment: err = %v", err)
+	}
+	write(filepath.Join(opsDir, "c.graphql"), "query R { a { nope } }\n")
+	if _, err := Documents(opsDir, schemaDir); err == nil || !strings.Contains(err.Error(), "does not validate") {
+		t.Errorf("invalid operation: err = %v", err)
+	}
+}

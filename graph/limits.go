@@ -1,0 +1,588 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"mime"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/redis/go-redis/v9"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/ishoj/voresishoj/internal/ratelimit"
+	"github.com/ishoj/voresishoj/internal/requestid"
+	"github.com/ishoj/voresishoj/internal/user"
+)
+
+//go:generate go run ../cmd/voresishoj-manifest -operations ../mobile-contract/operations -schema ../schema -out ../mobile-contract/trusted-documents.json
+
+// Error codes of refused requests, in extensions.code.
+const (
+	codeDepthLimit               = "DEPTH_LIMIT_EXCEEDED"
+	codeAliasLimit               = "ALIAS_LIMIT_EXCEEDED"
+	codeComplexityLimit          = "COMPLEXITY_LIMIT_EXCEEDED"
+	codePayloadTooLarge          = "PAYLOAD_TOO_LARGE"
+	codeRateLimited              = "RATE_LIMITED"
+	codePersistedQueryNotFound   = "PERSISTED_QUERY_NOT_FOUND"
+	codePersistedQueryRequired   = "PERSISTED_QUERY_REQUIRED"
+	codeTimeout                  = "TIMEOUT"
+	persistedQueryNotFoundApollo = "PersistedQueryNotFound"
+)
+
+func init() {
+	// A refused document is the client's mistake in the request itself:
+	// gqlgen answers these with a 4xx, as it does for parse errors.
+	for _, code := range []string{codeDepthLimit, codeAliasLimit, codeComplexityLimit, codePayloadTooLarge,
+		codePersistedQueryNotFound, codePersistedQueryRequired} {
+		errcode.RegisterErrorType(code, errcode.KindProtocol)
+	}
+}
+
+// Limits bound what one request may ask of the server. Zero values take
+// the defaults below.
+type Limits struct {
+	// MaxDepth is the deepest field nesting (default 15).
+	MaxDepth int
+	// MaxAliases is the number of aliased fields (default 30).
+	MaxAliases int
+	// MaxTokens is the parser's token limit (default 15000).
+	MaxTokens int
+	// MaxBodyBytes bounds a request that is not an upload (default 1 MB).
+	MaxBodyBytes int64
+	// MaxUploadFileBytes bounds one uploaded file (default 15 MB).
+	MaxUploadFileBytes int64
+	// MaxUploadBytes bounds a whole multipart request (default 60 MB).
+	MaxUploadBytes int64
+	// Timeout is the deadline of one query or mutation (default 15 s);
+	// subscriptions are not bound by it.
+	Timeout time.Duration
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxDepth == 0 {
+		l.MaxDepth = 15
+	}
+	if l.MaxAliases == 0 {
+		l.MaxAliases = 30
+	}
+	if l.MaxTokens == 0 {
+		l.MaxTokens = 15000
+	}
+	if l.MaxBodyBytes == 0 {
+		l.MaxBodyBytes = 1 << 20
+	}
+	if l.MaxUploadFileBytes == 0 {
+		l.MaxUploadFileBytes = 15 << 20
+	}
+	if l.MaxUploadBytes == 0 {
+		l.MaxUploadBytes = 60 << 20
+	}
+	if l.Timeout == 0 {
+		l.Timeout = 15 * time.Second
+	}
+	return l
+}
+
+// RateLimits are per person and per client IP; a zero Limit is off.
+type RateLimits struct {
+	PerPerson ratelimit.Limit
+	PerIP     ratelimit.Limit
+	// IPHeader names the header a trusted proxy puts the client's address
+	// in (e.g. X-Real-IP); empty uses the connection's address. Only set
+	// it behind a proxy that overwrites the header, or anyone can claim
+	// any address.
+	IPHeader string
+}
+
+// LoadTrustedDocuments reads a manifest written by voresishoj-manifest.
+func LoadTrustedDocuments(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read trusted documents: %w", err)
+	}
+	var docs map[string]string
+	if err := json.Unmarshal(b, &docs); err != nil {
+		return nil, fmt.Errorf("parse trusted documents %s: %w", path, err)
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("trusted documents %s: no documents", path)
+	}
+	return docs, nil
+}
+
+func codedError(code, format string, args ...any) *gqlerror.Error {
+	err := gqlerror.Errorf(format, args...)
+	errcode.Set(err, code)
+	return err
+}
+
+// trustedDocuments executes only the documents of the app's manifest,
+// asked for by hash in the Apollo persisted-query form. It takes the place
+// of automatic persisted queries, which would let anyone register a
+// document.
+type trustedDocuments struct {
+	docs map[string]string
+}
+
+func (trustedDocuments) ExtensionName() string                   { return "TrustedDocuments" }
+func (trustedDocuments) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (t trustedDocuments) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+	var ext struct {
+		Sha256 string `json:"sha256Hash"`
+	}
+	if pq, ok := p.Extensions["persistedQuery"]; ok {
+		// The extension arrives as decoded JSON; re-reading it is the
+		// simplest way to accept every shape a client may send.
+		b, _ := json.Marshal(pq)
+		_ = json.Unmarshal(b, &ext)
+	}
+	if ext.Sha256 == "" {
+		return codedError(codePersistedQueryRequired, "this server executes only the app's documents, sent by hash in extensions.persistedQuery")
+	}
+	doc, ok := t.docs[strings.ToLower(ext.Sha256)]
+	if !ok {
+		return codedError(codePersistedQueryNotFound, persistedQueryNotFoundApollo)
+	}
+	if p.Query != "" && p.Query != doc {
+		return codedError(codePersistedQueryRequired, "the query text does not match its hash")
+	}
+	p.Query = doc
+	return nil
+}
+
+// operationLimits refuses operations that are too deep, too aliased or
+// too costly, and uploads that are too large. It runs after validation,
+// so every field and fragment spread knows its definition.
+type operationLimits struct {
+	limits     Limits
+	complexity int
+}
+
+func (operationLimits) ExtensionName() string                   { return "OperationLimits" }
+func (operationLimits) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (o operationLimits) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if n := largestUpload(oc.Variables); n > o.limits.MaxUploadFileBytes {
+		if flag, ok := ctx.Value(uploadTooLargeKey{}).(*atomic.Bool); ok {
+			flag.Store(true)
+		}
+		return codedError(codePayloadTooLarge, "an uploaded file is larger than %d MB", o.limits.MaxUploadFileBytes>>20)
+	}
+	w := &walker{vars: oc.Variables, frags: map[string]cost{}}
+	c := w.selectionSet(oc.Operation.SelectionSet)
+	if c.depth > o.limits.MaxDepth {
+		return codedError(codeDepthLimit, "operation is nested %d levels deep, more than the limit of %d", c.depth, o.limits.MaxDepth)
+	}
+	if c.aliases > o.limits.MaxAliases {
+		return codedError(codeAliasLimit, "operation has %d aliases, more than the limit of %d", c.aliases, o.limits.MaxAliases)
+	}
+	if o.complexity > 0 && c.complexity > o.complexity {
+		return codedError(codeComplexityLimit, "operation has complexity %d, more than the limit of %d", c.complexity, o.complexity)
+	}
+	return nil
+}
+
+// cost is what a selection set asks for. Sums saturate, so a fragment
+// spread a million times cannot overflow them.
+type cost struct {
+	depth, aliases, complexity int
+}
+
+type walker struct {
+	vars  map[string]any
+	frags map[string]cost
+}
+
+func (w *walker) selectionSet(set ast.SelectionSet) cost {
+	var total cost
+	for _, s := range set {
+		var c cost
+		switch s := s.(type) {
+		case *ast.Field:
+			c = w.selectionSet(s.SelectionSet)
+			c.depth++
+			if s.Alias != "" && s.Alias != s.Name {
+				c.aliases = add(c.aliases, 1)
+			}
+			// Complexity counts the objects an answer can hold, as
+			// GitHub's node limit does: a scalar costs nothing beyond the
+			// tokens it takes, an object or list 1, and a list with a page
+			// size holds its children that many times.
+			if len(s.SelectionSet) > 0 {
+				c.complexity = add(1, mul(listSize(s, w.vars), c.complexity))
+			}
+		case *ast.InlineFragment:
+			c = w.selectionSet(s.SelectionSet)
+		case *ast.FragmentSpread:
+			// Memoised: fragments spread in fragments would otherwise be
+			// walked exponentially often.
+			var ok bool
+			if c, ok = w.frags[s.Name]; !ok && s.Definition != nil {
+				w.frags[s.Name] = cost{} // validation refuses cycles; this guards anyway
+				c = w.selectionSet(s.Definition.SelectionSet)
+				w.frags[s.Name] = c
+			}
+		}
+		total.depth = max(total.depth, c.depth)
+		total.aliases = add(total.aliases, c.aliases)
+		total.complexity = add(total.complexity, c.complexity)
+	}
+	return total
+}
+
+// listSize is how many times a field's children count: its `first` or
+// `last` argument (the schema's default, else the server's default page
+// size, when the client sends none), capped at the largest page the
+// resolvers hand out.
+func listSize(f *ast.Field, vars map[string]any) int {
+	if f.Definition == nil {
+		return 1
+	}
+	for _, name := range []string{"first", "last"} {
+		if f.Definition.Arguments.ForName(name) == nil {
+			continue
+		}
+		n := defaultPageSize
+		switch v := f.ArgumentMap(vars)[name].(type) {
+		case int:
+			n = v
+		case int64:
+			n = int(min(v, math.MaxInt32))
+		case float64:
+			n = int(min(v, math.MaxInt32))
+		case json.Number:
+			if i, err := v.Int64(); err == nil {
+				n = int(min(i, math.MaxInt32))
+			}
+		}
+		return min(max(n, 1), maxPageSize)
+	}
+	return 1
+}
+
+const saturated = math.MaxInt32
+
+func add(a, b int) int { return min(a+b, saturated) }
+
+func mul(a, b int) int {
+	if a != 0 && b > saturated/a {
+		return saturated
+	}
+	return a * b
+}
+
+// largestUpload is the size of the largest file among the variables.
+func largestUpload(v any) int64 {
+	switch v := v.(type) {
+	case graphql.Upload:
+		return v.Size
+	case *graphql.Upload:
+		if v != nil {
+			return v.Size
+		}
+	case map[string]any:
+		var n int64
+		for _, x := range v {
+			n = max(n, largestUpload(x))
+		}
+		return n
+	case []any:
+		var n int64
+		for _, x := range v {
+			n = max(n, largestUpload(x))
+		}
+		return n
+	}
+	return 0
+}
+
+type uploadTooLargeKey struct{}
+
+// guard is the HTTP side of the limits, in the order a request meets
+// them: CORS, rate limits, body size, deadline.
+type guard struct {
+	log     *slog.Logger
+	limits  Limits
+	rates   RateLimits
+	person  ratelimit.Limiter
+	ip      ratelimit.Limiter
+	origins []string
+}
+
+func newGuard(log *slog.Logger, opts Options, limits Limits) *guard {
+	g := &guard{log: log, limits: limits, rates: opts.RateLimits, origins: opts.CORSOrigins}
+	newLimiter := func(name string, l ratelimit.Limit) ratelimit.Limiter {
+		if !l.Enabled() {
+			return nil
+		}
+		if opts.Redis != nil {
+			return ratelimit.NewRedis(opts.Redis, "voresishoj:ratelimit:"+name+":", l)
+		}
+		return ratelimit.NewMemory(l)
+	}
+	g.person = newLimiter("person", opts.RateLimits.PerPerson)
+	g.ip = newLimiter("ip", opts.RateLimits.PerIP)
+	return g
+}
+
+func (g *guard) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !g.cors(w, r) {
+			return
+		}
+		if !g.allow(w, r) {
+			return
+		}
+		ctx := r.Context()
+		// A body found too large while gqlgen reads it, or a file found
+		// too large once the form is read, sets the flag; the writer then
+		// answers 413 whatever status gqlgen picks.
+		tooLarge := &atomic.Bool{}
+		mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		switch {
+		case mediaType == "multipart/form-data":
+			if r.ContentLength > g.limits.MaxUploadBytes {
+				writeHTTPError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+					fmt.Sprintf("uploads may be at most %d MB in all", g.limits.MaxUploadBytes>>20))
+				return
+			}
+			ctx = context.WithValue(ctx, uploadTooLargeKey{}, tooLarge)
+			// gqlgen bounds the whole form itself (MaxUploadSize).
+			r.Body = flaggingReader{ReadCloser: r.Body, tooLarge: tooLarge}
+			w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge}
+		case r.Body != nil && r.Body != http.NoBody:
+			if r.ContentLength > g.limits.MaxBodyBytes {
+				writeHTTPError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+					fmt.Sprintf("a request may be at most %d KB", g.limits.MaxBodyBytes>>10))
+				return
+			}
+			r.Body = flaggingReader{ReadCloser: http.MaxBytesReader(w, r.Body, g.limits.MaxBodyBytes), tooLarge: tooLarge}
+			// Server-sent events need the writer's Flush; they answer a
+			// too-large body with a 4xx of their own.
+			if !streaming(r) {
+				w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge}
+			}
+		}
+		// Subscriptions stay open as long as the client listens.
+		if !streaming(r) {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, g.limits.Timeout)
+			defer cancel()
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func streaming(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
+		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// cors answers browsers from the configured origins; phones send no Origin
+// and are not concerned. It reports whether the request goes on.
+func (g *guard) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	allowed := slices.Contains(g.origins, origin)
+	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+	w.Header().Add("Vary", "Origin")
+	if !allowed {
+		if preflight {
+			writeHTTPError(w, http.StatusForbidden, codeForbidden, "origin not allowed")
+			return false
+		}
+		// Without the CORS headers the browser keeps the answer from the
+		// page; other clients do not care about Origin.
+		return true
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
+	if preflight {
+		w.Header().Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Accept-Language, Apollo-Require-Preflight")
+		w.Header().Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+		return false
+	}
+	return true
+}
+
+// allow applies the rate limits: per IP always, per person when signed
+// in. When Redis fails the request passes: a limit is protection, not a
+// reason to be down.
+func (g *guard) allow(w http.ResponseWriter, r *http.Request) bool {
+	check := func(l ratelimit.Limiter, key string) (time.Duration, bool) {
+		if l == nil {
+			return 0, true
+		}
+		res, err := l.Allow(r.Context(), key)
+		if err != nil {
+			g.log.WarnContext(r.Context(), "rate limit unavailable", slog.Any("error", err),
+				slog.String("request_id", requestid.From(r.Context())))
+			return 0, true
+		}
+		return res.RetryAfter, res.Allowed
+	}
+	wait, ok := check(g.ip, g.clientIP(r))
+	if ok {
+		if id := user.CallerFrom(r.Context()).UserID; id != 0 {
+			wait, ok = check(g.person, strconv.FormatInt(id, 10))
+		}
+	}
+	if ok {
+		return true
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	writeHTTPError(w, http.StatusTooManyRequests, codeRateLimited, "too many requests; try again shortly")
+	return false
+}
+
+func (g *guard) clientIP(r *http.Request) string {
+	if g.rates.IPHeader != "" {
+		if v := r.Header.Get(g.rates.IPHeader); v != "" {
+			// X-Forwarded-For lists the client first.
+			return strings.TrimSpace(strings.Split(v, ",")[0])
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// flaggingReader notes that a body went over its limit.
+type flaggingReader struct {
+	io.ReadCloser
+	tooLarge *atomic.Bool
+}
+
+func (r flaggingReader) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		r.tooLarge.Store(true)
+	}
+	return n, err
+}
+
+// tooLargeWriter answers 413 once the request was found too large.
+type tooLargeWriter struct {
+	http.ResponseWriter
+	tooLarge *atomic.Bool
+	wrote    bool
+}
+
+func (w *tooLargeWriter) WriteHeader(status int) {
+	if w.wrote {
+		return
+	}
+	w.wrote = true
+	if w.tooLarge.Load() && status < 500 {
+		status = http.StatusRequestEntityTooLarge
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *tooLargeWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *tooLargeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// writeHTTPError answers a request refused before GraphQL saw it, in the
+// GraphQL error shape clients already read.
+func writeHTTPError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": message, "extensions": map[string]string{"code": code}}},
+	})
+}
+
+// boundedCache keeps automatic persisted queries, dropping documents
+// larger than maxBytes so a client cannot fill the cache with megabytes.
+type boundedCache struct {
+	inner    graphql.Cache[string]
+	maxBytes int
+}
+
+func (c boundedCache) Get(ctx context.Context, key string) (string, bool) {
+	return c.inner.Get(ctx, key)
+}
+
+func (c boundedCache) Add(ctx context.Context, key, value string) {
+	if len(value) <= c.maxBytes {
+		c.inner.Add(ctx, key, value)
+	}
+}
+
+// RedisCache is a graphql.Cache for automatic persisted queries shared by
+// every replica; entries expire after TTL.
+type RedisCache struct {
+	Client *redis.Client
+	Prefix string
+	TTL    time.Duration
+	Log    *slog.Logger
+}
+
+// Get implements graphql.Cache. A Redis failure is a miss: the client
+// then sends the full query.
+func (c RedisCache) Get(ctx context.Context, key string) (string, bool) {
+	v, err := c.Client.Get(ctx, c.Prefix+key).Result()
+	if err != nil {
+		if !errors.Is(err, redis.Nil) && c.Log != nil {
+			c.Log.WarnContext(ctx, "persisted query cache get", slog.Any("error", err))
+		}
+		return "", false
+	}
+	return v, true
+}
+
+// Add implements graphql.Cache.
+func (c RedisCache) Add(ctx context.Context, key, value string) {
+	if err := c.Client.Set(ctx, c.Prefix+key, value, c.TTL).Err(); err != nil && c.Log != nil {
+		c.Log.WarnContext(ctx, "persisted query cache add", slog.Any("error", err))
+	}
+}
+
+// deadlineAnswer makes a request that ran out of time before its answer
+// was produced say so; gqlgen would otherwise answer nothing (null).
+type deadlineAnswer struct{}
+
+func (deadlineAnswer) ExtensionName() string                   { return "DeadlineAnswer" }
+func (deadlineAnswer) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (deadlineAnswer) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	h := next(ctx)
+	first := true
+	return func(ctx context.Context) *graphql.Response {
+		resp := h(ctx)
+		if resp == nil && first && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			resp = &graphql.Response{Errors: gqlerror.List{codedError(codeTimeout, "the request took too long")}}
+		}
+		first = false
+		return resp
+	}
+}
