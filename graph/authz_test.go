@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -380,17 +382,53 @@ func refusal(t *testing.T, resp map[string]any, err error) string {
 }
 
 func TestAuthorisationMatrix(t *testing.T) {
+	// Every cell starts from the same town. Making it through the domain
+	// costs far more than copying a database file, so it is made once and
+	// each cell gets a copy.
+	ctx := context.Background()
+	template := filepath.Join(t.TempDir(), "town.db")
+	tdb, err := store.Open(ctx, template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tdb.Close() })
+	if _, err := tdb.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tts := newTestServer(t, tdb)
+	tw := makeTown(t, tts)
+	// Fold the write-ahead log into the file, so a copy holds everything.
+	if _, err := tdb.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	townFile, err := os.ReadFile(template)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, mc := range matrix {
 		for _, role := range roles {
 			t.Run(mc.name+"/"+role, func(t *testing.T) {
-				ts := newTestServer(t, storetest.SQLite(t))
-				tw := makeTown(t, ts)
+				path := filepath.Join(t.TempDir(), "cell.db")
+				if err := os.WriteFile(path, townFile, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				db, err := store.Open(ctx, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				ts := newTestServer(t, db)
+				tts.tokens.mu.Lock()
+				for token, id := range tts.tokens.identities {
+					ts.tokens.identities[token] = id
+				}
+				tts.tokens.mu.Unlock()
 				var resp map[string]any
 				var vs map[string]any
 				if mc.vars != nil {
 					vs = map[string]any{"i": mc.vars(tw)}
 				}
-				err := ts.client.Post(mc.query, &resp, vars(flatten(vs)...), bearer(tw.tokens[role]))
+				err = ts.client.Post(mc.query, &resp, vars(flatten(vs)...), bearer(tw.tokens[role]))
 				got := refusal(t, resp, err)
 				want := contains(mc.allowed, role)
 				switch {
