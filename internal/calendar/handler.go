@@ -3,12 +3,13 @@ package calendar
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/ishoj/voresishoj/internal/urlparam"
 )
 
 // Handler serves the feeds under /ical/; the app mounts it there as is:
@@ -50,19 +51,19 @@ func (s *Service) servePublic(w http.ResponseWriter, r *http.Request) {
 	var f Filter
 	var ok bool
 	if v := q.Get("organisation"); v != "" {
-		if f.OrganisationID, ok = parseID(v, "Organisation"); !ok {
+		if f.OrganisationID, ok = urlparam.ID(v, "Organisation"); !ok {
 			http.Error(w, "invalid organisation", http.StatusBadRequest)
 			return
 		}
 	}
 	if v := q.Get("place"); v != "" {
-		if f.PlaceID, ok = parseID(v, "Place"); !ok {
+		if f.PlaceID, ok = urlparam.ID(v, "Place"); !ok {
 			http.Error(w, "invalid place", http.StatusBadRequest)
 			return
 		}
 	}
 	if v := q.Get("theme"); v != "" {
-		if f.Theme, ok = parseTheme(v); !ok {
+		if f.Theme, ok = urlparam.Theme(v); !ok {
 			http.Error(w, "invalid theme", http.StatusBadRequest)
 			return
 		}
@@ -122,54 +123,4 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	s.log.ErrorContext(r.Context(), "render calendar feed", "path", r.URL.Path, "error", err)
 	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-}
-
-// parseID accepts a plain database id or the GraphQL global id of typ
-// (unpadded base64url of "Type:id"), so links built from either work.
-func parseID(v, typ string) (int64, bool) {
-	if id, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return id, id > 0
-	}
-	key, ok := globalKey(v, typ)
-	if !ok {
-		return 0, false
-	}
-	id, err := strconv.ParseInt(key, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, false
-	}
-	return id, true
-}
-
-// parseTheme accepts a theme slug or a global id "Theme:<slug>".
-func parseTheme(v string) (string, bool) {
-	if key, ok := globalKey(v, "Theme"); ok {
-		v = key
-	}
-	if len(v) > 50 {
-		return "", false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return "", false
-		}
-	}
-	return v, v != ""
-}
-
-// globalKey decodes a global id and returns its key when its type is typ.
-func globalKey(v, typ string) (string, bool) {
-	if len(v) > 100 {
-		return "", false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(v, "="))
-	if err != nil {
-		return "", false
-	}
-	prefix, key, ok := strings.Cut(string(b), ":")
-	if !ok || prefix != typ {
-		return "", false
-	}
-	return key, true
 }
