@@ -160,9 +160,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	resolver := &graph.Resolver{Log: log, Domain: a.domain, Broker: a.broker, PublicURL: cfg.PublicURL,
 		Now: func() time.Time { return time.Now().UTC() }}
 	gqlOpts := graph.Options{
-		Development:     !cfg.Production(),
-		ComplexityLimit: cfg.ComplexityLimit,
-		WebsocketInit:   graph.AuthenticateWebsocket(a.authn),
+		Development:             !cfg.Production(),
+		ComplexityLimit:         cfg.ComplexityLimit,
+		WebsocketInit:           graph.AuthenticateWebsocket(a.authn),
+		MaxConnectionsPerPerson: cfg.WebsocketsPerPerson,
 		Limits: graph.Limits{
 			MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxTokens: cfg.ParserTokenLimit,
 			MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadFileBytes: cfg.MaxUploadFileBytes,

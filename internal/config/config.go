@@ -57,6 +57,8 @@ type Config struct {
 	// RateLimitPerson and RateLimitIP are requests a minute; 0 is off.
 	RateLimitPerson int
 	RateLimitIP     int
+	// WebsocketsPerPerson caps the websockets one person holds open.
+	WebsocketsPerPerson int
 	// ClientIPHeader is the header a trusted proxy sets to the client's
 	// address, for the per-IP limit.
 	ClientIPHeader string
@@ -159,6 +161,7 @@ func parse(getenv func(string) string) (Config, error) {
 	c.RateLimitPerson = integer("RATE_LIMIT_PERSON", 300, 0, 1000000)
 	c.RateLimitIP = integer("RATE_LIMIT_IP", 1200, 0, 1000000)
 	c.ClientIPHeader = str("CLIENT_IP_HEADER", "")
+	c.WebsocketsPerPerson = integer("WEBSOCKETS_PER_PERSON", 10, 1, 100000)
 	if d := str("REQUEST_TIMEOUT", "15s"); d != "" {
 		t, err := time.ParseDuration(d)
 		if err != nil || t <= 0 || t > 10*time.Minute {

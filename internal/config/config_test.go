@@ -40,20 +40,21 @@ func TestPostgresTurnsDemoOff(t *testing.T) {
 
 func TestErrorsAreClearAndAllReported(t *testing.T) {
 	_, err := parse(env(map[string]string{
-		"LISTEN_ADDR":       "8080",
-		"APP_ENV":           "staging",
-		"DEMO_DATA":         "maybe",
-		"REDIS_URL":         "http://x",
-		"LOG_LEVEL":         "loud",
-		"SHUTDOWN_TIMEOUT":  "soon",
-		"DAILY_HOURS_LIMIT": "99",
-		"DATABASE_URL":      "mysql://x",
-		"PUBLIC_URL":        "ftp://x",
+		"LISTEN_ADDR":           "8080",
+		"APP_ENV":               "staging",
+		"DEMO_DATA":             "maybe",
+		"REDIS_URL":             "http://x",
+		"LOG_LEVEL":             "loud",
+		"SHUTDOWN_TIMEOUT":      "soon",
+		"DAILY_HOURS_LIMIT":     "99",
+		"DATABASE_URL":          "mysql://x",
+		"PUBLIC_URL":            "ftp://x",
+		"WEBSOCKETS_PER_PERSON": "0",
 	}))
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"LISTEN_ADDR", "APP_ENV", "DEMO_DATA", "REDIS_URL", "LOG_LEVEL", "SHUTDOWN_TIMEOUT", "DAILY_HOURS_LIMIT", "DATABASE_URL", "PUBLIC_URL"} {
+	for _, want := range []string{"LISTEN_ADDR", "APP_ENV", "DEMO_DATA", "REDIS_URL", "LOG_LEVEL", "SHUTDOWN_TIMEOUT", "DAILY_HOURS_LIMIT", "DATABASE_URL", "PUBLIC_URL", "WEBSOCKETS_PER_PERSON"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s: %v", want, err)
 		}
