@@ -13,9 +13,13 @@
 //     (comments outside the definition are not part of it);
 //   - then every fragment the operation uses, directly or through other
 //     fragments, each as its own source text, sorted by fragment name;
-//   - joined by one blank line ("\n\n"), with no newline at the end.
+//   - with __typename added to every selection set but the operation's
+//     own, as Apollo Client adds it, so answers carry what its cache needs;
+//   - printed by gqlparser's formatter, with no newline at the end.
 //
-// The app sends the hash in the Apollo persisted-query form,
+// The app finds an operation's hash in the manifest by operation name (as
+// Apollo's persisted-query-lists do) and sends it in the Apollo
+// persisted-query form,
 // {"extensions":{"persistedQuery":{"version":1,"sha256Hash":"<hash>"}}},
 // with no query text.
 //
@@ -42,6 +46,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/parser"
 )
 
@@ -153,7 +158,10 @@ func Documents(opsDir, schemaDir string) (map[string]string, error) {
 		for _, name := range sortedKeys(used) {
 			parts = append(parts, fragments[name].text)
 		}
-		doc := strings.Join(parts, "\n\n")
+		doc, err := withTypename(strings.Join(parts, "\n\n"))
+		if err != nil {
+			return nil, fmt.Errorf("%s: operation %s: %w", op.file, op.name, err)
+		}
 		if _, errs := gqlparser.LoadQueryWithRules(schema, doc, nil); errs != nil {
 			return nil, fmt.Errorf("%s: operation %s does not validate: %w", op.file, op.name, errs)
 		}
@@ -178,6 +186,55 @@ func collect(names []string, fragments map[string]definition, used map[string]bo
 		}
 	}
 	return nil
+}
+
+// withTypename adds __typename to every selection set but the operation's
+// own, as Apollo Client does to every document it sends so its cache can
+// tell objects apart, and prints the result in gqlparser's canonical form.
+func withTypename(src string) (string, error) {
+	doc, err := parser.ParseQuery(&ast.Source{Input: src})
+	if err != nil {
+		return "", err
+	}
+	var add func(set ast.SelectionSet) ast.SelectionSet
+	add = func(set ast.SelectionSet) ast.SelectionSet {
+		has := false
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if s.Name == "__typename" && s.Alias == s.Name {
+					has = true
+				}
+				if len(s.SelectionSet) > 0 {
+					s.SelectionSet = add(s.SelectionSet)
+				}
+			case *ast.InlineFragment:
+				s.SelectionSet = add(s.SelectionSet)
+			}
+		}
+		if !has {
+			set = append(set, &ast.Field{Name: "__typename", Alias: "__typename"})
+		}
+		return set
+	}
+	for _, op := range doc.Operations {
+		for _, sel := range op.SelectionSet {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if len(s.SelectionSet) > 0 {
+					s.SelectionSet = add(s.SelectionSet)
+				}
+			case *ast.InlineFragment:
+				s.SelectionSet = add(s.SelectionSet)
+			}
+		}
+	}
+	for _, f := range doc.Fragments {
+		f.SelectionSet = add(f.SelectionSet)
+	}
+	var buf bytes.Buffer
+	formatter.NewFormatter(&buf).FormatQueryDocument(doc)
+	return strings.TrimSpace(buf.String()), nil
 }
 
 // spreads lists the fragments a selection set names, inline fragments
