@@ -56,6 +56,14 @@ func (r *Resolver) listActivities(ctx context.Context, f activity.Filter, first 
 	if err != nil {
 		return nil, err
 	}
+	page := make([]*activity.Activity, 0, limit)
+	for i := range rows[:min(len(rows), limit)] {
+		page = append(page, &rows[i].Activity)
+	}
+	fields := selected(ctx, [2]string{"edges", "ActivityEdge"}, [2]string{"node", "Activity"})
+	if err := r.prefetchActivities(ctx, fields, page); err != nil {
+		return nil, err
+	}
 	l := r.loaders(ctx)
 	edges, info := connection(rows, limit,
 		func(row *activity.Listed) cursor { return cursor{T: &row.Occurrence.StartsAt, ID: row.ID} },

@@ -136,7 +136,8 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		}
 		return next(ctx)
 	})
-	return r.withLoaders(withLanguage(newGuard(r.Log, opts, bounds).wrap(srv)))
+	srv.AroundResponses(r.withLoaders)
+	return withLanguage(newGuard(r.Log, opts, bounds).wrap(srv))
 }
 
 var errTooManyConnections = errors.New("too many open connections for this person")

@@ -257,3 +257,41 @@ func TestServerSentEvents(t *testing.T) {
 		t.Errorf("not an SSE next event: %q", got.String())
 	}
 }
+
+// TestSubscriptionReadsCurrentState sends two updates on one connection:
+// each must show the slot as it is then, not what the connection's first
+// message loaded (loaders are per response, not per connection).
+func TestSubscriptionReadsCurrentState(t *testing.T) {
+	ts := newTestServer(t, storetest.SQLite(t))
+	tw := makeTown(t, ts)
+	srv := httptest.NewServer(ts.handler)
+	defer srv.Close()
+
+	c := dial(t, srv.URL, "graphql-transport-ws")
+	c.init(tw.tokens[resident])
+	c.send(map[string]any{"id": "s1", "type": "subscribe", "payload": map[string]any{
+		"query":     `subscription($a: ID!) { slotChanged(activityId: $a) { taken myClaim { status } } }`,
+		"variables": map[string]any{"a": globalID(typeActivity, tw.activity.ID)},
+	}})
+	time.Sleep(100 * time.Millisecond)
+
+	var claimed struct {
+		ClaimSlot struct{ Claim struct{ ID string } }
+	}
+	ts.client.MustPost(`mutation($i: ClaimSlotInput!) { claimSlot(input: $i) { claim { id } } }`, &claimed,
+		vars("i", map[string]any{"slotId": globalID(typeSlot, tw.slot.ID), "idempotencyKey": "fresh-1"}), bearer(tw.tokens[resident]))
+	m, err := c.next(time.Second)
+	b, _ := json.Marshal(m)
+	if err != nil || !strings.Contains(string(b), `"myClaim":{"status":"CONFIRMED"},"taken":2`) {
+		t.Fatalf("after the claim: %s %v", b, err)
+	}
+
+	var cancelled map[string]any
+	ts.client.MustPost(`mutation($i: CancelClaimInput!) { cancelClaim(input: $i) { userErrors { code } } }`, &cancelled,
+		vars("i", map[string]any{"claimId": claimed.ClaimSlot.Claim.ID}), bearer(tw.tokens[resident]))
+	m, err = c.next(time.Second)
+	b, _ = json.Marshal(m)
+	if err != nil || !strings.Contains(string(b), `"myClaim":null,"taken":1`) {
+		t.Fatalf("after cancelling, the subscription shows: %s %v", b, err)
+	}
+}

@@ -2,9 +2,9 @@ package graph
 
 import (
 	"context"
-	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/ishoj/voresishoj/internal/activity"
@@ -220,19 +220,19 @@ func (r *Resolver) fetchMyClaims(ctx context.Context, slotIDs []int64) (map[int6
 
 type loadersKey struct{}
 
-// withLoaders gives every request its own loaders, so nothing is cached
-// across requests or people.
-func (r *Resolver) withLoaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		ctx := context.WithValue(req.Context(), loadersKey{}, newLoaders(r))
-		next.ServeHTTP(w, req.WithContext(ctx))
-	})
+// withLoaders gives every response its own loaders, so nothing is cached
+// across requests or people, nor across the messages of one subscription:
+// each of those is a response of its own and must read what is current,
+// not what the connection's first message cached.
+func (r *Resolver) withLoaders(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	return next(context.WithValue(ctx, loadersKey{}, newLoaders(r)))
 }
 
 func (r *Resolver) loaders(ctx context.Context) *loaders {
 	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
 		return l
 	}
-	// Websocket operations and tests that skip the middleware get fresh ones.
+	// Outside a response (a subscription's own resolver, tests that call
+	// resolvers directly) nothing is shared.
 	return newLoaders(r)
 }

@@ -71,6 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	app.TuneRuntime()
 	db, err := app.OpenDB(ctx, cfg, log)
 	if err != nil {
 		return err

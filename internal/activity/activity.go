@@ -69,6 +69,11 @@ func NewService(db *store.DB, themes *theme.Service, bus event.Publisher) *Servi
 	return &Service{db: db, themes: themes, bus: bus, now: func() time.Time { return time.Now().UTC() }}
 }
 
+// shortOccurrence is how long an occurrence may last and still be found
+// by List's walk from the window's opening; longer ones go through the
+// partial index of migration 00006, whose expression List repeats.
+const shortOccurrence = 12 * time.Hour
+
 const columns = `a.id, a.organisation_id, a.place_id, a.title, a.description, a.starts_at, a.ends_at,
 	a.recurrence, a.status, a.created_by, a.created_at, a.updated_at, a.published_at, a.cancelled_at`
 
@@ -158,15 +163,23 @@ func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]
 	// occurrence with no earlier one in the window. Reading occurrences in
 	// (starts_at, activity_id) order lets the database walk its index and
 	// stop after a page instead of grouping every upcoming occurrence.
-	// Occurrences last at most LongestOccurrence, which bounds the walk
-	// from below.
-	where := []string{"o.starts_at > ?", "o.ends_at > ?", "a.status = 'PUBLISHED'",
-		`NOT EXISTS (SELECT 1 FROM occurrences e WHERE e.activity_id = o.activity_id AND e.ends_at > ? AND e.starts_at < o.starts_at)`}
-	args := []any{f.From.Add(-LongestOccurrence), f.From, f.From}
+	//
+	// Occurrences still running when the window opens started before it,
+	// so the walk must start earlier. Two arms keep that walk short: one
+	// from shortOccurrence before the window, which catches every
+	// occurrence lasting less; one through the partial index of longer
+	// occurrences (migration 00006), bounded by LongestOccurrence. Their
+	// start ranges do not overlap, so UNION ALL lists nothing twice, and
+	// the databases merge the two ordered arms and stop after a page.
+	var where []string
+	var args []any
 	if f.To != nil {
 		where = append(where, "o.starts_at < ?")
 		args = append(args, *f.To)
 	}
+	where = append(where, "a.status = 'PUBLISHED'",
+		`NOT EXISTS (SELECT 1 FROM occurrences e WHERE e.activity_id = o.activity_id AND e.ends_at > ? AND e.starts_at > ? AND e.starts_at < o.starts_at)`)
+	args = append(args, f.From, f.From.Add(-LongestOccurrence))
 	if f.OrganisationID != nil {
 		where = append(where, "a.organisation_id = ?")
 		args = append(args, *f.OrganisationID)
@@ -195,12 +208,28 @@ func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]
 		where = append(where, "(o.starts_at > ? OR (o.starts_at = ? AND o.activity_id > ?))")
 		args = append(args, after.StartsAt, after.StartsAt, after.ID)
 	}
-	args = append(args, limit)
+	common := strings.Join(where, " AND ")
+	long := `julianday(o.ends_at) - julianday(o.starts_at) > 0.5`
+	if s.db.Dialect == store.Postgres {
+		long = `o.ends_at - o.starts_at > interval '12 hours'`
+	}
+	recent := f.From.Add(-shortOccurrence)
+	// On SQLite the CROSS JOIN keeps the planner on the occurrences index
+	// order; PostgreSQL reads it as the inner join it is.
 	query := `SELECT ` + columns + `, o.starts_at AS first_start, o.ends_at AS first_end
 		FROM occurrences o CROSS JOIN activities a
-		WHERE a.id = o.activity_id AND ` + strings.Join(where, " AND ") + `
-		ORDER BY o.starts_at, o.activity_id
-		LIMIT ?`
+		WHERE a.id = o.activity_id AND o.starts_at > ? AND o.ends_at > ? AND ` + common + `
+	UNION ALL
+	SELECT ` + columns + `, o.starts_at AS first_start, o.ends_at AS first_end
+		FROM occurrences o CROSS JOIN activities a
+		WHERE a.id = o.activity_id AND ` + long + ` AND o.starts_at > ? AND o.starts_at <= ? AND o.ends_at > ? AND ` + common + `
+	ORDER BY first_start, id
+	LIMIT ?`
+	all := append([]any{recent, f.From}, args...)
+	all = append(all, f.From.Add(-LongestOccurrence), recent, f.From)
+	all = append(all, args...)
+	all = append(all, limit)
+	args = all
 	query, args, err := store.In(query, args...)
 	if err != nil {
 		return nil, err

@@ -52,7 +52,7 @@ type DB struct {
 // PostgreSQL, anything else is a SQLite file path (or "file:" URI).
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		db, err := sqlx.Open("postgres", dsn)
+		db, err := sqlx.Open("postgres", PostgresDSN(dsn))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -93,6 +93,25 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return &DB{DB: db, Dialect: SQLite}, nil
+}
+
+// PostgresDSN returns the connection string for a postgres:// URL with
+// lib/pq's single round-trip mode on (binary_parameters=yes) unless the URL
+// says otherwise. Without it every statement with arguments costs two
+// round trips (parse, then bind and execute); inside a transaction that
+// holds a lock, such as a volunteer claim on its slot, the second trip is
+// time everyone queued behind it waits.
+func PostgresDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn // lib/pq reports the malformed URL
+	}
+	q := u.Query()
+	if q.Get("binary_parameters") == "" {
+		q.Set("binary_parameters", "yes")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // SQLiteDSN returns the connection string for the SQLite file at path.

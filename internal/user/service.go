@@ -82,8 +82,19 @@ func (s *Service) Resolve(ctx context.Context, id Identity) (Caller, error) {
 	if id.UID == "" {
 		return Caller{}, errors.New("resolve identity: empty uid")
 	}
+	// Almost every request comes from someone known whose token says
+	// what it said last time: a plain read answers it. Only a new person
+	// or a changed identity needs the write transaction, which on SQLite
+	// takes the database's single write lock.
 	var u User
-	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+	err := store.Get(ctx, s.db, &u, `SELECT `+userColumns+` FROM users WHERE firebase_uid = ?`, id.UID)
+	if err == nil && u.DeletedAt == nil && !identityChanged(u, id) {
+		return s.caller(ctx, u)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Caller{}, fmt.Errorf("find user by uid: %w", err)
+	}
+	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		var err error
 		u, err = s.upsertIdentity(ctx, tx, id)
 		return err
@@ -92,6 +103,14 @@ func (s *Service) Resolve(ctx context.Context, id Identity) (Caller, error) {
 		return Caller{}, err
 	}
 	return s.caller(ctx, u)
+}
+
+// identityChanged reports whether the token says something about the
+// person that their row does not: the e-mail may have been verified, or an
+// anonymous account upgraded, since last time.
+func identityChanged(u User, id Identity) bool {
+	email := strings.ToLower(strings.TrimSpace(id.Email))
+	return u.Anonymous != id.Anonymous || u.EmailVerified != id.EmailVerified || (email != "" && derefOr(u.Email, "") != email)
 }
 
 func (s *Service) upsertIdentity(ctx context.Context, tx *sqlx.Tx, id Identity) (User, error) {
@@ -106,7 +125,7 @@ func (s *Service) upsertIdentity(ctx context.Context, tx *sqlx.Tx, id Identity) 
 		}
 		// Keep what the token says current: the e-mail may have been
 		// verified, or an anonymous account upgraded, since last time.
-		if u.Anonymous != id.Anonymous || u.EmailVerified != id.EmailVerified || (email != "" && derefOr(u.Email, "") != email) {
+		if identityChanged(u, id) {
 			_, err = store.Exec(ctx, tx, `UPDATE users SET anonymous = ?, email_verified = ?, email = COALESCE(?, email), updated_at = ? WHERE id = ?`,
 				id.Anonymous, id.EmailVerified, nullIfEmpty(email), now, u.ID)
 			if err != nil {
