@@ -10,11 +10,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
-	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/graph"
+	"github.com/ishoj/voresishoj/internal/activity"
 )
 
 // activityList is the app's ActivityList operation
@@ -57,17 +61,18 @@ func runFeed(ctx context.Context, args []string) error {
 	dbURL := fs.String("db", "", "seeded SQLite path or postgres:// URL")
 	c := fs.Int("c", 50, "concurrent clients")
 	d := fs.Duration("d", 30*time.Second, "duration of each run")
+	cpuprofile := fs.String("cpuprofile", "", "write CPU and allocation profiles of the server's run (not the baseline's) to this file and this file + .allocs")
 	_ = fs.Parse(args)
 	if *dbURL == "" {
 		return fmt.Errorf("feed needs --db")
 	}
-	_, _, err := feed(ctx, *dbURL, *c, *d, true)
+	_, _, err := feed(ctx, *dbURL, *c, *d, true, *cpuprofile)
 	return err
 }
 
 // feed measures the real server and the baseline handler on one database
 // and returns both p50s.
-func feed(ctx context.Context, dsn string, c int, d time.Duration, print bool) (ours, base result, err error) {
+func feed(ctx context.Context, dsn string, c int, d time.Duration, print bool, cpuprofile string) (ours, base result, err error) {
 	srv, err := startServer(ctx, dsn, nil)
 	if err != nil {
 		return ours, base, err
@@ -89,7 +94,7 @@ func feed(ctx context.Context, dsn string, c int, d time.Duration, print bool) (
 	if err != nil {
 		return ours, base, err
 	}
-	bsrv := &http.Server{Handler: baseline{db: srv.DB}}
+	bsrv := &http.Server{Handler: baseline{domain: srv.App.Domain()}}
 	go bsrv.Serve(bl)
 	defer bsrv.Close()
 	burl := "http://" + bl.Addr().String()
@@ -109,8 +114,29 @@ func feed(ctx context.Context, dsn string, c int, d time.Duration, print bool) (
 	drive(ctx, burl+"/graphql", body, c, time.Second)
 	drive(ctx, srv.URL+"/graphql", body, c, time.Second)
 	base = drive(ctx, burl+"/graphql", body, c, d)
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return ours, base, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return ours, base, err
+		}
+		// Allocations are counted since the process started; the profile
+		// taken now is the base to subtract (go tool pprof -diff_base).
+		if err := writeAllocs(cpuprofile + ".allocs.base"); err != nil {
+			return ours, base, err
+		}
+	}
 	before := srv.Count.n.Load()
 	ours = drive(ctx, srv.URL+"/graphql", body, c, d)
+	if cpuprofile != "" {
+		pprof.StopCPUProfile()
+		if err := writeAllocs(cpuprofile + ".allocs"); err != nil {
+			return ours, base, err
+		}
+	}
 	ours.stmts = float64(srv.Count.n.Load()-before) / float64(max(ours.n, 1))
 	if print {
 		fmt.Printf("feed %s: %d clients, %s each\n", srv.DB.Dialect, c, d)
@@ -125,15 +151,38 @@ func feed(ctx context.Context, dsn string, c int, d time.Duration, print bool) (
 	return ours, base, nil
 }
 
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
+}
+
 type result struct {
 	n, errors int
 	rps       float64
 	p50, p99  time.Duration
 	stmts     float64
+	// cpu is the process's CPU time per request (server and load
+	// generator together; the generator's share is the same for both).
+	cpu  time.Duration
+	busy float64 // CPU time over wall time: 2 is both cores busy
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("%d requests, %d errors, %.0f req/s, p50 %s, p99 %s", r.n, r.errors, r.rps, ms(r.p50), ms(r.p99))
+	return fmt.Sprintf("%d requests, %d errors, %.0f req/s, p50 %s, p99 %s, %s CPU per request, %.2f cores busy",
+		r.n, r.errors, r.rps, ms(r.p50), ms(r.p99), ms(r.cpu), r.busy)
+}
+
+// cpuTime is the CPU time this process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // drive posts body from c clients for d and summarises the latencies.
@@ -147,7 +196,7 @@ func drive(ctx context.Context, url string, body []byte, c int, d time.Duration)
 		errs int
 		wg   sync.WaitGroup
 	)
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for i := 0; i < c; i++ {
 		wg.Add(1)
 		go func() {
@@ -169,8 +218,9 @@ func drive(ctx context.Context, url string, body []byte, c int, d time.Duration)
 		}()
 	}
 	wg.Wait()
-	took := time.Since(start)
-	return result{n: len(all), errors: errs, rps: float64(len(all)) / took.Seconds(), p50: all.pct(0.5), p99: all.pct(0.99)}
+	took, cpu := time.Since(start), cpuTime()-cpu0
+	return result{n: len(all), errors: errs, rps: float64(len(all)) / took.Seconds(), p50: all.pct(0.5), p99: all.pct(0.99),
+		cpu: cpu / time.Duration(max(len(all), 1)), busy: cpu.Seconds() / took.Seconds()}
 }
 
 // post sends a GraphQL request and fails on transport errors, non-200
@@ -223,8 +273,10 @@ func sameShape(ours, base string, body []byte) error {
 
 // baseline is a minimal hand-written handler running the same SQL as the
 // server for the ActivityList operation and writing the same JSON. It is
-// benchmark code only: no GraphQL, no loaders, no middleware.
-type baseline struct{ db *store.DB }
+// benchmark code only: no GraphQL, no loaders, no middleware. It calls the
+// domain methods the resolvers and loaders call, so its statements are the
+// server's by construction.
+type baseline struct{ domain graph.Domain }
 
 var copenhagen, _ = time.LoadLocation("Europe/Copenhagen")
 
@@ -276,25 +328,7 @@ func (h baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		limit = 20
 	}
 	ctx := r.Context()
-	now := time.Now().UTC()
-	var rows []struct {
-		ID             int64      `db:"id"`
-		OrganisationID int64      `db:"organisation_id"`
-		PlaceID        *int64     `db:"place_id"`
-		Title          string     `db:"title"`
-		StartsAt       store.Time `db:"starts_at"`
-		EndsAt         store.Time `db:"ends_at"`
-		Recurrence     *string    `db:"recurrence"`
-		Status         string     `db:"status"`
-		FirstStart     store.Time `db:"first_start"`
-	}
-	err := store.Select(ctx, h.db, &rows, `SELECT a.id, a.organisation_id, a.place_id, a.title, a.starts_at, a.ends_at,
-			a.recurrence, a.status, MIN(o.starts_at) AS first_start
-		FROM activities a JOIN occurrences o ON o.activity_id = a.id
-		WHERE a.status = 'PUBLISHED' AND o.ends_at > ?
-		GROUP BY a.id
-		ORDER BY first_start, a.id
-		LIMIT ?`, now, limit+1)
+	rows, err := h.domain.Activities.List(ctx, activity.Filter{From: time.Now().UTC()}, nil, limit+1)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -311,64 +345,39 @@ func (h baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			placeIDs = append(placeIDs, *a.PlaceID)
 		}
 	}
+	// The same domain calls the server's loaders make, so the same SQL.
+	d := h.domain
 	orgs := map[int64]*bRef{}
 	places := map[int64]*bRef{}
-	themes := map[int64][]string{}
 	slots := map[int64][]bSlot{}
-	if len(ids) > 0 {
-		var os []struct {
-			ID   int64  `db:"id"`
-			Name string `db:"name"`
-			Kind string `db:"kind"`
-		}
-		q, args, _ := store.In(`SELECT id, name, kind FROM organisations WHERE id IN (?)`, orgIDs)
-		if err := store.Select(ctx, h.db, &os, q, args...); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		for _, o := range os {
-			orgs[o.ID] = &bRef{ID: gid("Organisation", o.ID), Name: o.Name, Kind: o.Kind}
-		}
-		if len(placeIDs) > 0 {
-			var ps []struct {
-				ID   int64  `db:"id"`
-				Name string `db:"name"`
-			}
-			q, args, _ = store.In(`SELECT id, name FROM places WHERE id IN (?)`, placeIDs)
-			if err := store.Select(ctx, h.db, &ps, q, args...); err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			for _, p := range ps {
-				places[p.ID] = &bRef{ID: gid("Place", p.ID), Name: p.Name}
-			}
-		}
-		var ts []struct {
-			ActivityID int64  `db:"activity_id"`
-			Theme      string `db:"theme"`
-		}
-		q, args, _ = store.In(`SELECT activity_id, theme FROM activity_themes WHERE activity_id IN (?) ORDER BY theme`, ids)
-		if err := store.Select(ctx, h.db, &ts, q, args...); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		for _, t := range ts {
-			themes[t.ActivityID] = append(themes[t.ActivityID], t.Theme)
-		}
-		var ss []struct {
-			ID         int64 `db:"id"`
-			ActivityID int64 `db:"activity_id"`
-			Capacity   int   `db:"capacity"`
-			Taken      int   `db:"taken"`
-		}
-		q, args, _ = store.In(`SELECT id, activity_id, capacity, taken FROM volunteer_slots WHERE activity_id IN (?) ORDER BY starts_at, id`, ids)
-		if err := store.Select(ctx, h.db, &ss, q, args...); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		for _, s := range ss {
-			slots[s.ActivityID] = append(slots[s.ActivityID], bSlot{ID: gid("VolunteerSlot", s.ID), SpotsLeft: s.Capacity - s.Taken})
-		}
+	os, err := d.Organisations.ByIDs(ctx, orgIDs)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	for _, o := range os {
+		orgs[o.ID] = &bRef{ID: gid("Organisation", o.ID), Name: o.Name, Kind: string(o.Kind)}
+	}
+	ps, err := d.Places.ByIDs(ctx, placeIDs)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	for _, p := range ps {
+		places[p.ID] = &bRef{ID: gid("Place", p.ID), Name: p.Name}
+	}
+	themes, err := d.Activities.ThemesByIDs(ctx, ids)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	ss, err := d.Volunteer.SlotsByActivityIDs(ctx, ids)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	for _, s := range ss {
+		slots[s.ActivityID] = append(slots[s.ActivityID], bSlot{ID: gid("VolunteerSlot", s.ID), SpotsLeft: s.SpotsLeft()})
 	}
 	edges := make([]bEdge, 0, len(rows))
 	var end *string
@@ -381,12 +390,12 @@ func (h baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if sl == nil {
 			sl = []bSlot{}
 		}
-		n := &bNode{ID: gid("Activity", a.ID), Title: a.Title, StartsAt: ts(a.StartsAt.Time), EndsAt: ts(a.EndsAt.Time),
-			Recurrence: a.Recurrence, Status: a.Status, Themes: th, Organisation: orgs[a.OrganisationID], Slots: sl}
+		n := &bNode{ID: gid("Activity", a.ID), Title: a.Title, StartsAt: ts(a.StartsAt), EndsAt: ts(a.EndsAt),
+			Recurrence: a.Recurrence, Status: string(a.Status), Themes: th, Organisation: orgs[a.OrganisationID], Slots: sl}
 		if a.PlaceID != nil {
 			n.Place = places[*a.PlaceID]
 		}
-		first := a.FirstStart.Time
+		first := a.Occurrence.StartsAt
 		c, _ := json.Marshal(struct {
 			T  *time.Time `json:"t,omitempty"`
 			ID int64      `json:"i"`
@@ -394,7 +403,7 @@ func (h baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cur := base64.RawURLEncoding.EncodeToString(c)
 		end = &cur
 		edges = append(edges, bEdge{Cursor: cur, Node: n, Occurrence: map[string]string{
-			"startsAt": ts(first), "endsAt": ts(first.Add(a.EndsAt.Sub(a.StartsAt.Time)))}})
+			"startsAt": ts(first), "endsAt": ts(a.Occurrence.EndsAt)}})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"activities": map[string]any{

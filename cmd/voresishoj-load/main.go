@@ -7,6 +7,8 @@
 //	voresishoj-load growth --small URL --large URL [--c 50] [--d 10s]
 //	voresishoj-load claims --db URL [--n 1000]
 //	voresishoj-load coldstart [--runs 10]
+//	voresishoj-load push [--db URL] [--devices 100000] [--latency 20ms] [--cpuprofile FILE] [--memprofile FILE]
+//	voresishoj-load subscribers [--db URL] [--n 10000] [--people 0] [--variants memory,redis] [--redis URL] [--server BIN] [--profile DIR]
 package main
 
 import (
@@ -17,19 +19,26 @@ import (
 	"os/signal"
 	"sort"
 	"time"
+
+	"github.com/ishoj/voresishoj/internal/app"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: voresishoj-load seed|feed|growth|claims|coldstart [flags]")
+		fmt.Fprintln(os.Stderr, "usage: voresishoj-load seed|feed|growth|claims|coldstart|subscribers [flags]")
 		os.Exit(2)
 	}
+	// The server runs in this process, so it gets its runtime settings;
+	// the baselines share them.
+	app.TuneRuntime()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	// The server's own request log would drown the figures.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	cmds := map[string]func(context.Context, []string) error{
+		"push": runPush,
 		"seed": runSeed, "feed": runFeed, "growth": runGrowth, "claims": runClaims, "coldstart": runColdstart,
+		"subscribers": runSubscribers,
 	}
 	fn, ok := cmds[os.Args[1]]
 	if !ok {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,8 +25,33 @@ import (
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
-// counter counts SQL statements sent through a counted pool.
-type counter struct{ n atomic.Int64 }
+// counter counts SQL statements sent through a counted pool and, while
+// recording, keeps the queries so they can be explained.
+type counter struct {
+	n      atomic.Int64
+	record atomic.Bool
+	mu     sync.Mutex
+	seen   []statement
+}
+
+type statement struct {
+	query string
+	args  []any
+}
+
+func (c *counter) saw(query string, args []driver.NamedValue) {
+	c.n.Add(1)
+	if !c.record.Load() {
+		return
+	}
+	st := statement{query: query}
+	for _, a := range args {
+		st.args = append(st.args, a.Value)
+	}
+	c.mu.Lock()
+	c.seen = append(c.seen, st)
+	c.mu.Unlock()
+}
 
 // openCounted opens the database like store.Open does, with the same pool
 // sizes, but with every statement counted.
@@ -39,6 +65,7 @@ func openCounted(ctx context.Context, dsn string) (*store.DB, *counter, error) {
 	)
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		base, name, dialect, pool = &pq.Driver{}, "postgres", store.Postgres, 20
+		dsn = store.PostgresDSN(dsn)
 	} else {
 		base, name, dialect, pool = &sqlite.Driver{}, "sqlite", store.SQLite, 4
 		dsn = store.SQLiteDSN(strings.TrimPrefix(dsn, "sqlite://"))
@@ -88,7 +115,7 @@ func (cc *countingConn) QueryContext(ctx context.Context, query string, args []d
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	cc.c.n.Add(1)
+	cc.c.saw(query, args)
 	return q.QueryContext(ctx, query, args)
 }
 
@@ -97,7 +124,7 @@ func (cc *countingConn) ExecContext(ctx context.Context, query string, args []dr
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	cc.c.n.Add(1)
+	cc.c.saw(query, args)
 	return e.ExecContext(ctx, query, args)
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -126,6 +127,10 @@ type Server struct {
 	next      []Failure // FailNext schedule, consumed front first
 	latency   time.Duration
 	sent      int
+	// received, accepted and conns are what Stats reports.
+	received, accepted, conns int
+	// discard keeps Requests empty; see DiscardRequests.
+	discard bool
 }
 
 // sendPath matches the SDK's URL with or without the "/v1" that is part of the
@@ -135,14 +140,61 @@ var sendPath = regexp.MustCompile(`^(?:/v1)?/projects/([^/]+)/messages:send$`)
 // New starts a server that is closed when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a server outside a test (the load tool); Close stops it.
+func Start() *Server {
 	s := &Server{
 		delivered: make(map[string]int),
 		attempts:  make(map[string]int),
 		tokenFail: make(map[string]*Failure),
 	}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.ts.Close)
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.mu.Lock()
+			s.conns++
+			s.mu.Unlock()
+		}
+	}
+	s.ts.Start()
 	return s
+}
+
+// Close stops the server, waiting for requests in flight.
+func (s *Server) Close() { s.ts.Close() }
+
+// DiscardRequests stops keeping each request for Requests. A kept request
+// holds its body and decoded message, a few KiB; a load test of 100,000
+// sends needs only the per-token counts and Stats, which are kept anyway.
+func (s *Server) DiscardRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.discard = true
+	s.requests = nil
+}
+
+// Stats sums up the sends so far.
+type Stats struct {
+	// Received is every send that reached the handler with a valid body,
+	// failed ones included.
+	Received int
+	// Accepted is what Count sums to: answered 200, not validate-only.
+	Accepted int
+	// Connections is how many connections clients opened: a client that
+	// keeps too few idle opens one for nearly every send.
+	Connections int
+}
+
+// Stats returns the totals without copying the per-token counts, so it is
+// cheap enough to poll.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Received: s.received, Accepted: s.accepted, Connections: s.conns}
 }
 
 // URL is the base URL to use as FCM_ENDPOINT (push.FCMOptions.Endpoint); like the
@@ -207,7 +259,8 @@ func (s *Server) Heal() {
 	clear(s.tokenFail)
 }
 
-// Requests returns a copy of every request received so far, in arrival order.
+// Requests returns a copy of every request received so far, in arrival order
+// (none after DiscardRequests).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -303,6 +356,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		failure = &Failure{Status: http.StatusBadRequest, Code: InvalidArgument, Message: "fcmtest: only token targets are supported"}
 	}
 	s.attempts[msg.Token]++
+	s.received++
 	var name string
 	if failure != nil {
 		req.Status = failure.Status
@@ -312,9 +366,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		name = fmt.Sprintf("projects/%s/messages/%d", m[1], s.sent)
 		if !body.ValidateOnly {
 			s.delivered[msg.Token]++
+			s.accepted++
 		}
 	}
-	s.requests = append(s.requests, req)
+	if !s.discard {
+		s.requests = append(s.requests, req)
+	}
 	s.mu.Unlock()
 
 	if failure != nil {

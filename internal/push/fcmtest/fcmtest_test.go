@@ -94,3 +94,22 @@ func TestServerRejectsWhatFCMRejects(t *testing.T) {
 		t.Errorf("Count(gone) = %d, want 1", srv.Count("gone"))
 	}
 }
+
+func TestServerStatsWithoutRequests(t *testing.T) {
+	srv := fcmtest.Start()
+	defer srv.Close()
+	srv.DiscardRequests()
+	srv.FailToken("gone", fcmtest.Unregistered)
+	for _, tok := range []string{"a", "b", "a", "gone"} {
+		post(t, srv, "/projects/p/messages:send", tok)
+	}
+	if got := srv.Stats(); got.Received != 4 || got.Accepted != 3 || got.Connections < 1 {
+		t.Errorf("Stats = %+v, want 4 received, 3 accepted, a connection or more", got)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("kept %d requests after DiscardRequests", n)
+	}
+	if srv.Count("a") != 2 || srv.Count("b") != 1 || srv.Count("gone") != 0 || srv.Attempts("gone") != 1 {
+		t.Errorf("counts a %d b %d gone %d/%d", srv.Count("a"), srv.Count("b"), srv.Count("gone"), srv.Attempts("gone"))
+	}
+}
