@@ -216,19 +216,24 @@ func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]
 	recent := f.From.Add(-shortOccurrence)
 	// On SQLite the CROSS JOIN keeps the planner on the occurrences index
 	// order; PostgreSQL reads it as the inner join it is.
-	query := `SELECT ` + columns + `, o.starts_at AS first_start, o.ends_at AS first_end
+	// Each arm is ordered and limited on its own as well: PostgreSQL then
+	// walks each index and stops, where with only the outer LIMIT it
+	// misjudged the anti-join and sorted every upcoming occurrence.
+	query := `SELECT * FROM (SELECT ` + columns + `, o.starts_at AS first_start, o.ends_at AS first_end
 		FROM occurrences o CROSS JOIN activities a
 		WHERE a.id = o.activity_id AND o.starts_at > ? AND o.ends_at > ? AND ` + common + `
+		ORDER BY o.starts_at, o.activity_id LIMIT ?) recent
 	UNION ALL
-	SELECT ` + columns + `, o.starts_at AS first_start, o.ends_at AS first_end
+	SELECT * FROM (SELECT ` + columns + `, o.starts_at AS first_start, o.ends_at AS first_end
 		FROM occurrences o CROSS JOIN activities a
 		WHERE a.id = o.activity_id AND ` + long + ` AND o.starts_at > ? AND o.starts_at <= ? AND o.ends_at > ? AND ` + common + `
+		ORDER BY o.starts_at, o.activity_id LIMIT ?) running
 	ORDER BY first_start, id
 	LIMIT ?`
 	all := append([]any{recent, f.From}, args...)
-	all = append(all, f.From.Add(-LongestOccurrence), recent, f.From)
+	all = append(all, limit, f.From.Add(-LongestOccurrence), recent, f.From)
 	all = append(all, args...)
-	all = append(all, limit)
+	all = append(all, limit, limit)
 	args = all
 	query, args, err := store.In(query, args...)
 	if err != nil {

@@ -6,7 +6,7 @@
 -- this small index instead of walking a month back. activity.Service.List
 -- repeats the expression exactly, or the index is not used.
 -- Kept equivalent to ../postgres/00006_long_occurrences.sql.
-CREATE INDEX occurrences_long_idx ON occurrences (starts_at)
+CREATE INDEX occurrences_long_idx ON occurrences (starts_at, activity_id, ends_at)
     WHERE julianday(ends_at) - julianday(starts_at) > 0.5;
 
 -- The walk filters on ends_at; with it in the index the filter needs no
