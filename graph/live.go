@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sync/singleflight"
 
@@ -21,8 +22,8 @@ import (
 func ForwardEvents(broker pubsub.Broker, log *slog.Logger) event.Handler {
 	return func(ctx context.Context, e event.Event) {
 		var topic string
-		sig := pubsub.Signal{Kind: string(e.Kind), ActivityID: e.ActivityID, SlotID: e.SlotID, StoryID: e.StoryID,
-			UserID: e.UserID, OrganisationID: e.OrganisationID}
+		sig := pubsub.Signal{ID: pubsub.NewSignalID(), Kind: string(e.Kind), ActivityID: e.ActivityID, SlotID: e.SlotID,
+			StoryID: e.StoryID, UserID: e.UserID, OrganisationID: e.OrganisationID}
 		switch e.Kind {
 		case event.ActivityPublished:
 			topic = pubsub.TopicActivityPublished()
@@ -45,14 +46,52 @@ func ForwardEvents(broker pubsub.Broker, log *slog.Logger) event.Handler {
 	}
 }
 
-// shared collapses the loads of many subscribers woken by one signal into
-// one database read per replica.
+// shared makes the subscribers one signal wakes read its state once per
+// replica. Singleflight alone is not enough: 10,000 subscribers wake over
+// hundreds of milliseconds, so most arrive after the first read finished
+// and would each start another (a third of them did). The result is kept
+// under the signal's id, which every signal carries; a later signal for
+// the same thing has a new id and reads afresh.
 type shared struct {
 	group singleflight.Group
+	mu    sync.Mutex
+	done  map[string]any
 }
 
-func sharedLoad[T any](s *shared, key string, load func() (T, error)) (T, error) {
-	v, err, _ := s.group.Do(key, func() (any, error) { return load() })
+// sharedDone bounds the memory of read signals; when full it starts over,
+// which costs a fan-out in progress one more read, not a wrong answer.
+const sharedDone = 1024
+
+func sharedLoad[T any](s *shared, key, signalID string, load func() (T, error)) (T, error) {
+	if signalID == "" {
+		// A signal from a replica that does not number them yet.
+		v, err, _ := s.group.Do(key, func() (any, error) { return load() })
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return v.(T), nil
+	}
+	k := key + "@" + signalID
+	s.mu.Lock()
+	v, ok := s.done[k]
+	s.mu.Unlock()
+	if ok {
+		return v.(T), nil
+	}
+	v, err, _ := s.group.Do(k, func() (any, error) {
+		v, err := load()
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if s.done == nil || len(s.done) >= sharedDone {
+			s.done = make(map[string]any)
+		}
+		s.done[k] = v
+		s.mu.Unlock()
+		return v, nil
+	})
 	if err != nil {
 		var zero T
 		return zero, err
@@ -97,18 +136,18 @@ func subscribe[T any](ctx context.Context, r *Resolver, topic string, load func(
 	return out, nil
 }
 
-func (r *Resolver) liveSlot(id int64) (volunteer.Slot, error) {
-	return sharedLoad(&r.live, "slot:"+strconv.FormatInt(id, 10), func() (volunteer.Slot, error) {
+func (r *Resolver) liveSlot(id int64, signalID string) (volunteer.Slot, error) {
+	return sharedLoad(&r.live, "slot:"+strconv.FormatInt(id, 10), signalID, func() (volunteer.Slot, error) {
 		return r.Domain.Volunteer.Slot(context.Background(), id)
 	})
 }
 
-func (r *Resolver) liveActivity(id int64) (activity.Activity, []string, error) {
+func (r *Resolver) liveActivity(id int64, signalID string) (activity.Activity, []string, error) {
 	type loaded struct {
 		a      activity.Activity
 		themes []string
 	}
-	l, err := sharedLoad(&r.live, "activity:"+strconv.FormatInt(id, 10), func() (loaded, error) {
+	l, err := sharedLoad(&r.live, "activity:"+strconv.FormatInt(id, 10), signalID, func() (loaded, error) {
 		a, err := r.Domain.Activities.Activity(context.Background(), id)
 		if err != nil {
 			return loaded{}, err
@@ -119,8 +158,8 @@ func (r *Resolver) liveActivity(id int64) (activity.Activity, []string, error) {
 	return l.a, l.themes, err
 }
 
-func (r *Resolver) liveStory(id int64) (story.Story, error) {
-	return sharedLoad(&r.live, "story:"+strconv.FormatInt(id, 10), func() (story.Story, error) {
+func (r *Resolver) liveStory(id int64, signalID string) (story.Story, error) {
+	return sharedLoad(&r.live, "story:"+strconv.FormatInt(id, 10), signalID, func() (story.Story, error) {
 		return r.Domain.Stories.Story(context.Background(), id)
 	})
 }

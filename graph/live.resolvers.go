@@ -29,7 +29,7 @@ func (r *subscriptionResolver) ActivityPublished(ctx context.Context, filter *mo
 		if f.OrganisationID != nil && sig.OrganisationID != 0 && sig.OrganisationID != *f.OrganisationID {
 			return nil, false, nil
 		}
-		a, themes, err := r.liveActivity(sig.ActivityID)
+		a, themes, err := r.liveActivity(sig.ActivityID, sig.ID)
 		if err != nil {
 			return nil, false, ignoreNotFound(err)
 		}
@@ -57,7 +57,7 @@ func (r *subscriptionResolver) SlotChanged(ctx context.Context, activityID strin
 		return nil, err
 	}
 	return subscribe(ctx, r.Resolver, pubsub.TopicSlotChanged(id), func(sig pubsub.Signal) (*volunteer.Slot, bool, error) {
-		s, err := r.liveSlot(sig.SlotID)
+		s, err := r.liveSlot(sig.SlotID, sig.ID)
 		if err != nil {
 			// A removed slot has nothing left to show.
 			return nil, false, ignoreNotFound(err)
@@ -69,7 +69,7 @@ func (r *subscriptionResolver) SlotChanged(ctx context.Context, activityID strin
 // StoryPublished is the resolver for the storyPublished field.
 func (r *subscriptionResolver) StoryPublished(ctx context.Context) (<-chan *story.Story, error) {
 	return subscribe(ctx, r.Resolver, pubsub.TopicStoryPublished(), func(sig pubsub.Signal) (*story.Story, bool, error) {
-		s, err := r.liveStory(sig.StoryID)
+		s, err := r.liveStory(sig.StoryID, sig.ID)
 		if err != nil {
 			return nil, false, ignoreNotFound(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -293,5 +294,39 @@ func TestSubscriptionReadsCurrentState(t *testing.T) {
 	b, _ = json.Marshal(m)
 	if err != nil || !strings.Contains(string(b), `"myClaim":null,"taken":1`) {
 		t.Fatalf("after cancelling, the subscription shows: %s %v", b, err)
+	}
+}
+
+// TestSharedLoadOncePerSignal: the subscribers one signal wakes share one
+// read, however late they come; the next signal reads again.
+func TestSharedLoadOncePerSignal(t *testing.T) {
+	var s shared
+	loads := 0
+	var mu sync.Mutex
+	load := func() (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		loads++
+		return loads, nil
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if v, err := sharedLoad(&s, "slot:1", "sig-a", load); err != nil || v != 1 {
+				t.Errorf("signal a read %d, %v; want the first read", v, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if v, _ := sharedLoad(&s, "slot:1", "sig-a", load); v != 1 || loads != 1 {
+		t.Fatalf("a late subscriber of signal a: value %d after %d reads, want 1 after 1", v, loads)
+	}
+	if v, _ := sharedLoad(&s, "slot:1", "sig-b", load); v != 2 {
+		t.Fatalf("the next signal read %d, want a new read (2)", v)
+	}
+	if v, _ := sharedLoad(&s, "slot:1", "", load); v != 3 {
+		t.Fatalf("a signal without id read %d, want a new read (3)", v)
 	}
 }

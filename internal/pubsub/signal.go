@@ -3,7 +3,9 @@ package pubsub
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
+	"time"
 )
 
 // Topics. Per-activity and per-user topics keep a replica from receiving,
@@ -32,6 +34,9 @@ func TopicNotification(userID int64) string {
 // PlaceID and Themes let a replica filter activityPublished subscriptions
 // before touching the database.
 type Signal struct {
+	// ID is unique per signal, so the subscribers one signal wakes on a
+	// replica can share one read of its state (NewSignalID).
+	ID             string   `json:"id,omitempty"`
 	Kind           string   `json:"kind"`
 	ActivityID     int64    `json:"activityId,omitempty"`
 	SlotID         int64    `json:"slotId,omitempty"`
@@ -41,6 +46,12 @@ type Signal struct {
 	OrganisationID int64    `json:"organisationId,omitempty"`
 	PlaceID        int64    `json:"placeId,omitempty"`
 	Themes         []string `json:"themes,omitempty"`
+}
+
+// NewSignalID returns an id no other signal has, on any replica: the
+// time and a random number.
+func NewSignalID() string {
+	return strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatUint(rand.Uint64(), 36)
 }
 
 // Encode returns the signal as JSON, ready for Publish.
