@@ -25,7 +25,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: voresishoj-load seed|feed|growth|claims|coldstart|subscribers [flags]")
+		fmt.Fprintln(os.Stderr, "usage: voresishoj-load seed|feed|growth|claims|subscribers|push|coldstart [flags]")
 		os.Exit(2)
 	}
 	// The server runs in this process, so it gets its runtime settings;

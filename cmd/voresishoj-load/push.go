@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -674,21 +673,13 @@ func pushHeap() int64 {
 	return int64(m.HeapInuse)
 }
 
-// pushRSSMiB reads VmRSS from /proc (Linux); 0 elsewhere.
+// pushRSSMiB is this process's resident memory; 0 where /proc is missing.
 func pushRSSMiB() float64 {
-	f, err := os.Open("/proc/self/status")
+	rss, _, err := procStatus(os.Getpid())
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kib, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kib / 1024
-		}
-	}
-	return 0
+	return float64(rss) / 1024
 }
 
 func printPush(out io.Writer, o pushOptions, r pushReport) {

@@ -933,17 +933,7 @@ func serveApp(ctx context.Context) error {
 			}
 		}
 	}()
-	db, err := app.OpenDB(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	a, err := app.New(ctx, cfg, log, db)
-	if err != nil {
-		db.Close()
-		return err
-	}
-	defer a.Close()
-	return a.Serve(ctx)
+	return app.Run(ctx, cfg, log)
 }
 
 func profileCPU(path string, d time.Duration) error {

@@ -72,17 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	app.TuneRuntime()
-	db, err := app.OpenDB(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	a, err := app.New(ctx, cfg, log, db)
-	if err != nil {
-		db.Close()
-		return err
-	}
-	defer a.Close()
-	return a.Serve(ctx)
+	return app.Run(ctx, cfg, log)
 }
 
 // token prints a local sign-in token, alone on stdout so scripts can use

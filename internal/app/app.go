@@ -260,6 +260,22 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
+// Run opens the configured database, builds the server on it and serves
+// until ctx ends: what `voresishoj serve` does.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	db, err := OpenDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	a, err := New(ctx, cfg, log, db)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	defer a.Close()
+	return a.Serve(ctx)
+}
+
 // Serve listens on cfg.ListenAddr until ctx ends, then shuts down
 // gracefully within cfg.ShutdownTimeout.
 func (a *App) Serve(ctx context.Context) error {

@@ -178,28 +178,14 @@ func (s *Service) claim(ctx context.Context, caller user.Caller, slotID int64, k
 		// the checks are done before it. Under the lock the slot and the
 		// activity are read again; if an organiser changed either in
 		// between, the rules are checked again.
-		seen, err := slotByID(ctx, tx, slotID, "")
-		if errors.Is(err, store.ErrNotFound) {
-			return apperr.New(CodeSlotNotFound, "slotId")
-		}
-		if err != nil {
-			return err
-		}
-		checked, err := activityOf(ctx, tx, seen.ActivityID)
+		seen, checked, err := claimedSlot(ctx, tx, slotID, "")
 		if err != nil {
 			return err
 		}
 		if err := s.checkClaimable(ctx, tx, caller, userID, seen, checked, now); err != nil {
 			return err
 		}
-		sl, err := slotByID(ctx, tx, slotID, s.forUpdate())
-		if errors.Is(err, store.ErrNotFound) {
-			return apperr.New(CodeSlotNotFound, "slotId")
-		}
-		if err != nil {
-			return err
-		}
-		a, err := activityOf(ctx, tx, sl.ActivityID)
+		sl, a, err := claimedSlot(ctx, tx, slotID, s.forUpdate())
 		if err != nil {
 			return err
 		}
@@ -258,6 +244,20 @@ func (s *Service) claim(ctx context.Context, caller user.Caller, slotID int64, k
 	}
 	s.publish(ctx, events)
 	return c, nil
+}
+
+// claimedSlot reads the slot a claim names, with lock, and its activity; a
+// missing slot is the claimant's error.
+func claimedSlot(ctx context.Context, tx *sqlx.Tx, slotID int64, lock string) (Slot, activityInfo, error) {
+	sl, err := slotByID(ctx, tx, slotID, lock)
+	if errors.Is(err, store.ErrNotFound) {
+		return Slot{}, activityInfo{}, apperr.New(CodeSlotNotFound, "slotId")
+	}
+	if err != nil {
+		return Slot{}, activityInfo{}, err
+	}
+	a, err := activityOf(ctx, tx, sl.ActivityID)
+	return sl, a, err
 }
 
 // sameRules reports whether two reads of a slot agree on everything the
