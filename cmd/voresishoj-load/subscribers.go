@@ -918,12 +918,26 @@ func serveApp(ctx context.Context) error {
 	usr := make(chan os.Signal, 1)
 	signal.Notify(usr, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(usr)
+	var (
+		mu          sync.Mutex
+		stopProfile = func() {}
+	)
+	defer func() {
+		mu.Lock()
+		stopProfile()
+		mu.Unlock()
+	}()
 	go func() {
 		for sig := range usr {
 			if sig == syscall.SIGUSR2 {
-				if err := profileCPU(filepath.Join(dir, "delivery.cpu.pprof"), 3*time.Second); err != nil {
+				stop, err := profileCPU(filepath.Join(dir, "delivery.cpu.pprof"), 3*time.Second)
+				if err != nil {
 					log.Error("cpu profile", slog.String("error", err.Error()))
+					continue
 				}
+				mu.Lock()
+				stopProfile = stop
+				mu.Unlock()
 				continue
 			}
 			b, _ := os.ReadFile(filepath.Join(dir, "next"))
@@ -936,20 +950,26 @@ func serveApp(ctx context.Context) error {
 	return app.Run(ctx, cfg, log)
 }
 
-func profileCPU(path string, d time.Duration) error {
+func profileCPU(path string, d time.Duration) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		return err
+		return nil, err
 	}
-	time.AfterFunc(d, func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	})
-	return nil
+	// The tool may stop the server before d is up; serveApp stops the
+	// profile then, or the file stays empty.
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		})
+	}
+	time.AfterFunc(d, stop)
+	return stop, nil
 }
 
 func writeProfiles(dir, name string) error {
