@@ -22,6 +22,7 @@ import (
 // The roles of the authorisation matrix.
 const (
 	anonymous      = "anonymous"
+	firebaseAnon   = "Firebase anonymous"
 	unverified     = "unverified"
 	resident       = "resident"
 	organiserSame  = "organiser of the same organisation"
@@ -29,7 +30,7 @@ const (
 	secretariatRol = "secretariat"
 )
 
-var roles = []string{anonymous, unverified, resident, organiserSame, organiserOther, secretariatRol}
+var roles = []string{anonymous, firebaseAnon, unverified, resident, organiserSame, organiserOther, secretariatRol}
 
 // town is the fixture every matrix cell gets afresh.
 type town struct {
@@ -86,6 +87,8 @@ func makeTown(t *testing.T, ts *testServer) town {
 		organiserOther: "omar", secretariatRol: "sekretariat"} {
 		tw.tokens[role], tw.callers[role] = ts.person(name, role != unverified)
 	}
+	// Firebase's one-click anonymous sign-in: no e-mail, no name.
+	tw.tokens[firebaseAnon], tw.callers[firebaseAnon] = ts.signIn("token-firebase-anonymous", user.Identity{UID: "uid-anonymous", Anonymous: true})
 	if _, err := ts.resolver.Domain.Users.GrantSecretariat(ctx, "", "uid-sekretariat"); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +159,7 @@ type matrixCase struct {
 }
 
 func everyoneSignedIn() []string {
-	return []string{unverified, resident, organiserSame, organiserOther, secretariatRol}
+	return []string{firebaseAnon, unverified, resident, organiserSame, organiserOther, secretariatRol}
 }
 
 var verifiedPeople = []string{resident, organiserSame, organiserOther, secretariatRol}
@@ -310,6 +313,11 @@ var matrix = []matrixCase{
 			return map[string]any{"initiativeId": globalID(typeInitiative, tw.proposal), "message": "Jeg er med"}
 		},
 		verifiedPeople},
+	{"leaveInitiative", `mutation($i: InitiativeIdInput!) { leaveInitiative(input: $i) { initiative { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"initiativeId": globalID(typeInitiative, tw.initiative)}
+		},
+		everyoneSignedIn()},
 	{"requestInitiativeApproval (someone else's)", `mutation($i: InitiativeIdInput!) { requestInitiativeApproval(input: $i) { initiative { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
 			return map[string]any{"initiativeId": globalID(typeInitiative, tw.proposal)}
@@ -343,6 +351,11 @@ var matrix = []matrixCase{
 			return map[string]any{"sourceId": globalID(typeCalendarSource, tw.calendarSource)}
 		},
 		[]string{secretariatRol}},
+	{"fetchCalendarSource", `mutation($i: CalendarSourceIdInput!) { fetchCalendarSource(input: $i) { source { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"sourceId": globalID(typeCalendarSource, tw.calendarSource)}
+		},
+		[]string{secretariatRol}},
 	{"createCalendarFeed", `mutation { createCalendarFeed { url userErrors { code } } }`, nil, everyoneSignedIn()},
 	{"revokeCalendarFeed", `mutation { revokeCalendarFeed { revoked userErrors { code } } }`, nil, everyoneSignedIn()},
 }
@@ -371,6 +384,9 @@ func refusal(t *testing.T, resp map[string]any, err error) string {
 		switch code {
 		case "VERIFIED_ACCOUNT_REQUIRED":
 			return "VERIFIED_ACCOUNT_REQUIRED"
+		case "INITIATIVE_NOT_JOINED":
+			// Allowed: anyone signed in may leave, and this one had not joined.
+			return ""
 		case "STORY_NOT_FOUND":
 			// A story one may not see is answered as if it did not exist,
 			// so its existence does not leak.

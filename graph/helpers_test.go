@@ -136,8 +136,14 @@ func (f *fakeVerifier) VerifyAndCheckRevoked(ctx context.Context, token string) 
 // for them and their caller.
 func (ts *testServer) person(name string, verified bool) (string, user.Caller) {
 	ts.t.Helper()
-	id := user.Identity{UID: "uid-" + name, Email: name + "@test.example", EmailVerified: verified, Name: name, Anonymous: !verified}
-	token := "token-" + name
+	// Unverified is an e-mail account whose address was never confirmed.
+	return ts.signIn("token-"+name, user.Identity{UID: "uid-" + name, Email: name + "@test.example", EmailVerified: verified, Name: name})
+}
+
+// signIn makes token stand for the identity, as Firebase would, and
+// signs the person in once.
+func (ts *testServer) signIn(token string, id user.Identity) (string, user.Caller) {
+	ts.t.Helper()
 	ts.tokens.mu.Lock()
 	ts.tokens.identities[token] = id
 	ts.tokens.mu.Unlock()

@@ -1,0 +1,814 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/ishoj/voresishoj/internal/initiative"
+	"github.com/ishoj/voresishoj/internal/media/mediatest"
+	"github.com/ishoj/voresishoj/internal/notify"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/store/storetest"
+	"github.com/ishoj/voresishoj/internal/story"
+	"github.com/ishoj/voresishoj/internal/user"
+	"github.com/ishoj/voresishoj/internal/volunteer"
+)
+
+// The read authorisation matrix: what each role sees of every query field
+// and every object field that can hold personal or unpublished data. It
+// stands beside the mutation matrix (authz_test.go), and like it, it is
+// checked against the schema: a field that is in neither the matrix nor
+// one of the lists of fields that need no row fails
+// TestReadMatrixCoversTheSchema.
+
+// outcome is what a role gets when it asks.
+type outcome string
+
+const (
+	// allowed: the value is there.
+	allowed outcome = "allowed"
+	// null: the field is null (or the thing is not listed): a restricted
+	// field, or a hidden thing answered as if it did not exist.
+	null outcome = "null"
+	// The rest are the codes of a GraphQL error refusing the whole field.
+	refusedForbidden = outcome(codeForbidden)
+	refusedSignIn    = outcome(codeUnauthenticated)
+	refusedNotFound  = outcome(codeNotFound)
+)
+
+// readTown is the town of the mutation matrix with what the reads need
+// beside it: stories in every state, photos, reactions, a media pickup,
+// members of an initiative, a hidden initiative and a notification.
+type readTown struct {
+	town
+	rasmus, conny                   int64
+	rasmusClaim                     volunteer.Claim
+	draftSlot                       volunteer.Slot
+	photoStory, changesStory        int64
+	rejectedStory, hiddenStory      int64
+	pendingCallStory, linkedToDraft int64
+	hiddenInitiative, notification  int64
+	callerName                      map[string]string
+}
+
+func makeReadTown(t *testing.T, ts *testServer) readTown {
+	t.Helper()
+	ctx := context.Background()
+	d := ts.resolver.Domain
+	rt := readTown{town: makeTown(t, ts)}
+	boss := rt.callers[secretariatRol]
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rt.callerName = map[string]string{unverified: "ukendt", resident: "rasmus", organiserSame: "olga",
+		organiserOther: "omar", secretariatRol: "sekretariat"}
+	rasmus := rt.callers[resident]
+	rt.rasmus = rasmus.UserID
+	rt.conny = rt.coOrganiser
+	vera, err := d.Users.Caller(ctx, rt.vera)
+	must(err)
+	conny, err := d.Users.Caller(ctx, rt.conny)
+	must(err)
+
+	// Organisers of A may review the stories tied to A; B's may not.
+	must(d.Stories.SetOrganisersMayReview(ctx, boss, rt.orgA.ID, true))
+
+	var errC error
+	rt.rasmusClaim, errC = d.Volunteer.Claim(ctx, rasmus, rt.slot.ID, "rasmus-1")
+	must(errC)
+	start := rt.draft.StartsAt
+	rt.draftSlot, err = d.Volunteer.AddSlot(ctx, boss, volunteer.NewSlot{ActivityID: rt.draft.ID, Title: "Hemmelig vagt",
+		StartsAt: start, EndsAt: start.Add(time.Hour), Capacity: 2})
+	must(err)
+
+	photo := func() []story.PhotoInput {
+		return []story.PhotoInput{{Reader: bytes.NewReader(mediatest.PNG(64, 48)), Alt: "Et billede"}}
+	}
+	// A published story with a photo, a media pickup and rasmus' heart.
+	st, err := d.Stories.Submit(ctx, vera, story.Input{Title: "Sommerfest", Body: "Vi spiste sammen i gården.",
+		OrganisationID: &rt.orgA.ID, Photos: photo(), ConsentPeople: true})
+	must(err)
+	_, err = d.Stories.Review(ctx, boss, st.ID, story.ActionPublish, "")
+	must(err)
+	_, err = d.Stories.RecordMediaPickup(ctx, boss, st.ID, "TV 2 Lorry", "", time.Now())
+	must(err)
+	must(d.Stories.React(ctx, rasmus, st.ID, story.Heart))
+	rt.photoStory = st.ID
+	// vera's pending story (tw.pendingStory) gets a photo of its own.
+	_, err = d.Stories.Edit(ctx, vera, rt.pendingStory, story.Input{Title: "Byttemarkedet", Body: "300 gæster og 360 kg tøj.",
+		OrganisationID: &rt.orgA.ID, Photos: photo(), ConsentPeople: true})
+	must(err)
+	// rasmus' own story, sent back with a reason; tied to no organisation.
+	st, err = d.Stories.Submit(ctx, rasmus, story.Input{Title: "Min første vagt", Body: "Jeg stillede borde op."})
+	must(err)
+	_, err = d.Stories.Review(ctx, boss, st.ID, story.ActionRequestChanges, "Skriv lidt mere om dagen")
+	must(err)
+	rt.changesStory = st.ID
+	// vera's rejected story in A.
+	st, err = d.Stories.Submit(ctx, vera, story.Input{Title: "Reklame", Body: "Køb min bil.", OrganisationID: &rt.orgA.ID})
+	must(err)
+	_, err = d.Stories.Review(ctx, boss, st.ID, story.ActionReject, "Reklame hører ikke til her")
+	must(err)
+	rt.rejectedStory = st.ID
+	// A published story hidden by three reports.
+	st, err = d.Stories.Submit(ctx, vera, story.Input{Title: "Naboskab", Body: "Vi lånte en stige.", Photos: photo(), ConsentPeople: true})
+	must(err)
+	_, err = d.Stories.Review(ctx, boss, st.ID, story.ActionPublish, "")
+	must(err)
+	for _, c := range []user.Caller{rasmus, conny, rt.callers[organiserOther]} {
+		_, err = d.Stories.Report(ctx, c, st.ID, "Forkert")
+		must(err)
+	}
+	rt.hiddenStory = st.ID
+	// A pending story for the open call.
+	st, err = d.Stories.Submit(ctx, vera, story.Input{Title: "Min sommer", Body: "Strand og is.", CallID: &rt.call})
+	must(err)
+	rt.pendingCallStory = st.ID
+	// A published story about the draft activity.
+	st, err = d.Stories.Submit(ctx, vera, story.Input{Title: "Forberedelser", Body: "Vi planlægger.", ActivityID: &rt.draft.ID})
+	must(err)
+	_, err = d.Stories.Review(ctx, boss, st.ID, story.ActionPublish, "")
+	must(err)
+	rt.linkedToDraft = st.ID
+
+	// rasmus and conny join vera's initiative.
+	_, err = d.Initiatives.Join(ctx, rasmus, rt.initiative, "Jeg har en spade")
+	must(err)
+	_, err = d.Initiatives.Join(ctx, conny, rt.initiative, "")
+	must(err)
+	hid, err := d.Initiatives.Propose(ctx, vera, initiative.Input{Name: "Skjult forslag", Description: "Noget folk anmeldte."})
+	must(err)
+	for _, c := range []user.Caller{rasmus, conny, rt.callers[organiserOther]} {
+		_, err = d.Initiatives.Report(ctx, c, hid.ID, "Spam")
+		must(err)
+	}
+	rt.hiddenInitiative = hid.ID
+
+	// A notification in rasmus' inbox.
+	must(ts.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		return d.Notify.Notify(ctx, tx, notify.NewNotification{UserID: rt.rasmus, Kind: notify.KindAnnouncement,
+			Title: "Husk", Body: "Vi ses lørdag."})
+	}))
+	must(store.Get(ctx, ts.db, &rt.notification, `SELECT id FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT 1`, rt.rasmus))
+	return rt
+}
+
+// readCase is one row of the read matrix.
+type readCase struct {
+	// fields are the schema fields ("Type.field") the row is about.
+	fields []string
+	name   string
+	query  string
+	vars   func(rt readTown) map[string]any
+	// pick finds the value in the answer's data: a dotted path (numbers
+	// index lists), or a function for lists and other shapes.
+	path string
+	pick func(data any, rt readTown, role string) any
+	want map[string]outcome
+}
+
+// only is allowed for the roles given and null for every other.
+func only(allowedRoles ...string) map[string]outcome {
+	m := map[string]outcome{}
+	for _, r := range roles {
+		m[r] = null
+		if slices.Contains(allowedRoles, r) {
+			m[r] = allowed
+		}
+	}
+	return m
+}
+
+// but overrides some roles' outcome.
+func but(m map[string]outcome, o outcome, rs ...string) map[string]outcome {
+	out := map[string]outcome{}
+	for k, v := range m {
+		out[k] = v
+	}
+	for _, r := range rs {
+		out[r] = o
+	}
+	return out
+}
+
+var (
+	everyone     = roles
+	signedIn     = []string{firebaseAnon, unverified, resident, organiserSame, organiserOther, secretariatRol}
+	organisersOf = []string{organiserSame, secretariatRol}
+	nobody       = []string{}
+)
+
+func gidVars(kv ...any) func(readTown) map[string]any {
+	return func(rt readTown) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1].(func(readTown) string)(rt)
+		}
+		return m
+	}
+}
+
+func idOfActivity(f func(readTown) int64) func(readTown) string {
+	return func(rt readTown) string { return globalID(typeActivity, f(rt)) }
+}
+func idOfStory(f func(readTown) int64) func(readTown) string {
+	return func(rt readTown) string { return globalID(typeStory, f(rt)) }
+}
+func idOf2(typ string, f func(readTown) int64) func(readTown) string {
+	return func(rt readTown) string { return globalID(typ, f(rt)) }
+}
+
+// listed picks the edge of list (at the dotted path) whose node has the
+// global id of the given kind of thing, or nil when it is not listed.
+func listed(path string, id func(readTown) string) func(any, readTown, string) any {
+	return func(data any, rt readTown, _ string) any {
+		list, _ := dig(data, path).([]any)
+		want := id(rt)
+		for _, e := range list {
+			m, _ := e.(map[string]any)
+			if n, ok := m["node"].(map[string]any); ok {
+				m = n
+			}
+			if m["id"] == want {
+				return m
+			}
+		}
+		return nil
+	}
+}
+
+// member picks a member of an initiative by display name, then a field.
+func member(name, field string) func(any, readTown, string) any {
+	return func(data any, rt readTown, _ string) any {
+		list, _ := dig(data, "initiative.members").([]any)
+		for _, e := range list {
+			m, _ := e.(map[string]any)
+			if m["displayName"] == name {
+				return m[field]
+			}
+		}
+		return nil
+	}
+}
+
+var readMatrix = []readCase{
+	{fields: []string{"Query.me"}, name: "me", query: `{ me { id email } }`, path: "me.id", want: only(signedIn...)},
+
+	// Drafts: the organisers of the activity's organisation and the secretariat.
+	{fields: []string{"Query.node", "Activity.status"}, name: "node (a draft activity)",
+		query: `query($id: ID!) { node(id: $id) { ... on Activity { id title status } } }`,
+		vars:  gidVars("id", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })), path: "node.title", want: only(organisersOf...)},
+	{fields: []string{"Query.nodes"}, name: "nodes (a draft activity)",
+		query: `query($id: ID!) { nodes(ids: [$id]) { ... on Activity { title } } }`,
+		vars:  gidVars("id", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })), path: "nodes.0.title", want: only(organisersOf...)},
+	{fields: []string{"Query.activity"}, name: "activity (a draft)",
+		query: `query($id: ID!) { activity(id: $id) { title } }`,
+		vars:  gidVars("id", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })), path: "activity.title", want: only(organisersOf...)},
+	{fields: []string{"Query.activities"}, name: "activities (lists a draft)",
+		query: `{ activities(first: 100) { edges { node { id } } } }`,
+		pick:  listed("activities.edges", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })), want: only(nobody...)},
+	{fields: []string{"Organisation.activities"}, name: "organisation.activities (lists a draft)",
+		query: `query($o: ID!) { organisation(id: $o) { activities(first: 100) { edges { node { id } } } } }`,
+		vars:  gidVars("o", idOf2(typeOrganisation, func(rt readTown) int64 { return rt.orgA.ID })),
+		pick:  listed("organisation.activities.edges", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })), want: only(nobody...)},
+	{fields: []string{"Place.activities"}, name: "place.activities (lists nothing unpublished)",
+		query: `query($p: ID!) { place(id: $p) { activities(first: 100) { edges { node { id status } } } } }`,
+		vars:  gidVars("p", idOf2(typePlace, func(rt readTown) int64 { return rt.farm.ID })),
+		pick: func(data any, rt readTown, _ string) any {
+			list, _ := dig(data, "place.activities.edges").([]any)
+			for _, e := range list {
+				if dig(e, "node.status") != "PUBLISHED" {
+					return e
+				}
+			}
+			return nil
+		}, want: only(nobody...)},
+	{fields: []string{"Query.activity", "Activity.slots"}, name: "activity.slots (of a draft)",
+		query: `query($id: ID!) { activity(id: $id) { slots { id title } } }`,
+		vars:  gidVars("id", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })), path: "activity.slots.0.title", want: only(organisersOf...)},
+	{fields: []string{"Query.node", "VolunteerSlot.activity"}, name: "node (a slot of a draft)",
+		query: `query($id: ID!) { node(id: $id) { ... on VolunteerSlot { title activity { title } } } }`,
+		vars:  gidVars("id", idOf2(typeSlot, func(rt readTown) int64 { return rt.draftSlot.ID })), path: "node.activity.title", want: only(organisersOf...)},
+	{fields: []string{"Query.openSlots"}, name: "openSlots (lists a slot of a draft)",
+		query: `{ openSlots(first: 100) { edges { node { id } } } }`,
+		pick:  listed("openSlots.edges", idOf2(typeSlot, func(rt readTown) int64 { return rt.draftSlot.ID })), want: only(nobody...)},
+
+	// Stories not published: the author, those who may review them (here
+	// A's organisers) and the secretariat; with their photos.
+	{fields: []string{"Query.node", "Story.status", "Story.photos"}, name: "node (a pending story, with its photo)",
+		query: `query($id: ID!) { node(id: $id) { ... on Story { title status photos { largeUrl } } } }`,
+		vars:  gidVars("id", idOfStory(func(rt readTown) int64 { return rt.pendingStory })), path: "node.photos.0.largeUrl", want: only(organisersOf...)},
+	{fields: []string{"Query.story"}, name: "story (a pending story)",
+		query: `query($id: ID!) { story(id: $id) { title } }`,
+		vars:  gidVars("id", idOfStory(func(rt readTown) int64 { return rt.pendingStory })), path: "story.title", want: only(organisersOf...)},
+	{fields: []string{"Query.story"}, name: "story (hidden by reports, with its photo)",
+		query: `query($id: ID!) { story(id: $id) { title photos { largeUrl } } }`,
+		vars:  gidVars("id", idOfStory(func(rt readTown) int64 { return rt.hiddenStory })), path: "story.photos.0.largeUrl", want: only(secretariatRol)},
+	{fields: []string{"Query.story"}, name: "story (my own, changes requested)",
+		query: `query($id: ID!) { story(id: $id) { title } }`,
+		vars:  gidVars("id", idOfStory(func(rt readTown) int64 { return rt.changesStory })), path: "story.title", want: only(resident, secretariatRol)},
+	{fields: []string{"Story.reviewReason"}, name: "story.reviewReason (my own story)",
+		query: `query($id: ID!) { story(id: $id) { reviewReason } }`,
+		vars:  gidVars("id", idOfStory(func(rt readTown) int64 { return rt.changesStory })), path: "story.reviewReason", want: only(resident, secretariatRol)},
+	{fields: []string{"Story.reviewReason"}, name: "story.reviewReason (rejected, in A)",
+		query: `query($id: ID!) { story(id: $id) { reviewReason } }`,
+		vars:  gidVars("id", idOfStory(func(rt readTown) int64 { return rt.rejectedStory })), path: "story.reviewReason", want: only(organisersOf...)},
+	{fields: []string{"Query.stories"}, name: "stories (lists anything unpublished)",
+		query: `{ stories(first: 100) { edges { node { id status } } } }`,
+		pick: func(data any, rt readTown, _ string) any {
+			list, _ := dig(data, "stories.edges").([]any)
+			for _, e := range list {
+				if dig(e, "node.status") != "PUBLISHED" {
+					return e
+				}
+			}
+			return nil
+		}, want: only(nobody...)},
+	{fields: []string{"Call.stories"}, name: "call.stories (lists a pending story)",
+		query: `query($c: ID!) { call(id: $c) { stories(first: 100) { edges { node { id } } } } }`,
+		vars:  gidVars("c", idOf2(typeCall, func(rt readTown) int64 { return rt.call })),
+		pick:  listed("call.stories.edges", idOfStory(func(rt readTown) int64 { return rt.pendingCallStory })), want: only(nobody...)},
+	{fields: []string{"Story.mediaPickups"}, name: "story.mediaPickups",
+		query: `query($id: ID!) { story(id: $id) { mediaPickups { outlet } } }`,
+		vars:  gidVars("id", idOfStory(func(rt readTown) int64 { return rt.photoStory })), path: "story.mediaPickups.0.outlet", want: only(secretariatRol)},
+	{fields: []string{"Story.myReaction"}, name: "story.myReaction (rasmus reacted)",
+		query: `query($id: ID!) { story(id: $id) { myReaction } }`,
+		vars:  gidVars("id", idOfStory(func(rt readTown) int64 { return rt.photoStory })), path: "story.myReaction", want: only(resident)},
+	{fields: []string{"Story.activity"}, name: "story.activity (a draft)",
+		query: `query($id: ID!) { story(id: $id) { activity { title } } }`,
+		vars:  gidVars("id", idOfStory(func(rt readTown) int64 { return rt.linkedToDraft })), path: "story.activity.title", want: only(organisersOf...)},
+	{fields: []string{"Query.reviewQueue"}, name: "reviewQueue (holds the pending story)",
+		query: `{ reviewQueue(first: 100) { edges { node { id } } } }`,
+		pick:  listed("reviewQueue.edges", idOfStory(func(rt readTown) int64 { return rt.pendingStory })),
+		want:  but(but(only(organisersOf...), refusedSignIn, anonymous), refusedForbidden, firebaseAnon, unverified, resident)},
+	{fields: []string{"Query.stats"}, name: "stats", query: `{ stats { usersTotal } }`, path: "stats.usersTotal",
+		want: but(but(only(secretariatRol), refusedSignIn, anonymous), refusedForbidden, firebaseAnon, unverified, resident, organiserSame, organiserOther)},
+
+	// Volunteers: a claim is its volunteer's and the activity's organisers'.
+	{fields: []string{"VolunteerSlot.claims", "SlotClaim.volunteer"}, name: "slot.claims (the roster)",
+		query: `query($id: ID!) { activity(id: $id) { slots { claims { volunteer { displayName } } } } }`,
+		vars:  gidVars("id", idOfActivity(func(rt readTown) int64 { return rt.activity.ID })), path: "activity.slots.0.claims.0.volunteer.displayName", want: only(organisersOf...)},
+	{fields: []string{"VolunteerSlot.myClaim"}, name: "slot.myClaim (rasmus has one)",
+		query: `query($id: ID!) { activity(id: $id) { slots { myClaim { status } } } }`,
+		vars:  gidVars("id", idOfActivity(func(rt readTown) int64 { return rt.activity.ID })),
+		pick: func(data any, rt readTown, _ string) any {
+			list, _ := dig(data, "activity.slots").([]any)
+			for _, sl := range list {
+				if c := dig(sl, "myClaim.status"); c != nil {
+					return c
+				}
+			}
+			return nil
+		}, want: only(resident)},
+	{fields: []string{"Query.node", "SlotClaim.status"}, name: "node (vera's claim)",
+		query: `query($id: ID!) { node(id: $id) { ... on SlotClaim { status } } }`,
+		vars:  gidVars("id", idOf2(typeClaim, func(rt readTown) int64 { return rt.veraClaim.ID })), path: "node.status", want: only(organisersOf...)},
+	{fields: []string{"Query.node", "SlotClaim.volunteer"}, name: "node (rasmus' claim) and its volunteer's e-mail",
+		query: `query($id: ID!) { node(id: $id) { ... on SlotClaim { volunteer { email } } } }`,
+		vars:  gidVars("id", idOf2(typeClaim, func(rt readTown) int64 { return rt.rasmusClaim.ID })), path: "node.volunteer.email", want: only(resident, organiserSame, secretariatRol)},
+
+	// People: shown, with their contact details, under ContactVisible only.
+	{fields: []string{"Query.node", "User.displayName", "User.email"}, name: "node (vera, who volunteers for A)",
+		query: `query($id: ID!) { node(id: $id) { ... on User { displayName email } } }`,
+		vars:  gidVars("id", idOf2(typeUser, func(rt readTown) int64 { return rt.vera })), path: "node.email", want: only(organisersOf...)},
+	{fields: []string{"Query.node", "User.phone", "User.hasApp"}, name: "node (conny, organiser of A)",
+		query: `query($id: ID!) { node(id: $id) { ... on User { hasApp phone email } } }`,
+		vars:  gidVars("id", idOf2(typeUser, func(rt readTown) int64 { return rt.conny })), path: "node.email", want: only(organisersOf...)},
+	{fields: []string{"Organisation.organisers"}, name: "organisation.organisers (of A)",
+		query: `query($o: ID!) { organisation(id: $o) { organisers { email } } }`,
+		vars:  gidVars("o", idOf2(typeOrganisation, func(rt readTown) int64 { return rt.orgA.ID })), path: "organisation.organisers.0.email", want: only(organisersOf...)},
+
+	// Initiatives: names of members for anyone signed in, their contact
+	// details for the proposer, its organisers and the secretariat.
+	{fields: []string{"Initiative.members", "InitiativeMember.displayName"}, name: "initiative.members",
+		query: `query($id: ID!) { initiative(id: $id) { members { displayName } } }`,
+		vars:  gidVars("id", idOf2(typeInitiative, func(rt readTown) int64 { return rt.initiative })), path: "initiative.members.0.displayName", want: only(signedIn...)},
+	{fields: []string{"InitiativeMember.email"}, name: "initiative.members: conny's e-mail",
+		query: `query($id: ID!) { initiative(id: $id) { members { displayName email } } }`,
+		vars:  gidVars("id", idOf2(typeInitiative, func(rt readTown) int64 { return rt.initiative })), pick: member("conny", "email"), want: only(secretariatRol)},
+	{fields: []string{"InitiativeMember.email", "InitiativeMember.phone"}, name: "initiative.members: rasmus' own e-mail",
+		query: `query($id: ID!) { initiative(id: $id) { members { displayName phone email } } }`,
+		vars:  gidVars("id", idOf2(typeInitiative, func(rt readTown) int64 { return rt.initiative })), pick: member("rasmus", "email"), want: only(resident, secretariatRol)},
+	{fields: []string{"Query.node", "Query.initiative"}, name: "initiative (hidden by reports)",
+		query: `query($id: ID!) { initiative(id: $id) { name } node(id: $id) { ... on Initiative { name } } }`,
+		vars:  gidVars("id", idOf2(typeInitiative, func(rt readTown) int64 { return rt.hiddenInitiative })),
+		pick: func(data any, rt readTown, role string) any {
+			// Both ways of asking must agree.
+			if (dig(data, "initiative.name") == nil) != (dig(data, "node.name") == nil) {
+				return "initiative and node disagree"
+			}
+			return dig(data, "initiative.name")
+		}, want: only(secretariatRol)},
+	{fields: []string{"Query.initiatives"}, name: "initiatives (lists a hidden one)",
+		query: `{ initiatives(first: 100) { edges { node { id } } } }`,
+		pick:  listed("initiatives.edges", idOf2(typeInitiative, func(rt readTown) int64 { return rt.hiddenInitiative })), want: only(nobody...)},
+
+	// A person's inbox is theirs alone.
+	{fields: []string{"Query.node", "Notification.title"}, name: "node (rasmus' notification)",
+		query: `query($id: ID!) { node(id: $id) { ... on Notification { title } } }`,
+		vars:  gidVars("id", idOf2(typeNotification, func(rt readTown) int64 { return rt.notification })), path: "node.title", want: only(resident)},
+
+	// Imported calendars are the secretariat's.
+	{fields: []string{"Query.calendarSources", "CalendarSource.url"}, name: "calendarSources", query: `{ calendarSources { url } }`,
+		path: "calendarSources.0.url",
+		want: but(but(only(secretariatRol), refusedSignIn, anonymous), refusedForbidden, firebaseAnon, unverified, resident, organiserSame, organiserOther)},
+	{fields: []string{"Query.node", "CalendarSource.url"}, name: "node (a calendar source)",
+		query: `query($id: ID!) { node(id: $id) { ... on CalendarSource { url } } }`,
+		vars:  gidVars("id", idOf2(typeCalendarSource, func(rt readTown) int64 { return rt.calendarSource })), path: "node.url", want: only(secretariatRol)},
+}
+
+// dig follows a dotted path through decoded JSON.
+func dig(v any, path string) any {
+	if path == "" {
+		return v
+	}
+	for _, step := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[step]
+		case []any:
+			i, err := strconv.Atoi(step)
+			if err != nil || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// ask runs a query as a role and says what the role got.
+func ask(t *testing.T, ts *testServer, token, query string, vs map[string]any) (any, outcome) {
+	t.Helper()
+	resp, err := ts.client.RawPost(query, vars(flatten(vs)...), bearer(token))
+	if err != nil {
+		t.Fatalf("post: %v", err)
+	}
+	var errs []struct {
+		Message    string
+		Extensions map[string]any
+	}
+	if len(resp.Errors) > 0 {
+		if err := json.Unmarshal(resp.Errors, &errs); err != nil {
+			t.Fatalf("errors: %s", resp.Errors)
+		}
+	}
+	if len(errs) > 0 {
+		code, _ := errs[0].Extensions["code"].(string)
+		if uc, ok := errs[0].Extensions["userErrorCode"].(string); ok && code == codeBadUserInput {
+			code = uc
+		}
+		switch code {
+		case codeForbidden, codeUnauthenticated, codeNotFound:
+			return nil, outcome(code)
+		}
+		t.Fatalf("%s: unexpected error %s", query, resp.Errors)
+	}
+	return resp.Data, ""
+}
+
+func TestReadAuthorisationMatrix(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ts := newTestServer(t, db)
+		rt := makeReadTown(t, ts)
+		for _, rc := range readMatrix {
+			for _, role := range roles {
+				var vs map[string]any
+				if rc.vars != nil {
+					vs = rc.vars(rt)
+				}
+				data, got := ask(t, ts, rt.tokens[role], rc.query, vs)
+				if got == "" {
+					var v any
+					if rc.pick != nil {
+						v = rc.pick(data, rt, role)
+					} else {
+						v = dig(data, rc.path)
+					}
+					got = null
+					if v != nil {
+						got = allowed
+					}
+				}
+				if want := rc.want[role]; got != want {
+					b, _ := json.Marshal(data)
+					t.Errorf("%s as %s: %s, want %s (%.300s)", rc.name, role, got, want, b)
+				}
+			}
+		}
+	})
+}
+
+// publicFields need no row: what they hold is public wherever the object
+// holding them may be seen, and the matrix rows show who may see that.
+var publicFields = map[string]string{
+	"Query":                   "organisations organisation places place themes calls call",
+	"Activity":                "id title description startsAt endsAt recurrence nextOccurrence occurrences place organisation themes links publishedAt importedFrom",
+	"Occurrence":              "activity startsAt endsAt",
+	"ActivityConnection":      "edges pageInfo",
+	"ActivityEdge":            "cursor node occurrence",
+	"PageInfo":                "hasNextPage endCursor",
+	"Organisation":            "id name kind description links",
+	"OrganisationConnection":  "edges pageInfo",
+	"OrganisationEdge":        "cursor node",
+	"Place":                   "id name address description latitude longitude",
+	"PlaceConnection":         "edges pageInfo",
+	"PlaceEdge":               "cursor node",
+	"ChannelLink":             "kind url label",
+	"Theme":                   "slug name",
+	"Story":                   "id title body authorName publishedAt themes organisation links featured reactions call",
+	"StoryConnection":         "edges pageInfo",
+	"StoryEdge":               "cursor node",
+	"Photo":                   "id alt smallUrl largeUrl width height",
+	"ReactionCount":           "kind count",
+	"Call":                    "id title description deadline status organisation",
+	"VolunteerSlot":           "id title description startsAt endsAt occurrenceStartsAt capacity taken spotsLeft waitlistLength requirement signupOpensAt signupClosesAt cancelDeadline",
+	"VolunteerSlotConnection": "edges pageInfo",
+	"VolunteerSlotEdge":       "cursor node",
+	"Initiative":              "id name description place neighbourhood themes helpNeeded status organisation mergeMessage memberCount createdAt",
+	"InitiativeConnection":    "edges pageInfo",
+	"InitiativeEdge":          "cursor node",
+	"User":                    "id",
+}
+
+// withinFields are seen only by those who may see the object holding
+// them, and every way to that object has a row: a claim's fields are its
+// volunteer's and the organisers' (node and roster rows); Me and what
+// hangs off it are the caller's own; the rest belong to one restricted
+// field named beside them.
+var withinFields = map[string]string{
+	"SlotClaim":               "id slot waitlistPosition createdAt attendance lateCancel",                                                                                                                                                                                                   // node (claim), slot.claims, slot.myClaim, me.claims
+	"Me":                      "id displayName email phone language role verified organises claims hours qualifications calendarFeedUrl follows notifications unreadNotifications notificationPreferences stories",                                                                          // Query.me
+	"VolunteerHours":          "total byOrganisation",                                                                                                                                                                                                                                       // Me.hours
+	"OrganisationHours":       "organisation hours",                                                                                                                                                                                                                                         // Me.hours
+	"Qualification":           "requirement recordedAt expiresAt",                                                                                                                                                                                                                           // Me.qualifications
+	"Follow":                  "organisation place theme createdAt",                                                                                                                                                                                                                         // Me.follows
+	"NotificationConnection":  "edges pageInfo",                                                                                                                                                                                                                                             // Me.notifications
+	"NotificationEdge":        "cursor node",                                                                                                                                                                                                                                                // Me.notifications
+	"Notification":            "id kind body deepLink data createdAt readAt",                                                                                                                                                                                                                // node (notification), Me.notifications
+	"NotificationPreferences": "newEvents announcements reminders waitlist stories quietHoursStart quietHoursEnd",                                                                                                                                                                           // Me.notificationPreferences
+	"Initiative":              "joinedByMe proposedByMe",                                                                                                                                                                                                                                    // about the caller only
+	"InitiativeMember":        "message joinedAt",                                                                                                                                                                                                                                           // Initiative.members
+	"MediaPickup":             "outlet url pickedUpAt",                                                                                                                                                                                                                                      // Story.mediaPickups
+	"Stats":                   "usersTotal usersTarget newUsersPerMonth activeVolunteers volunteersPerMonth hoursTotal hoursPerMonth storiesPublishedPerMonth campaignStoriesThisYear campaignTargetMin campaignTargetMax mediaPickupsThisYear mediaPickupsTargetMin mediaPickupsTargetMax", // Query.stats
+	"MonthCount":              "month count hours",                                                                                                                                                                                                                                          // Query.stats
+	"CalendarSource":          "id organisation place themes lastFetchedAt lastSuccessAt lastError lastErrorDetail failures nextFetchAt",                                                                                                                                                    // calendarSources, node (source)
+}
+
+// readableTypes are the object types a query or subscription can reach.
+func readableTypes(s *ast.Schema) map[string]bool {
+	seen := map[string]bool{}
+	var walk func(name string)
+	walk = func(name string) {
+		def := s.Types[name]
+		if def == nil || seen[name] || strings.HasPrefix(name, "__") {
+			return
+		}
+		switch def.Kind {
+		case ast.Object:
+			seen[name] = true
+			for _, f := range def.Fields {
+				if !strings.HasPrefix(f.Name, "__") {
+					walk(f.Type.Name())
+				}
+			}
+		case ast.Interface, ast.Union:
+			for _, impl := range s.PossibleTypes[name] {
+				walk(impl.Name)
+			}
+		}
+	}
+	walk(s.Query.Name)
+	if s.Subscription != nil {
+		walk(s.Subscription.Name)
+	}
+	return seen
+}
+
+// Every field a query or subscription can reach is in the read matrix or
+// listed as needing no row, and nothing listed is stale.
+func TestReadMatrixCoversTheSchema(t *testing.T) {
+	s := NewExecutableSchema(Config{Resolvers: &Resolver{}}).Schema()
+	listed := map[string]string{}
+	add := func(field, where string) {
+		if prev, ok := listed[field]; ok && prev != where && !(prev == "matrix" && where == "matrix") {
+			t.Errorf("%s is listed both as %s and as %s", field, prev, where)
+		}
+		listed[field] = where
+	}
+	for _, rc := range readMatrix {
+		for _, f := range rc.fields {
+			add(f, "matrix")
+		}
+	}
+	for _, sc := range subscriptionMatrix {
+		add(sc.field, "matrix")
+	}
+	for list, m := range map[string]map[string]string{"public": publicFields, "within": withinFields} {
+		for typ, fields := range m {
+			for _, f := range strings.Fields(fields) {
+				add(typ+"."+f, list)
+			}
+		}
+	}
+	reachable := readableTypes(s)
+	var missing []string
+	for name := range reachable {
+		for _, f := range s.Types[name].Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			if _, ok := listed[name+"."+f.Name]; !ok {
+				missing = append(missing, name+"."+f.Name)
+			}
+		}
+	}
+	sort.Strings(missing)
+	for _, m := range missing {
+		t.Errorf("%s has no row in the read matrix and is not listed as public", m)
+	}
+	for field := range listed {
+		typ, name, _ := strings.Cut(field, ".")
+		if !reachable[typ] || s.Types[typ].Fields.ForName(name) == nil {
+			t.Errorf("%s is listed but is not a field a query can reach", field)
+		}
+	}
+}
+
+// subscriptionCase is a row of the matrix for a subscription: each role
+// subscribes, then something happens, and the role gets it, gets
+// nothing, or is refused when it subscribes.
+type subscriptionCase struct {
+	field  string
+	name   string
+	query  string
+	vars   func(rt readTown) map[string]any
+	happen func(t *testing.T, ts *testServer, rt readTown)
+	want   map[string]outcome
+}
+
+var subscriptionMatrix = []subscriptionCase{
+	{field: "Subscription.slotChanged", name: "slotChanged (a draft's slots)",
+		query: `subscription($a: ID!) { slotChanged(activityId: $a) { title } }`,
+		vars:  gidVars("a", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })),
+		happen: func(t *testing.T, ts *testServer, rt readTown) {
+			start := rt.draft.StartsAt
+			if _, err := ts.resolver.Domain.Volunteer.AddSlot(context.Background(), rt.callers[secretariatRol], volunteer.NewSlot{
+				ActivityID: rt.draft.ID, Title: "Endnu en vagt", StartsAt: start, EndsAt: start.Add(time.Hour), Capacity: 1}); err != nil {
+				t.Fatal(err)
+			}
+		}, want: but(only(organisersOf...), refusedNotFound, anonymous, firebaseAnon, unverified, resident, organiserOther)},
+	{field: "Subscription.activityPublished", name: "activityPublished (a draft is published)",
+		query: `subscription { activityPublished { title } }`,
+		happen: func(t *testing.T, ts *testServer, rt readTown) {
+			if _, err := ts.resolver.Domain.Activities.Publish(context.Background(), rt.callers[secretariatRol], rt.draft.ID); err != nil {
+				t.Fatal(err)
+			}
+		}, want: only(everyone...)},
+	{field: "Subscription.storyPublished", name: "storyPublished (a pending story is published)",
+		query: `subscription { storyPublished { title } }`,
+		happen: func(t *testing.T, ts *testServer, rt readTown) {
+			if _, err := ts.resolver.Domain.Stories.Review(context.Background(), rt.callers[secretariatRol], rt.pendingStory, story.ActionPublish, ""); err != nil {
+				t.Fatal(err)
+			}
+		}, want: only(everyone...)},
+	{field: "Subscription.notificationReceived", name: "notificationReceived (rasmus gets one)",
+		query: `subscription { notificationReceived { title } }`,
+		happen: func(t *testing.T, ts *testServer, rt readTown) {
+			// A waitlist promotion of rasmus, through the domain: vera
+			// cancels on a full slot he waits for.
+			ctx := context.Background()
+			d := ts.resolver.Domain
+			boss := rt.callers[secretariatRol]
+			start := rt.activity.StartsAt.Add(3 * time.Hour)
+			sl, err := d.Volunteer.AddSlot(ctx, boss, volunteer.NewSlot{ActivityID: rt.activity.ID, Title: "Oprydning",
+				StartsAt: start, EndsAt: start.Add(time.Hour), Capacity: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			vera, err := d.Users.Caller(ctx, rt.vera)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := d.Volunteer.Claim(ctx, vera, sl.ID, "vera-oprydning")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.Volunteer.Claim(ctx, rt.callers[resident], sl.ID, "rasmus-oprydning"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.Volunteer.CancelClaim(ctx, vera, c.ID); err != nil {
+				t.Fatal(err)
+			}
+		}, want: but(only(resident), refusedSignIn, anonymous)},
+}
+
+func TestReadMatrixSubscriptions(t *testing.T) {
+	for _, sc := range subscriptionMatrix {
+		t.Run(sc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				ts := newTestServer(t, db)
+				rt := makeReadTown(t, ts)
+				hs := httptest.NewServer(ts.handler)
+				t.Cleanup(hs.Close)
+				srv := hs.URL
+				type sub struct {
+					role string
+					msgs chan map[string]any
+					got  outcome
+				}
+				var subs []*sub
+				for i, role := range roles {
+					c := dial(t, srv, "graphql-transport-ws")
+					c.init(rt.tokens[role])
+					var vs map[string]any
+					if sc.vars != nil {
+						vs = sc.vars(rt)
+					}
+					c.send(map[string]any{"id": fmt.Sprint(i), "type": "subscribe", "payload": map[string]any{"query": sc.query, "variables": vs}})
+					s := &sub{role: role, msgs: make(chan map[string]any, 10)}
+					// A read that times out closes the socket, so one
+					// goroutine reads and the test waits on the channel.
+					go func() {
+						defer close(s.msgs)
+						for {
+							m, err := c.next(time.Minute)
+							if err != nil {
+								return
+							}
+							s.msgs <- m
+						}
+					}()
+					subs = append(subs, s)
+				}
+				// A refusal comes at once; the others meanwhile reach the broker.
+				time.Sleep(200 * time.Millisecond)
+				for _, s := range subs {
+					select {
+					case m := <-s.msgs:
+						s.got = subscriptionOutcome(t, m)
+					default:
+					}
+				}
+				sc.happen(t, ts, rt)
+				until := time.Now().Add(time.Second)
+				for _, s := range subs {
+					if s.got == "" {
+						select {
+						case m, ok := <-s.msgs:
+							s.got = null
+							if ok {
+								s.got = subscriptionOutcome(t, m)
+							}
+						case <-time.After(time.Until(until)):
+							s.got = null
+						}
+					}
+					if want := sc.want[s.role]; s.got != want {
+						t.Errorf("%s as %s: %s, want %s", sc.name, s.role, s.got, want)
+					}
+				}
+			})
+		})
+	}
+}
+
+func subscriptionOutcome(t *testing.T, m map[string]any) outcome {
+	t.Helper()
+	// A refusal at subscribe time comes as an "error" message or, from
+	// gqlgen, as a "next" carrying only errors.
+	errs, _ := m["payload"].([]any)
+	if m["type"] == "next" {
+		if dig(m, "payload.errors") == nil {
+			return allowed
+		}
+		errs, _ = dig(m, "payload.errors").([]any)
+	}
+	if len(errs) > 0 {
+		code, _ := dig(errs[0], "extensions.code").(string)
+		if uc, ok := dig(errs[0], "extensions.userErrorCode").(string); ok && code == codeBadUserInput {
+			code = uc
+		}
+		return outcome(code)
+	}
+	b, _ := json.Marshal(m)
+	t.Fatalf("unexpected message %s", b)
+	return ""
+}
