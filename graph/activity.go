@@ -7,7 +7,6 @@ import (
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
-	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -52,7 +51,7 @@ func (r *Resolver) listActivities(ctx context.Context, f activity.Filter, first 
 		}
 		key = &activity.Key{StartsAt: t, ID: c.ID}
 	}
-	rows, err := r.Domain.Activities.List(ctx, f, key, limit+1)
+	rows, err := r.Domain.Activities.List(ctx, user.CallerFrom(ctx), f, key, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -74,14 +73,6 @@ func (r *Resolver) listActivities(ctx context.Context, f activity.Filter, first 
 	return &model.ActivityConnection{Edges: edges, PageInfo: info}, nil
 }
 
-// canSeeActivity hides drafts from everyone but the organisers.
-func (r *Resolver) canSeeActivity(ctx context.Context, a activity.Activity) bool {
-	if a.Status != activity.Draft {
-		return true
-	}
-	return user.CallerFrom(ctx).OrganiserOf(a.OrganisationID)
-}
-
 type nowKey struct{}
 
 // requestNow is one "now" per request, so every field of a response agrees
@@ -93,32 +84,3 @@ func (r *Resolver) requestNow(ctx context.Context) time.Time {
 	return r.Now()
 }
 
-// activityPayload runs a write on one activity unless the input was
-// already wrong, and puts user errors into the payload.
-func (r *Resolver) activityPayload(ctx context.Context, inputErr error, write func() (activity.Activity, error)) (*model.ActivityPayload, error) {
-	err := inputErr
-	var a activity.Activity
-	if err == nil {
-		a, err = write()
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.ActivityPayload{UserErrors: ues}, err
-	}
-	return &model.ActivityPayload{Activity: &a, UserErrors: []model.UserError{}}, nil
-}
-
-// initiativePayload runs a write on an initiative unless the input was
-// already wrong.
-func (r *Resolver) initiativePayload(ctx context.Context, inputErr error, write func() (initiative.Initiative, error)) (*model.InitiativePayload, error) {
-	err := inputErr
-	var in initiative.Initiative
-	if err == nil {
-		in, err = write()
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.InitiativePayload{UserErrors: ues}, err
-	}
-	return &model.InitiativePayload{Initiative: &in, UserErrors: []model.UserError{}}, nil
-}

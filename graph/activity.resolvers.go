@@ -51,8 +51,7 @@ func (r *activityResolver) Place(ctx context.Context, obj *activity.Activity) (*
 	if obj.PlaceID == nil {
 		return nil, nil
 	}
-	p, err := r.loaders(ctx).place.Load(ctx, *obj.PlaceID)
-	return nilIfNotFound(&p, err)
+	return load(ctx, r.loaders(ctx).place, *obj.PlaceID)
 }
 
 // Organisation is the resolver for the organisation field.
@@ -101,14 +100,7 @@ func (r *queryResolver) Activity(ctx context.Context, id string) (*activity.Acti
 	if err != nil {
 		return nil, err
 	}
-	a, err := r.loaders(ctx).activity.Load(ctx, aid)
-	if err != nil {
-		return nilIfNotFound(&a, err)
-	}
-	if !r.canSeeActivity(ctx, a) {
-		return nil, nil
-	}
-	return &a, nil
+	return load(ctx, r.loaders(ctx).activity, aid)
 }
 
 // Activity returns ActivityResolver implementation.

@@ -46,8 +46,7 @@ func (r *calendarSourceResolver) Place(ctx context.Context, obj *calimport.Sourc
 	if obj.PlaceID == nil {
 		return nil, nil
 	}
-	p, err := r.loaders(ctx).place.Load(ctx, *obj.PlaceID)
-	return nilIfNotFound(&p, err)
+	return load(ctx, r.loaders(ctx).place, *obj.PlaceID)
 }
 
 // LastError is the resolver for the lastError field.
@@ -66,15 +65,11 @@ func (r *mutationResolver) AddCalendarSource(ctx context.Context, input model.Ad
 	if err == nil {
 		placeID, err = optionalID(typePlace, input.PlaceID, "placeId")
 	}
-	var src calimport.Source
-	if err == nil {
-		src, err = r.Domain.CalendarImport.AddSource(ctx, user.CallerFrom(ctx), input.URL, orgID, placeID, input.Themes)
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.CalendarSourcePayload{UserErrors: ues}, err
-	}
-	return &model.CalendarSourcePayload{Source: &src, UserErrors: []model.UserError{}}, nil
+	src, ues, err := mutate(ctx, r.Resolver, err, calendarSources, func() (int64, error) {
+		src, err := r.Domain.CalendarImport.AddSource(ctx, user.CallerFrom(ctx), input.URL, orgID, placeID, input.Themes)
+		return src.ID, err
+	})
+	return &model.CalendarSourcePayload{Source: src, UserErrors: ues}, err
 }
 
 // RemoveCalendarSource is the resolver for the removeCalendarSource field.
@@ -89,28 +84,20 @@ func (r *mutationResolver) RemoveCalendarSource(ctx context.Context, input model
 
 // FetchCalendarSource is the resolver for the fetchCalendarSource field.
 func (r *mutationResolver) FetchCalendarSource(ctx context.Context, input model.CalendarSourceIDInput) (*model.CalendarSourcePayload, error) {
-	c := user.CallerFrom(ctx)
 	id, err := idOf(typeCalendarSource, input.SourceID, "sourceId")
-	if err == nil {
+	src, ues, err := mutate(ctx, r.Resolver, err, calendarSources, func() (int64, error) {
 		// Only the secretariat may see a source; asking for it checks that.
-		_, err = r.Domain.CalendarImport.Source(ctx, c, id)
-	}
-	if err == nil {
+		if _, err := r.Domain.CalendarImport.Source(ctx, user.CallerFrom(ctx), id); err != nil {
+			return 0, err
+		}
 		// A failed fetch is recorded on the source, which the payload shows.
 		var fe *calimport.FetchError
-		if _, ferr := r.Domain.CalendarImport.Fetch(ctx, id); ferr != nil && !errors.As(ferr, &fe) {
-			err = ferr
+		if _, err := r.Domain.CalendarImport.Fetch(ctx, id); err != nil && !errors.As(err, &fe) {
+			return 0, err
 		}
-	}
-	var src calimport.Source
-	if err == nil {
-		src, err = r.Domain.CalendarImport.Source(ctx, c, id)
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.CalendarSourcePayload{UserErrors: ues}, err
-	}
-	return &model.CalendarSourcePayload{Source: &src, UserErrors: []model.UserError{}}, nil
+		return id, nil
+	})
+	return &model.CalendarSourcePayload{Source: src, UserErrors: ues}, err
 }
 
 // CalendarSources is the resolver for the calendarSources field.

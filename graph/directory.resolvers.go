@@ -16,6 +16,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/user"
 )
 
 // ID is the resolver for the id field.
@@ -69,7 +70,7 @@ func (r *queryResolver) Organisations(ctx context.Context, first *int, after *st
 			f.Search = *filter.Search
 		}
 	}
-	orgs, err := r.Domain.Organisations.List(ctx, f, key, limit+1)
+	orgs, err := r.Domain.Organisations.List(ctx, user.CallerFrom(ctx), f, key, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +88,7 @@ func (r *queryResolver) Organisation(ctx context.Context, id string) (*organisat
 	if err != nil {
 		return nil, err
 	}
-	o, err := r.loaders(ctx).organisation.Load(ctx, oid)
-	return nilIfNotFound(&o, err)
+	return load(ctx, r.loaders(ctx).organisation, oid)
 }
 
 // Places is the resolver for the places field.
@@ -105,7 +105,7 @@ func (r *queryResolver) Places(ctx context.Context, first *int, after *string) (
 		}
 		key = &place.Key{Name: name, ID: c.ID}
 	}
-	ps, err := r.Domain.Places.List(ctx, key, limit+1)
+	ps, err := r.Domain.Places.List(ctx, user.CallerFrom(ctx), key, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +121,7 @@ func (r *queryResolver) Place(ctx context.Context, id string) (*place.Place, err
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.loaders(ctx).place.Load(ctx, pid)
-	return nilIfNotFound(&p, err)
+	return load(ctx, r.loaders(ctx).place, pid)
 }
 
 // Themes is the resolver for the themes field.

@@ -27,8 +27,7 @@ func (r *initiativeResolver) Place(ctx context.Context, obj *initiative.Initiati
 	if obj.PlaceID == nil {
 		return nil, nil
 	}
-	p, err := r.loaders(ctx).place.Load(ctx, *obj.PlaceID)
-	return nilIfNotFound(&p, err)
+	return load(ctx, r.loaders(ctx).place, *obj.PlaceID)
 }
 
 // Themes is the resolver for the themes field.
@@ -48,8 +47,7 @@ func (r *initiativeResolver) Organisation(ctx context.Context, obj *initiative.I
 	if obj.OrganisationID == nil {
 		return nil, nil
 	}
-	o, err := r.loaders(ctx).organisation.Load(ctx, *obj.OrganisationID)
-	return nilIfNotFound(&o, err)
+	return load(ctx, r.loaders(ctx).organisation, *obj.OrganisationID)
 }
 
 // MergeMessage is the resolver for the mergeMessage field.
@@ -68,11 +66,7 @@ func (r *initiativeResolver) MemberCount(ctx context.Context, obj *initiative.In
 
 // JoinedByMe is the resolver for the joinedByMe field.
 func (r *initiativeResolver) JoinedByMe(ctx context.Context, obj *initiative.Initiative) (bool, error) {
-	c := user.CallerFrom(ctx)
-	if !c.SignedIn() {
-		return false, nil
-	}
-	m, err := r.Domain.Initiatives.JoinedBy(ctx, c.UserID, []int64{obj.ID})
+	m, err := r.Domain.Initiatives.JoinedBy(ctx, user.CallerFrom(ctx), []int64{obj.ID})
 	return m[obj.ID], err
 }
 
@@ -83,25 +77,7 @@ func (r *initiativeResolver) ProposedByMe(ctx context.Context, obj *initiative.I
 
 // Members is the resolver for the members field.
 func (r *initiativeResolver) Members(ctx context.Context, obj *initiative.Initiative) ([]initiative.Member, error) {
-	c := user.CallerFrom(ctx)
-	if !c.SignedIn() {
-		return nil, nil
-	}
-	members, contactVisible, err := r.Domain.Initiatives.Members(ctx, c, obj.ID)
-	if err != nil {
-		if apperr.UserErrors(err) != nil {
-			return nil, nil
-		}
-		return nil, err
-	}
-	if !contactVisible {
-		for i := range members {
-			if members[i].UserID != c.UserID {
-				members[i].Email, members[i].Phone = nil, nil
-			}
-		}
-	}
-	return members, nil
+	return r.Domain.Initiatives.Members(ctx, user.CallerFrom(ctx), obj.ID)
 }
 
 // ProposeInitiative is the resolver for the proposeInitiative field.
@@ -110,36 +86,40 @@ func (r *mutationResolver) ProposeInitiative(ctx context.Context, input model.Pr
 		Themes: input.Themes, HelpNeeded: deref(input.HelpNeeded)}
 	var err error
 	in.PlaceID, err = optionalID(typePlace, input.PlaceID, "placeId")
-	return r.initiativePayload(ctx, err, func() (initiative.Initiative, error) {
-		return r.Domain.Initiatives.Propose(ctx, user.CallerFrom(ctx), in)
+	out, ues, err := mutate(ctx, r.Resolver, err, initiatives, func() (int64, error) {
+		in, err := r.Domain.Initiatives.Propose(ctx, user.CallerFrom(ctx), in)
+		return in.ID, err
 	})
+	return &model.InitiativePayload{Initiative: out, UserErrors: ues}, err
 }
 
 // JoinInitiative is the resolver for the joinInitiative field.
 func (r *mutationResolver) JoinInitiative(ctx context.Context, input model.JoinInitiativeInput) (*model.InitiativePayload, error) {
 	id, err := idOf(typeInitiative, input.InitiativeID, "initiativeId")
-	return r.initiativePayload(ctx, err, func() (initiative.Initiative, error) {
-		return r.Domain.Initiatives.Join(ctx, user.CallerFrom(ctx), id, deref(input.Message))
+	out, ues, err := mutate(ctx, r.Resolver, err, initiatives, func() (int64, error) {
+		_, err := r.Domain.Initiatives.Join(ctx, user.CallerFrom(ctx), id, deref(input.Message))
+		return id, err
 	})
+	return &model.InitiativePayload{Initiative: out, UserErrors: ues}, err
 }
 
 // LeaveInitiative is the resolver for the leaveInitiative field.
 func (r *mutationResolver) LeaveInitiative(ctx context.Context, input model.InitiativeIDInput) (*model.InitiativePayload, error) {
 	id, err := idOf(typeInitiative, input.InitiativeID, "initiativeId")
-	return r.initiativePayload(ctx, err, func() (initiative.Initiative, error) {
-		if err := r.Domain.Initiatives.Leave(ctx, user.CallerFrom(ctx), id); err != nil {
-			return initiative.Initiative{}, err
-		}
-		return r.Domain.Initiatives.Initiative(ctx, id)
+	out, ues, err := mutate(ctx, r.Resolver, err, initiatives, func() (int64, error) {
+		return id, r.Domain.Initiatives.Leave(ctx, user.CallerFrom(ctx), id)
 	})
+	return &model.InitiativePayload{Initiative: out, UserErrors: ues}, err
 }
 
 // RequestInitiativeApproval is the resolver for the requestInitiativeApproval field.
 func (r *mutationResolver) RequestInitiativeApproval(ctx context.Context, input model.InitiativeIDInput) (*model.InitiativePayload, error) {
 	id, err := idOf(typeInitiative, input.InitiativeID, "initiativeId")
-	return r.initiativePayload(ctx, err, func() (initiative.Initiative, error) {
-		return r.Domain.Initiatives.RequestApproval(ctx, user.CallerFrom(ctx), id)
+	out, ues, err := mutate(ctx, r.Resolver, err, initiatives, func() (int64, error) {
+		_, err := r.Domain.Initiatives.RequestApproval(ctx, user.CallerFrom(ctx), id)
+		return id, err
 	})
+	return &model.InitiativePayload{Initiative: out, UserErrors: ues}, err
 }
 
 // ApproveInitiative is the resolver for the approveInitiative field.
@@ -154,9 +134,11 @@ func (r *mutationResolver) ApproveInitiative(ctx context.Context, input model.Ap
 		uid, err = idOf(typeUser, gid, "organiserIds", fmt.Sprint(i))
 		organisers = append(organisers, uid)
 	}
-	return r.initiativePayload(ctx, err, func() (initiative.Initiative, error) {
-		return r.Domain.Initiatives.Approve(ctx, user.CallerFrom(ctx), id, organisers)
+	out, ues, err := mutate(ctx, r.Resolver, err, initiatives, func() (int64, error) {
+		_, err := r.Domain.Initiatives.Approve(ctx, user.CallerFrom(ctx), id, organisers)
+		return id, err
 	})
+	return &model.InitiativePayload{Initiative: out, UserErrors: ues}, err
 }
 
 // MergeInitiative is the resolver for the mergeInitiative field.
@@ -166,32 +148,31 @@ func (r *mutationResolver) MergeInitiative(ctx context.Context, input model.Merg
 	if err == nil {
 		orgID, err = idOf(typeOrganisation, input.OrganisationID, "organisationId")
 	}
-	return r.initiativePayload(ctx, err, func() (initiative.Initiative, error) {
-		return r.Domain.Initiatives.Merge(ctx, user.CallerFrom(ctx), id, orgID, input.Message)
+	out, ues, err := mutate(ctx, r.Resolver, err, initiatives, func() (int64, error) {
+		_, err := r.Domain.Initiatives.Merge(ctx, user.CallerFrom(ctx), id, orgID, input.Message)
+		return id, err
 	})
+	return &model.InitiativePayload{Initiative: out, UserErrors: ues}, err
 }
 
 // CloseInitiative is the resolver for the closeInitiative field.
 func (r *mutationResolver) CloseInitiative(ctx context.Context, input model.InitiativeIDInput) (*model.InitiativePayload, error) {
 	id, err := idOf(typeInitiative, input.InitiativeID, "initiativeId")
-	return r.initiativePayload(ctx, err, func() (initiative.Initiative, error) {
-		return r.Domain.Initiatives.Close(ctx, user.CallerFrom(ctx), id)
+	out, ues, err := mutate(ctx, r.Resolver, err, initiatives, func() (int64, error) {
+		_, err := r.Domain.Initiatives.Close(ctx, user.CallerFrom(ctx), id)
+		return id, err
 	})
+	return &model.InitiativePayload{Initiative: out, UserErrors: ues}, err
 }
 
 // ReportInitiative is the resolver for the reportInitiative field.
 func (r *mutationResolver) ReportInitiative(ctx context.Context, input model.ReportInitiativeInput) (*model.InitiativePayload, error) {
 	id, err := idOf(typeInitiative, input.InitiativeID, "initiativeId")
-	out, err := r.initiativePayload(ctx, err, func() (initiative.Initiative, error) {
-		if _, err := r.Domain.Initiatives.Report(ctx, user.CallerFrom(ctx), id, deref(input.Reason)); err != nil {
-			return initiative.Initiative{}, err
-		}
-		return r.Domain.Initiatives.Initiative(ctx, id)
+	out, ues, err := mutate(ctx, r.Resolver, err, initiatives, func() (int64, error) {
+		_, err := r.Domain.Initiatives.Report(ctx, user.CallerFrom(ctx), id, deref(input.Reason))
+		return id, err
 	})
-	if out != nil && out.Initiative != nil && !out.Initiative.VisibleTo(user.CallerFrom(ctx)) {
-		out.Initiative = nil
-	}
-	return out, err
+	return &model.InitiativePayload{Initiative: out, UserErrors: ues}, err
 }
 
 // Initiatives is the resolver for the initiatives field.
@@ -226,7 +207,7 @@ func (r *queryResolver) Initiatives(ctx context.Context, first *int, after *stri
 			}
 		}
 	}
-	list, err := r.Domain.Initiatives.List(ctx, f, key, limit+1)
+	list, err := r.Domain.Initiatives.List(ctx, user.CallerFrom(ctx), f, key, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -244,11 +225,7 @@ func (r *queryResolver) Initiative(ctx context.Context, id string) (*initiative.
 	if err != nil {
 		return nil, err
 	}
-	in, err := r.Domain.Initiatives.Initiative(ctx, iid)
-	if err != nil || !in.VisibleTo(user.CallerFrom(ctx)) {
-		return nil, ignoreNotFound(err)
-	}
-	return &in, nil
+	return load(ctx, r.loaders(ctx).initiative, iid)
 }
 
 // Initiative returns InitiativeResolver implementation.

@@ -13,6 +13,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/pubsub"
 	"github.com/ishoj/voresishoj/internal/story"
+	"github.com/ishoj/voresishoj/internal/user"
 	"github.com/ishoj/voresishoj/internal/volunteer"
 )
 
@@ -136,9 +137,14 @@ func subscribe[T any](ctx context.Context, r *Resolver, topic string, load func(
 	return out, nil
 }
 
+// The reads one signal shares between its subscribers are of what a
+// visitor may see, which is the same for every one of them; what differs
+// per subscriber (myClaim, a slot's roster) is read in their own response.
+var visitor user.Caller
+
 func (r *Resolver) liveSlot(id int64, signalID string) (volunteer.Slot, error) {
 	return sharedLoad(&r.live, "slot:"+strconv.FormatInt(id, 10), signalID, func() (volunteer.Slot, error) {
-		return r.Domain.Volunteer.Slot(context.Background(), id)
+		return r.Domain.Volunteer.Slot(context.Background(), visitor, id)
 	})
 }
 
@@ -148,7 +154,7 @@ func (r *Resolver) liveActivity(id int64, signalID string) (activity.Activity, [
 		themes []string
 	}
 	l, err := sharedLoad(&r.live, "activity:"+strconv.FormatInt(id, 10), signalID, func() (loaded, error) {
-		a, err := r.Domain.Activities.Activity(context.Background(), id)
+		a, err := r.Domain.Activities.Activity(context.Background(), visitor, id)
 		if err != nil {
 			return loaded{}, err
 		}
@@ -160,6 +166,6 @@ func (r *Resolver) liveActivity(id int64, signalID string) (activity.Activity, [
 
 func (r *Resolver) liveStory(id int64, signalID string) (story.Story, error) {
 	return sharedLoad(&r.live, "story:"+strconv.FormatInt(id, 10), signalID, func() (story.Story, error) {
-		return r.Domain.Stories.Story(context.Background(), id)
+		return r.Domain.Stories.Story(context.Background(), visitor, id)
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/pubsub"
 	"github.com/ishoj/voresishoj/internal/story"
+	"github.com/ishoj/voresishoj/internal/user"
 	"github.com/ishoj/voresishoj/internal/volunteer"
 )
 
@@ -33,6 +34,7 @@ func (r *subscriptionResolver) ActivityPublished(ctx context.Context, filter *mo
 		if err != nil {
 			return nil, false, ignoreNotFound(err)
 		}
+		// Not visibility (the read was a visitor's): a cancellation is not news.
 		if a.Status != activity.Published ||
 			(f.OrganisationID != nil && a.OrganisationID != *f.OrganisationID) ||
 			(f.PlaceID != nil && (a.PlaceID == nil || *a.PlaceID != *f.PlaceID)) ||
@@ -49,15 +51,21 @@ func (r *subscriptionResolver) SlotChanged(ctx context.Context, activityID strin
 	if err != nil {
 		return nil, err
 	}
-	a, err := r.Domain.Activities.Activity(ctx, id)
-	if err != nil || !r.canSeeActivity(ctx, a) {
-		if err == nil || isNotFound(err) {
+	c := user.CallerFrom(ctx)
+	if _, err := r.Domain.Activities.Activity(ctx, c, id); err != nil {
+		if isNotFound(err) {
 			return nil, errNotFound
 		}
 		return nil, err
 	}
 	return subscribe(ctx, r.Resolver, pubsub.TopicSlotChanged(id), func(sig pubsub.Signal) (*volunteer.Slot, bool, error) {
 		s, err := r.liveSlot(sig.SlotID, sig.ID)
+		if isNotFound(err) {
+			// A draft's slots are hidden from visitors, so from the shared
+			// read; only the draft's organisers subscribe to them, and
+			// read them as themselves.
+			s, err = r.Domain.Volunteer.Slot(context.WithoutCancel(ctx), c, sig.SlotID)
+		}
 		if err != nil {
 			// A removed slot has nothing left to show.
 			return nil, false, ignoreNotFound(err)
@@ -69,11 +77,12 @@ func (r *subscriptionResolver) SlotChanged(ctx context.Context, activityID strin
 // StoryPublished is the resolver for the storyPublished field.
 func (r *subscriptionResolver) StoryPublished(ctx context.Context) (<-chan *story.Story, error) {
 	return subscribe(ctx, r.Resolver, pubsub.TopicStoryPublished(), func(sig pubsub.Signal) (*story.Story, bool, error) {
+		// A visitor's read: only a published story is found.
 		s, err := r.liveStory(sig.StoryID, sig.ID)
 		if err != nil {
 			return nil, false, ignoreNotFound(err)
 		}
-		return &s, s.Status == story.Published, nil
+		return &s, true, nil
 	})
 }
 

@@ -239,7 +239,12 @@ func TestServerSentEvents(t *testing.T) {
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
 	}
+	claimed := make(chan struct{})
+	// The claim's answer may still be on its way when the event is here;
+	// the database must outlive it.
+	defer func() { <-claimed }()
 	go func() {
+		defer close(claimed)
 		time.Sleep(200 * time.Millisecond)
 		var out map[string]any
 		ts.client.MustPost(`mutation($i: ClaimSlotInput!) { claimSlot(input: $i) { claim { status } } }`, &out,

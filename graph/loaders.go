@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -9,7 +10,9 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/calimport"
+	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/story"
@@ -17,26 +20,46 @@ import (
 	"github.com/ishoj/voresishoj/internal/volunteer"
 )
 
-// loaders batch the relations of one request into one query per relation,
+// loaders batch the relations of one response into one query per relation,
 // whatever the size of the page. Results are matched to keys by id.
+//
+// Every loader belongs to one caller, the response's: it reads through the
+// domain's reads that take the caller, so what it holds is that caller's
+// view, redacted, and is never served to anyone else. A key the caller may
+// not see is not found (dataloadgen.ErrNotFound): a hidden object answers
+// null, and so does a restricted field (roster, organisers, ...).
 type loaders struct {
-	organisation      *dataloadgen.Loader[int64, organisation.Organisation]
-	place             *dataloadgen.Loader[int64, place.Place]
-	activity          *dataloadgen.Loader[int64, activity.Activity]
-	user              *dataloadgen.Loader[int64, user.User]
+	// Objects, as the caller may see them.
+	activity       *dataloadgen.Loader[int64, activity.Activity]
+	organisation   *dataloadgen.Loader[int64, organisation.Organisation]
+	place          *dataloadgen.Loader[int64, place.Place]
+	user           *dataloadgen.Loader[int64, user.User]
+	story          *dataloadgen.Loader[int64, story.Story]
+	call           *dataloadgen.Loader[int64, story.Call]
+	initiative     *dataloadgen.Loader[int64, initiative.Initiative]
+	slot           *dataloadgen.Loader[int64, volunteer.Slot]
+	claim          *dataloadgen.Loader[int64, volunteer.Claim]
+	notification   *dataloadgen.Loader[int64, notify.Notification]
+	announcement   *dataloadgen.Loader[int64, notify.Announcement]
+	calendarSource *dataloadgen.Loader[int64, calimport.Source]
+
+	// Parts of objects the caller was given.
 	activityThemes    *dataloadgen.Loader[int64, []string]
 	storyThemes       *dataloadgen.Loader[int64, []string]
 	activityLinks     *dataloadgen.Loader[int64, []link.Link]
 	organisationLinks *dataloadgen.Loader[int64, []link.Link]
 	storyLinks        *dataloadgen.Loader[int64, []link.Link]
 	occurrences       *dataloadgen.Loader[occurrenceKey, []activity.Occurrence]
-	slot              *dataloadgen.Loader[int64, volunteer.Slot]
 	activitySlots     *dataloadgen.Loader[int64, []volunteer.Slot]
 	storyPhotos       *dataloadgen.Loader[int64, []story.Photo]
 	origin            *dataloadgen.Loader[int64, calimport.Origin]
 	storyReactions    *dataloadgen.Loader[int64, map[story.ReactionKind]int]
-	// myClaim is the signed-in person's live claim per slot id.
-	myClaim *dataloadgen.Loader[int64, *volunteer.Claim]
+
+	// Restricted fields: a key the caller may not see is not found.
+	myClaim      *dataloadgen.Loader[int64, *volunteer.Claim]
+	roster       *dataloadgen.Loader[int64, []volunteer.Claim]
+	organisers   *dataloadgen.Loader[int64, []int64]
+	mediaPickups *dataloadgen.Loader[int64, []story.MediaPickup]
 }
 
 // occurrenceKey asks for the occurrences of one activity in a window.
@@ -51,32 +74,44 @@ type occurrenceKey struct {
 // long enough for the resolvers of a page to ask, short next to a query.
 const defaultLoaderWait = 2 * time.Millisecond
 
-func newLoaders(r *Resolver) *loaders {
+func newLoaders(r *Resolver, c user.Caller) *loaders {
 	wait := r.LoaderWait
 	if wait == 0 {
 		wait = defaultLoaderWait
 	}
 	opts := []dataloadgen.Option{dataloadgen.WithWait(wait), dataloadgen.WithBatchCapacity(500)}
+	d := r.Domain
 	return &loaders{
-		organisation:   dataloadgen.NewMappedLoader(byID(r.Domain.Organisations.ByIDs, func(o organisation.Organisation) int64 { return o.ID }), opts...),
-		place:          dataloadgen.NewMappedLoader(byID(r.Domain.Places.ByIDs, func(p place.Place) int64 { return p.ID }), opts...),
-		activity:       dataloadgen.NewMappedLoader(byID(r.Domain.Activities.ByIDs, func(a activity.Activity) int64 { return a.ID }), opts...),
-		user:           dataloadgen.NewMappedLoader(byID(r.Domain.Users.UsersByIDs, func(u user.User) int64 { return u.ID }), opts...),
-		activityThemes: dataloadgen.NewMappedLoader(grouped(r.Domain.Activities.ThemesByIDs), opts...),
-		storyThemes:    dataloadgen.NewMappedLoader(grouped(r.Domain.Stories.ThemesByIDs), opts...),
-		activityLinks: dataloadgen.NewMappedLoader(grouped(linksBy(r.Domain.Links.ByActivityIDs,
+		activity:       objects(c, d.Activities.ByIDs, func(a activity.Activity) int64 { return a.ID }, opts),
+		organisation:   objects(c, d.Organisations.ByIDs, func(o organisation.Organisation) int64 { return o.ID }, opts),
+		place:          objects(c, d.Places.ByIDs, func(p place.Place) int64 { return p.ID }, opts),
+		user:           objects(c, d.Users.ByIDs, func(u user.User) int64 { return u.ID }, opts),
+		story:          objects(c, d.Stories.ByIDs, func(s story.Story) int64 { return s.ID }, opts),
+		call:           objects(c, d.Stories.CallsByIDs, func(s story.Call) int64 { return s.ID }, opts),
+		initiative:     objects(c, d.Initiatives.ByIDs, func(in initiative.Initiative) int64 { return in.ID }, opts),
+		slot:           objects(c, d.Volunteer.SlotsByIDs, func(s volunteer.Slot) int64 { return s.ID }, opts),
+		claim:          objects(c, d.Volunteer.ClaimsByIDs, func(cl volunteer.Claim) int64 { return cl.ID }, opts),
+		notification:   objects(c, d.Notify.NotificationsByIDs, func(n notify.Notification) int64 { return n.ID }, opts),
+		announcement:   objects(c, d.Notify.AnnouncementsByIDs, func(a notify.Announcement) int64 { return a.ID }, opts),
+		calendarSource: objects(c, d.CalendarImport.SourcesByIDs, func(s calimport.Source) int64 { return s.ID }, opts),
+
+		activityThemes: dataloadgen.NewMappedLoader(grouped(d.Activities.ThemesByIDs), opts...),
+		storyThemes:    dataloadgen.NewMappedLoader(grouped(d.Stories.ThemesByIDs), opts...),
+		activityLinks: dataloadgen.NewMappedLoader(grouped(linksBy(d.Links.ByActivityIDs,
 			func(l link.Link) *int64 { return l.ActivityID })), opts...),
-		organisationLinks: dataloadgen.NewMappedLoader(grouped(linksBy(r.Domain.Links.ByOrganisationIDs,
+		organisationLinks: dataloadgen.NewMappedLoader(grouped(linksBy(d.Links.ByOrganisationIDs,
 			func(l link.Link) *int64 { return l.OrganisationID })), opts...),
-		storyLinks: dataloadgen.NewMappedLoader(grouped(linksBy(r.Domain.Links.ByStoryIDs,
+		storyLinks: dataloadgen.NewMappedLoader(grouped(linksBy(d.Links.ByStoryIDs,
 			func(l link.Link) *int64 { return l.StoryID })), opts...),
-		occurrences:   dataloadgen.NewMappedLoader(r.fetchOccurrences, opts...),
-		slot:          dataloadgen.NewMappedLoader(byID(r.Domain.Volunteer.SlotsByIDs, func(s volunteer.Slot) int64 { return s.ID }), opts...),
-		activitySlots: dataloadgen.NewMappedLoader(grouped(r.fetchActivitySlots), opts...),
-		myClaim:       dataloadgen.NewMappedLoader(r.fetchMyClaims, opts...),
-		storyPhotos:   dataloadgen.NewMappedLoader(grouped(r.Domain.Stories.Photos), opts...),
+		occurrences: dataloadgen.NewMappedLoader(r.fetchOccurrences, opts...),
+		activitySlots: dataloadgen.NewMappedLoader(grouped(func(ctx context.Context, ids []int64) (map[int64][]volunteer.Slot, error) {
+			return r.fetchActivitySlots(ctx, c, ids)
+		}), opts...),
+		storyPhotos: dataloadgen.NewMappedLoader(grouped(func(ctx context.Context, ids []int64) (map[int64][]story.Photo, error) {
+			return d.Stories.Photos(ctx, c, ids)
+		}), opts...),
 		origin: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]calimport.Origin, error) {
-			m, err := r.Domain.CalendarImport.OriginsByActivityIDs(ctx, ids)
+			m, err := d.CalendarImport.OriginsByActivityIDs(ctx, ids)
 			if m == nil {
 				m = map[int64]calimport.Origin{}
 			}
@@ -88,27 +123,53 @@ func newLoaders(r *Resolver) *loaders {
 			return m, err
 		}, opts...),
 		storyReactions: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]map[story.ReactionKind]int, error) {
-			m, err := r.Domain.Stories.ReactionCounts(ctx, ids)
+			m, err := d.Stories.ReactionCounts(ctx, ids)
 			if err != nil {
 				return nil, err
 			}
+			if m == nil {
+				m = map[int64]map[story.ReactionKind]int{}
+			}
 			for _, id := range ids {
 				if m[id] == nil {
-					if m == nil {
-						m = map[int64]map[story.ReactionKind]int{}
-					}
 					m[id] = map[story.ReactionKind]int{}
 				}
 			}
 			return m, nil
 		}, opts...),
+
+		myClaim: dataloadgen.NewMappedLoader(func(ctx context.Context, slotIDs []int64) (map[int64]*volunteer.Claim, error) {
+			claims, err := d.Volunteer.MyClaims(ctx, c, slotIDs)
+			if err != nil {
+				return nil, err
+			}
+			m := make(map[int64]*volunteer.Claim, len(slotIDs))
+			for _, id := range slotIDs {
+				m[id] = nil
+			}
+			for i := range claims {
+				m[claims[i].SlotID] = &claims[i]
+			}
+			return m, nil
+		}, opts...),
+		roster: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]volunteer.Claim, error) {
+			return d.Volunteer.Rosters(ctx, c, ids)
+		}, opts...),
+		organisers: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]int64, error) {
+			return d.Organisations.Organisers(ctx, c, ids)
+		}, opts...),
+		mediaPickups: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]story.MediaPickup, error) {
+			return d.Stories.MediaPickups(ctx, c, ids)
+		}, opts...),
 	}
 }
 
-// byID adapts a "fetch these ids" function to a loader keyed by id.
-func byID[T any](fetch func(context.Context, []int64) ([]T, error), id func(T) int64) func(context.Context, []int64) (map[int64]T, error) {
-	return func(ctx context.Context, ids []int64) (map[int64]T, error) {
-		items, err := fetch(ctx, ids)
+// objects is a loader of the objects c may see, from a domain read that
+// takes the caller; what it leaves out is not found.
+func objects[T any](c user.Caller, fetch func(context.Context, user.Caller, []int64) ([]T, error), id func(T) int64,
+	opts []dataloadgen.Option) *dataloadgen.Loader[int64, T] {
+	return dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]T, error) {
+		items, err := fetch(ctx, c, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -117,7 +178,7 @@ func byID[T any](fetch func(context.Context, []int64) ([]T, error), id func(T) i
 			m[id(it)] = it
 		}
 		return m, nil
-	}
+	}, opts...)
 }
 
 // grouped adapts a one-to-many fetch; a key with nothing gets an empty
@@ -185,8 +246,8 @@ func (r *Resolver) fetchOccurrences(ctx context.Context, keys []occurrenceKey) (
 	return out, nil
 }
 
-func (r *Resolver) fetchActivitySlots(ctx context.Context, ids []int64) (map[int64][]volunteer.Slot, error) {
-	slots, err := r.Domain.Volunteer.SlotsByActivityIDs(ctx, ids)
+func (r *Resolver) fetchActivitySlots(ctx context.Context, c user.Caller, ids []int64) (map[int64][]volunteer.Slot, error) {
+	slots, err := r.Domain.Volunteer.SlotsByActivityIDs(ctx, c, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -197,42 +258,86 @@ func (r *Resolver) fetchActivitySlots(ctx context.Context, ids []int64) (map[int
 	return m, nil
 }
 
-// fetchMyClaims answers "my claim" for a batch of slots; a slot without
-// one maps to nil.
-func (r *Resolver) fetchMyClaims(ctx context.Context, slotIDs []int64) (map[int64]*volunteer.Claim, error) {
-	m := make(map[int64]*volunteer.Claim, len(slotIDs))
-	for _, id := range slotIDs {
-		m[id] = nil
-	}
-	c := user.CallerFrom(ctx)
-	if !c.SignedIn() {
-		return m, nil
-	}
-	claims, err := r.Domain.Volunteer.ClaimsBySlotAndUser(ctx, slotIDs, c.UserID)
+// load reads one object through a loader of the caller's: nil when the
+// caller may not see it (or it does not exist).
+func load[T any](ctx context.Context, l *dataloadgen.Loader[int64, T], id int64) (*T, error) {
+	v, err := l.Load(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, ignoreNotFound(err)
 	}
-	for i := range claims {
-		m[claims[i].SlotID] = &claims[i]
+	return &v, nil
+}
+
+// loadAll reads objects through a loader, in the order of ids, leaving out
+// those the caller may not see.
+func loadAll[T any](ctx context.Context, l *dataloadgen.Loader[int64, T], ids []int64) ([]T, error) {
+	thunks := make([]func() (T, error), len(ids))
+	for i, id := range ids {
+		thunks[i] = l.LoadThunk(ctx, id)
 	}
-	return m, nil
+	out := make([]T, 0, len(ids))
+	for _, thunk := range thunks {
+		v, err := thunk()
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 type loadersKey struct{}
 
-// withLoaders gives every response its own loaders, so nothing is cached
-// across requests or people, nor across the messages of one subscription:
-// each of those is a response of its own and must read what is current,
-// not what the connection's first message cached.
+// loaderBox holds a response's loaders. A mutation starts them afresh
+// after its write (forget), so its payload reads what the write left and
+// nothing cached before it.
+type loaderBox struct {
+	mu    sync.Mutex
+	l     *loaders
+	fresh func() *loaders
+}
+
+func (b *loaderBox) get() *loaders {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.l
+}
+
+func (b *loaderBox) forget() *loaders {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.l = b.fresh()
+	return b.l
+}
+
+// withLoaders gives every response its own loaders, for the caller of the
+// request, so nothing is cached across requests or people, nor across the
+// messages of one subscription: each of those is a response of its own
+// and must read what is current, not what the connection's first message
+// cached.
 func (r *Resolver) withLoaders(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	return next(context.WithValue(ctx, loadersKey{}, newLoaders(r)))
+	c := user.CallerFrom(ctx)
+	box := &loaderBox{fresh: func() *loaders { return newLoaders(r, c) }}
+	box.l = box.fresh()
+	return next(context.WithValue(ctx, loadersKey{}, box))
 }
 
 func (r *Resolver) loaders(ctx context.Context) *loaders {
-	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
-		return l
+	if b, ok := ctx.Value(loadersKey{}).(*loaderBox); ok {
+		return b.get()
 	}
 	// Outside a response (a subscription's own resolver, tests that call
 	// resolvers directly) nothing is shared.
-	return newLoaders(r)
+	return newLoaders(r, user.CallerFrom(ctx))
+}
+
+// forgetLoaded starts the response's loaders afresh and returns them.
+func (r *Resolver) forgetLoaded(ctx context.Context) *loaders {
+	if b, ok := ctx.Value(loadersKey{}).(*loaderBox); ok {
+		return b.forget()
+	}
+	return newLoaders(r, user.CallerFrom(ctx))
 }

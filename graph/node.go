@@ -9,8 +9,6 @@ import (
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store"
-	"github.com/ishoj/voresishoj/internal/story"
-	"github.com/ishoj/voresishoj/internal/user"
 )
 
 // The type names inside global IDs.
@@ -30,96 +28,56 @@ const (
 	typeCalendarSource = "CalendarSource"
 )
 
-// node resolves any global ID; unknown, malformed or hidden ids give nil.
-func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
+// nodeThunk starts loading any global ID through the caller's loaders and
+// returns the wait for it. Who may see what is the domain's: the loaders
+// read through its reads that take the caller, so a malformed, unknown or
+// hidden id alike gives nil. Starting every id of nodes(ids:) before
+// waiting for any makes them one query per type.
+func (r *Resolver) nodeThunk(ctx context.Context, gid string) func() (model.Node, error) {
 	typ, id, ok := parseGlobalID(gid)
 	if !ok {
-		return nil, nil
+		return noNode
 	}
 	l := r.loaders(ctx)
 	switch typ {
 	case typeActivity:
-		a, err := l.activity.Load(ctx, id)
-		if err != nil || !r.canSeeActivity(ctx, a) {
-			return nil, ignoreNotFound(err)
-		}
-		return &a, nil
+		return nodeOf(ctx, l.activity, id)
 	case typeOrganisation:
-		o, err := l.organisation.Load(ctx, id)
-		if err != nil {
-			return nil, ignoreNotFound(err)
-		}
-		return &o, nil
+		return nodeOf(ctx, l.organisation, id)
 	case typePlace:
-		p, err := l.place.Load(ctx, id)
-		if err != nil {
-			return nil, ignoreNotFound(err)
-		}
-		return &p, nil
+		return nodeOf(ctx, l.place, id)
 	case typeSlot:
-		sl, err := l.slot.Load(ctx, id)
-		if err != nil {
-			return nil, ignoreNotFound(err)
-		}
-		a, err := l.activity.Load(ctx, sl.ActivityID)
-		if err != nil || !r.canSeeActivity(ctx, a) {
-			return nil, ignoreNotFound(err)
-		}
-		return &sl, nil
+		return nodeOf(ctx, l.slot, id)
 	case typeClaim:
-		claims, err := r.Domain.Volunteer.ClaimsByIDs(ctx, []int64{id})
-		if err != nil || len(claims) == 0 {
-			return nil, err
-		}
-		c := claims[0]
-		caller := user.CallerFrom(ctx)
-		if c.UserID != caller.UserID {
-			sl, err := l.slot.Load(ctx, c.SlotID)
-			if err != nil {
-				return nil, ignoreNotFound(err)
-			}
-			a, err := l.activity.Load(ctx, sl.ActivityID)
-			if err != nil || !caller.OrganiserOf(a.OrganisationID) {
-				return nil, ignoreNotFound(err)
-			}
-		}
-		return &c, nil
+		return nodeOf(ctx, l.claim, id)
 	case typeUser:
-		ok, err := r.Domain.Users.ContactVisible(ctx, user.CallerFrom(ctx), id)
-		if err != nil || !ok {
-			return nil, err
-		}
-		u, err := l.user.Load(ctx, id)
-		if err != nil {
-			return nil, ignoreNotFound(err)
-		}
-		return &u, nil
+		return nodeOf(ctx, l.user, id)
 	case typeNotification:
-		n, err := r.Domain.Notify.Notification(ctx, id)
-		if err != nil || n.UserID != user.CallerFrom(ctx).UserID {
-			return nil, ignoreNotFound(err)
-		}
-		return &n, nil
+		return nodeOf(ctx, l.notification, id)
 	case typeCall:
-		c, err := r.Domain.Stories.Call(ctx, id)
-		if err != nil {
-			return nil, ignoreNotFound(err)
-		}
-		return &c, nil
+		return nodeOf(ctx, l.call, id)
 	case typeInitiative:
-		in, err := r.Domain.Initiatives.Initiative(ctx, id)
-		if err != nil || !in.VisibleTo(user.CallerFrom(ctx)) {
-			return nil, ignoreNotFound(err)
-		}
-		return &in, nil
+		return nodeOf(ctx, l.initiative, id)
 	case typeStory:
-		s, err := r.Domain.Stories.Story(ctx, id)
-		if err != nil || !story.CanSee(user.CallerFrom(ctx), s) {
+		return nodeOf(ctx, l.story, id)
+	case typeCalendarSource:
+		return nodeOf(ctx, l.calendarSource, id)
+	}
+	return noNode
+}
+
+func noNode() (model.Node, error) { return nil, nil }
+
+func nodeOf[T any](ctx context.Context, l *dataloadgen.Loader[int64, T], id int64) func() (model.Node, error) {
+	thunk := l.LoadThunk(ctx, id)
+	return func() (model.Node, error) {
+		v, err := thunk()
+		if err != nil {
+			// model.Node is an interface: a nil *T in it would not be nil.
 			return nil, ignoreNotFound(err)
 		}
-		return &s, nil
+		return &v, nil
 	}
-	return nil, nil
 }
 
 func isNotFound(err error) bool {
@@ -131,14 +89,6 @@ func ignoreNotFound(err error) error {
 		return nil
 	}
 	return err
-}
-
-// nilIfNotFound is for nullable single objects: missing is null, not an error.
-func nilIfNotFound[T any](v *T, err error) (*T, error) {
-	if err != nil {
-		return nil, ignoreNotFound(err)
-	}
-	return v, nil
 }
 
 var errTooManyIDs = apperr.New(apperr.CodeTooLong, "ids").With("Max", maxPageSize)

@@ -49,7 +49,7 @@ func (r *Resolver) followPayload(ctx context.Context, c user.Caller, err error) 
 		ues, err := userErrors(ctx, err)
 		return &model.FollowPayload{UserErrors: ues}, err
 	}
-	fs, err := r.Domain.Notify.Follows(ctx, c.UserID)
+	fs, err := r.Domain.Notify.Follows(ctx, c)
 	if err != nil {
 		return nil, err
 	}

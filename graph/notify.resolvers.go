@@ -29,8 +29,7 @@ func (r *followResolver) Organisation(ctx context.Context, obj *notify.Follow) (
 	if obj.Kind != notify.TargetOrganisation {
 		return nil, nil
 	}
-	o, err := r.loaders(ctx).organisation.Load(ctx, obj.OrganisationID)
-	return nilIfNotFound(&o, err)
+	return load(ctx, r.loaders(ctx).organisation, obj.OrganisationID)
 }
 
 // Place is the resolver for the place field.
@@ -38,8 +37,7 @@ func (r *followResolver) Place(ctx context.Context, obj *notify.Follow) (*place.
 	if obj.Kind != notify.TargetPlace {
 		return nil, nil
 	}
-	p, err := r.loaders(ctx).place.Load(ctx, obj.PlaceID)
-	return nilIfNotFound(&p, err)
+	return load(ctx, r.loaders(ctx).place, obj.PlaceID)
 }
 
 // Theme is the resolver for the theme field.
@@ -61,7 +59,7 @@ func (r *followResolver) Theme(ctx context.Context, obj *notify.Follow) (*theme.
 
 // Follows is the resolver for the follows field.
 func (r *meResolver) Follows(ctx context.Context, obj *user.User) ([]notify.Follow, error) {
-	return r.Domain.Notify.Follows(ctx, obj.ID)
+	return r.Domain.Notify.Follows(ctx, user.CallerFrom(ctx))
 }
 
 // Notifications is the resolver for the notifications field.
@@ -74,7 +72,7 @@ func (r *meResolver) Notifications(ctx context.Context, obj *user.User, first *i
 	if c != nil {
 		before = c.ID
 	}
-	ns, err := r.Domain.Notify.Notifications(ctx, obj.ID, before, limit+1)
+	ns, err := r.Domain.Notify.Notifications(ctx, user.CallerFrom(ctx), before, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -88,12 +86,12 @@ func (r *meResolver) Notifications(ctx context.Context, obj *user.User, first *i
 
 // UnreadNotifications is the resolver for the unreadNotifications field.
 func (r *meResolver) UnreadNotifications(ctx context.Context, obj *user.User) (int, error) {
-	return r.Domain.Notify.UnreadCount(ctx, obj.ID)
+	return r.Domain.Notify.UnreadCount(ctx, user.CallerFrom(ctx))
 }
 
 // NotificationPreferences is the resolver for the notificationPreferences field.
 func (r *meResolver) NotificationPreferences(ctx context.Context, obj *user.User) (*notify.Preferences, error) {
-	p, err := r.Domain.Notify.Preferences(ctx, obj.ID)
+	p, err := r.Domain.Notify.Preferences(ctx, user.CallerFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -137,10 +135,7 @@ func (r *mutationResolver) Unfollow(ctx context.Context, input model.FollowInput
 // UpdateNotificationPreferences is the resolver for the updateNotificationPreferences field.
 func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*model.NotificationPreferencesPayload, error) {
 	c := user.CallerFrom(ctx)
-	if err := c.RequireSignedIn(); err != nil {
-		return nil, err
-	}
-	p, err := r.Domain.Notify.Preferences(ctx, c.UserID)
+	p, err := r.Domain.Notify.Preferences(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -215,15 +210,11 @@ func (r *mutationResolver) SendAnnouncement(ctx context.Context, input model.Sen
 			*x.dst, err = idOf(x.typ, *x.gid, x.field)
 		}
 	}
-	var a notify.Announcement
-	if err == nil {
-		a, err = r.Domain.Notify.SendAnnouncement(ctx, user.CallerFrom(ctx), aud, input.Title, input.Body)
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.SendAnnouncementPayload{UserErrors: ues}, err
-	}
-	return &model.SendAnnouncementPayload{Announcement: &a, UserErrors: []model.UserError{}}, nil
+	a, ues, err := mutate(ctx, r.Resolver, err, announcements, func() (int64, error) {
+		a, err := r.Domain.Notify.SendAnnouncement(ctx, user.CallerFrom(ctx), aud, input.Title, input.Body)
+		return a.ID, err
+	})
+	return &model.SendAnnouncementPayload{Announcement: a, UserErrors: ues}, err
 }
 
 // ID is the resolver for the id field.
@@ -269,14 +260,15 @@ func (r *subscriptionResolver) NotificationReceived(ctx context.Context) (<-chan
 	if err := c.RequireSignedIn(); err != nil {
 		return nil, err
 	}
-	// The topic is the subscriber's own, and the owner is checked again,
-	// so nobody ever receives someone else's notification.
+	// The topic is the subscriber's own, and the read is theirs too (the
+	// domain finds only their own), so nobody ever receives someone
+	// else's notification.
 	return subscribe(ctx, r.Resolver, pubsub.TopicNotification(c.UserID), func(sig pubsub.Signal) (*notify.Notification, bool, error) {
-		n, err := r.Domain.Notify.Notification(context.WithoutCancel(ctx), sig.NotificationID)
+		n, err := r.Domain.Notify.Notification(context.WithoutCancel(ctx), c, sig.NotificationID)
 		if err != nil {
 			return nil, false, ignoreNotFound(err)
 		}
-		return &n, n.UserID == c.UserID, nil
+		return &n, true, nil
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/user"
 )
 
 // selected names the fields the operation selects below the current field
@@ -46,6 +47,7 @@ func (r *Resolver) prefetchActivities(ctx context.Context, fields map[string]boo
 		return nil
 	}
 	l := r.loaders(ctx)
+	c := user.CallerFrom(ctx)
 	ids := make([]int64, 0, len(acts))
 	var orgIDs, placeIDs []int64
 	for _, a := range acts {
@@ -56,7 +58,7 @@ func (r *Resolver) prefetchActivities(ctx context.Context, fields map[string]boo
 		}
 	}
 	if fields["organisation"] {
-		orgs, err := r.Domain.Organisations.ByIDs(ctx, orgIDs)
+		orgs, err := r.Domain.Organisations.ByIDs(ctx, c, orgIDs)
 		if err != nil {
 			return err
 		}
@@ -65,7 +67,7 @@ func (r *Resolver) prefetchActivities(ctx context.Context, fields map[string]boo
 		}
 	}
 	if fields["place"] && len(placeIDs) > 0 {
-		places, err := r.Domain.Places.ByIDs(ctx, placeIDs)
+		places, err := r.Domain.Places.ByIDs(ctx, c, placeIDs)
 		if err != nil {
 			return err
 		}
@@ -83,7 +85,7 @@ func (r *Resolver) prefetchActivities(ctx context.Context, fields map[string]boo
 		}
 	}
 	if fields["slots"] {
-		slots, err := r.fetchActivitySlots(ctx, ids)
+		slots, err := r.fetchActivitySlots(ctx, c, ids)
 		if err != nil {
 			return err
 		}

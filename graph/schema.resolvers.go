@@ -13,7 +13,7 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	return r.node(ctx, id)
+	return r.nodeThunk(ctx, id)()
 }
 
 // Nodes is the resolver for the nodes field.
@@ -21,9 +21,13 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 	if len(ids) > maxPageSize {
 		return nil, errTooManyIDs
 	}
-	out := make([]model.Node, len(ids))
+	thunks := make([]func() (model.Node, error), len(ids))
 	for i, id := range ids {
-		n, err := r.node(ctx, id)
+		thunks[i] = r.nodeThunk(ctx, id)
+	}
+	out := make([]model.Node, len(ids))
+	for i, thunk := range thunks {
+		n, err := thunk()
 		if err != nil {
 			return nil, err
 		}

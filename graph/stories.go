@@ -8,6 +8,7 @@ import (
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/story"
+	"github.com/ishoj/voresishoj/internal/user"
 )
 
 // listStories pages through published stories, newest first.
@@ -24,7 +25,7 @@ func (r *Resolver) listStories(ctx context.Context, f story.Filter, first *int, 
 		}
 		key = &story.Key{PublishedAt: t, ID: c.ID}
 	}
-	sts, err := r.Domain.Stories.ListPublished(ctx, f, key, limit+1)
+	sts, err := r.Domain.Stories.ListPublished(ctx, user.CallerFrom(ctx), f, key, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -67,20 +68,6 @@ func storyInput(title, body string, authorName, activityID, orgID, callID *strin
 		in.RemovePhotoIDs = append(in.RemovePhotoIDs, id)
 	}
 	return in, nil
-}
-
-// storyPayload runs a write on a story unless the input was already wrong.
-func (r *Resolver) storyPayload(ctx context.Context, inputErr error, write func() (story.Story, error)) (*model.StoryPayload, error) {
-	err := inputErr
-	var s story.Story
-	if err == nil {
-		s, err = write()
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.StoryPayload{UserErrors: ues}, err
-	}
-	return &model.StoryPayload{Story: &s, UserErrors: []model.UserError{}}, nil
 }
 
 // mediaURL is where the app fetches a stored photo.

@@ -24,8 +24,7 @@ func (r *callResolver) Organisation(ctx context.Context, obj *story.Call) (*orga
 	if obj.OrganisationID == nil {
 		return nil, nil
 	}
-	o, err := r.loaders(ctx).organisation.Load(ctx, *obj.OrganisationID)
-	return nilIfNotFound(&o, err)
+	return load(ctx, r.loaders(ctx).organisation, *obj.OrganisationID)
 }
 
 // Stories is the resolver for the stories field.
@@ -35,7 +34,7 @@ func (r *callResolver) Stories(ctx context.Context, obj *story.Call, first *int,
 
 // Stories is the resolver for the stories field.
 func (r *meResolver) Stories(ctx context.Context, obj *user.User) ([]story.Story, error) {
-	return r.Domain.Stories.MyStories(ctx, obj.ID)
+	return r.Domain.Stories.MyStories(ctx, user.CallerFrom(ctx))
 }
 
 // URL is the resolver for the url field.
@@ -50,9 +49,11 @@ func (r *mediaPickupResolver) URL(ctx context.Context, obj *story.MediaPickup) (
 func (r *mutationResolver) SubmitStory(ctx context.Context, input model.SubmitStoryInput) (*model.StoryPayload, error) {
 	in, err := storyInput(input.Title, input.Body, input.AuthorName, input.ActivityID, input.OrganisationID, input.CallID,
 		input.Themes, input.Links, input.Photos, nil, input.ConsentPeople, input.HasChildren, input.ConsentGuardian)
-	return r.storyPayload(ctx, err, func() (story.Story, error) {
-		return r.Domain.Stories.Submit(ctx, user.CallerFrom(ctx), in)
+	s, ues, err := mutate(ctx, r.Resolver, err, stories, func() (int64, error) {
+		s, err := r.Domain.Stories.Submit(ctx, user.CallerFrom(ctx), in)
+		return s.ID, err
 	})
+	return &model.StoryPayload{Story: s, UserErrors: ues}, err
 }
 
 // EditStory is the resolver for the editStory field.
@@ -63,75 +64,74 @@ func (r *mutationResolver) EditStory(ctx context.Context, input model.EditStoryI
 		in, err = storyInput(input.Title, input.Body, input.AuthorName, input.ActivityID, input.OrganisationID, input.CallID,
 			input.Themes, input.Links, input.Photos, input.RemovePhotoIds, input.ConsentPeople, input.HasChildren, input.ConsentGuardian)
 	}
-	return r.storyPayload(ctx, err, func() (story.Story, error) {
-		return r.Domain.Stories.Edit(ctx, user.CallerFrom(ctx), id, in)
+	s, ues, err := mutate(ctx, r.Resolver, err, stories, func() (int64, error) {
+		_, err := r.Domain.Stories.Edit(ctx, user.CallerFrom(ctx), id, in)
+		return id, err
 	})
+	return &model.StoryPayload{Story: s, UserErrors: ues}, err
 }
 
 // WithdrawStory is the resolver for the withdrawStory field.
 func (r *mutationResolver) WithdrawStory(ctx context.Context, input model.StoryIDInput) (*model.StoryPayload, error) {
 	id, err := idOf(typeStory, input.StoryID, "storyId")
-	return r.storyPayload(ctx, err, func() (story.Story, error) {
-		return r.Domain.Stories.Withdraw(ctx, user.CallerFrom(ctx), id)
+	s, ues, err := mutate(ctx, r.Resolver, err, stories, func() (int64, error) {
+		_, err := r.Domain.Stories.Withdraw(ctx, user.CallerFrom(ctx), id)
+		return id, err
 	})
+	return &model.StoryPayload{Story: s, UserErrors: ues}, err
 }
 
 // ReviewStory is the resolver for the reviewStory field.
 func (r *mutationResolver) ReviewStory(ctx context.Context, input model.ReviewStoryInput) (*model.StoryPayload, error) {
 	id, err := idOf(typeStory, input.StoryID, "storyId")
-	return r.storyPayload(ctx, err, func() (story.Story, error) {
-		return r.Domain.Stories.Review(ctx, user.CallerFrom(ctx), id, input.Action, deref(input.Reason))
+	s, ues, err := mutate(ctx, r.Resolver, err, stories, func() (int64, error) {
+		_, err := r.Domain.Stories.Review(ctx, user.CallerFrom(ctx), id, input.Action, deref(input.Reason))
+		return id, err
 	})
+	return &model.StoryPayload{Story: s, UserErrors: ues}, err
 }
 
 // FeatureStory is the resolver for the featureStory field.
 func (r *mutationResolver) FeatureStory(ctx context.Context, input model.FeatureStoryInput) (*model.StoryPayload, error) {
 	id, err := idOf(typeStory, input.StoryID, "storyId")
-	return r.storyPayload(ctx, err, func() (story.Story, error) {
-		return r.Domain.Stories.Feature(ctx, user.CallerFrom(ctx), id, input.Featured)
+	s, ues, err := mutate(ctx, r.Resolver, err, stories, func() (int64, error) {
+		_, err := r.Domain.Stories.Feature(ctx, user.CallerFrom(ctx), id, input.Featured)
+		return id, err
 	})
+	return &model.StoryPayload{Story: s, UserErrors: ues}, err
 }
 
 // RecordMediaPickup is the resolver for the recordMediaPickup field.
 func (r *mutationResolver) RecordMediaPickup(ctx context.Context, input model.RecordMediaPickupInput) (*model.StoryPayload, error) {
 	id, err := idOf(typeStory, input.StoryID, "storyId")
-	return r.storyPayload(ctx, err, func() (story.Story, error) {
-		if _, err := r.Domain.Stories.RecordMediaPickup(ctx, user.CallerFrom(ctx), id, input.Outlet, deref(input.URL), input.PickedUpAt); err != nil {
-			return story.Story{}, err
-		}
-		return r.Domain.Stories.Story(ctx, id)
+	s, ues, err := mutate(ctx, r.Resolver, err, stories, func() (int64, error) {
+		_, err := r.Domain.Stories.RecordMediaPickup(ctx, user.CallerFrom(ctx), id, input.Outlet, deref(input.URL), input.PickedUpAt)
+		return id, err
 	})
+	return &model.StoryPayload{Story: s, UserErrors: ues}, err
 }
 
 // ReactToStory is the resolver for the reactToStory field.
 func (r *mutationResolver) ReactToStory(ctx context.Context, input model.ReactToStoryInput) (*model.StoryPayload, error) {
 	id, err := idOf(typeStory, input.StoryID, "storyId")
-	return r.storyPayload(ctx, err, func() (story.Story, error) {
+	s, ues, err := mutate(ctx, r.Resolver, err, stories, func() (int64, error) {
 		c := user.CallerFrom(ctx)
-		var err error
 		if input.Kind == nil {
-			err = r.Domain.Stories.Unreact(ctx, c, id)
-		} else {
-			err = r.Domain.Stories.React(ctx, c, id, *input.Kind)
+			return id, r.Domain.Stories.Unreact(ctx, c, id)
 		}
-		if err != nil {
-			return story.Story{}, err
-		}
-		return r.Domain.Stories.Story(ctx, id)
+		return id, r.Domain.Stories.React(ctx, c, id, *input.Kind)
 	})
+	return &model.StoryPayload{Story: s, UserErrors: ues}, err
 }
 
 // ReportStory is the resolver for the reportStory field.
 func (r *mutationResolver) ReportStory(ctx context.Context, input model.ReportStoryInput) (*model.StoryPayload, error) {
 	id, err := idOf(typeStory, input.StoryID, "storyId")
-	out, err := r.storyPayload(ctx, err, func() (story.Story, error) {
-		return r.Domain.Stories.Report(ctx, user.CallerFrom(ctx), id, deref(input.Reason))
+	s, ues, err := mutate(ctx, r.Resolver, err, stories, func() (int64, error) {
+		_, err := r.Domain.Stories.Report(ctx, user.CallerFrom(ctx), id, deref(input.Reason))
+		return id, err
 	})
-	if out != nil && out.Story != nil && !story.CanSee(user.CallerFrom(ctx), *out.Story) {
-		// The report hid it: the reporter no longer sees it.
-		out.Story = nil
-	}
-	return out, err
+	return &model.StoryPayload{Story: s, UserErrors: ues}, err
 }
 
 // OpenCall is the resolver for the openCall field.
@@ -139,29 +139,21 @@ func (r *mutationResolver) OpenCall(ctx context.Context, input model.OpenCallInp
 	in := story.CallInput{Title: input.Title, Description: input.Description, Deadline: input.Deadline}
 	var err error
 	in.OrganisationID, err = optionalID(typeOrganisation, input.OrganisationID, "organisationId")
-	var c story.Call
-	if err == nil {
-		c, err = r.Domain.Stories.OpenCall(ctx, user.CallerFrom(ctx), in)
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.CallPayload{UserErrors: ues}, err
-	}
-	return &model.CallPayload{Call: &c, UserErrors: []model.UserError{}}, nil
+	c, ues, err := mutate(ctx, r.Resolver, err, calls, func() (int64, error) {
+		c, err := r.Domain.Stories.OpenCall(ctx, user.CallerFrom(ctx), in)
+		return c.ID, err
+	})
+	return &model.CallPayload{Call: c, UserErrors: ues}, err
 }
 
 // CloseCall is the resolver for the closeCall field.
 func (r *mutationResolver) CloseCall(ctx context.Context, input model.CallIDInput) (*model.CallPayload, error) {
 	id, err := idOf(typeCall, input.CallID, "callId")
-	var c story.Call
-	if err == nil {
-		c, err = r.Domain.Stories.CloseCall(ctx, user.CallerFrom(ctx), id)
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.CallPayload{UserErrors: ues}, err
-	}
-	return &model.CallPayload{Call: &c, UserErrors: []model.UserError{}}, nil
+	c, ues, err := mutate(ctx, r.Resolver, err, calls, func() (int64, error) {
+		_, err := r.Domain.Stories.CloseCall(ctx, user.CallerFrom(ctx), id)
+		return id, err
+	})
+	return &model.CallPayload{Call: c, UserErrors: ues}, err
 }
 
 // ID is the resolver for the id field.
@@ -207,7 +199,7 @@ func (r *queryResolver) ReviewQueue(ctx context.Context, first *int, after *stri
 
 // Calls is the resolver for the calls field.
 func (r *queryResolver) Calls(ctx context.Context, open *bool) ([]story.Call, error) {
-	return r.Domain.Stories.Calls(ctx, open == nil || *open)
+	return r.Domain.Stories.Calls(ctx, user.CallerFrom(ctx), open == nil || *open)
 }
 
 // Call is the resolver for the call field.
@@ -216,8 +208,7 @@ func (r *queryResolver) Call(ctx context.Context, id string) (*story.Call, error
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.Domain.Stories.Call(ctx, cid)
-	return nilIfNotFound(&c, err)
+	return load(ctx, r.loaders(ctx).call, cid)
 }
 
 // Stats is the resolver for the stats field.
@@ -257,11 +248,7 @@ func (r *storyResolver) Reactions(ctx context.Context, obj *story.Story) ([]mode
 
 // MyReaction is the resolver for the myReaction field.
 func (r *storyResolver) MyReaction(ctx context.Context, obj *story.Story) (*story.ReactionKind, error) {
-	c := user.CallerFrom(ctx)
-	if !c.SignedIn() {
-		return nil, nil
-	}
-	m, err := r.Domain.Stories.MyReactions(ctx, c.UserID, []int64{obj.ID})
+	m, err := r.Domain.Stories.MyReactions(ctx, user.CallerFrom(ctx), []int64{obj.ID})
 	if err != nil {
 		return nil, err
 	}
@@ -276,17 +263,14 @@ func (r *storyResolver) Call(ctx context.Context, obj *story.Story) (*story.Call
 	if obj.CallID == nil {
 		return nil, nil
 	}
-	c, err := r.Domain.Stories.Call(ctx, *obj.CallID)
-	return nilIfNotFound(&c, err)
+	return load(ctx, r.loaders(ctx).call, *obj.CallID)
 }
 
 // ReviewReason is the resolver for the reviewReason field.
 func (r *storyResolver) ReviewReason(ctx context.Context, obj *story.Story) (*string, error) {
-	c := user.CallerFrom(ctx)
-	isAuthor := c.SignedIn() && obj.AuthorID != nil && *obj.AuthorID == c.UserID
-	// A reason is for the author and the moderators, never for readers.
-	mayModerate := c.Secretariat || (obj.Status != story.Published && story.CanSee(c, *obj))
-	if obj.ReviewReason == "" || !(isAuthor || mayModerate) {
+	// The story was read for this caller: the domain blanked the reason
+	// for those who may not read it (story.ReviewReasonVisible).
+	if obj.ReviewReason == "" {
 		return nil, nil
 	}
 	return &obj.ReviewReason, nil
@@ -294,17 +278,8 @@ func (r *storyResolver) ReviewReason(ctx context.Context, obj *story.Story) (*st
 
 // MediaPickups is the resolver for the mediaPickups field.
 func (r *storyResolver) MediaPickups(ctx context.Context, obj *story.Story) ([]story.MediaPickup, error) {
-	if !user.CallerFrom(ctx).Secretariat {
-		return nil, nil
-	}
-	m, err := r.Domain.Stories.MediaPickups(ctx, []int64{obj.ID})
-	if err != nil {
-		return nil, err
-	}
-	if m[obj.ID] == nil {
-		return []story.MediaPickup{}, nil
-	}
-	return m[obj.ID], nil
+	ps, err := r.loaders(ctx).mediaPickups.Load(ctx, obj.ID)
+	return ps, ignoreNotFound(err)
 }
 
 // Call returns CallResolver implementation.

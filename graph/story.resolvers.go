@@ -14,7 +14,6 @@ import (
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/story"
-	"github.com/ishoj/voresishoj/internal/user"
 )
 
 // Stories is the resolver for the stories field.
@@ -50,14 +49,7 @@ func (r *queryResolver) Story(ctx context.Context, id string) (*story.Story, err
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.Domain.Stories.Story(ctx, sid)
-	if err != nil {
-		return nilIfNotFound(&s, err)
-	}
-	if !story.CanSee(user.CallerFrom(ctx), s) {
-		return nil, nil
-	}
-	return &s, nil
+	return load(ctx, r.loaders(ctx).story, sid)
 }
 
 // ID is the resolver for the id field.
@@ -75,11 +67,7 @@ func (r *storyResolver) Activity(ctx context.Context, obj *story.Story) (*activi
 	if obj.ActivityID == nil {
 		return nil, nil
 	}
-	a, err := r.loaders(ctx).activity.Load(ctx, *obj.ActivityID)
-	if err != nil || !r.canSeeActivity(ctx, a) {
-		return nil, ignoreNotFound(err)
-	}
-	return &a, nil
+	return load(ctx, r.loaders(ctx).activity, *obj.ActivityID)
 }
 
 // Organisation is the resolver for the organisation field.
@@ -87,8 +75,7 @@ func (r *storyResolver) Organisation(ctx context.Context, obj *story.Story) (*or
 	if obj.OrganisationID == nil {
 		return nil, nil
 	}
-	o, err := r.loaders(ctx).organisation.Load(ctx, *obj.OrganisationID)
-	return nilIfNotFound(&o, err)
+	return load(ctx, r.loaders(ctx).organisation, *obj.OrganisationID)
 }
 
 // Links is the resolver for the links field.

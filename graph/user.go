@@ -8,17 +8,15 @@ import (
 	"github.com/ishoj/voresishoj/internal/organisation"
 )
 
-func (r *Resolver) organiserPayload(ctx context.Context, orgID, userID int64) (*model.OrganiserPayload, error) {
-	l := r.loaders(ctx)
-	o, err := l.organisation.Load(ctx, orgID)
-	if err != nil {
-		return nil, err
+// organiserPayload adds the person named organiser (or no longer) to the
+// organisation mutate read back, through the same loader the queries use:
+// null unless the caller may see them.
+func (r *Resolver) organiserPayload(ctx context.Context, o *organisation.Organisation, userID int64, ues []model.UserError, err error) (*model.OrganiserPayload, error) {
+	out := &model.OrganiserPayload{Organisation: o, UserErrors: ues}
+	if err == nil && len(ues) == 0 {
+		out.User, err = load(ctx, r.loaders(ctx).user, userID)
 	}
-	u, err := l.user.Load(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	return &model.OrganiserPayload{Organisation: &o, User: &u, UserErrors: []model.UserError{}}, nil
+	return out, err
 }
 
 func orgLinks(in []model.ChannelLinkInput) []organisation.LinkInput {

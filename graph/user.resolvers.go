@@ -32,21 +32,21 @@ func (r *meResolver) Verified(ctx context.Context, obj *user.User) (bool, error)
 
 // Organises is the resolver for the organises field.
 func (r *meResolver) Organises(ctx context.Context, obj *user.User) ([]organisation.Organisation, error) {
-	ids, err := r.Domain.Organisations.OrganisationIDsOf(ctx, obj.ID)
+	ids, err := r.Domain.Organisations.Organises(ctx, user.CallerFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
-	return r.loaders(ctx).organisation.LoadAll(ctx, ids)
+	return loadAll(ctx, r.loaders(ctx).organisation, ids)
 }
 
 // Claims is the resolver for the claims field.
 func (r *meResolver) Claims(ctx context.Context, obj *user.User, upcoming *bool) ([]volunteer.Claim, error) {
-	return r.Domain.Volunteer.ClaimsByUser(ctx, obj.ID, upcoming == nil || *upcoming, r.requestNow(ctx))
+	return r.Domain.Volunteer.ClaimsByUser(ctx, user.CallerFrom(ctx), upcoming == nil || *upcoming, r.requestNow(ctx))
 }
 
 // Hours is the resolver for the hours field.
 func (r *meResolver) Hours(ctx context.Context, obj *user.User) (*model.VolunteerHours, error) {
-	total, byOrg, err := r.Domain.Volunteer.Hours(ctx, obj.ID)
+	total, byOrg, err := r.Domain.Volunteer.Hours(ctx, user.CallerFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -57,70 +57,63 @@ func (r *meResolver) Hours(ctx context.Context, obj *user.User) (*model.Voluntee
 	sort.Slice(ids, func(i, j int) bool {
 		return byOrg[ids[i]] > byOrg[ids[j]] || (byOrg[ids[i]] == byOrg[ids[j]] && ids[i] < ids[j])
 	})
-	orgs, err := r.loaders(ctx).organisation.LoadAll(ctx, ids)
+	orgs, err := loadAll(ctx, r.loaders(ctx).organisation, ids)
 	if err != nil {
 		return nil, err
 	}
 	out := &model.VolunteerHours{Total: total.Hours(), ByOrganisation: []model.OrganisationHours{}}
 	for i := range orgs {
-		out.ByOrganisation = append(out.ByOrganisation, model.OrganisationHours{Organisation: &orgs[i], Hours: byOrg[ids[i]].Hours()})
+		out.ByOrganisation = append(out.ByOrganisation, model.OrganisationHours{Organisation: &orgs[i], Hours: byOrg[orgs[i].ID].Hours()})
 	}
 	return out, nil
 }
 
 // Qualifications is the resolver for the qualifications field.
 func (r *meResolver) Qualifications(ctx context.Context, obj *user.User) ([]volunteer.Qualification, error) {
-	return r.Domain.Volunteer.Qualifications(ctx, obj.ID)
+	return r.Domain.Volunteer.Qualifications(ctx, user.CallerFrom(ctx))
 }
 
 // CalendarFeedURL is the resolver for the calendarFeedUrl field.
 func (r *meResolver) CalendarFeedURL(ctx context.Context, obj *user.User) (*string, error) {
-	return r.Domain.Calendar.FeedURL(ctx, obj.ID)
+	return r.Domain.Calendar.FeedURL(ctx, user.CallerFrom(ctx))
 }
 
 // UpdateMe is the resolver for the updateMe field.
 func (r *mutationResolver) UpdateMe(ctx context.Context, input model.UpdateMeInput) (*model.UpdateMePayload, error) {
-	u, err := r.Domain.Users.UpdateProfile(ctx, user.CallerFrom(ctx), user.ProfileInput{
-		DisplayName: input.DisplayName, Language: input.Language, Phone: input.Phone,
-	}, r.Domain.Languages)
-	ues, err := userErrors(ctx, err)
-	if err != nil || ues != nil {
-		return &model.UpdateMePayload{UserErrors: ues}, err
-	}
-	return &model.UpdateMePayload{Me: &u, UserErrors: ues}, nil
+	me, ues, err := mutate(ctx, r.Resolver, nil, people, func() (int64, error) {
+		u, err := r.Domain.Users.UpdateProfile(ctx, user.CallerFrom(ctx), user.ProfileInput{
+			DisplayName: input.DisplayName, Language: input.Language, Phone: input.Phone,
+		}, r.Domain.Languages)
+		return u.ID, err
+	})
+	return &model.UpdateMePayload{Me: me, UserErrors: ues}, err
 }
 
 // CreateOrganisation is the resolver for the createOrganisation field.
 func (r *mutationResolver) CreateOrganisation(ctx context.Context, input model.CreateOrganisationInput) (*model.OrganisationPayload, error) {
-	o, err := r.Domain.Organisations.Create(ctx, user.CallerFrom(ctx), organisation.Input{
-		Name: input.Name, Kind: input.Kind, Description: deref(input.Description), Links: orgLinks(input.Links),
+	o, ues, err := mutate(ctx, r.Resolver, nil, organisations, func() (int64, error) {
+		o, err := r.Domain.Organisations.Create(ctx, user.CallerFrom(ctx), organisation.Input{
+			Name: input.Name, Kind: input.Kind, Description: deref(input.Description), Links: orgLinks(input.Links),
+		})
+		return o.ID, err
 	})
-	ues, err := userErrors(ctx, err)
-	if err != nil || ues != nil {
-		return &model.OrganisationPayload{UserErrors: ues}, err
-	}
-	return &model.OrganisationPayload{Organisation: &o, UserErrors: ues}, nil
+	return &model.OrganisationPayload{Organisation: o, UserErrors: ues}, err
 }
 
 // UpdateOrganisation is the resolver for the updateOrganisation field.
 func (r *mutationResolver) UpdateOrganisation(ctx context.Context, input model.UpdateOrganisationInput) (*model.OrganisationPayload, error) {
 	id, err := idOf(typeOrganisation, input.OrganisationID, "organisationId")
-	if err == nil {
-		var o organisation.Organisation
-		o, err = r.Domain.Organisations.Update(ctx, user.CallerFrom(ctx), id, organisation.Input{
+	o, ues, err := mutate(ctx, r.Resolver, err, organisations, func() (int64, error) {
+		_, err := r.Domain.Organisations.Update(ctx, user.CallerFrom(ctx), id, organisation.Input{
 			Name: input.Name, Kind: input.Kind, Description: deref(input.Description), Links: orgLinks(input.Links),
 		})
-		if err == nil {
-			return &model.OrganisationPayload{Organisation: &o, UserErrors: []model.UserError{}}, nil
-		}
-	}
-	ues, err := userErrors(ctx, err)
-	return &model.OrganisationPayload{UserErrors: ues}, err
+		return id, err
+	})
+	return &model.OrganisationPayload{Organisation: o, UserErrors: ues}, err
 }
 
 // AddOrganiser is the resolver for the addOrganiser field.
 func (r *mutationResolver) AddOrganiser(ctx context.Context, input model.AddOrganiserInput) (*model.OrganiserPayload, error) {
-	c := user.CallerFrom(ctx)
 	orgID, err := idOf(typeOrganisation, input.OrganisationID, "organisationId")
 	var userID int64
 	if err == nil && input.UserID != nil {
@@ -129,14 +122,12 @@ func (r *mutationResolver) AddOrganiser(ctx context.Context, input model.AddOrga
 	if err == nil && userID == 0 && input.Email == nil {
 		err = apperr.New(apperr.CodeRequired, "email")
 	}
-	if err == nil {
-		userID, err = r.Domain.Organisations.AddOrganiser(ctx, c, orgID, userID, deref(input.Email))
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.OrganiserPayload{UserErrors: ues}, err
-	}
-	return r.organiserPayload(ctx, orgID, userID)
+	o, ues, err := mutate(ctx, r.Resolver, err, organisations, func() (int64, error) {
+		var err error
+		userID, err = r.Domain.Organisations.AddOrganiser(ctx, user.CallerFrom(ctx), orgID, userID, deref(input.Email))
+		return orgID, err
+	})
+	return r.organiserPayload(ctx, o, userID, ues, err)
 }
 
 // RemoveOrganiser is the resolver for the removeOrganiser field.
@@ -146,27 +137,22 @@ func (r *mutationResolver) RemoveOrganiser(ctx context.Context, input model.Remo
 	if err == nil {
 		userID, err = idOf(typeUser, input.UserID, "userId")
 	}
-	if err == nil {
-		err = r.Domain.Organisations.RemoveOrganiser(ctx, user.CallerFrom(ctx), orgID, userID)
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.OrganiserPayload{UserErrors: ues}, err
-	}
-	return r.organiserPayload(ctx, orgID, userID)
+	o, ues, err := mutate(ctx, r.Resolver, err, organisations, func() (int64, error) {
+		return orgID, r.Domain.Organisations.RemoveOrganiser(ctx, user.CallerFrom(ctx), orgID, userID)
+	})
+	return r.organiserPayload(ctx, o, userID, ues, err)
 }
 
 // CreatePlace is the resolver for the createPlace field.
 func (r *mutationResolver) CreatePlace(ctx context.Context, input model.CreatePlaceInput) (*model.CreatePlacePayload, error) {
-	p, err := r.Domain.Places.Create(ctx, user.CallerFrom(ctx), place.Input{
-		Name: input.Name, Address: deref(input.Address), Description: deref(input.Description),
-		Latitude: input.Latitude, Longitude: input.Longitude,
+	p, ues, err := mutate(ctx, r.Resolver, nil, places, func() (int64, error) {
+		p, err := r.Domain.Places.Create(ctx, user.CallerFrom(ctx), place.Input{
+			Name: input.Name, Address: deref(input.Address), Description: deref(input.Description),
+			Latitude: input.Latitude, Longitude: input.Longitude,
+		})
+		return p.ID, err
 	})
-	ues, err := userErrors(ctx, err)
-	if err != nil || ues != nil {
-		return &model.CreatePlacePayload{UserErrors: ues}, err
-	}
-	return &model.CreatePlacePayload{Place: &p, UserErrors: ues}, nil
+	return &model.CreatePlacePayload{Place: p, UserErrors: ues}, err
 }
 
 // ExportMyData is the resolver for the exportMyData field.
@@ -207,14 +193,12 @@ func (r *mutationResolver) DeleteMyAccount(ctx context.Context, input model.Dele
 
 // Organisers is the resolver for the organisers field.
 func (r *organisationResolver) Organisers(ctx context.Context, obj *organisation.Organisation) ([]user.User, error) {
-	if !user.CallerFrom(ctx).OrganiserOf(obj.ID) {
-		return nil, nil
-	}
-	m, err := r.Domain.Organisations.OrganiserIDs(ctx, []int64{obj.ID})
+	l := r.loaders(ctx)
+	ids, err := l.organisers.Load(ctx, obj.ID)
 	if err != nil {
-		return nil, err
+		return nil, ignoreNotFound(err)
 	}
-	return r.loaders(ctx).user.LoadAll(ctx, m[obj.ID])
+	return loadAll(ctx, l.user, ids)
 }
 
 // Me is the resolver for the me field.
@@ -223,34 +207,12 @@ func (r *queryResolver) Me(ctx context.Context) (*user.User, error) {
 	if !c.SignedIn() {
 		return nil, nil
 	}
-	u, err := r.loaders(ctx).user.Load(ctx, c.UserID)
-	if err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return load(ctx, r.loaders(ctx).user, c.UserID)
 }
 
 // ID is the resolver for the id field.
 func (r *userResolver) ID(ctx context.Context, obj *user.User) (string, error) {
 	return globalID(typeUser, obj.ID), nil
-}
-
-// Email is the resolver for the email field.
-func (r *userResolver) Email(ctx context.Context, obj *user.User) (*string, error) {
-	ok, err := r.Domain.Users.ContactVisible(ctx, user.CallerFrom(ctx), obj.ID)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return obj.Email, nil
-}
-
-// Phone is the resolver for the phone field.
-func (r *userResolver) Phone(ctx context.Context, obj *user.User) (*string, error) {
-	ok, err := r.Domain.Users.ContactVisible(ctx, user.CallerFrom(ctx), obj.ID)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return obj.Phone, nil
 }
 
 // Me returns MeResolver implementation.

@@ -7,12 +7,10 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/activity"
-	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/user"
 	"github.com/ishoj/voresishoj/internal/volunteer"
 )
@@ -25,49 +23,37 @@ func (r *activityResolver) Slots(ctx context.Context, obj *activity.Activity) ([
 // ClaimSlot is the resolver for the claimSlot field.
 func (r *mutationResolver) ClaimSlot(ctx context.Context, input model.ClaimSlotInput) (*model.ClaimSlotPayload, error) {
 	slotID, err := idOf(typeSlot, input.SlotID, "slotId")
-	var c volunteer.Claim
-	if err == nil {
-		c, err = r.Domain.Volunteer.Claim(ctx, user.CallerFrom(ctx), slotID, input.IdempotencyKey)
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.ClaimSlotPayload{UserErrors: ues}, err
-	}
-	return &model.ClaimSlotPayload{Claim: &c, UserErrors: []model.UserError{}}, nil
+	c, ues, err := mutate(ctx, r.Resolver, err, claims, func() (int64, error) {
+		c, err := r.Domain.Volunteer.Claim(ctx, user.CallerFrom(ctx), slotID, input.IdempotencyKey)
+		return c.ID, err
+	})
+	return &model.ClaimSlotPayload{Claim: c, UserErrors: ues}, err
 }
 
 // CancelClaim is the resolver for the cancelClaim field.
 func (r *mutationResolver) CancelClaim(ctx context.Context, input model.CancelClaimInput) (*model.CancelClaimPayload, error) {
 	claimID, err := idOf(typeClaim, input.ClaimID, "claimId")
-	var c volunteer.Claim
-	if err == nil {
-		c, err = r.Domain.Volunteer.CancelClaim(ctx, user.CallerFrom(ctx), claimID)
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.CancelClaimPayload{UserErrors: ues}, err
-	}
-	return &model.CancelClaimPayload{Claim: &c, UserErrors: []model.UserError{}}, nil
+	c, ues, err := mutate(ctx, r.Resolver, err, claims, func() (int64, error) {
+		_, err := r.Domain.Volunteer.CancelClaim(ctx, user.CallerFrom(ctx), claimID)
+		return claimID, err
+	})
+	return &model.CancelClaimPayload{Claim: c, UserErrors: ues}, err
 }
 
 // CreateActivity is the resolver for the createActivity field.
 func (r *mutationResolver) CreateActivity(ctx context.Context, input model.CreateActivityInput) (*model.CreateActivityPayload, error) {
 	in := activity.Input{Title: input.Title, Description: deref(input.Description), StartsAt: input.StartsAt, EndsAt: input.EndsAt,
 		Recurrence: input.Recurrence, Themes: input.Themes, Links: activityLinks(input.Links)}
-	var a activity.Activity
 	orgID, err := idOf(typeOrganisation, input.OrganisationID, "organisationId")
 	if err == nil {
 		in.OrganisationID = orgID
 		in.PlaceID, err = optionalID(typePlace, input.PlaceID, "placeId")
 	}
-	if err == nil {
-		a, err = r.Domain.Activities.Create(ctx, user.CallerFrom(ctx), in, deref(input.Publish))
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.CreateActivityPayload{UserErrors: ues}, err
-	}
-	return &model.CreateActivityPayload{Activity: &a, UserErrors: []model.UserError{}}, nil
+	a, ues, err := mutate(ctx, r.Resolver, err, activities, func() (int64, error) {
+		a, err := r.Domain.Activities.Create(ctx, user.CallerFrom(ctx), in, deref(input.Publish))
+		return a.ID, err
+	})
+	return &model.CreateActivityPayload{Activity: a, UserErrors: ues}, err
 }
 
 // UpdateActivity is the resolver for the updateActivity field.
@@ -78,61 +64,59 @@ func (r *mutationResolver) UpdateActivity(ctx context.Context, input model.Updat
 	if err == nil {
 		in.PlaceID, err = optionalID(typePlace, input.PlaceID, "placeId")
 	}
-	return r.activityPayload(ctx, err, func() (activity.Activity, error) {
-		return r.Domain.Activities.Update(ctx, user.CallerFrom(ctx), id, in)
+	a, ues, err := mutate(ctx, r.Resolver, err, activities, func() (int64, error) {
+		_, err := r.Domain.Activities.Update(ctx, user.CallerFrom(ctx), id, in)
+		return id, err
 	})
+	return &model.ActivityPayload{Activity: a, UserErrors: ues}, err
 }
 
 // PublishActivity is the resolver for the publishActivity field.
 func (r *mutationResolver) PublishActivity(ctx context.Context, input model.ActivityIDInput) (*model.ActivityPayload, error) {
 	id, err := idOf(typeActivity, input.ActivityID, "activityId")
-	return r.activityPayload(ctx, err, func() (activity.Activity, error) {
-		return r.Domain.Activities.Publish(ctx, user.CallerFrom(ctx), id)
+	a, ues, err := mutate(ctx, r.Resolver, err, activities, func() (int64, error) {
+		_, err := r.Domain.Activities.Publish(ctx, user.CallerFrom(ctx), id)
+		return id, err
 	})
+	return &model.ActivityPayload{Activity: a, UserErrors: ues}, err
 }
 
 // CancelActivity is the resolver for the cancelActivity field.
 func (r *mutationResolver) CancelActivity(ctx context.Context, input model.ActivityIDInput) (*model.ActivityPayload, error) {
 	id, err := idOf(typeActivity, input.ActivityID, "activityId")
-	return r.activityPayload(ctx, err, func() (activity.Activity, error) {
-		return r.Domain.Activities.Cancel(ctx, user.CallerFrom(ctx), id)
+	a, ues, err := mutate(ctx, r.Resolver, err, activities, func() (int64, error) {
+		_, err := r.Domain.Activities.Cancel(ctx, user.CallerFrom(ctx), id)
+		return id, err
 	})
+	return &model.ActivityPayload{Activity: a, UserErrors: ues}, err
 }
 
 // AddVolunteerSlot is the resolver for the addVolunteerSlot field.
 func (r *mutationResolver) AddVolunteerSlot(ctx context.Context, input model.AddVolunteerSlotInput) (*model.AddVolunteerSlotPayload, error) {
 	id, err := idOf(typeActivity, input.ActivityID, "activityId")
-	var s volunteer.Slot
-	if err == nil {
-		s, err = r.Domain.Volunteer.AddSlot(ctx, user.CallerFrom(ctx), volunteer.NewSlot{
+	s, ues, err := mutate(ctx, r.Resolver, err, slots, func() (int64, error) {
+		s, err := r.Domain.Volunteer.AddSlot(ctx, user.CallerFrom(ctx), volunteer.NewSlot{
 			ActivityID: id, OccurrenceStartsAt: input.OccurrenceStartsAt, Title: input.Title, Description: deref(input.Description),
 			StartsAt: input.StartsAt, EndsAt: input.EndsAt, Capacity: input.Capacity, Requirement: deref(input.Requirement),
 			SignupOpensAt: input.SignupOpensAt, SignupClosesAt: input.SignupClosesAt, CancelDeadline: input.CancelDeadline,
 		})
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.AddVolunteerSlotPayload{UserErrors: ues}, err
-	}
-	return &model.AddVolunteerSlotPayload{Slot: &s, UserErrors: []model.UserError{}}, nil
+		return s.ID, err
+	})
+	return &model.AddVolunteerSlotPayload{Slot: s, UserErrors: ues}, err
 }
 
 // UpdateVolunteerSlot is the resolver for the updateVolunteerSlot field.
 func (r *mutationResolver) UpdateVolunteerSlot(ctx context.Context, input model.UpdateVolunteerSlotInput) (*model.VolunteerSlotPayload, error) {
 	id, err := idOf(typeSlot, input.SlotID, "slotId")
-	var s volunteer.Slot
-	if err == nil {
-		s, err = r.Domain.Volunteer.UpdateSlot(ctx, user.CallerFrom(ctx), id, volunteer.NewSlot{
+	s, ues, err := mutate(ctx, r.Resolver, err, slots, func() (int64, error) {
+		_, err := r.Domain.Volunteer.UpdateSlot(ctx, user.CallerFrom(ctx), id, volunteer.NewSlot{
 			Title: input.Title, Description: deref(input.Description),
 			StartsAt: input.StartsAt, EndsAt: input.EndsAt, Capacity: input.Capacity, Requirement: deref(input.Requirement),
 			SignupOpensAt: input.SignupOpensAt, SignupClosesAt: input.SignupClosesAt, CancelDeadline: input.CancelDeadline,
 		})
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.VolunteerSlotPayload{UserErrors: ues}, err
-	}
-	return &model.VolunteerSlotPayload{Slot: &s, UserErrors: []model.UserError{}}, nil
+		return id, err
+	})
+	return &model.VolunteerSlotPayload{Slot: s, UserErrors: ues}, err
 }
 
 // RemoveVolunteerSlot is the resolver for the removeVolunteerSlot field.
@@ -148,46 +132,30 @@ func (r *mutationResolver) RemoveVolunteerSlot(ctx context.Context, input model.
 // SignUpVolunteer is the resolver for the signUpVolunteer field.
 func (r *mutationResolver) SignUpVolunteer(ctx context.Context, input model.SignUpVolunteerInput) (*model.ClaimSlotPayload, error) {
 	id, err := idOf(typeSlot, input.SlotID, "slotId")
-	var c volunteer.Claim
-	if err == nil {
-		c, err = r.Domain.Volunteer.SignUpOnBehalf(ctx, user.CallerFrom(ctx), id, input.Name, input.Phone)
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.ClaimSlotPayload{UserErrors: ues}, err
-	}
-	return &model.ClaimSlotPayload{Claim: &c, UserErrors: []model.UserError{}}, nil
+	c, ues, err := mutate(ctx, r.Resolver, err, claims, func() (int64, error) {
+		c, err := r.Domain.Volunteer.SignUpOnBehalf(ctx, user.CallerFrom(ctx), id, input.Name, input.Phone)
+		return c.ID, err
+	})
+	return &model.ClaimSlotPayload{Claim: c, UserErrors: ues}, err
 }
 
 // MarkAttendance is the resolver for the markAttendance field.
 func (r *mutationResolver) MarkAttendance(ctx context.Context, input model.MarkAttendanceInput) (*model.SlotClaimPayload, error) {
 	id, err := idOf(typeClaim, input.ClaimID, "claimId")
-	var c volunteer.Claim
-	if err == nil {
-		c, err = r.Domain.Volunteer.MarkAttendance(ctx, user.CallerFrom(ctx), id, input.Attendance)
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.SlotClaimPayload{UserErrors: ues}, err
-	}
-	return &model.SlotClaimPayload{Claim: &c, UserErrors: []model.UserError{}}, nil
+	c, ues, err := mutate(ctx, r.Resolver, err, claims, func() (int64, error) {
+		_, err := r.Domain.Volunteer.MarkAttendance(ctx, user.CallerFrom(ctx), id, input.Attendance)
+		return id, err
+	})
+	return &model.SlotClaimPayload{Claim: c, UserErrors: ues}, err
 }
 
 // RecordQualification is the resolver for the recordQualification field.
 func (r *mutationResolver) RecordQualification(ctx context.Context, input model.RecordQualificationInput) (*model.RecordQualificationPayload, error) {
 	id, err := idOf(typeUser, input.UserID, "userId")
-	if err == nil {
-		err = r.Domain.Volunteer.RecordQualification(ctx, user.CallerFrom(ctx), id, input.Requirement, input.ExpiresAt)
-	}
-	if err != nil {
-		ues, err := userErrors(ctx, err)
-		return &model.RecordQualificationPayload{UserErrors: ues}, err
-	}
-	u, err := r.loaders(ctx).user.Load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return &model.RecordQualificationPayload{User: &u, UserErrors: []model.UserError{}}, nil
+	u, ues, err := mutate(ctx, r.Resolver, err, people, func() (int64, error) {
+		return id, r.Domain.Volunteer.RecordQualification(ctx, user.CallerFrom(ctx), id, input.Requirement, input.ExpiresAt)
+	})
+	return &model.RecordQualificationPayload{User: u, UserErrors: ues}, err
 }
 
 // CreateCalendarFeed is the resolver for the createCalendarFeed field.
@@ -226,12 +194,12 @@ func (r *queryResolver) OpenSlots(ctx context.Context, first *int, after *string
 		now := r.requestNow(ctx)
 		from = &now
 	}
-	slots, err := r.Domain.Volunteer.OpenSlots(ctx, from, to, afterStart, afterID, limit+1)
+	open, err := r.Domain.Volunteer.OpenSlots(ctx, user.CallerFrom(ctx), from, to, afterStart, afterID, limit+1)
 	if err != nil {
 		return nil, err
 	}
 	l := r.loaders(ctx)
-	edges, info := connection(slots, limit,
+	edges, info := connection(open, limit,
 		func(s *volunteer.Slot) cursor { return cursor{T: &s.StartsAt, ID: s.ID} },
 		func(cur string, s *volunteer.Slot) model.VolunteerSlotEdge {
 			l.slot.Prime(s.ID, *s)
@@ -247,20 +215,12 @@ func (r *slotClaimResolver) ID(ctx context.Context, obj *volunteer.Claim) (strin
 
 // Slot is the resolver for the slot field.
 func (r *slotClaimResolver) Slot(ctx context.Context, obj *volunteer.Claim) (*volunteer.Slot, error) {
-	s, err := r.loaders(ctx).slot.Load(ctx, obj.SlotID)
-	if err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return load(ctx, r.loaders(ctx).slot, obj.SlotID)
 }
 
 // Volunteer is the resolver for the volunteer field.
 func (r *slotClaimResolver) Volunteer(ctx context.Context, obj *volunteer.Claim) (*user.User, error) {
-	u, err := r.loaders(ctx).user.Load(ctx, obj.UserID)
-	if err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return load(ctx, r.loaders(ctx).user, obj.UserID)
 }
 
 // ID is the resolver for the id field.
@@ -270,11 +230,7 @@ func (r *volunteerSlotResolver) ID(ctx context.Context, obj *volunteer.Slot) (st
 
 // Activity is the resolver for the activity field.
 func (r *volunteerSlotResolver) Activity(ctx context.Context, obj *volunteer.Slot) (*activity.Activity, error) {
-	a, err := r.loaders(ctx).activity.Load(ctx, obj.ActivityID)
-	if err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return load(ctx, r.loaders(ctx).activity, obj.ActivityID)
 }
 
 // WaitlistLength is the resolver for the waitlistLength field.
@@ -289,12 +245,8 @@ func (r *volunteerSlotResolver) MyClaim(ctx context.Context, obj *volunteer.Slot
 
 // Claims is the resolver for the claims field.
 func (r *volunteerSlotResolver) Claims(ctx context.Context, obj *volunteer.Slot) ([]volunteer.Claim, error) {
-	claims, err := r.Domain.Volunteer.Roster(ctx, user.CallerFrom(ctx), obj.ID)
-	if errors.Is(err, apperr.ErrForbidden) || errors.Is(err, apperr.ErrUnauthenticated) {
-		// A restricted field: others see null, not an error.
-		return nil, nil
-	}
-	return claims, err
+	claims, err := r.loaders(ctx).roster.Load(ctx, obj.ID)
+	return claims, ignoreNotFound(err)
 }
 
 // SlotClaim returns SlotClaimResolver implementation.

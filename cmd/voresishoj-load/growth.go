@@ -11,6 +11,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/user"
 )
 
 func runGrowth(ctx context.Context, args []string) error {
@@ -60,7 +61,7 @@ func explainList(ctx context.Context, dsn string) (string, store.Dialect, error)
 	svc := activity.NewService(db, theme.NewService(db), &event.Recorder{})
 	c.record.Store(true)
 	t := time.Now()
-	if _, err := svc.List(ctx, activity.Filter{From: time.Now().UTC()}, nil, 21); err != nil {
+	if _, err := svc.List(ctx, user.Caller{}, activity.Filter{From: time.Now().UTC()}, nil, 21); err != nil {
 		return "", "", err
 	}
 	took := time.Since(t)

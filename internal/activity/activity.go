@@ -7,12 +7,14 @@ package activity
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/user"
 )
 
 // Status is where an activity is in its life.
@@ -77,10 +79,24 @@ const shortOccurrence = 12 * time.Hour
 const columns = `a.id, a.organisation_id, a.place_id, a.title, a.description, a.starts_at, a.ends_at,
 	a.recurrence, a.status, a.created_by, a.created_at, a.updated_at, a.published_at, a.cancelled_at`
 
-// Activity returns the activity with id, whatever its status; callers
-// decide who may see drafts.
-func (s *Service) Activity(ctx context.Context, id int64) (Activity, error) {
-	return activityByID(ctx, s.db, id)
+// Visible reports whether c may see an activity of organisationID in
+// status: drafts only its organisers and the secretariat; published and
+// cancelled ones everybody.
+func Visible(c user.Caller, status Status, organisationID int64) bool {
+	return status != Draft || c.OrganiserOf(organisationID)
+}
+
+// VisibleTo reports whether c may see a.
+func (a Activity) VisibleTo(c user.Caller) bool { return Visible(c, a.Status, a.OrganisationID) }
+
+// Activity returns the activity with id as c may see it; one c may not
+// see is not found, as if it did not exist.
+func (s *Service) Activity(ctx context.Context, c user.Caller, id int64) (Activity, error) {
+	a, err := activityByID(ctx, s.db, id)
+	if err == nil && !a.VisibleTo(c) {
+		return Activity{}, fmt.Errorf("activity %d: %w", id, store.ErrNotFound)
+	}
+	return a, err
 }
 
 func activityByID(ctx context.Context, q store.Querier, id int64) (Activity, error) {
@@ -91,8 +107,9 @@ func activityByID(ctx context.Context, q store.Querier, id int64) (Activity, err
 	return a, nil
 }
 
-// ByIDs returns the activities with the given ids, in no particular order.
-func (s *Service) ByIDs(ctx context.Context, ids []int64) ([]Activity, error) {
+// ByIDs returns the activities among ids that c may see, in no
+// particular order.
+func (s *Service) ByIDs(ctx context.Context, c user.Caller, ids []int64) ([]Activity, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -104,10 +121,12 @@ func (s *Service) ByIDs(ctx context.Context, ids []int64) ([]Activity, error) {
 	if err := store.Select(ctx, s.db, &as, q, args...); err != nil {
 		return nil, fmt.Errorf("activities by ids: %w", err)
 	}
-	return as, nil
+	return slices.DeleteFunc(as, func(a Activity) bool { return !a.VisibleTo(c) }), nil
 }
 
-// ThemesByIDs returns the theme slugs of each activity.
+// ThemesByIDs returns the theme slugs of each activity. Like the other
+// reads of an activity's parts (Occurrences), it is for activities the
+// caller was given by a read that took the caller.
 func (s *Service) ThemesByIDs(ctx context.Context, ids []int64) (map[int64][]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -157,8 +176,9 @@ type Listed struct {
 }
 
 // List returns up to limit published activities matching f after the key,
-// ordered by their first occurrence in the window.
-func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]Listed, error) {
+// ordered by their first occurrence in the window. Only published ones
+// are listed, for every caller: an organiser finds their drafts by id.
+func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key, limit int) ([]Listed, error) {
 	// Each activity is listed at its first occurrence in the window: an
 	// occurrence with no earlier one in the window. Reading occurrences in
 	// (starts_at, activity_id) order lets the database walk its index and

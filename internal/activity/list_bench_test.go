@@ -12,6 +12,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/user"
 )
 
 // BenchmarkList reads the first page of the activity list from 1,000
@@ -40,7 +41,7 @@ func BenchmarkList(b *testing.B) {
 		})
 		b.Run(name+"/list", func(b *testing.B) {
 			for b.Loop() {
-				rows, err := svc.List(ctx, activity.Filter{From: now}, nil, 21)
+				rows, err := svc.List(ctx, user.Caller{}, activity.Filter{From: now}, nil, 21)
 				if err != nil || len(rows) != 21 {
 					b.Fatal(len(rows), err)
 				}

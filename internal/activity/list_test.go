@@ -10,6 +10,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/user"
 )
 
 // TestListFindsRunningOccurrences covers both arms of List: occurrences
@@ -65,7 +66,7 @@ func TestListFindsRunningOccurrences(t *testing.T) {
 		var got []activity.Listed
 		var after *activity.Key
 		for page := 0; page < 10; page++ {
-			rows, err := svc.List(ctx, activity.Filter{From: now}, after, 2)
+			rows, err := svc.List(ctx, user.Caller{}, activity.Filter{From: now}, after, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +88,7 @@ func TestListFindsRunningOccurrences(t *testing.T) {
 		// A window closing before the long exhibition's next occurrence
 		// still lists the running one.
 		to := now.Add(time.Hour)
-		rows, err := svc.List(ctx, activity.Filter{From: now, To: &to}, nil, 10)
+		rows, err := svc.List(ctx, user.Caller{}, activity.Filter{From: now, To: &to}, nil, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -263,7 +263,7 @@ func (s *Service) Publish(ctx context.Context, c user.Caller, id int64) (Activit
 		return Activity{}, apperr.New("INVALID_STATUS_CHANGE")
 	}
 	s.bus.Publish(ctx, event.Event{Kind: event.ActivityPublished, ActivityID: id, OrganisationID: old.OrganisationID})
-	return s.Activity(ctx, id)
+	return activityByID(ctx, s.db, id)
 }
 
 // Cancel calls an activity off: it stays visible as cancelled, its future
@@ -302,7 +302,7 @@ func (s *Service) Cancel(ctx context.Context, c user.Caller, id int64) (Activity
 	}
 	events = append(events, event.Event{Kind: event.ActivityCancelled, ActivityID: id, OrganisationID: old.OrganisationID})
 	s.bus.Publish(ctx, events...)
-	return s.Activity(ctx, id)
+	return activityByID(ctx, s.db, id)
 }
 
 // authorise loads an activity the caller may manage.
@@ -310,7 +310,7 @@ func (s *Service) authorise(ctx context.Context, c user.Caller, id int64) (Activ
 	if err := c.RequireVerified(); err != nil {
 		return Activity{}, err
 	}
-	a, err := s.Activity(ctx, id)
+	a, err := activityByID(ctx, s.db, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Activity{}, apperr.New("ACTIVITY_NOT_FOUND", "id")
 	}

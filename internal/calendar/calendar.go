@@ -99,9 +99,13 @@ func (s *Service) RevokeFeed(ctx context.Context, caller user.Caller) error {
 	return nil
 }
 
-// FeedURL returns the user's current personal feed URL, or nil when they
+// FeedURL returns c's current personal feed URL, or nil when they
 // have none.
-func (s *Service) FeedURL(ctx context.Context, userID int64) (*string, error) {
+func (s *Service) FeedURL(ctx context.Context, c user.Caller) (*string, error) {
+	userID := c.UserID
+	if !c.SignedIn() {
+		return nil, nil
+	}
 	var token *string
 	err := store.Get(ctx, s.db, &token, `SELECT ical_token FROM users WHERE id = ? AND deleted_at IS NULL`, userID)
 	if err != nil {

@@ -342,7 +342,7 @@ func TestFeedTokenLifecycle(t *testing.T) {
 		ctx := context.Background()
 		caller := user.Caller{UserID: f.volunteer, Verified: true}
 
-		if got, err := f.svc.FeedURL(ctx, f.volunteer); err != nil || got != nil {
+		if got, err := f.svc.FeedURL(ctx, user.Caller{UserID: f.volunteer}); err != nil || got != nil {
 			t.Fatalf("FeedURL before any feed = %v, %v; want nil", got, err)
 		}
 
@@ -363,7 +363,7 @@ func TestFeedTokenLifecycle(t *testing.T) {
 		if resp, _ := f.get(t, second); resp.StatusCode != http.StatusOK {
 			t.Errorf("new URL: status = %d, want 200", resp.StatusCode)
 		}
-		if got, err := f.svc.FeedURL(ctx, f.volunteer); err != nil || got == nil || *got != second {
+		if got, err := f.svc.FeedURL(ctx, user.Caller{UserID: f.volunteer}); err != nil || got == nil || *got != second {
 			t.Errorf("FeedURL = %v, %v; want %s", got, err, second)
 		}
 
@@ -377,7 +377,7 @@ func TestFeedTokenLifecycle(t *testing.T) {
 		if strings.Contains(string(body), "BEGIN:VCALENDAR") {
 			t.Error("revoked URL still serves a calendar")
 		}
-		if got, err := f.svc.FeedURL(ctx, f.volunteer); err != nil || got != nil {
+		if got, err := f.svc.FeedURL(ctx, user.Caller{UserID: f.volunteer}); err != nil || got != nil {
 			t.Errorf("FeedURL after revoke = %v, %v; want nil", got, err)
 		}
 

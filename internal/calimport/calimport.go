@@ -299,6 +299,23 @@ func (s *Service) Source(ctx context.Context, c user.Caller, id int64) (Source, 
 	return src, err
 }
 
+// SourcesByIDs returns the sources among ids for the secretariat, in no
+// particular order; for anyone else none, as if they did not exist.
+func (s *Service) SourcesByIDs(ctx context.Context, c user.Caller, ids []int64) ([]Source, error) {
+	if len(ids) == 0 || !c.Secretariat {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT `+sourceColumns+` FROM calendar_sources WHERE id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var srcs []Source
+	if err := store.Select(ctx, s.db, &srcs, q, args...); err != nil {
+		return nil, fmt.Errorf("calendar sources by ids: %w", err)
+	}
+	return srcs, s.withThemes(ctx, s.db, srcs)
+}
+
 // DueSources returns the sources whose next fetch is due at now, the
 // longest waiting first.
 func (s *Service) DueSources(ctx context.Context, now time.Time) ([]Source, error) {
@@ -362,7 +379,8 @@ type Origin struct {
 }
 
 // OriginsByActivityIDs returns the origin of each imported activity among
-// ids; activities made in the app are absent from the map.
+// ids; activities made in the app are absent from the map. It is for
+// activities the caller was given by a read that took the caller.
 func (s *Service) OriginsByActivityIDs(ctx context.Context, ids []int64) (map[int64]Origin, error) {
 	if len(ids) == 0 {
 		return nil, nil

@@ -10,6 +10,7 @@ package initiative
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,10 +98,14 @@ const columns = `i.id, i.name, i.description, i.place_id, i.neighbourhood, i.hel
 	i.proposer_id, i.organisation_id, i.merge_message, i.close_reason, i.hidden, i.hidden_at, i.reviewed_at,
 	i.approval_requested_at, i.closed_at, i.created_at, i.updated_at, i.last_activity_at`
 
-// Initiative returns the initiative with id whatever its status or
-// visibility; callers check VisibleTo before showing it.
-func (s *Service) Initiative(ctx context.Context, id int64) (Initiative, error) {
-	return initiativeByID(ctx, s.db, id)
+// Initiative returns the initiative with id as c may see it (VisibleTo);
+// one c may not see is not found, as if it did not exist.
+func (s *Service) Initiative(ctx context.Context, c user.Caller, id int64) (Initiative, error) {
+	in, err := initiativeByID(ctx, s.db, id)
+	if err == nil && !in.VisibleTo(c) {
+		return Initiative{}, fmt.Errorf("initiative %d: %w", id, store.ErrNotFound)
+	}
+	return in, err
 }
 
 func initiativeByID(ctx context.Context, q store.Querier, id int64) (Initiative, error) {
@@ -111,8 +116,9 @@ func initiativeByID(ctx context.Context, q store.Querier, id int64) (Initiative,
 	return in, nil
 }
 
-// ByIDs returns the initiatives with the given ids, in no particular order.
-func (s *Service) ByIDs(ctx context.Context, ids []int64) ([]Initiative, error) {
+// ByIDs returns the initiatives among ids that c may see, in no
+// particular order.
+func (s *Service) ByIDs(ctx context.Context, c user.Caller, ids []int64) ([]Initiative, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -124,7 +130,7 @@ func (s *Service) ByIDs(ctx context.Context, ids []int64) ([]Initiative, error) 
 	if err := store.Select(ctx, s.db, &ins, q, args...); err != nil {
 		return nil, fmt.Errorf("initiatives by ids: %w", err)
 	}
-	return ins, nil
+	return slices.DeleteFunc(ins, func(in Initiative) bool { return !in.VisibleTo(c) }), nil
 }
 
 // Filter narrows the list of initiatives. Zero fields do not filter.
@@ -145,9 +151,9 @@ type Key struct {
 func KeyOf(in Initiative) Key { return Key{CreatedAt: in.CreatedAt, ID: in.ID} }
 
 // List returns up to limit visible initiatives after the key, newest first.
-// Hidden initiatives are left out for everyone; the secretariat finds them
-// in ReviewQueue.
-func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]Initiative, error) {
+// Hidden initiatives are left out for every caller; the secretariat finds
+// them in ReviewQueue.
+func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key, limit int) ([]Initiative, error) {
 	where := []string{"i.hidden = FALSE"}
 	var args []any
 	if f.Status != "" {
@@ -183,7 +189,8 @@ func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]
 	return ins, nil
 }
 
-// ThemesByIDs returns the theme slugs of each initiative.
+// ThemesByIDs returns the theme slugs of each initiative, for initiatives
+// the caller was given by a read that took the caller (as MemberCounts).
 func (s *Service) ThemesByIDs(ctx context.Context, ids []int64) (map[int64][]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -231,10 +238,11 @@ func (s *Service) MemberCounts(ctx context.Context, ids []int64) (map[int64]int,
 	return m, nil
 }
 
-// JoinedBy returns which of the initiatives userID has joined, for the
-// app's "you are in" mark.
-func (s *Service) JoinedBy(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error) {
-	if len(ids) == 0 || userID == 0 {
+// JoinedBy returns which of the initiatives c has joined, for the app's
+// "you are in" mark.
+func (s *Service) JoinedBy(ctx context.Context, c user.Caller, ids []int64) (map[int64]bool, error) {
+	userID := c.UserID
+	if len(ids) == 0 || !c.SignedIn() {
 		return map[int64]bool{}, nil
 	}
 	q, args, err := store.In(`SELECT initiative_id FROM initiative_members WHERE user_id = ? AND initiative_id IN (?)`, userID, ids)

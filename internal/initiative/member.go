@@ -106,33 +106,35 @@ func (s *Service) Leave(ctx context.Context, c user.Caller, id int64) error {
 }
 
 // Members returns the people who joined, first joined first, to anyone
-// signed in who may see the initiative. Contact details are filled in only
-// when contactVisible (see ContactVisibleTo), apart from the caller's own.
-func (s *Service) Members(ctx context.Context, c user.Caller, id int64) (members []Member, contactVisible bool, err error) {
-	if err := c.RequireSignedIn(); err != nil {
-		return nil, false, err
+// signed in who may see the initiative; for anyone else (a visitor, or an
+// initiative hidden from c) it returns nil (a restricted field: null).
+// Contact details are filled in only for those ContactVisibleTo allows,
+// and for the caller's own entry.
+func (s *Service) Members(ctx context.Context, c user.Caller, id int64) ([]Member, error) {
+	if !c.SignedIn() {
+		return nil, nil
 	}
-	in, err := s.Initiative(ctx, id)
-	if store.IsNotFound(err) || (err == nil && !in.VisibleTo(c)) {
-		return nil, false, apperr.New(CodeNotFound, "id")
+	in, err := s.Initiative(ctx, c, id)
+	if store.IsNotFound(err) {
+		return nil, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
+	members := []Member{}
 	err = store.Select(ctx, s.db, &members, `SELECT m.user_id, u.display_name, m.message, m.created_at, u.email, u.phone
 		FROM initiative_members m JOIN users u ON u.id = m.user_id
 		WHERE m.initiative_id = ? AND u.deleted_at IS NULL
 		ORDER BY m.created_at, m.user_id`, id)
 	if err != nil {
-		return nil, false, fmt.Errorf("members of initiative %d: %w", id, err)
+		return nil, fmt.Errorf("members of initiative %d: %w", id, err)
 	}
-	contactVisible = in.ContactVisibleTo(c)
-	if !contactVisible {
+	if !in.ContactVisibleTo(c) {
 		for i := range members {
 			if members[i].UserID != c.UserID {
 				members[i].Email, members[i].Phone = nil, nil
 			}
 		}
 	}
-	return members, contactVisible, nil
+	return members, nil
 }

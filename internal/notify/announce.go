@@ -236,3 +236,29 @@ func nullID(id int64) any {
 	}
 	return id
 }
+
+// AnnouncementsByIDs returns the announcements among ids that c may see,
+// in no particular order: those c sent, those of an organisation c
+// organises, and every one to the secretariat. What an announcement said
+// reached its recipients as notifications; this is the sender's record.
+func (s *Service) AnnouncementsByIDs(ctx context.Context, c user.Caller, ids []int64) ([]Announcement, error) {
+	if len(ids) == 0 || !c.SignedIn() {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT id, COALESCE(sender_id, 0) AS sender_id, audience, organisation_id, activity_id, slot_id,
+		title, body, recipients, by_secretariat, created_at FROM announcements WHERE id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var all []Announcement
+	if err := store.Select(ctx, s.db, &all, q, args...); err != nil {
+		return nil, fmt.Errorf("announcements by ids: %w", err)
+	}
+	out := all[:0]
+	for _, a := range all {
+		if a.SenderID == c.UserID || c.Secretariat || (a.OrganisationID != nil && c.OrganiserOf(*a.OrganisationID)) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}

@@ -74,7 +74,7 @@ func TestQuietHoursDelayPushNotInbox(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inbox, err := s.Notifications(ctx, u, 0, 10)
+		inbox, err := s.Notifications(ctx, user.Caller{UserID: u}, 0, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +120,7 @@ func TestPreferences(t *testing.T) {
 		if err := store.Select(ctx, db, &users, `SELECT user_id FROM devices ORDER BY token`); err != nil {
 			t.Fatal(err)
 		}
-		p, err := s.Preferences(ctx, users[0])
+		p, err := s.Preferences(ctx, user.Caller{UserID: users[0]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestPreferences(t *testing.T) {
 		if _, err := s.UpdatePreferences(ctx, resident(users[0]), bad); !hasCode(err, CodeInvalidQuietHours) {
 			t.Errorf("quiet end 24:00: err = %v, want %s", err, CodeInvalidQuietHours)
 		}
-		if got, _ := s.Preferences(ctx, users[0]); got.Announcements || !got.NewEvents {
+		if got, _ := s.Preferences(ctx, user.Caller{UserID: users[0]}); got.Announcements || !got.NewEvents {
 			t.Fatalf("stored preferences %+v", got)
 		}
 
@@ -149,7 +149,7 @@ func TestPreferences(t *testing.T) {
 		if n := srv.Count(tokens[0]); n != 0 {
 			t.Errorf("the person who switched announcements off got %d pushes", n)
 		}
-		inbox, err := s.Notifications(ctx, users[0], 0, 10)
+		inbox, err := s.Notifications(ctx, user.Caller{UserID: users[0]}, 0, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,7 +219,7 @@ func TestSendingLimitAndAudienceRights(t *testing.T) {
 		if _, err := s.SendAnnouncement(ctx, sec, Audience{Kind: AudienceTown}, "Byen", "Alle"); err != nil {
 			t.Errorf("town-wide by the secretariat: %v", err)
 		}
-		inbox, _ := s.Notifications(ctx, volunteer, 0, 10)
+		inbox, _ := s.Notifications(ctx, user.Caller{UserID: volunteer}, 0, 10)
 		if len(inbox) != 2 || inbox[0].Title != "Byen" || inbox[1].Data()["slotId"] != strconv.FormatInt(slot, 10) {
 			t.Errorf("volunteer's inbox %+v", inbox)
 		}
@@ -295,7 +295,7 @@ func TestFollowThenActivityPublished(t *testing.T) {
 		if err := s.Follow(ctx, resident(nobody), Target{Kind: TargetPlace, OrganisationID: 1}); !hasCode(err, CodeInvalidFollowTarget) {
 			t.Errorf("follow a muddled target: %v", err)
 		}
-		if fs, _ := s.Follows(ctx, both); len(fs) != 2 || fs[1].Theme != "havn" {
+		if fs, _ := s.Follows(ctx, user.Caller{UserID: both}); len(fs) != 2 || fs[1].Theme != "havn" {
 			t.Errorf("follows %+v", fs)
 		}
 
@@ -303,7 +303,7 @@ func TestFollowThenActivityPublished(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, u := range []int64{byOrg, byPlace, byTheme, both} {
-			inbox, err := s.Notifications(ctx, u, 0, 10)
+			inbox, err := s.Notifications(ctx, user.Caller{UserID: u}, 0, 10)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -318,7 +318,7 @@ func TestFollowThenActivityPublished(t *testing.T) {
 				t.Errorf("user %d title %q, want %q", u, inbox[0].Title, wantTitle)
 			}
 		}
-		if inbox, _ := s.Notifications(ctx, nobody, 0, 10); len(inbox) != 0 {
+		if inbox, _ := s.Notifications(ctx, user.Caller{UserID: nobody}, 0, 10); len(inbox) != 0 {
 			t.Errorf("someone following another theme got %+v", inbox)
 		}
 		if ok, err := s.Unfollow(ctx, resident(byOrg), Target{Kind: TargetOrganisation, OrganisationID: f.org}); err != nil || !ok {
@@ -327,7 +327,7 @@ func TestFollowThenActivityPublished(t *testing.T) {
 		if n, err := s.MarkRead(ctx, resident(both), nil, true); err != nil || n != 1 {
 			t.Errorf("mark all read: %d %v", n, err)
 		}
-		if n, _ := s.UnreadCount(ctx, both); n != 0 {
+		if n, _ := s.UnreadCount(ctx, user.Caller{UserID: both}); n != 0 {
 			t.Errorf("unread after marking all read: %d", n)
 		}
 	})
@@ -357,7 +357,7 @@ func TestReminders(t *testing.T) {
 		if n, err := s.CreateReminders(ctx); err != nil || n != 0 {
 			t.Fatalf("second run created %d reminders (err %v), want 0", n, err)
 		}
-		inbox, _ := s.Notifications(ctx, vol, 0, 10)
+		inbox, _ := s.Notifications(ctx, user.Caller{UserID: vol}, 0, 10)
 		got := map[Kind]string{}
 		for _, n := range inbox {
 			got[n.Kind] = n.Data()["claimId"]
@@ -425,7 +425,7 @@ func TestClaimAndActivityEvents(t *testing.T) {
 			}
 		}
 		kinds := func(u int64) []Kind {
-			inbox, err := s.Notifications(ctx, u, 0, 10)
+			inbox, err := s.Notifications(ctx, user.Caller{UserID: u}, 0, 10)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -114,8 +114,12 @@ func (s *Service) Unfollow(ctx context.Context, caller user.Caller, target Targe
 	return n > 0, nil
 }
 
-// Follows returns what userID follows, oldest first.
-func (s *Service) Follows(ctx context.Context, userID int64) ([]Follow, error) {
+// Follows returns what c follows, oldest first.
+func (s *Service) Follows(ctx context.Context, c user.Caller) ([]Follow, error) {
+	userID := c.UserID
+	if !c.SignedIn() {
+		return nil, nil
+	}
 	var fs []Follow
 	err := store.Select(ctx, s.db, &fs, `
 		SELECT id, user_id, kind, COALESCE(organisation_id, 0) AS organisation_id,

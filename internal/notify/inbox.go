@@ -38,9 +38,16 @@ func (n Notification) Data() map[string]string {
 const notificationColumns = `id, user_id, kind, title, body, data, deep_link, collapse_key, urgent, push,
 	expires_at, send_after, created_at, read_at`
 
-// Notifications returns userID's inbox newest first: up to limit entries
-// with ids below before (0 for the newest).
-func (s *Service) Notifications(ctx context.Context, userID, before int64, limit int) ([]Notification, error) {
+// A person's inbox is theirs alone: every read here is of c's own
+// notifications, and another person's is not found.
+
+// Notifications returns c's inbox newest first: up to limit entries with
+// ids below before (0 for the newest).
+func (s *Service) Notifications(ctx context.Context, c user.Caller, before int64, limit int) ([]Notification, error) {
+	if !c.SignedIn() {
+		return nil, nil
+	}
+	userID := c.UserID
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}
@@ -59,21 +66,44 @@ func (s *Service) Notifications(ctx context.Context, userID, before int64, limit
 	return ns, nil
 }
 
-// Notification returns one notification by id.
-func (s *Service) Notification(ctx context.Context, id int64) (Notification, error) {
-	var n Notification
-	if err := store.Get(ctx, s.db, &n, `SELECT `+notificationColumns+` FROM notifications WHERE id = ?`, id); err != nil {
-		return Notification{}, fmt.Errorf("notification %d: %w", id, err)
+// Notification returns one of c's notifications by id.
+func (s *Service) Notification(ctx context.Context, c user.Caller, id int64) (Notification, error) {
+	ns, err := s.NotificationsByIDs(ctx, c, []int64{id})
+	if err != nil {
+		return Notification{}, err
 	}
-	return n, nil
+	if len(ns) == 0 {
+		return Notification{}, fmt.Errorf("notification %d: %w", id, store.ErrNotFound)
+	}
+	return ns[0], nil
 }
 
-// UnreadCount returns how many of userID's notifications are unread.
-func (s *Service) UnreadCount(ctx context.Context, userID int64) (int, error) {
-	var n int
-	err := store.Get(ctx, s.db, &n, `SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL`, userID)
+// NotificationsByIDs returns those of c's notifications among ids, in no
+// particular order.
+func (s *Service) NotificationsByIDs(ctx context.Context, c user.Caller, ids []int64) ([]Notification, error) {
+	if len(ids) == 0 || !c.SignedIn() {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT `+notificationColumns+` FROM notifications WHERE id IN (?) AND user_id = ?`, ids, c.UserID)
 	if err != nil {
-		return 0, fmt.Errorf("unread count of user %d: %w", userID, err)
+		return nil, err
+	}
+	var ns []Notification
+	if err := store.Select(ctx, s.db, &ns, q, args...); err != nil {
+		return nil, fmt.Errorf("notifications by ids: %w", err)
+	}
+	return ns, nil
+}
+
+// UnreadCount returns how many of c's notifications are unread.
+func (s *Service) UnreadCount(ctx context.Context, c user.Caller) (int, error) {
+	if !c.SignedIn() {
+		return 0, nil
+	}
+	var n int
+	err := store.Get(ctx, s.db, &n, `SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL`, c.UserID)
+	if err != nil {
+		return 0, fmt.Errorf("unread count of user %d: %w", c.UserID, err)
 	}
 	return n, nil
 }

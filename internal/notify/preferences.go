@@ -77,8 +77,12 @@ func (p Preferences) QuietUntil(now time.Time) time.Time {
 	return end.UTC()
 }
 
-// Preferences returns userID's preferences, the defaults if never set.
-func (s *Service) Preferences(ctx context.Context, userID int64) (Preferences, error) {
+// Preferences returns c's own preferences, the defaults if never set.
+func (s *Service) Preferences(ctx context.Context, c user.Caller) (Preferences, error) {
+	userID := c.UserID
+	if err := c.RequireSignedIn(); err != nil {
+		return Preferences{}, err
+	}
 	p := DefaultPreferences(userID)
 	err := store.Get(ctx, s.db, &p, `
 		SELECT user_id, new_events, announcements, reminders, waitlist, stories, quiet_start, quiet_end

@@ -58,8 +58,16 @@ func NewService(db *store.DB) *Service {
 
 const columns = `id, name, kind, description, created_at, updated_at`
 
-// Organisation returns the organisation with id.
-func (s *Service) Organisation(ctx context.Context, id int64) (Organisation, error) {
+// Organisations are public: every caller, signed in or not, sees every
+// organisation and all of it but its organisers (see Organisers). The
+// reads take the caller all the same, so the rule stays here if it changes.
+
+// Organisation returns the organisation with id as c sees it.
+func (s *Service) Organisation(ctx context.Context, c user.Caller, id int64) (Organisation, error) {
+	return s.byID(ctx, id)
+}
+
+func (s *Service) byID(ctx context.Context, id int64) (Organisation, error) {
 	var o Organisation
 	if err := store.Get(ctx, s.db, &o, `SELECT `+columns+` FROM organisations WHERE id = ?`, id); err != nil {
 		return Organisation{}, fmt.Errorf("organisation %d: %w", id, err)
@@ -67,8 +75,9 @@ func (s *Service) Organisation(ctx context.Context, id int64) (Organisation, err
 	return o, nil
 }
 
-// ByIDs returns the organisations with the given ids, in no particular order.
-func (s *Service) ByIDs(ctx context.Context, ids []int64) ([]Organisation, error) {
+// ByIDs returns the organisations with the given ids that c may see, in
+// no particular order.
+func (s *Service) ByIDs(ctx context.Context, c user.Caller, ids []int64) ([]Organisation, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -95,8 +104,8 @@ type Filter struct {
 	Search string
 }
 
-// List returns up to limit organisations after the key, by name.
-func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]Organisation, error) {
+// List returns up to limit organisations c may see after the key, by name.
+func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key, limit int) ([]Organisation, error) {
 	where := []string{"1 = 1"}
 	var args []any
 	if f.Kind != "" {
@@ -192,7 +201,7 @@ func (s *Service) Create(ctx context.Context, c user.Caller, in Input) (Organisa
 	if err != nil {
 		return Organisation{}, fmt.Errorf("create organisation: %w", err)
 	}
-	return s.Organisation(ctx, id)
+	return s.byID(ctx, id)
 }
 
 // Update changes an organisation; its organisers and the secretariat may.
@@ -201,7 +210,7 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 	if err := c.RequireOrganiserOf(id); err != nil {
 		return Organisation{}, err
 	}
-	old, err := s.Organisation(ctx, id)
+	old, err := s.byID(ctx, id)
 	if err != nil {
 		return Organisation{}, err
 	}
@@ -226,19 +235,28 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 	if err != nil {
 		return Organisation{}, fmt.Errorf("update organisation %d: %w", id, err)
 	}
-	return s.Organisation(ctx, id)
+	return s.byID(ctx, id)
 }
 
 func searchText(in Input) string {
 	return strings.ToLower(in.Name + " " + in.Description)
 }
 
-// OrganiserIDs returns the user ids of the organisers of each organisation.
-func (s *Service) OrganiserIDs(ctx context.Context, orgIDs []int64) (map[int64][]int64, error) {
-	if len(orgIDs) == 0 {
+// Organisers returns the user ids of the organisers of each organisation
+// among orgIDs whose organisers c may see: its own organisers and the
+// secretariat. The others are absent from the map (a restricted field:
+// null), an organisation without organisers maps to an empty list.
+func (s *Service) Organisers(ctx context.Context, c user.Caller, orgIDs []int64) (map[int64][]int64, error) {
+	var mine []int64
+	for _, id := range orgIDs {
+		if c.OrganiserOf(id) {
+			mine = append(mine, id)
+		}
+	}
+	if len(mine) == 0 {
 		return nil, nil
 	}
-	q, args, err := store.In(`SELECT organisation_id, user_id FROM organisers WHERE organisation_id IN (?) ORDER BY created_at, user_id`, orgIDs)
+	q, args, err := store.In(`SELECT organisation_id, user_id FROM organisers WHERE organisation_id IN (?) ORDER BY created_at, user_id`, mine)
 	if err != nil {
 		return nil, err
 	}
@@ -249,18 +267,24 @@ func (s *Service) OrganiserIDs(ctx context.Context, orgIDs []int64) (map[int64][
 	if err := store.Select(ctx, s.db, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("organisers: %w", err)
 	}
-	m := make(map[int64][]int64)
+	m := make(map[int64][]int64, len(mine))
+	for _, id := range mine {
+		m[id] = []int64{}
+	}
 	for _, r := range rows {
 		m[r.OrganisationID] = append(m[r.OrganisationID], r.UserID)
 	}
 	return m, nil
 }
 
-// OrganisationIDsOf returns the ids of the organisations userID organises.
-func (s *Service) OrganisationIDsOf(ctx context.Context, userID int64) ([]int64, error) {
+// Organises returns the ids of the organisations c organises.
+func (s *Service) Organises(ctx context.Context, c user.Caller) ([]int64, error) {
+	if !c.SignedIn() {
+		return nil, nil
+	}
 	var ids []int64
-	if err := store.Select(ctx, s.db, &ids, `SELECT organisation_id FROM organisers WHERE user_id = ? ORDER BY organisation_id`, userID); err != nil {
-		return nil, fmt.Errorf("organisations of user %d: %w", userID, err)
+	if err := store.Select(ctx, s.db, &ids, `SELECT organisation_id FROM organisers WHERE user_id = ? ORDER BY organisation_id`, c.UserID); err != nil {
+		return nil, fmt.Errorf("organisations of user %d: %w", c.UserID, err)
 	}
 	return ids, nil
 }
@@ -275,7 +299,7 @@ func (s *Service) AddOrganiser(ctx context.Context, c user.Caller, orgID int64, 
 	if err := c.RequireOrganiserOf(orgID); err != nil {
 		return 0, err
 	}
-	if _, err := s.Organisation(ctx, orgID); err != nil {
+	if _, err := s.byID(ctx, orgID); err != nil {
 		if store.IsNotFound(err) {
 			return 0, apperr.New("ORGANISATION_NOT_FOUND", "organisationId")
 		}

@@ -94,7 +94,7 @@ func (s *Service) OpenCall(ctx context.Context, c user.Caller, in CallInput) (Ca
 	if err != nil {
 		return Call{}, fmt.Errorf("insert call: %w", err)
 	}
-	return s.Call(ctx, id)
+	return s.callByID(ctx, id)
 }
 
 // CloseCall stops a call taking stories before its deadline.
@@ -102,7 +102,7 @@ func (s *Service) CloseCall(ctx context.Context, c user.Caller, id int64) (Call,
 	if err := c.RequireSignedIn(); err != nil {
 		return Call{}, err
 	}
-	call, err := s.Call(ctx, id)
+	call, err := s.callByID(ctx, id)
 	if err != nil {
 		return Call{}, err
 	}
@@ -117,11 +117,14 @@ func (s *Service) CloseCall(ctx context.Context, c user.Caller, id int64) (Call,
 	if _, err := store.Exec(ctx, s.db, `UPDATE calls SET status = ? WHERE id = ?`, CallClosed, id); err != nil {
 		return Call{}, fmt.Errorf("close call %d: %w", id, err)
 	}
-	return s.Call(ctx, id)
+	return s.callByID(ctx, id)
 }
 
-// Call returns one call.
-func (s *Service) Call(ctx context.Context, id int64) (Call, error) {
+// Calls for contributions are public, open or closed: every caller sees
+// them. The reads take the caller all the same, so the rule stays here.
+
+// callByID returns one call, or CALL_NOT_FOUND, for the writes here.
+func (s *Service) callByID(ctx context.Context, id int64) (Call, error) {
 	var c Call
 	err := store.Get(ctx, s.db, &c, `SELECT `+callColumns+` FROM calls WHERE id = ?`, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -133,9 +136,26 @@ func (s *Service) Call(ctx context.Context, id int64) (Call, error) {
 	return c, nil
 }
 
-// Calls returns the calls still taking stories, nearest deadline first,
-// or with open false every call, newest first.
-func (s *Service) Calls(ctx context.Context, open bool) ([]Call, error) {
+// CallsByIDs returns the calls among ids that c may see, in no
+// particular order.
+func (s *Service) CallsByIDs(ctx context.Context, c user.Caller, ids []int64) ([]Call, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := store.In(`SELECT `+callColumns+` FROM calls WHERE id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var calls []Call
+	if err := store.Select(ctx, s.db, &calls, q, args...); err != nil {
+		return nil, fmt.Errorf("calls by ids: %w", err)
+	}
+	return calls, nil
+}
+
+// Calls returns the calls c may see that still take stories, nearest
+// deadline first, or with open false every call, newest first.
+func (s *Service) Calls(ctx context.Context, c user.Caller, open bool) ([]Call, error) {
 	var calls []Call
 	var err error
 	if open {

@@ -79,7 +79,8 @@ func (s *Service) Unreact(ctx context.Context, c user.Caller, id int64) error {
 	return nil
 }
 
-// ReactionCounts returns how many of each reaction each story has.
+// ReactionCounts returns how many of each reaction each story has, for
+// stories the caller was given by a read that took the caller.
 func (s *Service) ReactionCounts(ctx context.Context, ids []int64) (map[int64]map[ReactionKind]int, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -107,10 +108,10 @@ func (s *Service) ReactionCounts(ctx context.Context, ids []int64) (map[int64]ma
 	return m, nil
 }
 
-// MyReactions returns the person's reaction to each of the stories that
-// has one.
-func (s *Service) MyReactions(ctx context.Context, userID int64, ids []int64) (map[int64]ReactionKind, error) {
-	if len(ids) == 0 || userID == 0 {
+// MyReactions returns c's reaction to each of the stories that has one.
+func (s *Service) MyReactions(ctx context.Context, c user.Caller, ids []int64) (map[int64]ReactionKind, error) {
+	userID := c.UserID
+	if len(ids) == 0 || !c.SignedIn() {
 		return nil, nil
 	}
 	q, args, err := store.In(`SELECT story_id, kind FROM story_reactions WHERE user_id = ? AND story_id IN (?)`, userID, ids)
@@ -194,5 +195,5 @@ func (s *Service) Report(ctx context.Context, c user.Caller, id int64, reason st
 	if hidden {
 		slog.WarnContext(ctx, "story hidden after reports", slog.Int64("story_id", id))
 	}
-	return s.Story(ctx, id)
+	return s.byID(ctx, s.db, id)
 }

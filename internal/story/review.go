@@ -69,6 +69,17 @@ func CanSee(c user.Caller, st Story) bool {
 	return mayReview(c, st)
 }
 
+// ReviewReasonVisible reports whether c may read why st was rejected or
+// sent back: its author and its moderators, never its readers. Once a
+// story is published only the secretariat moderates it.
+func ReviewReasonVisible(c user.Caller, st Story) bool {
+	if !c.SignedIn() {
+		return false
+	}
+	isAuthor := st.AuthorID != nil && *st.AuthorID == c.UserID
+	return isAuthor || c.Secretariat || (st.Status != Published && mayReview(c, st))
+}
+
 // Review publishes, rejects or sends back a story. REJECT and
 // REQUEST_CHANGES need a reason, which the author sees. Publishing a
 // story hidden by reports restores it and clears the reports. Every
@@ -149,7 +160,7 @@ func (s *Service) Review(ctx context.Context, c user.Caller, id int64, action Ac
 		}
 		s.bus.Publish(ctx, e)
 	}
-	return s.Story(ctx, id)
+	return s.byID(ctx, s.db, id)
 }
 
 func logModeration(ctx context.Context, q store.Querier, storyID int64, actorID *int64, action, reason string, now time.Time) error {
@@ -199,7 +210,7 @@ func (s *Service) ReviewQueue(ctx context.Context, c user.Caller, after *QueueKe
 	if err != nil {
 		return nil, fmt.Errorf("review queue: %w", err)
 	}
-	return sts, nil
+	return visible(c, sts), nil
 }
 
 // ModerationEntry is one line of the audit log: who did what, when, why.
@@ -216,7 +227,7 @@ type ModerationEntry struct {
 // ModerationLog returns the audit log of a story, oldest first, to those
 // who may review it.
 func (s *Service) ModerationLog(ctx context.Context, c user.Caller, storyID int64) ([]ModerationEntry, error) {
-	st, err := s.Story(ctx, storyID)
+	st, err := s.byID(ctx, s.db, storyID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, apperr.New(CodeStoryNotFound)
 	}
@@ -265,7 +276,7 @@ func (s *Service) Feature(ctx context.Context, c user.Caller, id int64, featured
 	if err != nil {
 		return Story{}, err
 	}
-	return s.Story(ctx, id)
+	return s.byID(ctx, s.db, id)
 }
 
 // SetOrganisersMayReview lets (or stops) the organisers of an
@@ -347,9 +358,11 @@ func (s *Service) RecordMediaPickup(ctx context.Context, c user.Caller, id int64
 	return m, nil
 }
 
-// MediaPickups returns the media pickups of each story, oldest first.
-func (s *Service) MediaPickups(ctx context.Context, storyIDs []int64) (map[int64][]MediaPickup, error) {
-	if len(storyIDs) == 0 {
+// MediaPickups returns the media pickups of each story, oldest first, for
+// the secretariat; for anyone else the map is empty (a restricted field:
+// null). A story without pickups maps to an empty list.
+func (s *Service) MediaPickups(ctx context.Context, c user.Caller, storyIDs []int64) (map[int64][]MediaPickup, error) {
+	if len(storyIDs) == 0 || !c.Secretariat {
 		return nil, nil
 	}
 	q, args, err := store.In(`SELECT id, story_id, outlet, url, picked_up_at, recorded_by, created_at
@@ -362,6 +375,9 @@ func (s *Service) MediaPickups(ctx context.Context, storyIDs []int64) (map[int64
 		return nil, fmt.Errorf("media pickups: %w", err)
 	}
 	m := make(map[int64][]MediaPickup, len(storyIDs))
+	for _, id := range storyIDs {
+		m[id] = []MediaPickup{}
+	}
 	for _, r := range rows {
 		m[r.StoryID] = append(m[r.StoryID], r)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/user"
 )
 
 // Status is where a story is in review.
@@ -84,18 +85,32 @@ const columns = `s.id, s.author_id, s.author_name, s.title, s.body, s.status, s.
 	s.consent_guardian, s.review_reason,
 	COALESCE((SELECT o.organisers_may_review FROM organisations o WHERE o.id = s.organisation_id), FALSE) AS organisers_may_review`
 
-// Story returns the story with id whatever its status; callers decide who
-// may see unpublished stories.
-func (s *Service) Story(ctx context.Context, id int64) (Story, error) {
+// Story returns the story with id as c may see it (see CanSee), redacted
+// for c (see ReviewReasonVisible); one c may not see is not found, as if
+// it did not exist.
+func (s *Service) Story(ctx context.Context, c user.Caller, id int64) (Story, error) {
+	st, err := s.byID(ctx, s.db, id)
+	if err != nil {
+		return Story{}, err
+	}
+	if !CanSee(c, st) {
+		return Story{}, fmt.Errorf("story %d: %w", id, store.ErrNotFound)
+	}
+	return redact(c, st), nil
+}
+
+// byID reads a story whatever its state, for this package's own rules.
+func (s *Service) byID(ctx context.Context, q store.Querier, id int64) (Story, error) {
 	var st Story
-	if err := store.Get(ctx, s.db, &st, `SELECT `+columns+` FROM stories s WHERE s.id = ?`, id); err != nil {
+	if err := store.Get(ctx, q, &st, `SELECT `+columns+` FROM stories s WHERE s.id = ?`, id); err != nil {
 		return Story{}, fmt.Errorf("story %d: %w", id, err)
 	}
 	return st, nil
 }
 
-// ByIDs returns the stories with the given ids, in no particular order.
-func (s *Service) ByIDs(ctx context.Context, ids []int64) ([]Story, error) {
+// ByIDs returns the stories among ids that c may see, redacted for c, in
+// no particular order.
+func (s *Service) ByIDs(ctx context.Context, c user.Caller, ids []int64) ([]Story, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -107,7 +122,26 @@ func (s *Service) ByIDs(ctx context.Context, ids []int64) ([]Story, error) {
 	if err := store.Select(ctx, s.db, &sts, q, args...); err != nil {
 		return nil, fmt.Errorf("stories by ids: %w", err)
 	}
-	return sts, nil
+	return visible(c, sts), nil
+}
+
+// visible keeps the stories c may see, redacted for c.
+func visible(c user.Caller, sts []Story) []Story {
+	out := sts[:0]
+	for _, st := range sts {
+		if CanSee(c, st) {
+			out = append(out, redact(c, st))
+		}
+	}
+	return out
+}
+
+// redact blanks what c may not see of a story c may see.
+func redact(c user.Caller, st Story) Story {
+	if !ReviewReasonVisible(c, st) {
+		st.ReviewReason = ""
+	}
+	return st
 }
 
 // Filter narrows the list of published stories.
@@ -127,8 +161,8 @@ type Key struct {
 }
 
 // ListPublished returns up to limit published stories after the key,
-// newest first.
-func (s *Service) ListPublished(ctx context.Context, f Filter, after *Key, limit int) ([]Story, error) {
+// newest first, as c may see them.
+func (s *Service) ListPublished(ctx context.Context, c user.Caller, f Filter, after *Key, limit int) ([]Story, error) {
 	where := []string{"s.status = 'PUBLISHED'"}
 	var args []any
 	if f.OrganisationID != nil {
@@ -169,10 +203,11 @@ func (s *Service) ListPublished(ctx context.Context, f Filter, after *Key, limit
 	if err := store.Select(ctx, s.db, &sts, q, args...); err != nil {
 		return nil, fmt.Errorf("list stories: %w", err)
 	}
-	return sts, nil
+	return visible(c, sts), nil
 }
 
-// ThemesByIDs returns the theme slugs of each story.
+// ThemesByIDs returns the theme slugs of each story, for stories the
+// caller was given by a read that took the caller.
 func (s *Service) ThemesByIDs(ctx context.Context, ids []int64) (map[int64][]string, error) {
 	if len(ids) == 0 {
 		return nil, nil

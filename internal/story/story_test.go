@@ -61,7 +61,7 @@ func TestLifeCycle(t *testing.T) {
 		}
 
 		// Photos: stored without EXIF, in the promised sizes, upright.
-		photos, err := f.svc.Photos(ctx, []int64{st.ID})
+		photos, err := f.svc.Photos(ctx, author, []int64{st.ID})
 		if err != nil || len(photos[st.ID]) != 2 {
 			t.Fatalf("photos = %v, %v", photos, err)
 		}
@@ -91,7 +91,22 @@ func TestLifeCycle(t *testing.T) {
 		if !CanSee(author, st) || !CanSee(sec, st) || CanSee(stranger, st) || CanSee(user.Caller{}, st) {
 			t.Error("pending story visibility wrong")
 		}
-		if list, _ := f.svc.ListPublished(ctx, Filter{}, nil, 10); len(list) != 0 {
+		// The reads apply it: hidden is not found, and so are its photos.
+		for _, c := range []user.Caller{stranger, {}} {
+			if _, err := f.svc.Story(ctx, c, st.ID); !store.IsNotFound(err) {
+				t.Errorf("pending story read by %d: %v, want not found", c.UserID, err)
+			}
+			if got, _ := f.svc.ByIDs(ctx, c, []int64{st.ID}); len(got) != 0 {
+				t.Errorf("pending story among ByIDs for %d", c.UserID)
+			}
+			if ps, err := f.svc.Photos(ctx, c, []int64{st.ID}); err != nil || len(ps[st.ID]) != 0 {
+				t.Errorf("photos of a pending story for %d: %v, %v", c.UserID, ps, err)
+			}
+		}
+		if got, err := f.svc.Story(ctx, sec, st.ID); err != nil || got.ID != st.ID {
+			t.Errorf("secretariat reads pending story: %v", err)
+		}
+		if list, _ := f.svc.ListPublished(ctx, user.Caller{}, Filter{}, nil, 10); len(list) != 0 {
 			t.Errorf("pending story listed: %v", list)
 		}
 		if _, err := f.svc.Review(ctx, stranger, st.ID, ActionPublish, ""); codes(t, err)[0] != CodeStoryNotFound {
@@ -144,7 +159,7 @@ func TestLifeCycle(t *testing.T) {
 		if !CanSee(stranger, st) || !CanSee(user.Caller{}, st) {
 			t.Error("published story not visible to everyone")
 		}
-		if list, _ := f.svc.ListPublished(ctx, Filter{}, nil, 10); len(list) != 1 {
+		if list, _ := f.svc.ListPublished(ctx, user.Caller{}, Filter{}, nil, 10); len(list) != 1 {
 			t.Errorf("published list = %v", list)
 		}
 		if _, err := f.svc.Withdraw(ctx, author, st.ID); err == nil {
@@ -183,7 +198,7 @@ func TestLifeCycle(t *testing.T) {
 		if err := f.svc.Unreact(ctx, readers[1], st.ID); err != nil {
 			t.Fatal(err)
 		}
-		mine, _ := f.svc.MyReactions(ctx, readers[0].UserID, []int64{st.ID})
+		mine, _ := f.svc.MyReactions(ctx, readers[0], []int64{st.ID})
 		if mine[st.ID] != Clap {
 			t.Errorf("my reaction = %v", mine)
 		}
@@ -205,7 +220,7 @@ func TestLifeCycle(t *testing.T) {
 		if CanSee(stranger, st) || !CanSee(author, st) {
 			t.Error("hidden story visibility wrong")
 		}
-		if list, _ := f.svc.ListPublished(ctx, Filter{}, nil, 10); len(list) != 0 {
+		if list, _ := f.svc.ListPublished(ctx, user.Caller{}, Filter{}, nil, 10); len(list) != 0 {
 			t.Errorf("hidden story listed")
 		}
 		wantCode(t, f.svc.React(ctx, stranger, st.ID, Smile), CodeStoryNotFound)
@@ -247,7 +262,7 @@ func TestLifeCycle(t *testing.T) {
 			t.Errorf("log entries = %+v", entries)
 		}
 
-		mys, err := f.svc.MyStories(ctx, author.UserID)
+		mys, err := f.svc.MyStories(ctx, author)
 		if err != nil || len(mys) != 1 || mys[0].ID != st.ID {
 			t.Errorf("MyStories = %v, %v", mys, err)
 		}
@@ -370,9 +385,8 @@ func TestOrganiserReview(t *testing.T) {
 		if err := f.svc.SetOrganisersMayReview(ctx, sec, org, true); err != nil {
 			t.Fatal(err)
 		}
-		st, _ = f.svc.Story(ctx, st.ID)
-		if !CanSee(organiser, st) {
-			t.Error("allowed organiser cannot see pending story")
+		if _, err := f.svc.Story(ctx, organiser, st.ID); err != nil {
+			t.Errorf("allowed organiser cannot see pending story: %v", err)
 		}
 		q, err := f.svc.ReviewQueue(ctx, organiser, nil, 10)
 		if err != nil || len(q) != 1 || q[0].ID != st.ID {
@@ -437,7 +451,7 @@ func TestCalls(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if calls, err := f.svc.Calls(ctx, true); err != nil || len(calls) != 2 || calls[0].ID != summer.ID {
+		if calls, err := f.svc.Calls(ctx, user.Caller{}, true); err != nil || len(calls) != 2 || calls[0].ID != summer.ID {
 			t.Errorf("open calls = %v, %v", calls, err)
 		}
 
@@ -449,10 +463,10 @@ func TestCalls(t *testing.T) {
 		if _, err := f.svc.Review(ctx, sec, st.ID, ActionPublish, ""); err != nil {
 			t.Fatal(err)
 		}
-		if list, _ := f.svc.ListPublished(ctx, Filter{CallID: &summer.ID}, nil, 10); len(list) != 1 {
+		if list, _ := f.svc.ListPublished(ctx, user.Caller{}, Filter{CallID: &summer.ID}, nil, 10); len(list) != 1 {
 			t.Errorf("call's published stories = %v", list)
 		}
-		if list, _ := f.svc.ListPublished(ctx, Filter{CallID: &seventies.ID}, nil, 10); len(list) != 0 {
+		if list, _ := f.svc.ListPublished(ctx, user.Caller{}, Filter{CallID: &seventies.ID}, nil, 10); len(list) != 0 {
 			t.Errorf("other call's stories = %v", list)
 		}
 		rows, blobs := f.rows(t, "stories"), len(f.blobFiles(t))
@@ -465,7 +479,7 @@ func TestCalls(t *testing.T) {
 		if f.rows(t, "stories") != rows || len(f.blobFiles(t)) != blobs || f.rows(t, "story_photos") != 1 {
 			t.Error("a refused story left rows or blobs behind")
 		}
-		if calls, _ := f.svc.Calls(ctx, true); len(calls) != 1 || calls[0].ID != seventies.ID {
+		if calls, _ := f.svc.Calls(ctx, user.Caller{}, true); len(calls) != 1 || calls[0].ID != seventies.ID {
 			t.Errorf("open calls after deadline = %v", calls)
 		}
 
@@ -480,7 +494,7 @@ func TestCalls(t *testing.T) {
 		wantCode(t, err, CodeCallClosed)
 		_, err = f.svc.Submit(ctx, resident, Input{Title: "x", Body: "x", CallID: ptr(int64(999))})
 		wantCode(t, err, CodeCallNotFound)
-		if all, _ := f.svc.Calls(ctx, false); len(all) != 2 {
+		if all, _ := f.svc.Calls(ctx, user.Caller{}, false); len(all) != 2 {
 			t.Errorf("all calls = %v", all)
 		}
 	})

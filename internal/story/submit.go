@@ -143,7 +143,7 @@ func (s *Service) Submit(ctx context.Context, c user.Caller, in Input) (Story, e
 	}
 	slog.InfoContext(ctx, "story submitted", slog.Int64("story_id", id), slog.Int64("user_id", c.UserID),
 		slog.Int("photos", len(photos)))
-	return s.Story(ctx, id)
+	return s.byID(ctx, s.db, id)
 }
 
 // Edit changes a story of the caller's that is still waiting for review
@@ -233,7 +233,7 @@ func (s *Service) Edit(ctx context.Context, c user.Caller, id int64, in Input) (
 		return Story{}, err
 	}
 	s.deleteBlobs(ctx, removed)
-	return s.Story(ctx, id)
+	return s.byID(ctx, s.db, id)
 }
 
 // Withdraw takes a story of the caller's out of review for good.
@@ -261,12 +261,12 @@ func (s *Service) Withdraw(ctx context.Context, c user.Caller, id int64) (Story,
 	if err != nil {
 		return Story{}, err
 	}
-	return s.Story(ctx, id)
+	return s.byID(ctx, s.db, id)
 }
 
 // ownStory loads a story the caller wrote and may still change.
 func (s *Service) ownStory(ctx context.Context, c user.Caller, id int64) (Story, error) {
-	st, err := s.Story(ctx, id)
+	st, err := s.byID(ctx, s.db, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Story{}, apperr.New(CodeStoryNotFound)
 	}
@@ -537,37 +537,53 @@ func uniq(xs []string) []string {
 	return out
 }
 
-// Photos returns the photos of each story, in order.
-func (s *Service) Photos(ctx context.Context, storyIDs []int64) (map[int64][]Photo, error) {
+// Photos returns the photos of each story among storyIDs that c may see,
+// in order: a photo is seen with its story, never without it.
+func (s *Service) Photos(ctx context.Context, c user.Caller, storyIDs []int64) (map[int64][]Photo, error) {
 	if len(storyIDs) == 0 {
 		return nil, nil
 	}
-	q, args, err := store.In(`SELECT id, story_id, position, alt_text, key_small, key_large, width, height, created_at
-		FROM story_photos WHERE story_id IN (?) ORDER BY story_id, position, id`, storyIDs)
+	q, args, err := store.In(`SELECT p.id, p.story_id, p.position, p.alt_text, p.key_small, p.key_large, p.width, p.height, p.created_at,
+			s.status, s.author_id, s.organisation_id,
+			COALESCE((SELECT o.organisers_may_review FROM organisations o WHERE o.id = s.organisation_id), FALSE) AS organisers_may_review
+		FROM story_photos p JOIN stories s ON s.id = p.story_id
+		WHERE p.story_id IN (?) ORDER BY p.story_id, p.position, p.id`, storyIDs)
 	if err != nil {
 		return nil, err
 	}
-	var rows []Photo
+	var rows []struct {
+		Photo
+		Status              Status `db:"status"`
+		AuthorID            *int64 `db:"author_id"`
+		OrganisationID      *int64 `db:"organisation_id"`
+		OrganisersMayReview bool   `db:"organisers_may_review"`
+	}
 	if err := store.Select(ctx, s.db, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("photos of stories: %w", err)
 	}
 	m := make(map[int64][]Photo, len(storyIDs))
-	for _, p := range rows {
-		m[p.StoryID] = append(m[p.StoryID], p)
+	for _, r := range rows {
+		st := Story{ID: r.StoryID, Status: r.Status, AuthorID: r.AuthorID, OrganisationID: r.OrganisationID, OrganisersMayReview: r.OrganisersMayReview}
+		if CanSee(c, st) {
+			m[r.StoryID] = append(m[r.StoryID], r.Photo)
+		}
 	}
 	return m, nil
 }
 
-// MyStories returns every story the person wrote, whatever its status,
-// newest first.
-func (s *Service) MyStories(ctx context.Context, userID int64) ([]Story, error) {
+// MyStories returns every story c wrote, whatever its status, newest
+// first.
+func (s *Service) MyStories(ctx context.Context, c user.Caller) ([]Story, error) {
+	if !c.SignedIn() {
+		return nil, nil
+	}
 	var sts []Story
 	err := store.Select(ctx, s.db, &sts, `SELECT `+columns+` FROM stories s WHERE s.author_id = ?
-		ORDER BY s.created_at DESC, s.id DESC`, userID)
+		ORDER BY s.created_at DESC, s.id DESC`, c.UserID)
 	if err != nil {
-		return nil, fmt.Errorf("stories of user %d: %w", userID, err)
+		return nil, fmt.Errorf("stories of user %d: %w", c.UserID, err)
 	}
-	return sts, nil
+	return visible(c, sts), nil
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

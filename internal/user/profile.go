@@ -40,7 +40,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, 
 	if err := c.RequireSignedIn(); err != nil {
 		return User{}, err
 	}
-	u, err := s.User(ctx, c.UserID)
+	u, err := s.byID(ctx, c.UserID)
 	if err != nil {
 		return User{}, err
 	}
@@ -81,39 +81,23 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, 
 	if err != nil {
 		return User{}, fmt.Errorf("update profile of %d: %w", u.ID, err)
 	}
-	return s.User(ctx, u.ID)
+	return s.byID(ctx, u.ID)
 }
 
 // ContactVisible reports whether c may see the e-mail and phone number of
 // person target: the person themself, the secretariat, organisers of an
-// activity the person has signed up for, and fellow organisers.
+// activity the person has signed up for, and fellow organisers. It is the
+// rule ByIDs shows people by.
 func (s *Service) ContactVisible(ctx context.Context, c Caller, target int64) (bool, error) {
 	if !c.SignedIn() {
 		return false, nil
 	}
-	if c.UserID == target || c.Secretariat {
-		return true, nil
-	}
-	if len(c.Organises) == 0 {
-		return false, nil
-	}
-	orgs := make([]int64, 0, len(c.Organises))
-	for id := range c.Organises {
-		orgs = append(orgs, id)
-	}
-	q, args, err := store.In(`SELECT COUNT(*) FROM (
-			SELECT 1 AS hit FROM slot_claims sc
-			JOIN volunteer_slots vs ON vs.id = sc.slot_id
-			JOIN activities a ON a.id = vs.activity_id
-			WHERE sc.user_id = ? AND a.organisation_id IN (?)
-			UNION ALL
-			SELECT 1 AS hit FROM organisers o WHERE o.user_id = ? AND o.organisation_id IN (?)
-		) hits`, target, orgs, target, orgs)
-	if err != nil {
+	query, args, err := s.visibleQuery(c, []int64{target})
+	if err != nil || query == "" {
 		return false, err
 	}
 	var n int
-	if err := store.Get(ctx, s.db, &n, q, args...); err != nil {
+	if err := store.Get(ctx, s.db, &n, `SELECT COUNT(*) FROM users u WHERE `+query, args...); err != nil {
 		return false, fmt.Errorf("contact visibility: %w", err)
 	}
 	return n > 0, nil

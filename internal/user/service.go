@@ -49,8 +49,9 @@ func NewService(db *store.DB) *Service {
 const userColumns = `id, firebase_uid, email, email_verified, phone, display_name, language, role,
 	anonymous, has_app, ical_token, created_at, updated_at, deleted_at`
 
-// User returns the person with id.
-func (s *Service) User(ctx context.Context, id int64) (User, error) {
+// byID returns the person with id, for this package's own use: what
+// others may see of a person goes through ByIDs.
+func (s *Service) byID(ctx context.Context, id int64) (User, error) {
 	var u User
 	err := store.Get(ctx, s.db, &u, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)
 	if err != nil {
@@ -59,20 +60,52 @@ func (s *Service) User(ctx context.Context, id int64) (User, error) {
 	return u, nil
 }
 
-// UsersByIDs returns the people with the given ids, in no particular order.
-func (s *Service) UsersByIDs(ctx context.Context, ids []int64) ([]User, error) {
-	if len(ids) == 0 {
+// ByIDs returns the people among ids that c may see, in no particular
+// order; the others are left out, as if they did not exist. A person is
+// seen, contact details and all, under the rule of ContactVisible: by
+// themself, the secretariat, the organisers of an activity they signed up
+// for, and their fellow organisers. Everyone else could otherwise walk
+// the sequential ids and list the town's residents.
+func (s *Service) ByIDs(ctx context.Context, c Caller, ids []int64) ([]User, error) {
+	if len(ids) == 0 || !c.SignedIn() {
 		return nil, nil
 	}
-	q, args, err := store.In(`SELECT `+userColumns+` FROM users WHERE id IN (?)`, ids)
-	if err != nil {
+	query, args, err := s.visibleQuery(c, ids)
+	if err != nil || query == "" {
 		return nil, err
 	}
 	var users []User
-	if err := store.Select(ctx, s.db, &users, q, args...); err != nil {
+	if err := store.Select(ctx, s.db, &users, `SELECT `+userColumns+` FROM users u WHERE `+query, args...); err != nil {
 		return nil, fmt.Errorf("users by ids: %w", err)
 	}
 	return users, nil
+}
+
+// visibleQuery is the condition selecting the people among ids whom c
+// may see (see ByIDs), or "" when that is nobody.
+func (s *Service) visibleQuery(c Caller, ids []int64) (string, []any, error) {
+	if c.Secretariat {
+		return store.In(`u.id IN (?)`, ids)
+	}
+	if len(c.Organises) == 0 {
+		for _, id := range ids {
+			if id == c.UserID {
+				return `u.id = ?`, []any{id}, nil
+			}
+		}
+		return "", nil, nil
+	}
+	orgs := make([]int64, 0, len(c.Organises))
+	for id := range c.Organises {
+		orgs = append(orgs, id)
+	}
+	return store.In(`u.id IN (?) AND (u.id = ?
+		OR EXISTS (SELECT 1 FROM slot_claims sc
+			JOIN volunteer_slots vs ON vs.id = sc.slot_id
+			JOIN activities a ON a.id = vs.activity_id
+			WHERE sc.user_id = u.id AND a.organisation_id IN (?))
+		OR EXISTS (SELECT 1 FROM organisers o WHERE o.user_id = u.id AND o.organisation_id IN (?)))`,
+		ids, c.UserID, orgs, orgs)
 }
 
 // Resolve finds or creates the person behind a verified identity and
@@ -179,7 +212,7 @@ func (s *Service) userTx(ctx context.Context, q store.Querier, id int64) (User, 
 
 // Caller loads the roles of the person with id.
 func (s *Service) Caller(ctx context.Context, id int64) (Caller, error) {
-	u, err := s.User(ctx, id)
+	u, err := s.byID(ctx, id)
 	if err != nil {
 		return Caller{}, err
 	}

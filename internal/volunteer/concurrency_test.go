@@ -70,7 +70,7 @@ func TestClaimRace(t *testing.T) {
 				t.Fatalf("roster[%d] = %s at %v, want WAITLISTED at %d", i+5, c.Status, c.WaitlistPosition, i+1)
 			}
 		}
-		sl, _ = f.svc.Slot(f.ctx, sl.ID)
+		sl, _ = f.svc.Slot(f.ctx, f.organiser, sl.ID)
 		if sl.Taken != 5 || sl.Waitlisted != 195 || sl.SpotsLeft() != 0 {
 			t.Errorf("slot counters taken %d waitlisted %d", sl.Taken, sl.Waitlisted)
 		}

@@ -21,14 +21,56 @@ func (s *Service) Roster(ctx context.Context, caller user.Caller, slotID int64) 
 	if _, _, err := s.slotForOrganiser(ctx, caller, slotID); err != nil {
 		return nil, err
 	}
-	var claims []Claim
-	err := store.Select(ctx, s.db, &claims, `SELECT `+claimColumns+` FROM slot_claims c
-		WHERE c.slot_id = ? AND c.status <> 'CANCELLED'
-		ORDER BY CASE c.status WHEN 'CONFIRMED' THEN 0 ELSE 1 END, c.id`, slotID)
-	if err != nil {
-		return nil, fmt.Errorf("roster of slot %d: %w", slotID, err)
+	m, err := s.Rosters(ctx, caller, []int64{slotID})
+	return m[slotID], err
+}
+
+// Rosters returns the roster (see Roster) of each slot among slotIDs that
+// c may see the roster of: those of activities c organises, or all for
+// the secretariat. The others are absent from the map (a restricted field:
+// null); a slot nobody signed up for maps to an empty list.
+func (s *Service) Rosters(ctx context.Context, c user.Caller, slotIDs []int64) (map[int64][]Claim, error) {
+	if len(slotIDs) == 0 || !c.SignedIn() || (!c.Secretariat && !organisesAny(c)) {
+		// Most people organise nothing: their answer costs no statement.
+		return nil, nil
 	}
-	return claims, nil
+	q, args, err := store.In(`SELECT s.id, a.organisation_id FROM volunteer_slots s JOIN activities a ON a.id = s.activity_id
+		WHERE s.id IN (?)`, slotIDs)
+	if err != nil {
+		return nil, err
+	}
+	var slots []struct {
+		ID             int64 `db:"id"`
+		OrganisationID int64 `db:"organisation_id"`
+	}
+	if err := store.Select(ctx, s.db, &slots, q, args...); err != nil {
+		return nil, fmt.Errorf("organisations of slots: %w", err)
+	}
+	m := map[int64][]Claim{}
+	var mine []int64
+	for _, sl := range slots {
+		if c.OrganiserOf(sl.OrganisationID) {
+			m[sl.ID] = []Claim{}
+			mine = append(mine, sl.ID)
+		}
+	}
+	if len(mine) == 0 {
+		return m, nil
+	}
+	q, args, err = store.In(`SELECT `+claimColumns+` FROM slot_claims c
+		WHERE c.slot_id IN (?) AND c.status <> 'CANCELLED'
+		ORDER BY c.slot_id, CASE c.status WHEN 'CONFIRMED' THEN 0 ELSE 1 END, c.id`, mine)
+	if err != nil {
+		return nil, err
+	}
+	var claims []Claim
+	if err := store.Select(ctx, s.db, &claims, q, args...); err != nil {
+		return nil, fmt.Errorf("rosters of slots: %w", err)
+	}
+	for _, cl := range claims {
+		m[cl.SlotID] = append(m[cl.SlotID], cl)
+	}
+	return m, nil
 }
 
 // MarkAttendance records whether a confirmed volunteer came. Organisers
@@ -65,10 +107,13 @@ func (s *Service) MarkAttendance(ctx context.Context, caller user.Caller, claimI
 	return claimByID(ctx, s.db, claimID)
 }
 
-// ClaimsByUser returns a person's shifts. Upcoming ones (not yet ended),
+// ClaimsByUser returns c's own shifts. Upcoming ones (not yet ended),
 // confirmed or waitlisted, come soonest first; past ones are only those
 // they held a place on, latest first.
-func (s *Service) ClaimsByUser(ctx context.Context, userID int64, upcoming bool, now time.Time) ([]Claim, error) {
+func (s *Service) ClaimsByUser(ctx context.Context, c user.Caller, upcoming bool, now time.Time) ([]Claim, error) {
+	if !c.SignedIn() {
+		return nil, nil
+	}
 	query := `SELECT ` + claimColumns + ` FROM slot_claims c JOIN volunteer_slots s ON s.id = c.slot_id
 		WHERE c.user_id = ? AND c.status <> 'CANCELLED' AND s.ends_at > ?
 		ORDER BY s.starts_at, c.id`
@@ -78,49 +123,66 @@ func (s *Service) ClaimsByUser(ctx context.Context, userID int64, upcoming bool,
 			ORDER BY s.starts_at DESC, c.id DESC`
 	}
 	var claims []Claim
-	if err := store.Select(ctx, s.db, &claims, query, userID, now.UTC()); err != nil {
-		return nil, fmt.Errorf("claims of user %d: %w", userID, err)
+	if err := store.Select(ctx, s.db, &claims, query, c.UserID, now.UTC()); err != nil {
+		return nil, fmt.Errorf("claims of user %d: %w", c.UserID, err)
 	}
 	return claims, nil
 }
 
-// ClaimsBySlotAndUser returns the person's live claim on each of the
-// slots that has one (for VolunteerSlot.myClaim).
-func (s *Service) ClaimsBySlotAndUser(ctx context.Context, slotIDs []int64, userID int64) ([]Claim, error) {
-	if len(slotIDs) == 0 || userID == 0 {
+// MyClaims returns c's live claim on each of the slots that has one (for
+// VolunteerSlot.myClaim).
+func (s *Service) MyClaims(ctx context.Context, c user.Caller, slotIDs []int64) ([]Claim, error) {
+	if len(slotIDs) == 0 || !c.SignedIn() {
 		return nil, nil
 	}
 	q, args, err := store.In(`SELECT `+claimColumns+` FROM slot_claims c
-		WHERE c.slot_id IN (?) AND c.user_id = ? AND c.status <> 'CANCELLED'`, slotIDs, userID)
+		WHERE c.slot_id IN (?) AND c.user_id = ? AND c.status <> 'CANCELLED'`, slotIDs, c.UserID)
 	if err != nil {
 		return nil, err
 	}
 	var claims []Claim
 	if err := store.Select(ctx, s.db, &claims, q, args...); err != nil {
-		return nil, fmt.Errorf("claims of user %d on slots: %w", userID, err)
+		return nil, fmt.Errorf("claims of user %d on slots: %w", c.UserID, err)
 	}
 	return claims, nil
 }
 
-// ClaimsByIDs returns the claims with the given ids, in no particular order.
-func (s *Service) ClaimsByIDs(ctx context.Context, ids []int64) ([]Claim, error) {
-	if len(ids) == 0 {
+// ClaimsByIDs returns the claims among ids that c may see, in no
+// particular order: a claim is its volunteer's and the organisers' of its
+// activity (and the secretariat's).
+func (s *Service) ClaimsByIDs(ctx context.Context, c user.Caller, ids []int64) ([]Claim, error) {
+	if len(ids) == 0 || !c.SignedIn() {
 		return nil, nil
 	}
-	q, args, err := store.In(`SELECT `+claimColumns+` FROM slot_claims c WHERE c.id IN (?)`, ids)
+	q, args, err := store.In(`SELECT `+claimColumns+`, a.organisation_id AS activity_organisation_id
+		FROM slot_claims c JOIN volunteer_slots s ON s.id = c.slot_id JOIN activities a ON a.id = s.activity_id
+		WHERE c.id IN (?)`, ids)
 	if err != nil {
 		return nil, err
 	}
-	var claims []Claim
-	if err := store.Select(ctx, s.db, &claims, q, args...); err != nil {
+	var rows []struct {
+		Claim
+		ActivityOrganisationID int64 `db:"activity_organisation_id"`
+	}
+	if err := store.Select(ctx, s.db, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("claims by ids: %w", err)
+	}
+	claims := make([]Claim, 0, len(rows))
+	for _, r := range rows {
+		if r.UserID == c.UserID || c.OrganiserOf(r.ActivityOrganisationID) {
+			claims = append(claims, r.Claim)
+		}
 	}
 	return claims, nil
 }
 
-// Hours is the time a person has given: confirmed claims on slots that
-// have ended, except those marked NO_SHOW, in total and per organisation.
-func (s *Service) Hours(ctx context.Context, userID int64) (time.Duration, map[int64]time.Duration, error) {
+// Hours is the time c has given: confirmed claims on slots that have
+// ended, except those marked NO_SHOW, in total and per organisation.
+func (s *Service) Hours(ctx context.Context, c user.Caller) (time.Duration, map[int64]time.Duration, error) {
+	userID := c.UserID
+	if !c.SignedIn() {
+		return 0, nil, nil
+	}
 	var rows []struct {
 		StartsAt       time.Time `db:"starts_at"`
 		EndsAt         time.Time `db:"ends_at"`
@@ -189,8 +251,12 @@ func (s *Service) RecordQualification(ctx context.Context, caller user.Caller, u
 	return nil
 }
 
-// Qualifications returns what has been recorded for a person.
-func (s *Service) Qualifications(ctx context.Context, userID int64) ([]Qualification, error) {
+// Qualifications returns what has been recorded for c.
+func (s *Service) Qualifications(ctx context.Context, c user.Caller) ([]Qualification, error) {
+	userID := c.UserID
+	if !c.SignedIn() {
+		return nil, nil
+	}
 	var qs []Qualification
 	err := store.Select(ctx, s.db, &qs, `SELECT user_id, requirement, recorded_by, recorded_at, expires_at
 		FROM user_qualifications WHERE user_id = ? ORDER BY requirement`, userID)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -298,40 +299,69 @@ func (s *Service) RemoveSlot(ctx context.Context, caller user.Caller, id int64) 
 	return nil
 }
 
-// Slot returns the slot with id, whatever its activity's status; callers
-// decide who may see slots of drafts.
-func (s *Service) Slot(ctx context.Context, id int64) (Slot, error) {
-	return slotByID(ctx, s.db, id, "")
-}
+// A slot is seen with its activity: slots of a draft only by the
+// activity's organisers and the secretariat (activity.Visible).
 
-// SlotsByIDs returns the slots with the given ids, in no particular order.
-func (s *Service) SlotsByIDs(ctx context.Context, ids []int64) ([]Slot, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	q, args, err := store.In(`SELECT `+slotColumns+` FROM volunteer_slots s WHERE s.id IN (?)`, ids)
+// slotsWhere reads the slots matching where (on volunteer_slots s) whose
+// activity c may see.
+func (s *Service) slotsWhere(ctx context.Context, c user.Caller, where string, args ...any) ([]Slot, error) {
+	q, args, err := store.In(`SELECT `+slotColumns+`, a.status AS activity_status, a.organisation_id AS activity_organisation_id
+		FROM volunteer_slots s JOIN activities a ON a.id = s.activity_id
+		WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
-	var slots []Slot
-	if err := store.Select(ctx, s.db, &slots, q, args...); err != nil {
+	var rows []struct {
+		Slot
+		ActivityStatus         activity.Status `db:"activity_status"`
+		ActivityOrganisationID int64           `db:"activity_organisation_id"`
+	}
+	if err := store.Select(ctx, s.db, &rows, q, args...); err != nil {
+		return nil, err
+	}
+	slots := make([]Slot, 0, len(rows))
+	for _, r := range rows {
+		if activity.Visible(c, r.ActivityStatus, r.ActivityOrganisationID) {
+			slots = append(slots, r.Slot)
+		}
+	}
+	return slots, nil
+}
+
+// Slot returns the slot with id as c may see it; one c may not see is
+// not found, as if it did not exist.
+func (s *Service) Slot(ctx context.Context, c user.Caller, id int64) (Slot, error) {
+	slots, err := s.slotsWhere(ctx, c, `s.id = ?`, id)
+	if err != nil {
+		return Slot{}, fmt.Errorf("slot %d: %w", id, err)
+	}
+	if len(slots) == 0 {
+		return Slot{}, fmt.Errorf("slot %d: %w", id, store.ErrNotFound)
+	}
+	return slots[0], nil
+}
+
+// SlotsByIDs returns the slots among ids that c may see, in no particular
+// order.
+func (s *Service) SlotsByIDs(ctx context.Context, c user.Caller, ids []int64) ([]Slot, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	slots, err := s.slotsWhere(ctx, c, `s.id IN (?)`, ids)
+	if err != nil {
 		return nil, fmt.Errorf("slots by ids: %w", err)
 	}
 	return slots, nil
 }
 
-// SlotsByActivityIDs returns the slots of the given activities ordered by
-// start, then id.
-func (s *Service) SlotsByActivityIDs(ctx context.Context, ids []int64) ([]Slot, error) {
+// SlotsByActivityIDs returns the slots of the given activities that c may
+// see, ordered by start, then id.
+func (s *Service) SlotsByActivityIDs(ctx context.Context, c user.Caller, ids []int64) ([]Slot, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	q, args, err := store.In(`SELECT `+slotColumns+` FROM volunteer_slots s WHERE s.activity_id IN (?) ORDER BY s.starts_at, s.id`, ids)
+	slots, err := s.slotsWhere(ctx, c, `s.activity_id IN (?) ORDER BY s.starts_at, s.id`, ids)
 	if err != nil {
-		return nil, err
-	}
-	var slots []Slot
-	if err := store.Select(ctx, s.db, &slots, q, args...); err != nil {
 		return nil, fmt.Errorf("slots of activities: %w", err)
 	}
 	return slots, nil
@@ -339,8 +369,9 @@ func (s *Service) SlotsByActivityIDs(ctx context.Context, ids []int64) ([]Slot, 
 
 // OpenSlots lists upcoming slots of published activities that still have
 // room and whose sign-up has not closed, ordered by (starts_at, id) and
-// paged by that key. from and to narrow the slots' start times.
-func (s *Service) OpenSlots(ctx context.Context, from, to *time.Time, afterStartsAt *time.Time, afterID int64, limit int) ([]Slot, error) {
+// paged by that key. from and to narrow the slots' start times. Only
+// published activities have open slots, for every caller.
+func (s *Service) OpenSlots(ctx context.Context, c user.Caller, from, to *time.Time, afterStartsAt *time.Time, afterID int64, limit int) ([]Slot, error) {
 	if limit <= 0 || limit > MaxPageSize {
 		limit = MaxPageSize
 	}

@@ -292,7 +292,7 @@ func TestRequirement(t *testing.T) {
 		if err := f.svc.RecordQualification(f.ctx, other, vol.UserID, ChildCertificate, ptr(at(400, 0, 0))); err != nil {
 			t.Fatal(err)
 		}
-		qs, err := f.svc.Qualifications(f.ctx, vol.UserID)
+		qs, err := f.svc.Qualifications(f.ctx, vol)
 		if err != nil || len(qs) != 1 || qs[0].ExpiresAt == nil || !qs[0].ExpiresAt.Equal(at(400, 0, 0)) || *qs[0].RecordedBy != other.UserID {
 			t.Errorf("Qualifications = %+v, %v", qs, err)
 		}
@@ -341,7 +341,7 @@ func TestIdempotency(t *testing.T) {
 		if got := len(f.events(event.ClaimConfirmed)); got != 1 {
 			t.Errorf("%d ClaimConfirmed events, want 1", got)
 		}
-		sl, _ = f.svc.Slot(f.ctx, sl.ID)
+		sl, _ = f.svc.Slot(f.ctx, f.organiser, sl.ID)
 		if sl.Taken != 1 {
 			t.Errorf("taken = %d, want 1", sl.Taken)
 		}
@@ -423,7 +423,7 @@ func TestCancelAndPromote(t *testing.T) {
 		if got.Status != Cancelled || got.CancelledAt == nil || got.LateCancel {
 			t.Errorf("cancelled claim = %+v", got)
 		}
-		claims, _ := f.svc.ClaimsByIDs(f.ctx, []int64{cb.ID, cc.ID, cd.ID})
+		claims, _ := f.svc.ClaimsByIDs(f.ctx, f.organiser, []int64{cb.ID, cc.ID, cd.ID})
 		byID := map[int64]Claim{}
 		for _, x := range claims {
 			byID[x.ID] = x
@@ -457,7 +457,7 @@ func TestCancelAndPromote(t *testing.T) {
 		if _, err := f.svc.CancelClaim(f.ctx, b, cb.ID); err != nil {
 			t.Fatal(err)
 		}
-		if x, _ := f.svc.ClaimsByIDs(f.ctx, []int64{cd.ID}); x[0].Status != Waitlisted || *x[0].WaitlistPosition != 1 {
+		if x, _ := f.svc.ClaimsByIDs(f.ctx, f.organiser, []int64{cd.ID}); x[0].Status != Waitlisted || *x[0].WaitlistPosition != 1 {
 			t.Errorf("D = %+v, want first in queue", x[0])
 		}
 		if len(f.events(event.ClaimPromoted)) != 0 {
@@ -540,7 +540,7 @@ func TestRemoveSlot(t *testing.T) {
 		if err := f.svc.RemoveSlot(f.ctx, f.organiser, sl.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Slot(f.ctx, sl.ID); !errors.Is(err, store.ErrNotFound) {
+		if _, err := f.svc.Slot(f.ctx, f.organiser, sl.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("slot still there: %v", err)
 		}
 		evs := f.events(event.ClaimCancelled)
@@ -658,7 +658,7 @@ func TestAttendanceHoursAndLists(t *testing.T) {
 		wantCode(t, err, CodeClaimNotConfirmed, "claimId")
 		f.clock.Set(at(4, 0, 0))
 
-		total, perOrg, err := f.svc.Hours(f.ctx, vol.UserID)
+		total, perOrg, err := f.svc.Hours(f.ctx, vol)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -666,17 +666,17 @@ func TestAttendanceHoursAndLists(t *testing.T) {
 			t.Errorf("Hours = %v, %v; want 4h: 3h + 1h", total, perOrg)
 		}
 
-		upcoming, err := f.svc.ClaimsByUser(f.ctx, vol.UserID, true, f.clock.Now())
+		upcoming, err := f.svc.ClaimsByUser(f.ctx, vol, true, f.clock.Now())
 		if err != nil || len(upcoming) != 2 || upcoming[0].ID != c4.ID || upcoming[1].ID != c5.ID || *upcoming[1].WaitlistPosition != 1 {
 			t.Errorf("upcoming = %+v, %v", upcoming, err)
 		}
-		past, err := f.svc.ClaimsByUser(f.ctx, vol.UserID, false, f.clock.Now())
+		past, err := f.svc.ClaimsByUser(f.ctx, vol, false, f.clock.Now())
 		if err != nil || len(past) != 3 || past[0].SlotID != s3.ID || past[2].ID != c1.ID {
 			t.Errorf("past = %+v, %v", past, err)
 		}
-		mine, err := f.svc.ClaimsBySlotAndUser(f.ctx, []int64{s1.ID, s4.ID, s5.ID}, vol.UserID)
+		mine, err := f.svc.MyClaims(f.ctx, vol, []int64{s1.ID, s4.ID, s5.ID})
 		if err != nil || len(mine) != 3 {
-			t.Errorf("ClaimsBySlotAndUser = %+v, %v", mine, err)
+			t.Errorf("MyClaims = %+v, %v", mine, err)
 		}
 
 		// Roster: organisers only; confirmed first, then the queue.
@@ -719,7 +719,7 @@ func TestOpenSlots(t *testing.T) {
 		var afterStart *time.Time
 		var afterID int64
 		for page := 0; page < 10; page++ {
-			slots, err := f.svc.OpenSlots(f.ctx, nil, nil, afterStart, afterID, 2)
+			slots, err := f.svc.OpenSlots(f.ctx, user.Caller{}, nil, nil, afterStart, afterID, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -741,12 +741,12 @@ func TestOpenSlots(t *testing.T) {
 			}
 		}
 		from, to := at(2, 0, 0), at(4, 0, 0)
-		slots, err := f.svc.OpenSlots(f.ctx, &from, &to, nil, 0, 10)
+		slots, err := f.svc.OpenSlots(f.ctx, user.Caller{}, &from, &to, nil, 0, 10)
 		if err != nil || len(slots) != 2 || slots[0].ID != open[1] || slots[1].ID != open[2] {
 			t.Errorf("window = %+v, %v", slots, err)
 		}
 
-		byAct, err := f.svc.SlotsByActivityIDs(f.ctx, []int64{f.activityID})
+		byAct, err := f.svc.SlotsByActivityIDs(f.ctx, user.Caller{}, []int64{f.activityID})
 		if err != nil || len(byAct) != 9 {
 			t.Errorf("SlotsByActivityIDs = %d slots, %v", len(byAct), err)
 		}
@@ -755,7 +755,7 @@ func TestOpenSlots(t *testing.T) {
 				t.Errorf("SlotsByActivityIDs not ordered by start")
 			}
 		}
-		byIDs, err := f.svc.SlotsByIDs(f.ctx, []int64{full.ID, same.ID, 999999})
+		byIDs, err := f.svc.SlotsByIDs(f.ctx, user.Caller{}, []int64{full.ID, same.ID, 999999})
 		if err != nil || len(byIDs) != 2 {
 			t.Errorf("SlotsByIDs = %+v, %v", byIDs, err)
 		}
@@ -805,15 +805,72 @@ func TestCancelActivityClaims(t *testing.T) {
 		if len(f.recent()) != 0 {
 			t.Errorf("CancelActivityClaims published itself")
 		}
-		got, _ := f.svc.ClaimsByIDs(f.ctx, []int64{pc.ID})
+		got, _ := f.svc.ClaimsByIDs(f.ctx, f.organiser, []int64{pc.ID})
 		if got[0].Status != Confirmed {
 			t.Errorf("claim on a started slot was cancelled")
 		}
 		checkInvariants(t, f)
 		for _, id := range []int64{s1.ID, s2.ID} {
-			sl, _ := f.svc.Slot(f.ctx, id)
+			sl, _ := f.svc.Slot(f.ctx, f.organiser, id)
 			if sl.Taken != 0 || sl.Waitlisted != 0 {
 				t.Errorf("slot %d counters %d/%d", id, sl.Taken, sl.Waitlisted)
+			}
+		}
+	})
+}
+
+// The reads answer as the caller may see: a draft's slots only for its
+// organisers, a claim only for its volunteer and the organisers, a roster
+// only for the organisers (and a hidden thing as if it did not exist).
+func TestReadsTakeTheCaller(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		vol, stranger := f.user("Vera"), f.user("Sofus")
+		other := f.user("Omar")
+		f.makeOrganiser(&other, f.org("Ungerådet"))
+		sl := f.slot(at(1, 10, 0), at(1, 12, 0), 3)
+		c := f.claim(vol, sl.ID)
+		draftID := f.activity(f.orgID, "DRAFT")
+		hidden := f.insert(`INSERT INTO volunteer_slots (activity_id, title, starts_at, ends_at, capacity, created_at)
+			VALUES (?, 'Udkast', ?, ?, 2, ?)`, draftID, at(1, 10, 0).UTC(), at(1, 11, 0).UTC(), f.clock.Now())
+
+		for _, tc := range []struct {
+			name   string
+			c      user.Caller
+			draft  bool // sees the draft's slot
+			claim  bool // sees vera's claim
+			roster bool
+		}{
+			{"visitor", user.Caller{}, false, false, false},
+			{"the volunteer", vol, false, true, false},
+			{"another resident", stranger, false, false, false},
+			{"organiser of another organisation", other, false, false, false},
+			{"organiser", f.organiser, true, true, true},
+			{"secretariat", user.Caller{UserID: stranger.UserID, Secretariat: true}, true, true, true},
+		} {
+			slots, err := f.svc.SlotsByIDs(f.ctx, tc.c, []int64{sl.ID, hidden})
+			if err != nil || len(slots) == 0 || slots[0].ID != sl.ID && slots[len(slots)-1].ID != sl.ID {
+				t.Errorf("%s: published slot = %+v, %v", tc.name, slots, err)
+			}
+			if got := len(slots) == 2; got != tc.draft {
+				t.Errorf("%s sees the draft's slot in SlotsByIDs: %v, want %v", tc.name, got, tc.draft)
+			}
+			byAct, _ := f.svc.SlotsByActivityIDs(f.ctx, tc.c, []int64{draftID})
+			if got := len(byAct) == 1; got != tc.draft {
+				t.Errorf("%s sees the draft's slot in SlotsByActivityIDs: %v, want %v", tc.name, got, tc.draft)
+			}
+			_, err = f.svc.Slot(f.ctx, tc.c, hidden)
+			if got := err == nil; got != tc.draft || (!tc.draft && !store.IsNotFound(err)) {
+				t.Errorf("%s reads the draft's slot: %v, want seen %v or not found", tc.name, err, tc.draft)
+			}
+			claims, err := f.svc.ClaimsByIDs(f.ctx, tc.c, []int64{c.ID})
+			if got := err == nil && len(claims) == 1; got != tc.claim {
+				t.Errorf("%s sees vera's claim: %v (%v), want %v", tc.name, got, err, tc.claim)
+			}
+			rosters, err := f.svc.Rosters(f.ctx, tc.c, []int64{sl.ID})
+			roster, ok := rosters[sl.ID]
+			if err != nil || ok != tc.roster || (ok && (len(roster) != 1 || roster[0].ID != c.ID)) {
+				t.Errorf("%s: roster %v, %v, %v; want shown %v", tc.name, roster, ok, err, tc.roster)
 			}
 		}
 	})
