@@ -83,4 +83,3 @@ func (r *Resolver) requestNow(ctx context.Context) time.Time {
 	}
 	return r.Now()
 }
-

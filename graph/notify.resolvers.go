@@ -257,7 +257,7 @@ func (r *notificationPreferencesResolver) QuietHoursEnd(ctx context.Context, obj
 // NotificationReceived is the resolver for the notificationReceived field.
 func (r *subscriptionResolver) NotificationReceived(ctx context.Context) (<-chan *notify.Notification, error) {
 	c := user.CallerFrom(ctx)
-	if err := c.RequireSignedIn(); err != nil {
+	if err := r.Domain.Notify.Listen(c); err != nil {
 		return nil, err
 	}
 	// The topic is the subscriber's own, and the read is theirs too (the

@@ -45,14 +45,47 @@ func mutate[T any](ctx context.Context, r *Resolver, inputErr error, reads func(
 }
 
 // The loaders payloads read their objects back with.
-func activities(l *loaders) *dataloadgen.Loader[int64, activity.Activity]           { return l.activity }
-func organisations(l *loaders) *dataloadgen.Loader[int64, organisation.Organisation] { return l.organisation }
-func places(l *loaders) *dataloadgen.Loader[int64, place.Place]                      { return l.place }
-func people(l *loaders) *dataloadgen.Loader[int64, user.User]                        { return l.user }
-func stories(l *loaders) *dataloadgen.Loader[int64, story.Story]                     { return l.story }
-func calls(l *loaders) *dataloadgen.Loader[int64, story.Call]                        { return l.call }
-func initiatives(l *loaders) *dataloadgen.Loader[int64, initiative.Initiative]       { return l.initiative }
-func slots(l *loaders) *dataloadgen.Loader[int64, volunteer.Slot]                    { return l.slot }
-func claims(l *loaders) *dataloadgen.Loader[int64, volunteer.Claim]                  { return l.claim }
-func announcements(l *loaders) *dataloadgen.Loader[int64, notify.Announcement]       { return l.announcement }
-func calendarSources(l *loaders) *dataloadgen.Loader[int64, calimport.Source]        { return l.calendarSource }
+
+func activities(l *loaders) *dataloadgen.Loader[int64, activity.Activity] {
+	return l.activity
+}
+
+func organisations(l *loaders) *dataloadgen.Loader[int64, organisation.Organisation] {
+	return l.organisation
+}
+
+func places(l *loaders) *dataloadgen.Loader[int64, place.Place] {
+	return l.place
+}
+
+func people(l *loaders) *dataloadgen.Loader[int64, user.User] {
+	return l.user
+}
+
+func stories(l *loaders) *dataloadgen.Loader[int64, story.Story] {
+	return l.story
+}
+
+func calls(l *loaders) *dataloadgen.Loader[int64, story.Call] {
+	return l.call
+}
+
+func initiatives(l *loaders) *dataloadgen.Loader[int64, initiative.Initiative] {
+	return l.initiative
+}
+
+func slots(l *loaders) *dataloadgen.Loader[int64, volunteer.Slot] {
+	return l.slot
+}
+
+func claims(l *loaders) *dataloadgen.Loader[int64, volunteer.Claim] {
+	return l.claim
+}
+
+func announcements(l *loaders) *dataloadgen.Loader[int64, notify.Announcement] {
+	return l.announcement
+}
+
+func calendarSources(l *loaders) *dataloadgen.Loader[int64, calimport.Source] {
+	return l.calendarSource
+}

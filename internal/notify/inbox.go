@@ -41,6 +41,10 @@ const notificationColumns = `id, user_id, kind, title, body, data, deep_link, co
 // A person's inbox is theirs alone: every read here is of c's own
 // notifications, and another person's is not found.
 
+// Listen checks that c may have their new notifications sent to them as
+// they come: only a person with an account has an inbox.
+func (s *Service) Listen(c user.Caller) error { return c.RequireSignedIn() }
+
 // Notifications returns c's inbox newest first: up to limit entries with
 // ids below before (0 for the newest).
 func (s *Service) Notifications(ctx context.Context, c user.Caller, before int64, limit int) ([]Notification, error) {
