@@ -2,10 +2,12 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -357,4 +359,71 @@ func emptyDB(t *testing.T, db *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A write on something the caller may not see answers as if it did not
+// exist: someone else's draft, or a slot of it, tells the caller nothing
+// a made-up id would not.
+func TestWritesOnHiddenThingsAnswerNotFound(t *testing.T) {
+	start := time.Now().Add(240 * time.Hour).Truncate(time.Hour)
+	cases := []struct {
+		name, query string
+		input       func(rt readTown, id string) map[string]any
+		typ         string
+		hidden      func(rt readTown) int64
+	}{
+		{"publishActivity", `mutation($i: ActivityIdInput!) { publishActivity(input: $i) { activity { id } userErrors { code field } } }`,
+			func(rt readTown, id string) map[string]any { return map[string]any{"activityId": id} },
+			typeActivity, func(rt readTown) int64 { return rt.draft.ID }},
+		{"updateActivity", `mutation($i: UpdateActivityInput!) { updateActivity(input: $i) { activity { id } userErrors { code field } } }`,
+			func(rt readTown, id string) map[string]any {
+				return map[string]any{"activityId": id, "title": "Nyt", "startsAt": start.Format(time.RFC3339), "endsAt": start.Add(time.Hour).Format(time.RFC3339)}
+			}, typeActivity, func(rt readTown) int64 { return rt.draft.ID }},
+		{"addVolunteerSlot", `mutation($i: AddVolunteerSlotInput!) { addVolunteerSlot(input: $i) { slot { id } userErrors { code field } } }`,
+			func(rt readTown, id string) map[string]any {
+				return map[string]any{"activityId": id, "title": "Vagt", "startsAt": start.Format(time.RFC3339), "endsAt": start.Add(time.Hour).Format(time.RFC3339), "capacity": 1}
+			}, typeActivity, func(rt readTown) int64 { return rt.draft.ID }},
+		{"updateVolunteerSlot", `mutation($i: UpdateVolunteerSlotInput!) { updateVolunteerSlot(input: $i) { slot { id } userErrors { code field } } }`,
+			func(rt readTown, id string) map[string]any {
+				return map[string]any{"slotId": id, "title": "Vagt", "startsAt": start.Format(time.RFC3339), "endsAt": start.Add(time.Hour).Format(time.RFC3339), "capacity": 1}
+			}, typeSlot, func(rt readTown) int64 { return rt.draftSlot.ID }},
+		{"claimSlot", `mutation($i: ClaimSlotInput!) { claimSlot(input: $i) { claim { id } userErrors { code field } } }`,
+			func(rt readTown, id string) map[string]any {
+				return map[string]any{"slotId": id, "idempotencyKey": "k-" + id}
+			},
+			typeSlot, func(rt readTown) int64 { return rt.draftSlot.ID }},
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ts := newTestServer(t, db)
+		rt := makeReadTown(t, ts)
+		answer := func(query string, vs map[string]any, role string) string {
+			resp, err := ts.client.RawPost(query, vars("i", vs), bearer(rt.tokens[role]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(map[string]any{"data": resp.Data, "errors": codesOf(resp.Errors)})
+			return string(b)
+		}
+		for _, tc := range cases {
+			for _, role := range []string{anonymous, firebaseAnon, unverified, resident, organiserOther} {
+				hidden := answer(tc.query, tc.input(rt, globalID(tc.typ, tc.hidden(rt))), role)
+				missing := answer(tc.query, tc.input(rt, globalID(tc.typ, 999999)), role)
+				if hidden != missing {
+					t.Errorf("%s as %s: on the hidden one %s, on a made-up id %s", tc.name, role, hidden, missing)
+				}
+			}
+		}
+	})
+}
+
+// codesOf keeps the codes of GraphQL errors, which is what a client
+// tells apart (messages and paths are the same).
+func codesOf(raw json.RawMessage) []any {
+	var errs []struct{ Extensions map[string]any }
+	_ = json.Unmarshal(raw, &errs)
+	var out []any
+	for _, e := range errs {
+		out = append(out, e.Extensions)
+	}
+	return out
 }

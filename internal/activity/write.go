@@ -311,7 +311,8 @@ func (s *Service) authorise(ctx context.Context, c user.Caller, id int64) (Activ
 		return Activity{}, err
 	}
 	a, err := activityByID(ctx, s.db, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.VisibleTo(c)) {
+		// Someone else's draft is not there, as far as the caller knows.
 		return Activity{}, apperr.New("ACTIVITY_NOT_FOUND", "id")
 	}
 	if err != nil {

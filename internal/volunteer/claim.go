@@ -379,12 +379,10 @@ func (s *Service) lockSlotAndWaitlist(ctx context.Context, tx *sqlx.Tx, slotID i
 // when the new claim will only be waitlisted: queueing for a time one is
 // already busy is pointless.
 func (s *Service) checkClaimable(ctx context.Context, q store.Querier, caller user.Caller, userID int64, sl Slot, a activityInfo, now time.Time) error {
-	switch a.Status {
-	case "DRAFT":
-		if !caller.OrganiserOf(a.OrganisationID) {
-			return apperr.New(CodeSlotNotFound, "slotId")
-		}
-	case "CANCELLED":
+	if !a.visibleTo(caller) {
+		return apperr.New(CodeSlotNotFound, "slotId")
+	}
+	if a.Status == "CANCELLED" {
 		return apperr.New(CodeActivityCancelled, "slotId")
 	}
 	if !now.Before(sl.StartsAt) {

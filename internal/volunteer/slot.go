@@ -115,6 +115,11 @@ type activityInfo struct {
 	Status         string `db:"status"`
 }
 
+// visibleTo reports whether c may see the activity (and so its slots).
+func (a activityInfo) visibleTo(c user.Caller) bool {
+	return activity.Visible(c, activity.Status(a.Status), a.OrganisationID)
+}
+
 func activityOf(ctx context.Context, q store.Querier, activityID int64) (activityInfo, error) {
 	var a activityInfo
 	err := store.Get(ctx, q, &a, `SELECT organisation_id, status FROM activities WHERE id = ?`, activityID)
@@ -141,6 +146,9 @@ func (s *Service) slotForOrganiser(ctx context.Context, caller user.Caller, id i
 	if err != nil {
 		return Slot{}, activityInfo{}, err
 	}
+	if !a.visibleTo(caller) {
+		return Slot{}, activityInfo{}, apperr.New(CodeSlotNotFound, "slotId")
+	}
 	if err := caller.RequireOrganiserOf(a.OrganisationID); err != nil {
 		return Slot{}, activityInfo{}, err
 	}
@@ -162,7 +170,8 @@ func (s *Service) AddSlot(ctx context.Context, caller user.Caller, in NewSlot) (
 		return Slot{}, err
 	}
 	a, err := activityOf(ctx, s.db, in.ActivityID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.visibleTo(caller)) {
+		// Someone else's draft is not there, as far as the caller knows.
 		return Slot{}, apperr.New(CodeActivityNotFound, "activityId")
 	}
 	if err != nil {
