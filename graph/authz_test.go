@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
@@ -53,7 +54,7 @@ func makeOrganiser(t *testing.T, db *store.DB, c *user.Caller, orgID int64) {
 		orgID, c.UserID, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := user.NewService(db).Caller(context.Background(), c.UserID)
+	fresh, err := user.NewService(db, clock.Real).Caller(context.Background(), c.UserID)
 	if err != nil {
 		t.Fatal(err)
 	}

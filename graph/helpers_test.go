@@ -17,6 +17,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/calendar"
 	"github.com/ishoj/voresishoj/internal/calimport"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
@@ -71,7 +72,7 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 	if err != nil {
 		t.Fatal(err)
 	}
-	activities := activity.NewService(db, themes, bus)
+	activities := activity.NewService(db, themes, bus, clock.Real)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
 	if err := notify.Migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
@@ -86,18 +87,18 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 		Log:    log,
 		Broker: broker,
 		Domain: Domain{
-			Users:          user.NewService(db),
-			Organisations:  organisation.NewService(db),
-			Places:         place.NewService(db),
+			Users:          user.NewService(db, clock.Real),
+			Organisations:  organisation.NewService(db, clock.Real),
+			Places:         place.NewService(db, clock.Real),
 			Activities:     activities,
-			Stories:        story.NewService(db, bus, blobs, themes),
+			Stories:        story.NewService(db, bus, blobs, themes, clock.Real),
 			Themes:         themes,
 			Links:          link.NewService(db),
 			Volunteer:      volunteers,
-			Privacy:        privacy.NewService(db, bus, volunteers.CancelUserClaims),
-			Calendar:       calendar.NewService(db, "http://voresishoj.test"),
+			Privacy:        privacy.NewService(db, bus, volunteers.CancelUserClaims, clock.Real),
+			Calendar:       calendar.NewService(db, "http://voresishoj.test", clock.Real),
 			Notify:         notifier,
-			Initiatives:    initiative.NewService(db, themes, notifier),
+			Initiatives:    initiative.NewService(db, themes, notifier, clock.Real),
 			CalendarImport: calimport.NewService(db, activities, themes, bus, calimport.Options{Logger: log}),
 			Languages:      []string{"da", "en"},
 		},
@@ -184,7 +185,7 @@ func lang(l string) client.Option {
 // real domain writes with it.
 func secretariat(t *testing.T, db *store.DB) user.Caller {
 	t.Helper()
-	u, err := user.NewService(db).GrantSecretariat(context.Background(), "sekretariat@test.example", "")
+	u, err := user.NewService(db, clock.Real).GrantSecretariat(context.Background(), "sekretariat@test.example", "")
 	if err != nil {
 		t.Fatal(err)
 	}

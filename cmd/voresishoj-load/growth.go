@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/theme"
@@ -57,7 +58,7 @@ func explainList(ctx context.Context, dsn string) (string, store.Dialect, error)
 		return "", "", err
 	}
 	defer db.Close()
-	svc := activity.NewService(db, theme.NewService(db), &event.Recorder{})
+	svc := activity.NewService(db, theme.NewService(db), &event.Recorder{}, clock.Real)
 	c.record.Store(true)
 	t := time.Now()
 	if _, err := svc.List(ctx, activity.Filter{From: time.Now().UTC()}, nil, 21); err != nil {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/app"
 	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/config"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -276,7 +277,7 @@ func measureOurs(ctx context.Context, srv *child, db *store.DB, dataDir string, 
 	}
 	// Local tokens are signed with the key the server keeps in DATA_DIR;
 	// issuing them here creates the people in the shared database.
-	local, err := auth.NewLocal(dataDir, user.NewService(db))
+	local, err := auth.NewLocal(dataDir, user.NewService(db, clock.Real))
 	if err != nil {
 		return subscriberRun{}, err
 	}

@@ -94,7 +94,7 @@ func token(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		return err
 	}
 	defer db.Close()
-	local, err := auth.NewLocal(cfg.DataDir, user.NewService(db))
+	local, err := auth.NewLocal(cfg.DataDir, user.NewService(db, app.Clock(cfg)))
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func grantSecretariat(ctx context.Context, cfg config.Config, log *slog.Logger, 
 		return err
 	}
 	defer db.Close()
-	u, err := user.NewService(db).GrantSecretariat(ctx, *email, *uid)
+	u, err := user.NewService(db, app.Clock(cfg)).GrantSecretariat(ctx, *email, *uid)
 	if err != nil {
 		return err
 	}

@@ -64,9 +64,10 @@ type Service struct {
 	onCancel CancelHook
 }
 
-// NewService returns a Service on db.
-func NewService(db *store.DB, themes *theme.Service, bus event.Publisher) *Service {
-	return &Service{db: db, themes: themes, bus: bus, now: func() time.Time { return time.Now().UTC() }}
+// NewService returns a Service on db that reads the time from now
+// (clock.Real outside tests and DEV_NOW).
+func NewService(db *store.DB, themes *theme.Service, bus event.Publisher, now func() time.Time) *Service {
+	return &Service{db: db, themes: themes, bus: bus, now: now}
 }
 
 // shortOccurrence is how long an occurrence may last and still be found

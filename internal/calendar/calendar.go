@@ -47,12 +47,12 @@ type Service struct {
 }
 
 // NewService returns a Service whose feed URLs start with publicURL, e.g.
-// "https://voresishoj.dk" (no trailing slash).
-func NewService(db *store.DB, publicURL string) *Service {
+// "https://voresishoj.dk" (no trailing slash). now is the clock.
+func NewService(db *store.DB, publicURL string, now func() time.Time) *Service {
 	return &Service{
 		db:        db,
 		publicURL: publicURL,
-		now:       time.Now,
+		now:       now,
 		log:       slog.Default().With("component", "calendar"),
 	}
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -58,6 +59,9 @@ type Options struct {
 	// Interval is the time between successful fetches, 1 h by default.
 	Interval time.Duration
 	Logger   *slog.Logger
+	// Now is the clock, clock.Real by default; the server passes its own
+	// (DEV_NOW) and tests move it.
+	Now func() time.Time
 }
 
 // Service manages calendar sources and imports them.
@@ -90,6 +94,9 @@ func NewService(db *store.DB, activities *activity.Service, themes *theme.Servic
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Now == nil {
+		opts.Now = clock.Real
+	}
 	return &Service{
 		db:         db,
 		activities: activities,
@@ -99,7 +106,7 @@ func NewService(db *store.DB, activities *activity.Service, themes *theme.Servic
 		log:        opts.Logger,
 		opts:       opts,
 		jitter:     rand.Float64,
-		now:        func() time.Time { return time.Now().UTC() },
+		now:        opts.Now,
 	}
 }
 

@@ -33,8 +33,9 @@ type fixture struct {
 	admin  user.Caller
 	org    int64
 	place  int64
-	// now is the real clock: the activity package expands occurrences
-	// from it, and imported events are placed around it.
+	// now is the clock of both the import and the activity package,
+	// which expands occurrences from it; it starts at the real time
+	// because the feeds place their events around it.
 	now time.Time
 }
 
@@ -44,9 +45,9 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	f.srv = httptest.NewServer(f.feed)
 	t.Cleanup(f.srv.Close)
 	themes := theme.NewService(db)
-	acts := activity.NewService(db, themes, f.events)
-	f.svc = NewService(db, acts, themes, f.events, Options{AllowPrivate: true, Timeout: time.Second, Logger: quiet})
-	f.svc.now = func() time.Time { return f.now }
+	now := func() time.Time { return f.now }
+	acts := activity.NewService(db, themes, f.events, now)
+	f.svc = NewService(db, acts, themes, f.events, Options{AllowPrivate: true, Timeout: time.Second, Logger: quiet, Now: now})
 	f.svc.jitter = func() float64 { return 0 }
 
 	var uid int64

@@ -86,12 +86,10 @@ type Service struct {
 
 // NewService returns a Service on db. notifier may be nil: the events are
 // then only logged by nobody, which suits tests and a server without push.
-func NewService(db *store.DB, themes *theme.Service, notifier Notifier) *Service {
-	return &Service{db: db, themes: themes, notifier: notifier, now: func() time.Time { return time.Now().UTC() }}
+// now is the clock.
+func NewService(db *store.DB, themes *theme.Service, notifier Notifier, now func() time.Time) *Service {
+	return &Service{db: db, themes: themes, notifier: notifier, now: now}
 }
-
-// SetClock replaces the clock; tests use it to move time forward.
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 const columns = `i.id, i.name, i.description, i.place_id, i.neighbourhood, i.help_needed, i.status,
 	i.proposer_id, i.organisation_id, i.merge_message, i.close_reason, i.hidden, i.hidden_at, i.reviewed_at,

@@ -94,9 +94,9 @@ type Service struct {
 }
 
 // NewService returns a Service on db; cancel may be nil in tests that have
-// no volunteer claims.
-func NewService(db *store.DB, bus event.Publisher, cancel ClaimCanceller) *Service {
-	return &Service{db: db, bus: bus, cancelClaims: cancel, now: func() time.Time { return time.Now().UTC() }}
+// no volunteer claims. now is the clock.
+func NewService(db *store.DB, bus event.Publisher, cancel ClaimCanceller, now func() time.Time) *Service {
+	return &Service{db: db, bus: bus, cancelClaims: cancel, now: now}
 }
 
 // Export gathers everything we hold about the caller.

@@ -67,14 +67,14 @@ type Service struct {
 }
 
 // NewService returns a Service on db that keeps photos in blobs and
-// publishes events on bus after commit.
-func NewService(db *store.DB, bus event.Publisher, blobs media.Store, themes *theme.Service) *Service {
+// publishes events on bus after commit. now is the clock.
+func NewService(db *store.DB, bus event.Publisher, blobs media.Store, themes *theme.Service, now func() time.Time) *Service {
 	return &Service{
 		db:            db,
 		bus:           bus,
 		media:         blobs,
 		themes:        themes,
-		now:           func() time.Time { return time.Now().UTC() },
+		now:           now,
 		maxPhotoBytes: media.MaxUploadBytes,
 	}
 }

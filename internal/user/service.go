@@ -41,9 +41,9 @@ type Service struct {
 	now func() time.Time
 }
 
-// NewService returns a Service on db.
-func NewService(db *store.DB) *Service {
-	return &Service{db: db, now: func() time.Time { return time.Now().UTC() }}
+// NewService returns a Service on db that reads the time from now.
+func NewService(db *store.DB, now func() time.Time) *Service {
+	return &Service{db: db, now: now}
 }
 
 const userColumns = `id, firebase_uid, email, email_verified, phone, display_name, language, role,

@@ -19,6 +19,7 @@ import (
 	"time"
 	_ "time/tzdata" // the daily limit is counted per Copenhagen day wherever the server runs
 
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
 )
@@ -153,7 +154,8 @@ type Config struct {
 	// DailyLimit caps a person's confirmed hours per Europe/Copenhagen
 	// calendar day; 8 hours when zero.
 	DailyLimit time.Duration
-	// Now is the clock; time.Now when nil. Tests set it.
+	// Now is the clock; clock.Real when nil. The server passes its own
+	// (DEV_NOW) and tests set it.
 	Now func() time.Time
 }
 
@@ -172,7 +174,7 @@ func NewService(db *store.DB, bus event.Publisher, cfg Config) *Service {
 		cfg.DailyLimit = 8 * time.Hour
 	}
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		cfg.Now = clock.Real
 	}
 	loc, err := time.LoadLocation("Europe/Copenhagen")
 	if err != nil {
