@@ -413,7 +413,7 @@ func TestAddSourceRules(t *testing.T) {
 		if _, err := f.svc.Sources(ctx, resident); !errors.Is(err, apperr.ErrForbidden) {
 			t.Errorf("resident listing: %v, want forbidden", err)
 		}
-		strict := NewService(db, nil, f.svc.themes, f.events, Options{Logger: quiet})
+		strict := NewService(db, nil, f.svc.themes, f.events, Options{Logger: quiet, Now: f.svc.now})
 		missing := int64(999)
 		for _, c := range []struct {
 			url    string
@@ -443,7 +443,7 @@ func TestAddSourceRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if src.URL != "https://ishoj.dk/det-sker.ics" || len(src.Themes) != 1 || src.NextFetchAt.After(time.Now()) {
+		if src.URL != "https://ishoj.dk/det-sker.ics" || len(src.Themes) != 1 || src.NextFetchAt.After(f.now) {
 			t.Errorf("source = %+v", src)
 		}
 		_, err = strict.AddSource(ctx, f.admin, "https://ishoj.dk/det-sker.ics", f.org, nil, nil)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/clock/clocktest"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/theme"
@@ -34,14 +35,14 @@ type fixture struct {
 	org    int64
 	place  int64
 	// now is the clock of both the import and the activity package,
-	// which expands occurrences from it; it starts at the real time
-	// because the feeds place their events around it.
+	// which expands occurrences from it; it starts at TEST_NOW (today when
+	// unset), and the feeds place their events around it.
 	now time.Time
 }
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
-	f := &fixture{db: db, events: &event.Recorder{}, feed: &calServer{}, now: time.Now().UTC().Truncate(time.Second)}
+	f := &fixture{db: db, events: &event.Recorder{}, feed: &calServer{}, now: clocktest.Now(t).Truncate(time.Second)}
 	f.srv = httptest.NewServer(f.feed)
 	t.Cleanup(f.srv.Close)
 	themes := theme.NewService(db)
