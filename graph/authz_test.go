@@ -34,6 +34,7 @@ var roles = []string{anonymous, unverified, resident, organiserSame, organiserOt
 
 // town is the fixture every matrix cell gets afresh.
 type town struct {
+	now                      time.Time // the server's clock when the town was made
 	callers                  map[string]user.Caller
 	tokens                   map[string]string
 	orgA, orgB               organisation.Organisation
@@ -73,6 +74,7 @@ func makeTown(t *testing.T, ts *testServer) town {
 		}
 	}
 	var tw town
+	tw.now = ts.now()
 	var err error
 	tw.orgA, err = d.Organisations.Create(ctx, boss, organisation.Input{Name: "Røde Kors Ishøj", Kind: organisation.Association})
 	must(err)
@@ -100,7 +102,7 @@ func makeTown(t *testing.T, ts *testServer) town {
 	_, vera := ts.person("vera", true)
 	tw.vera = vera.UserID
 
-	start := time.Now().Add(72 * time.Hour).Truncate(time.Hour)
+	start := ts.now().Add(72 * time.Hour).Truncate(time.Hour)
 	tw.activity, err = d.Activities.Create(ctx, boss, activity.Input{OrganisationID: tw.orgA.ID, PlaceID: &tw.farm.ID,
 		Title: "Byttemarked", StartsAt: start, EndsAt: start.Add(5 * time.Hour)}, true)
 	must(err)
@@ -116,7 +118,7 @@ func makeTown(t *testing.T, ts *testServer) town {
 	must(err)
 	tw.published = pub.ID
 	call, err := d.Stories.OpenCall(ctx, boss, story.CallInput{Title: "Min sommer i Ishøj", Description: "Send dit bedste sommerbillede.",
-		Deadline: time.Now().Add(30 * 24 * time.Hour)})
+		Deadline: ts.now().Add(30 * 24 * time.Hour)})
 	must(err)
 	tw.call = call.ID
 	in, err := d.Initiatives.Propose(ctx, vera, initiative.Input{Name: "Dyrk Vejleåparken", Description: "Små haver mellem blokkene.",
@@ -139,7 +141,7 @@ func makeTown(t *testing.T, ts *testServer) town {
 
 	// A slot that has started, for attendance: made directly, since the
 	// domain rightly refuses slots in the past.
-	past := time.Now().Add(-2 * time.Hour).UTC().Truncate(time.Second)
+	past := ts.now().Add(-2 * time.Hour).Truncate(time.Second)
 	var pastID, claimID int64
 	must(store.Get(ctx, ts.db, &pastID, `INSERT INTO volunteer_slots (activity_id, title, starts_at, ends_at, capacity, taken, created_at)
 		VALUES (?, 'Oprydning', ?, ?, 3, 1, ?) RETURNING id`, tw.activity.ID, past, past.Add(time.Hour), past))
@@ -196,7 +198,7 @@ var matrix = []matrixCase{
 		func(tw town) map[string]any { return map[string]any{"claimId": globalID(typeClaim, tw.veraClaim.ID)} }, managers},
 	{"createActivity", `mutation($i: CreateActivityInput!) { createActivity(input: $i) { activity { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
-			start := time.Now().Add(96 * time.Hour).Truncate(time.Hour)
+			start := tw.now.Add(96 * time.Hour).Truncate(time.Hour)
 			return map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID), "title": "Førstehjælp",
 				"startsAt": start.Format(time.RFC3339), "endsAt": start.Add(time.Hour).Format(time.RFC3339)}
 		}, managers},
@@ -283,7 +285,7 @@ var matrix = []matrixCase{
 		[]string{secretariatRol}},
 	{"recordMediaPickup", `mutation($i: RecordMediaPickupInput!) { recordMediaPickup(input: $i) { story { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
-			return map[string]any{"storyId": globalID(typeStory, tw.published), "outlet": "TV 2 Lorry", "pickedUpAt": time.Now().Format(time.RFC3339)}
+			return map[string]any{"storyId": globalID(typeStory, tw.published), "outlet": "TV 2 Lorry", "pickedUpAt": tw.now.Format(time.RFC3339)}
 		}, []string{secretariatRol}},
 	{"reactToStory", `mutation($i: ReactToStoryInput!) { reactToStory(input: $i) { story { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
@@ -298,7 +300,7 @@ var matrix = []matrixCase{
 	{"openCall (for an organisation)", `mutation($i: OpenCallInput!) { openCall(input: $i) { call { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
 			return map[string]any{"title": "Ishøj i 1970'erne", "description": "Gamle familiebilleder.",
-				"deadline": time.Now().Add(60 * 24 * time.Hour).Format(time.RFC3339), "organisationId": globalID(typeOrganisation, tw.orgA.ID)}
+				"deadline": tw.now.Add(60 * 24 * time.Hour).Format(time.RFC3339), "organisationId": globalID(typeOrganisation, tw.orgA.ID)}
 		}, managers},
 	{"closeCall (the municipality's)", `mutation($i: CallIdInput!) { closeCall(input: $i) { call { id status } userErrors { code } } }`,
 		func(tw town) map[string]any { return map[string]any{"callId": globalID(typeCall, tw.call)} }, []string{secretariatRol}},

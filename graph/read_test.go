@@ -69,7 +69,7 @@ func makeWorld(t *testing.T, ts *testServer, oneOffs int) world {
 	w.harbour, err = d.Places.Create(ctx, w.boss, place.Input{Name: "Ishøj Havn"})
 	must(err)
 
-	now := time.Now()
+	now := ts.now()
 	w.firstSundayLocal = firstSundayAfter(now)
 	rule := "FREQ=MONTHLY;BYDAY=1SU"
 	w.monthly, err = d.Activities.Create(ctx, w.boss, activity.Input{
@@ -218,7 +218,7 @@ func TestActivitiesPagingAndFilters(t *testing.T) {
 		if n := count(map[string]any{"themes": []string{"natur", "historie"}}); n != 12 {
 			t.Errorf("themes natur|historie: %d, want 12", n)
 		}
-		past := time.Now().Add(-48 * time.Hour)
+		past := ts.now().Add(-48 * time.Hour)
 		if n := count(map[string]any{"from": past.Format(time.RFC3339), "to": past.Add(time.Hour).Format(time.RFC3339)}); n != 0 {
 			t.Errorf("window in the past: %d, want 0", n)
 		}
