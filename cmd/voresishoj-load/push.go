@@ -472,7 +472,7 @@ func pushDatabase(ctx context.Context, dsn string) (string, func(), error) {
 			return "", nil, err
 		}
 		return filepath.Join(dir, "push.db"), func() { os.RemoveAll(dir) }, nil
-	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):
+	case store.IsPostgresURL(dsn):
 		admin, err := sqlx.Open("postgres", dsn)
 		if err != nil {
 			return "", nil, err

@@ -155,20 +155,10 @@ func (s *Service) Propose(ctx context.Context, c user.Caller, in Input) (Initiat
 	return created, nil
 }
 
-// forUpdate locks the initiative row for the rest of the transaction on
-// PostgreSQL; SQLite transactions here begin IMMEDIATE and so already
-// hold the only write lock.
-func (s *Service) forUpdate() string {
-	if s.db.Dialect == store.Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // lock reads the initiative inside tx, locked against concurrent changes.
 func (s *Service) lock(ctx context.Context, tx *sqlx.Tx, id int64) (Initiative, error) {
 	var in Initiative
-	err := store.Get(ctx, tx, &in, `SELECT `+columns+` FROM initiatives i WHERE i.id = ?`+s.forUpdate(), id)
+	err := store.Get(ctx, tx, &in, `SELECT `+columns+` FROM initiatives i WHERE i.id = ?`+s.db.ForUpdate(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Initiative{}, apperr.New(CodeNotFound, "id")
 	}

@@ -173,17 +173,10 @@ func Seed(ctx context.Context, db *store.DB, sc Scale, now time.Time) (Counts, e
 	if err := b.flush(); err != nil {
 		return c, err
 	}
-	if db.Dialect == store.Postgres {
-		for _, t := range []string{"organisations", "places", "users", "activities", "volunteer_slots", "slot_claims"} {
-			q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), COALESCE((SELECT MAX(id) FROM %s), 0) + 1, false)`, t, t)
-			if _, err := db.ExecContext(ctx, q); err != nil {
-				return c, fmt.Errorf("move %s sequence: %w", t, err)
-			}
-		}
-		if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
-			return c, fmt.Errorf("analyze: %w", err)
-		}
-	} else if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
+	if err := db.MoveIDSequences(ctx, "organisations", "places", "users", "activities", "volunteer_slots", "slot_claims"); err != nil {
+		return c, err
+	}
+	if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
 		return c, fmt.Errorf("analyze: %w", err)
 	}
 	return c, nil

@@ -51,7 +51,7 @@ type DB struct {
 // Open connects to the database named by url: a postgres:// URL selects
 // PostgreSQL, anything else is a SQLite file path (or "file:" URI).
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if IsPostgresURL(dsn) {
 		db, err := sqlx.Open("postgres", PostgresDSN(dsn))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)

@@ -290,12 +290,8 @@ func (s *Service) ownStory(ctx context.Context, c user.Caller, id int64) (Story,
 // the transaction ends (PostgreSQL row lock; SQLite transactions already
 // hold the write lock from the start).
 func (s *Service) lockStory(ctx context.Context, tx *sqlx.Tx, id int64) (Story, error) {
-	q := `SELECT ` + columns + ` FROM stories s WHERE s.id = ?`
-	if s.db.Dialect == store.Postgres {
-		q += ` FOR UPDATE`
-	}
 	var st Story
-	err := store.Get(ctx, tx, &st, q, id)
+	err := store.Get(ctx, tx, &st, `SELECT `+columns+` FROM stories s WHERE s.id = ?`+s.db.ForUpdate(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Story{}, apperr.New(CodeStoryNotFound)
 	}

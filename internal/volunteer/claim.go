@@ -185,7 +185,7 @@ func (s *Service) claim(ctx context.Context, caller user.Caller, slotID int64, k
 		if err := s.checkClaimable(ctx, tx, caller, userID, seen, checked, now); err != nil {
 			return err
 		}
-		sl, a, err := claimedSlot(ctx, tx, slotID, s.forUpdate())
+		sl, a, err := claimedSlot(ctx, tx, slotID, s.db.ForUpdate())
 		if err != nil {
 			return err
 		}
@@ -343,7 +343,7 @@ func (s *Service) PurgeIdempotencyKeys(ctx context.Context, olderThan time.Time)
 
 func (s *Service) lockUser(ctx context.Context, tx *sqlx.Tx, userID int64) error {
 	var id int64
-	err := store.Get(ctx, tx, &id, `SELECT id FROM users WHERE id = ? AND deleted_at IS NULL`+s.forUpdate(), userID)
+	err := store.Get(ctx, tx, &id, `SELECT id FROM users WHERE id = ? AND deleted_at IS NULL`+s.db.ForUpdate(), userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return apperr.New(CodeUserNotFound, "userId")
 	}
@@ -359,15 +359,12 @@ func (s *Service) lockUser(ctx context.Context, tx *sqlx.Tx, userID int64) error
 // locked later by promote if their turn comes; that rare path can deadlock
 // and is retried by Transact.
 func (s *Service) lockSlotAndWaitlist(ctx context.Context, tx *sqlx.Tx, slotID int64) (Slot, error) {
-	if s.db.Dialect == store.Postgres {
-		var ids []int64
-		err := store.Select(ctx, tx, &ids, `SELECT id FROM users WHERE id IN
-			(SELECT user_id FROM slot_claims WHERE slot_id = ? AND status = 'WAITLISTED') ORDER BY id FOR UPDATE`, slotID)
-		if err != nil {
-			return Slot{}, fmt.Errorf("lock waitlist of slot %d: %w", slotID, err)
-		}
+	err := s.db.LockRows(ctx, tx, `SELECT id FROM users WHERE id IN
+		(SELECT user_id FROM slot_claims WHERE slot_id = ? AND status = 'WAITLISTED') ORDER BY id`, slotID)
+	if err != nil {
+		return Slot{}, fmt.Errorf("lock waitlist of slot %d: %w", slotID, err)
 	}
-	sl, err := slotByID(ctx, tx, slotID, s.forUpdate())
+	sl, err := slotByID(ctx, tx, slotID, s.db.ForUpdate())
 	if errors.Is(err, store.ErrNotFound) {
 		return Slot{}, apperr.New(CodeSlotNotFound, "slotId")
 	}

@@ -189,17 +189,6 @@ func (s *Service) DailyLimit() time.Duration { return s.dailyLimit }
 
 func (s *Service) clock() time.Time { return s.now().UTC() }
 
-// forUpdate is the row-lock clause: PostgreSQL locks the selected rows
-// until the transaction ends; SQLite has no row locks and needs none,
-// because a write transaction there holds the database's single writer
-// lock from BEGIN.
-func (s *Service) forUpdate() string {
-	if s.db.Dialect == store.Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 func (s *Service) publish(ctx context.Context, events []event.Event) {
 	if len(events) > 0 {
 		s.bus.Publish(ctx, events...)
