@@ -71,15 +71,14 @@ func (s *Service) CreateFeed(ctx context.Context, caller user.Caller) (string, e
 		if err != nil {
 			return "", err
 		}
-		n, err := store.Exec(ctx, s.db, `UPDATE users SET ical_token = ?, updated_at = ?
-			WHERE id = ? AND deleted_at IS NULL`, token, s.now().UTC(), caller.UserID)
+		ok, err := user.SetCalendarToken(ctx, s.db, caller.UserID, token, s.now().UTC())
 		if errors.Is(err, store.ErrAlreadyExists) && attempt < 2 {
 			continue
 		}
 		if err != nil {
-			return "", fmt.Errorf("set calendar token of user %d: %w", caller.UserID, err)
+			return "", err
 		}
-		if n == 0 {
+		if !ok {
 			return "", fmt.Errorf("set calendar token of user %d: %w", caller.UserID, store.ErrNotFound)
 		}
 		return s.personalURL(token), nil
@@ -91,12 +90,7 @@ func (s *Service) RevokeFeed(ctx context.Context, caller user.Caller) error {
 	if err := caller.RequireSignedIn(); err != nil {
 		return err
 	}
-	_, err := store.Exec(ctx, s.db, `UPDATE users SET ical_token = NULL, updated_at = ?
-		WHERE id = ? AND ical_token IS NOT NULL`, s.now().UTC(), caller.UserID)
-	if err != nil {
-		return fmt.Errorf("revoke calendar token of user %d: %w", caller.UserID, err)
-	}
-	return nil
+	return user.ClearCalendarToken(ctx, s.db, caller.UserID, s.now().UTC())
 }
 
 // FeedURL returns the user's current personal feed URL, or nil when they

@@ -9,7 +9,6 @@ package demo
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 	_ "time/tzdata" // Europe/Copenhagen must load on hosts without a zoneinfo database.
 
@@ -138,8 +137,4 @@ func (l *loader) user(key string) (int64, error) {
 		return 0, fmt.Errorf("unknown demo user %q", key)
 	}
 	return id, nil
-}
-
-func searchText(parts ...string) string {
-	return strings.ToLower(strings.Join(parts, " "))
 }

@@ -390,7 +390,13 @@ func (s *Service) validate(ctx context.Context, in Input, existingPhotos int) (I
 }
 
 func searchText(in Input) string {
-	return strings.ToLower(in.Title + " " + in.Body + " " + in.AuthorName)
+	return SearchText(in.Title, in.Body, in.AuthorName)
+}
+
+// SearchText is the search_text of a story: what a search in the list of
+// stories matches.
+func SearchText(title, body, authorName string) string {
+	return store.SearchText(title, body, authorName)
 }
 
 var youTubeID = regexp.MustCompile(`^[A-Za-z0-9_-]{11}$`)

@@ -94,10 +94,7 @@ func (s *Service) SignUpOnBehalf(ctx context.Context, caller user.Caller, slotID
 		if !errors.Is(err, store.ErrNotFound) {
 			return 0, fmt.Errorf("find resident by phone: %w", err)
 		}
-		now := s.clock()
-		err = store.Get(ctx, tx, &id, `INSERT INTO users
-			(phone, display_name, language, role, anonymous, has_app, created_at, updated_at)
-			VALUES (?, ?, 'da', 'RESIDENT', FALSE, FALSE, ?, ?) RETURNING id`, phone, name, now, now)
+		id, err = user.CreatePlaceholderTx(ctx, tx, user.Placeholder{Phone: phone, DisplayName: name, HasApp: false}, s.clock())
 		if err != nil {
 			return 0, fmt.Errorf("create resident without app: %w", err)
 		}
