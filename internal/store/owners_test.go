@@ -139,14 +139,14 @@ func TestOneWriterPerTable(t *testing.T) {
 // The scan sees the shapes SQL is written in here.
 func TestWriteScan(t *testing.T) {
 	for sql, want := range map[string]string{
-		"INSERT INTO users (id) VALUES (?)":                      "users",
-		"INSERT INTO\n\t\tusers (id)":                            "users",
-		"UPDATE stories SET x = 1":                               "stories",
-		"DELETE FROM organisers WHERE user_id = ?":               "organisers",
-		"SELECT id FROM users WHERE id = ? FOR UPDATE":           "-",
-		"ON CONFLICT (user_id) DO UPDATE SET x = excluded.x":     "-",
-		"REFERENCES users (id) ON UPDATE CASCADE":                "-",
-		"INSERT INTO ":                                           "",
+		"INSERT INTO users (id) VALUES (?)":                  "users",
+		"INSERT INTO\n\t\tusers (id)":                        "users",
+		"UPDATE stories SET x = 1":                           "stories",
+		"DELETE FROM organisers WHERE user_id = ?":           "organisers",
+		"SELECT id FROM users WHERE id = ? FOR UPDATE":       "-",
+		"ON CONFLICT (user_id) DO UPDATE SET x = excluded.x": "-",
+		"REFERENCES users (id) ON UPDATE CASCADE":            "-",
+		"INSERT INTO ": "",
 		"SELECT 1 FROM slot_claims WHERE status = 'CANCELLED' ": "-",
 	} {
 		got := "-"
