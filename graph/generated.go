@@ -4197,6 +4197,14 @@ extend type Mutation {
 # ` + "`" + `input` + "`" + ` and returns a payload with ` + "`" + `userErrors` + "`" + ` for problems a person can
 # fix; GraphQL errors (extensions.code) are for faults and for missing
 # authentication (UNAUTHENTICATED) or rights (FORBIDDEN).
+#
+# extensions.code is one of (internal/apperr/codes.go): UNAUTHENTICATED,
+# FORBIDDEN, NOT_FOUND, BAD_USER_INPUT (a malformed argument; the user
+# error's code in extensions.userErrorCode), INTERNAL_SERVER_ERROR (every
+# fault on our side, also on the HTTP 500 of a failed sign-in), TIMEOUT,
+# RATE_LIMITED, DEPTH_LIMIT_EXCEEDED, ALIAS_LIMIT_EXCEEDED,
+# COMPLEXITY_LIMIT_EXCEEDED, PAYLOAD_TOO_LARGE, PERSISTED_QUERY_NOT_FOUND,
+# PERSISTED_QUERY_REQUIRED, TOO_MANY_OPERATIONS (websocket).
 
 "RFC 3339 with offset, shown in Europe/Copenhagen time, e.g. 2026-07-06T10:00:00+02:00."
 scalar Time
