@@ -19,6 +19,7 @@ import (
 
 	"github.com/ishoj/voresishoj/graph"
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 // activityList is the app's ActivityList operation
@@ -278,8 +279,6 @@ func sameShape(ours, base string, body []byte) error {
 // server's by construction.
 type baseline struct{ domain graph.Domain }
 
-var copenhagen, _ = time.LoadLocation("Europe/Copenhagen")
-
 type (
 	bRef struct {
 		ID   string `json:"id"`
@@ -313,7 +312,7 @@ func gid(typ string, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
 }
 
-func ts(t time.Time) string { return t.In(copenhagen).Format(time.RFC3339) }
+func ts(t time.Time) string { return t.In(tz.Copenhagen).Format(time.RFC3339) }
 
 func (h baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var req struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -89,7 +90,7 @@ func (s *Service) validate(ctx context.Context, q store.Querier, in *Input, chec
 		} else {
 			// RFC 5545 counts DTSTART as the first instance; a start that the
 			// rule would not produce is almost always a mistake.
-			if first := r.After(in.StartsAt.In(Copenhagen).Add(-time.Second), true); !first.Equal(in.StartsAt) {
+			if first := r.After(in.StartsAt.In(tz.Copenhagen).Add(-time.Second), true); !first.Equal(in.StartsAt) {
 				errs.Add("RECURRENCE_START_MISMATCH", "startsAt")
 			}
 			in.Recurrence = &rule

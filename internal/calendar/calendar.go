@@ -12,24 +12,10 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-	_ "time/tzdata" // Europe/Copenhagen must load on hosts without a zoneinfo database.
 
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
 )
-
-// copenhagen is the zone recurring activities are written in, so that a
-// calendar app expands "10:00 every first Sunday" as 10:00 on both sides of
-// a daylight saving change.
-var copenhagen = mustLoad("Europe/Copenhagen")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(fmt.Sprintf("load time zone %s: %v", name, err))
-	}
-	return loc
-}
 
 // tokenBytes is the entropy of a feed token. The token is the only thing
 // guarding the feed, as calendar apps cannot sign in.

@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -21,7 +21,7 @@ func TestImportFollowsTheFeed(t *testing.T) {
 		f := newFixture(t, db)
 		src := f.addSource(t, "/det-sker.ics", nil, "kultur", "faellesskab")
 
-		cph := activity.Copenhagen
+		cph := tz.Copenhagen
 		day := time.Date(f.now.In(cph).Year(), f.now.In(cph).Month(), f.now.In(cph).Day(), 0, 0, 0, 0, cph).AddDate(0, 0, 20)
 		aStart := day.Add(9 * time.Hour).UTC()                        // 09:00 local, given in UTC
 		bStart := day.AddDate(0, 0, 1).Add(19 * time.Hour)            // 19:00 local, TZID
