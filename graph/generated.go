@@ -4524,6 +4524,7 @@ type Me {
   id: ID!
   displayName: String!
   email: String
+  "In E.164, e.g. +4512345678."
   phone: String
   "Preferred language for texts, e.g. da or en."
   language: String!
@@ -4581,7 +4582,7 @@ input UpdateMeInput {
   displayName: String
   "One of the supported languages, e.g. da or en."
   language: String
-  "A phone number organisers may call; empty string removes it."
+  "A phone number organisers may call, as people write it (12 34 56 78, +45 1234 5678, 0045 12345678); kept in E.164 (+4512345678). An empty string removes it; a number that is not one is INVALID_PHONE."
   phone: String
 }
 
@@ -4893,6 +4894,7 @@ type RemoveVolunteerSlotPayload {
 input SignUpVolunteerInput {
   slotId: ID!
   name: String!
+  "As people write it; a Danish number without +45 is taken as one. Kept in E.164 (+4512345678)."
   phone: String!
 }
 

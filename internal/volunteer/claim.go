@@ -73,12 +73,13 @@ func (s *Service) SignUpOnBehalf(ctx context.Context, caller user.Caller, slotID
 	case n > MaxName:
 		errs.Add(apperr.CodeTooLong, "name").With("Max", MaxName)
 	}
-	phone, ok := normalisePhone(phone)
-	switch {
-	case phone == "":
+	switch p, ok := user.NormalisePhone(phone); {
+	case strings.TrimSpace(phone) == "":
 		errs.Add(apperr.CodeRequired, "phone")
 	case !ok:
 		errs.Add(apperr.CodeInvalid, "phone")
+	default:
+		phone = p
 	}
 	if err := errs.Err(); err != nil {
 		return Claim{}, err
@@ -101,37 +102,6 @@ func (s *Service) SignUpOnBehalf(ctx context.Context, caller user.Caller, slotID
 		return id, nil
 	}
 	return s.claim(ctx, caller, slotID, "", resident)
-}
-
-// normalisePhone strips spaces and dashes and adds Denmark's +45 to an
-// eight-digit number.
-func normalisePhone(p string) (string, bool) {
-	p = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '(' || r == ')' {
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(p))
-	if p == "" {
-		return "", false
-	}
-	digits := strings.TrimPrefix(p, "+")
-	if strings.HasPrefix(digits, "00") {
-		digits = digits[2:]
-		p = "+" + digits
-	}
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return p, false
-		}
-	}
-	if !strings.HasPrefix(p, "+") {
-		if len(digits) != 8 {
-			return p, false
-		}
-		return "+45" + digits, true
-	}
-	return p, len(digits) >= 8 && len(digits) <= 15
 }
 
 // claim runs the whole claim in one transaction: lock the person, replay
