@@ -15,20 +15,12 @@ import (
 // Imported is an activity as an outside calendar has it. The calendar
 // import (internal/calimport) reads and judges the feed and calls the
 // functions below inside its transaction; the activities, their themes
-// and occurrences are written here only.
+// and occurrences are written here only. The feed, not an organiser,
+// decides what it holds, so Input is not validated as Create does; its
+// Themes and Links are written when the activity is created, and later
+// changes to the links go through link.Replace.
 type Imported struct {
-	OrganisationID int64
-	PlaceID        *int64
-	Title          string
-	Description    string
-	StartsAt       time.Time
-	EndsAt         time.Time
-	Recurrence     *string
-	// Themes and Links are written when the activity is created; later
-	// changes to links go through link.Replace.
-	Themes []string
-	Links  []link.Link
-
+	Input
 	SourceID  int64
 	SourceUID string
 	SourceURL string
@@ -50,7 +42,15 @@ func (s *Service) ImportTx(ctx context.Context, tx *sqlx.Tx, in Imported, now ti
 	if err != nil {
 		return 0, fmt.Errorf("insert imported activity %q: %w", in.SourceUID, err)
 	}
-	if err := s.writeDetails(ctx, tx, id, Input{Themes: in.Themes}, in.Links); err != nil {
+	links := make([]link.Link, 0, len(in.Links))
+	for _, l := range in.Links {
+		// A feed's link that is not a usable one is left out, as the
+		// import does with any other part of an event it cannot read.
+		if nl, err := link.Normalise(l.Kind, l.URL, l.Label); err == nil {
+			links = append(links, nl)
+		}
+	}
+	if err := s.writeDetails(ctx, tx, id, in.Input, links); err != nil {
 		return 0, fmt.Errorf("imported activity %q: %w", in.SourceUID, err)
 	}
 	if err := importedOccurrence(ctx, tx, id, in); err != nil {

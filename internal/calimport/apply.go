@@ -207,11 +207,12 @@ func upcoming(a imported, now time.Time) bool {
 
 // imported is w as the activity package writes it.
 func (w wanted) imported(src Source) activity.Imported {
-	return activity.Imported{
-		OrganisationID: src.OrganisationID, PlaceID: w.PlaceID, Title: w.Title, Description: w.Description,
-		StartsAt: w.StartsAt, EndsAt: w.EndsAt, Recurrence: w.Recurrence, Themes: src.Themes, Links: w.linkList(),
-		SourceID: src.ID, SourceUID: w.UID, SourceURL: src.URL, CreatedBy: src.CreatedBy,
+	in := activity.Input{OrganisationID: src.OrganisationID, PlaceID: w.PlaceID, Title: w.Title, Description: w.Description,
+		StartsAt: w.StartsAt, EndsAt: w.EndsAt, Recurrence: w.Recurrence, Themes: src.Themes}
+	if w.link != nil {
+		in.Links = []activity.LinkInput{{Kind: w.link.Kind, URL: w.link.URL, Label: w.link.Label}}
 	}
+	return activity.Imported{Input: in, SourceID: src.ID, SourceUID: w.UID, SourceURL: src.URL, CreatedBy: src.CreatedBy}
 }
 
 func (s *Service) create(ctx context.Context, tx *sqlx.Tx, src Source, w wanted, now time.Time, out *applied) error {
