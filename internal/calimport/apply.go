@@ -24,16 +24,9 @@ type applied struct {
 
 // imported is an activity as a previous import left it.
 type imported struct {
-	ID          int64           `db:"id"`
-	UID         string          `db:"source_uid"`
-	PlaceID     *int64          `db:"place_id"`
-	Title       string          `db:"title"`
-	Description string          `db:"description"`
-	StartsAt    time.Time       `db:"starts_at"`
-	EndsAt      time.Time       `db:"ends_at"`
-	Recurrence  *string         `db:"recurrence"`
-	Status      activity.Status `db:"status"`
-	links       []string
+	activity.Activity
+	UID   string `db:"source_uid"`
+	links []string
 }
 
 // apply brings the source's activities in line with the feed, inside tx.
@@ -198,7 +191,7 @@ func upcoming(a imported, now time.Time) bool {
 	if a.Recurrence == nil {
 		return a.EndsAt.After(now)
 	}
-	occ, err := activity.Expand(activity.Activity{StartsAt: a.StartsAt, EndsAt: a.EndsAt, Recurrence: a.Recurrence}, now.Add(activity.Horizon))
+	occ, err := activity.Expand(a.Activity, now.Add(activity.Horizon))
 	if err != nil || len(occ) == 0 {
 		return a.EndsAt.After(now)
 	}
