@@ -4204,7 +4204,9 @@ extend type Mutation {
 # fault on our side, also on the HTTP 500 of a failed sign-in), TIMEOUT,
 # RATE_LIMITED, DEPTH_LIMIT_EXCEEDED, ALIAS_LIMIT_EXCEEDED,
 # COMPLEXITY_LIMIT_EXCEEDED, PAYLOAD_TOO_LARGE, PERSISTED_QUERY_NOT_FOUND,
-# PERSISTED_QUERY_REQUIRED, TOO_MANY_OPERATIONS (websocket).
+# PERSISTED_QUERY_REQUIRED, TOO_MANY_OPERATIONS (websocket); and gqlgen's
+# own GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED for a document
+# that does not parse or does not fit the schema.
 
 "RFC 3339 with offset, shown in Europe/Copenhagen time, e.g. 2026-07-06T10:00:00+02:00."
 scalar Time

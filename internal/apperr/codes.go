@@ -8,6 +8,8 @@ package apperr
 // code of its own (UserError.Code) and a message; a user error raised
 // outside a payload (a malformed id in a query argument) is
 // CodeBadUserInput with the user error's code in extensions.userErrorCode.
+// gqlgen adds its own GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED
+// for documents that do not parse or do not fit the schema.
 const (
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeForbidden       = "FORBIDDEN"
