@@ -1,6 +1,8 @@
 // Package store opens the database (embedded SQLite or PostgreSQL), runs the
-// embedded migrations, maps driver errors to shared sentinels and runs
-// transactions. The SQL itself lives next to the domain code that uses it.
+// embedded migrations, maps driver errors to shared sentinels, runs
+// transactions and names each difference between the two dialects
+// (dialect.go), so no other package asks which one it runs on. The SQL
+// itself lives next to the domain code that uses it.
 package store
 
 import (
