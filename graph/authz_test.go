@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
@@ -34,6 +35,7 @@ var roles = []string{anonymous, firebaseAnon, unverified, resident, organiserSam
 
 // town is the fixture every matrix cell gets afresh.
 type town struct {
+	now                      time.Time // the server's clock when the town was made
 	callers                  map[string]user.Caller
 	tokens                   map[string]string
 	orgA, orgB               organisation.Organisation
@@ -54,7 +56,7 @@ func makeOrganiser(t *testing.T, db *store.DB, c *user.Caller, orgID int64) {
 		orgID, c.UserID, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := user.NewService(db).Caller(context.Background(), c.UserID)
+	fresh, err := user.NewService(db, clock.Real).Caller(context.Background(), c.UserID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +75,7 @@ func makeTown(t *testing.T, ts *testServer) town {
 		}
 	}
 	var tw town
+	tw.now = ts.now()
 	var err error
 	tw.orgA, err = d.Organisations.Create(ctx, boss, organisation.Input{Name: "Røde Kors Ishøj", Kind: organisation.Association})
 	must(err)
@@ -102,7 +105,7 @@ func makeTown(t *testing.T, ts *testServer) town {
 	_, vera := ts.person("vera", true)
 	tw.vera = vera.UserID
 
-	start := time.Now().Add(72 * time.Hour).Truncate(time.Hour)
+	start := ts.now().Add(72 * time.Hour).Truncate(time.Hour)
 	tw.activity, err = d.Activities.Create(ctx, boss, activity.Input{OrganisationID: tw.orgA.ID, PlaceID: &tw.farm.ID,
 		Title: "Byttemarked", StartsAt: start, EndsAt: start.Add(5 * time.Hour)}, true)
 	must(err)
@@ -118,7 +121,7 @@ func makeTown(t *testing.T, ts *testServer) town {
 	must(err)
 	tw.published = pub.ID
 	call, err := d.Stories.OpenCall(ctx, boss, story.CallInput{Title: "Min sommer i Ishøj", Description: "Send dit bedste sommerbillede.",
-		Deadline: time.Now().Add(30 * 24 * time.Hour)})
+		Deadline: ts.now().Add(30 * 24 * time.Hour)})
 	must(err)
 	tw.call = call.ID
 	in, err := d.Initiatives.Propose(ctx, vera, initiative.Input{Name: "Dyrk Vejleåparken", Description: "Små haver mellem blokkene.",
@@ -141,7 +144,7 @@ func makeTown(t *testing.T, ts *testServer) town {
 
 	// A slot that has started, for attendance: made directly, since the
 	// domain rightly refuses slots in the past.
-	past := time.Now().Add(-2 * time.Hour).UTC().Truncate(time.Second)
+	past := ts.now().Add(-2 * time.Hour).Truncate(time.Second)
 	var pastID, claimID int64
 	must(store.Get(ctx, ts.db, &pastID, `INSERT INTO volunteer_slots (activity_id, title, starts_at, ends_at, capacity, taken, created_at)
 		VALUES (?, 'Oprydning', ?, ?, 3, 1, ?) RETURNING id`, tw.activity.ID, past, past.Add(time.Hour), past))
@@ -198,7 +201,7 @@ var matrix = []matrixCase{
 		func(tw town) map[string]any { return map[string]any{"claimId": globalID(typeClaim, tw.veraClaim.ID)} }, managers},
 	{"createActivity", `mutation($i: CreateActivityInput!) { createActivity(input: $i) { activity { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
-			start := time.Now().Add(96 * time.Hour).Truncate(time.Hour)
+			start := tw.now.Add(96 * time.Hour).Truncate(time.Hour)
 			return map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID), "title": "Førstehjælp",
 				"startsAt": start.Format(time.RFC3339), "endsAt": start.Add(time.Hour).Format(time.RFC3339)}
 		}, managers},
@@ -285,7 +288,7 @@ var matrix = []matrixCase{
 		[]string{secretariatRol}},
 	{"recordMediaPickup", `mutation($i: RecordMediaPickupInput!) { recordMediaPickup(input: $i) { story { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
-			return map[string]any{"storyId": globalID(typeStory, tw.published), "outlet": "TV 2 Lorry", "pickedUpAt": time.Now().Format(time.RFC3339)}
+			return map[string]any{"storyId": globalID(typeStory, tw.published), "outlet": "TV 2 Lorry", "pickedUpAt": tw.now.Format(time.RFC3339)}
 		}, []string{secretariatRol}},
 	{"reactToStory", `mutation($i: ReactToStoryInput!) { reactToStory(input: $i) { story { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
@@ -300,7 +303,7 @@ var matrix = []matrixCase{
 	{"openCall (for an organisation)", `mutation($i: OpenCallInput!) { openCall(input: $i) { call { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
 			return map[string]any{"title": "Ishøj i 1970'erne", "description": "Gamle familiebilleder.",
-				"deadline": time.Now().Add(60 * 24 * time.Hour).Format(time.RFC3339), "organisationId": globalID(typeOrganisation, tw.orgA.ID)}
+				"deadline": tw.now.Add(60 * 24 * time.Hour).Format(time.RFC3339), "organisationId": globalID(typeOrganisation, tw.orgA.ID)}
 		}, managers},
 	{"closeCall (the municipality's)", `mutation($i: CallIdInput!) { closeCall(input: $i) { call { id status } userErrors { code } } }`,
 		func(tw town) map[string]any { return map[string]any{"callId": globalID(typeCall, tw.call)} }, []string{secretariatRol}},

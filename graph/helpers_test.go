@@ -17,6 +17,8 @@ import (
 	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/calendar"
 	"github.com/ishoj/voresishoj/internal/calimport"
+	"github.com/ishoj/voresishoj/internal/clock"
+	"github.com/ishoj/voresishoj/internal/clock/clocktest"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
@@ -38,6 +40,7 @@ import (
 type testServer struct {
 	t        testing.TB
 	db       *store.DB
+	now      func() time.Time // the server's clock
 	resolver *Resolver
 	client   *client.Client
 	events   *event.Recorder
@@ -65,18 +68,21 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 	broker := pubsub.NewMemory(log, pubsub.Options{})
 	t.Cleanup(func() { broker.Close() })
 	bus.Subscribe(ForwardEvents(broker, log))
+	// The whole server runs at TEST_NOW (today when unset); tests place
+	// their times relative to ts.now().
+	now := clocktest.Clock(t)
 	themes := theme.NewService(db)
-	volunteers := volunteer.NewService(db, bus, volunteer.Config{})
+	volunteers := volunteer.NewService(db, bus, volunteer.Config{Now: now})
 	blobs, err := media.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	activities := activity.NewService(db, themes, bus)
+	activities := activity.NewService(db, themes, bus, now)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
 	if err := notify.Migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
-	notifier, err := notify.New(db, push.NewLog(log), log, notify.Config{})
+	notifier, err := notify.New(db, push.NewLog(log), log, notify.Config{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,28 +92,28 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 		Log:    log,
 		Broker: broker,
 		Domain: Domain{
-			Users:          user.NewService(db),
-			Organisations:  organisation.NewService(db),
-			Places:         place.NewService(db),
+			Users:          user.NewService(db, now),
+			Organisations:  organisation.NewService(db, now),
+			Places:         place.NewService(db, now),
 			Activities:     activities,
-			Stories:        story.NewService(db, bus, blobs, themes),
+			Stories:        story.NewService(db, bus, blobs, themes, now),
 			Themes:         themes,
 			Links:          link.NewService(db),
 			Volunteer:      volunteers,
-			Privacy:        privacy.NewService(db, bus, volunteers.CancelUserClaims),
-			Calendar:       calendar.NewService(db, "http://voresishoj.test"),
+			Privacy:        privacy.NewService(db, bus, volunteers.CancelUserClaims, now),
+			Calendar:       calendar.NewService(db, "http://voresishoj.test", now),
 			Notify:         notifier,
-			Initiatives:    initiative.NewService(db, themes, notifier),
-			CalendarImport: calimport.NewService(db, activities, themes, bus, calimport.Options{Logger: log}),
+			Initiatives:    initiative.NewService(db, themes, notifier, now),
+			CalendarImport: calimport.NewService(db, activities, themes, bus, calimport.Options{Logger: log, Now: now}),
 			Languages:      []string{"da", "en"},
 		},
-		Now: func() time.Time { return time.Now().UTC() },
+		Now: now,
 	}
 	tokens := &fakeVerifier{identities: map[string]user.Identity{}}
 	authn := auth.NewAuthenticator(tokens, r.Domain.Users, r.Log)
 	opts.WebsocketInit = AuthenticateWebsocket(authn)
 	h := authn.Middleware(NewHandler(r, opts))
-	return &testServer{t: t, db: db, resolver: r, client: client.New(h), handler: h, events: rec, tokens: tokens}
+	return &testServer{t: t, db: db, now: now, resolver: r, client: client.New(h), handler: h, events: rec, tokens: tokens}
 }
 
 // fakeVerifier stands in for Firebase: it knows a fixed set of tokens.
@@ -190,7 +196,7 @@ func lang(l string) client.Option {
 // real domain writes with it.
 func secretariat(t *testing.T, db *store.DB) user.Caller {
 	t.Helper()
-	u, err := user.NewService(db).GrantSecretariat(context.Background(), "sekretariat@test.example", "")
+	u, err := user.NewService(db, clock.Real).GrantSecretariat(context.Background(), "sekretariat@test.example", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,7 +96,7 @@ func TestInitiativeLifeCycle(t *testing.T) {
 		}
 
 		// The proposer is now an organiser and publishes an activity.
-		start := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Hour)
+		start := ts.now().Add(7 * 24 * time.Hour).Truncate(time.Hour)
 		var created struct {
 			CreateActivity struct {
 				Activity   *struct{ ID string }

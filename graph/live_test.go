@@ -132,7 +132,7 @@ func TestSubscriptions(t *testing.T) {
 		"variables": map[string]any{"f": map[string]any{"themes": []string{"mad"}}},
 	}})
 	time.Sleep(100 * time.Millisecond)
-	start := time.Now().Add(120 * time.Hour).Truncate(time.Hour)
+	start := ts.now().Add(120 * time.Hour).Truncate(time.Hour)
 	for _, in := range []activity.Input{
 		{OrganisationID: tw.orgA.ID, Title: "Strikkecafé", StartsAt: start, EndsAt: start.Add(time.Hour), Themes: []string{"kreativ"}},
 		{OrganisationID: tw.orgA.ID, Title: "Spisevenner", StartsAt: start, EndsAt: start.Add(time.Hour), Themes: []string{"mad"}},

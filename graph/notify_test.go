@@ -43,7 +43,7 @@ func TestFollowPublishNotify(t *testing.T) {
 			"query": `subscription { notificationReceived { id } }`}})
 		time.Sleep(100 * time.Millisecond)
 
-		start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
+		start := ts.now().Add(48 * time.Hour).Truncate(time.Hour)
 		var created struct {
 			CreateActivity struct {
 				Activity   *struct{ ID string }

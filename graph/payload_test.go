@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 )
@@ -294,7 +295,7 @@ func checkPayload(t *testing.T, ts *testServer, s *ast.Schema, mutation string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(resp.Errors) > 0 && !strings.Contains(string(resp.Errors), codeUnauthenticated) && !strings.Contains(string(resp.Errors), codeForbidden) {
+	if len(resp.Errors) > 0 && !strings.Contains(string(resp.Errors), apperr.CodeUnauthenticated) && !strings.Contains(string(resp.Errors), apperr.CodeForbidden) {
 		t.Fatalf("%s as %s: %s", mutation, role, resp.Errors)
 	}
 	payload, _ := dig(resp.Data, mutation).(map[string]any)

@@ -16,6 +16,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/media/mediatest"
 	"github.com/ishoj/voresishoj/internal/notify"
@@ -43,9 +44,9 @@ const (
 	// field, or a hidden thing answered as if it did not exist.
 	null outcome = "null"
 	// The rest are the codes of a GraphQL error refusing the whole field.
-	refusedForbidden = outcome(codeForbidden)
-	refusedSignIn    = outcome(codeUnauthenticated)
-	refusedNotFound  = outcome(codeNotFound)
+	refusedForbidden = outcome(apperr.CodeForbidden)
+	refusedSignIn    = outcome(apperr.CodeUnauthenticated)
+	refusedNotFound  = outcome(apperr.CodeNotFound)
 )
 
 // readTown is the town of the mutation matrix with what the reads need
@@ -86,7 +87,7 @@ func makeReadTown(t *testing.T, ts *testServer) readTown {
 	must(err)
 
 	// Organisers of A may review the stories tied to A; B's may not.
-	must(d.Stories.SetOrganisersMayReview(ctx, boss, rt.orgA.ID, true))
+	must(d.Organisations.SetOrganisersMayReview(ctx, boss, rt.orgA.ID, true))
 
 	var errC error
 	rt.rasmusClaim, errC = d.Volunteer.Claim(ctx, rasmus, rt.slot.ID, "rasmus-1")
@@ -472,11 +473,11 @@ func ask(t *testing.T, ts *testServer, token, query string, vs map[string]any) (
 	}
 	if len(errs) > 0 {
 		code, _ := errs[0].Extensions["code"].(string)
-		if uc, ok := errs[0].Extensions["userErrorCode"].(string); ok && code == codeBadUserInput {
+		if uc, ok := errs[0].Extensions["userErrorCode"].(string); ok && code == apperr.CodeBadUserInput {
 			code = uc
 		}
 		switch code {
-		case codeForbidden, codeUnauthenticated, codeNotFound:
+		case apperr.CodeForbidden, apperr.CodeUnauthenticated, apperr.CodeNotFound:
 			return nil, outcome(code)
 		}
 		t.Fatalf("%s: unexpected error %s", query, resp.Errors)
@@ -810,7 +811,7 @@ func subscriptionOutcome(t *testing.T, m map[string]any) outcome {
 	}
 	if len(errs) > 0 {
 		code, _ := dig(errs[0], "extensions.code").(string)
-		if uc, ok := dig(errs[0], "extensions.userErrorCode").(string); ok && code == codeBadUserInput {
+		if uc, ok := dig(errs[0], "extensions.userErrorCode").(string); ok && code == apperr.CodeBadUserInput {
 			code = uc
 		}
 		return outcome(code)

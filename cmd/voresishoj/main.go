@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	_ "time/tzdata" // Europe/Copenhagen must load on machines without a zoneinfo database.
 
 	"github.com/ishoj/voresishoj/internal/app"
 	"github.com/ishoj/voresishoj/internal/auth"
@@ -94,7 +93,7 @@ func token(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		return err
 	}
 	defer db.Close()
-	local, err := auth.NewLocal(cfg.DataDir, user.NewService(db))
+	local, err := auth.NewLocal(cfg.DataDir, user.NewService(db, app.Clock(cfg)))
 	if err != nil {
 		return err
 	}
@@ -121,7 +120,7 @@ func grantSecretariat(ctx context.Context, cfg config.Config, log *slog.Logger, 
 		return err
 	}
 	defer db.Close()
-	u, err := user.NewService(db).GrantSecretariat(ctx, *email, *uid)
+	u, err := user.NewService(db, app.Clock(cfg)).GrantSecretariat(ctx, *email, *uid)
 	if err != nil {
 		return err
 	}

@@ -8,21 +8,15 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-)
 
-var copenhagen = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Copenhagen")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+	"github.com/ishoj/voresishoj/internal/tz"
+)
 
 // MarshalTime writes t as RFC 3339 with the Europe/Copenhagen offset, which
 // is how people in Ishøj read times.
 func MarshalTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.In(copenhagen).Format(time.RFC3339)))
+		_, _ = io.WriteString(w, strconv.Quote(t.In(tz.Copenhagen).Format(time.RFC3339)))
 	})
 }
 

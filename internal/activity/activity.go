@@ -66,9 +66,10 @@ type Service struct {
 	onCancel CancelHook
 }
 
-// NewService returns a Service on db.
-func NewService(db *store.DB, themes *theme.Service, bus event.Publisher) *Service {
-	return &Service{db: db, themes: themes, bus: bus, now: func() time.Time { return time.Now().UTC() }}
+// NewService returns a Service on db that reads the time from now
+// (clock.Real outside tests and DEV_NOW).
+func NewService(db *store.DB, themes *theme.Service, bus event.Publisher, now func() time.Time) *Service {
+	return &Service{db: db, themes: themes, bus: bus, now: now}
 }
 
 // shortOccurrence is how long an occurrence may last and still be found
@@ -214,7 +215,7 @@ func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key,
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		where = append(where, `a.search_text LIKE ? ESCAPE '\'`)
-		args = append(args, store.LikePattern(strings.ToLower(q)))
+		args = append(args, store.SearchPattern(q))
 	}
 	if f.HasOpenSlots != nil {
 		open := `EXISTS (SELECT 1 FROM volunteer_slots vs WHERE vs.activity_id = a.id AND vs.starts_at > ? AND vs.taken < vs.capacity)`
@@ -229,10 +230,7 @@ func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key,
 		args = append(args, after.StartsAt, after.StartsAt, after.ID)
 	}
 	common := strings.Join(where, " AND ")
-	long := `julianday(o.ends_at) - julianday(o.starts_at) > 0.5`
-	if s.db.Dialect == store.Postgres {
-		long = `o.ends_at - o.starts_at > interval '12 hours'`
-	}
+	long := s.db.LongOccurrence("o")
 	recent := f.From.Add(-shortOccurrence)
 	// On SQLite the CROSS JOIN keeps the planner on the occurrences index
 	// order; PostgreSQL reads it as the inner join it is.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/loadgen"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -30,7 +31,7 @@ func BenchmarkList(b *testing.B) {
 		if _, err := loadgen.Seed(ctx, db, loadgen.Scale{Activities: 1000}, now); err != nil {
 			b.Fatal(err)
 		}
-		svc := activity.NewService(db, theme.NewService(db), &event.Recorder{})
+		svc := activity.NewService(db, theme.NewService(db), &event.Recorder{}, clock.Real)
 		b.Run(name+"/baseline", func(b *testing.B) {
 			for b.Loop() {
 				var ids []int64

@@ -56,7 +56,7 @@ func TestListFindsRunningOccurrences(t *testing.T) {
 				}
 			}
 		}
-		svc := activity.NewService(db, theme.NewService(db), &event.Recorder{})
+		svc := activity.NewService(db, theme.NewService(db), &event.Recorder{}, func() time.Time { return now })
 		// Order by first occurrence in the window: 2 (-5d), 6 (-13h),
 		// 1 (-2h), 8 (+2h), 5 (+3h), 9 (+10d).
 		want := []struct {

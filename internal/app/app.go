@@ -22,6 +22,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/calendar"
 	"github.com/ishoj/voresishoj/internal/calimport"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/config"
 	"github.com/ishoj/voresishoj/internal/demo"
 	"github.com/ishoj/voresishoj/internal/event"
@@ -58,6 +59,19 @@ type App struct {
 	blobs    *media.Dir
 	redis    *redis.Client
 	handler  http.Handler
+	// now is the domain clock every service shares: the real time, or
+	// DEV_NOW running on in development.
+	now func() time.Time
+}
+
+// Clock returns the domain clock cfg asks for: clock.Real, or with
+// DEV_NOW a clock that starts there and runs on. Token signing and
+// verification (internal/auth) keep the real clock, since tokens are real.
+func Clock(cfg config.Config) func() time.Time {
+	if cfg.DevNow.IsZero() {
+		return clock.Real
+	}
+	return clock.From(cfg.DevNow)
 }
 
 // OpenDB opens and migrates the configured database.
@@ -83,40 +97,44 @@ func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB
 
 // New builds the server on an open, migrated database.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB) (*App, error) {
-	a := &App{cfg: cfg, log: log, db: db, bus: event.NewBus(log)}
+	now := Clock(cfg)
+	a := &App{cfg: cfg, log: log, db: db, bus: event.NewBus(log), now: now}
+	if !cfg.DevNow.IsZero() {
+		log.Warn("DEV_NOW: the server runs as if it were this date, not today. For development only.",
+			slog.Time("dev_now", cfg.DevNow))
+	}
 	themes := theme.NewService(db)
 	blobs, err := media.NewDir(filepath.Join(cfg.DataDir, "media"))
 	if err != nil {
 		return nil, fmt.Errorf("open media directory: %w", err)
 	}
 	a.blobs = blobs
-	volunteers := volunteer.NewService(db, a.bus, volunteer.Config{DailyLimit: time.Duration(cfg.DailyHoursLimit) * time.Hour})
-	activities := activity.NewService(db, themes, a.bus)
+	volunteers := volunteer.NewService(db, a.bus, volunteer.Config{DailyLimit: time.Duration(cfg.DailyHoursLimit) * time.Hour, Now: now})
+	activities := activity.NewService(db, themes, a.bus, now)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
 	sender, err := a.pushSender(ctx)
 	if err != nil {
 		return nil, err
 	}
-	a.notifier, err = notify.New(db, sender, log, notify.Config{AnnouncementsPerDay: cfg.AnnouncementsPerDay})
+	a.notifier, err = notify.New(db, sender, log, notify.Config{AnnouncementsPerDay: cfg.AnnouncementsPerDay, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("set up notifications: %w", err)
 	}
 	a.bus.Subscribe(a.notifier.EventHandler())
-	imports := calimport.NewService(db, activities, themes, a.bus, calimport.Options{Logger: log})
-	imports.SetCancelHook(volunteers.CancelActivityClaims)
+	imports := calimport.NewService(db, activities, themes, a.bus, calimport.Options{Logger: log, Now: now})
 	a.domain = graph.Domain{
-		Users:          user.NewService(db),
-		Organisations:  organisation.NewService(db),
-		Places:         place.NewService(db),
+		Users:          user.NewService(db, now),
+		Organisations:  organisation.NewService(db, now),
+		Places:         place.NewService(db, now),
 		Activities:     activities,
-		Stories:        story.NewService(db, a.bus, blobs, themes),
+		Stories:        story.NewService(db, a.bus, blobs, themes, now),
 		Themes:         themes,
 		Links:          link.NewService(db),
 		Volunteer:      volunteers,
-		Privacy:        privacy.NewService(db, a.bus, volunteers.CancelUserClaims),
-		Calendar:       calendar.NewService(db, cfg.PublicURL),
+		Privacy:        privacy.NewService(db, a.bus, volunteers.CancelUserClaims, now),
+		Calendar:       calendar.NewService(db, cfg.PublicURL, now),
 		Notify:         a.notifier,
-		Initiatives:    initiative.NewService(db, themes, a.notifier),
+		Initiatives:    initiative.NewService(db, themes, a.notifier, now),
 		CalendarImport: imports,
 		Languages:      i18n.Supported(),
 	}
@@ -127,7 +145,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 			return nil, fmt.Errorf("check for demo data: %w", err)
 		}
 		if empty {
-			if err := demo.Load(ctx, db, time.Now().UTC()); err != nil {
+			if err := demo.Load(ctx, db, now()); err != nil {
 				return nil, fmt.Errorf("load demo data: %w", err)
 			}
 			log.Info("demo data loaded into the empty database")
@@ -158,7 +176,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	a.notifier.OnCreated(graph.NotifyLive(a.broker, log))
 
 	resolver := &graph.Resolver{Log: log, Domain: a.domain, Broker: a.broker, PublicURL: cfg.PublicURL,
-		Now: func() time.Time { return time.Now().UTC() }}
+		Now: now}
 	gqlOpts := graph.Options{
 		Development:             !cfg.Production(),
 		ComplexityLimit:         cfg.ComplexityLimit,
@@ -340,7 +358,7 @@ func (a *App) maintain(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		now := time.Now().UTC()
+		now := a.now()
 		if _, err := a.domain.Activities.RefreshOccurrences(ctx); err != nil {
 			a.log.Error("refresh occurrences", slog.String("error", err.Error()))
 		}
@@ -365,7 +383,7 @@ func (a *App) importCalendars(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		if _, err := a.domain.CalendarImport.RunDue(ctx, time.Now().UTC()); err != nil {
+		if _, err := a.domain.CalendarImport.RunDue(ctx, a.now()); err != nil {
 			a.log.Error("import calendars", slog.String("error", err.Error()))
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/clock/clocktest"
 	"github.com/ishoj/voresishoj/internal/config"
 	"github.com/ishoj/voresishoj/internal/demo"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -29,10 +30,13 @@ type started struct {
 	done   chan error
 }
 
+// start runs the server at TEST_NOW (today when unset) through DEV_NOW, so
+// CI can run these tests, and the demo data they use, at chosen dates.
 func start(t *testing.T, env map[string]string) *started {
 	t.Helper()
 	dir := t.TempDir()
-	base := map[string]string{"DATA_DIR": dir, "LISTEN_ADDR": "127.0.0.1:0", "LOG_LEVEL": "error"}
+	base := map[string]string{"DATA_DIR": dir, "LISTEN_ADDR": "127.0.0.1:0", "LOG_LEVEL": "error",
+		"DEV_NOW": clocktest.Now(t).Format(time.RFC3339Nano)}
 	for k, v := range env {
 		base[k] = v
 	}
@@ -99,7 +103,7 @@ func TestEmbeddedDefaultWithLocalTokens(t *testing.T) {
 		resp.Body.Close()
 	}
 
-	local, err := auth.NewLocal(s.cfg.DataDir, user.NewService(s.app.db))
+	local, err := auth.NewLocal(s.cfg.DataDir, user.NewService(s.app.db, s.app.now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +191,67 @@ func TestFirebaseEmulator(t *testing.T) {
 		status, out := s.gql(t, tampered, `{ me { email } }`, nil)
 		if status != http.StatusUnauthorized || !strings.Contains(mustJSON(out), "UNAUTHENTICATED") {
 			t.Errorf("token with tampered %s: %d %v", name, status, out)
+		}
+	}
+}
+
+// DEV_NOW runs the whole server at another date: the demo data is laid out
+// around it, "upcoming" means after it, and a volunteer's shifts are in the
+// weeks around it, while local tokens (real-world) still verify.
+func TestDevNowMovesTheDomainClock(t *testing.T) {
+	devNow := time.Date(2028, 2, 29, 22, 30, 0, 0, time.UTC)
+	s := start(t, map[string]string{"DEV_NOW": devNow.Format(time.RFC3339)})
+	if got := s.app.now(); got.Before(devNow) || got.Sub(devNow) > time.Minute {
+		t.Fatalf("server clock reads %s, want just after %s", got, devNow)
+	}
+	local, err := auth.NewLocal(s.cfg.DataDir, user.NewService(s.app.db, s.app.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anna, err := local.IssueForEmail(context.Background(), demo.VolunteerEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out := s.gql(t, anna, `{
+		activities(first: 20) { edges { occurrence { startsAt endsAt } } }
+		me { past: claims(upcoming: false) { slot { startsAt } } upcoming: claims(upcoming: true) { slot { startsAt } } }
+	}`, nil)
+	if errs, ok := out["errors"]; ok {
+		t.Fatalf("query: %v", errs)
+	}
+	data := out["data"].(map[string]any)
+	at := func(v any) time.Time {
+		tm, err := time.Parse(time.RFC3339, v.(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	// The list holds occurrences running at or after the server's now;
+	// the demo's season is the weeks that follow.
+	edges := data["activities"].(map[string]any)["edges"].([]any)
+	if len(edges) < 10 {
+		t.Fatalf("%d upcoming activities at %s, want the demo's season", len(edges), devNow)
+	}
+	for _, e := range edges {
+		occ := e.(map[string]any)["occurrence"].(map[string]any)
+		if start, end := at(occ["startsAt"]), at(occ["endsAt"]); end.Before(devNow) || start.After(devNow.AddDate(0, 4, 0)) {
+			t.Errorf("occurrence %s to %s is not around %s", start, end, devNow)
+		}
+	}
+	me := data["me"].(map[string]any)
+	for _, list := range []string{"past", "upcoming"} {
+		claims := me[list].([]any)
+		if len(claims) == 0 {
+			t.Errorf("the demo volunteer has no %s shifts at %s", list, devNow)
+		}
+		for _, c := range claims {
+			start := at(c.(map[string]any)["slot"].(map[string]any)["startsAt"])
+			// Past ones reach back to last summer's swap market.
+			if (list == "upcoming") != start.After(devNow.Add(-12*time.Hour)) ||
+				start.After(devNow.AddDate(0, 4, 0)) || start.Before(devNow.AddDate(-1, 0, 0)) {
+				t.Errorf("%s shift at %s, not in the weeks around %s", list, start, devNow)
+			}
 		}
 	}
 }

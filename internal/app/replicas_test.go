@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/clock/clocktest"
 	"github.com/ishoj/voresishoj/internal/demo"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -38,6 +39,7 @@ func TestTwoReplicasShareLiveUpdates(t *testing.T) {
 
 	dir := t.TempDir()
 	env := map[string]string{
+		"DEV_NOW":      clocktest.Now(t).Format(time.RFC3339Nano),
 		"DATA_DIR":     dir,
 		"DATABASE_URL": filepath.Join(dir, "shared.db"),
 		"REDIS_URL":    "redis://127.0.0.1:" + port + "/0",
@@ -46,7 +48,8 @@ func TestTwoReplicasShareLiveUpdates(t *testing.T) {
 	b := start(t, env)
 
 	ctx := context.Background()
-	local, err := auth.NewLocal(dir, user.NewService(a.app.db))
+	now := a.app.now()
+	local, err := auth.NewLocal(dir, user.NewService(a.app.db, a.app.now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,15 +57,17 @@ func TestTwoReplicasShareLiveUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// An open slot on a published activity from the demo data, and a few
-	// people to claim it.
+	// An open slot on a published activity from the demo data, open for
+	// signing up at the server's now, and a few new people (who have no
+	// shifts to overlap) to claim it.
 	var slot struct {
 		ID         int64 `db:"id"`
 		ActivityID int64 `db:"activity_id"`
 	}
 	if err := store.Get(ctx, a.app.db, &slot, `SELECT s.id, s.activity_id FROM volunteer_slots s JOIN activities a ON a.id = s.activity_id
-		WHERE a.status = 'PUBLISHED' AND s.requirement IS NULL AND s.starts_at > ? AND s.taken + 3 <= s.capacity ORDER BY s.starts_at LIMIT 1`,
-		time.Now().UTC()); err != nil {
+		WHERE a.status = 'PUBLISHED' AND s.requirement IS NULL AND s.starts_at > ? AND s.taken + 3 <= s.capacity
+			AND (s.signup_opens_at IS NULL OR s.signup_opens_at <= ?) AND (s.signup_closes_at IS NULL OR s.signup_closes_at > ?)
+		ORDER BY s.starts_at LIMIT 1`, now, now, now); err != nil {
 		t.Fatal(err)
 	}
 	claimers := make([]string, 3)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -27,7 +28,7 @@ type fixture struct {
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	db := storetest.SQLite(t)
-	users := user.NewService(db)
+	users := user.NewService(db, clock.Real)
 	l := newLocal(t, users)
 	return fixture{db: db, users: users, local: l, auth: NewAuthenticator(l, users, slog.New(slog.DiscardHandler))}
 }
@@ -168,7 +169,7 @@ func TestMiddlewareStoreFailure(t *testing.T) {
 	if seen != nil {
 		t.Fatal("handler ran without a caller")
 	}
-	assertJSONError(t, w, http.StatusInternalServerError, "INTERNAL")
+	assertJSONError(t, w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR")
 }
 
 func TestMiddlewareFunc(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	fbauth "firebase.google.com/go/v4/auth"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/user"
 )
@@ -92,7 +93,7 @@ func withClaims(t *testing.T, token string, edit func(map[string]any)) string {
 func TestFirebaseEmulator(t *testing.T) {
 	host := emulatorHost(t)
 	ctx := context.Background()
-	users := user.NewService(storetest.SQLite(t))
+	users := user.NewService(storetest.SQLite(t), clock.Real)
 
 	fb, err := NewFirebase(ctx, emulatorProject)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/user"
 )
@@ -26,7 +27,7 @@ func newLocal(t *testing.T, users *user.Service) *Local {
 
 func TestLocalIssueAndVerify(t *testing.T) {
 	ctx := context.Background()
-	users := user.NewService(storetest.SQLite(t))
+	users := user.NewService(storetest.SQLite(t), clock.Real)
 	dir := t.TempDir()
 	l, err := NewLocal(dir, users)
 	if err != nil {
@@ -90,7 +91,7 @@ func TestLocalIssueAndVerify(t *testing.T) {
 
 func TestLocalRejects(t *testing.T) {
 	ctx := context.Background()
-	users := user.NewService(storetest.SQLite(t))
+	users := user.NewService(storetest.SQLite(t), clock.Real)
 	l := newLocal(t, users)
 	issued := time.Date(2025, 7, 6, 10, 0, 0, 0, time.UTC)
 	l.now = func() time.Time { return issued }
@@ -150,7 +151,7 @@ func TestLocalRejects(t *testing.T) {
 }
 
 func TestLocalIssueRefusesNonAddresses(t *testing.T) {
-	l := newLocal(t, user.NewService(storetest.SQLite(t)))
+	l := newLocal(t, user.NewService(storetest.SQLite(t), clock.Real))
 	for _, email := range []string{"", "aase", "Aase <aase@example.dk>", "@example.dk"} {
 		if token, err := l.IssueForEmail(context.Background(), email); err == nil {
 			t.Errorf("IssueForEmail(%q) = %q, want an error", email, token)

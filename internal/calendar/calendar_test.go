@@ -154,8 +154,7 @@ func setup(t *testing.T, db *store.DB) *fixture {
 	claim(f.oldSlot, f.volunteer, "CONFIRMED")
 	claim(f.otherSlot, f.other, "CONFIRMED")
 
-	f.svc = NewService(db, "https://voresishoj.example")
-	f.svc.now = func() time.Time { return now }
+	f.svc = NewService(db, "https://voresishoj.example", func() time.Time { return now })
 	mux := http.NewServeMux()
 	mux.Handle("/ical/", f.svc.Handler())
 	f.srv = httptest.NewServer(mux)

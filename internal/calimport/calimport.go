@@ -23,6 +23,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -58,6 +59,9 @@ type Options struct {
 	// Interval is the time between successful fetches, 1 h by default.
 	Interval time.Duration
 	Logger   *slog.Logger
+	// Now is the clock, clock.Real by default; the server passes its own
+	// (DEV_NOW) and tests move it.
+	Now func() time.Time
 }
 
 // Service manages calendar sources and imports them.
@@ -69,14 +73,14 @@ type Service struct {
 	client     *http.Client
 	log        *slog.Logger
 	opts       Options
-	onCancel   activity.CancelHook
 	// jitter returns a number in [0, 1); tests fix it.
 	jitter func() float64
 	now    func() time.Time
 }
 
-// NewService returns a Service. activities refreshes the occurrences of
-// imported activities after each import.
+// NewService returns a Service. activities writes the imported activities
+// (cancelling them with its cancel hook) and refreshes their occurrences
+// after each import.
 func NewService(db *store.DB, activities *activity.Service, themes *theme.Service, bus event.Publisher, opts Options) *Service {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
@@ -90,6 +94,9 @@ func NewService(db *store.DB, activities *activity.Service, themes *theme.Servic
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Now == nil {
+		opts.Now = clock.Real
+	}
 	return &Service{
 		db:         db,
 		activities: activities,
@@ -99,13 +106,9 @@ func NewService(db *store.DB, activities *activity.Service, themes *theme.Servic
 		log:        opts.Logger,
 		opts:       opts,
 		jitter:     rand.Float64,
-		now:        func() time.Time { return time.Now().UTC() },
+		now:        opts.Now,
 	}
 }
-
-// SetCancelHook sets what cancelling an imported activity also cancels
-// (volunteer claims), as for activity.Service.
-func (s *Service) SetCancelHook(h activity.CancelHook) { s.onCancel = h }
 
 // Source is a subscribed calendar.
 type Source struct {

@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/clock/clocktest"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -33,20 +35,21 @@ type fixture struct {
 	admin  user.Caller
 	org    int64
 	place  int64
-	// now is the real clock: the activity package expands occurrences
-	// from it, and imported events are placed around it.
+	// now is the clock of both the import and the activity package,
+	// which expands occurrences from it; it starts at TEST_NOW (today when
+	// unset), and the feeds place their events around it.
 	now time.Time
 }
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
-	f := &fixture{db: db, events: &event.Recorder{}, feed: &calServer{}, now: time.Now().UTC().Truncate(time.Second)}
+	f := &fixture{db: db, events: &event.Recorder{}, feed: &calServer{}, now: clocktest.Now(t).Truncate(time.Second)}
 	f.srv = httptest.NewServer(f.feed)
 	t.Cleanup(f.srv.Close)
 	themes := theme.NewService(db)
-	acts := activity.NewService(db, themes, f.events)
-	f.svc = NewService(db, acts, themes, f.events, Options{AllowPrivate: true, Timeout: time.Second, Logger: quiet})
-	f.svc.now = func() time.Time { return f.now }
+	now := func() time.Time { return f.now }
+	acts := activity.NewService(db, themes, f.events, now)
+	f.svc = NewService(db, acts, themes, f.events, Options{AllowPrivate: true, Timeout: time.Second, Logger: quiet, Now: now})
 	f.svc.jitter = func() float64 { return 0 }
 
 	var uid int64
@@ -152,8 +155,8 @@ func vevent(uid, summary string, props ...string) string {
 }
 
 func utcStamp(t time.Time) string   { return t.UTC().Format("20060102T150405Z") }
-func localStamp(t time.Time) string { return t.In(activity.Copenhagen).Format("20060102T150405") }
-func dateStamp(t time.Time) string  { return t.In(activity.Copenhagen).Format("20060102") }
+func localStamp(t time.Time) string { return t.In(tz.Copenhagen).Format("20060102T150405") }
+func dateStamp(t time.Time) string  { return t.In(tz.Copenhagen).Format("20060102") }
 
 // row is an imported activity as stored.
 type row struct {

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ishoj/voresishoj/internal/store"
 )
 
 // Config is every setting of the server. The README lists them all.
@@ -21,12 +23,17 @@ type Config struct {
 	ListenAddr string
 	// PublicURL is where people reach the server, for links the server
 	// hands out (calendar feeds, media).
-	PublicURL       string
-	DatabaseURL     string
-	DataDir         string
-	RedisURL        string
-	Env             string // "development" or "production"
-	DemoData        bool
+	PublicURL   string
+	DatabaseURL string
+	DataDir     string
+	RedisURL    string
+	Env         string // "development" or "production"
+	DemoData    bool
+	// DevNow, when set (DEV_NOW, development only), is the instant the
+	// domain clock reads at start; it runs on from there. Demo data and
+	// every rule about time (signup windows, reminders, "upcoming") see
+	// that date, so a developer or CI can try any day of the year.
+	DevNow          time.Time
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 
@@ -75,7 +82,7 @@ func (c Config) Production() bool { return c.Env == "production" }
 
 // Postgres reports whether DatabaseURL selects PostgreSQL.
 func (c Config) Postgres() bool {
-	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+	return store.IsPostgresURL(c.DatabaseURL)
 }
 
 // PushThroughFCM reports whether pushes go to Firebase Cloud Messaging; without
@@ -243,6 +250,17 @@ func parse(getenv func(string) string) (Config, error) {
 	if c.EnforceTrustedDocuments() {
 		if _, err := os.Stat(c.TrustedDocumentsFile); err != nil {
 			errs = append(errs, fmt.Errorf("TRUSTED_DOCUMENTS=true needs TRUSTED_DOCUMENTS_FILE: %w", err))
+		}
+	}
+	if v := str("DEV_NOW", ""); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("DEV_NOW must be an RFC 3339 time such as 2027-03-28T00:59:30Z, got %q", v))
+		case c.Production():
+			errs = append(errs, errors.New("DEV_NOW is for development and tests; unset it with APP_ENV=production"))
+		default:
+			c.DevNow = t.UTC()
 		}
 	}
 	if c.Production() && c.DemoData {

@@ -76,6 +76,29 @@ func TestProductionRefusesLocalAuthAndDemo(t *testing.T) {
 	}
 }
 
+// DEV_NOW moves the domain clock in development and is refused in
+// production, where the date must be the real one.
+func TestDevNow(t *testing.T) {
+	c, err := parse(env(map[string]string{"DEV_NOW": "2027-03-28T02:30:00+01:00"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2027, 3, 28, 1, 30, 0, 0, time.UTC); !c.DevNow.Equal(want) || c.DevNow.Location() != time.UTC {
+		t.Errorf("DevNow = %s, want %s in UTC", c.DevNow, want)
+	}
+	if c, err := parse(env(nil)); err != nil || !c.DevNow.IsZero() {
+		t.Errorf("DevNow without DEV_NOW = %s, %v; want zero", c.DevNow, err)
+	}
+	_, err = parse(env(map[string]string{"DEV_NOW": "next tuesday"}))
+	if err == nil || !strings.Contains(err.Error(), "DEV_NOW must be an RFC 3339 time") {
+		t.Errorf("unparseable DEV_NOW: %v", err)
+	}
+	_, err = parse(env(map[string]string{"APP_ENV": "production", "FIREBASE_PROJECT_ID": "p", "DEV_NOW": "2027-03-28T01:30:00Z"}))
+	if err == nil || !strings.Contains(err.Error(), "DEV_NOW") {
+		t.Errorf("production with DEV_NOW: %v", err)
+	}
+}
+
 func TestFileVariant(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "dburl")
 	if err := os.WriteFile(f, []byte("postgres://from-file/db\n"), 0o600); err != nil {

@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/clock/clocktest"
 	"github.com/ishoj/voresishoj/internal/demo"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -23,7 +25,8 @@ func TestLoad(t *testing.T) {
 		if err != nil || !empty {
 			t.Fatalf("Empty before Load = %v, %v; want true", empty, err)
 		}
-		now := time.Now().UTC()
+		now := clocktest.Now(t)
+		clock := func() time.Time { return now }
 		if err := demo.Load(ctx, db, now); err != nil {
 			t.Fatalf("Load: %v", err)
 		}
@@ -79,7 +82,7 @@ func TestLoad(t *testing.T) {
 
 		// The walk-through accounts resolve through local sign-in with the
 		// roles the README promises.
-		users := user.NewService(db)
+		users := user.NewService(db, clock)
 		sec, err := users.Resolve(ctx, user.Identity{UID: "local:" + demo.SecretariatEmail, Email: demo.SecretariatEmail, EmailVerified: true})
 		if err != nil || !sec.Secretariat {
 			t.Errorf("secretariat caller = %+v, %v", sec, err)
@@ -101,7 +104,7 @@ func TestLoad(t *testing.T) {
 
 		// The server expands occurrences right after loading; every slot on
 		// a recurring activity must land on one of them.
-		acts := activity.NewService(db, theme.NewService(db), &event.Recorder{})
+		acts := activity.NewService(db, theme.NewService(db), &event.Recorder{}, clock)
 		if _, err := acts.RefreshOccurrences(ctx); err != nil {
 			t.Fatalf("RefreshOccurrences: %v", err)
 		}
@@ -119,17 +122,19 @@ func TestLoad(t *testing.T) {
 // saving changes and new year, since the server loads it on whatever day
 // it first starts.
 func TestLoadAnyDay(t *testing.T) {
-	cph, err := time.LoadLocation("Europe/Copenhagen")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cph := tz.Copenhagen
 	days := []time.Time{
 		time.Date(2026, 3, 28, 23, 30, 0, 0, cph), // the night clocks go forward
 		time.Date(2026, 7, 5, 10, 0, 0, 0, cph),   // the day before the swap market's date
 		time.Date(2026, 7, 6, 12, 0, 0, 0, cph),   // during it
 		time.Date(2026, 10, 24, 9, 0, 0, 0, cph),  // the weekend clocks go back
+		time.Date(2026, 10, 25, 2, 30, 0, 0, cph), // in the hour that happens twice
 		time.Date(2026, 12, 30, 18, 0, 0, 0, cph),
-		time.Date(2027, 2, 7, 10, 30, 0, 0, cph), // first Sunday, mid-morning
+		time.Date(2026, 12, 31, 23, 30, 0, 0, cph), // half an hour before new year, still the old year in UTC
+		time.Date(2027, 2, 7, 10, 30, 0, 0, cph),   // first Sunday, mid-morning
+		time.Date(2027, 3, 28, 1, 59, 0, 0, cph),   // a minute before clocks go forward
+		time.Date(2027, 6, 12, 0, 30, 0, 0, cph),   // Saturday just after midnight, Friday in UTC
+		time.Date(2028, 2, 29, 12, 0, 0, 0, cph),   // leap day
 	}
 	for _, day := range days {
 		t.Run(day.Format("2006-01-02T15:04"), func(t *testing.T) {
@@ -154,7 +159,7 @@ func TestLoadAnyDay(t *testing.T) {
 
 			// Every recurring activity starts on its own rule, in the future,
 			// at the local time the organisers meant.
-			acts := activity.NewService(db, theme.NewService(db), &event.Recorder{})
+			acts := activity.NewService(db, theme.NewService(db), &event.Recorder{}, func() time.Time { return now })
 			var ids []int64
 			if err := store.Select(ctx, db, &ids, `SELECT id FROM activities WHERE recurrence IS NOT NULL`); err != nil {
 				t.Fatal(err)

@@ -87,12 +87,10 @@ type Service struct {
 
 // NewService returns a Service on db. notifier may be nil: the events are
 // then only logged by nobody, which suits tests and a server without push.
-func NewService(db *store.DB, themes *theme.Service, notifier Notifier) *Service {
-	return &Service{db: db, themes: themes, notifier: notifier, now: func() time.Time { return time.Now().UTC() }}
+// now is the clock.
+func NewService(db *store.DB, themes *theme.Service, notifier Notifier, now func() time.Time) *Service {
+	return &Service{db: db, themes: themes, notifier: notifier, now: now}
 }
-
-// SetClock replaces the clock; tests use it to move time forward.
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 const columns = `i.id, i.name, i.description, i.place_id, i.neighbourhood, i.help_needed, i.status,
 	i.proposer_id, i.organisation_id, i.merge_message, i.close_reason, i.hidden, i.hidden_at, i.reviewed_at,
@@ -170,7 +168,7 @@ func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key,
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		where = append(where, `i.search_text LIKE ? ESCAPE '\'`)
-		args = append(args, store.LikePattern(strings.ToLower(q)))
+		args = append(args, store.SearchPattern(q))
 	}
 	if after != nil {
 		where = append(where, "(i.created_at < ? OR (i.created_at = ? AND i.id < ?))")

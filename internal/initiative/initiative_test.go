@@ -12,6 +12,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/initiative"
@@ -58,9 +59,8 @@ type fixture struct {
 var t0 = time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
-	f := &fixture{t: t, ctx: context.Background(), db: db, users: user.NewService(db), rec: &recorder{}, now: t0}
-	f.svc = initiative.NewService(db, theme.NewService(db), f.rec)
-	f.svc.SetClock(func() time.Time { return f.now })
+	f := &fixture{t: t, ctx: context.Background(), db: db, users: user.NewService(db, clock.Real), rec: &recorder{}, now: t0}
+	f.svc = initiative.NewService(db, theme.NewService(db), f.rec, func() time.Time { return f.now })
 	return f
 }
 
@@ -251,7 +251,7 @@ func TestLifeCycleProposeJoinApproveThenOrganise(t *testing.T) {
 		wantCode(t, "approve twice", err, initiative.CodeNotProposed)
 
 		// The proposer, as organiser now, publishes an activity for it.
-		acts := activity.NewService(db, theme.NewService(db), event.Discard{})
+		acts := activity.NewService(db, theme.NewService(db), event.Discard{}, clock.Real)
 		start := time.Now().UTC().Add(72 * time.Hour).Truncate(time.Hour)
 		a, err := acts.Create(f.ctx, f.caller(proposer.UserID), activity.Input{
 			OrganisationID: orgID,

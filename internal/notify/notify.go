@@ -22,11 +22,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // quiet hours are Copenhagen hours wherever the server runs
 
 	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
 
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -86,7 +86,9 @@ type Config struct {
 	// RescueAfter is when River gives a job whose worker vanished to
 	// another worker. Default 10 minutes.
 	RescueAfter time.Duration
-	// Now replaces the clock in tests.
+	// Now is the clock, clock.Real by default; the server passes its own
+	// (DEV_NOW) and tests replace it. River schedules jobs on the real
+	// clock.
 	Now func() time.Time
 }
 
@@ -119,19 +121,10 @@ func (c Config) withDefaults() Config {
 		c.RescueAfter = 10 * time.Minute
 	}
 	if c.Now == nil {
-		c.Now = time.Now
+		c.Now = clock.Real
 	}
 	return c
 }
-
-// copenhagen is where quiet hours and "per day" are counted.
-var copenhagen = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Copenhagen")
-	if err != nil {
-		panic(err) // time/tzdata is embedded, so this cannot happen
-	}
-	return loc
-}()
 
 // Service is the notification domain.
 type Service struct {

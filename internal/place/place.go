@@ -30,9 +30,9 @@ type Service struct {
 	now func() time.Time
 }
 
-// NewService returns a Service on db.
-func NewService(db *store.DB) *Service {
-	return &Service{db: db, now: func() time.Time { return time.Now().UTC() }}
+// NewService returns a Service on db that reads the time from now.
+func NewService(db *store.DB, now func() time.Time) *Service {
+	return &Service{db: db, now: now}
 }
 
 const columns = `id, name, address, description, latitude, longitude, created_at`

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -36,10 +37,9 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { blobs.Close() })
-	f := &fixture{db: db, events: &event.Recorder{}, blobs: blobs, mediaDir: dir, users: user.NewService(db),
+	f := &fixture{db: db, events: &event.Recorder{}, blobs: blobs, mediaDir: dir, users: user.NewService(db, clock.Real),
 		now: time.Date(2026, 6, 15, 10, 0, 0, 0, time.UTC)}
-	f.svc = NewService(db, f.events, blobs, theme.NewService(db))
-	f.svc.now = func() time.Time { return f.now }
+	f.svc = NewService(db, f.events, blobs, theme.NewService(db), func() time.Time { return f.now })
 	return f
 }
 

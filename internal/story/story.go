@@ -68,14 +68,14 @@ type Service struct {
 }
 
 // NewService returns a Service on db that keeps photos in blobs and
-// publishes events on bus after commit.
-func NewService(db *store.DB, bus event.Publisher, blobs media.Store, themes *theme.Service) *Service {
+// publishes events on bus after commit. now is the clock.
+func NewService(db *store.DB, bus event.Publisher, blobs media.Store, themes *theme.Service, now func() time.Time) *Service {
 	return &Service{
 		db:            db,
 		bus:           bus,
 		media:         blobs,
 		themes:        themes,
-		now:           func() time.Time { return time.Now().UTC() },
+		now:           now,
 		maxPhotoBytes: media.MaxUploadBytes,
 	}
 }
@@ -187,7 +187,7 @@ func (s *Service) ListPublished(ctx context.Context, c user.Caller, f Filter, af
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		where = append(where, `s.search_text LIKE ? ESCAPE '\'`)
-		args = append(args, store.LikePattern(strings.ToLower(q)))
+		args = append(args, store.SearchPattern(q))
 	}
 	if after != nil {
 		where = append(where, "(s.published_at < ? OR (s.published_at = ? AND s.id < ?))")

@@ -2,19 +2,25 @@
 // React Native app uses — against a started server: connect with a token,
 // subscribe to a slot's changes, receive one, complete.
 //
-// Needs VORESISHOJ_URL and VOLUNTEER_TOKEN (see .ci/run).
+// The slot is the organiser's own (scripts/quiet-slot.mjs): a demo slot may
+// overlap one of the volunteer's demo shifts on some days.
+//
+// Needs VORESISHOJ_URL, VOLUNTEER_TOKEN and ORGANISER_TOKEN, and DEV_NOW
+// when the server runs at another date (see .ci/run).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { overlapping, quietHour } from '../scripts/quiet-slot.mjs';
 
 const base = process.env.VORESISHOJ_URL;
 const token = process.env.VOLUNTEER_TOKEN;
+const organiserToken = process.env.ORGANISER_TOKEN;
 
-async function gql(query, variables) {
+async function gql(query, variables, as = token) {
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${as}` },
     body: JSON.stringify({ query, variables }),
   });
   assert.equal(res.status, 200);
@@ -23,13 +29,35 @@ async function gql(query, variables) {
   return body.data;
 }
 
-test('slotChanged arrives over graphql-ws', { timeout: 20000 }, async () => {
-  assert.ok(base && token, 'VORESISHOJ_URL and VOLUNTEER_TOKEN must be set');
+// The organiser publishes an activity with one slot in a quiet hour.
+async function organiserSlot() {
+  const { me } = await gql('{ me { organises { id name } } }', {}, organiserToken);
+  const org = me.organises.find((o) => o.name === 'Thorslunde-Ishøj Lokalhistoriske Forening') ?? me.organises[0];
+  assert.ok(org, 'the organiser organises an organisation');
+  const hour = quietHour(150, 100);
+  const created = await gql(
+    'mutation($i: CreateActivityInput!) { createActivity(input: $i) { activity { id status } userErrors { code field } } }',
+    { i: { organisationId: org.id, title: `Morgenvagt (kontrakttest ${Date.now()})`, ...hour, publish: true } },
+    organiserToken,
+  );
+  assert.deepEqual(created.createActivity.userErrors, []);
+  assert.equal(created.createActivity.activity.status, 'PUBLISHED');
+  const activityId = created.createActivity.activity.id;
+  const added = await gql(
+    'mutation($i: AddVolunteerSlotInput!) { addVolunteerSlot(input: $i) { slot { id } userErrors { code field } } }',
+    { i: { activityId, title: 'Lås op og sæt kaffe over', ...hour, capacity: 2 } },
+    organiserToken,
+  );
+  assert.deepEqual(added.addVolunteerSlot.userErrors, []);
+  return { id: added.addVolunteerSlot.slot.id, activityId, hour };
+}
 
-  // An open slot without requirements that the volunteer has not claimed.
-  const data = await gql(`{ openSlots(first: 50) { edges { node { id requirement myClaim { id } activity { id } } } } }`);
-  const slot = data.openSlots.edges.map((e) => e.node).find((s) => !s.requirement && !s.myClaim);
-  assert.ok(slot, 'the demo data has an open slot');
+test('slotChanged arrives over graphql-ws', { timeout: 20000 }, async () => {
+  assert.ok(base && token && organiserToken, 'VORESISHOJ_URL, VOLUNTEER_TOKEN and ORGANISER_TOKEN must be set');
+
+  const slot = await organiserSlot();
+  const { me } = await gql('{ me { claims { status slot { startsAt endsAt } } } }');
+  assert.deepEqual(overlapping(me.claims, slot.hour), [], `the volunteer has nothing at ${slot.hour.startsAt}`);
 
   const client = createClient({
     url: base.replace(/^http/, 'ws') + '/graphql',
@@ -37,12 +65,13 @@ test('slotChanged arrives over graphql-ws', { timeout: 20000 }, async () => {
     connectionParams: { authorization: `Bearer ${token}` },
     retryAttempts: 0,
   });
+  let claimId;
   try {
     const received = new Promise((resolve, reject) => {
       const unsubscribe = client.subscribe(
         {
           query: 'subscription($a: ID!) { slotChanged(activityId: $a) { id taken spotsLeft myClaim { status } } }',
-          variables: { a: slot.activity.id },
+          variables: { a: slot.activityId },
         },
         {
           next: (msg) => {
@@ -60,15 +89,21 @@ test('slotChanged arrives over graphql-ws', { timeout: 20000 }, async () => {
     // Subscriptions are live once the server has acknowledged; give it a moment.
     await new Promise((r) => setTimeout(r, 300));
     const claim = await gql(
-      'mutation($i: ClaimSlotInput!) { claimSlot(input: $i) { claim { status } userErrors { code } } }',
+      'mutation($i: ClaimSlotInput!) { claimSlot(input: $i) { claim { id status } userErrors { code } } }',
       { i: { slotId: slot.id, idempotencyKey: `node-${Date.now()}` } },
     );
     assert.deepEqual(claim.claimSlot.userErrors, []);
+    claimId = claim.claimSlot.claim.id;
+    assert.equal(claim.claimSlot.claim.status, 'CONFIRMED');
     const changed = await received;
+    assert.equal(changed.taken, 1);
+    assert.equal(changed.spotsLeft, 1);
     assert.ok(changed.myClaim, 'the change carries my new claim');
     assert.equal(changed.myClaim.status, claim.claimSlot.claim.status);
   } finally {
     await client.dispose();
+    // Give the shift back, so a later run against this server starts clean.
+    if (claimId) await gql('mutation($i: CancelClaimInput!) { cancelClaim(input: $i) { userErrors { code } } }', { i: { claimId } });
   }
 });
 
