@@ -29,6 +29,10 @@ import (
 // not see is not found (dataloadgen.ErrNotFound): a hidden object answers
 // null, and so does a restricted field (roster, organisers, ...).
 type loaders struct {
+	// caller is whose view every loader holds; what primes them (the page
+	// prefetch) reads as this caller too.
+	caller user.Caller
+
 	// Objects, as the caller may see them.
 	activity       *dataloadgen.Loader[int64, activity.Activity]
 	organisation   *dataloadgen.Loader[int64, organisation.Organisation]
@@ -82,6 +86,7 @@ func newLoaders(r *Resolver, c user.Caller) *loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(wait), dataloadgen.WithBatchCapacity(500)}
 	d := r.Domain
 	return &loaders{
+		caller:         c,
 		activity:       objects(c, d.Activities.ByIDs, func(a activity.Activity) int64 { return a.ID }, opts),
 		organisation:   objects(c, d.Organisations.ByIDs, func(o organisation.Organisation) int64 { return o.ID }, opts),
 		place:          objects(c, d.Places.ByIDs, func(p place.Place) int64 { return p.ID }, opts),

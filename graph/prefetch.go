@@ -7,7 +7,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/ishoj/voresishoj/internal/activity"
-	"github.com/ishoj/voresishoj/internal/user"
 )
 
 // selected names the fields the operation selects below the current field
@@ -47,7 +46,7 @@ func (r *Resolver) prefetchActivities(ctx context.Context, fields map[string]boo
 		return nil
 	}
 	l := r.loaders(ctx)
-	c := user.CallerFrom(ctx)
+	c := l.caller
 	ids := make([]int64, 0, len(acts))
 	var orgIDs, placeIDs []int64
 	for _, a := range acts {

@@ -43,6 +43,10 @@ func NewService(db *store.DB) *Service { return &Service{db: db} }
 
 const columns = `id, organisation_id, activity_id, story_id, kind, url, label, position`
 
+// Links are parts of what they hang on: these reads are for objects the
+// caller was given by its package's read that took the caller (a draft's
+// or an unpublished story's links are seen with it, never without it).
+
 // ByOrganisationIDs returns the links of the given organisations.
 func (s *Service) ByOrganisationIDs(ctx context.Context, ids []int64) ([]Link, error) {
 	return s.by(ctx, "organisation_id", ids)

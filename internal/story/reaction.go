@@ -195,5 +195,5 @@ func (s *Service) Report(ctx context.Context, c user.Caller, id int64, reason st
 	if hidden {
 		slog.WarnContext(ctx, "story hidden after reports", slog.Int64("story_id", id))
 	}
-	return s.byID(ctx, s.db, id)
+	return s.byID(ctx, id)
 }

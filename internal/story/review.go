@@ -160,7 +160,7 @@ func (s *Service) Review(ctx context.Context, c user.Caller, id int64, action Ac
 		}
 		s.bus.Publish(ctx, e)
 	}
-	return s.byID(ctx, s.db, id)
+	return s.byID(ctx, id)
 }
 
 func logModeration(ctx context.Context, q store.Querier, storyID int64, actorID *int64, action, reason string, now time.Time) error {
@@ -227,7 +227,7 @@ type ModerationEntry struct {
 // ModerationLog returns the audit log of a story, oldest first, to those
 // who may review it.
 func (s *Service) ModerationLog(ctx context.Context, c user.Caller, storyID int64) ([]ModerationEntry, error) {
-	st, err := s.byID(ctx, s.db, storyID)
+	st, err := s.byID(ctx, storyID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, apperr.New(CodeStoryNotFound)
 	}
@@ -276,7 +276,7 @@ func (s *Service) Feature(ctx context.Context, c user.Caller, id int64, featured
 	if err != nil {
 		return Story{}, err
 	}
-	return s.byID(ctx, s.db, id)
+	return s.byID(ctx, id)
 }
 
 // MediaPickup records that regional or national media picked up a story.

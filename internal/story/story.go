@@ -89,7 +89,7 @@ const columns = `s.id, s.author_id, s.author_name, s.title, s.body, s.status, s.
 // for c (see ReviewReasonVisible); one c may not see is not found, as if
 // it did not exist.
 func (s *Service) Story(ctx context.Context, c user.Caller, id int64) (Story, error) {
-	st, err := s.byID(ctx, s.db, id)
+	st, err := s.byID(ctx, id)
 	if err != nil {
 		return Story{}, err
 	}
@@ -100,9 +100,9 @@ func (s *Service) Story(ctx context.Context, c user.Caller, id int64) (Story, er
 }
 
 // byID reads a story whatever its state, for this package's own rules.
-func (s *Service) byID(ctx context.Context, q store.Querier, id int64) (Story, error) {
+func (s *Service) byID(ctx context.Context, id int64) (Story, error) {
 	var st Story
-	if err := store.Get(ctx, q, &st, `SELECT `+columns+` FROM stories s WHERE s.id = ?`, id); err != nil {
+	if err := store.Get(ctx, s.db, &st, `SELECT `+columns+` FROM stories s WHERE s.id = ?`, id); err != nil {
 		return Story{}, fmt.Errorf("story %d: %w", id, err)
 	}
 	return st, nil

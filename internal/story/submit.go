@@ -143,7 +143,7 @@ func (s *Service) Submit(ctx context.Context, c user.Caller, in Input) (Story, e
 	}
 	slog.InfoContext(ctx, "story submitted", slog.Int64("story_id", id), slog.Int64("user_id", c.UserID),
 		slog.Int("photos", len(photos)))
-	return s.byID(ctx, s.db, id)
+	return s.byID(ctx, id)
 }
 
 // Edit changes a story of the caller's that is still waiting for review
@@ -233,7 +233,7 @@ func (s *Service) Edit(ctx context.Context, c user.Caller, id int64, in Input) (
 		return Story{}, err
 	}
 	s.deleteBlobs(ctx, removed)
-	return s.byID(ctx, s.db, id)
+	return s.byID(ctx, id)
 }
 
 // Withdraw takes a story of the caller's out of review for good.
@@ -261,12 +261,12 @@ func (s *Service) Withdraw(ctx context.Context, c user.Caller, id int64) (Story,
 	if err != nil {
 		return Story{}, err
 	}
-	return s.byID(ctx, s.db, id)
+	return s.byID(ctx, id)
 }
 
 // ownStory loads a story the caller wrote and may still change.
 func (s *Service) ownStory(ctx context.Context, c user.Caller, id int64) (Story, error) {
-	st, err := s.byID(ctx, s.db, id)
+	st, err := s.byID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Story{}, apperr.New(CodeStoryNotFound)
 	}
