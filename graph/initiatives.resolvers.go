@@ -32,14 +32,7 @@ func (r *initiativeResolver) Place(ctx context.Context, obj *initiative.Initiati
 
 // Themes is the resolver for the themes field.
 func (r *initiativeResolver) Themes(ctx context.Context, obj *initiative.Initiative) ([]string, error) {
-	m, err := r.Domain.Initiatives.ThemesByIDs(ctx, []int64{obj.ID})
-	if err != nil {
-		return nil, err
-	}
-	if m[obj.ID] == nil {
-		return []string{}, nil
-	}
-	return m[obj.ID], nil
+	return r.loaders(ctx).initiativeThemes.Load(ctx, obj.ID)
 }
 
 // Organisation is the resolver for the organisation field.
@@ -60,14 +53,12 @@ func (r *initiativeResolver) MergeMessage(ctx context.Context, obj *initiative.I
 
 // MemberCount is the resolver for the memberCount field.
 func (r *initiativeResolver) MemberCount(ctx context.Context, obj *initiative.Initiative) (int, error) {
-	m, err := r.Domain.Initiatives.MemberCounts(ctx, []int64{obj.ID})
-	return m[obj.ID], err
+	return r.loaders(ctx).memberCount.Load(ctx, obj.ID)
 }
 
 // JoinedByMe is the resolver for the joinedByMe field.
 func (r *initiativeResolver) JoinedByMe(ctx context.Context, obj *initiative.Initiative) (bool, error) {
-	m, err := r.Domain.Initiatives.JoinedBy(ctx, user.CallerFrom(ctx), []int64{obj.ID})
-	return m[obj.ID], err
+	return r.loaders(ctx).joinedByMe.Load(ctx, obj.ID)
 }
 
 // ProposedByMe is the resolver for the proposedByMe field.

@@ -58,9 +58,13 @@ type loaders struct {
 	storyPhotos       *dataloadgen.Loader[int64, []story.Photo]
 	origin            *dataloadgen.Loader[int64, calimport.Origin]
 	storyReactions    *dataloadgen.Loader[int64, map[story.ReactionKind]int]
+	initiativeThemes  *dataloadgen.Loader[int64, []string]
+	memberCount       *dataloadgen.Loader[int64, int]
 
 	// Restricted fields: a key the caller may not see is not found.
 	myClaim      *dataloadgen.Loader[int64, *volunteer.Claim]
+	myReaction   *dataloadgen.Loader[int64, *story.ReactionKind]
+	joinedByMe   *dataloadgen.Loader[int64, bool]
 	roster       *dataloadgen.Loader[int64, []volunteer.Claim]
 	organisers   *dataloadgen.Loader[int64, []int64]
 	mediaPickups *dataloadgen.Loader[int64, []story.MediaPickup]
@@ -142,6 +146,11 @@ func newLoaders(r *Resolver, c user.Caller) *loaders {
 			}
 			return m, nil
 		}, opts...),
+		initiativeThemes: dataloadgen.NewMappedLoader(grouped(d.Initiatives.ThemesByIDs), opts...),
+		memberCount: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]int, error) {
+			m, err := d.Initiatives.MemberCounts(ctx, ids)
+			return withDefault(m, ids, 0), err
+		}, opts...),
 
 		myClaim: dataloadgen.NewMappedLoader(func(ctx context.Context, slotIDs []int64) (map[int64]*volunteer.Claim, error) {
 			claims, err := d.Volunteer.MyClaims(ctx, c, slotIDs)
@@ -156,6 +165,25 @@ func newLoaders(r *Resolver, c user.Caller) *loaders {
 				m[claims[i].SlotID] = &claims[i]
 			}
 			return m, nil
+		}, opts...),
+		myReaction: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*story.ReactionKind, error) {
+			m, err := d.Stories.MyReactions(ctx, c, ids)
+			if err != nil {
+				return nil, err
+			}
+			out := make(map[int64]*story.ReactionKind, len(ids))
+			for _, id := range ids {
+				if k, ok := m[id]; ok {
+					out[id] = &k
+				} else {
+					out[id] = nil
+				}
+			}
+			return out, nil
+		}, opts...),
+		joinedByMe: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]bool, error) {
+			m, err := d.Initiatives.JoinedBy(ctx, c, ids)
+			return withDefault(m, ids, false), err
 		}, opts...),
 		roster: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]volunteer.Claim, error) {
 			return d.Volunteer.Rosters(ctx, c, ids)
@@ -184,6 +212,20 @@ func objects[T any](c user.Caller, fetch func(context.Context, user.Caller, []in
 		}
 		return m, nil
 	}, opts...)
+}
+
+// withDefault gives every key m lacks the zero answer (no members, not
+// joined) rather than "not found".
+func withDefault[V any](m map[int64]V, ids []int64, zero V) map[int64]V {
+	if m == nil {
+		m = make(map[int64]V, len(ids))
+	}
+	for _, id := range ids {
+		if _, ok := m[id]; !ok {
+			m[id] = zero
+		}
+	}
+	return m
 }
 
 // grouped adapts a one-to-many fetch; a key with nothing gets an empty

@@ -248,14 +248,7 @@ func (r *storyResolver) Reactions(ctx context.Context, obj *story.Story) ([]mode
 
 // MyReaction is the resolver for the myReaction field.
 func (r *storyResolver) MyReaction(ctx context.Context, obj *story.Story) (*story.ReactionKind, error) {
-	m, err := r.Domain.Stories.MyReactions(ctx, user.CallerFrom(ctx), []int64{obj.ID})
-	if err != nil {
-		return nil, err
-	}
-	if k, ok := m[obj.ID]; ok {
-		return &k, nil
-	}
-	return nil, nil
+	return r.loaders(ctx).myReaction.Load(ctx, obj.ID)
 }
 
 // Call is the resolver for the call field.
