@@ -106,7 +106,8 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: bounds.MaxUploadBytes, MaxMemory: 8 << 20})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	queries := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(queries)
 	srv.SetErrorPresenter(r.presentError)
 	srv.SetRecoverFunc(r.recoverPanic)
 	srv.SetParserTokenLimit(bounds.MaxTokens)
@@ -124,10 +125,12 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		}
 		srv.Use(extension.AutomaticPersistedQuery{Cache: boundedCache{inner: apq, maxBytes: 64 << 10}})
 	}
+	// Runs after the persisted-query extensions have put the text in place.
+	srv.Use(documentBudget{maxFields: bounds.MaxFields, maxTokens: bounds.MaxTokens, cache: queries})
 	// Depth, aliases and complexity (with page sizes counted); a zero
 	// ComplexityLimit leaves complexity unbounded.
 	srv.Use(operationLimits{limits: bounds, complexity: opts.ComplexityLimit})
-	srv.Use(deadlineAnswer{})
+	srv.Use(operationDeadline{timeout: bounds.Timeout})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		// One "now" for the whole operation, so every field agrees on
 		// what is upcoming.

@@ -37,6 +37,7 @@ const (
 	codeAliasLimit               = "ALIAS_LIMIT_EXCEEDED"
 	codeComplexityLimit          = "COMPLEXITY_LIMIT_EXCEEDED"
 	codePayloadTooLarge          = "PAYLOAD_TOO_LARGE"
+	codeFieldLimit               = "FIELD_LIMIT_EXCEEDED"
 	codeRateLimited              = "RATE_LIMITED"
 	codePersistedQueryNotFound   = "PERSISTED_QUERY_NOT_FOUND"
 	codePersistedQueryRequired   = "PERSISTED_QUERY_REQUIRED"
@@ -47,7 +48,7 @@ const (
 func init() {
 	// A refused document is the client's mistake in the request itself:
 	// gqlgen answers these with a 4xx, as it does for parse errors.
-	for _, code := range []string{codeDepthLimit, codeAliasLimit, codeComplexityLimit, codePayloadTooLarge,
+	for _, code := range []string{codeDepthLimit, codeAliasLimit, codeFieldLimit, codeComplexityLimit, codePayloadTooLarge,
 		codePersistedQueryNotFound, codePersistedQueryRequired} {
 		errcode.RegisterErrorType(code, errcode.KindProtocol)
 	}
@@ -62,14 +63,18 @@ type Limits struct {
 	MaxAliases int
 	// MaxTokens is the parser's token limit (default 15000).
 	MaxTokens int
+	// MaxFields bounds a document's fields and fragment spreads, counted
+	// with fragments expanded, and its pairs of same-named fields
+	// (default 1000); see documentBudget.
+	MaxFields int
 	// MaxBodyBytes bounds a request that is not an upload (default 1 MB).
 	MaxBodyBytes int64
 	// MaxUploadFileBytes bounds one uploaded file (default 15 MB).
 	MaxUploadFileBytes int64
 	// MaxUploadBytes bounds a whole multipart request (default 60 MB).
 	MaxUploadBytes int64
-	// Timeout is the deadline of one query or mutation (default 15 s);
-	// subscriptions are not bound by it.
+	// Timeout is the deadline of one query or mutation (default 15 s),
+	// over any transport; subscriptions are not bound by it.
 	Timeout time.Duration
 }
 
@@ -82,6 +87,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxTokens == 0 {
 		l.MaxTokens = 15000
+	}
+	if l.MaxFields == 0 {
+		l.MaxFields = 1000
 	}
 	if l.MaxBodyBytes == 0 {
 		l.MaxBodyBytes = 1 << 20
@@ -567,17 +575,28 @@ func (c RedisCache) Add(ctx context.Context, key, value string) {
 	}
 }
 
-// deadlineAnswer makes a request that ran out of time before its answer
-// was produced say so; gqlgen would otherwise answer nothing (null).
-type deadlineAnswer struct{}
+// operationDeadline bounds every query and mutation by the request
+// timeout, whatever the transport: the HTTP guard sets it for POST and
+// GET, but a query sent over a websocket or as server-sent events runs in
+// the connection's context. It also makes an operation that ran out of
+// time before its answer was produced say so; gqlgen would otherwise
+// answer nothing (null). Subscriptions last as long as the client listens.
+type operationDeadline struct {
+	timeout time.Duration
+}
 
-func (deadlineAnswer) ExtensionName() string                   { return "DeadlineAnswer" }
-func (deadlineAnswer) Validate(graphql.ExecutableSchema) error { return nil }
+func (operationDeadline) ExtensionName() string                   { return "OperationDeadline" }
+func (operationDeadline) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (deadlineAnswer) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+func (d operationDeadline) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
+		return next(ctx)
+	}
 	h := next(ctx)
 	first := true
 	return func(ctx context.Context) *graphql.Response {
+		ctx, cancel := context.WithTimeout(ctx, d.timeout)
+		defer cancel()
 		resp := h(ctx)
 		if resp == nil && first && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			resp = &graphql.Response{Errors: gqlerror.List{codedError(codeTimeout, "the request took too long")}}

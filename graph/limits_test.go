@@ -545,3 +545,44 @@ func TestRequestDeadline(t *testing.T) {
 		t.Errorf("past the deadline: %+v %+v", r.Data, r.Errors)
 	}
 }
+
+// A query sent over a websocket or as server-sent events is bound by the
+// request timeout as one over POST is; a subscription is not.
+func TestDeadlineOnEveryTransport(t *testing.T) {
+	ts := newTestServerWith(t, storetest.SQLite(t), Options{Limits: Limits{Timeout: time.Nanosecond}})
+	srv := httptest.NewServer(ts.handler)
+	defer srv.Close()
+
+	c := dial(t, srv.URL, "graphql-transport-ws")
+	c.init("")
+	c.send(map[string]any{"id": "q", "type": "subscribe", "payload": map[string]any{"query": `{ themes { slug } }`}})
+	m, err := c.next(3 * time.Second)
+	if err != nil || m["type"] != "next" || !strings.Contains(mustJSON(m), codeTimeout) {
+		t.Errorf("query over a websocket past the deadline: %v %v", m, err)
+	}
+	c.send(map[string]any{"id": "s", "type": "subscribe", "payload": map[string]any{"query": `subscription { storyPublished { id } }`}})
+	for {
+		m, err = c.next(300 * time.Millisecond)
+		if err != nil {
+			break // still open and quiet: not cut off by the deadline
+		}
+		if m["id"] == "s" {
+			t.Fatalf("subscription ended by the query deadline: %v", m)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query":"{ themes { slug } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), codeTimeout) {
+		t.Errorf("query as server-sent events past the deadline: %d %s", resp.StatusCode, body)
+	}
+}

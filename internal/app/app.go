@@ -184,7 +184,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		WebsocketInit:           graph.AuthenticateWebsocket(a.authn),
 		MaxConnectionsPerPerson: cfg.WebsocketsPerPerson,
 		Limits: graph.Limits{
-			MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxTokens: cfg.ParserTokenLimit,
+			MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxTokens: cfg.ParserTokenLimit, MaxFields: cfg.MaxFields,
 			MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadFileBytes: cfg.MaxUploadFileBytes,
 			MaxUploadBytes: cfg.MaxUploadBytes, Timeout: cfg.RequestTimeout,
 		},

@@ -54,11 +54,14 @@ type Config struct {
 	TrustedDocumentsFile string
 	MaxDepth             int
 	MaxAliases           int
-	ParserTokenLimit     int
-	MaxBodyBytes         int64
-	MaxUploadFileBytes   int64
-	MaxUploadBytes       int64
-	RequestTimeout       time.Duration
+	// MaxFields bounds a document's fields with fragments expanded, and
+	// its pairs of same-named fields, before it is validated.
+	MaxFields          int
+	ParserTokenLimit   int
+	MaxBodyBytes       int64
+	MaxUploadFileBytes int64
+	MaxUploadBytes     int64
+	RequestTimeout     time.Duration
 	// RateLimitPerson and RateLimitIP are requests a minute; 0 is off.
 	RateLimitPerson int
 	RateLimitIP     int
@@ -159,6 +162,7 @@ func parse(getenv func(string) string) (Config, error) {
 	c.TrustedDocumentsFile = str("TRUSTED_DOCUMENTS_FILE", filepath.Join("mobile-contract", "trusted-documents.json"))
 	c.MaxDepth = integer("MAX_DEPTH", 15, 3, 100)
 	c.MaxAliases = integer("MAX_ALIASES", 30, 0, 1000)
+	c.MaxFields = integer("MAX_FIELDS", 1000, 10, 100000)
 	c.ParserTokenLimit = integer("PARSER_TOKEN_LIMIT", 15000, 500, 1000000)
 	c.MaxBodyBytes = int64(integer("MAX_BODY_BYTES", 1<<20, 10<<10, 100<<20))
 	c.MaxUploadFileBytes = int64(integer("MAX_UPLOAD_FILE_BYTES", 15<<20, 1<<20, 1<<30))

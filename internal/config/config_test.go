@@ -118,7 +118,7 @@ func TestLimitDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxDepth != 15 || c.MaxAliases != 30 || c.ComplexityLimit != 1000 || c.ParserTokenLimit != 15000 ||
+	if c.MaxDepth != 15 || c.MaxAliases != 30 || c.MaxFields != 1000 || c.ComplexityLimit != 1000 || c.ParserTokenLimit != 15000 ||
 		c.MaxBodyBytes != 1<<20 || c.MaxUploadFileBytes != 15<<20 || c.MaxUploadBytes != 60<<20 ||
 		c.RequestTimeout != 15*time.Second || c.RateLimitPerson != 300 || c.RateLimitIP != 1200 ||
 		len(c.CORSOrigins) != 0 || c.TrustedDocuments || c.EnforceTrustedDocuments() {
@@ -130,6 +130,7 @@ func TestLimitsFromEnv(t *testing.T) {
 	c, err := parse(env(map[string]string{
 		"MAX_DEPTH":         "10",
 		"MAX_ALIASES":       "5",
+		"MAX_FIELDS":        "200",
 		"RATE_LIMIT_PERSON": "0",
 		"REQUEST_TIMEOUT":   "2s",
 		"CLIENT_IP_HEADER":  "X-Real-IP",
@@ -139,7 +140,7 @@ func TestLimitsFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxDepth != 10 || c.MaxAliases != 5 || c.RateLimitPerson != 0 || c.RequestTimeout != 2*time.Second ||
+	if c.MaxDepth != 10 || c.MaxAliases != 5 || c.MaxFields != 200 || c.RateLimitPerson != 0 || c.RequestTimeout != 2*time.Second ||
 		c.ClientIPHeader != "X-Real-IP" || strings.Join(c.CORSOrigins, " ") != "https://voresishoj.dk http://localhost:5173" {
 		t.Errorf("limits = %+v", c)
 	}
@@ -152,6 +153,7 @@ func TestLimitsFromEnv(t *testing.T) {
 func TestLimitErrors(t *testing.T) {
 	_, err := parse(env(map[string]string{
 		"MAX_DEPTH":             "1000",
+		"MAX_FIELDS":            "1",
 		"REQUEST_TIMEOUT":       "forever",
 		"CORS_ORIGINS":          "*,https://ok.example,https://x.example/path",
 		"MAX_UPLOAD_FILE_BYTES": "104857600",
@@ -161,7 +163,7 @@ func TestLimitErrors(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"MAX_DEPTH", "REQUEST_TIMEOUT", `"*"`, `"https://x.example/path"`, "MAX_UPLOAD_FILE_BYTES", "TRUSTED_DOCUMENTS"} {
+	for _, want := range []string{"MAX_DEPTH", "MAX_FIELDS", "REQUEST_TIMEOUT", `"*"`, `"https://x.example/path"`, "MAX_UPLOAD_FILE_BYTES", "TRUSTED_DOCUMENTS"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s: %v", want, err)
 		}
