@@ -54,14 +54,11 @@ type Config struct {
 	TrustedDocumentsFile string
 	MaxDepth             int
 	MaxAliases           int
-	// MaxFields bounds a document's fields with fragments expanded, and
-	// its pairs of same-named fields, before it is validated.
-	MaxFields          int
-	ParserTokenLimit   int
-	MaxBodyBytes       int64
-	MaxUploadFileBytes int64
-	MaxUploadBytes     int64
-	RequestTimeout     time.Duration
+	ParserTokenLimit     int
+	MaxBodyBytes         int64
+	MaxUploadFileBytes   int64
+	MaxUploadBytes       int64
+	RequestTimeout       time.Duration
 	// RateLimitPerson and RateLimitIP are requests a minute; 0 is off.
 	RateLimitPerson int
 	RateLimitIP     int
@@ -72,6 +69,10 @@ type Config struct {
 	ClientIPHeader string
 	// CORSOrigins are the browser origins allowed to call the API.
 	CORSOrigins []string
+
+	// MaxFields bounds a document's fields with fragments expanded, and
+	// its pairs of same-named fields, before it is validated.
+	MaxFields int
 }
 
 // EnforceTrustedDocuments reports whether only the app's documents run;
