@@ -524,7 +524,7 @@ func TestRequestDeadline(t *testing.T) {
 	g := newGuard(nil, Options{}, Limits{Timeout: 5 * time.Second}.withDefaults())
 	var deadline time.Time
 	var has bool
-	h := g.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := g.wrap(nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		deadline, has = r.Context().Deadline()
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), postQuery(`{ __typename }`, nil))

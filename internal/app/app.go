@@ -5,6 +5,7 @@ package app
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -181,8 +182,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	gqlOpts := graph.Options{
 		Development:             !cfg.Production(),
 		ComplexityLimit:         cfg.ComplexityLimit,
+		Authenticate:            a.authn.Middleware,
 		WebsocketInit:           graph.AuthenticateWebsocket(a.authn),
 		MaxConnectionsPerPerson: cfg.WebsocketsPerPerson,
+		// 0 in the setting is no cap.
+		MaxAnonymousConnectionsPerIP: cmp.Or(cfg.AnonymousConnectionsPerIP, -1),
 		Limits: graph.Limits{
 			MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxTokens: cfg.ParserTokenLimit, MaxFields: cfg.MaxFields,
 			MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadFileBytes: cfg.MaxUploadFileBytes,
@@ -213,7 +217,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	gql := graph.NewHandler(resolver, gqlOpts)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", a.authn.Middleware(gql))
+	mux.Handle("/graphql", gql)
 	mux.Handle("/ical/", a.domain.Calendar.Handler())
 	mux.Handle(media.Prefix, media.Handler(a.blobs))
 	mux.Handle("/feeds/", feed.NewService(db, cfg.PublicURL).Handler())

@@ -73,6 +73,10 @@ type Config struct {
 	// MaxFields bounds a document's fields with fragments expanded, and
 	// its pairs of same-named fields, before it is validated.
 	MaxFields int
+	// AnonymousConnectionsPerIP caps the live connections (websockets,
+	// server-sent event streams) of visitors not signed in, per address;
+	// 0 is no cap.
+	AnonymousConnectionsPerIP int
 }
 
 // EnforceTrustedDocuments reports whether only the app's documents run;
@@ -172,6 +176,7 @@ func parse(getenv func(string) string) (Config, error) {
 	c.RateLimitIP = integer("RATE_LIMIT_IP", 1200, 0, 1000000)
 	c.ClientIPHeader = str("CLIENT_IP_HEADER", "")
 	c.WebsocketsPerPerson = integer("WEBSOCKETS_PER_PERSON", 10, 1, 100000)
+	c.AnonymousConnectionsPerIP = integer("ANONYMOUS_CONNECTIONS_PER_IP", 100, 0, 1000000)
 	if d := str("REQUEST_TIMEOUT", "15s"); d != "" {
 		t, err := time.ParseDuration(d)
 		if err != nil || t <= 0 || t > 10*time.Minute {
