@@ -263,17 +263,19 @@ func (w *walker) selectionSet(set ast.SelectionSet) cost {
 // listSize is how many times a field's children count: its `first` or
 // `last` argument (the schema's default, else the server's default page
 // size, when the client sends none), capped at the largest page the
-// resolvers hand out.
+// resolvers hand out; for `nodes(ids:)` the number of ids; for any other
+// list its largest length (unpagedListSizes).
 func listSize(f *ast.Field, vars map[string]any) int {
 	if f.Definition == nil {
 		return 1
 	}
+	args := f.ArgumentMap(vars)
 	for _, name := range []string{"first", "last"} {
 		if f.Definition.Arguments.ForName(name) == nil {
 			continue
 		}
 		n := defaultPageSize
-		switch v := f.ArgumentMap(vars)[name].(type) {
+		switch v := args[name].(type) {
 		case int:
 			n = v
 		case int64:
@@ -287,7 +289,46 @@ func listSize(f *ast.Field, vars map[string]any) int {
 		}
 		return min(max(n, 1), maxPageSize)
 	}
-	return 1
+	if f.Definition.Type.Elem == nil {
+		return 1
+	}
+	if f.Definition.Arguments.ForName("ids") != nil {
+		ids, _ := args["ids"].([]any)
+		return min(max(len(ids), 1), maxPageSize)
+	}
+	if f.ObjectDefinition != nil {
+		if n, ok := unpagedListSizes[f.ObjectDefinition.Name+"."+f.Name]; ok {
+			return n
+		}
+		// A connection's edges are as many as its field's page, which
+		// counted them already.
+		if f.Name == "edges" && strings.HasSuffix(f.ObjectDefinition.Name, "Connection") {
+			return 1
+		}
+	}
+	return defaultPageSize
+}
+
+// unpagedListSizes are the largest lengths of the lists without `first`,
+// for complexity: the domain's own bound where it has one, else a page
+// (defaultPageSize), which is what any list not named here counts as
+// too. A list whose items hold only scalars costs 1 whatever its length;
+// TestEveryListHasASize makes every other list be named here.
+var unpagedListSizes = map[string]int{
+	"Activity.slots": defaultPageSize,
+	// A slot's claims are as many as its capacity (up to 500) and its
+	// waitlist: a page is what a roster shows at once, not a bound.
+	"VolunteerSlot.claims": defaultPageSize,
+	"Me.claims":            defaultPageSize,
+	"Me.follows":           defaultPageSize,
+	// No one organises many organisations; the app's MyOrganisations
+	// asks for 20 activities of each, so a page of them would cost 1,600.
+	"Me.organises":                  10,
+	"Me.stories":                    defaultPageSize,
+	"FollowPayload.follows":         defaultPageSize,
+	"Query.calendarSources":         defaultPageSize,
+	"Query.calls":                   defaultPageSize,
+	"VolunteerHours.byOrganisation": defaultPageSize,
 }
 
 const saturated = math.MaxInt32
