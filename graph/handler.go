@@ -150,6 +150,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	// Depth, aliases and complexity (with page sizes counted); a zero
 	// ComplexityLimit leaves complexity unbounded.
 	srv.Use(operationLimits{limits: bounds, complexity: opts.ComplexityLimit})
+	srv.Use(textInput{})
 	srv.Use(operationDeadline{timeout: bounds.Timeout})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		// One "now" for the whole operation, so every field agrees on
