@@ -135,7 +135,7 @@ func TestWebsocketOperationsShareTheRateLimits(t *testing.T) {
 			t.Errorf("a person's 10 operations over websockets (and 5 more after refusals): %d answered, %d refused; want 5 and 5", answered, refused)
 		}
 		b := mustJSON(refusal)
-		if !strings.Contains(b, `"code":"RATE_LIMITED"`) || !strings.Contains(b, `"retryAfter":12`) || !strings.Contains(b, "Prøv igen om 12 sekunder") {
+		if !strings.Contains(b, `"code":"RATE_LIMITED"`) || !strings.Contains(b, `"retryAfter":12`) || !strings.Contains(b, "om 12 s)") {
 			t.Errorf("refusal: %s", b)
 		}
 		// The same bucket holds for the person's HTTP requests.
