@@ -27,6 +27,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/requestid"
@@ -35,19 +36,20 @@ import (
 
 //go:generate go run ../cmd/voresishoj-manifest -operations ../mobile-contract/operations -schema ../schema -out ../mobile-contract/trusted-documents.json
 
-// Error codes of refused requests, in extensions.code.
+// Error codes of refused requests, in extensions.code; the list of them
+// is apperr's.
 const (
-	codeDepthLimit               = "DEPTH_LIMIT_EXCEEDED"
-	codeAliasLimit               = "ALIAS_LIMIT_EXCEEDED"
-	codeComplexityLimit          = "COMPLEXITY_LIMIT_EXCEEDED"
-	codePayloadTooLarge          = "PAYLOAD_TOO_LARGE"
-	codeFieldLimit               = "FIELD_LIMIT_EXCEEDED"
-	codeRateLimited              = "RATE_LIMITED"
-	codeTooManyConnections       = "TOO_MANY_CONNECTIONS"
-	codeTooManyOperations        = "TOO_MANY_OPERATIONS"
-	codePersistedQueryNotFound   = "PERSISTED_QUERY_NOT_FOUND"
-	codePersistedQueryRequired   = "PERSISTED_QUERY_REQUIRED"
-	codeTimeout                  = "TIMEOUT"
+	codeDepthLimit               = apperr.CodeDepthLimitExceeded
+	codeAliasLimit               = apperr.CodeAliasLimitExceeded
+	codeComplexityLimit          = apperr.CodeComplexityLimitExceeded
+	codePayloadTooLarge          = apperr.CodePayloadTooLarge
+	codeFieldLimit               = apperr.CodeFieldLimitExceeded
+	codeRateLimited              = apperr.CodeRateLimited
+	codeTooManyConnections       = apperr.CodeTooManyConnections
+	codeTooManyOperations        = apperr.CodeTooManyOperations
+	codePersistedQueryNotFound   = apperr.CodePersistedQueryNotFound
+	codePersistedQueryRequired   = apperr.CodePersistedQueryRequired
+	codeTimeout                  = apperr.CodeTimeout
 	persistedQueryNotFoundApollo = "PersistedQueryNotFound"
 )
 
@@ -527,7 +529,7 @@ func (g *guard) cors(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Add("Vary", "Origin")
 	if !allowed {
 		if preflight {
-			writeHTTPError(w, http.StatusForbidden, codeForbidden, "origin not allowed")
+			writeHTTPError(w, http.StatusForbidden, apperr.CodeForbidden, "origin not allowed")
 			return false
 		}
 		// Without the CORS headers the browser keeps the answer from the

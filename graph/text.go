@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/i18n"
 )
 
@@ -126,7 +127,7 @@ func invalidCharacter(ctx context.Context, field []string, pos *ast.Position) *g
 	err := &gqlerror.Error{
 		Message: i18n.Text(i18n.Language(ctx), CodeInvalidCharacter, nil),
 		Extensions: map[string]any{
-			"code":          codeBadUserInput,
+			"code":          apperr.CodeBadUserInput,
 			"userErrorCode": CodeInvalidCharacter,
 		},
 	}

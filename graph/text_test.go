@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/graph/scalar"
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 )
@@ -48,8 +49,8 @@ func TestMalformedTimeIsUserInput(t *testing.T) {
 		{"a number", "da", scalar.CodeInvalidTime, "RFC 3339", postQuery(`{ openSlots(from: 1751796000) { edges { cursor } } }`, nil)},
 	} {
 		r := ts.do(c.req)
-		if r.code() != codeBadUserInput || r.extension("userErrorCode") != c.code || !strings.Contains(r.Errors[0].Message, c.text) {
-			t.Errorf("%s: status %d, %+v; want %s %s saying %q", c.name, r.status, r.Errors, codeBadUserInput, c.code, c.text)
+		if r.code() != apperr.CodeBadUserInput || r.extension("userErrorCode") != c.code || !strings.Contains(r.Errors[0].Message, c.text) {
+			t.Errorf("%s: status %d, %+v; want %s %s saying %q", c.name, r.status, r.Errors, apperr.CodeBadUserInput, c.code, c.text)
 		}
 	}
 	if strings.Contains(logs.String(), "level=ERROR") {
@@ -73,8 +74,8 @@ func TestNULAndInvalidUTF8AreRefused(t *testing.T) {
 		}
 		refused := func(name string, r reply, path string) {
 			t.Helper()
-			if r.code() != codeBadUserInput || r.extension("userErrorCode") != CodeInvalidCharacter || r.Data["activities"] != nil {
-				t.Errorf("%s: status %d, data %v, errors %+v; want %s %s", name, r.status, r.Data, r.Errors, codeBadUserInput, CodeInvalidCharacter)
+			if r.code() != apperr.CodeBadUserInput || r.extension("userErrorCode") != CodeInvalidCharacter || r.Data["activities"] != nil {
+				t.Errorf("%s: status %d, data %v, errors %+v; want %s %s", name, r.status, r.Data, r.Errors, apperr.CodeBadUserInput, CodeInvalidCharacter)
 				return
 			}
 			if path != "" && !strings.Contains(mustJSON(r.Errors[0]), path) {

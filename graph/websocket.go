@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/i18n"
 )
@@ -153,7 +154,7 @@ func (c *guardedConn) NextReader() (int, io.Reader, error) {
 					c.log.Warn("websocket operation refused: too many on one connection", slog.Int("max", c.limits.MaxOperations))
 					_ = c.WebsocketConn.WriteJSON(map[string]any{"type": "error", "id": m.ID,
 						"payload": []map[string]any{{"message": "too many operations on this connection",
-							"extensions": map[string]any{"code": codeTooManyOperations}}}})
+							"extensions": map[string]any{"code": apperr.CodeTooManyOperations}}}})
 					continue
 				}
 			case "complete", "stop":

@@ -63,7 +63,7 @@ func openCounted(ctx context.Context, dsn string) (*store.DB, *counter, error) {
 		dialect store.Dialect
 		pool    int
 	)
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if store.IsPostgresURL(dsn) {
 		base, name, dialect, pool = &pq.Driver{}, "postgres", store.Postgres, 20
 		dsn = store.PostgresDSN(dsn)
 	} else {

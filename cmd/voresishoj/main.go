@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	_ "time/tzdata" // Europe/Copenhagen must load on machines without a zoneinfo database.
 
 	"github.com/ishoj/voresishoj/internal/app"
 	"github.com/ishoj/voresishoj/internal/auth"

@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 // Codes of the user errors for a Time the client sent; the error
@@ -21,19 +22,11 @@ const (
 // TimeExample is the format a Time is read in, shown in the error.
 const TimeExample = "2026-07-06T10:00:00+02:00"
 
-var copenhagen = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Copenhagen")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
-
 // MarshalTime writes t as RFC 3339 with the Europe/Copenhagen offset, which
 // is how people in Ishøj read times.
 func MarshalTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.In(copenhagen).Format(time.RFC3339)))
+		_, _ = io.WriteString(w, strconv.Quote(t.In(tz.Copenhagen).Format(time.RFC3339)))
 	})
 }
 

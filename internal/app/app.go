@@ -123,7 +123,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	}
 	a.bus.Subscribe(a.notifier.EventHandler())
 	imports := calimport.NewService(db, activities, themes, a.bus, calimport.Options{Logger: log, Now: now})
-	imports.SetCancelHook(volunteers.CancelActivityClaims)
 	a.domain = graph.Domain{
 		Users:          user.NewService(db, now),
 		Organisations:  organisation.NewService(db, now),

@@ -6,13 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
 const (
-	codeUnauthenticated = "UNAUTHENTICATED"
-	codeInternal        = "INTERNAL"
 	// msgSessionInvalid is the catalogue id of the text shown when a token
 	// is refused. sessionInvalidDa stands in while the catalogue lacks it.
 	msgSessionInvalid = "SESSION_INVALID"
@@ -38,12 +37,12 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			a.log.InfoContext(r.Context(), "sign-in token refused", slog.String("path", r.URL.Path), slog.Any("error", err))
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			lang := i18n.Match(r.Header.Get("Accept-Language"))
-			writeError(w, http.StatusUnauthorized, codeUnauthenticated, sessionInvalidText(lang))
+			writeError(w, http.StatusUnauthorized, apperr.CodeUnauthenticated, sessionInvalidText(lang))
 			return
 		case err != nil:
 			a.log.ErrorContext(r.Context(), "authenticate request", slog.String("path", r.URL.Path), slog.Any("error", err))
 			lang := i18n.Match(r.Header.Get("Accept-Language"))
-			writeError(w, http.StatusInternalServerError, codeInternal, i18n.Text(lang, codeInternal, nil))
+			writeError(w, http.StatusInternalServerError, apperr.CodeInternal, i18n.Text(lang, apperr.CodeInternal, nil))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))

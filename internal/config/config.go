@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ishoj/voresishoj/internal/store"
 )
 
 // Config is every setting of the server. The README lists them all.
@@ -88,7 +90,7 @@ func (c Config) Production() bool { return c.Env == "production" }
 
 // Postgres reports whether DatabaseURL selects PostgreSQL.
 func (c Config) Postgres() bool {
-	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+	return store.IsPostgresURL(c.DatabaseURL)
 }
 
 // PushThroughFCM reports whether pushes go to Firebase Cloud Messaging; without

@@ -158,11 +158,8 @@ func (s *Service) upsertIdentity(ctx context.Context, tx *sqlx.Tx, id Identity) 
 		}
 	}
 
-	var newID int64
-	err = store.Get(ctx, tx, &newID, `INSERT INTO users
-		(firebase_uid, email, email_verified, phone, display_name, language, role, anonymous, has_app, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 'da', 'RESIDENT', ?, TRUE, ?, ?) RETURNING id`,
-		id.UID, nullIfEmpty(email), id.EmailVerified, nullIfEmpty(id.Phone), id.Name, id.Anonymous, now, now)
+	newID, err := insertUser(ctx, tx, newUser{FirebaseUID: id.UID, Email: email, EmailVerified: id.EmailVerified,
+		Phone: id.Phone, DisplayName: id.Name, Anonymous: id.Anonymous, HasApp: true}, now)
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
@@ -224,11 +221,7 @@ func (s *Service) GrantSecretariat(ctx context.Context, email, uid string) (User
 			err = store.Get(ctx, tx, &u, `SELECT `+userColumns+` FROM users WHERE email = ? AND deleted_at IS NULL`, email)
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			var id int64
-			err = store.Get(ctx, tx, &id, `INSERT INTO users
-				(firebase_uid, email, email_verified, display_name, language, role, anonymous, has_app, created_at, updated_at)
-				VALUES (?, ?, ?, '', 'da', 'SECRETARIAT', FALSE, TRUE, ?, ?) RETURNING id`,
-				nullIfEmpty(uid), nullIfEmpty(email), false, now, now)
+			id, err := insertUser(ctx, tx, newUser{FirebaseUID: uid, Email: email, Role: RoleSecretariat, HasApp: true}, now)
 			if err != nil {
 				return fmt.Errorf("create secretariat user: %w", err)
 			}
