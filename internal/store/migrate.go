@@ -10,6 +10,10 @@ import (
 	"github.com/pressly/goose/v3/lock"
 )
 
+// The migrations, one folder per dialect. A migration that has shipped is
+// never edited; migrations/README.md says how to add one, and
+// migrations/SHA256SUMS (checked by a test) records them.
+//
 //go:embed migrations
 var migrations embed.FS
 
