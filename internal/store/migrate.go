@@ -62,3 +62,17 @@ func (db *DB) SchemaCurrent(ctx context.Context) (bool, error) {
 	}
 	return !pending, nil
 }
+
+// SchemaVersion reports the last migration applied to the database and the
+// last one this binary carries.
+func (db *DB) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
+	p, err := db.provider()
+	if err != nil {
+		return 0, 0, err
+	}
+	current, latest, err = p.GetVersions(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return current, latest, nil
+}
