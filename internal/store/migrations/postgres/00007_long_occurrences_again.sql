@@ -7,8 +7,8 @@
 -- rebuilds the index as the changed 00006 makes it, so every database ends
 -- with the same one whichever 00006 it ran; on a database that already
 -- has it, it is rebuilt the same. The index holds only the occurrences
--- longer than 12 hours; building it reads the table once while writes to
--- occurrences wait, which at Ishøj's size is well under a second.
+-- longer than 12 hours, but building it reads the whole table once, and
+-- writes to occurrences wait meanwhile.
 -- Kept equivalent to ../sqlite/00007_long_occurrences_again.sql.
 DROP INDEX IF EXISTS occurrences_long_idx;
 CREATE INDEX occurrences_long_idx ON occurrences (starts_at, activity_id, ends_at)
