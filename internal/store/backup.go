@@ -43,7 +43,7 @@ func Backup(ctx context.Context, dsn, path string) (BackupInfo, error) {
 	}
 	partial := path + ".partial"
 	_ = os.Remove(partial) // left by an interrupted backup
-	if isPostgresDSN(dsn) {
+	if IsPostgresURL(dsn) {
 		return pgDump(ctx, dsn, partial, path)
 	}
 
@@ -153,7 +153,7 @@ func Restore(ctx context.Context, dsn, from string, opts RestoreOptions) (Restor
 	if _, err := os.Stat(from); err != nil {
 		return RestoreResult{}, fmt.Errorf("backup: %w", err)
 	}
-	if isPostgresDSN(dsn) {
+	if IsPostgresURL(dsn) {
 		return pgRestore(ctx, dsn, from)
 	}
 	latest, err := latestVersion(SQLite)
@@ -362,10 +362,6 @@ func libpqURL(dsn string) (string, []string) {
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), env
-}
-
-func isPostgresDSN(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
 // sqliteFile is the file a SQLite DATABASE_URL names, as Open reads it.
