@@ -14,7 +14,7 @@ import (
 
 // With trusted documents on, as in production, the secretariat runs its
 // back office through the manifest's documents, sent by hash: it adds an
-// organisation and a place, edits the organisation and reads it back. A
+// organisation and a place, edits both and reads the organisation back. A
 // resident sending the same hash is refused by the domain, not by a
 // missing document.
 func TestBackOfficeThroughTrustedDocuments(t *testing.T) {
@@ -24,7 +24,7 @@ func TestBackOfficeThroughTrustedDocuments(t *testing.T) {
 		name, _, _ := strings.Cut(doc, "(")
 		byName[strings.TrimSpace(name)] = hash
 	}
-	for _, op := range []string{"mutation CreateOrganisation", "mutation UpdateOrganisation", "mutation CreatePlace", "query OrganisationForEditing"} {
+	for _, op := range []string{"mutation CreateOrganisation", "mutation UpdateOrganisation", "mutation CreatePlace", "mutation UpdatePlace", "query OrganisationForEditing"} {
 		if byName[op] == "" {
 			t.Fatalf("no %q in the manifest", op)
 		}
@@ -68,8 +68,15 @@ func TestBackOfficeThroughTrustedDocuments(t *testing.T) {
 		}
 		r = send(boss, "mutation CreatePlace", map[string]any{"input": map[string]any{
 			"name": "Strandparken, p-pladsen", "address": "Strandvejen 1, 2635 Ishøj"}})
-		if got := payload(r, "createPlace")["place"].(map[string]any)["name"]; got != "Strandparken, p-pladsen" {
-			t.Errorf("created place = %v", got)
+		created := payload(r, "createPlace")["place"].(map[string]any)
+		if created["name"] != "Strandparken, p-pladsen" {
+			t.Errorf("created place = %v", created)
+		}
+		r = send(boss, "mutation UpdatePlace", map[string]any{"input": map[string]any{
+			"placeId": created["id"], "name": "Strandparken, p-pladsen", "address": "Strandvejen 3, 2635 Ishøj",
+			"latitude": 55.6061, "longitude": 12.3713}})
+		if got := payload(r, "updatePlace")["place"].(map[string]any); got["address"] != "Strandvejen 3, 2635 Ishøj" || got["latitude"] != 55.6061 {
+			t.Errorf("updated place = %v", got)
 		}
 
 		r = send(resident, "mutation CreatePlace", map[string]any{"input": map[string]any{"name": "Mit sted"}})
