@@ -13,6 +13,8 @@ import (
 type gqlErrors []struct {
 	Message    string
 	Extensions map[string]any
+	Path       []any            `json:"path,omitempty"`
+	Locations  []map[string]any `json:"locations,omitempty"`
 }
 
 func postErrors(t *testing.T, ts *testServer, query string) gqlErrors {

@@ -5,6 +5,7 @@ package app
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/ishoj/voresishoj/graph"
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/buildinfo"
 	"github.com/ishoj/voresishoj/internal/calendar"
 	"github.com/ishoj/voresishoj/internal/calimport"
 	"github.com/ishoj/voresishoj/internal/clock"
@@ -180,10 +182,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	gqlOpts := graph.Options{
 		Development:             !cfg.Production(),
 		ComplexityLimit:         cfg.ComplexityLimit,
+		Authenticate:            a.authn.Middleware,
 		WebsocketInit:           graph.AuthenticateWebsocket(a.authn),
 		MaxConnectionsPerPerson: cfg.WebsocketsPerPerson,
+		// 0 in the setting is no cap.
+		MaxAnonymousConnectionsPerIP: cmp.Or(cfg.AnonymousConnectionsPerIP, -1),
 		Limits: graph.Limits{
-			MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxTokens: cfg.ParserTokenLimit,
+			MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxTokens: cfg.ParserTokenLimit, MaxFields: cfg.MaxFields,
 			MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadFileBytes: cfg.MaxUploadFileBytes,
 			MaxUploadBytes: cfg.MaxUploadBytes, Timeout: cfg.RequestTimeout,
 		},
@@ -212,13 +217,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	gql := graph.NewHandler(resolver, gqlOpts)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", a.authn.Middleware(gql))
+	mux.Handle("/graphql", gql)
 	mux.Handle("/ical/", a.domain.Calendar.Handler())
 	mux.Handle(media.Prefix, media.Handler(a.blobs))
 	mux.Handle("/feeds/", feed.NewService(db, cfg.PublicURL).Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
+		// "ok", then which build answers: during a rolling upgrade the
+		// operator sees which replicas run the new one.
+		_, _ = w.Write([]byte("ok\n" + buildinfo.Read().String() + "\n"))
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	if !cfg.Production() {
@@ -320,7 +327,7 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving", slog.String("addr", "http://"+ln.Addr().String()+"/graphql"),
-		slog.String("env", a.cfg.Env))
+		slog.String("env", a.cfg.Env), slog.String("version", buildinfo.Read().String()))
 
 	select {
 	case err := <-errc:

@@ -25,9 +25,11 @@ const (
 	CodeAliasLimitExceeded      = "ALIAS_LIMIT_EXCEEDED"
 	CodeComplexityLimitExceeded = "COMPLEXITY_LIMIT_EXCEEDED"
 	CodePayloadTooLarge         = "PAYLOAD_TOO_LARGE"
+	CodeFieldLimitExceeded      = "FIELD_LIMIT_EXCEEDED"
 	CodePersistedQueryNotFound  = "PERSISTED_QUERY_NOT_FOUND"
 	CodePersistedQueryRequired  = "PERSISTED_QUERY_REQUIRED"
 	CodeTooManyOperations       = "TOO_MANY_OPERATIONS"
+	CodeTooManyConnections      = "TOO_MANY_CONNECTIONS"
 )
 
 // ClientCodes are the codes above, for checks that every one is
@@ -35,5 +37,6 @@ const (
 var ClientCodes = []string{
 	CodeUnauthenticated, CodeForbidden, CodeNotFound, CodeBadUserInput, CodeInternal, CodeTimeout,
 	CodeRateLimited, CodeDepthLimitExceeded, CodeAliasLimitExceeded, CodeComplexityLimitExceeded,
-	CodePayloadTooLarge, CodePersistedQueryNotFound, CodePersistedQueryRequired, CodeTooManyOperations,
+	CodeFieldLimitExceeded, CodePayloadTooLarge, CodePersistedQueryNotFound, CodePersistedQueryRequired, CodeTooManyOperations,
+	CodeTooManyConnections,
 }
