@@ -394,9 +394,10 @@ func refusal(t *testing.T, resp map[string]any, err error) string {
 		case "INITIATIVE_NOT_JOINED":
 			// Allowed: anyone signed in may leave, and this one had not joined.
 			return ""
-		case "STORY_NOT_FOUND", "ACTIVITY_NOT_FOUND", "SLOT_NOT_FOUND":
-			// A story, or a draft (and its slots), one may not see is
-			// answered as if it did not exist, so its existence does not leak.
+		case "STORY_NOT_FOUND", "ACTIVITY_NOT_FOUND", "SLOT_NOT_FOUND", "CLAIM_NOT_FOUND":
+			// A story, a draft (and its slots) or someone else's claim one
+			// may not see is answered as if it did not exist, so its
+			// existence does not leak.
 			return code.(string)
 		}
 		t.Fatalf("unexpected user errors: %v", ues)

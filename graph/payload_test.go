@@ -366,8 +366,8 @@ func emptyDB(t *testing.T, db *store.DB) {
 }
 
 // A write on something the caller may not see answers as if it did not
-// exist: someone else's draft, or a slot of it, tells the caller nothing
-// a made-up id would not.
+// exist: someone else's draft, a slot of it, or someone else's claim tells
+// the caller nothing a made-up id would not.
 func TestWritesOnHiddenThingsAnswerNotFound(t *testing.T) {
 	start := time.Now().Add(240 * time.Hour).Truncate(time.Hour)
 	cases := []struct {
@@ -396,6 +396,14 @@ func TestWritesOnHiddenThingsAnswerNotFound(t *testing.T) {
 				return map[string]any{"slotId": id, "idempotencyKey": "k-" + id}
 			},
 			typeSlot, func(rt readTown) int64 { return rt.draftSlot.ID }},
+		{"cancelClaim", `mutation($i: CancelClaimInput!) { cancelClaim(input: $i) { claim { id } userErrors { code field } } }`,
+			func(rt readTown, id string) map[string]any { return map[string]any{"claimId": id} },
+			typeClaim, func(rt readTown) int64 { return rt.veraClaim.ID }},
+		{"markAttendance", `mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { claim { id } userErrors { code field } } }`,
+			func(rt readTown, id string) map[string]any {
+				return map[string]any{"claimId": id, "attendance": "ATTENDED"}
+			},
+			typeClaim, func(rt readTown) int64 { return rt.veraPastClaim.ID }},
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ts := newTestServer(t, db)

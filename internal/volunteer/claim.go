@@ -534,8 +534,9 @@ func (s *Service) CancelClaim(ctx context.Context, caller user.Caller, claimID i
 		return Claim{}, err
 	}
 	organiser := caller.OrganiserOf(a.OrganisationID)
-	if c.UserID != caller.UserID && !organiser {
-		return Claim{}, apperr.ErrForbidden
+	if !c.visibleTo(caller, a.OrganisationID) {
+		// Someone else's claim is not there, as far as the caller knows.
+		return Claim{}, apperr.New(CodeClaimNotFound, "claimId")
 	}
 	now := s.clock()
 	var events []event.Event

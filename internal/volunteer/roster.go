@@ -90,8 +90,18 @@ func (s *Service) MarkAttendance(ctx context.Context, caller user.Caller, claimI
 	if err != nil {
 		return Claim{}, err
 	}
-	sl, _, err := s.slotForOrganiser(ctx, caller, c.SlotID)
+	sl, err := slotByID(ctx, s.db, c.SlotID, "")
 	if err != nil {
+		return Claim{}, err
+	}
+	a, err := activityOf(ctx, s.db, sl.ActivityID)
+	if err != nil {
+		return Claim{}, err
+	}
+	if !c.visibleTo(caller, a.OrganisationID) {
+		return Claim{}, apperr.New(CodeClaimNotFound, "claimId")
+	}
+	if err := caller.RequireOrganiserOf(a.OrganisationID); err != nil {
 		return Claim{}, err
 	}
 	if s.clock().Before(sl.StartsAt) {
@@ -169,7 +179,7 @@ func (s *Service) ClaimsByIDs(ctx context.Context, c user.Caller, ids []int64) (
 	}
 	claims := make([]Claim, 0, len(rows))
 	for _, r := range rows {
-		if r.UserID == c.UserID || c.OrganiserOf(r.ActivityOrganisationID) {
+		if r.Claim.visibleTo(c, r.ActivityOrganisationID) {
 			claims = append(claims, r.Claim)
 		}
 	}

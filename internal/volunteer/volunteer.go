@@ -21,6 +21,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/tz"
+	"github.com/ishoj/voresishoj/internal/user"
 )
 
 // User error codes raised by this package. Shared ones (REQUIRED,
@@ -147,6 +148,13 @@ type Claim struct {
 
 // Live reports whether the claim still holds a place or a queue position.
 func (c Claim) Live() bool { return c.Status != Cancelled }
+
+// visibleTo reports whether caller may see the claim, which is on an
+// activity of organisationID: its volunteer, the activity's organisers and
+// the secretariat. To anyone else it does not exist.
+func (c Claim) visibleTo(caller user.Caller, organisationID int64) bool {
+	return (caller.SignedIn() && c.UserID == caller.UserID) || caller.OrganiserOf(organisationID)
+}
 
 // Config tunes the service.
 type Config struct {
