@@ -141,7 +141,8 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	} else {
 		var apq graphql.Cache[string] = lru.New[string](1000)
 		if opts.Redis != nil {
-			apq = RedisCache{Client: opts.Redis, Prefix: opts.redisPrefix() + "apq:", TTL: 24 * time.Hour, Log: r.Log}
+			apq = RedisCache{Client: opts.Redis, Prefix: opts.redisPrefix() + "apq:", TTL: 24 * time.Hour, Log: r.Log,
+				Local: lru.New[string](1000)}
 		}
 		srv.Use(extension.AutomaticPersistedQuery{Cache: boundedCache{inner: apq, maxBytes: 64 << 10}})
 	}

@@ -49,6 +49,10 @@ type Options struct {
 	// apps or test runs can share one Redis. Default "voresishoj:".
 	// Memory ignores it.
 	Prefix string
+	// ConfirmTimeout is how long Subscribe waits for Redis to confirm a
+	// channel before it returns a subscription that hears this replica
+	// only (until Redis confirms). Default 250ms; Memory ignores it.
+	ConfirmTimeout time.Duration
 }
 
 const (
@@ -66,6 +70,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Prefix == "" {
 		o.Prefix = defaultPrefix
+	}
+	if o.ConfirmTimeout <= 0 {
+		o.ConfirmTimeout = 250 * time.Millisecond
 	}
 	return o
 }
