@@ -284,7 +284,7 @@ func parse(getenv func(string) string) (Config, error) {
 	if c.Production() && c.DemoData {
 		errs = append(errs, errors.New("DEMO_DATA=true is not allowed with APP_ENV=production"))
 	}
-	errs = append(errs, c.Ops.read(str, c.DataDir, c.Production())...)
+	errs = append(errs, c.Ops.read(str, c.DataDir, c.Production(), c.ShutdownTimeout)...)
 	return c, errors.Join(errs...)
 }
 

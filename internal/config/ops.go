@@ -49,7 +49,7 @@ type Ops struct {
 // operator says so; not Prometheus' own 9090, which often runs beside.
 const DefaultMetricsAddr = "127.0.0.1:9464"
 
-func (o *Ops) read(str func(name, def string) string, dataDir string, production bool) []error {
+func (o *Ops) read(str func(name, def string) string, dataDir string, production bool, shutdown time.Duration) []error {
 	var errs []error
 	duration := func(name, def string, min, max time.Duration) time.Duration {
 		v := str(name, def)
@@ -82,6 +82,9 @@ func (o *Ops) read(str func(name, def string) string, dataDir string, production
 		drain = "5s"
 	}
 	o.DrainDelay = duration("DRAIN_DELAY", drain, 0, 5*time.Minute)
+	if shutdown > 0 && o.DrainDelay >= shutdown {
+		errs = append(errs, fmt.Errorf("DRAIN_DELAY (%s) must be shorter than SHUTDOWN_TIMEOUT (%s), which counts from SIGTERM and includes it", o.DrainDelay, shutdown))
+	}
 
 	// The exporter reads these itself; the server only needs to know
 	// whether to set tracing up, and that it can speak the protocol.
