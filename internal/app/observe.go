@@ -16,6 +16,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/logging"
 	"github.com/ishoj/voresishoj/internal/metrics"
+	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/requestid"
 	"github.com/ishoj/voresishoj/internal/tracing"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -43,7 +44,7 @@ func (a *App) registerMetrics() {
 	if a.redis != nil {
 		m.Redis(a.redis)
 	}
-	m.Queue(func(ctx context.Context) ([]metrics.QueueCount, error) {
+	m.Queue([]string{notify.DeliverArgs{}.Kind(), notify.ReminderArgs{}.Kind()}, func(ctx context.Context) ([]metrics.QueueCount, error) {
 		counts, err := a.notifier.QueueDepth(ctx)
 		out := make([]metrics.QueueCount, len(counts))
 		for i, c := range counts {

@@ -127,11 +127,17 @@ type QueueCount struct {
 	N           int
 }
 
-// Queue exports the job queue's depth, read by count at each scrape.
-func (m *Metrics) Queue(count func(context.Context) ([]QueueCount, error)) {
-	m.reg.MustRegister(queueCollector{count: count, desc: prometheus.NewDesc(namespace+"_jobs",
+// Queue exports the job queue's depth, read by count at each scrape; the
+// kinds named are reported (as 0) when none of them wait, and their
+// failure counters start at 0.
+func (m *Metrics) Queue(kinds []string, count func(context.Context) ([]QueueCount, error)) {
+	m.reg.MustRegister(queueCollector{kinds: kinds, count: count, desc: prometheus.NewDesc(namespace+"_jobs",
 		"Background jobs waiting or running, by kind and state (available, scheduled, retryable, running).",
 		[]string{"kind", "state"}, nil)})
+	for _, k := range kinds {
+		m.jobFailures.WithLabelValues(k, "false")
+		m.jobFailures.WithLabelValues(k, "true")
+	}
 }
 
 // HTTPRequest counts one answered request; streams are not timed.
@@ -240,8 +246,11 @@ func (c fallbackCollector) Collect(ch chan<- prometheus.Metric) {
 
 type queueCollector struct {
 	desc  *prometheus.Desc
+	kinds []string
 	count func(context.Context) ([]QueueCount, error)
 }
+
+var queueStates = []string{"available", "scheduled", "retryable", "running"}
 
 func (c queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
@@ -253,7 +262,16 @@ func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.desc, err)
 		return
 	}
+	n := map[[2]string]int{}
+	for _, k := range c.kinds {
+		for _, s := range queueStates {
+			n[[2]string{k, s}] = 0
+		}
+	}
 	for _, q := range counts {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(q.N), q.Kind, q.State)
+		n[[2]string{q.Kind, q.State}] += q.N
+	}
+	for ks, v := range n {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(v), ks[0], ks[1])
 	}
 }
