@@ -144,7 +144,7 @@ var serviceLinks = regexp.MustCompile(`_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?
 // ignored without a word.
 func unknownSettings(environ []string, read map[string]bool) []string {
 	known := map[string]bool{}
-	prefixes := map[string]bool{"VORESISHOJ": true}
+	prefixes := map[string]bool{}
 	for name := range read {
 		known[name] = true
 		known[name+"_FILE"] = true

@@ -71,7 +71,7 @@ func TestUnknownSettings(t *testing.T) {
 	environ = func() []string {
 		return []string{
 			"REDIS_URI=redis://x", "REDIS_URL=redis://y", "DATABSE_URL=postgres://x", "MEDIA_URK=s3://b",
-			"VORESISHOJ_MODE=fast", "LOG_FORMAT=text",
+			"VORESISHOJ_URL=http://x", "LOG_FORMAT=text",
 			"HOME=/root", "PATH=/bin", "GOGC=100", "TEST_DATABASE_URL=x", "CI=true",
 			"FIREBASE_CONFIG={}", "FIRESTORE_EMULATOR_HOST=x", "FIREBASE_STORAGE_EMULATOR_HOST=x",
 			"OTEL_SERVICE_NAME=x", "REDIS_SERVICE_HOST=10.0.0.1", "REDIS_PORT=tcp://10.0.0.1:6379",
@@ -84,7 +84,7 @@ func TestUnknownSettings(t *testing.T) {
 	for _, w := range c.Warnings {
 		names = append(names, strings.Fields(w)[0])
 	}
-	want := []string{"DATABSE_URL", "LOG_FORMAT", "MEDIA_URK", "REDIS_URI", "VORESISHOJ_MODE"}
+	want := []string{"DATABSE_URL", "LOG_FORMAT", "MEDIA_URK", "REDIS_URI"}
 	if !slices.Equal(names, want) {
 		t.Errorf("warned of %v, want %v\n%s", names, want, strings.Join(c.Warnings, "\n"))
 	}
