@@ -88,7 +88,9 @@ func TestUnknownSettings(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Errorf("warned of %v, want %v\n%s", names, want, strings.Join(c.Warnings, "\n"))
 	}
-	if !slices.ContainsFunc(c.Warnings, func(w string) bool { return strings.Contains(w, "REDIS_URI") && strings.Contains(w, "did you mean REDIS_URL?") }) {
+	if !slices.ContainsFunc(c.Warnings, func(w string) bool {
+		return strings.Contains(w, "REDIS_URI") && strings.Contains(w, "did you mean REDIS_URL?")
+	}) {
 		t.Errorf("no suggestion for REDIS_URI: %v", c.Warnings)
 	}
 }

@@ -183,13 +183,6 @@ func (h *hub) remove(s *Subscription) (last bool) {
 	return false
 }
 
-// count returns the number of local subscribers of topic.
-func (h *hub) count(topic string) int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return len(h.topics[topic])
-}
-
 // deliver hands payload to every subscriber of topic without ever blocking:
 // a full buffer means that subscriber misses this message.
 func (h *hub) deliver(topic string, payload []byte) {
