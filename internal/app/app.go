@@ -126,6 +126,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		return nil, fmt.Errorf("open media store: %w", err)
 	}
 	a.blobs = blobs
+	media.SetDecodeLimits(media.DecodeLimits{MaxBytes: int64(cfg.MediaMaxDecodedMB) << 20, Concurrent: cfg.MediaDecodes})
 	volunteers := volunteer.NewService(db, a.bus, volunteer.Config{DailyLimit: time.Duration(cfg.DailyHoursLimit) * time.Hour, Now: now})
 	activities := activity.NewService(db, themes, a.bus, now)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)

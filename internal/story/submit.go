@@ -454,7 +454,7 @@ func (s *Service) storePhotos(ctx context.Context, in []PhotoInput, firstPositio
 	processed := make([]media.Processed, len(in))
 	var errs apperr.List
 	for i, p := range in {
-		pr, err := media.Process(p.Reader, s.maxPhotoBytes, "photos", strconv.Itoa(i))
+		pr, err := media.Process(ctx, p.Reader, s.maxPhotoBytes, "photos", strconv.Itoa(i))
 		if err != nil {
 			ue := apperr.UserErrors(err)
 			if ue == nil {
