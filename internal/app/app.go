@@ -127,7 +127,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	}
 	a.blobs = blobs
 	media.SetDecodeLimits(media.DecodeLimits{MaxBytes: int64(cfg.MediaMaxDecodedMB) << 20, Concurrent: cfg.MediaDecodes})
-	volunteers := volunteer.NewService(db, a.bus, volunteer.Config{DailyLimit: time.Duration(cfg.DailyHoursLimit) * time.Hour, Now: now})
+	volunteers := volunteer.NewService(db, a.bus, volunteer.Config{DailyLimit: time.Duration(cfg.DailyHoursLimit) * time.Hour, Now: now,
+		Claims: ratelimit.Quota{N: cfg.ClaimsPerHour, Per: time.Hour}})
 	activities := activity.NewService(db, themes, a.bus, now)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
 	sender, err := a.pushSender(ctx)
@@ -142,11 +143,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	a.bus.Subscribe(a.notifier.EventHandler())
 	imports := calimport.NewService(db, activities, themes, a.bus, calimport.Options{Logger: log, Now: now})
 	a.domain = graph.Domain{
-		Users:          user.NewService(db, now),
-		Organisations:  organisation.NewService(db, now),
-		Places:         place.NewService(db, now),
-		Activities:     activities,
-		Stories:        story.NewService(db, a.bus, blobs, themes, now),
+		Users:         user.NewService(db, now),
+		Organisations: organisation.NewService(db, now),
+		Places:        place.NewService(db, now),
+		Activities:    activities,
+		Stories: story.NewService(db, a.bus, blobs, themes, now, a.notifier, story.Limits{
+			Submissions: ratelimit.Quota{N: cfg.StoriesPerDay, Per: 24 * time.Hour},
+			Reports:     ratelimit.Quota{N: cfg.StoryReportsPerDay, Per: 24 * time.Hour},
+		}),
 		Themes:         themes,
 		Links:          link.NewService(db),
 		Volunteer:      volunteers,
