@@ -121,16 +121,21 @@ type Report struct {
 	ReporterMarked bool `db:"reporter_marked"`
 }
 
+// Reviewed reports whether the secretariat looked at the story after the
+// report.
+func (r Report) Reviewed() bool { return r.ReviewedAt != nil }
+
 // Counts reports whether the report counts toward hiding the story.
-func (r Report) Counts() bool { return r.ReviewedAt == nil && !r.ReporterMarked }
+func (r Report) Counts() bool { return !r.Reviewed() && !r.ReporterMarked }
 
 // Reports returns the reports of a story, newest first, to the
-// secretariat only: who reported is not for organisers or the author.
+// secretariat; anyone else gets none (nil): who reported is not for
+// organisers, the author or readers.
 func (s *Service) Reports(ctx context.Context, c user.Caller, storyID int64) ([]Report, error) {
-	if err := c.RequireSecretariat(); err != nil {
-		return nil, err
+	if !c.Secretariat {
+		return nil, nil
 	}
-	var rs []Report
+	rs := []Report{}
 	err := store.Select(ctx, s.db, &rs, `SELECT r.story_id, r.user_id, r.reason, r.created_at, r.reviewed_at,
 		EXISTS (SELECT 1 FROM story_reporter_marks m WHERE m.user_id = r.user_id) AS reporter_marked
 		FROM story_reports r WHERE r.story_id = ? ORDER BY r.created_at DESC, r.user_id`, storyID)
