@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"runtime/debug"
 
 	"golang.org/x/image/webp"
 
@@ -106,7 +107,26 @@ func Process(ctx context.Context, r io.Reader, maxBytes int64, field ...string) 
 	if err != nil {
 		return Processed{}, err
 	}
-	defer release()
+	p, err := decode(f, kind, data, field)
+	release()
+	if cost >= returnAbove {
+		// The decoded image is garbage now, but with the server's GOGC=400
+		// the heap may grow to five times what was live at the last
+		// collection before the next one: ten large uploads in a row took
+		// the process from 53 to 629 MB. Collecting now and handing the
+		// pages back keeps the process at what the decode slots hold.
+		debug.FreeOSMemory()
+	}
+	return p, err
+}
+
+// returnAbove is the decode cost from which the memory is collected and
+// returned to the system right after: from about 5 megapixels (an
+// ordinary 12 megapixel JPEG costs 31 MB). A collection costs a few
+// milliseconds beside the decode's hundreds.
+const returnAbove = 16 << 20
+
+func decode(f format, kind string, data []byte, field []string) (Processed, error) {
 	img, err := f.decode(bytes.NewReader(data))
 	if err != nil {
 		return Processed{}, apperr.New(CodePhotoUnreadable, field...)
