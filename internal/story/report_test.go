@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -340,6 +342,25 @@ func TestConcurrentReportsHideOnce(t *testing.T) {
 		}
 		if n := f.hiddenNotices(t, st.ID); n[sec.UserID] != 1 || len(n) != 1 {
 			t.Errorf("notifications = %v, want one", n)
+		}
+	})
+}
+
+// Deleting an account takes the secretariat's mark on the person with it.
+func TestForgetAuthorForgetsTheMark(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		sec := f.person(t, "Kommunikation", user.RoleSecretariat)
+		troll := f.person(t, "Troll", user.RoleResident)
+		if err := f.svc.MarkReporter(ctx, sec, troll.UserID, true, "anmelder alt"); err != nil {
+			t.Fatal(err)
+		}
+		err := db.Transact(ctx, func(tx *sqlx.Tx) error { return ForgetAuthorTx(ctx, tx, troll.UserID, true) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := f.rows(t, "story_reporter_marks"); n != 0 {
+			t.Errorf("%d marks left after the account was deleted", n)
 		}
 	})
 }
