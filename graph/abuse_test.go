@@ -185,9 +185,9 @@ func TestActionLimitsThroughTheAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.Stories = story.NewService(db, &event.Recorder{}, blobs, d.Themes, d.Notify,
+		d.Stories = story.NewService(db, &event.Recorder{}, blobs, d.Themes, ts.resolver.Now, d.Notify,
 			story.Limits{Submissions: ratelimit.Quota{N: 2, Per: 24 * time.Hour}, Reports: ratelimit.Quota{N: 1, Per: 24 * time.Hour}})
-		d.Volunteer = volunteer.NewService(db, &event.Recorder{}, volunteer.Config{Claims: ratelimit.Quota{N: 2, Per: time.Hour}})
+		d.Volunteer = volunteer.NewService(db, &event.Recorder{}, volunteer.Config{Now: ts.resolver.Now, Claims: ratelimit.Quota{N: 2, Per: time.Hour}})
 		author := tw.tokens[resident]
 		english, _ := ts.person("english", true)
 		var me struct {
