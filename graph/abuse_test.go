@@ -108,7 +108,9 @@ func TestReportingThroughTheAPI(t *testing.T) {
 		var inbox struct {
 			Me struct {
 				Notifications struct {
-					Edges []struct{ Node struct{ Kind, Title, DeepLink string } }
+					Edges []struct {
+						Node struct{ Kind, Title, DeepLink string }
+					}
 				}
 			}
 		}
@@ -121,8 +123,8 @@ func TestReportingThroughTheAPI(t *testing.T) {
 		type reportsJSON struct {
 			Story *struct {
 				Reports []struct {
-					Reporter                          *struct{ ID string }
-					Reason                            string
+					Reporter                         *struct{ ID string }
+					Reason                           string
 					Reviewed, ReporterMarked, Counts bool
 				}
 			}
