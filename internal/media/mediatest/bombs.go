@@ -2,7 +2,7 @@ package mediatest
 
 import (
 	"bytes"
-	"compress/zlib"
+	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
 )
@@ -17,9 +17,9 @@ const (
 )
 
 // PNGZeros writes a valid w×h PNG of the given bit depth and colour type
-// whose pixels are all zero, streaming the rows through zlib so that even
-// a canvas of hundreds of megabytes never exists in memory: the way a
-// decompression bomb is made. Interlaced writes the seven Adam7 passes.
+// whose pixels are all zero, without a canvas of hundreds of megabytes
+// ever existing in memory: the way a decompression bomb is made (4000×4000
+// at 16-bit RGBA is 124 KB). Interlaced writes the seven Adam7 passes.
 func PNGZeros(w, h, depth, colorType int, interlaced bool) []byte {
 	var out bytes.Buffer
 	out.WriteString("\x89PNG\r\n\x1a\n")
@@ -36,29 +36,48 @@ func PNGZeros(w, h, depth, colorType int, interlaced bool) []byte {
 	}
 	channels := map[int]int{PNGGray: 1, PNGRGB: 3, PNGPaletted: 1, PNGGrayAlpha: 2, PNGRGBA: 4}[colorType]
 	rowBytes := func(pw int) int { return 1 + (pw*channels*depth+7)/8 }
-	var idat bytes.Buffer
-	z, _ := zlib.NewWriterLevel(&idat, zlib.BestCompression)
-	writeRows := func(pw, ph int) {
-		if pw == 0 || ph == 0 {
-			return
-		}
-		row := make([]byte, rowBytes(pw)) // filter 0, then zero samples
-		for y := 0; y < ph; y++ {
-			z.Write(row)
-		}
-	}
+	// Every byte of the raw image is zero: each row's filter byte (none)
+	// and every sample.
+	var raw int
 	if !interlaced {
-		writeRows(w, h)
+		raw = h * rowBytes(w)
 	} else {
 		// Adam7: x0, y0, dx, dy of each pass.
 		for _, p := range [7][4]int{{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4}, {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}} {
-			writeRows((w-p[0]+p[2]-1)/p[2], (h-p[1]+p[3]-1)/p[3])
+			if pw, ph := (w-p[0]+p[2]-1)/p[2], (h-p[1]+p[3]-1)/p[3]; pw > 0 && ph > 0 {
+				raw += ph * rowBytes(pw)
+			}
 		}
 	}
-	z.Close()
-	pngChunk(&out, "IDAT", idat.Bytes())
+	pngChunk(&out, "IDAT", zlibZeros(raw))
 	pngChunk(&out, "IEND", nil)
 	return out.Bytes()
+}
+
+// zlibZeros is a zlib stream of n zero bytes, made without compressing
+// them all: a megabyte of zeros compressed by a fresh deflater and
+// flushed is a byte-aligned run of blocks that refer only to themselves,
+// so copies of it follow each other; a last empty block ends the stream,
+// and the Adler-32 of n zeros is (n mod 65521)<<16 | 1.
+func zlibZeros(n int) []byte {
+	chunk := func(size int) []byte {
+		var b bytes.Buffer
+		fw, _ := flate.NewWriter(&b, flate.BestCompression)
+		fw.Write(make([]byte, size))
+		fw.Flush()
+		return b.Bytes()
+	}
+	const mb = 1 << 20
+	out := []byte{0x78, 0xDA}
+	block := chunk(mb)
+	for i := 0; i < n/mb; i++ {
+		out = append(out, block...)
+	}
+	if n%mb > 0 {
+		out = append(out, chunk(n%mb)...)
+	}
+	out = append(out, 0x03, 0x00) // final fixed-Huffman block, end of block only
+	return binary.BigEndian.AppendUint32(out, uint32(n%65521)<<16|1)
 }
 
 func pngChunk(out *bytes.Buffer, typ string, data []byte) {
