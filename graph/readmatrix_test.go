@@ -109,6 +109,8 @@ func makeReadTown(t *testing.T, ts *testServer) readTown {
 	_, err = d.Stories.RecordMediaPickup(ctx, boss, st.ID, "TV 2 Lorry", "", time.Now())
 	must(err)
 	must(d.Stories.React(ctx, rasmus, st.ID, story.Heart))
+	_, err = d.Stories.Report(ctx, rt.callers[organiserOther], st.ID, "Er det her tilladt?")
+	must(err)
 	rt.photoStory = st.ID
 	// vera's pending story (tw.pendingStory) gets a photo of its own.
 	_, err = d.Stories.Edit(ctx, vera, rt.pendingStory, story.Input{Title: "Byttemarkedet", Body: "300 gæster og 360 kg tøj.",
@@ -347,6 +349,9 @@ var readMatrix = []readCase{
 	{fields: []string{"Story.mediaPickups"}, name: "story.mediaPickups",
 		query: `query($id: ID!) { story(id: $id) { mediaPickups { outlet } } }`,
 		vars:  gidVars("id", idOfStory(func(rt readTown) int64 { return rt.photoStory })), path: "story.mediaPickups.0.outlet", want: only(secretariatRol)},
+	{fields: []string{"Story.reports", "StoryReport.reporter"}, name: "story.reports (a published story omar reported)",
+		query: `query($id: ID!) { story(id: $id) { reports { reason reporter { displayName } } } }`,
+		vars:  gidVars("id", idOfStory(func(rt readTown) int64 { return rt.photoStory })), path: "story.reports.0.reporter.displayName", want: only(secretariatRol)},
 	{fields: []string{"Story.myReaction"}, name: "story.myReaction (rasmus reacted)",
 		query: `query($id: ID!) { story(id: $id) { myReaction } }`,
 		vars:  gidVars("id", idOfStory(func(rt readTown) int64 { return rt.photoStory })), path: "story.myReaction", want: only(resident)},
@@ -568,6 +573,7 @@ var withinFields = map[string]string{
 	"Initiative":              "joinedByMe proposedByMe",                                                                                                                                                                                                                                    // about the caller only
 	"InitiativeMember":        "message joinedAt",                                                                                                                                                                                                                                           // Initiative.members
 	"MediaPickup":             "outlet url pickedUpAt",                                                                                                                                                                                                                                      // Story.mediaPickups
+	"StoryReport":             "reason createdAt reviewed reporterMarked counts",                                                                                                                                                                                                            // Story.reports
 	"Stats":                   "usersTotal usersTarget newUsersPerMonth activeVolunteers volunteersPerMonth hoursTotal hoursPerMonth storiesPublishedPerMonth campaignStoriesThisYear campaignTargetMin campaignTargetMax mediaPickupsThisYear mediaPickupsTargetMin mediaPickupsTargetMax", // Query.stats
 	"MonthCount":              "month count hours",                                                                                                                                                                                                                                          // Query.stats
 	"CalendarSource":          "id organisation place themes lastFetchedAt lastSuccessAt lastError lastErrorDetail failures nextFetchAt",                                                                                                                                                    // calendarSources, node (source)

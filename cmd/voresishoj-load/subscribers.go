@@ -195,6 +195,7 @@ func subscribers(ctx context.Context, o subscribersOptions, out io.Writer) (subs
 			"DATA_DIR=" + dataDir, "DATABASE_URL=" + dsn, "DEMO_DATA=" + strconv.FormatBool(fresh),
 			"APP_ENV=development", "FIREBASE_PROJECT_ID=", "LOG_LEVEL=warn", "RATE_LIMIT_IP=0", "RATE_LIMIT_PERSON=0",
 			"WEBSOCKETS_PER_PERSON=100000", "ANONYMOUS_CONNECTIONS_PER_IP=0", "REDIS_URL=",
+			"STORIES_PER_DAY=0", "STORY_REPORTS_PER_DAY=0", "CLAIMS_PER_HOUR=0",
 		}
 		name := "ours, in-process pub/sub"
 		if v == "redis" {
@@ -584,7 +585,7 @@ func startChild(ctx context.Context, bin string, args, env []string, logPath str
 	}
 	defer logf.Close()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(append(os.Environ(), "LISTEN_ADDR="+addr), env...)
+	cmd.Env = append(append(os.Environ(), "LISTEN_ADDR="+addr, "METRICS_ADDR=off"), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	c := &child{cmd: cmd, url: "http://" + addr, log: logPath, done: make(chan struct{})}
 	for _, kv := range env {

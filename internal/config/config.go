@@ -79,6 +79,16 @@ type Config struct {
 	// server-sent event streams) of visitors not signed in, per address;
 	// 0 is no cap.
 	AnonymousConnectionsPerIP int
+
+	Ops // running as a service: media store, metrics, traces, Redis, draining (ops.go)
+	// Per-person action limits, counted from the stored rows; 0 is off.
+	StoriesPerDay      int
+	StoryReportsPerDay int
+	ClaimsPerHour      int
+	// MediaMaxDecodedMB is what decoding one uploaded image may take,
+	// MediaDecodes how many are decoded at once in the process.
+	MediaMaxDecodedMB int
+	MediaDecodes      int
 }
 
 // EnforceTrustedDocuments reports whether only the app's documents run;
@@ -109,7 +119,13 @@ func (c Config) LocalAuth() bool { return c.FirebaseProjectID == "" }
 
 // FromEnv reads the configuration from the environment.
 func FromEnv() (Config, error) {
-	return parse(os.Getenv)
+	read := map[string]bool{}
+	c, err := parse(func(name string) string {
+		read[name] = true
+		return os.Getenv(name)
+	})
+	c.Warnings = unknownSettings(environ(), read)
+	return c, err
 }
 
 func parse(getenv func(string) string) (Config, error) {
@@ -179,6 +195,11 @@ func parse(getenv func(string) string) (Config, error) {
 	c.ClientIPHeader = str("CLIENT_IP_HEADER", "")
 	c.WebsocketsPerPerson = integer("WEBSOCKETS_PER_PERSON", 10, 1, 100000)
 	c.AnonymousConnectionsPerIP = integer("ANONYMOUS_CONNECTIONS_PER_IP", 100, 0, 1000000)
+	c.StoriesPerDay = integer("STORIES_PER_DAY", 10, 0, 100000)
+	c.StoryReportsPerDay = integer("STORY_REPORTS_PER_DAY", 10, 0, 100000)
+	c.ClaimsPerHour = integer("CLAIMS_PER_HOUR", 30, 0, 100000)
+	c.MediaMaxDecodedMB = integer("MEDIA_MAX_DECODED_MB", 96, 16, 4096)
+	c.MediaDecodes = integer("MEDIA_DECODES", 2, 1, 64)
 	if d := str("REQUEST_TIMEOUT", "15s"); d != "" {
 		t, err := time.ParseDuration(d)
 		if err != nil || t <= 0 || t > 10*time.Minute {
@@ -276,6 +297,7 @@ func parse(getenv func(string) string) (Config, error) {
 	if c.Production() && c.DemoData {
 		errs = append(errs, errors.New("DEMO_DATA=true is not allowed with APP_ENV=production"))
 	}
+	errs = append(errs, c.Ops.read(str, c.DataDir, c.Production(), c.ShutdownTimeout)...)
 	return c, errors.Join(errs...)
 }
 

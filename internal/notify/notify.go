@@ -48,13 +48,15 @@ const (
 	KindLateCancellation  Kind = "LATE_CANCELLATION"
 	KindStoryPublished    Kind = "STORY_PUBLISHED"
 	KindStoryRejected     Kind = "STORY_REJECTED"
+	// KindStoryHidden tells the secretariat that reports hid a story.
+	KindStoryHidden Kind = "STORY_HIDDEN"
 )
 
 // Kinds lists every kind, for contract tests.
 var Kinds = []Kind{
 	KindNewEvent, KindActivityChanged, KindActivityCancelled, KindAnnouncement,
 	KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation,
-	KindStoryPublished, KindStoryRejected,
+	KindStoryPublished, KindStoryRejected, KindStoryHidden,
 }
 
 // Config tunes the service; the zero value gives production defaults.
@@ -90,6 +92,9 @@ type Config struct {
 	// (DEV_NOW) and tests replace it. River schedules jobs on the real
 	// clock.
 	Now func() time.Time
+	// Recorded, when set, hears the statuses deliveries were given once
+	// they are committed (stats.go): n deliveries of status.
+	Recorded func(status string, n int)
 }
 
 func (c Config) withDefaults() Config {
@@ -184,6 +189,22 @@ type NewNotification struct {
 func (s *Service) Notify(ctx context.Context, tx *sqlx.Tx, ns ...NewNotification) error {
 	_, err := s.insert(ctx, tx, ns)
 	return err
+}
+
+// NotifySecretariat gives n to every member of the secretariat, inside tx
+// like Notify: what the secretariat must act on (a story hidden by
+// reports) is promised in the transaction of the change.
+func (s *Service) NotifySecretariat(ctx context.Context, tx *sqlx.Tx, n NewNotification) error {
+	var ids []int64
+	if err := store.Select(ctx, tx, &ids, `SELECT id FROM users WHERE role = 'SECRETARIAT' AND deleted_at IS NULL ORDER BY id`); err != nil {
+		return fmt.Errorf("secretariat: %w", err)
+	}
+	ns := make([]NewNotification, len(ids))
+	for i, id := range ids {
+		ns[i] = n
+		ns[i].UserID = id
+	}
+	return s.Notify(ctx, tx, ns...)
 }
 
 // Created is a notification just written to someone's inbox.
