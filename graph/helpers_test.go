@@ -88,12 +88,16 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 	}
 	bus.Subscribe(notifier.EventHandler())
 	notifier.OnCreated(NotifyLive(broker, log))
+	organisations := organisation.NewService(db, now)
+	organisations.SetNotifier(notifier)
+	users := user.NewService(db, now)
+	users.OnEmailProven(organisations.EmailProvenTx)
 	r := &Resolver{
 		Log:    log,
 		Broker: broker,
 		Domain: Domain{
-			Users:          user.NewService(db, now),
-			Organisations:  organisation.NewService(db, now),
+			Users:          users,
+			Organisations:  organisations,
 			Places:         place.NewService(db, now),
 			Activities:     activities,
 			Stories:        story.NewService(db, bus, blobs, themes, now),
@@ -190,7 +194,7 @@ func lang(l string) client.Option {
 // real domain writes with it.
 func secretariat(t *testing.T, db *store.DB) user.Caller {
 	t.Helper()
-	u, err := user.NewService(db, clock.Real).GrantSecretariat(context.Background(), "sekretariat@test.example", "")
+	u, _, err := user.NewService(db, clock.Real).GrantSecretariat(context.Background(), "", "uid-fixture-secretariat")
 	if err != nil {
 		t.Fatal(err)
 	}

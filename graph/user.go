@@ -21,6 +21,26 @@ func (r *Resolver) organiserPayload(ctx context.Context, orgID, userID int64) (*
 	return &model.OrganiserPayload{Organisation: &o, User: &u, UserErrors: []model.UserError{}}, nil
 }
 
+// invitationAsOrganiserPayload answers the deprecated addOrganiser: the
+// invitee is shown only where the invitation shows them (by id, to someone
+// who could see them before).
+func (r *Resolver) invitationAsOrganiserPayload(ctx context.Context, inv organisation.Invitation) (*model.OrganiserPayload, error) {
+	l := r.loaders(ctx)
+	o, err := l.organisation.Load(ctx, inv.OrganisationID)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.OrganiserPayload{Organisation: &o, UserErrors: []model.UserError{}}
+	if inv.UserID != nil {
+		u, err := l.user.Load(ctx, *inv.UserID)
+		if err != nil {
+			return nil, err
+		}
+		out.User = &u
+	}
+	return out, nil
+}
+
 func orgLinks(in []model.ChannelLinkInput) []organisation.LinkInput {
 	out := make([]organisation.LinkInput, len(in))
 	for i, l := range in {

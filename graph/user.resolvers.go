@@ -70,7 +70,7 @@ func (r *meResolver) Hours(ctx context.Context, obj *user.User) (*model.Voluntee
 
 // Qualifications is the resolver for the qualifications field.
 func (r *meResolver) Qualifications(ctx context.Context, obj *user.User) ([]volunteer.Qualification, error) {
-	return r.Domain.Volunteer.Qualifications(ctx, obj.ID)
+	return r.Domain.Volunteer.Qualifications(ctx, user.CallerFrom(ctx), obj.ID)
 }
 
 // CalendarFeedURL is the resolver for the calendarFeedUrl field.
@@ -120,23 +120,21 @@ func (r *mutationResolver) UpdateOrganisation(ctx context.Context, input model.U
 
 // AddOrganiser is the resolver for the addOrganiser field.
 func (r *mutationResolver) AddOrganiser(ctx context.Context, input model.AddOrganiserInput) (*model.OrganiserPayload, error) {
-	c := user.CallerFrom(ctx)
-	orgID, err := idOf(typeOrganisation, input.OrganisationID, "organisationId")
-	var userID int64
+	in := organisation.InviteInput{Email: deref(input.Email)}
+	var err error
+	in.OrganisationID, err = idOf(typeOrganisation, input.OrganisationID, "organisationId")
 	if err == nil && input.UserID != nil {
-		userID, err = idOf(typeUser, *input.UserID, "userId")
+		in.UserID, err = idOf(typeUser, *input.UserID, "userId")
 	}
-	if err == nil && userID == 0 && input.Email == nil {
-		err = apperr.New(apperr.CodeRequired, "email")
-	}
+	var inv organisation.Invitation
 	if err == nil {
-		userID, err = r.Domain.Organisations.AddOrganiser(ctx, c, orgID, userID, deref(input.Email))
+		inv, err = r.Domain.Organisations.Invite(ctx, user.CallerFrom(ctx), in)
 	}
 	if err != nil {
 		ues, err := userErrors(ctx, err)
 		return &model.OrganiserPayload{UserErrors: ues}, err
 	}
-	return r.organiserPayload(ctx, orgID, userID)
+	return r.invitationAsOrganiserPayload(ctx, inv)
 }
 
 // RemoveOrganiser is the resolver for the removeOrganiser field.

@@ -175,19 +175,25 @@ func (r *mutationResolver) MarkAttendance(ctx context.Context, input model.MarkA
 
 // RecordQualification is the resolver for the recordQualification field.
 func (r *mutationResolver) RecordQualification(ctx context.Context, input model.RecordQualificationInput) (*model.RecordQualificationPayload, error) {
-	id, err := idOf(typeUser, input.UserID, "userId")
+	in := volunteer.QualificationInput{Requirement: input.Requirement, CheckedAt: input.CheckedAt, ExpiresAt: input.ExpiresAt}
+	var err error
+	in.UserID, err = idOf(typeUser, input.UserID, "userId")
+	if err == nil && input.OrganisationID != nil {
+		in.OrganisationID, err = idOf(typeOrganisation, *input.OrganisationID, "organisationId")
+	}
+	var q volunteer.Qualification
 	if err == nil {
-		err = r.Domain.Volunteer.RecordQualification(ctx, user.CallerFrom(ctx), id, input.Requirement, input.ExpiresAt)
+		q, err = r.Domain.Volunteer.RecordQualification(ctx, user.CallerFrom(ctx), in)
 	}
 	if err != nil {
 		ues, err := userErrors(ctx, err)
 		return &model.RecordQualificationPayload{UserErrors: ues}, err
 	}
-	u, err := r.loaders(ctx).user.Load(ctx, id)
+	u, err := r.loaders(ctx).user.Load(ctx, in.UserID)
 	if err != nil {
 		return nil, err
 	}
-	return &model.RecordQualificationPayload{User: &u, UserErrors: []model.UserError{}}, nil
+	return &model.RecordQualificationPayload{User: &u, Qualification: &q, UserErrors: []model.UserError{}}, nil
 }
 
 // CreateCalendarFeed is the resolver for the createCalendarFeed field.
@@ -297,6 +303,9 @@ func (r *volunteerSlotResolver) Claims(ctx context.Context, obj *volunteer.Slot)
 	return claims, err
 }
 
+// Qualification returns QualificationResolver implementation.
+func (r *Resolver) Qualification() QualificationResolver { return &qualificationResolver{r} }
+
 // SlotClaim returns SlotClaimResolver implementation.
 func (r *Resolver) SlotClaim() SlotClaimResolver { return &slotClaimResolver{r} }
 
@@ -304,6 +313,7 @@ func (r *Resolver) SlotClaim() SlotClaimResolver { return &slotClaimResolver{r} 
 func (r *Resolver) VolunteerSlot() VolunteerSlotResolver { return &volunteerSlotResolver{r} }
 
 type (
+	qualificationResolver struct{ *Resolver }
 	slotClaimResolver     struct{ *Resolver }
 	volunteerSlotResolver struct{ *Resolver }
 )

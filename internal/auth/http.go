@@ -13,6 +13,10 @@ import (
 const (
 	codeUnauthenticated = "UNAUTHENTICATED"
 	codeInternal        = "INTERNAL"
+	// codeEmailNotVerified answers a token for an address another account
+	// holds, which the token does not prove: the app asks the person to
+	// verify their e-mail and sends the next token.
+	codeEmailNotVerified = "EMAIL_NOT_VERIFIED"
 	// msgSessionInvalid is the catalogue id of the text shown when a token
 	// is refused. sessionInvalidDa stands in while the catalogue lacks it.
 	msgSessionInvalid = "SESSION_INVALID"
@@ -39,6 +43,11 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			lang := i18n.Match(r.Header.Get("Accept-Language"))
 			writeError(w, http.StatusUnauthorized, codeUnauthenticated, sessionInvalidText(lang))
+			return
+		case errors.Is(err, user.ErrEmailNotVerified):
+			a.log.InfoContext(r.Context(), "sign-in refused until the e-mail is verified", slog.String("path", r.URL.Path), slog.Any("error", err))
+			lang := i18n.Match(r.Header.Get("Accept-Language"))
+			writeError(w, http.StatusForbidden, codeEmailNotVerified, i18n.Text(lang, codeEmailNotVerified, nil))
 			return
 		case err != nil:
 			a.log.ErrorContext(r.Context(), "authenticate request", slog.String("path", r.URL.Path), slog.Any("error", err))

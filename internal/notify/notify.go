@@ -49,13 +49,16 @@ const (
 	KindLateCancellation  Kind = "LATE_CANCELLATION"
 	KindStoryPublished    Kind = "STORY_PUBLISHED"
 	KindStoryRejected     Kind = "STORY_REJECTED"
+	// KindOrganiserInvitation asks a person to become organiser; they
+	// answer in the app (Me.organiserInvitations).
+	KindOrganiserInvitation Kind = "ORGANISER_INVITATION"
 )
 
 // Kinds lists every kind, for contract tests.
 var Kinds = []Kind{
 	KindNewEvent, KindActivityChanged, KindActivityCancelled, KindAnnouncement,
 	KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation,
-	KindStoryPublished, KindStoryRejected,
+	KindStoryPublished, KindStoryRejected, KindOrganiserInvitation,
 }
 
 // Config tunes the service; the zero value gives production defaults.

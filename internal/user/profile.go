@@ -46,12 +46,8 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, 
 	}
 	var errs apperr.List
 	if in.DisplayName != nil {
-		name := strings.TrimSpace(*in.DisplayName)
-		if name == "" {
-			errs.Add(apperr.CodeRequired, "displayName")
-		} else if len([]rune(name)) > 80 {
-			errs.Add(apperr.CodeTooLong, "displayName").With("Max", 80)
-		}
+		name, err := NormaliseName(*in.DisplayName, MaxDisplayName, "displayName")
+		errs = append(errs, apperr.UserErrors(err)...)
 		u.DisplayName = name
 	}
 	if in.Language != nil {
@@ -88,6 +84,13 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, 
 // person target: the person themself, the secretariat, organisers of an
 // activity the person has signed up for, and fellow organisers.
 func (s *Service) ContactVisible(ctx context.Context, c Caller, target int64) (bool, error) {
+	return ContactVisibleIn(ctx, s.db, c, target)
+}
+
+// ContactVisibleIn is ContactVisible inside a transaction of another
+// package, for rules that build on it (an organiser may invite by id only
+// someone they can already see).
+func ContactVisibleIn(ctx context.Context, q store.Querier, c Caller, target int64) (bool, error) {
 	if !c.SignedIn() {
 		return false, nil
 	}
@@ -101,7 +104,7 @@ func (s *Service) ContactVisible(ctx context.Context, c Caller, target int64) (b
 	for id := range c.Organises {
 		orgs = append(orgs, id)
 	}
-	q, args, err := store.In(`SELECT COUNT(*) FROM (
+	query, args, err := store.In(`SELECT COUNT(*) FROM (
 			SELECT 1 AS hit FROM slot_claims sc
 			JOIN volunteer_slots vs ON vs.id = sc.slot_id
 			JOIN activities a ON a.id = vs.activity_id
@@ -113,7 +116,7 @@ func (s *Service) ContactVisible(ctx context.Context, c Caller, target int64) (b
 		return false, err
 	}
 	var n int
-	if err := store.Get(ctx, s.db, &n, q, args...); err != nil {
+	if err := store.Get(ctx, q, &n, query, args...); err != nil {
 		return false, fmt.Errorf("contact visibility: %w", err)
 	}
 	return n > 0, nil
