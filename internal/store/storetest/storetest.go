@@ -27,18 +27,30 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
+// EachUnmigrated is Each with empty databases, for tests of migrations.
+func EachUnmigrated(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, openSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, openPostgres(t)) })
+}
+
 // SQLite returns a migrated database in a file under t.TempDir().
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	db := openSQLite(t)
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate sqlite: %v", err)
+	}
+	return db
+}
+
+func openSQLite(t testing.TB) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate sqlite: %v", err)
-	}
 	return db
 }
 
@@ -59,6 +71,15 @@ func PostgresURL(t testing.TB) string {
 // Postgres returns a migrated database in a schema of its own, dropped
 // when the test ends.
 func Postgres(t testing.TB) *store.DB {
+	t.Helper()
+	db := openPostgres(t)
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate postgres: %v", err)
+	}
+	return db
+}
+
+func openPostgres(t testing.TB) *store.DB {
 	t.Helper()
 	base := PostgresURL(t)
 	ctx := context.Background()
@@ -95,9 +116,6 @@ func Postgres(t testing.TB) *store.DB {
 		t.Fatalf("open postgres schema: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate postgres: %v", err)
-	}
 	return db
 }
 

@@ -39,7 +39,8 @@ CREATE INDEX organiser_invitations_email_idx ON organiser_invitations (email);
 -- and organiser rights held by accounts whose e-mail is not verified. They
 -- may be a squatter's (an unverified Firebase account for someone else's
 -- address), so they wait for the address to be proven: the owner gets
--- them back at the first sign-in after verifying it.
+-- them back at the first sign-in after verifying it (organiser rights
+-- within a year).
 INSERT INTO secretariat_grants (email, created_at)
     SELECT email, NOW() FROM users
     WHERE role = 'SECRETARIAT' AND email IS NOT NULL AND NOT email_verified
@@ -48,12 +49,21 @@ UPDATE users SET role = 'RESIDENT', updated_at = NOW()
     WHERE role = 'SECRETARIAT' AND email IS NOT NULL AND NOT email_verified
       AND firebase_uid IS NOT NULL AND deleted_at IS NULL;
 INSERT INTO organiser_invitations (organisation_id, email, invited_by, direct, status, created_at, expires_at)
-    SELECT o.organisation_id, u.email, o.added_by, TRUE, 'PENDING', NOW(), NOW() + INTERVAL '30 days'
+    SELECT o.organisation_id, u.email, o.added_by, TRUE, 'PENDING', NOW(), NOW() + INTERVAL '365 days'
     FROM organisers o JOIN users u ON u.id = o.user_id
-    WHERE u.email IS NOT NULL AND NOT u.email_verified AND u.firebase_uid IS NOT NULL AND u.deleted_at IS NULL;
+    WHERE u.email IS NOT NULL AND NOT u.email_verified AND u.deleted_at IS NULL;
 DELETE FROM organisers o USING users u
-    WHERE u.id = o.user_id AND u.email IS NOT NULL AND NOT u.email_verified
-      AND u.firebase_uid IS NOT NULL AND u.deleted_at IS NULL;
+    WHERE u.id = o.user_id AND u.email IS NOT NULL AND NOT u.email_verified AND u.deleted_at IS NULL;
+
+-- Placeholders made for an address before anyone signed in with it (by
+-- grant-secretariat --email and addOrganiser) become the same pending
+-- grants; the rows stay, inert, without the address.
+INSERT INTO secretariat_grants (email, created_at)
+    SELECT email, NOW() FROM users
+    WHERE role = 'SECRETARIAT' AND email IS NOT NULL AND firebase_uid IS NULL AND deleted_at IS NULL
+    ON CONFLICT (email) DO NOTHING;
+UPDATE users SET email = NULL, role = 'RESIDENT', updated_at = NOW()
+    WHERE email IS NOT NULL AND firebase_uid IS NULL AND deleted_at IS NULL;
 
 -- Qualifications are per organisation: each association checks the
 -- børneattest of its own volunteers. checked_at is when the document was

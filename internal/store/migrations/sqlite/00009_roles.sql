@@ -38,12 +38,18 @@ UPDATE users SET role = 'RESIDENT', updated_at = strftime('%Y-%m-%d %H:%M:%f', '
       AND firebase_uid IS NOT NULL AND deleted_at IS NULL;
 INSERT INTO organiser_invitations (organisation_id, email, invited_by, direct, status, created_at, expires_at)
     SELECT o.organisation_id, u.email, o.added_by, TRUE, 'PENDING',
-           strftime('%Y-%m-%d %H:%M:%f', 'now') || '+00:00', strftime('%Y-%m-%d %H:%M:%f', 'now', '+30 days') || '+00:00'
+           strftime('%Y-%m-%d %H:%M:%f', 'now') || '+00:00', strftime('%Y-%m-%d %H:%M:%f', 'now', '+365 days') || '+00:00'
     FROM organisers o JOIN users u ON u.id = o.user_id
-    WHERE u.email IS NOT NULL AND NOT u.email_verified AND u.firebase_uid IS NOT NULL AND u.deleted_at IS NULL;
+    WHERE u.email IS NOT NULL AND NOT u.email_verified AND u.deleted_at IS NULL;
 DELETE FROM organisers WHERE user_id IN (
-    SELECT id FROM users
-    WHERE email IS NOT NULL AND NOT email_verified AND firebase_uid IS NOT NULL AND deleted_at IS NULL);
+    SELECT id FROM users WHERE email IS NOT NULL AND NOT email_verified AND deleted_at IS NULL);
+
+INSERT INTO secretariat_grants (email, created_at)
+    SELECT email, strftime('%Y-%m-%d %H:%M:%f', 'now') || '+00:00' FROM users
+    WHERE role = 'SECRETARIAT' AND email IS NOT NULL AND firebase_uid IS NULL AND deleted_at IS NULL
+    ON CONFLICT (email) DO NOTHING;
+UPDATE users SET email = NULL, role = 'RESIDENT', updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now') || '+00:00'
+    WHERE email IS NOT NULL AND firebase_uid IS NULL AND deleted_at IS NULL;
 
 ALTER TABLE user_qualifications RENAME TO user_qualifications_old;
 CREATE TABLE user_qualifications (
