@@ -38,8 +38,10 @@ func NormaliseName(raw string, max int, field ...string) (string, error) {
 	if !utf8.ValidString(raw) {
 		return "", apperr.New(CodeInvalidName, field...)
 	}
+	// Invisible characters at either end do nothing for a name and often
+	// come with copy and paste (a byte order mark, a direction mark).
 	name := norm.NFC.String(strings.TrimFunc(raw, func(r rune) bool {
-		return unicode.IsSpace(r) || invisible(r)
+		return unicode.IsSpace(r) || invisible(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
 	}))
 	if name == "" {
 		if raw == "" || strings.TrimSpace(raw) == "" {
