@@ -270,3 +270,165 @@ func addSlotForTest(t *testing.T, ts *testServer, tw town, requirement string) s
 	}
 	return globalID(typeSlot, sl.ID)
 }
+
+// The invitation flow through the API: the organiser invites a volunteer
+// by id and someone by e-mail; the invitee finds it in me, is told in the
+// inbox, accepts, and only then shows among the organisers. Who sees what
+// of an invitation follows the domain's rules for every role.
+func TestOrganiserInvitationFlow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ts := newTestServer(t, db)
+		tw := makeTown(t, ts)
+		olga, vera := tw.tokens[organiserSame], "token-vera"
+		invite := `mutation($i: InviteOrganiserInput!) { inviteOrganiser(input: $i) {
+			invitation { id status email inviteeName invitedByName organisation { name } expiresAt } userErrors { code } } }`
+		type invitation struct {
+			ID, Status, InvitedByName, ExpiresAt string
+			Email, InviteeName                   *string
+			Organisation                         struct{ Name string }
+		}
+		var inv struct {
+			InviteOrganiser struct {
+				Invitation *invitation
+				UserErrors []struct{ Code string }
+			}
+		}
+		ts.client.MustPost(invite, &inv, vars("i", map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID),
+			"userId": globalID(typeUser, tw.vera)}), bearer(olga))
+		got := inv.InviteOrganiser.Invitation
+		if got == nil || got.Status != "PENDING" || deref(got.InviteeName) != "vera" || got.Email != nil || got.Organisation.Name != tw.orgA.Name {
+			t.Fatalf("invite vera: %+v", inv.InviteOrganiser)
+		}
+		veraInvitation := got.ID
+
+		// The stranger by id is not found; the same by e-mail is invited
+		// without a word about whether the address has an account.
+		_, stranger := ts.person("fremmed", true)
+		ts.client.MustPost(invite, &inv, vars("i", map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID),
+			"userId": globalID(typeUser, stranger.UserID)}), bearer(olga))
+		if codes(inv.InviteOrganiser.UserErrors) != "USER_NOT_FOUND" {
+			t.Errorf("invite a stranger by id: %+v", inv.InviteOrganiser)
+		}
+		ts.client.MustPost(invite, &inv, vars("i", map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID),
+			"email": "fremmed@test.example"}), bearer(olga))
+		if got := inv.InviteOrganiser.Invitation; got == nil || got.InviteeName != nil || deref(got.Email) != "fremmed@test.example" {
+			t.Errorf("invite by e-mail: %+v", inv.InviteOrganiser)
+		}
+
+		// What each role sees of the organisation's invitations and its own.
+		q := `query($o: ID!) { organisation(id: $o) { organiserInvitations { id } } me { organiserInvitations { id } } }`
+		for _, role := range roles {
+			var r struct {
+				Organisation struct{ OrganiserInvitations *[]struct{ ID string } }
+				Me           *struct{ OrganiserInvitations []struct{ ID string } }
+			}
+			ts.client.MustPost(q, &r, vars("o", globalID(typeOrganisation, tw.orgA.ID)), bearer(tw.tokens[role]))
+			if got, want := r.Organisation.OrganiserInvitations != nil, contains(managers, role); got != want {
+				t.Errorf("organisation's invitations visible to %s: %v, want %v", role, got, want)
+			}
+			if r.Me != nil && len(r.Me.OrganiserInvitations) != 0 {
+				t.Errorf("%s has invitations %v", role, r.Me.OrganiserInvitations)
+			}
+		}
+		var mine struct {
+			Me struct {
+				OrganiserInvitations []invitation
+				Notifications        struct {
+					Edges []struct{ Node struct{ Kind, Title string } }
+				}
+			}
+		}
+		ts.client.MustPost(`{ me { organiserInvitations { id status invitedByName organisation { name } } notifications(first: 5) { edges { node { kind title } } } } }`,
+			&mine, bearer(vera))
+		if len(mine.Me.OrganiserInvitations) != 1 || mine.Me.OrganiserInvitations[0].ID != veraInvitation || mine.Me.OrganiserInvitations[0].InvitedByName != "olga" {
+			t.Fatalf("vera's invitations: %+v", mine.Me.OrganiserInvitations)
+		}
+		if s := mustJSON(mine.Me.Notifications); !strings.Contains(s, "ORGANISER_INVITATION") || !strings.Contains(s, "Invitation fra Røde Kors Ishøj") {
+			t.Errorf("vera was not told: %s", s)
+		}
+
+		// Only vera answers it.
+		accept := `mutation($i: OrganiserInvitationIdInput!) { acceptOrganiserInvitation(input: $i) { invitation { status } userErrors { code } } }`
+		var acc struct {
+			AcceptOrganiserInvitation struct {
+				Invitation *struct{ Status string }
+				UserErrors []struct{ Code string }
+			}
+		}
+		ts.client.MustPost(accept, &acc, vars("i", map[string]any{"invitationId": veraInvitation}), bearer(olga))
+		if codes(acc.AcceptOrganiserInvitation.UserErrors) != "INVITATION_WRONG_ACCOUNT" {
+			t.Errorf("olga accepting vera's invitation: %+v", acc)
+		}
+		ts.client.MustPost(accept, &acc, vars("i", map[string]any{"invitationId": veraInvitation}), bearer(tw.tokens[organiserOther]))
+		if codes(acc.AcceptOrganiserInvitation.UserErrors) != "INVITATION_NOT_FOUND" {
+			t.Errorf("omar accepting vera's invitation: %+v", acc)
+		}
+		ts.client.MustPost(accept, &acc, vars("i", map[string]any{"invitationId": "bm9wZQ"}), bearer(vera))
+		if codes(acc.AcceptOrganiserInvitation.UserErrors) != "INVALID_ID" {
+			t.Errorf("malformed id: %+v", acc)
+		}
+		ts.client.MustPost(accept, &acc, vars("i", map[string]any{"invitationId": veraInvitation}), bearer(vera))
+		if acc.AcceptOrganiserInvitation.Invitation == nil || acc.AcceptOrganiserInvitation.Invitation.Status != "ACCEPTED" {
+			t.Fatalf("vera accepting: %+v", acc)
+		}
+		var orgs struct {
+			Organisation struct{ Organisers []struct{ ID string } }
+		}
+		ts.client.MustPost(`query($o: ID!) { organisation(id: $o) { organisers { id } } }`, &orgs,
+			vars("o", globalID(typeOrganisation, tw.orgA.ID)), bearer(olga))
+		if !strings.Contains(mustJSON(orgs), globalID(typeUser, tw.vera)) {
+			t.Errorf("vera is not among the organisers after accepting: %+v", orgs)
+		}
+		// The newcomer cannot remove the organiser who invited her.
+		var rm struct{ RemoveOrganiser userErrorsOnly }
+		ts.client.MustPost(`mutation($i: RemoveOrganiserInput!) { removeOrganiser(input: $i) { userErrors { code } } }`, &rm,
+			vars("i", map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID), "userId": globalID(typeUser, tw.callers[organiserSame].UserID)}),
+			bearer(vera))
+		if codes(rm.RemoveOrganiser.UserErrors) != "ORGANISER_SENIOR" {
+			t.Errorf("newcomer removing the senior organiser: %+v", rm)
+		}
+	})
+}
+
+// A volunteer sees their own records with the organisation that checked
+// each; recording gives the record back in the payload.
+func TestMyQualifications(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ts := newTestServer(t, db)
+		tw := makeTown(t, ts)
+		var rec struct {
+			RecordQualification struct {
+				Qualification *struct {
+					CheckedAt, ExpiresAt string
+					Organisation         struct{ Name string }
+				}
+				UserErrors []struct{ Code string }
+			}
+		}
+		checked := time.Now().Add(-24 * time.Hour).UTC().Truncate(time.Second)
+		ts.client.MustPost(`mutation($i: RecordQualificationInput!) { recordQualification(input: $i) {
+			qualification { checkedAt expiresAt organisation { name } } userErrors { code } } }`, &rec,
+			vars("i", map[string]any{"userId": globalID(typeUser, tw.vera), "requirement": "FIRST_AID",
+				"checkedAt": checked.Format(time.RFC3339)}), bearer(tw.tokens[organiserOther]))
+		q := rec.RecordQualification.Qualification
+		if q == nil || q.Organisation.Name != tw.orgB.Name || !strings.HasPrefix(q.ExpiresAt, checked.AddDate(2, 0, 0).Format("2006-01-02")) {
+			t.Fatalf("record: %+v", rec.RecordQualification)
+		}
+		var me struct {
+			Me struct {
+				Qualifications []struct {
+					Requirement  string
+					Organisation struct{ Name string }
+				}
+			}
+		}
+		ts.client.MustPost(`{ me { qualifications { requirement organisation { name } } } }`, &me, bearer("token-vera"))
+		got := map[string]bool{}
+		for _, q := range me.Me.Qualifications {
+			got[q.Requirement+"@"+q.Organisation.Name] = true
+		}
+		if len(got) != 2 || !got["CHILD_CERTIFICATE@"+tw.orgA.Name] || !got["FIRST_AID@"+tw.orgB.Name] {
+			t.Errorf("vera's qualifications: %+v", me.Me.Qualifications)
+		}
+	})
+}
