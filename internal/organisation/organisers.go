@@ -28,6 +28,7 @@ const (
 	CodeInvitationNotPending   = "INVITATION_NOT_PENDING"
 	CodeInvitationExpired      = "INVITATION_EXPIRED"
 	CodeInvitationWrongAccount = "INVITATION_WRONG_ACCOUNT"
+	CodeTooManyInvitations     = "TOO_MANY_INVITATIONS"
 )
 
 // Invitation statuses. Expired is not stored: it is a pending invitation
@@ -42,6 +43,11 @@ const (
 
 // InvitationTTL is how long an invitation can be accepted.
 const InvitationTTL = 30 * 24 * time.Hour
+
+// MaxPendingInvitations is how many unanswered invitations an
+// organisation may have out at once, so an organiser cannot fill people's
+// inboxes; an association gains a few organisers at a time.
+const MaxPendingInvitations = 20
 
 // Invitation asks a person to become organiser of an organisation. Being
 // named is not being an organiser: the person accepts first (hole 4 of
@@ -241,6 +247,15 @@ func (s *Service) Invite(ctx context.Context, c user.Caller, in InviteInput) (In
 		}
 		if pending > 0 {
 			return apperr.New(CodeAlreadyInvited, inviteField(email))
+		}
+		var open int
+		err = store.Get(ctx, tx, &open, `SELECT COUNT(*) FROM organiser_invitations
+			WHERE organisation_id = ? AND status = 'PENDING' AND expires_at > ?`, in.OrganisationID, now)
+		if err != nil {
+			return fmt.Errorf("count invitations: %w", err)
+		}
+		if open >= MaxPendingInvitations && !c.Secretariat {
+			return apperr.New(CodeTooManyInvitations, inviteField(email)).With("Max", MaxPendingInvitations)
 		}
 		// An expired invitation makes way for the new one.
 		_, err = store.Exec(ctx, tx, `UPDATE organiser_invitations SET status = 'REVOKED', responded_at = ?

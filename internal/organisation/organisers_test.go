@@ -3,6 +3,7 @@ package organisation_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -184,6 +185,15 @@ func TestInviteByEmail(t *testing.T) {
 		if _, err := f.orgs.Invite(f.ctx, f.omar, organisation.InviteInput{OrganisationID: f.orgA, Email: "x@ishoj.example"}); !errors.Is(err, apperr.ErrForbidden) {
 			t.Errorf("organiser of another organisation invited: %v", err)
 		}
+
+		// No more than a handful of unanswered invitations at a time.
+		for i := range organisation.MaxPendingInvitations {
+			if _, err := f.orgs.Invite(f.ctx, f.olga, organisation.InviteInput{OrganisationID: f.orgA, Email: fmt.Sprintf("n%d@ishoj.example", i)}); err != nil {
+				t.Fatalf("invitation %d: %v", i, err)
+			}
+		}
+		_, err = f.orgs.Invite(f.ctx, f.olga, organisation.InviteInput{OrganisationID: f.orgA, Email: "en-for-meget@ishoj.example"})
+		wantCode(t, err, organisation.CodeTooManyInvitations)
 	})
 }
 
