@@ -555,13 +555,18 @@ func (s *Service) RemoveOrganiser(ctx context.Context, c user.Caller, orgID, use
 			joined[r.UserID] = r.CreatedAt
 		}
 		target, ok := joined[userID]
+		// The caller's rights as of now, not as of their connection_init:
+		// a websocket keeps the Caller it was opened with.
+		mine, stillOrganiser := joined[c.UserID]
 		switch {
+		case !c.Secretariat && !stillOrganiser:
+			return apperr.ErrForbidden
 		case !ok:
 			return apperr.New(CodeNotOrganiser, "userId")
 		case len(rows) <= 1 && !c.Secretariat:
 			return apperr.New(CodeLastOrganiser, "userId")
 		case c.Secretariat || c.UserID == userID:
-		case !joined[c.UserID].Before(target):
+		case !mine.Before(target):
 			return apperr.New(CodeOrganiserSenior, "userId")
 		}
 		if _, err := store.Exec(ctx, tx, `DELETE FROM organisers WHERE organisation_id = ? AND user_id = ?`, orgID, userID); err != nil {

@@ -333,6 +333,10 @@ func TestRemoveOrganiser(t *testing.T) {
 		if err := f.orgs.RemoveOrganiser(f.ctx, f.olga, f.orgA, newbie.UserID); err != nil {
 			t.Fatalf("senior removing newcomer: %v", err)
 		}
+		// The removed newcomer's caller as a websocket still holds it.
+		if err := f.orgs.RemoveOrganiser(f.ctx, newbie, f.orgA, twin.UserID); !errors.Is(err, apperr.ErrForbidden) {
+			t.Errorf("a removed organiser's stale caller removing: %v", err)
+		}
 		if err := f.orgs.RemoveOrganiser(f.ctx, twin, f.orgA, twin.UserID); err != nil {
 			t.Fatalf("stepping down: %v", err)
 		}
