@@ -141,7 +141,7 @@ func makeTown(t *testing.T, ts *testServer) town {
 		Email: "ivan@test.example"})
 	must(err)
 	tw.invitation = inv.ID
-	expires := time.Now().AddDate(1, 0, 0)
+	expires := ts.now().AddDate(1, 0, 0)
 	_, err = d.Volunteer.RecordQualification(ctx, boss, volunteer.QualificationInput{UserID: vera.UserID, OrganisationID: tw.orgA.ID,
 		Requirement: volunteer.ChildCertificate, ExpiresAt: &expires})
 	must(err)

@@ -162,7 +162,7 @@ func TestQualificationIsPerOrganisation(t *testing.T) {
 		vilmaToken, vilma := ts.person("vilma", true)
 		var rec struct{ RecordQualification userErrorsOnly }
 		ts.client.MustPost(record, &rec, vars("i", map[string]any{"userId": globalID(typeUser, vilma.UserID), "requirement": "CHILD_CERTIFICATE",
-			"expiresAt": time.Now().AddDate(1, 0, 0).Format(time.RFC3339)}), bearer(omar))
+			"expiresAt": ts.now().AddDate(1, 0, 0).Format(time.RFC3339)}), bearer(omar))
 		if len(rec.RecordQualification.UserErrors) != 0 {
 			t.Fatalf("record for the other organisation: %s", codes(rec.RecordQualification.UserErrors))
 		}
@@ -182,7 +182,7 @@ func TestQualificationIsPerOrganisation(t *testing.T) {
 
 		// Olga may not certify herself.
 		err := ts.client.Post(record, &rec, vars("i", map[string]any{"userId": globalID(typeUser, tw.callers[organiserSame].UserID),
-			"requirement": "CHILD_CERTIFICATE", "expiresAt": time.Now().AddDate(1, 0, 0).Format(time.RFC3339)}), bearer(olga))
+			"requirement": "CHILD_CERTIFICATE", "expiresAt": ts.now().AddDate(1, 0, 0).Format(time.RFC3339)}), bearer(olga))
 		if err == nil && len(rec.RecordQualification.UserErrors) == 0 {
 			t.Fatal("an organiser certified herself")
 		}
@@ -405,7 +405,7 @@ func TestMyQualifications(t *testing.T) {
 				UserErrors []struct{ Code string }
 			}
 		}
-		checked := time.Now().Add(-24 * time.Hour).UTC().Truncate(time.Second)
+		checked := ts.now().Add(-24 * time.Hour).UTC().Truncate(time.Second)
 		ts.client.MustPost(`mutation($i: RecordQualificationInput!) { recordQualification(input: $i) {
 			qualification { checkedAt expiresAt organisation { name } } userErrors { code } } }`, &rec,
 			vars("i", map[string]any{"userId": globalID(typeUser, tw.vera), "requirement": "FIRST_AID",

@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
@@ -57,7 +58,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
-	f := &fixture{t: t, ctx: context.Background(), db: db, users: user.NewService(db), orgs: organisation.NewService(db), told: &told{}}
+	f := &fixture{t: t, ctx: context.Background(), db: db, users: user.NewService(db, clock.Real), orgs: organisation.NewService(db, clock.Real), told: &told{}}
 	f.orgs.SetNotifier(f.told)
 	f.users.OnEmailProven(f.orgs.EmailProvenTx)
 	if _, _, err := f.users.GrantSecretariat(f.ctx, "", "uid-boss"); err != nil {

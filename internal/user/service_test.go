@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -45,7 +46,7 @@ func mustResolve(t *testing.T, s *user.Service, id user.Identity) user.Caller {
 func TestGrantSecretariatByEmail(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := user.NewService(db)
+		s := user.NewService(db, clock.Real)
 		p := &proofs{}
 		s.OnEmailProven(p.hook)
 
@@ -118,7 +119,7 @@ func TestGrantSecretariatByEmail(t *testing.T) {
 func TestNewUIDForKnownEmail(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := user.NewService(db)
+		s := user.NewService(db, clock.Real)
 		first := mustResolve(t, s, user.Identity{UID: "uid-1", Email: "karin@ishoj.example", EmailVerified: true, Name: "Karin"})
 		if _, err := s.Resolve(ctx, user.Identity{UID: "uid-2", Email: "karin@ishoj.example"}); !errors.Is(err, user.ErrEmailNotVerified) {
 			t.Fatalf("unverified new uid: %v", err)
