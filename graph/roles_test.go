@@ -161,10 +161,20 @@ func TestQualificationIsPerOrganisation(t *testing.T) {
 		// Omar organises the other organisation; his record is for it.
 		vilmaToken, vilma := ts.person("vilma", true)
 		var rec struct{ RecordQualification userErrorsOnly }
-		ts.client.MustPost(record, &rec, vars("i", map[string]any{"userId": globalID(typeUser, vilma.UserID), "requirement": "CHILD_CERTIFICATE",
-			"expiresAt": ts.now().AddDate(1, 0, 0).Format(time.RFC3339)}), bearer(omar))
-		if len(rec.RecordQualification.UserErrors) != 0 {
-			t.Fatalf("record for the other organisation: %s", codes(rec.RecordQualification.UserErrors))
+		var named struct {
+			RecordQualification struct {
+				User       *struct{ DisplayName string }
+				UserErrors []struct{ Code string }
+			}
+		}
+		ts.client.MustPost(`mutation($i: RecordQualificationInput!) { recordQualification(input: $i) { user { displayName } userErrors { code } } }`, &named,
+			vars("i", map[string]any{"userId": globalID(typeUser, vilma.UserID), "requirement": "CHILD_CERTIFICATE",
+				"expiresAt": ts.now().AddDate(1, 0, 0).Format(time.RFC3339)}), bearer(omar))
+		if len(named.RecordQualification.UserErrors) != 0 {
+			t.Fatalf("record for the other organisation: %s", codes(named.RecordQualification.UserErrors))
+		}
+		if named.RecordQualification.User != nil {
+			t.Errorf("recording for an id told a stranger's name: %+v", named.RecordQualification.User)
 		}
 
 		kids := addSlotForTest(t, ts, tw, "CHILD_CERTIFICATE")

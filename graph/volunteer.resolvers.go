@@ -189,11 +189,19 @@ func (r *mutationResolver) RecordQualification(ctx context.Context, input model.
 		ues, err := userErrors(ctx, err)
 		return &model.RecordQualificationPayload{UserErrors: ues}, err
 	}
+	out := &model.RecordQualificationPayload{Qualification: &q, UserErrors: []model.UserError{}}
+	// The person as node(id) shows them: recording for an id must not
+	// tell the recorder a stranger's name.
+	visible, err := r.Domain.Users.ContactVisible(ctx, user.CallerFrom(ctx), in.UserID)
+	if err != nil || !visible {
+		return out, err
+	}
 	u, err := r.loaders(ctx).user.Load(ctx, in.UserID)
 	if err != nil {
 		return nil, err
 	}
-	return &model.RecordQualificationPayload{User: &u, Qualification: &q, UserErrors: []model.UserError{}}, nil
+	out.User = &u
+	return out, nil
 }
 
 // CreateCalendarFeed is the resolver for the createCalendarFeed field.
