@@ -17,15 +17,6 @@ import (
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
-// Error codes in extensions.code of GraphQL errors.
-const (
-	codeUnauthenticated = "UNAUTHENTICATED"
-	codeForbidden       = "FORBIDDEN"
-	codeNotFound        = "NOT_FOUND"
-	codeBadUserInput    = "BAD_USER_INPUT"
-	codeInternal        = "INTERNAL_SERVER_ERROR"
-)
-
 // presentError is the one place errors become what a client sees. Known
 // errors get a code and a message in the caller's language; anything else
 // is logged with the request id and shown as a generic message, so no
@@ -48,16 +39,16 @@ func (r *Resolver) presentError(ctx context.Context, err error) *gqlerror.Error 
 	}
 	switch {
 	case errors.Is(err, apperr.ErrUnauthenticated):
-		return set(codeUnauthenticated, i18n.Text(lang, "UNAUTHENTICATED", nil))
+		return set(apperr.CodeUnauthenticated, i18n.Text(lang, apperr.CodeUnauthenticated, nil))
 	case errors.Is(err, apperr.ErrForbidden):
-		return set(codeForbidden, i18n.Text(lang, "FORBIDDEN", nil))
+		return set(apperr.CodeForbidden, i18n.Text(lang, apperr.CodeForbidden, nil))
 	case errors.Is(err, store.ErrNotFound):
-		return set(codeNotFound, i18n.Text(lang, "NOT_FOUND", nil))
+		return set(apperr.CodeNotFound, i18n.Text(lang, apperr.CodeNotFound, nil))
 	}
 	if ues := apperr.UserErrors(err); len(ues) > 0 {
 		// A user error outside a payload (e.g. a bad id or cursor in a
 		// query argument).
-		e = set(codeBadUserInput, i18n.Text(lang, ues[0].Code, ues[0].Params))
+		e = set(apperr.CodeBadUserInput, i18n.Text(lang, ues[0].Code, ues[0].Params))
 		e.Extensions["userErrorCode"] = ues[0].Code
 		if len(ues[0].Field) > 0 {
 			e.Extensions["field"] = ues[0].Field
@@ -66,14 +57,14 @@ func (r *Resolver) presentError(ctx context.Context, err error) *gqlerror.Error 
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		// The request timeout cut the answer off: not a fault to log.
-		return set("TIMEOUT", i18n.Text(lang, "INTERNAL", nil))
+		return set(apperr.CodeTimeout, i18n.Text(lang, apperr.CodeInternal, nil))
 	}
 	if errors.Is(err, context.Canceled) {
-		return set(codeInternal, i18n.Text(lang, "INTERNAL", nil))
+		return set(apperr.CodeInternal, i18n.Text(lang, apperr.CodeInternal, nil))
 	}
 	r.Log.ErrorContext(ctx, "resolver failed", slog.String("error", err.Error()),
 		slog.String("path", e.Path.String()), slog.String("request_id", requestid.From(ctx)))
-	return set(codeInternal, i18n.Text(lang, "INTERNAL", nil))
+	return set(apperr.CodeInternal, i18n.Text(lang, apperr.CodeInternal, nil))
 }
 
 // recoverPanic turns a panic in a resolver into an internal error for the

@@ -6,12 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 )
 
 type gqlErrors []struct {
 	Message    string
 	Extensions map[string]any
+	Path       []any            `json:"path,omitempty"`
+	Locations  []map[string]any `json:"locations,omitempty"`
 }
 
 func postErrors(t *testing.T, ts *testServer, query string) gqlErrors {
@@ -40,11 +43,11 @@ func TestUserMistakesInQueries(t *testing.T) {
 	cases := []struct {
 		query, code, userCode, danish string
 	}{
-		{`{ activities(after: "not-a-cursor") { edges { cursor } } }`, codeBadUserInput, "INVALID_CURSOR", "Sidemarkøren er ikke gyldig"},
-		{`{ activities(first: 1000) { edges { cursor } } }`, codeBadUserInput, "INVALID_PAGE_SIZE", "mellem 1 og 100"},
-		{`{ activity(id: "bm9wZQ") { id } }`, codeBadUserInput, "INVALID_ID", "Id'et er ikke gyldigt"},
-		{`{ activities(filter: {themes: ["ukendt"]}) { edges { cursor } } }`, codeBadUserInput, "UNKNOWN_THEME", "findes ikke"},
-		{`{ organisation(id: "` + globalID(typePlace, 1) + `") { id } }`, codeBadUserInput, "INVALID_ID", ""},
+		{`{ activities(after: "not-a-cursor") { edges { cursor } } }`, apperr.CodeBadUserInput, "INVALID_CURSOR", "Sidemarkøren er ikke gyldig"},
+		{`{ activities(first: 1000) { edges { cursor } } }`, apperr.CodeBadUserInput, "INVALID_PAGE_SIZE", "mellem 1 og 100"},
+		{`{ activity(id: "bm9wZQ") { id } }`, apperr.CodeBadUserInput, "INVALID_ID", "Id'et er ikke gyldigt"},
+		{`{ activities(filter: {themes: ["ukendt"]}) { edges { cursor } } }`, apperr.CodeBadUserInput, "UNKNOWN_THEME", "findes ikke"},
+		{`{ organisation(id: "` + globalID(typePlace, 1) + `") { id } }`, apperr.CodeBadUserInput, "INVALID_ID", ""},
 	}
 	for _, c := range cases {
 		errs := postErrors(t, ts, c.query)
@@ -86,7 +89,7 @@ func TestPanicIsRecovered(t *testing.T) {
 	ts := newTestServer(t, storetest.SQLite(t))
 	ts.resolver.Domain.Places = nil
 	errs := postErrors(t, ts, `{ places { edges { cursor } } }`)
-	if len(errs) != 1 || errs[0].Extensions["code"] != codeInternal || !strings.Contains(errs[0].Message, "Der skete en fejl hos os") {
+	if len(errs) != 1 || errs[0].Extensions["code"] != apperr.CodeInternal || !strings.Contains(errs[0].Message, "Der skete en fejl hos os") {
 		t.Fatalf("got %+v", errs)
 	}
 	if strings.Contains(errs[0].Message, "nil pointer") {

@@ -173,7 +173,7 @@ func FuzzGraphQLHandler(f *testing.F) {
 		if logged := fs.errors.get(); logged != "" {
 			t.Fatalf("%s %s (%s) %q: the server logged an error: %s", req.Method, req.URL, req.Header.Get("Content-Type"), body, logged)
 		}
-		if bytes.Contains(w.Body.Bytes(), []byte(codeInternal)) {
+		if bytes.Contains(w.Body.Bytes(), []byte(apperr.CodeInternal)) {
 			t.Fatalf("%s %s %q: internal error: %s", req.Method, req.URL, body, w.Body)
 		}
 	})

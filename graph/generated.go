@@ -4509,6 +4509,19 @@ extend type Mutation {
 # ` + "`" + `input` + "`" + ` and returns a payload with ` + "`" + `userErrors` + "`" + ` for problems a person can
 # fix; GraphQL errors (extensions.code) are for faults and for missing
 # authentication (UNAUTHENTICATED) or rights (FORBIDDEN).
+#
+# extensions.code is one of (internal/apperr/codes.go): UNAUTHENTICATED,
+# FORBIDDEN, NOT_FOUND, BAD_USER_INPUT (a malformed argument; the user
+# error's code in extensions.userErrorCode), INTERNAL_SERVER_ERROR (every
+# fault on our side, also on the HTTP 500 of a failed sign-in), TIMEOUT,
+# RATE_LIMITED, DEPTH_LIMIT_EXCEEDED, ALIAS_LIMIT_EXCEEDED,
+# COMPLEXITY_LIMIT_EXCEEDED, FIELD_LIMIT_EXCEEDED, PAYLOAD_TOO_LARGE, PERSISTED_QUERY_NOT_FOUND,
+# PERSISTED_QUERY_REQUIRED, TOO_MANY_OPERATIONS (websocket),
+# TOO_MANY_CONNECTIONS (websocket and SSE), EMAIL_NOT_VERIFIED (HTTP 403
+# of a sign-in whose token names an address another account holds and does
+# not prove it); and gqlgen's
+# own GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED for a document
+# that does not parse or does not fit the schema.
 
 "RFC 3339 with offset, shown in Europe/Copenhagen time, e.g. 2026-07-06T10:00:00+02:00."
 scalar Time
@@ -4828,6 +4841,7 @@ type Me {
   id: ID!
   displayName: String!
   email: String
+  "In E.164, e.g. +4512345678."
   phone: String
   "Preferred language for texts, e.g. da or en."
   language: String!
@@ -4885,7 +4899,7 @@ input UpdateMeInput {
   displayName: String
   "One of the supported languages, e.g. da or en."
   language: String
-  "A phone number organisers may call; empty string removes it."
+  "A phone number organisers may call, as people write it (12 34 56 78, +45 1234 5678, 0045 12345678); kept in E.164 (+4512345678). An empty string removes it; a number that is not one is INVALID_PHONE."
   phone: String
 }
 
@@ -5197,6 +5211,7 @@ type RemoveVolunteerSlotPayload {
 input SignUpVolunteerInput {
   slotId: ID!
   name: String!
+  "As people write it; a Danish number without +45 is taken as one. Kept in E.164 (+4512345678)."
   phone: String!
 }
 

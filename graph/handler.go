@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -25,13 +26,24 @@ type Options struct {
 	Development bool
 	// ComplexityLimit bounds the cost of one operation.
 	ComplexityLimit int
+	// Authenticate puts the caller named by an HTTP request's
+	// Authorization header in its context (auth.Authenticator.Middleware);
+	// it runs after the per-IP rate limit, so refused tokens are limited
+	// as every request is.
+	Authenticate func(http.Handler) http.Handler
 	// WebsocketInit authenticates a websocket from its connection_init
 	// payload, returning the context for its operations.
 	WebsocketInit transport.WebsocketInitFunc
 	// Websocket holds the protocol limits; zero values take defaults.
 	Websocket WebsocketLimits
-	// MaxConnectionsPerPerson caps one person's open websockets (default 10).
+	// MaxConnectionsPerPerson caps one person's open live connections,
+	// websockets and streams of server-sent events (default 10; negative
+	// is no cap).
 	MaxConnectionsPerPerson int
+	// MaxAnonymousConnectionsPerIP caps the live connections of visitors
+	// who have not signed in, per address (an IPv6 address by its /64;
+	// default 100; negative is no cap).
+	MaxAnonymousConnectionsPerIP int
 	// Limits bound depth, aliases, tokens, body sizes and time; zero
 	// values take defaults.
 	Limits Limits
@@ -43,9 +55,11 @@ type Options struct {
 	// (sha256 hex → document, from voresishoj-manifest), asked for by
 	// hash; automatic persisted queries are then off.
 	TrustedDocuments map[string]string
-	// Redis, when set, holds the rate limits and the persisted-query
-	// cache, so they are shared by every replica.
+	// Redis, when set, holds the rate limits, the connection caps and the
+	// persisted-query cache, so they are shared by every replica.
 	Redis *redis.Client
+	// RedisPrefix begins every key kept in Redis (default "voresishoj:").
+	RedisPrefix string
 }
 
 // NewHandler returns the /graphql handler. Transports are explicit:
@@ -70,13 +84,10 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 			}
 		}
 	}
-	conns := &connectionCounter{max: opts.MaxConnectionsPerPerson, n: map[int64]int{}}
-	if conns.max == 0 {
-		conns.max = 10
-	}
+	g := newGuard(r.Log, opts, bounds)
 	readLimit := int64(64 << 10)
 	srv.AddTransport(transport.Websocket{
-		Implementation: newGuardedWebsocket(limits, r.Log),
+		Implementation: newGuardedWebsocket(limits, r.Log, g),
 		// graphql-transport-ws clients ping themselves; the legacy protocol
 		// needs the server's keep-alive messages.
 		KeepAlivePingInterval: 15 * time.Second,
@@ -90,13 +101,22 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 					return ctx, ack, err
 				}
 			}
-			if !conns.acquire(user.CallerFrom(ctx).UserID) {
-				return transport.WithWebsocketCloseCode(ctx, closeTooManyInitRequest), nil, errTooManyConnections
+			live := liveConnFrom(ctx)
+			if live == nil {
+				return ctx, nil, nil
+			}
+			caller := user.CallerFrom(ctx)
+			lang := i18n.Match(caller.Language, live.lang)
+			live.signedIn(caller, lang)
+			if !g.holdConnection(ctx, live, caller) {
+				return transport.WithWebsocketCloseCode(ctx, closeTooManyInitRequest), nil, errors.New(i18n.Text(lang, codeTooManyConnections, nil))
 			}
 			return ctx, nil, nil
 		},
 		CloseFunc: func(ctx context.Context, _ int) {
-			conns.release(user.CallerFrom(ctx).UserID)
+			if live := liveConnFrom(ctx); live != nil {
+				live.release()
+			}
 		},
 	})
 	srv.AddTransport(transport.Options{})
@@ -106,7 +126,8 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: bounds.MaxUploadBytes, MaxMemory: 8 << 20})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	queries := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(queries)
 	srv.SetErrorPresenter(r.presentError)
 	srv.SetRecoverFunc(r.recoverPanic)
 	srv.SetParserTokenLimit(bounds.MaxTokens)
@@ -120,14 +141,17 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	} else {
 		var apq graphql.Cache[string] = lru.New[string](1000)
 		if opts.Redis != nil {
-			apq = RedisCache{Client: opts.Redis, Prefix: "voresishoj:apq:", TTL: 24 * time.Hour, Log: r.Log}
+			apq = RedisCache{Client: opts.Redis, Prefix: opts.redisPrefix() + "apq:", TTL: 24 * time.Hour, Log: r.Log}
 		}
 		srv.Use(extension.AutomaticPersistedQuery{Cache: boundedCache{inner: apq, maxBytes: 64 << 10}})
 	}
+	// Runs after the persisted-query extensions have put the text in place.
+	srv.Use(documentBudget{maxFields: bounds.MaxFields, maxTokens: bounds.MaxTokens, cache: queries})
 	// Depth, aliases and complexity (with page sizes counted); a zero
 	// ComplexityLimit leaves complexity unbounded.
 	srv.Use(operationLimits{limits: bounds, complexity: opts.ComplexityLimit})
-	srv.Use(deadlineAnswer{})
+	srv.Use(textInput{})
+	srv.Use(operationDeadline{timeout: bounds.Timeout})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		// One "now" for the whole operation, so every field agrees on
 		// what is upcoming.
@@ -137,10 +161,8 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		return next(ctx)
 	})
 	srv.AroundResponses(r.withLoaders)
-	return withLanguage(newGuard(r.Log, opts, bounds).wrap(srv))
+	return g.wrap(opts.Authenticate, srv)
 }
-
-var errTooManyConnections = errors.New("too many open connections for this person")
 
 // withLanguage answers in the signed-in person's language, else in the
 // first supported language of Accept-Language, else Danish.
@@ -150,3 +172,5 @@ func withLanguage(next http.Handler) http.Handler {
 		next.ServeHTTP(w, req.WithContext(i18n.WithLanguage(req.Context(), lang)))
 	})
 }
+
+func (o Options) redisPrefix() string { return cmp.Or(o.RedisPrefix, "voresishoj:") }

@@ -116,7 +116,8 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 	tokens := &fakeVerifier{identities: map[string]user.Identity{}}
 	authn := auth.NewAuthenticator(tokens, r.Domain.Users, r.Log)
 	opts.WebsocketInit = AuthenticateWebsocket(authn)
-	h := authn.Middleware(NewHandler(r, opts))
+	opts.Authenticate = authn.Middleware
+	h := NewHandler(r, opts)
 	return &testServer{t: t, db: db, now: now, resolver: r, client: client.New(h), handler: h, events: rec, tokens: tokens}
 }
 

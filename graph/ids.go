@@ -3,39 +3,18 @@ package graph
 import (
 	"encoding/base64"
 	"encoding/json"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/gid"
 )
 
-// Global IDs are "Type:key" in unpadded base64url, so clients treat them as
-// opaque and the server can tell an activity id from a slot id.
-func globalID(typ string, id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
-}
+// globalID and parseGlobalID are internal/gid's codec under the names the
+// resolvers use.
+func globalID(typ string, id int64) string { return gid.Encode(typ, id) }
 
-// parseGlobalID returns the type and key of a global ID.
-func parseGlobalID(gid string) (string, int64, bool) {
-	if len(gid) > 100 {
-		return "", 0, false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(gid)
-	if err != nil {
-		return "", 0, false
-	}
-	typ, key, ok := strings.Cut(string(b), ":")
-	if !ok {
-		return "", 0, false
-	}
-	id, err := strconv.ParseInt(key, 10, 64)
-	if err != nil || id <= 0 {
-		return "", 0, false
-	}
-	return typ, id, true
-}
+func parseGlobalID(s string) (string, int64, bool) { return gid.Decode(s) }
 
 // idOf decodes a global ID of the expected type. A malformed id or one of
 // another type is the person's mistake, reported on field.

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,10 +12,12 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +27,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/requestid"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -31,23 +36,27 @@ import (
 
 //go:generate go run ../cmd/voresishoj-manifest -operations ../mobile-contract/operations -schema ../schema -out ../mobile-contract/trusted-documents.json
 
-// Error codes of refused requests, in extensions.code.
+// Error codes of refused requests, in extensions.code; the list of them
+// is apperr's.
 const (
-	codeDepthLimit               = "DEPTH_LIMIT_EXCEEDED"
-	codeAliasLimit               = "ALIAS_LIMIT_EXCEEDED"
-	codeComplexityLimit          = "COMPLEXITY_LIMIT_EXCEEDED"
-	codePayloadTooLarge          = "PAYLOAD_TOO_LARGE"
-	codeRateLimited              = "RATE_LIMITED"
-	codePersistedQueryNotFound   = "PERSISTED_QUERY_NOT_FOUND"
-	codePersistedQueryRequired   = "PERSISTED_QUERY_REQUIRED"
-	codeTimeout                  = "TIMEOUT"
+	codeDepthLimit               = apperr.CodeDepthLimitExceeded
+	codeAliasLimit               = apperr.CodeAliasLimitExceeded
+	codeComplexityLimit          = apperr.CodeComplexityLimitExceeded
+	codePayloadTooLarge          = apperr.CodePayloadTooLarge
+	codeFieldLimit               = apperr.CodeFieldLimitExceeded
+	codeRateLimited              = apperr.CodeRateLimited
+	codeTooManyConnections       = apperr.CodeTooManyConnections
+	codeTooManyOperations        = apperr.CodeTooManyOperations
+	codePersistedQueryNotFound   = apperr.CodePersistedQueryNotFound
+	codePersistedQueryRequired   = apperr.CodePersistedQueryRequired
+	codeTimeout                  = apperr.CodeTimeout
 	persistedQueryNotFoundApollo = "PersistedQueryNotFound"
 )
 
 func init() {
 	// A refused document is the client's mistake in the request itself:
 	// gqlgen answers these with a 4xx, as it does for parse errors.
-	for _, code := range []string{codeDepthLimit, codeAliasLimit, codeComplexityLimit, codePayloadTooLarge,
+	for _, code := range []string{codeDepthLimit, codeAliasLimit, codeFieldLimit, codeComplexityLimit, codePayloadTooLarge,
 		codePersistedQueryNotFound, codePersistedQueryRequired} {
 		errcode.RegisterErrorType(code, errcode.KindProtocol)
 	}
@@ -62,14 +71,18 @@ type Limits struct {
 	MaxAliases int
 	// MaxTokens is the parser's token limit (default 15000).
 	MaxTokens int
+	// MaxFields bounds a document's fields and fragment spreads, counted
+	// with fragments expanded, and its pairs of same-named fields
+	// (default 1000); see documentBudget.
+	MaxFields int
 	// MaxBodyBytes bounds a request that is not an upload (default 1 MB).
 	MaxBodyBytes int64
 	// MaxUploadFileBytes bounds one uploaded file (default 15 MB).
 	MaxUploadFileBytes int64
 	// MaxUploadBytes bounds a whole multipart request (default 60 MB).
 	MaxUploadBytes int64
-	// Timeout is the deadline of one query or mutation (default 15 s);
-	// subscriptions are not bound by it.
+	// Timeout is the deadline of one query or mutation (default 15 s),
+	// over any transport; subscriptions are not bound by it.
 	Timeout time.Duration
 }
 
@@ -82,6 +95,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxTokens == 0 {
 		l.MaxTokens = 15000
+	}
+	if l.MaxFields == 0 {
+		l.MaxFields = 1000
 	}
 	if l.MaxBodyBytes == 0 {
 		l.MaxBodyBytes = 1 << 20
@@ -249,17 +265,19 @@ func (w *walker) selectionSet(set ast.SelectionSet) cost {
 // listSize is how many times a field's children count: its `first` or
 // `last` argument (the schema's default, else the server's default page
 // size, when the client sends none), capped at the largest page the
-// resolvers hand out.
+// resolvers hand out; for `nodes(ids:)` the number of ids; for any other
+// list its largest length (unpagedListSizes).
 func listSize(f *ast.Field, vars map[string]any) int {
 	if f.Definition == nil {
 		return 1
 	}
+	args := f.ArgumentMap(vars)
 	for _, name := range []string{"first", "last"} {
 		if f.Definition.Arguments.ForName(name) == nil {
 			continue
 		}
 		n := defaultPageSize
-		switch v := f.ArgumentMap(vars)[name].(type) {
+		switch v := args[name].(type) {
 		case int:
 			n = v
 		case int64:
@@ -273,7 +291,54 @@ func listSize(f *ast.Field, vars map[string]any) int {
 		}
 		return min(max(n, 1), maxPageSize)
 	}
-	return 1
+	if f.Definition.Type.Elem == nil {
+		return 1
+	}
+	if f.Definition.Arguments.ForName("ids") != nil {
+		ids, _ := args["ids"].([]any)
+		return min(max(len(ids), 1), maxPageSize)
+	}
+	if f.ObjectDefinition != nil {
+		if n, ok := unpagedListSizes[f.ObjectDefinition.Name+"."+f.Name]; ok {
+			return n
+		}
+		// A connection's edges are as many as its field's page, which
+		// counted them already.
+		if f.Name == "edges" && strings.HasSuffix(f.ObjectDefinition.Name, "Connection") {
+			return 1
+		}
+	}
+	return defaultPageSize
+}
+
+// unpagedListSizes are the largest lengths of the lists without `first`,
+// for complexity: the domain's own bound where it has one, else a page
+// (defaultPageSize), which is what any list not named here counts as
+// too. A list whose items hold only scalars costs 1 whatever its length;
+// TestEveryListHasASize makes every other list be named here.
+var unpagedListSizes = map[string]int{
+	"Activity.slots": defaultPageSize,
+	// A slot's claims are as many as its capacity (up to 500) and its
+	// waitlist: a page is what a roster shows at once, not a bound.
+	"VolunteerSlot.claims": defaultPageSize,
+	"Me.claims":            defaultPageSize,
+	"Me.follows":           defaultPageSize,
+	// No one organises many organisations; the app's MyOrganisations
+	// asks for 20 activities of each, so a page of them would cost 1,600.
+	"Me.organises":                  10,
+	"Me.stories":                    defaultPageSize,
+	"FollowPayload.follows":         defaultPageSize,
+	"Query.calendarSources":         defaultPageSize,
+	"Query.calls":                   defaultPageSize,
+	"VolunteerHours.byOrganisation": defaultPageSize,
+	// A person's records: a requirement or two per organisation they
+	// volunteer for.
+	"Me.qualifications": defaultPageSize,
+	// Open invitations: an organiser may have 20 unanswered ones out
+	// (organisation.MaxPendingInvitations); a person is rarely asked by
+	// more than a few organisations.
+	"Me.organiserInvitations":           defaultPageSize,
+	"Organisation.organiserInvitations": defaultPageSize,
 }
 
 const saturated = math.MaxInt32
@@ -315,7 +380,11 @@ func largestUpload(v any) int64 {
 type uploadTooLargeKey struct{}
 
 // guard is the HTTP side of the limits, in the order a request meets
-// them: CORS, rate limits, body size, deadline.
+// them: the headers every answer carries, CORS, the per-IP rate limit
+// (before sign-in, so a refused token counts as any request does),
+// sign-in, the per-person rate limit, the cap on live connections, body
+// size, deadline. Websocket operations meet the same rate limits one by
+// one (guardedConn).
 type guard struct {
 	log     *slog.Logger
 	limits  Limits
@@ -323,75 +392,137 @@ type guard struct {
 	person  ratelimit.Limiter
 	ip      ratelimit.Limiter
 	origins []string
+	// personConns caps the live connections (websockets and server-sent
+	// event streams) of a signed-in person, addressConns those of
+	// anonymous visitors per address; nil is no cap.
+	personConns  ratelimit.Slots
+	addressConns ratelimit.Slots
 }
 
 func newGuard(log *slog.Logger, opts Options, limits Limits) *guard {
+	if log == nil {
+		log = slog.Default()
+	}
 	g := &guard{log: log, limits: limits, rates: opts.RateLimits, origins: opts.CORSOrigins}
 	newLimiter := func(name string, l ratelimit.Limit) ratelimit.Limiter {
 		if !l.Enabled() {
 			return nil
 		}
 		if opts.Redis != nil {
-			return ratelimit.NewRedis(opts.Redis, "voresishoj:ratelimit:"+name+":", l)
+			return ratelimit.NewRedis(opts.Redis, opts.redisPrefix()+"ratelimit:"+name+":", l)
 		}
 		return ratelimit.NewMemory(l)
 	}
 	g.person = newLimiter("person", opts.RateLimits.PerPerson)
 	g.ip = newLimiter("ip", opts.RateLimits.PerIP)
+	newSlots := func(name string, max int) ratelimit.Slots {
+		if max < 0 {
+			return nil
+		}
+		if opts.Redis != nil {
+			return ratelimit.NewRedisSlots(opts.Redis, opts.redisPrefix()+"connections:"+name+":", max, log)
+		}
+		return ratelimit.NewMemorySlots(max)
+	}
+	g.personConns = newSlots("person", cmp.Or(opts.MaxConnectionsPerPerson, 10))
+	g.addressConns = newSlots("ip", cmp.Or(opts.MaxAnonymousConnectionsPerIP, 100))
 	return g
 }
 
-func (g *guard) wrap(next http.Handler) http.Handler {
+func (g *guard) wrap(authenticate func(http.Handler) http.Handler, next http.Handler) http.Handler {
+	signedIn := withLanguage(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.serveSignedIn(w, r, next)
+	}))
+	if authenticate != nil {
+		signedIn = authenticate(signedIn)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Answers are personal and never to be cached, nor their JSON
+		// read as anything else; gqlgen's SSE transport sets no-cache,
+		// which noStoreWriter corrects.
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		if !g.cors(w, r) {
 			return
 		}
-		if !g.allow(w, r) {
+		ip := g.clientIP(r)
+		ctx := context.WithValue(r.Context(), clientIPKey{}, ip)
+		ctx = i18n.WithLanguage(ctx, i18n.Match(r.Header.Get("Accept-Language")))
+		r = r.WithContext(ctx)
+		if !g.allow(w, r, g.ip, addressKey(ip)) {
 			return
 		}
-		ctx := r.Context()
-		// A body found too large while gqlgen reads it, or a file found
-		// too large once the form is read, sets the flag; the writer then
-		// answers 413 whatever status gqlgen picks.
-		tooLarge := &atomic.Bool{}
-		mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		switch {
-		case mediaType == "multipart/form-data":
-			if r.ContentLength > g.limits.MaxUploadBytes {
-				writeHTTPError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
-					fmt.Sprintf("uploads may be at most %d MB in all", g.limits.MaxUploadBytes>>20))
-				return
-			}
-			ctx = context.WithValue(ctx, uploadTooLargeKey{}, tooLarge)
-			// gqlgen bounds the whole form itself (MaxUploadSize).
-			r.Body = flaggingReader{ReadCloser: r.Body, tooLarge: tooLarge}
-			w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge}
-		case r.Body != nil && r.Body != http.NoBody:
-			if r.ContentLength > g.limits.MaxBodyBytes {
-				writeHTTPError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
-					fmt.Sprintf("a request may be at most %d KB", g.limits.MaxBodyBytes>>10))
-				return
-			}
-			r.Body = flaggingReader{ReadCloser: http.MaxBytesReader(w, r.Body, g.limits.MaxBodyBytes), tooLarge: tooLarge}
-			// Server-sent events need the writer's Flush; they answer a
-			// too-large body with a 4xx of their own.
-			if !streaming(r) {
-				w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge}
-			}
-		}
-		// Subscriptions stay open as long as the client listens.
-		if !streaming(r) {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, g.limits.Timeout)
-			defer cancel()
-		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		signedIn.ServeHTTP(w, r)
 	})
 }
 
+// serveSignedIn is the part of the guard after sign-in.
+func (g *guard) serveSignedIn(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	caller := user.CallerFrom(r.Context())
+	if caller.UserID != 0 && !g.allow(w, r, g.person, strconv.FormatInt(caller.UserID, 10)) {
+		return
+	}
+	ctx := r.Context()
+	if streaming(r) {
+		// A websocket takes its connection slot at connection_init, once
+		// the caller is known; a stream of server-sent events now.
+		live := &liveConn{ip: clientIP(ctx), lang: i18n.Language(ctx)}
+		ctx = context.WithValue(ctx, liveConnKey{}, live)
+		defer live.release()
+		if !isWebsocket(r) {
+			if !g.holdConnection(ctx, live, caller) {
+				w.Header().Set("Retry-After", strconv.Itoa(connectionRetryAfter))
+				writeHTTPError(w, http.StatusTooManyRequests, codeTooManyConnections, i18n.Text(live.lang, codeTooManyConnections, nil))
+				return
+			}
+			w = noStoreWriter{ResponseWriter: w}
+		}
+	}
+	// A body found too large while gqlgen reads it, or a file found
+	// too large once the form is read, sets the flag; the writer then
+	// answers 413 whatever status gqlgen picks.
+	tooLarge := &atomic.Bool{}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case mediaType == "multipart/form-data":
+		if r.ContentLength > g.limits.MaxUploadBytes {
+			writeHTTPError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+				fmt.Sprintf("uploads may be at most %d MB in all", g.limits.MaxUploadBytes>>20))
+			return
+		}
+		ctx = context.WithValue(ctx, uploadTooLargeKey{}, tooLarge)
+		// gqlgen bounds the whole form itself (MaxUploadSize).
+		r.Body = flaggingReader{ReadCloser: r.Body, tooLarge: tooLarge}
+		w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge}
+	case r.Body != nil && r.Body != http.NoBody:
+		if r.ContentLength > g.limits.MaxBodyBytes {
+			writeHTTPError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
+				fmt.Sprintf("a request may be at most %d KB", g.limits.MaxBodyBytes>>10))
+			return
+		}
+		r.Body = flaggingReader{ReadCloser: http.MaxBytesReader(w, r.Body, g.limits.MaxBodyBytes), tooLarge: tooLarge}
+		// Server-sent events need the writer's Flush; they answer a
+		// too-large body with a 4xx of their own.
+		if !streaming(r) {
+			w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge}
+		}
+	}
+	// Subscriptions stay open as long as the client listens; a query
+	// over a live connection gets its deadline from operationDeadline.
+	if !streaming(r) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.limits.Timeout)
+		defer cancel()
+	}
+	next.ServeHTTP(w, r.WithContext(ctx))
+}
+
 func streaming(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
-		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+	return isWebsocket(r) || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+func isWebsocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
 // cors answers browsers from the configured origins; phones send no Origin
@@ -406,7 +537,7 @@ func (g *guard) cors(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Add("Vary", "Origin")
 	if !allowed {
 		if preflight {
-			writeHTTPError(w, http.StatusForbidden, codeForbidden, "origin not allowed")
+			writeHTTPError(w, http.StatusForbidden, apperr.CodeForbidden, "origin not allowed")
 			return false
 		}
 		// Without the CORS headers the browser keeps the answer from the
@@ -424,34 +555,151 @@ func (g *guard) cors(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// allow applies the rate limits: per IP always, per person when signed
-// in. When Redis fails the request passes: a limit is protection, not a
-// reason to be down.
-func (g *guard) allow(w http.ResponseWriter, r *http.Request) bool {
-	check := func(l ratelimit.Limiter, key string) (time.Duration, bool) {
-		if l == nil {
-			return 0, true
-		}
-		res, err := l.Allow(r.Context(), key)
-		if err != nil {
-			g.log.WarnContext(r.Context(), "rate limit unavailable", slog.Any("error", err),
-				slog.String("request_id", requestid.From(r.Context())))
-			return 0, true
-		}
-		return res.RetryAfter, res.Allowed
+// connectionRetryAfter is the Retry-After, in seconds, of a refused live
+// connection: a slot frees when another connection closes, which no one
+// can foretell.
+const connectionRetryAfter = 30
+
+// holdConnection takes a live connection's slot: the person's when signed
+// in, else the address's. It reports false when they hold all they may.
+// When Redis fails the connection is let through, as with rate limits.
+func (g *guard) holdConnection(ctx context.Context, live *liveConn, caller user.Caller) bool {
+	slots, key := g.addressConns, addressKey(live.ip)
+	if caller.UserID != 0 {
+		slots, key = g.personConns, strconv.FormatInt(caller.UserID, 10)
 	}
-	wait, ok := check(g.ip, g.clientIP(r))
-	if ok {
-		if id := user.CallerFrom(r.Context()).UserID; id != 0 {
-			wait, ok = check(g.person, strconv.FormatInt(id, 10))
-		}
+	if slots == nil {
+		return true
 	}
+	lease, ok, err := slots.Acquire(ctx, key)
+	if err != nil {
+		g.log.WarnContext(ctx, "connection cap unavailable", slog.Any("error", err),
+			slog.String("request_id", requestid.From(ctx)))
+		return true
+	}
+	if !ok {
+		g.log.InfoContext(ctx, "live connection refused: too many open", slog.Bool("signed_in", caller.UserID != 0),
+			slog.String("request_id", requestid.From(ctx)))
+		return false
+	}
+	live.hold(lease)
+	return true
+}
+
+// liveConn is what the guard knows of one live connection (websocket or
+// stream of server-sent events), shared with its websocket and its
+// operations through the request context.
+type liveConn struct {
+	ip string
+
+	mu     sync.Mutex
+	userID int64
+	lang   string
+	lease  ratelimit.Lease
+}
+
+type liveConnKey struct{}
+
+func liveConnFrom(ctx context.Context) *liveConn {
+	c, _ := ctx.Value(liveConnKey{}).(*liveConn)
+	return c
+}
+
+func (c *liveConn) hold(l ratelimit.Lease) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lease = l
+}
+
+// signedIn records the caller a websocket's connection_init named.
+func (c *liveConn) signedIn(caller user.Caller, lang string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.userID, c.lang = caller.UserID, lang
+}
+
+func (c *liveConn) caller() (userID int64, lang string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.userID, c.lang
+}
+
+// release gives the connection's slot back; the websocket's close and
+// the end of its request both call it.
+func (c *liveConn) release() {
+	c.mu.Lock()
+	l := c.lease
+	c.lease = nil
+	c.mu.Unlock()
+	if l != nil {
+		l.Release()
+	}
+}
+
+type clientIPKey struct{}
+
+func clientIP(ctx context.Context) string {
+	ip, _ := ctx.Value(clientIPKey{}).(string)
+	return ip
+}
+
+// addressKey is the key of an address's limits. An IPv6 address counts by
+// its /64: one subscriber is given at least that many addresses, and
+// would otherwise have 2^64 limits to spread over.
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
+// check asks a limiter whether one more request for key may pass. When
+// Redis fails the request passes: a limit is protection, not a reason to
+// be down.
+func (g *guard) check(ctx context.Context, l ratelimit.Limiter, key string) (time.Duration, bool) {
+	if l == nil {
+		return 0, true
+	}
+	res, err := l.Allow(ctx, key)
+	if err != nil {
+		g.log.WarnContext(ctx, "rate limit unavailable", slog.Any("error", err),
+			slog.String("request_id", requestid.From(ctx)))
+		return 0, true
+	}
+	return res.RetryAfter, res.Allowed
+}
+
+// allow applies one rate limit to an HTTP request, answering 429 when it
+// is refused.
+func (g *guard) allow(w http.ResponseWriter, r *http.Request, l ratelimit.Limiter, key string) bool {
+	wait, ok := g.check(r.Context(), l, key)
 	if ok {
 		return true
 	}
-	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-	writeHTTPError(w, http.StatusTooManyRequests, codeRateLimited, "too many requests; try again shortly")
+	secs := retryAfterSeconds(wait)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeHTTPError(w, http.StatusTooManyRequests, codeRateLimited,
+		i18n.Text(i18n.Language(r.Context()), codeRateLimited, map[string]any{"Seconds": secs}))
 	return false
+}
+
+// allowOperation applies the HTTP rate limits to one operation of a live
+// connection: per address always, per person once signed in.
+func (g *guard) allowOperation(ctx context.Context, live *liveConn) (time.Duration, bool) {
+	wait, ok := g.check(ctx, g.ip, addressKey(live.ip))
+	if id, _ := live.caller(); ok && id != 0 {
+		wait, ok = g.check(ctx, g.person, strconv.FormatInt(id, 10))
+	}
+	return wait, ok
+}
+
+func retryAfterSeconds(wait time.Duration) int {
+	return max(int(math.Ceil(wait.Seconds())), 1)
 }
 
 func (g *guard) clientIP(r *http.Request) string {
@@ -467,6 +715,31 @@ func (g *guard) clientIP(r *http.Request) string {
 	}
 	return host
 }
+
+// noStoreWriter keeps a stream of server-sent events from being stored:
+// gqlgen's SSE transport sets Cache-Control: no-cache, which allows a
+// cache to keep a copy.
+type noStoreWriter struct {
+	http.ResponseWriter
+}
+
+func (w noStoreWriter) WriteHeader(status int) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w noStoreWriter) Write(b []byte) (int, error) {
+	w.Header().Set("Cache-Control", "no-store")
+	return w.ResponseWriter.Write(b)
+}
+
+func (w noStoreWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w noStoreWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // flaggingReader notes that a body went over its limit.
 type flaggingReader struct {
@@ -567,17 +840,28 @@ func (c RedisCache) Add(ctx context.Context, key, value string) {
 	}
 }
 
-// deadlineAnswer makes a request that ran out of time before its answer
-// was produced say so; gqlgen would otherwise answer nothing (null).
-type deadlineAnswer struct{}
+// operationDeadline bounds every query and mutation by the request
+// timeout, whatever the transport: the HTTP guard sets it for POST and
+// GET, but a query sent over a websocket or as server-sent events runs in
+// the connection's context. It also makes an operation that ran out of
+// time before its answer was produced say so; gqlgen would otherwise
+// answer nothing (null). Subscriptions last as long as the client listens.
+type operationDeadline struct {
+	timeout time.Duration
+}
 
-func (deadlineAnswer) ExtensionName() string                   { return "DeadlineAnswer" }
-func (deadlineAnswer) Validate(graphql.ExecutableSchema) error { return nil }
+func (operationDeadline) ExtensionName() string                   { return "OperationDeadline" }
+func (operationDeadline) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (deadlineAnswer) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+func (d operationDeadline) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
+		return next(ctx)
+	}
 	h := next(ctx)
 	first := true
 	return func(ctx context.Context) *graphql.Response {
+		ctx, cancel := context.WithTimeout(ctx, d.timeout)
+		defer cancel()
 		resp := h(ctx)
 		if resp == nil && first && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			resp = &graphql.Response{Errors: gqlerror.List{codedError(codeTimeout, "the request took too long")}}

@@ -22,6 +22,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/redis/go-redis/v9"
 	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -524,7 +525,7 @@ func TestRequestDeadline(t *testing.T) {
 	g := newGuard(nil, Options{}, Limits{Timeout: 5 * time.Second}.withDefaults())
 	var deadline time.Time
 	var has bool
-	h := g.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := g.wrap(nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		deadline, has = r.Context().Deadline()
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), postQuery(`{ __typename }`, nil))
@@ -543,5 +544,128 @@ func TestRequestDeadline(t *testing.T) {
 	r := ts.do(postQuery(`{ themes { slug } }`, nil))
 	if r.code() != codeTimeout {
 		t.Errorf("past the deadline: %+v %+v", r.Data, r.Errors)
+	}
+}
+
+// A query sent over a websocket or as server-sent events is bound by the
+// request timeout as one over POST is; a subscription is not.
+func TestDeadlineOnEveryTransport(t *testing.T) {
+	ts := newTestServerWith(t, storetest.SQLite(t), Options{Limits: Limits{Timeout: time.Nanosecond}})
+	srv := httptest.NewServer(ts.handler)
+	defer srv.Close()
+
+	c := dial(t, srv.URL, "graphql-transport-ws")
+	c.init("")
+	c.send(map[string]any{"id": "q", "type": "subscribe", "payload": map[string]any{"query": `{ themes { slug } }`}})
+	m, err := c.next(3 * time.Second)
+	if err != nil || m["type"] != "next" || !strings.Contains(mustJSON(m), codeTimeout) {
+		t.Errorf("query over a websocket past the deadline: %v %v", m, err)
+	}
+	c.send(map[string]any{"id": "s", "type": "subscribe", "payload": map[string]any{"query": `subscription { storyPublished { id } }`}})
+	for {
+		m, err = c.next(300 * time.Millisecond)
+		if err != nil {
+			break // still open and quiet: not cut off by the deadline
+		}
+		if m["id"] == "s" {
+			t.Fatalf("subscription ended by the query deadline: %v", m)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query":"{ themes { slug } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), codeTimeout) {
+		t.Errorf("query as server-sent events past the deadline: %d %s", resp.StatusCode, body)
+	}
+}
+
+// Weak spot: nodes(ids:) and lists without `first` counted as one object
+// whatever their length. Every list whose items hold objects has a size
+// for the complexity (unpagedListSizes), so a new one cannot count as 1.
+func TestEveryListHasASize(t *testing.T) {
+	schema := NewExecutableSchema(Config{}).Schema()
+	holdsObjects := func(typ string) bool {
+		for _, f := range schema.Types[typ].Fields {
+			if k := schema.Types[f.Type.Name()].Kind; k == ast.Object || k == ast.Interface || k == ast.Union {
+				return true
+			}
+		}
+		return false
+	}
+	needed := map[string]bool{}
+	for name, def := range schema.Types {
+		if strings.HasPrefix(name, "__") || (def.Kind != ast.Object && def.Kind != ast.Interface) {
+			continue
+		}
+		for _, f := range def.Fields {
+			key := name + "." + f.Name
+			item := f.Type.Name()
+			paged := f.Arguments.ForName("first") != nil || f.Arguments.ForName("ids") != nil ||
+				(f.Name == "edges" && strings.HasSuffix(name, "Connection"))
+			if f.Type.Elem == nil || paged || !holdsObjects(item) {
+				continue
+			}
+			needed[key] = true
+			if _, ok := unpagedListSizes[key]; !ok {
+				t.Errorf("%s is a list of %s without first: give it its largest length in unpagedListSizes", key, item)
+			}
+		}
+	}
+	for key := range unpagedListSizes {
+		if !needed[key] {
+			t.Errorf("unpagedListSizes names %s, which is not a list of objects without first", key)
+		}
+	}
+}
+
+func TestComplexityCountsListLengths(t *testing.T) {
+	ts := newTestServerWith(t, storetest.SQLite(t), Options{ComplexityLimit: 60})
+	// nodes (1) holding an organisation per activity: 1 + n.
+	ids := func(n int) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = globalID(typeActivity, int64(i+1))
+		}
+		return out
+	}
+	const q = `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Activity { organisation { id } } } }`
+	for n, want := range map[int]string{1: "", 59: "", 60: codeComplexityLimit, 100: codeComplexityLimit} {
+		req := postJSON(mustJSON(map[string]any{"query": q, "variables": map[string]any{"ids": ids(n)}}))
+		if r := ts.do(req); r.code() != want {
+			t.Errorf("nodes of %d ids: code %q, want %q (%+v)", n, r.code(), want, r.Errors)
+		}
+	}
+	literal := `{ nodes(ids: [` + strings.Repeat(`"x" `, 70) + `]) { ... on Activity { organisation { id } } } }`
+	if r := ts.do(postQuery(literal, nil)); r.code() != codeComplexityLimit {
+		t.Errorf("nodes of 70 literal ids: %+v", r.Errors)
+	}
+	// A list without first counts as its largest length (a page, 20):
+	// me (1) + claims (1 + 20 × (slot 1 + activity 1)) = 42; nested in an
+	// activity's slots it is 20 × 20. A list of scalar-only items is 1.
+	schema := NewExecutableSchema(Config{}).Schema()
+	for doc, want := range map[string]int{
+		`{ me { claims { slot { activity { id } } } } }`:                                       42,
+		`{ activity(id: "x") { slots { claims { volunteer { id } } } } }`:                      1 + 1 + 20*(1+20*1),
+		`{ story(id: "x") { photos { id } } }`:                                                 2,
+		`query($i: [ID!]!) { nodes(ids: $i) { ... on Story { photos { id } } } }`:              1 + 3*1,
+		`query($i: [ID!]!) { nodes(ids: $i) { ... on Activity { slots { claims { id } } } } }`: 1 + 3*(1+20*1),
+	} {
+		q, errs := gqlparser.LoadQueryWithRules(schema, doc, nil)
+		if errs != nil {
+			t.Fatalf("%s: %v", doc, errs)
+		}
+		c := (&walker{vars: map[string]any{"i": []any{"a", "b", "c"}}, frags: map[string]cost{}}).selectionSet(q.Operations[0].SelectionSet)
+		if c.complexity != want {
+			t.Errorf("%s: complexity %d, want %d", doc, c.complexity, want)
+		}
 	}
 }

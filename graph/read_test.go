@@ -12,6 +12,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -27,17 +28,17 @@ type world struct {
 }
 
 func nextLocal(from time.Time, wd time.Weekday, hour int) time.Time {
-	l := from.In(activity.Copenhagen).AddDate(0, 0, 1)
+	l := from.In(tz.Copenhagen).AddDate(0, 0, 1)
 	for l.Weekday() != wd {
 		l = l.AddDate(0, 0, 1)
 	}
-	return time.Date(l.Year(), l.Month(), l.Day(), hour, 0, 0, 0, activity.Copenhagen)
+	return time.Date(l.Year(), l.Month(), l.Day(), hour, 0, 0, 0, tz.Copenhagen)
 }
 
 func firstSundayAfter(from time.Time) time.Time {
-	l := from.In(activity.Copenhagen)
+	l := from.In(tz.Copenhagen)
 	for m := 0; ; m++ {
-		d := time.Date(l.Year(), l.Month()+time.Month(m), 1, 10, 0, 0, 0, activity.Copenhagen)
+		d := time.Date(l.Year(), l.Month()+time.Month(m), 1, 10, 0, 0, 0, tz.Copenhagen)
 		for d.Weekday() != time.Sunday {
 			d = d.AddDate(0, 0, 1)
 		}
@@ -186,7 +187,7 @@ func TestActivitiesPagingAndFilters(t *testing.T) {
 		}
 		e := resp.Activities.Edges[0]
 		occ, _ := time.Parse(time.RFC3339, e.Occurrence.StartsAt)
-		if l := occ.In(activity.Copenhagen); l.Weekday() != time.Sunday || l.Hour() != 10 || l.Day() > 7 || !occ.After(from) {
+		if l := occ.In(tz.Copenhagen); l.Weekday() != time.Sunday || l.Hour() != 10 || l.Day() > 7 || !occ.After(from) {
 			t.Errorf("next occurrence %v is not a first Sunday at 10:00 after %v", l, from)
 		}
 		if e.Node.Recurrence == nil || *e.Node.Recurrence != "FREQ=MONTHLY;BYDAY=1SU" || e.Node.Place.Name != "Bredekærgård" ||

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/graph/model"
-	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/story"
+	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 // listStories pages through published stories, newest first.
@@ -91,7 +91,7 @@ func (r *Resolver) mediaURL(key string) string {
 func months(ms []story.Month) []model.MonthCount {
 	out := make([]model.MonthCount, len(ms))
 	for i, m := range ms {
-		first := time.Date(m.Year, m.Month, 1, 0, 0, 0, 0, activity.Copenhagen)
+		first := time.Date(m.Year, m.Month, 1, 0, 0, 0, 0, tz.Copenhagen)
 		out[i] = model.MonthCount{Month: first.Format("2006-01-02"), Count: m.Count, Hours: m.Hours}
 	}
 	return out

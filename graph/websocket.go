@@ -14,7 +14,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/i18n"
 )
 
 // Close codes of the graphql-transport-ws protocol
@@ -42,18 +44,21 @@ type WebsocketLimits struct {
 
 // guardedWebsocket wraps gqlgen's coder/websocket adapter to enforce the
 // parts of the protocol the library does not: the init timeout with 4408,
-// duplicate operation ids with 4409, and a cap on operations.
+// duplicate operation ids with 4409, a cap on operations, and the HTTP
+// rate limits for every operation.
 type guardedWebsocket struct {
 	inner  transport.CoderWebsocketImplementation
 	limits WebsocketLimits
 	log    *slog.Logger
+	guard  *guard
 }
 
-func newGuardedWebsocket(limits WebsocketLimits, log *slog.Logger) guardedWebsocket {
+func newGuardedWebsocket(limits WebsocketLimits, log *slog.Logger, g *guard) guardedWebsocket {
 	return guardedWebsocket{
 		inner:  transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: limits.OriginPatterns}},
 		limits: limits,
 		log:    log,
+		guard:  g,
 	}
 }
 
@@ -62,7 +67,8 @@ func (g guardedWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 	if err != nil {
 		return nil, err
 	}
-	gc := &guardedConn{WebsocketConn: conn, limits: g.limits, log: g.log, active: map[string]bool{}, echoes: map[string]int{}, initDone: make(chan struct{})}
+	gc := &guardedConn{WebsocketConn: conn, limits: g.limits, log: g.log, active: map[string]bool{}, echoes: map[string]int{}, initDone: make(chan struct{}),
+		guard: g.guard, live: liveConnFrom(r.Context()), ctx: r.Context()}
 	if g.limits.InitTimeout > 0 {
 		go gc.awaitInit()
 	}
@@ -73,6 +79,11 @@ type guardedConn struct {
 	transport.WebsocketConn
 	limits WebsocketLimits
 	log    *slog.Logger
+	// guard and live apply the rate limits to each operation; live is nil
+	// when the handler is used without its guard.
+	guard *guard
+	live  *liveConn
+	ctx   context.Context
 
 	mu     sync.Mutex
 	active map[string]bool
@@ -116,6 +127,19 @@ func (c *guardedConn) NextReader() (int, io.Reader, error) {
 			case "connection_init":
 				c.initOnce.Do(func() { close(c.initDone) })
 			case "subscribe", "start":
+				if wait, ok := c.allow(); !ok {
+					// An error for this operation, as for one refused for any
+					// other reason: graphql-ws hands it to that operation's
+					// sink and the connection lives on. Closing with 4429
+					// would be fatal for the client (it does not reconnect)
+					// and end every other subscription with it.
+					secs := retryAfterSeconds(wait)
+					_, lang := c.live.caller()
+					_ = c.WebsocketConn.WriteJSON(map[string]any{"type": "error", "id": m.ID,
+						"payload": []map[string]any{{"message": i18n.Text(lang, codeRateLimited, map[string]any{"Seconds": secs}),
+							"extensions": map[string]any{"code": codeRateLimited, "retryAfter": secs}}}})
+					continue
+				}
 				c.mu.Lock()
 				dup, full := c.active[m.ID], c.limits.MaxOperations > 0 && len(c.active) >= c.limits.MaxOperations
 				if !dup && !full {
@@ -130,7 +154,7 @@ func (c *guardedConn) NextReader() (int, io.Reader, error) {
 					c.log.Warn("websocket operation refused: too many on one connection", slog.Int("max", c.limits.MaxOperations))
 					_ = c.WebsocketConn.WriteJSON(map[string]any{"type": "error", "id": m.ID,
 						"payload": []map[string]any{{"message": "too many operations on this connection",
-							"extensions": map[string]any{"code": "TOO_MANY_OPERATIONS"}}}})
+							"extensions": map[string]any{"code": apperr.CodeTooManyOperations}}}})
 					continue
 				}
 			case "complete", "stop":
@@ -144,6 +168,14 @@ func (c *guardedConn) NextReader() (int, io.Reader, error) {
 		}
 		return typ, bytes.NewReader(b), nil
 	}
+}
+
+// allow applies the rate limits to one operation.
+func (c *guardedConn) allow() (time.Duration, bool) {
+	if c.guard == nil || c.live == nil {
+		return 0, true
+	}
+	return c.guard.allowOperation(c.ctx, c.live)
 }
 
 // WriteJSON notices the server ending an operation (complete, or error),
@@ -215,37 +247,5 @@ func AuthenticateWebsocket(a *auth.Authenticator) transport.WebsocketInitFunc {
 			return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil, err
 		}
 		return ctx, nil, nil
-	}
-}
-
-// connectionCounter caps the websockets one person holds open, so one
-// account cannot exhaust a replica.
-type connectionCounter struct {
-	mu  sync.Mutex
-	max int
-	n   map[int64]int
-}
-
-func (c *connectionCounter) acquire(userID int64) bool {
-	if userID == 0 || c.max <= 0 {
-		return true
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n[userID] >= c.max {
-		return false
-	}
-	c.n[userID]++
-	return true
-}
-
-func (c *connectionCounter) release(userID int64) {
-	if userID == 0 || c.max <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n[userID]--; c.n[userID] <= 0 {
-		delete(c.n, userID)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/gid"
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
@@ -55,7 +56,7 @@ func runClaims(ctx context.Context, args []string) error {
 	}
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *n, MaxConnsPerHost: *n}}
-	gidSlot := gid("VolunteerSlot", slotID)
+	gidSlot := gid.Encode("VolunteerSlot", slotID)
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex

@@ -12,13 +12,14 @@ import (
 	"net/http"
 	"os"
 	"runtime/pprof"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/ishoj/voresishoj/graph"
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/gid"
+	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 // activityList is the app's ActivityList operation
@@ -278,8 +279,6 @@ func sameShape(ours, base string, body []byte) error {
 // server's by construction.
 type baseline struct{ domain graph.Domain }
 
-var copenhagen, _ = time.LoadLocation("Europe/Copenhagen")
-
 type (
 	bRef struct {
 		ID   string `json:"id"`
@@ -309,11 +308,7 @@ type (
 	}
 )
 
-func gid(typ string, id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
-}
-
-func ts(t time.Time) string { return t.In(copenhagen).Format(time.RFC3339) }
+func ts(t time.Time) string { return t.In(tz.Copenhagen).Format(time.RFC3339) }
 
 func (h baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var req struct {
@@ -356,7 +351,7 @@ func (h baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, o := range os {
-		orgs[o.ID] = &bRef{ID: gid("Organisation", o.ID), Name: o.Name, Kind: string(o.Kind)}
+		orgs[o.ID] = &bRef{ID: gid.Encode("Organisation", o.ID), Name: o.Name, Kind: string(o.Kind)}
 	}
 	ps, err := d.Places.ByIDs(ctx, placeIDs)
 	if err != nil {
@@ -364,7 +359,7 @@ func (h baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, p := range ps {
-		places[p.ID] = &bRef{ID: gid("Place", p.ID), Name: p.Name}
+		places[p.ID] = &bRef{ID: gid.Encode("Place", p.ID), Name: p.Name}
 	}
 	themes, err := d.Activities.ThemesByIDs(ctx, ids)
 	if err != nil {
@@ -377,7 +372,7 @@ func (h baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, s := range ss {
-		slots[s.ActivityID] = append(slots[s.ActivityID], bSlot{ID: gid("VolunteerSlot", s.ID), SpotsLeft: s.SpotsLeft()})
+		slots[s.ActivityID] = append(slots[s.ActivityID], bSlot{ID: gid.Encode("VolunteerSlot", s.ID), SpotsLeft: s.SpotsLeft()})
 	}
 	edges := make([]bEdge, 0, len(rows))
 	var end *string
@@ -390,7 +385,7 @@ func (h baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if sl == nil {
 			sl = []bSlot{}
 		}
-		n := &bNode{ID: gid("Activity", a.ID), Title: a.Title, StartsAt: ts(a.StartsAt), EndsAt: ts(a.EndsAt),
+		n := &bNode{ID: gid.Encode("Activity", a.ID), Title: a.Title, StartsAt: ts(a.StartsAt), EndsAt: ts(a.EndsAt),
 			Recurrence: a.Recurrence, Status: string(a.Status), Themes: th, Organisation: orgs[a.OrganisationID], Slots: sl}
 		if a.PlaceID != nil {
 			n.Place = places[*a.PlaceID]

@@ -70,24 +70,9 @@ func explainList(ctx context.Context, dsn string) (string, store.Dialect, error)
 		return "", "", fmt.Errorf("activity list sent %d statements, want 1", len(c.seen))
 	}
 	list := c.seen[0]
-	var lines []string
-	if db.Dialect == store.Postgres {
-		if err := store.Select(ctx, db, &lines, `EXPLAIN (ANALYZE, BUFFERS) `+list.query, list.args...); err != nil {
-			return "", "", fmt.Errorf("explain: %w", err)
-		}
-	} else {
-		var rows []struct {
-			ID      int    `db:"id"`
-			Parent  int    `db:"parent"`
-			NotUsed int    `db:"notused"`
-			Detail  string `db:"detail"`
-		}
-		if err := store.Select(ctx, db, &rows, `EXPLAIN QUERY PLAN `+list.query, list.args...); err != nil {
-			return "", "", fmt.Errorf("explain: %w", err)
-		}
-		for _, r := range rows {
-			lines = append(lines, r.Detail)
-		}
+	lines, err := db.Explain(ctx, list.query, list.args...)
+	if err != nil {
+		return "", "", fmt.Errorf("explain: %w", err)
 	}
 	lines = append(lines, fmt.Sprintf("(one run of List alone, first after opening: %s)", ms(took)))
 	return "    " + strings.Join(lines, "\n    "), db.Dialect, nil

@@ -38,6 +38,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/push/fcmtest"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 // The server's sending concurrency as app.New sets it up: notify's default
@@ -148,7 +149,7 @@ func pushRun(ctx context.Context, o pushOptions, out io.Writer) (pushReport, err
 		return rep, err
 	}
 	fmt.Fprintf(out, "push: %d residents with one device each seeded in %s (quiet hours off: it is %s in Copenhagen)\n",
-		o.Devices, time.Since(seedStart).Round(time.Millisecond), time.Now().In(copenhagen).Format("15:04"))
+		o.Devices, time.Since(seedStart).Round(time.Millisecond), time.Now().In(tz.Copenhagen).Format("15:04"))
 
 	fake := fcmtest.Start()
 	fake.DiscardRequests()
@@ -472,7 +473,7 @@ func pushDatabase(ctx context.Context, dsn string) (string, func(), error) {
 			return "", nil, err
 		}
 		return filepath.Join(dir, "push.db"), func() { os.RemoveAll(dir) }, nil
-	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):
+	case store.IsPostgresURL(dsn):
 		admin, err := sqlx.Open("postgres", dsn)
 		if err != nil {
 			return "", nil, err

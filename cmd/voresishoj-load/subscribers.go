@@ -30,6 +30,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/config"
+	"github.com/ishoj/voresishoj/internal/gid"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
 )
@@ -193,7 +194,7 @@ func subscribers(ctx context.Context, o subscribersOptions, out io.Writer) (subs
 		env := []string{
 			"DATA_DIR=" + dataDir, "DATABASE_URL=" + dsn, "DEMO_DATA=" + strconv.FormatBool(fresh),
 			"APP_ENV=development", "FIREBASE_PROJECT_ID=", "LOG_LEVEL=warn", "RATE_LIMIT_IP=0", "RATE_LIMIT_PERSON=0",
-			"WEBSOCKETS_PER_PERSON=100000", "REDIS_URL=",
+			"WEBSOCKETS_PER_PERSON=100000", "ANONYMOUS_CONNECTIONS_PER_IP=0", "REDIS_URL=",
 		}
 		name := "ours, in-process pub/sub"
 		if v == "redis" {
@@ -245,7 +246,7 @@ func measureBaseline(ctx context.Context, self, dir string, o subscribersOptions
 		return subscriberRun{}, err
 	}
 	defer srv.stop()
-	slot := gid("VolunteerSlot", 1)
+	slot := gid.Encode("VolunteerSlot", 1)
 	payload, _ := json.Marshal(map[string]any{"data": map[string]any{"slotChanged": map[string]any{
 		"id": slot, "taken": 1, "spotsLeft": subscribersSlotCapacity - 1, "waitlistLength": 0, "myClaim": nil}}})
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -260,7 +261,7 @@ func measureBaseline(ctx context.Context, self, dir string, o subscribersOptions
 		}
 		return nil
 	}
-	run, err := measure(ctx, srv, o, subscribeMessage(gid("Activity", 1)), nil, slot, publish)
+	run, err := measure(ctx, srv, o, subscribeMessage(gid.Encode("Activity", 1)), nil, slot, publish)
 	run.Name = "baseline"
 	return run, err
 }
@@ -292,7 +293,7 @@ func measureOurs(ctx context.Context, srv *child, db *store.DB, dataDir string, 
 		}
 	}
 	body, _ := json.Marshal(map[string]any{"query": claimSlot, "variables": map[string]any{
-		"input": map[string]any{"slotId": gid("VolunteerSlot", slotID), "idempotencyKey": "subscribers"}}})
+		"input": map[string]any{"slotId": gid.Encode("VolunteerSlot", slotID), "idempotencyKey": "subscribers"}}})
 	claim := func() error {
 		b, err := post(http.DefaultClient, srv.url+"/graphql", body, volunteer)
 		if err != nil {
@@ -310,7 +311,7 @@ func measureOurs(ctx context.Context, srv *child, db *store.DB, dataDir string, 
 		}
 		return nil
 	}
-	return measure(ctx, srv, o, subscribeMessage(gid("Activity", activityID)), tokens, gid("VolunteerSlot", slotID), claim)
+	return measure(ctx, srv, o, subscribeMessage(gid.Encode("Activity", activityID)), tokens, gid.Encode("VolunteerSlot", slotID), claim)
 }
 
 func subscribeMessage(activity string) []byte {

@@ -22,7 +22,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	_ "time/tzdata" // Europe/Copenhagen must load on machines without a zoneinfo database.
 
 	"github.com/ishoj/voresishoj/internal/app"
 	"github.com/ishoj/voresishoj/internal/auth"

@@ -535,7 +535,8 @@ type SendAnnouncementPayload struct {
 type SignUpVolunteerInput struct {
 	SlotID string `json:"slotId"`
 	Name   string `json:"name"`
-	Phone  string `json:"phone"`
+	// As people write it; a Danish number without +45 is taken as one. Kept in E.164 (+4512345678).
+	Phone string `json:"phone"`
 }
 
 type SlotClaimPayload struct {
@@ -646,7 +647,7 @@ type UpdateMeInput struct {
 	DisplayName *string `json:"displayName,omitempty"`
 	// One of the supported languages, e.g. da or en.
 	Language *string `json:"language,omitempty"`
-	// A phone number organisers may call; empty string removes it.
+	// A phone number organisers may call, as people write it (12 34 56 78, +45 1234 5678, 0045 12345678); kept in E.164 (+4512345678). An empty string removes it; a number that is not one is INVALID_PHONE.
 	Phone *string `json:"phone,omitempty"`
 }
 

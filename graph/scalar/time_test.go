@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/ishoj/voresishoj/internal/apperr"
 )
 
 func marshal(t *testing.T, v time.Time) string {
@@ -30,9 +32,13 @@ func TestTime(t *testing.T) {
 	if s := marshal(t, time.Date(2026, 1, 6, 9, 0, 0, 0, time.UTC)); s != "2026-01-06T10:00:00+01:00" {
 		t.Fatalf("MarshalTime = %s", s)
 	}
-	for _, bad := range []any{"2026-07-06T10:00:00", "2026-07-06", "", 1751796000, nil, "0001-01-01T00:00:00Z", "9999-12-31T23:30:00Z"} {
-		if _, err := UnmarshalTime(bad); err == nil {
-			t.Errorf("UnmarshalTime(%#v) accepted", bad)
+	// What is refused is a user error with a code, not an internal one.
+	for bad, code := range map[any]string{"2026-07-06T10:00:00": CodeInvalidTime, "2026-07-06": CodeInvalidTime, "": CodeInvalidTime,
+		1751796000: CodeInvalidTime, nil: CodeInvalidTime, true: CodeInvalidTime,
+		"0001-01-01T00:00:00Z": CodeTimeOutOfRange, "9999-12-31T23:30:00Z": CodeTimeOutOfRange} {
+		_, err := UnmarshalTime(bad)
+		if ues := apperr.UserErrors(err); len(ues) != 1 || ues[0].Code != code {
+			t.Errorf("UnmarshalTime(%#v) = %v, want the user error %s", bad, err, code)
 		}
 	}
 }

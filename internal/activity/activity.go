@@ -195,7 +195,7 @@ func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		where = append(where, `a.search_text LIKE ? ESCAPE '\'`)
-		args = append(args, store.LikePattern(strings.ToLower(q)))
+		args = append(args, store.SearchPattern(q))
 	}
 	if f.HasOpenSlots != nil {
 		open := `EXISTS (SELECT 1 FROM volunteer_slots vs WHERE vs.activity_id = a.id AND vs.starts_at > ? AND vs.taken < vs.capacity)`
@@ -210,10 +210,7 @@ func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]
 		args = append(args, after.StartsAt, after.StartsAt, after.ID)
 	}
 	common := strings.Join(where, " AND ")
-	long := `julianday(o.ends_at) - julianday(o.starts_at) > 0.5`
-	if s.db.Dialect == store.Postgres {
-		long = `o.ends_at - o.starts_at > interval '12 hours'`
-	}
+	long := s.db.LongOccurrence("o")
 	recent := f.From.Add(-shortOccurrence)
 	// On SQLite the CROSS JOIN keeps the planner on the occurrences index
 	// order; PostgreSQL reads it as the inner join it is.

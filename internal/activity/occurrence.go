@@ -11,18 +11,8 @@ import (
 	"github.com/teambition/rrule-go"
 
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/tz"
 )
-
-// Copenhagen is the zone every local time in Ishøj is read in.
-var Copenhagen = mustLoad("Europe/Copenhagen")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(fmt.Sprintf("load time zone %s: %v (import time/tzdata?)", name, err))
-	}
-	return loc
-}
 
 const (
 	// Horizon is how far ahead recurring activities are expanded; a daily
@@ -35,14 +25,14 @@ const (
 var errBadRule = errors.New("invalid recurrence rule")
 
 // parseRule reads an RRULE for an activity starting at start. The rule is
-// evaluated in Copenhagen local time, so 10:00 stays 10:00 across daylight
+// evaluated in tz.Copenhagen local time, so 10:00 stays 10:00 across daylight
 // saving changes.
 func parseRule(rule string, start time.Time) (*rrule.RRule, error) {
 	rule = strings.TrimPrefix(strings.TrimSpace(rule), "RRULE:")
 	if rule == "" || strings.ContainsAny(rule, "\r\n") || strings.Contains(strings.ToUpper(rule), "DTSTART") {
 		return nil, errBadRule
 	}
-	opt, err := rrule.StrToROptionInLocation(rule, Copenhagen)
+	opt, err := rrule.StrToROptionInLocation(rule, tz.Copenhagen)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errBadRule, err)
 	}
@@ -52,7 +42,7 @@ func parseRule(rule string, start time.Time) (*rrule.RRule, error) {
 		// More often than daily is not an activity people come to.
 		return nil, fmt.Errorf("%w: frequency %s", errBadRule, opt.Freq)
 	}
-	opt.Dtstart = start.In(Copenhagen)
+	opt.Dtstart = start.In(tz.Copenhagen)
 	r, err := rrule.NewRRule(*opt)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errBadRule, err)

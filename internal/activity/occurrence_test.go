@@ -3,10 +3,12 @@ package activity
 import (
 	"testing"
 	"time"
+
+	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 func local(y int, m time.Month, d, h, min int) time.Time {
-	return time.Date(y, m, d, h, min, 0, 0, Copenhagen)
+	return time.Date(y, m, d, h, min, 0, 0, tz.Copenhagen)
 }
 
 // Aktiviteter for børn is on the first Sunday of each month at 10:00; the
@@ -24,7 +26,7 @@ func TestExpandKeepsLocalTimeAcrossDaylightSaving(t *testing.T) {
 		t.Fatalf("got %d occurrences, want %d: %v", len(occ), len(wantDays), occ)
 	}
 	for i, o := range occ {
-		l := o.StartsAt.In(Copenhagen)
+		l := o.StartsAt.In(tz.Copenhagen)
 		if l.Hour() != 10 || l.Minute() != 0 || l.Weekday() != time.Sunday || l.Day() != wantDays[i] {
 			t.Errorf("occurrence %d starts %v, want Sunday %d at 10:00 local", i, l, wantDays[i])
 		}
@@ -36,10 +38,10 @@ func TestExpandKeepsLocalTimeAcrossDaylightSaving(t *testing.T) {
 		}
 	}
 	// UTC offsets differ across the change: +02:00 in September, +01:00 in November.
-	if _, off := occ[0].StartsAt.In(Copenhagen).Zone(); off != 2*3600 {
+	if _, off := occ[0].StartsAt.In(tz.Copenhagen).Zone(); off != 2*3600 {
 		t.Errorf("September offset = %d", off)
 	}
-	if _, off := occ[2].StartsAt.In(Copenhagen).Zone(); off != 3600 {
+	if _, off := occ[2].StartsAt.In(tz.Copenhagen).Zone(); off != 3600 {
 		t.Errorf("November offset = %d", off)
 	}
 }

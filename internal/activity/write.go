@@ -13,6 +13,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -89,7 +90,7 @@ func (s *Service) validate(ctx context.Context, q store.Querier, in *Input, chec
 		} else {
 			// RFC 5545 counts DTSTART as the first instance; a start that the
 			// rule would not produce is almost always a mistake.
-			if first := r.After(in.StartsAt.In(Copenhagen).Add(-time.Second), true); !first.Equal(in.StartsAt) {
+			if first := r.After(in.StartsAt.In(tz.Copenhagen).Add(-time.Second), true); !first.Equal(in.StartsAt) {
 				errs.Add("RECURRENCE_START_MISMATCH", "startsAt")
 			}
 			in.Recurrence = &rule
@@ -158,7 +159,7 @@ func (s *Service) Create(ctx context.Context, c user.Caller, in Input, publish b
 			(organisation_id, place_id, title, description, search_text, starts_at, ends_at, recurrence, status,
 			 created_by, created_at, updated_at, published_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			in.OrganisationID, in.PlaceID, in.Title, in.Description, searchText(in), in.StartsAt, in.EndsAt, in.Recurrence,
+			in.OrganisationID, in.PlaceID, in.Title, in.Description, SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence,
 			status, c.UserID, now, now, publishedAt)
 		if err != nil {
 			return fmt.Errorf("insert activity: %w", err)
@@ -197,10 +198,6 @@ func (s *Service) writeDetails(ctx context.Context, tx *sqlx.Tx, id int64, in In
 	return link.Replace(ctx, tx, link.Link{ActivityID: &id}, links)
 }
 
-func searchText(in Input) string {
-	return strings.ToLower(in.Title + " " + in.Description)
-}
-
 // Update changes an activity. The organisation cannot change; a cancelled
 // activity cannot be edited.
 func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input) (Activity, error) {
@@ -223,7 +220,7 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		_, err := store.Exec(ctx, tx, `UPDATE activities SET place_id = ?, title = ?, description = ?, search_text = ?,
 			starts_at = ?, ends_at = ?, recurrence = ?, updated_at = ? WHERE id = ?`,
-			in.PlaceID, in.Title, in.Description, searchText(in), in.StartsAt, in.EndsAt, in.Recurrence, now, id)
+			in.PlaceID, in.Title, in.Description, SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence, now, id)
 		if err != nil {
 			return fmt.Errorf("update activity %d: %w", id, err)
 		}
@@ -280,21 +277,14 @@ func (s *Service) Cancel(ctx context.Context, c user.Caller, id int64) (Activity
 	now := s.now()
 	var events []event.Event
 	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
-		n, err := store.Exec(ctx, tx, `UPDATE activities SET status = 'CANCELLED', cancelled_at = ?, updated_at = ?
-			WHERE id = ? AND status <> 'CANCELLED'`, now, now, id)
+		cancelled, evs, err := s.CancelTx(ctx, tx, id, now)
 		if err != nil {
-			return fmt.Errorf("cancel activity %d: %w", id, err)
+			return err
 		}
-		if n == 0 {
+		if !cancelled {
 			return apperr.New("INVALID_STATUS_CHANGE")
 		}
-		if s.onCancel != nil {
-			evs, err := s.onCancel(ctx, tx, id, now)
-			if err != nil {
-				return err
-			}
-			events = evs
-		}
+		events = evs
 		return nil
 	})
 	if err != nil {

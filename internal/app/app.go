@@ -5,6 +5,7 @@ package app
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -122,7 +123,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	}
 	a.bus.Subscribe(a.notifier.EventHandler())
 	imports := calimport.NewService(db, activities, themes, a.bus, calimport.Options{Logger: log, Now: now})
-	imports.SetCancelHook(volunteers.CancelActivityClaims)
 	// Organiser invitations are told in the inviting transaction, and an
 	// account that proves an address at sign-in gets what waits for it.
 	organisations := organisation.NewService(db, now)
@@ -187,10 +187,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	gqlOpts := graph.Options{
 		Development:             !cfg.Production(),
 		ComplexityLimit:         cfg.ComplexityLimit,
+		Authenticate:            a.authn.Middleware,
 		WebsocketInit:           graph.AuthenticateWebsocket(a.authn),
 		MaxConnectionsPerPerson: cfg.WebsocketsPerPerson,
+		// 0 in the setting is no cap.
+		MaxAnonymousConnectionsPerIP: cmp.Or(cfg.AnonymousConnectionsPerIP, -1),
 		Limits: graph.Limits{
-			MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxTokens: cfg.ParserTokenLimit,
+			MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxTokens: cfg.ParserTokenLimit, MaxFields: cfg.MaxFields,
 			MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadFileBytes: cfg.MaxUploadFileBytes,
 			MaxUploadBytes: cfg.MaxUploadBytes, Timeout: cfg.RequestTimeout,
 		},
@@ -219,7 +222,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	gql := graph.NewHandler(resolver, gqlOpts)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", a.authn.Middleware(gql))
+	mux.Handle("/graphql", gql)
 	mux.Handle("/ical/", a.domain.Calendar.Handler())
 	mux.Handle(media.Prefix, media.Handler(a.blobs))
 	mux.Handle("/feeds/", feed.NewService(db, cfg.PublicURL).Handler())

@@ -169,7 +169,7 @@ func TestMiddlewareStoreFailure(t *testing.T) {
 	if seen != nil {
 		t.Fatal("handler ran without a caller")
 	}
-	assertJSONError(t, w, http.StatusInternalServerError, "INTERNAL")
+	assertJSONError(t, w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR")
 }
 
 func TestMiddlewareFunc(t *testing.T) {

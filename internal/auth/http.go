@@ -6,17 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
 const (
-	codeUnauthenticated = "UNAUTHENTICATED"
-	codeInternal        = "INTERNAL"
-	// codeEmailNotVerified answers a token for an address another account
-	// holds, which the token does not prove: the app asks the person to
-	// verify their e-mail and sends the next token.
-	codeEmailNotVerified = "EMAIL_NOT_VERIFIED"
 	// msgSessionInvalid is the catalogue id of the text shown when a token
 	// is refused. sessionInvalidDa stands in while the catalogue lacks it.
 	msgSessionInvalid = "SESSION_INVALID"
@@ -42,17 +37,17 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			a.log.InfoContext(r.Context(), "sign-in token refused", slog.String("path", r.URL.Path), slog.Any("error", err))
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			lang := i18n.Match(r.Header.Get("Accept-Language"))
-			writeError(w, http.StatusUnauthorized, codeUnauthenticated, sessionInvalidText(lang))
+			writeError(w, http.StatusUnauthorized, apperr.CodeUnauthenticated, sessionInvalidText(lang))
 			return
 		case errors.Is(err, user.ErrEmailNotVerified):
 			a.log.InfoContext(r.Context(), "sign-in refused until the e-mail is verified", slog.String("path", r.URL.Path), slog.Any("error", err))
 			lang := i18n.Match(r.Header.Get("Accept-Language"))
-			writeError(w, http.StatusForbidden, codeEmailNotVerified, i18n.Text(lang, codeEmailNotVerified, nil))
+			writeError(w, http.StatusForbidden, apperr.CodeEmailNotVerified, i18n.Text(lang, apperr.CodeEmailNotVerified, nil))
 			return
 		case err != nil:
 			a.log.ErrorContext(r.Context(), "authenticate request", slog.String("path", r.URL.Path), slog.Any("error", err))
 			lang := i18n.Match(r.Header.Get("Accept-Language"))
-			writeError(w, http.StatusInternalServerError, codeInternal, i18n.Text(lang, codeInternal, nil))
+			writeError(w, http.StatusInternalServerError, apperr.CodeInternal, i18n.Text(lang, apperr.CodeInternal, nil))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))

@@ -12,24 +12,10 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-	_ "time/tzdata" // Europe/Copenhagen must load on hosts without a zoneinfo database.
 
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
 )
-
-// copenhagen is the zone recurring activities are written in, so that a
-// calendar app expands "10:00 every first Sunday" as 10:00 on both sides of
-// a daylight saving change.
-var copenhagen = mustLoad("Europe/Copenhagen")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(fmt.Sprintf("load time zone %s: %v", name, err))
-	}
-	return loc
-}
 
 // tokenBytes is the entropy of a feed token. The token is the only thing
 // guarding the feed, as calendar apps cannot sign in.
@@ -71,15 +57,14 @@ func (s *Service) CreateFeed(ctx context.Context, caller user.Caller) (string, e
 		if err != nil {
 			return "", err
 		}
-		n, err := store.Exec(ctx, s.db, `UPDATE users SET ical_token = ?, updated_at = ?
-			WHERE id = ? AND deleted_at IS NULL`, token, s.now().UTC(), caller.UserID)
+		ok, err := user.SetCalendarToken(ctx, s.db, caller.UserID, token, s.now().UTC())
 		if errors.Is(err, store.ErrAlreadyExists) && attempt < 2 {
 			continue
 		}
 		if err != nil {
-			return "", fmt.Errorf("set calendar token of user %d: %w", caller.UserID, err)
+			return "", err
 		}
-		if n == 0 {
+		if !ok {
 			return "", fmt.Errorf("set calendar token of user %d: %w", caller.UserID, store.ErrNotFound)
 		}
 		return s.personalURL(token), nil
@@ -91,12 +76,7 @@ func (s *Service) RevokeFeed(ctx context.Context, caller user.Caller) error {
 	if err := caller.RequireSignedIn(); err != nil {
 		return err
 	}
-	_, err := store.Exec(ctx, s.db, `UPDATE users SET ical_token = NULL, updated_at = ?
-		WHERE id = ? AND ical_token IS NOT NULL`, s.now().UTC(), caller.UserID)
-	if err != nil {
-		return fmt.Errorf("revoke calendar token of user %d: %w", caller.UserID, err)
-	}
-	return nil
+	return user.ClearCalendarToken(ctx, s.db, caller.UserID, s.now().UTC())
 }
 
 // FeedURL returns the user's current personal feed URL, or nil when they

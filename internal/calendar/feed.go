@@ -11,11 +11,12 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 const (
 	productID = "-//Ishøj Kommune//Vores Ishøj//DA"
-	tzid      = "Europe/Copenhagen"
+	tzid      = tz.Name
 
 	// personalPast is how far back a personal feed shows shifts, so last
 	// month's shifts stay in the calendar without the feed growing forever.
@@ -192,8 +193,8 @@ func (s *Service) publicFeed(ctx context.Context, f Filter) ([]byte, error) {
 				cal.Components = append([]ics.Component{copenhagenZone()}, cal.Components...)
 				zoneAdded = true
 			}
-			ev.SetProperty(ics.ComponentPropertyDtStart, a.StartsAt.In(copenhagen).Format(localFormat), ics.WithTZID(tzid))
-			ev.SetProperty(ics.ComponentPropertyDtEnd, a.EndsAt.In(copenhagen).Format(localFormat), ics.WithTZID(tzid))
+			ev.SetProperty(ics.ComponentPropertyDtStart, a.StartsAt.In(tz.Copenhagen).Format(localFormat), ics.WithTZID(tzid))
+			ev.SetProperty(ics.ComponentPropertyDtEnd, a.EndsAt.In(tz.Copenhagen).Format(localFormat), ics.WithTZID(tzid))
 			ev.AddRrule(rule)
 		} else {
 			ev.SetStartAt(a.StartsAt.UTC())
@@ -311,9 +312,9 @@ func normaliseRule(rule string) string {
 		var err error
 		switch len(v) {
 		case len("20060102"):
-			until, err = time.ParseInLocation("20060102", v, copenhagen)
+			until, err = time.ParseInLocation("20060102", v, tz.Copenhagen)
 		case len(localFormat):
-			until, err = time.ParseInLocation(localFormat, v, copenhagen)
+			until, err = time.ParseInLocation(localFormat, v, tz.Copenhagen)
 		default:
 			continue // already UTC, or something the client may still read
 		}

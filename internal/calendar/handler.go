@@ -2,13 +2,12 @@ package calendar
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
+	"time"
 
+	"github.com/ishoj/voresishoj/internal/httpcache"
 	"github.com/ishoj/voresishoj/internal/urlparam"
 )
 
@@ -79,35 +78,9 @@ func (s *Service) servePublic(w http.ResponseWriter, r *http.Request) {
 // write sends body with an ETag of its content, answering a matching
 // If-None-Match with 304 so polling calendar apps cost little bandwidth.
 func (s *Service) write(w http.ResponseWriter, r *http.Request, body []byte, cacheControl string) {
-	sum := sha256.Sum256(body)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	h := w.Header()
-	h.Set("Cache-Control", cacheControl)
-	h.Set("ETag", etag)
-	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Type", "text/calendar; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
-		return
-	}
-	if _, err := w.Write(body); err != nil {
+	if err := httpcache.Write(w, r, body, "text/calendar; charset=utf-8", cacheControl, time.Time{}); err != nil {
 		s.log.DebugContext(r.Context(), "write calendar feed", "error", err)
 	}
-}
-
-// etagMatches applies If-None-Match's weak comparison.
-func etagMatches(header, etag string) bool {
-	for _, candidate := range strings.Split(header, ",") {
-		candidate = strings.TrimSpace(candidate)
-		if candidate == "*" || strings.TrimPrefix(candidate, "W/") == etag {
-			return true
-		}
-	}
-	return false
 }
 
 // notFound says nothing about why: an unknown, revoked and malformed token

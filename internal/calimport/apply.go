@@ -3,7 +3,6 @@ package calimport
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -25,16 +24,9 @@ type applied struct {
 
 // imported is an activity as a previous import left it.
 type imported struct {
-	ID          int64           `db:"id"`
-	UID         string          `db:"source_uid"`
-	PlaceID     *int64          `db:"place_id"`
-	Title       string          `db:"title"`
-	Description string          `db:"description"`
-	StartsAt    time.Time       `db:"starts_at"`
-	EndsAt      time.Time       `db:"ends_at"`
-	Recurrence  *string         `db:"recurrence"`
-	Status      activity.Status `db:"status"`
-	links       []string
+	activity.Activity
+	UID   string `db:"source_uid"`
+	links []string
 }
 
 // apply brings the source's activities in line with the feed, inside tx.
@@ -199,41 +191,29 @@ func upcoming(a imported, now time.Time) bool {
 	if a.Recurrence == nil {
 		return a.EndsAt.After(now)
 	}
-	occ, err := activity.Expand(activity.Activity{StartsAt: a.StartsAt, EndsAt: a.EndsAt, Recurrence: a.Recurrence}, now.Add(activity.Horizon))
+	occ, err := activity.Expand(a.Activity, now.Add(activity.Horizon))
 	if err != nil || len(occ) == 0 {
 		return a.EndsAt.After(now)
 	}
 	return occ[len(occ)-1].EndsAt.After(now)
 }
 
-func searchText(w wanted) string {
-	return strings.ToLower(w.Title + " " + w.Description)
+// imported is w as the activity package writes it.
+func (w wanted) imported(src Source) activity.Imported {
+	in := activity.Input{OrganisationID: src.OrganisationID, PlaceID: w.PlaceID, Title: w.Title, Description: w.Description,
+		StartsAt: w.StartsAt, EndsAt: w.EndsAt, Recurrence: w.Recurrence, Themes: src.Themes}
+	if w.link != nil {
+		in.Links = []activity.LinkInput{{Kind: w.link.Kind, URL: w.link.URL, Label: w.link.Label}}
+	}
+	return activity.Imported{Input: in, SourceID: src.ID, SourceUID: w.UID, SourceURL: src.URL, CreatedBy: src.CreatedBy}
 }
 
 func (s *Service) create(ctx context.Context, tx *sqlx.Tx, src Source, w wanted, now time.Time, out *applied) error {
-	var id int64
-	// Imported events are published at once: the sources are calendars the
-	// secretariat chose, chiefly the municipality's own.
-	err := store.Get(ctx, tx, &id, `INSERT INTO activities
-		(organisation_id, place_id, title, description, search_text, starts_at, ends_at, recurrence, status,
-		 created_by, created_at, updated_at, published_at, source_id, source_uid, source_url)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PUBLISHED', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		src.OrganisationID, w.PlaceID, w.Title, w.Description, searchText(w), w.StartsAt, w.EndsAt, w.Recurrence,
-		src.CreatedBy, now, now, now, src.ID, w.UID, src.URL)
+	id, err := s.activities.ImportTx(ctx, tx, w.imported(src), now)
 	if err != nil {
-		return fmt.Errorf("insert imported activity %q: %w", w.UID, err)
-	}
-	for _, t := range src.Themes {
-		if _, err := store.Exec(ctx, tx, `INSERT INTO activity_themes (activity_id, theme) VALUES (?, ?)`, id, t); err != nil {
-			return fmt.Errorf("insert theme of imported activity: %w", err)
-		}
-	}
-	if err := link.Replace(ctx, tx, link.Link{ActivityID: &id}, w.linkList()); err != nil {
 		return err
 	}
-	if err := s.occurrences(ctx, tx, id, w, out); err != nil {
-		return err
-	}
+	out.refresh = out.refresh || w.Recurrence != nil
 	// Only what is still to come is news for followers.
 	if w.Recurrence != nil || w.EndsAt.After(now) {
 		out.events = append(out.events, event.Event{Kind: event.ActivityPublished, ActivityID: id, OrganisationID: src.OrganisationID})
@@ -242,16 +222,10 @@ func (s *Service) create(ctx context.Context, tx *sqlx.Tx, src Source, w wanted,
 }
 
 func (s *Service) update(ctx context.Context, tx *sqlx.Tx, src Source, id int64, w wanted, now time.Time, restore bool, out *applied) error {
-	_, err := store.Exec(ctx, tx, `UPDATE activities SET place_id = ?, title = ?, description = ?, search_text = ?,
-		starts_at = ?, ends_at = ?, recurrence = ?, status = 'PUBLISHED', cancelled_at = NULL,
-		published_at = COALESCE(published_at, ?), updated_at = ? WHERE id = ?`,
-		w.PlaceID, w.Title, w.Description, searchText(w), w.StartsAt, w.EndsAt, w.Recurrence, now, now, id)
-	if err != nil {
-		return fmt.Errorf("update imported activity %d: %w", id, err)
-	}
-	if err := s.occurrences(ctx, tx, id, w, out); err != nil {
+	if err := s.activities.UpdateImportTx(ctx, tx, id, w.imported(src), now); err != nil {
 		return err
 	}
+	out.refresh = out.refresh || w.Recurrence != nil
 	kind := event.ActivityChanged
 	if restore {
 		kind = event.ActivityPublished
@@ -260,41 +234,14 @@ func (s *Service) update(ctx context.Context, tx *sqlx.Tx, src Source, id int64,
 	return nil
 }
 
-// occurrences rewrites a one-off's single occurrence in the transaction;
-// a recurring activity is expanded by the activity package after commit.
-func (s *Service) occurrences(ctx context.Context, tx *sqlx.Tx, id int64, w wanted, out *applied) error {
-	if w.Recurrence != nil {
-		out.refresh = true
-		return nil
-	}
-	if _, err := store.Exec(ctx, tx, `DELETE FROM occurrences WHERE activity_id = ?`, id); err != nil {
-		return fmt.Errorf("clear occurrences of %d: %w", id, err)
-	}
-	_, err := store.Exec(ctx, tx, `INSERT INTO occurrences (activity_id, starts_at, ends_at) VALUES (?, ?, ?)`, id, w.StartsAt, w.EndsAt)
-	if err != nil {
-		return fmt.Errorf("insert occurrence of %d: %w", id, err)
-	}
-	return nil
-}
-
 // cancel calls off an imported activity the feed no longer holds or marks
 // cancelled, with what hangs on it (volunteer claims).
 func (s *Service) cancel(ctx context.Context, tx *sqlx.Tx, src Source, id int64, now time.Time, out *applied) error {
-	n, err := store.Exec(ctx, tx, `UPDATE activities SET status = 'CANCELLED', cancelled_at = ?, updated_at = ?
-		WHERE id = ? AND status <> 'CANCELLED'`, now, now, id)
-	if err != nil {
-		return fmt.Errorf("cancel imported activity %d: %w", id, err)
+	cancelled, evs, err := s.activities.CancelTx(ctx, tx, id, now)
+	if err != nil || !cancelled {
+		return err
 	}
-	if n == 0 {
-		return nil
-	}
-	if s.onCancel != nil {
-		evs, err := s.onCancel(ctx, tx, id, now)
-		if err != nil {
-			return err
-		}
-		out.events = append(out.events, evs...)
-	}
+	out.events = append(out.events, evs...)
 	out.events = append(out.events, event.Event{Kind: event.ActivityCancelled, ActivityID: id, OrganisationID: src.OrganisationID})
 	return nil
 }

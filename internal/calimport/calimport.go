@@ -73,14 +73,14 @@ type Service struct {
 	client     *http.Client
 	log        *slog.Logger
 	opts       Options
-	onCancel   activity.CancelHook
 	// jitter returns a number in [0, 1); tests fix it.
 	jitter func() float64
 	now    func() time.Time
 }
 
-// NewService returns a Service. activities refreshes the occurrences of
-// imported activities after each import.
+// NewService returns a Service. activities writes the imported activities
+// (cancelling them with its cancel hook) and refreshes their occurrences
+// after each import.
 func NewService(db *store.DB, activities *activity.Service, themes *theme.Service, bus event.Publisher, opts Options) *Service {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
@@ -109,10 +109,6 @@ func NewService(db *store.DB, activities *activity.Service, themes *theme.Servic
 		now:        opts.Now,
 	}
 }
-
-// SetCancelHook sets what cancelling an imported activity also cancels
-// (volunteer claims), as for activity.Service.
-func (s *Service) SetCancelHook(h activity.CancelHook) { s.onCancel = h }
 
 // Source is a subscribed calendar.
 type Source struct {

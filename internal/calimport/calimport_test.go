@@ -1,16 +1,19 @@
 package calimport
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/jmoiron/sqlx"
+
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -21,7 +24,7 @@ func TestImportFollowsTheFeed(t *testing.T) {
 		f := newFixture(t, db)
 		src := f.addSource(t, "/det-sker.ics", nil, "kultur", "faellesskab")
 
-		cph := activity.Copenhagen
+		cph := tz.Copenhagen
 		day := time.Date(f.now.In(cph).Year(), f.now.In(cph).Month(), f.now.In(cph).Day(), 0, 0, 0, 0, cph).AddDate(0, 0, 20)
 		aStart := day.Add(9 * time.Hour).UTC()                        // 09:00 local, given in UTC
 		bStart := day.AddDate(0, 0, 1).Add(19 * time.Hour)            // 19:00 local, TZID
@@ -496,6 +499,45 @@ func TestRemoveSource(t *testing.T) {
 		var status string
 		if err := store.Get(ctx, db, &status, `SELECT status FROM activities WHERE id = ?`, id); err != nil || status != "PUBLISHED" {
 			t.Errorf("activity after removal: %s, %v", status, err)
+		}
+	})
+}
+
+// An event that leaves the feed is cancelled with what hangs on it, by
+// the same cancel hook as an organiser's cancellation (in the server,
+// volunteer.CancelActivityClaims), inside the import's transaction.
+func TestDroppedEventCancelsWhatHangsOnIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		var hooked []int64
+		f.svc.activities.SetCancelHook(func(ctx context.Context, tx *sqlx.Tx, activityID int64, now time.Time) ([]event.Event, error) {
+			var status string
+			if err := store.Get(ctx, tx, &status, `SELECT status FROM activities WHERE id = ?`, activityID); err != nil {
+				return nil, err
+			}
+			if status != "CANCELLED" {
+				t.Errorf("hook sees activity %d %s inside the transaction, want CANCELLED", activityID, status)
+			}
+			hooked = append(hooked, activityID)
+			return []event.Event{{Kind: event.ClaimCancelled, ActivityID: activityID}}, nil
+		})
+		src := f.addSource(t, "/kalender.ics", nil)
+		start := f.now.Add(72 * time.Hour).Truncate(time.Hour)
+		f.feed.set(calendar(vevent("a@ishoj.dk", "Loppemarked", "DTSTART:"+utcStamp(start), "DURATION:PT2H")), "")
+		f.fetch(t, src)
+		id := f.imported(t, src.ID)["a@ishoj.dk"].ID
+
+		f.events.Events = nil
+		f.feed.set(calendar(), "")
+		if res := f.fetch(t, src); res.Cancelled != 1 {
+			t.Fatalf("second run: %+v", res)
+		}
+		if len(hooked) != 1 || hooked[0] != id {
+			t.Errorf("cancel hook ran for %v, want [%d]", hooked, id)
+		}
+		evs := f.events.Snapshot()
+		if countKind(evs, event.ClaimCancelled) != 1 || countKind(evs, event.ActivityCancelled) != 1 {
+			t.Errorf("events after the import = %+v", evs)
 		}
 	})
 }

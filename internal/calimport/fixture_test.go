@@ -18,6 +18,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -154,8 +155,8 @@ func vevent(uid, summary string, props ...string) string {
 }
 
 func utcStamp(t time.Time) string   { return t.UTC().Format("20060102T150405Z") }
-func localStamp(t time.Time) string { return t.In(activity.Copenhagen).Format("20060102T150405") }
-func dateStamp(t time.Time) string  { return t.In(activity.Copenhagen).Format("20060102") }
+func localStamp(t time.Time) string { return t.In(tz.Copenhagen).Format("20060102T150405") }
+func dateStamp(t time.Time) string  { return t.In(tz.Copenhagen).Format("20060102") }
 
 // row is an imported activity as stored.
 type row struct {

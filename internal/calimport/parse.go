@@ -11,6 +11,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 // item is one VEVENT read from a feed, in the shape of an activity.
@@ -121,7 +122,7 @@ func readEvent(ev *ics.VEvent, uid string) (item, bool) {
 	} else if d, err := parseDuration(propValue(cb, ics.ComponentPropertyDuration)); err == nil && d > 0 {
 		it.EndsAt = start.Add(d)
 	} else if allDay {
-		it.EndsAt = start.In(activity.Copenhagen).AddDate(0, 0, 1)
+		it.EndsAt = start.In(tz.Copenhagen).AddDate(0, 0, 1)
 	} else {
 		it.EndsAt = start.Add(defaultLength)
 	}
@@ -163,9 +164,9 @@ func readTime(prop *ics.IANAProperty) (t time.Time, allDay bool, err error) {
 		return time.Time{}, false, errors.New("missing")
 	}
 	v := strings.TrimSpace(prop.Value)
-	loc := activity.Copenhagen
-	if tz := prop.ICalParameters[string(ics.ParameterTzid)]; len(tz) > 0 {
-		name := strings.TrimPrefix(strings.Trim(tz[0], `"`), "/")
+	loc := tz.Copenhagen
+	if tzid := prop.ICalParameters[string(ics.ParameterTzid)]; len(tzid) > 0 {
+		name := strings.TrimPrefix(strings.Trim(tzid[0], `"`), "/")
 		// Names the Go database does not know (Windows zone names) are
 		// almost always the calendar's own zone, i.e. ours.
 		if l, err := time.LoadLocation(name); err == nil && name != "" && name != "Local" {
@@ -174,7 +175,7 @@ func readTime(prop *ics.IANAProperty) (t time.Time, allDay bool, err error) {
 	}
 	switch {
 	case len(v) == 8:
-		t, err = time.ParseInLocation("20060102", v, activity.Copenhagen)
+		t, err = time.ParseInLocation("20060102", v, tz.Copenhagen)
 		return t, true, err
 	case strings.HasSuffix(v, "Z"):
 		t, err = time.Parse("20060102T150405Z", v)

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 func TestParseDuration(t *testing.T) {
@@ -49,7 +49,7 @@ func TestParseOddities(t *testing.T) {
 	if len(f.Items) != 3 {
 		t.Fatalf("items = %+v", f.Items)
 	}
-	if w := byUID["w@x"]; !w.StartsAt.Equal(time.Date(2027, 3, 1, 10, 0, 0, 0, activity.Copenhagen)) {
+	if w := byUID["w@x"]; !w.StartsAt.Equal(time.Date(2027, 3, 1, 10, 0, 0, 0, tz.Copenhagen)) {
 		t.Errorf("unknown zone read as %s, want Copenhagen time", w.StartsAt)
 	}
 	if d := byUID["d@x"]; d.Title != "Second" {

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ishoj/voresishoj/internal/store"
 )
 
 // Config is every setting of the server. The README lists them all.
@@ -69,6 +71,14 @@ type Config struct {
 	ClientIPHeader string
 	// CORSOrigins are the browser origins allowed to call the API.
 	CORSOrigins []string
+
+	// MaxFields bounds a document's fields with fragments expanded, and
+	// its pairs of same-named fields, before it is validated.
+	MaxFields int
+	// AnonymousConnectionsPerIP caps the live connections (websockets,
+	// server-sent event streams) of visitors not signed in, per address;
+	// 0 is no cap.
+	AnonymousConnectionsPerIP int
 }
 
 // EnforceTrustedDocuments reports whether only the app's documents run;
@@ -80,7 +90,7 @@ func (c Config) Production() bool { return c.Env == "production" }
 
 // Postgres reports whether DatabaseURL selects PostgreSQL.
 func (c Config) Postgres() bool {
-	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+	return store.IsPostgresURL(c.DatabaseURL)
 }
 
 // PushThroughFCM reports whether pushes go to Firebase Cloud Messaging; without
@@ -159,6 +169,7 @@ func parse(getenv func(string) string) (Config, error) {
 	c.TrustedDocumentsFile = str("TRUSTED_DOCUMENTS_FILE", filepath.Join("mobile-contract", "trusted-documents.json"))
 	c.MaxDepth = integer("MAX_DEPTH", 15, 3, 100)
 	c.MaxAliases = integer("MAX_ALIASES", 30, 0, 1000)
+	c.MaxFields = integer("MAX_FIELDS", 1000, 10, 100000)
 	c.ParserTokenLimit = integer("PARSER_TOKEN_LIMIT", 15000, 500, 1000000)
 	c.MaxBodyBytes = int64(integer("MAX_BODY_BYTES", 1<<20, 10<<10, 100<<20))
 	c.MaxUploadFileBytes = int64(integer("MAX_UPLOAD_FILE_BYTES", 15<<20, 1<<20, 1<<30))
@@ -167,6 +178,7 @@ func parse(getenv func(string) string) (Config, error) {
 	c.RateLimitIP = integer("RATE_LIMIT_IP", 1200, 0, 1000000)
 	c.ClientIPHeader = str("CLIENT_IP_HEADER", "")
 	c.WebsocketsPerPerson = integer("WEBSOCKETS_PER_PERSON", 10, 1, 100000)
+	c.AnonymousConnectionsPerIP = integer("ANONYMOUS_CONNECTIONS_PER_IP", 100, 0, 1000000)
 	if d := str("REQUEST_TIMEOUT", "15s"); d != "" {
 		t, err := time.ParseDuration(d)
 		if err != nil || t <= 0 || t > 10*time.Minute {

@@ -118,7 +118,7 @@ func TestLimitDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxDepth != 15 || c.MaxAliases != 30 || c.ComplexityLimit != 1000 || c.ParserTokenLimit != 15000 ||
+	if c.MaxDepth != 15 || c.MaxAliases != 30 || c.MaxFields != 1000 || c.AnonymousConnectionsPerIP != 100 || c.ComplexityLimit != 1000 || c.ParserTokenLimit != 15000 ||
 		c.MaxBodyBytes != 1<<20 || c.MaxUploadFileBytes != 15<<20 || c.MaxUploadBytes != 60<<20 ||
 		c.RequestTimeout != 15*time.Second || c.RateLimitPerson != 300 || c.RateLimitIP != 1200 ||
 		len(c.CORSOrigins) != 0 || c.TrustedDocuments || c.EnforceTrustedDocuments() {
@@ -128,18 +128,20 @@ func TestLimitDefaults(t *testing.T) {
 
 func TestLimitsFromEnv(t *testing.T) {
 	c, err := parse(env(map[string]string{
-		"MAX_DEPTH":         "10",
-		"MAX_ALIASES":       "5",
-		"RATE_LIMIT_PERSON": "0",
-		"REQUEST_TIMEOUT":   "2s",
-		"CLIENT_IP_HEADER":  "X-Real-IP",
-		"CORS_ORIGINS":      " https://voresishoj.dk, http://localhost:5173/ ,",
-		"TRUSTED_DOCUMENTS": "true",
+		"MAX_DEPTH":                    "10",
+		"MAX_ALIASES":                  "5",
+		"MAX_FIELDS":                   "200",
+		"ANONYMOUS_CONNECTIONS_PER_IP": "0",
+		"RATE_LIMIT_PERSON":            "0",
+		"REQUEST_TIMEOUT":              "2s",
+		"CLIENT_IP_HEADER":             "X-Real-IP",
+		"CORS_ORIGINS":                 " https://voresishoj.dk, http://localhost:5173/ ,",
+		"TRUSTED_DOCUMENTS":            "true",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxDepth != 10 || c.MaxAliases != 5 || c.RateLimitPerson != 0 || c.RequestTimeout != 2*time.Second ||
+	if c.MaxDepth != 10 || c.MaxAliases != 5 || c.MaxFields != 200 || c.AnonymousConnectionsPerIP != 0 || c.RateLimitPerson != 0 || c.RequestTimeout != 2*time.Second ||
 		c.ClientIPHeader != "X-Real-IP" || strings.Join(c.CORSOrigins, " ") != "https://voresishoj.dk http://localhost:5173" {
 		t.Errorf("limits = %+v", c)
 	}
@@ -151,17 +153,19 @@ func TestLimitsFromEnv(t *testing.T) {
 
 func TestLimitErrors(t *testing.T) {
 	_, err := parse(env(map[string]string{
-		"MAX_DEPTH":             "1000",
-		"REQUEST_TIMEOUT":       "forever",
-		"CORS_ORIGINS":          "*,https://ok.example,https://x.example/path",
-		"MAX_UPLOAD_FILE_BYTES": "104857600",
-		"MAX_UPLOAD_BYTES":      "10485760",
-		"TRUSTED_DOCUMENTS":     "perhaps",
+		"MAX_DEPTH":                    "1000",
+		"MAX_FIELDS":                   "1",
+		"ANONYMOUS_CONNECTIONS_PER_IP": "-1",
+		"REQUEST_TIMEOUT":              "forever",
+		"CORS_ORIGINS":                 "*,https://ok.example,https://x.example/path",
+		"MAX_UPLOAD_FILE_BYTES":        "104857600",
+		"MAX_UPLOAD_BYTES":             "10485760",
+		"TRUSTED_DOCUMENTS":            "perhaps",
 	}))
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"MAX_DEPTH", "REQUEST_TIMEOUT", `"*"`, `"https://x.example/path"`, "MAX_UPLOAD_FILE_BYTES", "TRUSTED_DOCUMENTS"} {
+	for _, want := range []string{"MAX_DEPTH", "MAX_FIELDS", "ANONYMOUS_CONNECTIONS_PER_IP", "REQUEST_TIMEOUT", `"*"`, `"https://x.example/path"`, "MAX_UPLOAD_FILE_BYTES", "TRUSTED_DOCUMENTS"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s: %v", want, err)
 		}

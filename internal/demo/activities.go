@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
 // activity is one demo activity. A recurring one names its rule and local
 // start time; its starts_at becomes the first occurrence after now.
-type activity struct {
+type activitySpec struct {
 	key, org, place    string
 	title, description string
 	start              time.Time
@@ -29,9 +30,9 @@ const (
 
 func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
 
-func (l *loader) activitySpecs() []activity {
+func (l *loader) activitySpecs() []activitySpec {
 	c := l.cal
-	return []activity{
+	return []activitySpec{
 		// Recurring.
 		{key: "boernesoendag", org: "Aktiviteter for børn", place: "Bredekærgård",
 			title: "Børnesøndag på Bredekærgård",
@@ -216,9 +217,9 @@ func (l *loader) activitySpecs() []activity {
 
 // pastActivities already happened; their shifts carry attendance so that
 // "hours contributed" has something to count.
-func (l *loader) pastActivities() []activity {
+func (l *loader) pastActivities() []activitySpec {
 	c := l.cal
-	return []activity{
+	return []activitySpec{
 		{key: "byttemarked-juli", org: "Aktiviteter for børn", place: "Bredekærgård",
 			title: "Sommerens byttemarked på Bredekærgård",
 			description: "Aktiviteter for børn og Glashuset holder byttemarked i haven på Bredekærgård. Tag tøj, legetøj og bøger med, og tag noget andet med hjem. " +
@@ -258,7 +259,7 @@ func (l *loader) loadActivities() error {
 	return nil
 }
 
-func (l *loader) insertActivity(a activity, past bool) error {
+func (l *loader) insertActivity(a activitySpec, past bool) error {
 	org, ok := l.orgs[a.org]
 	if !ok {
 		return fmt.Errorf("activity %s: unknown organisation %q", a.key, a.org)
@@ -300,7 +301,7 @@ func (l *loader) insertActivity(a activity, past bool) error {
 		(organisation_id, place_id, title, description, search_text, starts_at, ends_at, recurrence, status,
 		 created_by, created_at, updated_at, published_at, cancelled_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		org, place, a.title, a.description, searchText(a.title, a.description), a.start, ends, rule, a.status,
+		org, place, a.title, a.description, activity.SearchText(a.title, a.description), a.start, ends, rule, a.status,
 		l.creatorOf(a.org), created, created, publishedAt, cancelledAt)
 	if err != nil {
 		return fmt.Errorf("activity %s: %w", a.key, err)

@@ -9,13 +9,12 @@ package demo
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
-	_ "time/tzdata" // Europe/Copenhagen must load on hosts without a zoneinfo database.
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 // Accounts the README walk-through signs in as. In local auth mode a token
@@ -40,10 +39,7 @@ func Empty(ctx context.Context, db *store.DB) (bool, error) {
 // shifts placed in the weeks around now. It does not expand occurrences;
 // the activity package does that from starts_at and recurrence.
 func Load(ctx context.Context, db *store.DB, now time.Time) error {
-	loc, err := time.LoadLocation("Europe/Copenhagen")
-	if err != nil {
-		return fmt.Errorf("load time zone: %w", err)
-	}
+	loc := tz.Copenhagen
 	now = now.UTC().Truncate(time.Second)
 	return db.Transact(ctx, func(tx *sqlx.Tx) error {
 		l := &loader{
@@ -139,8 +135,4 @@ func (l *loader) user(key string) (int64, error) {
 		return 0, fmt.Errorf("unknown demo user %q", key)
 	}
 	return id, nil
-}
-
-func searchText(parts ...string) string {
-	return strings.ToLower(strings.Join(parts, " "))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -121,10 +122,7 @@ func TestLoad(t *testing.T) {
 // saving changes and new year, since the server loads it on whatever day
 // it first starts.
 func TestLoadAnyDay(t *testing.T) {
-	cph, err := time.LoadLocation("Europe/Copenhagen")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cph := tz.Copenhagen
 	days := []time.Time{
 		time.Date(2026, 3, 28, 23, 30, 0, 0, cph), // the night clocks go forward
 		time.Date(2026, 7, 5, 10, 0, 0, 0, cph),   // the day before the swap market's date

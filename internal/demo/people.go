@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
@@ -140,12 +141,12 @@ func (l *loader) loadPlaces() error {
 	return nil
 }
 
-type organisation struct {
+type organisationSpec struct {
 	name, kind, description string
 	links                   []link
 }
 
-var organisations = []organisation{
+var organisations = []organisationSpec{
 	{"Thorslunde-Ishøj Lokalhistoriske Forening", "ASSOCIATION",
 		"Vi samler, bevarer og fortæller Ishøjs historie – fra landsbyerne Thorslunde og Ishøj til forstaden, der voksede op i 1970'erne. Vi holder til på Bredekærgård og tager gerne imod gamle billeder og gode historier.",
 		[]link{{"WEB", "https://lokalhistorie.ishoj.example/", "Foreningens hjemmeside"},
@@ -200,7 +201,7 @@ func (l *loader) loadOrganisations() error {
 	for _, o := range organisations {
 		var id int64
 		err := store.Get(l.ctx, l.tx, &id, `INSERT INTO organisations (name, kind, description, search_text, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, o.name, o.kind, o.description, searchText(o.name, o.description), l.now, l.now)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, o.name, o.kind, o.description, organisation.SearchText(o.name, o.description), l.now, l.now)
 		if err != nil {
 			return fmt.Errorf("organisation %s: %w", o.name, err)
 		}

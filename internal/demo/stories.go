@@ -5,12 +5,13 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/story"
 )
 
-// story is a resident's story. daysAgo places a published one in the last
+// storySpec is a resident's story. daysAgo places a published one in the last
 // two months; pending ones were sent in yesterday and wait for the
 // secretariat.
-type story struct {
+type storySpec struct {
 	author, title, body string
 	status              string
 	daysAgo             int
@@ -20,7 +21,7 @@ type story struct {
 	links               []link
 }
 
-var stories = []story{
+var stories = []storySpec{
 	{author: OrganiserEmail, status: "PUBLISHED", daysAgo: 55, featured: true,
 		title:    "300 gæster og 360 kilo tøj: Byttemarkedet på Bredekærgård",
 		activity: "byttemarked-juli", org: "Aktiviteter for børn",
@@ -124,7 +125,7 @@ func (l *loader) loadStories() error {
 			(author_id, author_name, title, body, search_text, status, activity_id, organisation_id, featured,
 			 created_at, updated_at, published_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			author, p.name, s.title, s.body, searchText(s.title, s.body), s.status, activity, org, s.featured,
+			author, p.name, s.title, s.body, story.SearchText(s.title, s.body, p.name), s.status, activity, org, s.featured,
 			created, updated, publishedAt)
 		if err != nil {
 			return fmt.Errorf("story %q: %w", s.title, err)

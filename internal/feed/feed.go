@@ -8,14 +8,12 @@ package feed
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/xml"
 	"fmt"
 	"html"
 	"log/slog"
 	"mime"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/gorilla/feeds"
 
+	"github.com/ishoj/voresishoj/internal/gid"
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
@@ -302,7 +301,7 @@ func (s *Service) firstPhotos(ctx context.Context, ids []int64) (map[int64]photo
 // storyURL is where the app and website show a story; it is also the
 // item's id, which therefore never changes.
 func (s *Service) storyURL(id int64) string {
-	return s.publicURL + "/stories/" + globalID("Story", strconv.FormatInt(id, 10))
+	return s.publicURL + "/stories/" + gid.Encode("Story", id)
 }
 
 // feedURL is the canonical address of the feed of f, its Atom id and
@@ -314,7 +313,7 @@ func (s *Service) feedURL(format Format, f Filter) string {
 		q = append(q, "featured=true")
 	}
 	if f.OrganisationID != 0 {
-		q = append(q, "organisation="+globalID("Organisation", strconv.FormatInt(f.OrganisationID, 10)))
+		q = append(q, "organisation="+gid.Encode("Organisation", f.OrganisationID))
 	}
 	if f.Theme != "" {
 		q = append(q, "theme="+f.Theme)
@@ -323,10 +322,6 @@ func (s *Service) feedURL(format Format, f Filter) string {
 		u += "?" + strings.Join(q, "&")
 	}
 	return u
-}
-
-func globalID(typ, key string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + key))
 }
 
 func authorName(name string) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 
+	"github.com/ishoj/voresishoj/internal/gid"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 )
@@ -94,7 +95,7 @@ func setup(t *testing.T, db *store.DB) *fixture {
 }
 
 func storyLink(id int64) string {
-	return publicURL + "/stories/" + globalID("Story", formatInt(id))
+	return publicURL + "/stories/" + gid.EncodeKey("Story", formatInt(id))
 }
 
 func formatInt(id int64) string { return strconv.FormatInt(id, 10) }
@@ -237,7 +238,7 @@ func TestFeedContent(t *testing.T) {
 func TestFeedFilters(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db)
-		orgGlobal := globalID("Organisation", formatInt(f.roedeKors))
+		orgGlobal := gid.EncodeKey("Organisation", formatInt(f.roedeKors))
 		cases := []struct {
 			query, title string
 			want         []string
@@ -266,7 +267,7 @@ func TestFeedFilters(t *testing.T) {
 			"?organisation=abc",
 			"?organisation=0",
 			"?organisation=-3",
-			"?organisation=" + globalID("Story", formatInt(f.market)),
+			"?organisation=" + gid.EncodeKey("Story", formatInt(f.market)),
 			"?theme=Kultur!",
 			"?featured=maybe",
 		} {

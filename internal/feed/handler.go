@@ -2,14 +2,11 @@ package feed
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
+	"github.com/ishoj/voresishoj/internal/httpcache"
 	"github.com/ishoj/voresishoj/internal/urlparam"
 )
 
@@ -52,56 +49,9 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request, format Format, c
 		return
 	}
 
-	sum := sha256.Sum256(doc.body)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	h := w.Header()
-	h.Set("Cache-Control", "public, max-age=300")
-	h.Set("ETag", etag)
-	if !doc.lastModified.IsZero() {
-		h.Set("Last-Modified", doc.lastModified.UTC().Format(http.TimeFormat))
-	}
-	if notModified(r, etag, doc.lastModified) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(doc.body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
-		return
-	}
-	if _, err := w.Write(doc.body); err != nil {
+	if err := httpcache.Write(w, r, doc.body, contentType, "public, max-age=300", doc.lastModified); err != nil {
 		s.log.DebugContext(r.Context(), "write story feed", "error", err)
 	}
-}
-
-// notModified applies RFC 9110's order: If-None-Match decides when present,
-// and only without it is If-Modified-Since looked at.
-func notModified(r *http.Request, etag string, lastModified time.Time) bool {
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
-		return etagMatches(inm, etag)
-	}
-	ims := r.Header.Get("If-Modified-Since")
-	if ims == "" || lastModified.IsZero() {
-		return false
-	}
-	since, err := http.ParseTime(ims)
-	if err != nil {
-		return false
-	}
-	// The header has whole seconds only.
-	return !lastModified.Truncate(time.Second).After(since)
-}
-
-// etagMatches applies If-None-Match's weak comparison.
-func etagMatches(header, etag string) bool {
-	for _, candidate := range strings.Split(header, ",") {
-		candidate = strings.TrimSpace(candidate)
-		if candidate == "*" || strings.TrimPrefix(candidate, "W/") == etag {
-			return true
-		}
-	}
-	return false
 }
 
 // parseFilter reads the query string, returning a message for the client

@@ -162,7 +162,7 @@ func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		where = append(where, `i.search_text LIKE ? ESCAPE '\'`)
-		args = append(args, store.LikePattern(strings.ToLower(q)))
+		args = append(args, store.SearchPattern(q))
 	}
 	if after != nil {
 		where = append(where, "(i.created_at < ? OR (i.created_at = ? AND i.id < ?))")

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
 )
@@ -108,7 +109,7 @@ func dedupe(xs []string) []string {
 }
 
 func searchText(in Input) string {
-	return strings.ToLower(strings.Join([]string{in.Name, in.Description, in.Neighbourhood, in.HelpNeeded}, " "))
+	return store.SearchText(in.Name, in.Description, in.Neighbourhood, in.HelpNeeded)
 }
 
 // Propose starts a new initiative, visible to everyone at once as a
@@ -155,20 +156,10 @@ func (s *Service) Propose(ctx context.Context, c user.Caller, in Input) (Initiat
 	return created, nil
 }
 
-// forUpdate locks the initiative row for the rest of the transaction on
-// PostgreSQL; SQLite transactions here begin IMMEDIATE and so already
-// hold the only write lock.
-func (s *Service) forUpdate() string {
-	if s.db.Dialect == store.Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // lock reads the initiative inside tx, locked against concurrent changes.
 func (s *Service) lock(ctx context.Context, tx *sqlx.Tx, id int64) (Initiative, error) {
 	var in Initiative
-	err := store.Get(ctx, tx, &in, `SELECT `+columns+` FROM initiatives i WHERE i.id = ?`+s.forUpdate(), id)
+	err := store.Get(ctx, tx, &in, `SELECT `+columns+` FROM initiatives i WHERE i.id = ?`+s.db.ForUpdate(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Initiative{}, apperr.New(CodeNotFound, "id")
 	}
@@ -300,21 +291,14 @@ func (s *Service) Approve(ctx context.Context, c user.Caller, id int64, organise
 		}
 
 		now := s.now()
-		var orgID int64
-		err = store.Get(ctx, tx, &orgID, `INSERT INTO organisations (name, kind, description, search_text, created_at, updated_at)
-			VALUES (?, 'INFORMAL_INITIATIVE', ?, ?, ?, ?) RETURNING id`,
-			in.Name, in.Description, strings.ToLower(in.Name+" "+in.Description), now, now)
-		if store.IsAlreadyExists(err) {
-			return apperr.New("NAME_TAKEN", "name")
-		}
+		orgID, err := organisation.CreateTx(ctx, tx, organisation.Input{
+			Name: in.Name, Kind: organisation.InformalInitiative, Description: in.Description}, now)
 		if err != nil {
-			return fmt.Errorf("create organisation: %w", err)
+			return err
 		}
 		for _, uid := range organisers {
-			_, err := store.Exec(ctx, tx, `INSERT INTO organisers (organisation_id, user_id, added_by, created_at) VALUES (?, ?, ?, ?)`,
-				orgID, uid, c.UserID, now)
-			if err != nil {
-				return fmt.Errorf("add organiser %d: %w", uid, err)
+			if err := organisation.AddOrganiserTx(ctx, tx, orgID, uid, c.UserID, now); err != nil {
+				return err
 			}
 		}
 		_, err = store.Exec(ctx, tx, `UPDATE initiatives SET status = 'ACTIVE', organisation_id = ?, updated_at = ?, last_activity_at = ?

@@ -62,13 +62,8 @@ func SeedDevices(ctx context.Context, db *store.DB, d Devices, now time.Time) er
 	if err := b.flush(); err != nil {
 		return err
 	}
-	if db.Dialect == store.Postgres {
-		for _, t := range []string{"users", "devices"} {
-			q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), COALESCE((SELECT MAX(id) FROM %s), 0) + 1, false)`, t, t)
-			if _, err := db.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("move %s sequence: %w", t, err)
-			}
-		}
+	if err := db.MoveIDSequences(ctx, "users", "devices"); err != nil {
+		return err
 	}
 	if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
 		return fmt.Errorf("analyze: %w", err)

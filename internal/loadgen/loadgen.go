@@ -14,6 +14,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
@@ -87,9 +89,9 @@ func Seed(ctx context.Context, db *store.DB, sc Scale, now time.Time) (Counts, e
 	b := &batcher{ctx: ctx, db: db}
 
 	for i := 1; i <= sc.Organisations; i++ {
+		name, description := fmt.Sprintf("Forening %03d", i), "En forening i Ishøj."
 		b.add(`INSERT INTO organisations (id, name, kind, description, search_text, created_at, updated_at) VALUES `,
-			i, fmt.Sprintf("Forening %03d", i), kinds[r.IntN(len(kinds))], "En forening i Ishøj.",
-			fmt.Sprintf("forening %03d", i), now, now)
+			i, name, kinds[r.IntN(len(kinds))], description, organisation.SearchText(name, description), now, now)
 	}
 	c.Organisations = sc.Organisations
 	for i := 1; i <= sc.Places; i++ {
@@ -127,10 +129,10 @@ func Seed(ctx context.Context, db *store.DB, sc Scale, now time.Time) (Counts, e
 			p := 1 + r.IntN(sc.Places)
 			place = &p
 		}
-		title := fmt.Sprintf("%s %d", words[r.IntN(len(words))], id)
+		title, description := fmt.Sprintf("%s %d", words[r.IntN(len(words))], id), "Kom og vær med."
 		b.add(`INSERT INTO activities (id, organisation_id, place_id, title, description, search_text, starts_at, ends_at,
 			recurrence, status, created_at, updated_at, published_at) VALUES `,
-			id, 1+r.IntN(sc.Organisations), place, title, "Kom og vær med.", strings.ToLower(title),
+			id, 1+r.IntN(sc.Organisations), place, title, description, activity.SearchText(title, description),
 			start, start.Add(dur), rule, status, now, now, now)
 		for k := 0; k < occ; k++ {
 			s := start.AddDate(0, 0, 7*k)
@@ -173,17 +175,10 @@ func Seed(ctx context.Context, db *store.DB, sc Scale, now time.Time) (Counts, e
 	if err := b.flush(); err != nil {
 		return c, err
 	}
-	if db.Dialect == store.Postgres {
-		for _, t := range []string{"organisations", "places", "users", "activities", "volunteer_slots", "slot_claims"} {
-			q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), COALESCE((SELECT MAX(id) FROM %s), 0) + 1, false)`, t, t)
-			if _, err := db.ExecContext(ctx, q); err != nil {
-				return c, fmt.Errorf("move %s sequence: %w", t, err)
-			}
-		}
-		if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
-			return c, fmt.Errorf("analyze: %w", err)
-		}
-	} else if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
+	if err := db.MoveIDSequences(ctx, "organisations", "places", "users", "activities", "volunteer_slots", "slot_claims"); err != nil {
+		return c, err
+	}
+	if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
 		return c, fmt.Errorf("analyze: %w", err)
 	}
 	return c, nil

@@ -8,6 +8,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/ishoj/voresishoj/internal/httpcache"
 )
 
 // Prefix is where the handler is mounted.
@@ -57,7 +59,7 @@ func Handler(s Store) http.Handler {
 			http.ServeContent(w, r, "", time.Time{}, rs)
 			return
 		}
-		if match := r.Header.Get("If-None-Match"); match != "" && match == h.Get("ETag") {
+		if httpcache.Matches(r.Header.Get("If-None-Match"), h.Get("ETag")) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}

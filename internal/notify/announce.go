@@ -183,13 +183,10 @@ func (s *Service) audienceOrganisation(ctx context.Context, tx *sqlx.Tx, aud *Au
 		return 0, apperr.New(CodeInvalidAudience, "audience")
 	}
 	aud.OrganisationID = orgID
-	if s.db.Dialect == store.Postgres {
-		// Serialise announcements of one organisation so that two sent at
-		// once cannot both pass the limit. SQLite's writers are already
-		// serialised by BEGIN IMMEDIATE.
-		if err := store.Get(ctx, tx, &orgID, `SELECT id FROM organisations WHERE id = ? FOR UPDATE`, orgID); err != nil {
-			return 0, fmt.Errorf("lock organisation %d: %w", orgID, err)
-		}
+	// Serialise announcements of one organisation so that two sent at
+	// once cannot both pass the limit.
+	if err := s.db.LockRows(ctx, tx, `SELECT id FROM organisations WHERE id = ?`, orgID); err != nil {
+		return 0, fmt.Errorf("lock organisation %d: %w", orgID, err)
 	}
 	return orgID, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 // urgentWithin: a push about something starting sooner than this may break
@@ -189,5 +190,5 @@ func (s *Service) storyNotifications(ctx context.Context, storyID int64) ([]NewN
 // localTime formats t for a push text, in Copenhagen time; the format reads
 // in both Danish and English.
 func localTime(t time.Time) string {
-	return t.In(copenhagen).Format("02.01. 15:04")
+	return t.In(tz.Copenhagen).Format("02.01. 15:04")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -30,7 +31,7 @@ func hasCode(err error, code string) bool {
 func TestQuietUntil(t *testing.T) {
 	p := DefaultPreferences(1)
 	cph := func(y int, m time.Month, d, h, min int) time.Time {
-		return time.Date(y, m, d, h, min, 0, 0, copenhagen).UTC()
+		return time.Date(y, m, d, h, min, 0, 0, tz.Copenhagen).UTC()
 	}
 	tests := []struct {
 		name     string
@@ -46,7 +47,7 @@ func TestQuietUntil(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := p.QuietUntil(tt.now); !got.Equal(tt.out) {
-				t.Errorf("QuietUntil(%s) = %s, want %s", tt.now.In(copenhagen), got.In(copenhagen), tt.out.In(copenhagen))
+				t.Errorf("QuietUntil(%s) = %s, want %s", tt.now.In(tz.Copenhagen), got.In(tz.Copenhagen), tt.out.In(tz.Copenhagen))
 			}
 		})
 	}
@@ -62,7 +63,7 @@ func TestQuietUntil(t *testing.T) {
 func TestQuietHoursDelayPushNotInbox(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
-		night := time.Date(2026, 6, 10, 23, 0, 0, 0, copenhagen)
+		night := time.Date(2026, 6, 10, 23, 0, 0, 0, tz.Copenhagen)
 		s := newService(t, db, push.NewLog(nil), Config{Now: fixedClock(night.UTC())})
 		u := f.user("da")
 		ctx := context.Background()
@@ -81,14 +82,14 @@ func TestQuietHoursDelayPushNotInbox(t *testing.T) {
 		if len(inbox) != 2 {
 			t.Fatalf("inbox has %d notifications, want 2 at once", len(inbox))
 		}
-		morning := time.Date(2026, 6, 11, 7, 0, 0, 0, copenhagen)
+		morning := time.Date(2026, 6, 11, 7, 0, 0, 0, tz.Copenhagen)
 		for _, n := range inbox {
 			want := night
 			if n.Kind == KindNewEvent {
 				want = morning
 			}
 			if !n.SendAfter.Equal(want) {
-				t.Errorf("%s send_after %s, want %s", n.Kind, n.SendAfter.In(copenhagen), want)
+				t.Errorf("%s send_after %s, want %s", n.Kind, n.SendAfter.In(tz.Copenhagen), want)
 			}
 		}
 		var scheduled []store.Time

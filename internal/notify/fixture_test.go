@@ -15,6 +15,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/push/fcmtest"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -28,8 +29,8 @@ func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
 // middayClock runs at real speed from the last 12:00 Copenhagen time, so
 // quiet hours never hold a push in tests that are not about them.
 func middayClock() func() time.Time {
-	now := time.Now().In(copenhagen)
-	noon := time.Date(now.Year(), now.Month(), now.Day(), 12, 0, 0, 0, copenhagen)
+	now := time.Now().In(tz.Copenhagen)
+	noon := time.Date(now.Year(), now.Month(), now.Day(), 12, 0, 0, 0, tz.Copenhagen)
 	if noon.After(now) {
 		noon = noon.AddDate(0, 0, -1)
 	}

@@ -22,7 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // quiet hours are Copenhagen hours wherever the server runs
 
 	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
@@ -129,15 +128,6 @@ func (c Config) withDefaults() Config {
 	}
 	return c
 }
-
-// copenhagen is where quiet hours and "per day" are counted.
-var copenhagen = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Copenhagen")
-	if err != nil {
-		panic(err) // time/tzdata is embedded, so this cannot happen
-	}
-	return loc
-}()
 
 // Service is the notification domain.
 type Service struct {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -57,7 +58,7 @@ func (p Preferences) QuietUntil(now time.Time) time.Time {
 	if p.QuietStart == p.QuietEnd {
 		return now
 	}
-	local := now.In(copenhagen)
+	local := now.In(tz.Copenhagen)
 	minute := local.Hour()*60 + local.Minute()
 	quiet := false
 	if p.QuietStart < p.QuietEnd {
@@ -73,7 +74,7 @@ func (p Preferences) QuietUntil(now time.Time) time.Time {
 		day = local.AddDate(0, 0, 1)
 	}
 	// time.Date normalises across daylight-saving changes.
-	end := time.Date(day.Year(), day.Month(), day.Day(), p.QuietEnd/60, p.QuietEnd%60, 0, 0, copenhagen)
+	end := time.Date(day.Year(), day.Month(), day.Day(), p.QuietEnd/60, p.QuietEnd%60, 0, 0, tz.Copenhagen)
 	return end.UTC()
 }
 

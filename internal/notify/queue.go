@@ -8,28 +8,15 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
-// driver returns River's driver for our database: database/sql over lib/pq
-// for PostgreSQL (the pool the rest of the app uses, so InsertTx joins our
-// transactions) and River's SQLite driver over modernc.
-func driver(db *store.DB) riverdriver.Driver[*sql.Tx] {
-	if db.Dialect == store.Postgres {
-		return riverdatabasesql.New(db.DB.DB)
-	}
-	return riversqlite.New(db.DB.DB)
-}
-
 // Migrate creates or updates River's own tables. It runs after the goose
 // migrations, at start-up and in `migrate`.
 func Migrate(ctx context.Context, db *store.DB) error {
-	m, err := rivermigrate.New(driver(db), nil)
+	m, err := rivermigrate.New(db.RiverDriver(), nil)
 	if err != nil {
 		return fmt.Errorf("prepare river migrations: %w", err)
 	}
@@ -44,7 +31,7 @@ func (s *Service) newRiverClient() (*river.Client[*sql.Tx], error) {
 	river.AddWorker(workers, &deliverWorker{s: s})
 	river.AddWorker(workers, &reminderWorker{s: s})
 	cooldown := min(100*time.Millisecond, s.cfg.FetchPollInterval)
-	rc, err := river.NewClient(driver(s.db), &river.Config{
+	rc, err := river.NewClient(s.db.RiverDriver(), &river.Config{
 		Logger:            s.log.With(slog.String("component", "river")),
 		FetchPollInterval: s.cfg.FetchPollInterval,
 		FetchCooldown:     cooldown,

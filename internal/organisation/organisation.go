@@ -105,7 +105,7 @@ func (s *Service) List(ctx context.Context, f Filter, after *Key, limit int) ([]
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		where = append(where, `search_text LIKE ? ESCAPE '\'`)
-		args = append(args, store.LikePattern(strings.ToLower(q)))
+		args = append(args, store.SearchPattern(q))
 	}
 	if after != nil {
 		where = append(where, "(name > ? OR (name = ? AND id > ?))")
@@ -171,28 +171,55 @@ func (s *Service) Create(ctx context.Context, c user.Caller, in Input) (Organisa
 	if err := c.RequireSecretariat(); err != nil {
 		return Organisation{}, err
 	}
-	links, err := in.validate()
+	var id int64
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		id, err = CreateTx(ctx, tx, in, s.now())
+		return err
+	})
 	if err != nil {
 		return Organisation{}, err
 	}
+	return s.Organisation(ctx, id)
+}
+
+// CreateTx validates and adds an organisation inside tx, for a caller that
+// has decided who may (Create: the secretariat; an initiative's approval).
+// A name in use is the user error NAME_TAKEN on "name".
+func CreateTx(ctx context.Context, tx *sqlx.Tx, in Input, now time.Time) (int64, error) {
+	links, err := in.validate()
+	if err != nil {
+		return 0, err
+	}
 	var id int64
-	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
-		now := s.now()
-		err := store.Get(ctx, tx, &id, `INSERT INTO organisations (name, kind, description, search_text, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			in.Name, in.Kind, in.Description, searchText(in), now, now)
-		if err != nil {
-			return err
-		}
-		return link.Replace(ctx, tx, link.Link{OrganisationID: &id}, links)
-	})
+	err = store.Get(ctx, tx, &id, `INSERT INTO organisations (name, kind, description, search_text, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		in.Name, in.Kind, in.Description, searchText(in), now, now)
 	if store.IsAlreadyExists(err) {
-		return Organisation{}, apperr.New("NAME_TAKEN", "name")
+		return 0, apperr.New("NAME_TAKEN", "name")
 	}
 	if err != nil {
-		return Organisation{}, fmt.Errorf("create organisation: %w", err)
+		return 0, fmt.Errorf("create organisation: %w", err)
 	}
-	return s.Organisation(ctx, id)
+	if err := link.Replace(ctx, tx, link.Link{OrganisationID: &id}, links); err != nil {
+		return 0, fmt.Errorf("links of organisation %d: %w", id, err)
+	}
+	return id, nil
+}
+
+// AddOrganiserTx makes userID organiser of orgID inside tx, recording who
+// did it; for a caller that has checked the right to. Someone already
+// organiser is the user error ALREADY_ORGANISER on "userId".
+func AddOrganiserTx(ctx context.Context, tx *sqlx.Tx, orgID, userID, addedBy int64, now time.Time) error {
+	_, err := store.Exec(ctx, tx, `INSERT INTO organisers (organisation_id, user_id, added_by, created_at) VALUES (?, ?, ?, ?)`,
+		orgID, userID, addedBy, now)
+	if store.IsAlreadyExists(err) {
+		return apperr.New("ALREADY_ORGANISER", "userId")
+	}
+	if err != nil {
+		return fmt.Errorf("add organiser %d to %d: %w", userID, orgID, err)
+	}
+	return nil
 }
 
 // Update changes an organisation; its organisers and the secretariat may.
@@ -230,7 +257,30 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 }
 
 func searchText(in Input) string {
-	return strings.ToLower(in.Name + " " + in.Description)
+	return SearchText(in.Name, in.Description)
+}
+
+// SearchText is the search_text of an organisation: what a search in the
+// list of organisations matches.
+func SearchText(name, description string) string {
+	return store.SearchText(name, description)
+}
+
+// SetOrganisersMayReview lets (or stops) the organisers of an
+// organisation review the stories tied to it; the secretariat decides.
+func (s *Service) SetOrganisersMayReview(ctx context.Context, c user.Caller, orgID int64, allow bool) error {
+	if err := c.RequireSecretariat(); err != nil {
+		return err
+	}
+	n, err := store.Exec(ctx, s.db, `UPDATE organisations SET organisers_may_review = ?, updated_at = ? WHERE id = ?`,
+		allow, s.now(), orgID)
+	if err != nil {
+		return fmt.Errorf("set organisers_may_review of %d: %w", orgID, err)
+	}
+	if n == 0 {
+		return apperr.New("ORGANISATION_NOT_FOUND")
+	}
+	return nil
 }
 
 // OrganiserIDs returns the user ids of the organisers of each organisation.
@@ -263,4 +313,19 @@ func (s *Service) OrganisationIDsOf(ctx context.Context, userID int64) ([]int64,
 		return nil, fmt.Errorf("organisations of user %d: %w", userID, err)
 	}
 	return ids, nil
+}
+
+// RemovePersonTx takes every organiser right away from a person, and the
+// invitations to organise sent to them or to their address, inside the
+// transaction that deletes their account (before user.EraseTx forgets the
+// address).
+func RemovePersonTx(ctx context.Context, tx *sqlx.Tx, userID int64) error {
+	if _, err := store.Exec(ctx, tx, `DELETE FROM organisers WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("remove organiser rights of %d: %w", userID, err)
+	}
+	if _, err := store.Exec(ctx, tx, `DELETE FROM organiser_invitations
+		WHERE user_id = ? OR email IN (SELECT email FROM users WHERE id = ?)`, userID, userID); err != nil {
+		return fmt.Errorf("remove organiser invitations of %d: %w", userID, err)
+	}
+	return nil
 }

@@ -278,7 +278,7 @@ func (s *Service) Invite(ctx context.Context, c user.Caller, in InviteInput) (In
 		inv.ID = id
 		switch {
 		case direct:
-			return addOrganiserTx(ctx, tx, in.OrganisationID, *inv.UserID, c.UserID, now)
+			return ensureOrganiserTx(ctx, tx, in.OrganisationID, *inv.UserID, &c.UserID, now)
 		case inv.UserID != nil && s.notifier != nil:
 			return s.notifier.OrganiserInvited(ctx, tx, inv)
 		}
@@ -323,7 +323,11 @@ func inviteAddress(in InviteInput) (string, error) {
 	return email, nil
 }
 
-func addOrganiserTx(ctx context.Context, tx *sqlx.Tx, orgID, userID, addedBy int64, now time.Time) error {
+// ensureOrganiserTx makes userID organiser of orgID, as AddOrganiserTx does,
+// except that being one already is fine: an invitation accepted after the
+// secretariat made the person organiser has nothing left to do.
+// addedBy is nil when who invited is no longer known.
+func ensureOrganiserTx(ctx context.Context, tx *sqlx.Tx, orgID, userID int64, addedBy *int64, now time.Time) error {
 	_, err := store.Exec(ctx, tx, `INSERT INTO organisers (organisation_id, user_id, added_by, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (organisation_id, user_id) DO NOTHING`, orgID, userID, addedBy, now)
 	if err != nil {
@@ -448,11 +452,7 @@ func (s *Service) answer(ctx context.Context, c user.Caller, id int64, status st
 		if status != InvitationAccepted {
 			return nil
 		}
-		var addedBy int64
-		if inv.InvitedBy != nil {
-			addedBy = *inv.InvitedBy
-		}
-		return addOrganiserTx(ctx, tx, inv.OrganisationID, c.UserID, addedBy, now)
+		return ensureOrganiserTx(ctx, tx, inv.OrganisationID, c.UserID, inv.InvitedBy, now)
 	})
 	if err != nil {
 		if apperr.UserErrors(err) != nil || errors.Is(err, apperr.ErrForbidden) || errors.Is(err, apperr.ErrUnauthenticated) {
@@ -510,11 +510,7 @@ func (s *Service) EmailProvenTx(ctx context.Context, tx *sqlx.Tx, userID int64, 
 			return fmt.Errorf("bind invitation %d: %w", inv.ID, err)
 		}
 		if inv.Direct {
-			var addedBy int64
-			if inv.InvitedBy != nil {
-				addedBy = *inv.InvitedBy
-			}
-			if err := addOrganiserTx(ctx, tx, inv.OrganisationID, userID, addedBy, now); err != nil {
+			if err := ensureOrganiserTx(ctx, tx, inv.OrganisationID, userID, inv.InvitedBy, now); err != nil {
 				return err
 			}
 			continue

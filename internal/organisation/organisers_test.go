@@ -363,3 +363,40 @@ func isUserError(err error, code string) bool {
 	}
 	return false
 }
+
+// Migration 00009 turned organiser rights of unproven accounts into direct
+// invitations with the organisers row's added_by, which may be NULL (as is
+// invited_by once an inviter's row is gone): applying or accepting one
+// records no adder rather than failing the sign-in.
+func TestInvitationWithoutInviter(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		direct, err := f.orgs.Invite(f.ctx, f.boss, organisation.InviteInput{OrganisationID: f.orgB, Email: "formand@ishoj.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vera := f.verified("vera")
+		asked, err := f.orgs.Invite(f.ctx, f.boss, organisation.InviteInput{OrganisationID: f.orgA, UserID: vera.UserID})
+		if err != nil || asked.Status != organisation.InvitationAccepted {
+			t.Fatalf("secretariat inviting a verified account: %+v, %v", asked, err)
+		}
+		byOlga, err := f.orgs.Invite(f.ctx, f.olga, organisation.InviteInput{OrganisationID: f.orgA, Email: "kasserer@ishoj.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Exec(f.ctx, db, `UPDATE organiser_invitations SET invited_by = NULL WHERE id IN (?, ?)`, direct.ID, byOlga.ID); err != nil {
+			t.Fatal(err)
+		}
+		owner := f.signIn(user.Identity{UID: "uid-formand", Email: "formand@ishoj.example", EmailVerified: true})
+		if !owner.Organises[f.orgB] {
+			t.Error("the owner does not organise after proving the address")
+		}
+		kasserer := f.verified("kasserer")
+		if _, err := f.orgs.AcceptInvitation(f.ctx, kasserer, byOlga.ID); err != nil {
+			t.Fatalf("accepting an invitation whose inviter is gone: %v", err)
+		}
+		if !f.refresh(kasserer).Organises[f.orgA] {
+			t.Error("not organiser after accepting")
+		}
+	})
+}

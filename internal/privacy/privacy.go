@@ -13,8 +13,11 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
+	"github.com/ishoj/voresishoj/internal/volunteer"
 )
 
 // Export is everything we hold about one person.
@@ -182,34 +185,17 @@ func (s *Service) DeleteAccount(ctx context.Context, c user.Caller, stories Stor
 			}
 			events = evs
 		}
-		steps := []struct {
-			what, query string
-		}{
-			{"organiser rights", `DELETE FROM organisers WHERE user_id = ?`},
-			{"qualifications", `DELETE FROM user_qualifications WHERE user_id = ?`},
-			{"organiser invitations", `DELETE FROM organiser_invitations WHERE user_id = ?`},
-			{"organiser invitations by e-mail", `DELETE FROM organiser_invitations WHERE email IN (SELECT email FROM users WHERE id = ?)`},
-			{"pending secretariat grant", `DELETE FROM secretariat_grants WHERE email IN (SELECT email FROM users WHERE id = ?)`},
-			{"idempotency keys", `DELETE FROM idempotency_keys WHERE user_id = ?`},
+		// Each table is cleared by the package that writes it.
+		if err := organisation.RemovePersonTx(ctx, tx, c.UserID); err != nil {
+			return err
 		}
-		if stories == DeleteStories {
-			steps = append(steps, struct{ what, query string }{"stories", `DELETE FROM stories WHERE author_id = ?`})
-		} else {
-			steps = append(steps,
-				struct{ what, query string }{"unpublished stories", `DELETE FROM stories WHERE author_id = ? AND status <> 'PUBLISHED'`},
-				struct{ what, query string }{"story authorship", `UPDATE stories SET author_id = NULL, author_name = '' WHERE author_id = ?`})
+		if err := volunteer.ForgetPersonTx(ctx, tx, c.UserID); err != nil {
+			return err
 		}
-		for _, st := range steps {
-			if _, err := store.Exec(ctx, tx, st.query, c.UserID); err != nil {
-				return fmt.Errorf("delete %s: %w", st.what, err)
-			}
+		if err := story.ForgetAuthorTx(ctx, tx, c.UserID, stories == AnonymiseStories); err != nil {
+			return err
 		}
-		_, err := store.Exec(ctx, tx, `UPDATE users SET firebase_uid = NULL, email = NULL, email_verified = FALSE, phone = NULL,
-			display_name = '', role = 'RESIDENT', ical_token = NULL, updated_at = ?, deleted_at = ? WHERE id = ?`, now, now, c.UserID)
-		if err != nil {
-			return fmt.Errorf("anonymise user: %w", err)
-		}
-		return nil
+		return user.EraseTx(ctx, tx, c.UserID, now)
 	})
 	if err != nil {
 		return err

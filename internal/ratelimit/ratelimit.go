@@ -2,7 +2,8 @@
 // with the generic cell rate algorithm: a token bucket stored as one
 // timestamp per key, the "theoretical arrival time" of the next request.
 // Memory keeps the buckets in the process; Redis keeps them in Redis so a
-// limit holds across replicas.
+// limit holds across replicas. Slots cap what a key holds at once (open
+// connections), in the process or in Redis likewise.
 package ratelimit
 
 import (

@@ -1,6 +1,8 @@
 // Package store opens the database (embedded SQLite or PostgreSQL), runs the
-// embedded migrations, maps driver errors to shared sentinels and runs
-// transactions. The SQL itself lives next to the domain code that uses it.
+// embedded migrations, maps driver errors to shared sentinels, runs
+// transactions and names each difference between the two dialects
+// (dialect.go), so no other package asks which one it runs on. The SQL
+// itself lives next to the domain code that uses it.
 package store
 
 import (
@@ -51,7 +53,7 @@ type DB struct {
 // Open connects to the database named by url: a postgres:// URL selects
 // PostgreSQL, anything else is a SQLite file path (or "file:" URI).
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if IsPostgresURL(dsn) {
 		db, err := sqlx.Open("postgres", PostgresDSN(dsn))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)

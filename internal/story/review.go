@@ -268,23 +268,6 @@ func (s *Service) Feature(ctx context.Context, c user.Caller, id int64, featured
 	return s.Story(ctx, id)
 }
 
-// SetOrganisersMayReview lets (or stops) the organisers of an
-// organisation review the stories tied to it.
-func (s *Service) SetOrganisersMayReview(ctx context.Context, c user.Caller, orgID int64, allow bool) error {
-	if err := c.RequireSecretariat(); err != nil {
-		return err
-	}
-	n, err := store.Exec(ctx, s.db, `UPDATE organisations SET organisers_may_review = ?, updated_at = ? WHERE id = ?`,
-		allow, s.now(), orgID)
-	if err != nil {
-		return fmt.Errorf("set organisers_may_review of %d: %w", orgID, err)
-	}
-	if n == 0 {
-		return apperr.New(codeOrganisationNotFound)
-	}
-	return nil
-}
-
 // MediaPickup records that regional or national media picked up a story.
 type MediaPickup struct {
 	ID         int64     `db:"id"`

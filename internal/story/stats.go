@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -18,16 +19,6 @@ const (
 	TargetMediaPickupsMax    = 5
 	statsMonths              = 12
 )
-
-var copenhagen = mustLoadLocation("Europe/Copenhagen")
-
-func mustLoadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
 
 // Month is one calendar month in Europe/Copenhagen.
 type Month struct {
@@ -74,9 +65,9 @@ func (s *Service) Stats(ctx context.Context, c user.Caller, now time.Time) (Stat
 		return Stats{}, err
 	}
 	now = now.UTC()
-	local := now.In(copenhagen)
-	first := time.Date(local.Year(), local.Month()-statsMonths+1, 1, 0, 0, 0, 0, copenhagen)
-	yearStart := time.Date(local.Year(), 1, 1, 0, 0, 0, 0, copenhagen)
+	local := now.In(tz.Copenhagen)
+	first := time.Date(local.Year(), local.Month()-statsMonths+1, 1, 0, 0, 0, 0, tz.Copenhagen)
+	yearStart := time.Date(local.Year(), 1, 1, 0, 0, 0, 0, tz.Copenhagen)
 	st := Stats{
 		UsersTarget:           TargetUsersFirstYear,
 		CampaignTargetMin:     TargetCampaignStoriesMin,
@@ -93,7 +84,7 @@ func (s *Service) Stats(ctx context.Context, c user.Caller, now time.Time) (Stat
 		return ms
 	}
 	index := func(t time.Time) int {
-		l := t.In(copenhagen)
+		l := t.In(tz.Copenhagen)
 		i := (l.Year()-first.Year())*12 + int(l.Month()) - int(first.Month())
 		if i < 0 || i >= statsMonths {
 			return -1

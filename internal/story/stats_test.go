@@ -8,13 +8,14 @@ import (
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
 func TestStats(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
-		cph := copenhagen
+		cph := tz.Copenhagen
 		at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, cph).UTC() }
 		exec := func(q string, args ...any) {
 			t.Helper()

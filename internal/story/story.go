@@ -153,7 +153,7 @@ func (s *Service) ListPublished(ctx context.Context, f Filter, after *Key, limit
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		where = append(where, `s.search_text LIKE ? ESCAPE '\'`)
-		args = append(args, store.LikePattern(strings.ToLower(q)))
+		args = append(args, store.SearchPattern(q))
 	}
 	if after != nil {
 		where = append(where, "(s.published_at < ? OR (s.published_at = ? AND s.id < ?))")

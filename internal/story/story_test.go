@@ -15,6 +15,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/media/mediatest"
+	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -363,11 +364,11 @@ func TestOrganiserReview(t *testing.T) {
 		if _, err := f.svc.ReviewQueue(ctx, other, nil, 10); !errors.Is(err, apperr.ErrForbidden) {
 			t.Errorf("resident queue: %v", err)
 		}
-		if err := f.svc.SetOrganisersMayReview(ctx, organiser, org, true); !errors.Is(err, apperr.ErrForbidden) {
+		if err := organisation.NewService(f.db, func() time.Time { return f.now }).SetOrganisersMayReview(ctx, organiser, org, true); !errors.Is(err, apperr.ErrForbidden) {
 			t.Errorf("organiser grants themselves review: %v", err)
 		}
 
-		if err := f.svc.SetOrganisersMayReview(ctx, sec, org, true); err != nil {
+		if err := organisation.NewService(f.db, func() time.Time { return f.now }).SetOrganisersMayReview(ctx, sec, org, true); err != nil {
 			t.Fatal(err)
 		}
 		st, _ = f.svc.Story(ctx, st.ID)

@@ -290,12 +290,8 @@ func (s *Service) ownStory(ctx context.Context, c user.Caller, id int64) (Story,
 // the transaction ends (PostgreSQL row lock; SQLite transactions already
 // hold the write lock from the start).
 func (s *Service) lockStory(ctx context.Context, tx *sqlx.Tx, id int64) (Story, error) {
-	q := `SELECT ` + columns + ` FROM stories s WHERE s.id = ?`
-	if s.db.Dialect == store.Postgres {
-		q += ` FOR UPDATE`
-	}
 	var st Story
-	err := store.Get(ctx, tx, &st, q, id)
+	err := store.Get(ctx, tx, &st, `SELECT `+columns+` FROM stories s WHERE s.id = ?`+s.db.ForUpdate(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Story{}, apperr.New(CodeStoryNotFound)
 	}
@@ -394,7 +390,13 @@ func (s *Service) validate(ctx context.Context, in Input, existingPhotos int) (I
 }
 
 func searchText(in Input) string {
-	return strings.ToLower(in.Title + " " + in.Body + " " + in.AuthorName)
+	return SearchText(in.Title, in.Body, in.AuthorName)
+}
+
+// SearchText is the search_text of a story: what a search in the list of
+// stories matches.
+func SearchText(title, body, authorName string) string {
+	return store.SearchText(title, body, authorName)
 }
 
 var youTubeID = regexp.MustCompile(`^[A-Za-z0-9_-]{11}$`)

@@ -4,9 +4,10 @@
 package urlparam
 
 import (
-	"encoding/base64"
 	"strconv"
 	"strings"
+
+	"github.com/ishoj/voresishoj/internal/gid"
 )
 
 // ID accepts a plain database id or the global id of typ (unpadded
@@ -47,15 +48,12 @@ func Theme(v string) (string, bool) {
 }
 
 // globalKey decodes a global id and returns its key when its type is typ.
+// A link may carry the id padded, as some tools write base64.
 func globalKey(v, typ string) (string, bool) {
 	if len(v) > 100 {
 		return "", false
 	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(v, "="))
-	if err != nil {
-		return "", false
-	}
-	prefix, key, ok := strings.Cut(string(b), ":")
+	prefix, key, ok := gid.DecodeKey(strings.TrimRight(v, "="))
 	if !ok || prefix != typ {
 		return "", false
 	}

@@ -3,7 +3,6 @@ package user
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
@@ -16,23 +15,6 @@ type ProfileInput struct {
 	DisplayName *string
 	Language    *string
 	Phone       *string
-}
-
-var phonePattern = regexp.MustCompile(`^\+?[0-9 ]{8,20}$`)
-
-// NormalisePhone checks a phone number as people write it in Denmark
-// ("12 34 56 78", "+45 12345678") and returns it without spaces.
-func NormalisePhone(raw string, field ...string) (string, error) {
-	p := strings.TrimSpace(raw)
-	if !phonePattern.MatchString(p) {
-		return "", apperr.New("INVALID_PHONE", field...)
-	}
-	p = strings.ReplaceAll(p, " ", "")
-	// The pattern counts the spaces too, so "1       2" would pass it.
-	if len(strings.TrimPrefix(p, "+")) < 8 {
-		return "", apperr.New("INVALID_PHONE", field...)
-	}
-	return p, nil
 }
 
 // UpdateProfile changes the caller's own profile.
@@ -63,8 +45,8 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, 
 	if in.Phone != nil {
 		if strings.TrimSpace(*in.Phone) == "" {
 			u.Phone = nil
-		} else if p, err := NormalisePhone(*in.Phone, "phone"); err != nil {
-			errs = append(errs, apperr.UserErrors(err)...)
+		} else if p, ok := NormalisePhone(*in.Phone); !ok {
+			errs.Add("INVALID_PHONE", "phone")
 		} else {
 			u.Phone = &p
 		}

@@ -206,11 +206,8 @@ func (s *Service) upsertIdentity(ctx context.Context, tx *sqlx.Tx, id Identity) 
 		}
 	}
 
-	var newID int64
-	err = store.Get(ctx, tx, &newID, `INSERT INTO users
-		(firebase_uid, email, email_verified, phone, display_name, language, role, anonymous, has_app, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 'da', 'RESIDENT', ?, TRUE, ?, ?) RETURNING id`,
-		id.UID, nullIfEmpty(email), id.EmailVerified, nullIfEmpty(id.Phone), name, id.Anonymous, now, now)
+	newID, err := insertUser(ctx, tx, newUser{FirebaseUID: id.UID, Email: email, EmailVerified: id.EmailVerified,
+		Phone: id.Phone, DisplayName: name, Anonymous: id.Anonymous, HasApp: true}, now)
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
@@ -331,10 +328,7 @@ func (s *Service) GrantSecretariat(ctx context.Context, email, uid string) (u Us
 		}
 		switch {
 		case errors.Is(err, store.ErrNotFound) && uid != "":
-			var id int64
-			err = store.Get(ctx, tx, &id, `INSERT INTO users
-				(firebase_uid, display_name, language, role, anonymous, has_app, created_at, updated_at)
-				VALUES (?, '', 'da', 'SECRETARIAT', FALSE, TRUE, ?, ?) RETURNING id`, uid, now, now)
+			id, err := insertUser(ctx, tx, newUser{FirebaseUID: uid, Role: RoleSecretariat, HasApp: true}, now)
 			if err != nil {
 				return fmt.Errorf("create secretariat user: %w", err)
 			}

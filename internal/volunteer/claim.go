@@ -68,12 +68,13 @@ func (s *Service) SignUpOnBehalf(ctx context.Context, caller user.Caller, slotID
 	var errs apperr.List
 	name, err := user.NormaliseName(name, MaxName, "name")
 	errs = append(errs, apperr.UserErrors(err)...)
-	phone, ok := normalisePhone(phone)
-	switch {
-	case phone == "":
+	switch p, ok := user.NormalisePhone(phone); {
+	case strings.TrimSpace(phone) == "":
 		errs.Add(apperr.CodeRequired, "phone")
 	case !ok:
 		errs.Add(apperr.CodeInvalid, "phone")
+	default:
+		phone = p
 	}
 	if err := errs.Err(); err != nil {
 		return Claim{}, err
@@ -89,47 +90,13 @@ func (s *Service) SignUpOnBehalf(ctx context.Context, caller user.Caller, slotID
 		if !errors.Is(err, store.ErrNotFound) {
 			return 0, fmt.Errorf("find resident by phone: %w", err)
 		}
-		now := s.clock()
-		err = store.Get(ctx, tx, &id, `INSERT INTO users
-			(phone, display_name, language, role, anonymous, has_app, created_at, updated_at)
-			VALUES (?, ?, 'da', 'RESIDENT', FALSE, FALSE, ?, ?) RETURNING id`, phone, name, now, now)
+		id, err = user.CreatePlaceholderTx(ctx, tx, user.Placeholder{Phone: phone, DisplayName: name, HasApp: false}, s.clock())
 		if err != nil {
 			return 0, fmt.Errorf("create resident without app: %w", err)
 		}
 		return id, nil
 	}
 	return s.claim(ctx, caller, slotID, "", resident)
-}
-
-// normalisePhone strips spaces and dashes and adds Denmark's +45 to an
-// eight-digit number.
-func normalisePhone(p string) (string, bool) {
-	p = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '(' || r == ')' {
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(p))
-	if p == "" {
-		return "", false
-	}
-	digits := strings.TrimPrefix(p, "+")
-	if strings.HasPrefix(digits, "00") {
-		digits = digits[2:]
-		p = "+" + digits
-	}
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return p, false
-		}
-	}
-	if !strings.HasPrefix(p, "+") {
-		if len(digits) != 8 {
-			return p, false
-		}
-		return "+45" + digits, true
-	}
-	return p, len(digits) >= 8 && len(digits) <= 15
 }
 
 // claim runs the whole claim in one transaction: lock the person, replay
@@ -180,7 +147,7 @@ func (s *Service) claim(ctx context.Context, caller user.Caller, slotID int64, k
 		if err := s.checkClaimable(ctx, tx, caller, userID, seen, checked, now); err != nil {
 			return err
 		}
-		sl, a, err := claimedSlot(ctx, tx, slotID, s.forUpdate())
+		sl, a, err := claimedSlot(ctx, tx, slotID, s.db.ForUpdate())
 		if err != nil {
 			return err
 		}
@@ -338,7 +305,7 @@ func (s *Service) PurgeIdempotencyKeys(ctx context.Context, olderThan time.Time)
 
 func (s *Service) lockUser(ctx context.Context, tx *sqlx.Tx, userID int64) error {
 	var id int64
-	err := store.Get(ctx, tx, &id, `SELECT id FROM users WHERE id = ? AND deleted_at IS NULL`+s.forUpdate(), userID)
+	err := store.Get(ctx, tx, &id, `SELECT id FROM users WHERE id = ? AND deleted_at IS NULL`+s.db.ForUpdate(), userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return apperr.New(CodeUserNotFound, "userId")
 	}
@@ -354,15 +321,12 @@ func (s *Service) lockUser(ctx context.Context, tx *sqlx.Tx, userID int64) error
 // locked later by promote if their turn comes; that rare path can deadlock
 // and is retried by Transact.
 func (s *Service) lockSlotAndWaitlist(ctx context.Context, tx *sqlx.Tx, slotID int64) (Slot, error) {
-	if s.db.Dialect == store.Postgres {
-		var ids []int64
-		err := store.Select(ctx, tx, &ids, `SELECT id FROM users WHERE id IN
-			(SELECT user_id FROM slot_claims WHERE slot_id = ? AND status = 'WAITLISTED') ORDER BY id FOR UPDATE`, slotID)
-		if err != nil {
-			return Slot{}, fmt.Errorf("lock waitlist of slot %d: %w", slotID, err)
-		}
+	err := s.db.LockRows(ctx, tx, `SELECT id FROM users WHERE id IN
+		(SELECT user_id FROM slot_claims WHERE slot_id = ? AND status = 'WAITLISTED') ORDER BY id`, slotID)
+	if err != nil {
+		return Slot{}, fmt.Errorf("lock waitlist of slot %d: %w", slotID, err)
 	}
-	sl, err := slotByID(ctx, tx, slotID, s.forUpdate())
+	sl, err := slotByID(ctx, tx, slotID, s.db.ForUpdate())
 	if errors.Is(err, store.ErrNotFound) {
 		return Slot{}, apperr.New(CodeSlotNotFound, "slotId")
 	}

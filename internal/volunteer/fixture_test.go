@@ -12,18 +12,11 @@ import (
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
-var cph = mustLoc("Europe/Copenhagen")
-
-func mustLoc(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
+var cph = tz.Copenhagen
 
 // at is a wall-clock time in Copenhagen, day days after 1 June 2026.
 func at(day, hour, minute int) time.Time {

@@ -340,7 +340,7 @@ func (s *Service) CancelActivityClaims(ctx context.Context, tx *sqlx.Tx, activit
 	}
 	var slots []Slot
 	err = store.Select(ctx, tx, &slots, `SELECT `+slotColumns+` FROM volunteer_slots s
-		WHERE s.activity_id = ? AND s.starts_at > ? ORDER BY s.id`+s.forUpdate(), activityID, now)
+		WHERE s.activity_id = ? AND s.starts_at > ? ORDER BY s.id`+s.db.ForUpdate(), activityID, now)
 	if err != nil {
 		return nil, fmt.Errorf("lock slots of activity %d: %w", activityID, err)
 	}

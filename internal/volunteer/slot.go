@@ -263,7 +263,7 @@ func (s *Service) RemoveSlot(ctx context.Context, caller user.Caller, id int64) 
 	var events []event.Event
 	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		events = nil
-		sl, err := slotByID(ctx, tx, id, s.forUpdate())
+		sl, err := slotByID(ctx, tx, id, s.db.ForUpdate())
 		if errors.Is(err, store.ErrNotFound) {
 			return apperr.New(CodeSlotNotFound, "slotId")
 		}

@@ -15,13 +15,12 @@ package volunteer
 
 import (
 	"context"
-	"fmt"
 	"time"
-	_ "time/tzdata" // the daily limit is counted per Copenhagen day wherever the server runs
 
 	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 // User error codes raised by this package. Shared ones (REQUIRED,
@@ -181,29 +180,13 @@ func NewService(db *store.DB, bus event.Publisher, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = clock.Real
 	}
-	loc, err := time.LoadLocation("Europe/Copenhagen")
-	if err != nil {
-		// time/tzdata is embedded, so this cannot happen.
-		panic(fmt.Sprintf("load Europe/Copenhagen: %v", err))
-	}
-	return &Service{db: db, bus: bus, dailyLimit: cfg.DailyLimit, now: cfg.Now, loc: loc}
+	return &Service{db: db, bus: bus, dailyLimit: cfg.DailyLimit, now: cfg.Now, loc: tz.Copenhagen}
 }
 
 // DailyLimit is the configured cap on confirmed hours per day.
 func (s *Service) DailyLimit() time.Duration { return s.dailyLimit }
 
 func (s *Service) clock() time.Time { return s.now().UTC() }
-
-// forUpdate is the row-lock clause: PostgreSQL locks the selected rows
-// until the transaction ends; SQLite has no row locks and needs none,
-// because a write transaction there holds the database's single writer
-// lock from BEGIN.
-func (s *Service) forUpdate() string {
-	if s.db.Dialect == store.Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
 
 func (s *Service) publish(ctx context.Context, events []event.Event) {
 	if len(events) > 0 {

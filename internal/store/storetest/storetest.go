@@ -27,7 +27,8 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
-// EachUnmigrated is Each with empty databases, for tests of migrations.
+// EachUnmigrated is Each with empty databases, for tests of the
+// migrations themselves.
 func EachUnmigrated(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) { fn(t, openSQLite(t)) })

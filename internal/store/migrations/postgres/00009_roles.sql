@@ -6,7 +6,7 @@
 -- proven yet. internal/user applies it when an account whose token says
 -- the address is verified signs in, and deletes the row.
 CREATE TABLE secretariat_grants (
-    email       TEXT PRIMARY KEY,
+    email       TEXT NOT NULL PRIMARY KEY,
     created_at  TIMESTAMPTZ NOT NULL
 );
 

@@ -4,8 +4,10 @@
 -- Timestamps written here have the driver's format, so they compare with
 -- those written from Go.
 
+-- NOT NULL said out loud: SQLite lets a PRIMARY KEY other than the rowid
+-- hold NULL otherwise (store's TestSchemasMatch).
 CREATE TABLE secretariat_grants (
-    email       TEXT PRIMARY KEY,
+    email       TEXT NOT NULL PRIMARY KEY,
     created_at  TIMESTAMP NOT NULL
 );
 

@@ -1,0 +1,119 @@
+package activity
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/store"
+)
+
+// Imported is an activity as an outside calendar has it. The calendar
+// import (internal/calimport) reads and judges the feed and calls the
+// functions below inside its transaction; the activities, their themes
+// and occurrences are written here only. The feed, not an organiser,
+// decides what it holds, so Input is not validated as Create does; its
+// Themes and Links are written when the activity is created, and later
+// changes to the links go through link.Replace.
+type Imported struct {
+	Input
+	SourceID  int64
+	SourceUID string
+	SourceURL string
+	CreatedBy *int64
+}
+
+// ImportTx adds an imported activity inside tx, published at once: the
+// sources are calendars the secretariat chose, chiefly the municipality's
+// own. A one-off's occurrence is written here; a recurring activity is
+// expanded by RefreshOccurrences after the import commits.
+func (s *Service) ImportTx(ctx context.Context, tx *sqlx.Tx, in Imported, now time.Time) (int64, error) {
+	var id int64
+	err := store.Get(ctx, tx, &id, `INSERT INTO activities
+		(organisation_id, place_id, title, description, search_text, starts_at, ends_at, recurrence, status,
+		 created_by, created_at, updated_at, published_at, source_id, source_uid, source_url)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PUBLISHED', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		in.OrganisationID, in.PlaceID, in.Title, in.Description, SearchText(in.Title, in.Description),
+		in.StartsAt, in.EndsAt, in.Recurrence, in.CreatedBy, now, now, now, in.SourceID, in.SourceUID, in.SourceURL)
+	if err != nil {
+		return 0, fmt.Errorf("insert imported activity %q: %w", in.SourceUID, err)
+	}
+	links := make([]link.Link, 0, len(in.Links))
+	for _, l := range in.Links {
+		// A feed's link that is not a usable one is left out, as the
+		// import does with any other part of an event it cannot read.
+		if nl, err := link.Normalise(l.Kind, l.URL, l.Label); err == nil {
+			links = append(links, nl)
+		}
+	}
+	if err := s.writeDetails(ctx, tx, id, in.Input, links); err != nil {
+		return 0, fmt.Errorf("imported activity %q: %w", in.SourceUID, err)
+	}
+	if err := importedOccurrence(ctx, tx, id, in); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// UpdateImportTx brings imported activity id in line with its calendar
+// inside tx, publishing it again if it had been cancelled.
+func (s *Service) UpdateImportTx(ctx context.Context, tx *sqlx.Tx, id int64, in Imported, now time.Time) error {
+	_, err := store.Exec(ctx, tx, `UPDATE activities SET place_id = ?, title = ?, description = ?, search_text = ?,
+		starts_at = ?, ends_at = ?, recurrence = ?, status = 'PUBLISHED', cancelled_at = NULL,
+		published_at = COALESCE(published_at, ?), updated_at = ? WHERE id = ?`,
+		in.PlaceID, in.Title, in.Description, SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence,
+		now, now, id)
+	if err != nil {
+		return fmt.Errorf("update imported activity %d: %w", id, err)
+	}
+	return importedOccurrence(ctx, tx, id, in)
+}
+
+// importedOccurrence rewrites a one-off's single occurrence, past or not:
+// a calendar's history is kept as the calendar has it.
+func importedOccurrence(ctx context.Context, tx *sqlx.Tx, id int64, in Imported) error {
+	if in.Recurrence != nil {
+		return nil
+	}
+	if _, err := store.Exec(ctx, tx, `DELETE FROM occurrences WHERE activity_id = ?`, id); err != nil {
+		return fmt.Errorf("clear occurrences of %d: %w", id, err)
+	}
+	_, err := store.Exec(ctx, tx, `INSERT INTO occurrences (activity_id, starts_at, ends_at) VALUES (?, ?, ?)`, id, in.StartsAt, in.EndsAt)
+	if err != nil {
+		return fmt.Errorf("insert occurrence of %d: %w", id, err)
+	}
+	return nil
+}
+
+// CancelTx calls activity id off inside tx, with what hangs on it (the
+// cancel hook: volunteer claims), and returns the hook's events to publish
+// once tx commits. It reports false, and does nothing, when the activity
+// was cancelled already.
+func (s *Service) CancelTx(ctx context.Context, tx *sqlx.Tx, id int64, now time.Time) (bool, []event.Event, error) {
+	n, err := store.Exec(ctx, tx, `UPDATE activities SET status = 'CANCELLED', cancelled_at = ?, updated_at = ?
+		WHERE id = ? AND status <> 'CANCELLED'`, now, now, id)
+	if err != nil {
+		return false, nil, fmt.Errorf("cancel activity %d: %w", id, err)
+	}
+	if n == 0 {
+		return false, nil, nil
+	}
+	if s.onCancel == nil {
+		return true, nil, nil
+	}
+	evs, err := s.onCancel(ctx, tx, id, now)
+	if err != nil {
+		return false, nil, err
+	}
+	return true, evs, nil
+}
+
+// SearchText is the search_text of an activity: what a search in the
+// activity list matches.
+func SearchText(title, description string) string {
+	return store.SearchText(title, description)
+}

@@ -1,0 +1,30 @@
+package story
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ishoj/voresishoj/internal/store"
+)
+
+// ForgetAuthorTx deals with a person's stories inside the transaction that
+// deletes their account. With keepPublished false every story they wrote
+// goes (photos, reactions and reports with it); with it true their
+// unpublished stories go and the published ones stay, without their name.
+func ForgetAuthorTx(ctx context.Context, tx *sqlx.Tx, userID int64, keepPublished bool) error {
+	if !keepPublished {
+		if _, err := store.Exec(ctx, tx, `DELETE FROM stories WHERE author_id = ?`, userID); err != nil {
+			return fmt.Errorf("delete stories of %d: %w", userID, err)
+		}
+		return nil
+	}
+	if _, err := store.Exec(ctx, tx, `DELETE FROM stories WHERE author_id = ? AND status <> 'PUBLISHED'`, userID); err != nil {
+		return fmt.Errorf("delete unpublished stories of %d: %w", userID, err)
+	}
+	if _, err := store.Exec(ctx, tx, `UPDATE stories SET author_id = NULL, author_name = '' WHERE author_id = ?`, userID); err != nil {
+		return fmt.Errorf("anonymise stories of %d: %w", userID, err)
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package user
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ishoj/voresishoj/internal/store"
+)
+
+// This package is the only writer of the users table. Other packages that
+// must create or change a person inside a transaction of their own call
+// the functions below, so a person has one set of defaults however they
+// came to be.
+
+// newUser is a row about to be inserted. Language and Role take the
+// defaults of a new resident when empty.
+type newUser struct {
+	FirebaseUID   string
+	Email         string
+	EmailVerified bool
+	Phone         string
+	DisplayName   string
+	Language      string
+	Role          Role
+	Anonymous     bool
+	HasApp        bool
+}
+
+func insertUser(ctx context.Context, tx *sqlx.Tx, u newUser, now time.Time) (int64, error) {
+	if u.Language == "" {
+		u.Language = "da"
+	}
+	if u.Role == "" {
+		u.Role = RoleResident
+	}
+	var id int64
+	err := store.Get(ctx, tx, &id, `INSERT INTO users
+		(firebase_uid, email, email_verified, phone, display_name, language, role, anonymous, has_app, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		nullIfEmpty(u.FirebaseUID), nullIfEmpty(u.Email), u.EmailVerified, nullIfEmpty(u.Phone), u.DisplayName,
+		u.Language, u.Role, u.Anonymous, u.HasApp, now, now)
+	if err != nil {
+		return 0, fmt.Errorf("insert user: %w", err)
+	}
+	return id, nil
+}
+
+// Placeholder is a person who has not signed in and is not expected to:
+// a resident without a smartphone, known by phone, whom an organiser signs
+// up for a shift. (Nobody is made for an e-mail address any more: what is
+// granted to an address waits in secretariat_grants and
+// organiser_invitations for the account that proves it.)
+type Placeholder struct {
+	// Phone is as NormalisePhone returns it.
+	Phone       string
+	DisplayName string
+	// HasApp is false for a resident without a smartphone: no push, no
+	// sign-in expected.
+	HasApp bool
+}
+
+// CreatePlaceholderTx adds a placeholder person inside tx and returns
+// their id.
+func CreatePlaceholderTx(ctx context.Context, tx *sqlx.Tx, p Placeholder, now time.Time) (int64, error) {
+	id, err := insertUser(ctx, tx, newUser{Phone: p.Phone, DisplayName: p.DisplayName, HasApp: p.HasApp}, now)
+	if err != nil {
+		return 0, fmt.Errorf("create placeholder person: %w", err)
+	}
+	return id, nil
+}
+
+// SetCalendarToken stores the secret of a person's personal calendar feed,
+// replacing any earlier one. It reports false when the person is gone.
+// A token already in use by someone else is store.ErrAlreadyExists.
+func SetCalendarToken(ctx context.Context, q store.Querier, userID int64, token string, now time.Time) (bool, error) {
+	n, err := store.Exec(ctx, q, `UPDATE users SET ical_token = ?, updated_at = ?
+		WHERE id = ? AND deleted_at IS NULL`, token, now, userID)
+	if err != nil {
+		return false, fmt.Errorf("set calendar token of user %d: %w", userID, err)
+	}
+	return n > 0, nil
+}
+
+// ClearCalendarToken revokes a person's personal calendar feed.
+func ClearCalendarToken(ctx context.Context, q store.Querier, userID int64, now time.Time) error {
+	_, err := store.Exec(ctx, q, `UPDATE users SET ical_token = NULL, updated_at = ?
+		WHERE id = ? AND ical_token IS NOT NULL`, now, userID)
+	if err != nil {
+		return fmt.Errorf("revoke calendar token of user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// EraseTx removes what the person's row says about them, and a
+// secretariat grant waiting for their address, inside the transaction that
+// deletes their account. The row stays as a tombstone (deleted_at set) so
+// that what refers to it, such as hours already given, keeps counting
+// without saying by whom.
+func EraseTx(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) error {
+	if _, err := store.Exec(ctx, tx, `DELETE FROM secretariat_grants WHERE email IN (SELECT email FROM users WHERE id = ?)`, userID); err != nil {
+		return fmt.Errorf("delete pending secretariat grant of user %d: %w", userID, err)
+	}
+	_, err := store.Exec(ctx, tx, `UPDATE users SET firebase_uid = NULL, email = NULL, email_verified = FALSE, phone = NULL,
+		display_name = '', role = 'RESIDENT', ical_token = NULL, updated_at = ?, deleted_at = ? WHERE id = ?`, now, now, userID)
+	if err != nil {
+		return fmt.Errorf("erase user %d: %w", userID, err)
+	}
+	return nil
+}
