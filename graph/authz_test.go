@@ -199,6 +199,10 @@ var matrix = []matrixCase{
 		}, managers},
 	{"createPlace", `mutation($i: CreatePlaceInput!) { createPlace(input: $i) { place { id } userErrors { code } } }`,
 		func(tw town) map[string]any { return map[string]any{"name": "Havhytten"} }, []string{secretariatRol}},
+	{"updatePlace", `mutation($i: UpdatePlaceInput!) { updatePlace(input: $i) { place { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"placeId": globalID(typePlace, tw.farm.ID), "name": "Bredekærgård", "address": "Bredekærs Vænge 1"}
+		}, []string{secretariatRol}},
 	{"exportMyData", `mutation { exportMyData { data userErrors { code } } }`, nil, everyoneSignedIn()},
 	{"deleteMyAccount", `mutation($i: DeleteMyAccountInput!) { deleteMyAccount(input: $i) { deleted userErrors { code } } }`,
 		func(tw town) map[string]any { return map[string]any{"stories": "ANONYMISE", "confirm": true} }, everyoneSignedIn()},

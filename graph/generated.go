@@ -341,6 +341,7 @@ type ComplexityRoot struct {
 		UpdateMe                      func(childComplexity int, input model.UpdateMeInput) int
 		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
 		UpdateOrganisation            func(childComplexity int, input model.UpdateOrganisationInput) int
+		UpdatePlace                   func(childComplexity int, input model.UpdatePlaceInput) int
 		UpdateVolunteerSlot           func(childComplexity int, input model.UpdateVolunteerSlotInput) int
 		WithdrawStory                 func(childComplexity int, input model.StoryIDInput) int
 	}
@@ -636,6 +637,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	UpdatePlacePayload struct {
+		Place      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	User struct {
 		DisplayName func(childComplexity int) int
 		Email       func(childComplexity int) int
@@ -771,6 +777,7 @@ type MutationResolver interface {
 	AddOrganiser(ctx context.Context, input model.AddOrganiserInput) (*model.OrganiserPayload, error)
 	RemoveOrganiser(ctx context.Context, input model.RemoveOrganiserInput) (*model.OrganiserPayload, error)
 	CreatePlace(ctx context.Context, input model.CreatePlaceInput) (*model.CreatePlacePayload, error)
+	UpdatePlace(ctx context.Context, input model.UpdatePlaceInput) (*model.UpdatePlacePayload, error)
 	ExportMyData(ctx context.Context) (*model.ExportMyDataPayload, error)
 	DeleteMyAccount(ctx context.Context, input model.DeleteMyAccountInput) (*model.DeleteMyAccountPayload, error)
 	AddCalendarSource(ctx context.Context, input model.AddCalendarSourceInput) (*model.CalendarSourcePayload, error)
@@ -2335,6 +2342,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateOrganisation(childComplexity, args["input"].(model.UpdateOrganisationInput)), true
+	case "Mutation.updatePlace":
+		if e.ComplexityRoot.Mutation.UpdatePlace == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePlace_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePlace(childComplexity, args["input"].(model.UpdatePlaceInput)), true
 	case "Mutation.updateVolunteerSlot":
 		if e.ComplexityRoot.Mutation.UpdateVolunteerSlot == nil {
 			break
@@ -3525,6 +3543,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateMePayload.UserErrors(childComplexity), true
 
+	case "UpdatePlacePayload.place":
+		if e.ComplexityRoot.UpdatePlacePayload.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePlacePayload.Place(childComplexity), true
+	case "UpdatePlacePayload.userErrors":
+		if e.ComplexityRoot.UpdatePlacePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePlacePayload.UserErrors(childComplexity), true
+
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -3790,6 +3821,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateActivityInput", ec.unmarshalInputUpdateActivityInput),
 			graphql.NewInputUnmarshaler("UpdateMeInput", ec.unmarshalInputUpdateMeInput),
 			graphql.NewInputUnmarshaler("UpdateOrganisationInput", ec.unmarshalInputUpdateOrganisationInput),
+			graphql.NewInputUnmarshaler("UpdatePlaceInput", ec.unmarshalInputUpdatePlaceInput),
 			graphql.NewInputUnmarshaler("UpdateVolunteerSlotInput", ec.unmarshalInputUpdateVolunteerSlotInput),
 		)
 	}
@@ -4965,6 +4997,21 @@ type CreatePlacePayload {
   userErrors: [UserError!]!
 }
 
+"A place as it should be from now on: every field is set, an omitted one is emptied."
+input UpdatePlaceInput {
+  placeId: ID!
+  name: String!
+  address: String
+  description: String
+  latitude: Float
+  longitude: Float
+}
+
+type UpdatePlacePayload {
+  place: Place
+  userErrors: [UserError!]!
+}
+
 type ExportMyDataPayload {
   "Everything held about the person: profile, organiser rights, qualifications, volunteer sign-ups, stories."
   data: JSON
@@ -5001,6 +5048,8 @@ type Mutation {
   removeOrganiser(input: RemoveOrganiserInput!): OrganiserPayload!
   "Secretariat only."
   createPlace(input: CreatePlaceInput!): CreatePlacePayload!
+  "Secretariat only."
+  updatePlace(input: UpdatePlaceInput!): UpdatePlacePayload!
   "Everything we hold about the signed-in person, as JSON."
   exportMyData: ExportMyDataPayload!
   "Deletes the signed-in person's personal data; upcoming volunteer sign-ups are cancelled."
@@ -6223,6 +6272,16 @@ func (ec *executionContext) childFields_UpdateMePayload(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type UpdateMePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_UpdatePlacePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "place":
+		return ec.fieldContext_UpdatePlacePayload_place(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdatePlacePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdatePlacePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7227,6 +7286,20 @@ func (ec *executionContext) field_Mutation_updateOrganisation_args(ctx context.C
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateOrganisationInput, error) {
 			return ec.unmarshalNUpdateOrganisationInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUpdateOrganisationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePlace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdatePlaceInput, error) {
+			return ec.unmarshalNUpdatePlaceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUpdatePlaceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11505,6 +11578,50 @@ func (ec *executionContext) fieldContext_Mutation_createPlace(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createPlace_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updatePlace(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePlace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePlace(ctx, fc.Args["input"].(model.UpdatePlaceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdatePlacePayload) graphql.Marshaler {
+			return ec.marshalNUpdatePlacePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUpdatePlacePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePlace(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdatePlacePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePlace_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18636,6 +18753,70 @@ func (ec *executionContext) fieldContext_UpdateMePayload_userErrors(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdatePlacePayload_place(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePlacePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePlacePayload_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *place.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋplaceᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePlacePayload_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePlacePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdatePlacePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePlacePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePlacePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePlacePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePlacePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23671,6 +23852,83 @@ func UnmarshalUpdateOrganisationInput(ctx context.Context, raw any) (model.Updat
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdatePlaceInput(ctx context.Context, obj any) (model.UpdatePlaceInput, error) {
+	var it model.UpdatePlaceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"placeId", "name", "address", "description", "latitude", "longitude"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "latitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latitude = data
+		case "longitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Longitude = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdatePlaceInput unmarshals raw into the UpdatePlaceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdatePlaceInput(ctx context.Context, raw any) (model.UpdatePlaceInput, error) {
+	var out model.UpdatePlaceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePlaceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateVolunteerSlotInput(ctx context.Context, obj any) (model.UpdateVolunteerSlotInput, error) {
 	var it model.UpdateVolunteerSlotInput
 	if obj == nil {
@@ -25426,6 +25684,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createPlace":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createPlace(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatePlace":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePlace(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -27824,6 +28089,44 @@ func (ec *executionContext) _UpdateMePayload(ctx context.Context, sel ast.Select
 	return out
 }
 
+var updatePlacePayloadImplementors = []string{"UpdatePlacePayload"}
+
+func (ec *executionContext) _UpdatePlacePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdatePlacePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updatePlacePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdatePlacePayload")
+		case "place":
+			out.Values[i] = ec._UpdatePlacePayload_place(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdatePlacePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *user.User) graphql.Marshaler {
@@ -30148,6 +30451,19 @@ func (ec *executionContext) marshalNUpdateMePayload2ᚖgithubᚗcomᚋishojᚋvo
 func (ec *executionContext) unmarshalNUpdateOrganisationInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUpdateOrganisationInput(ctx context.Context, v any) (model.UpdateOrganisationInput, error) {
 	res, err := ec.unmarshalInputUpdateOrganisationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdatePlaceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUpdatePlaceInput(ctx context.Context, v any) (model.UpdatePlaceInput, error) {
+	res, err := ec.unmarshalInputUpdatePlaceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdatePlacePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUpdatePlacePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdatePlacePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdatePlacePayload!")
+		return graphql.Null
+	}
+	return ec._UpdatePlacePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateVolunteerSlotInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUpdateVolunteerSlotInput(ctx context.Context, v any) (model.UpdateVolunteerSlotInput, error) {

@@ -167,6 +167,23 @@ func (r *mutationResolver) CreatePlace(ctx context.Context, input model.CreatePl
 	return &model.CreatePlacePayload{Place: &p, UserErrors: ues}, nil
 }
 
+// UpdatePlace is the resolver for the updatePlace field.
+func (r *mutationResolver) UpdatePlace(ctx context.Context, input model.UpdatePlaceInput) (*model.UpdatePlacePayload, error) {
+	id, err := idOf(typePlace, input.PlaceID, "placeId")
+	if err == nil {
+		var p place.Place
+		p, err = r.Domain.Places.Update(ctx, user.CallerFrom(ctx), id, place.Input{
+			Name: input.Name, Address: deref(input.Address), Description: deref(input.Description),
+			Latitude: input.Latitude, Longitude: input.Longitude,
+		})
+		if err == nil {
+			return &model.UpdatePlacePayload{Place: &p, UserErrors: []model.UserError{}}, nil
+		}
+	}
+	ues, err := userErrors(ctx, err)
+	return &model.UpdatePlacePayload{UserErrors: ues}, err
+}
+
 // ExportMyData is the resolver for the exportMyData field.
 func (r *mutationResolver) ExportMyData(ctx context.Context) (*model.ExportMyDataPayload, error) {
 	if err := auth.CheckRevoked(ctx); err != nil {

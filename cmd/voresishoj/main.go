@@ -7,6 +7,12 @@
 //	voresishoj token --email E      print a sign-in token for E (local sign-in mode only)
 //	voresishoj grant-secretariat --email E | --uid U
 //	                                give a person the secretariat role
+//	voresishoj backup FILE          write a consistent copy of the database to FILE
+//	                                while the server runs (SQLite; pg_dump for PostgreSQL)
+//	voresishoj restore [--replace] FILE
+//	                                put a backup in place of the database and migrate it
+//	                                (the server must be stopped)
+//	voresishoj version              print the version and commit of this build
 //
 // Settings come from environment variables; see README.md.
 package main
@@ -25,6 +31,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/app"
 	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/buildinfo"
 	"github.com/ishoj/voresishoj/internal/config"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -64,11 +71,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return token(ctx, cfg, log, args, stdout)
 	case "grant-secretariat":
 		return grantSecretariat(ctx, cfg, log, args, stdout)
+	case "backup":
+		return backup(ctx, cfg, args, stdout)
+	case "restore":
+		return restore(ctx, cfg, log, args, stdout)
+	case "version":
+		_, err := fmt.Fprintln(stdout, buildinfo.Read())
+		return err
 	case "help", "-h", "--help":
-		_, _ = fmt.Fprintln(stdout, "usage: voresishoj [serve | migrate | token --email E | grant-secretariat --email E | --uid U]")
+		_, _ = fmt.Fprintln(stdout, "usage: voresishoj [serve | migrate | token --email E | grant-secretariat --email E | --uid U |\n"+
+			"                  backup FILE | restore [--replace] FILE | version]")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, migrate, token, grant-secretariat)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, migrate, token, grant-secretariat, backup, restore, version)", cmd)
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {

@@ -664,6 +664,21 @@ type UpdateOrganisationInput struct {
 	Links          []ChannelLinkInput `json:"links,omitempty"`
 }
 
+// A place as it should be from now on: every field is set, an omitted one is emptied.
+type UpdatePlaceInput struct {
+	PlaceID     string   `json:"placeId"`
+	Name        string   `json:"name"`
+	Address     *string  `json:"address,omitempty"`
+	Description *string  `json:"description,omitempty"`
+	Latitude    *float64 `json:"latitude,omitempty"`
+	Longitude   *float64 `json:"longitude,omitempty"`
+}
+
+type UpdatePlacePayload struct {
+	Place      *place.Place `json:"place,omitempty"`
+	UserErrors []UserError  `json:"userErrors"`
+}
+
 type UpdateVolunteerSlotInput struct {
 	SlotID      string    `json:"slotId"`
 	Title       string    `json:"title"`

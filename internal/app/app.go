@@ -21,6 +21,7 @@ import (
 	"github.com/ishoj/voresishoj/graph"
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/buildinfo"
 	"github.com/ishoj/voresishoj/internal/calendar"
 	"github.com/ishoj/voresishoj/internal/calimport"
 	"github.com/ishoj/voresishoj/internal/clock"
@@ -228,7 +229,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	mux.Handle("/feeds/", feed.NewService(db, cfg.PublicURL).Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
+		// "ok", then which build answers: during a rolling upgrade the
+		// operator sees which replicas run the new one.
+		_, _ = w.Write([]byte("ok\n" + buildinfo.Read().String() + "\n"))
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	if !cfg.Production() {
@@ -330,7 +333,7 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving", slog.String("addr", "http://"+ln.Addr().String()+"/graphql"),
-		slog.String("env", a.cfg.Env))
+		slog.String("env", a.cfg.Env), slog.String("version", buildinfo.Read().String()))
 
 	select {
 	case err := <-errc:

@@ -136,3 +136,27 @@ func (s *Service) Create(ctx context.Context, c user.Caller, in Input) (Place, e
 	}
 	return s.Place(ctx, id)
 }
+
+// Update changes a place: its name, address, description and position,
+// all at once. Like Create it is the secretariat's; activities at the
+// place keep pointing at it.
+func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input) (Place, error) {
+	if err := c.RequireSecretariat(); err != nil {
+		return Place{}, err
+	}
+	if err := in.validate(); err != nil {
+		return Place{}, err
+	}
+	n, err := store.Exec(ctx, s.db, `UPDATE places SET name = ?, address = ?, description = ?, latitude = ?, longitude = ?
+		WHERE id = ?`, in.Name, in.Address, in.Description, in.Latitude, in.Longitude, id)
+	if store.IsAlreadyExists(err) {
+		return Place{}, apperr.New("NAME_TAKEN", "name")
+	}
+	if err != nil {
+		return Place{}, fmt.Errorf("update place %d: %w", id, err)
+	}
+	if n == 0 {
+		return Place{}, fmt.Errorf("update place %d: %w", id, store.ErrNotFound)
+	}
+	return s.Place(ctx, id)
+}

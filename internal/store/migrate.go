@@ -10,6 +10,10 @@ import (
 	"github.com/pressly/goose/v3/lock"
 )
 
+// The migrations, one folder per dialect. A migration that has shipped is
+// never edited; migrations/README.md says how to add one, and
+// migrations/SHA256SUMS (checked by a test) records them.
+//
 //go:embed migrations
 var migrations embed.FS
 
@@ -72,4 +76,18 @@ func (db *DB) SchemaCurrent(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("check migrations: %w", err)
 	}
 	return !pending, nil
+}
+
+// SchemaVersion reports the last migration applied to the database and the
+// last one this binary carries.
+func (db *DB) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
+	p, err := db.provider()
+	if err != nil {
+		return 0, 0, err
+	}
+	current, latest, err = p.GetVersions(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return current, latest, nil
 }

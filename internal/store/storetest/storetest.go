@@ -122,3 +122,13 @@ func openPostgres(t testing.TB) *store.DB {
 
 // Name is a short label for log lines in tests.
 func Name(db *store.DB) string { return fmt.Sprint(db.Dialect) }
+
+// Unmigrated returns another empty database of the dialect d, for tests
+// that migrate several databases along different paths and compare them.
+func Unmigrated(t testing.TB, d store.Dialect) *store.DB {
+	t.Helper()
+	if d == store.Postgres {
+		return openPostgres(t)
+	}
+	return openSQLite(t)
+}
