@@ -87,6 +87,7 @@ func userErrors(ctx context.Context, err error) ([]model.UserError, error) {
 	for i, ue := range ues {
 		field := append([]string{"input"}, ue.Field...)
 		out[i] = model.UserError{Code: ue.Code, Message: i18n.Text(lang, ue.Code, ue.Params), Field: field}
+		noteUserError(ctx, ue.Code)
 	}
 	return out, nil
 }

@@ -60,6 +60,8 @@ type Options struct {
 	Redis *redis.Client
 	// RedisPrefix begins every key kept in Redis (default "voresishoj:").
 	RedisPrefix string
+	// Observe, when set, hears of every operation (observe.go).
+	Observe func(context.Context, OperationReport)
 }
 
 // NewHandler returns the /graphql handler. Transports are explicit:
@@ -141,7 +143,8 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	} else {
 		var apq graphql.Cache[string] = lru.New[string](1000)
 		if opts.Redis != nil {
-			apq = RedisCache{Client: opts.Redis, Prefix: opts.redisPrefix() + "apq:", TTL: 24 * time.Hour, Log: r.Log}
+			apq = RedisCache{Client: opts.Redis, Prefix: opts.redisPrefix() + "apq:", TTL: 24 * time.Hour, Log: r.Log,
+				Local: lru.New[string](1000)}
 		}
 		srv.Use(extension.AutomaticPersistedQuery{Cache: boundedCache{inner: apq, maxBytes: 64 << 10}})
 	}
@@ -150,6 +153,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	// Depth, aliases and complexity (with page sizes counted); a zero
 	// ComplexityLimit leaves complexity unbounded.
 	srv.Use(operationLimits{limits: bounds, complexity: opts.ComplexityLimit})
+	srv.Use(observeOperations{report: opts.Observe})
 	srv.Use(textInput{})
 	srv.Use(operationDeadline{timeout: bounds.Timeout})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {

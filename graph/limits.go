@@ -30,6 +30,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/ratelimit"
+	"github.com/ishoj/voresishoj/internal/redisconn"
 	"github.com/ishoj/voresishoj/internal/requestid"
 	"github.com/ishoj/voresishoj/internal/user"
 )
@@ -812,31 +813,46 @@ func (c boundedCache) Add(ctx context.Context, key, value string) {
 }
 
 // RedisCache is a graphql.Cache for automatic persisted queries shared by
-// every replica; entries expire after TTL.
+// every replica; entries expire after TTL. Local, when set, is looked at
+// first and keeps what this replica has seen: a document never changes
+// under its hash, so the copy is always right, saves a Redis round trip,
+// and is what the replica works from while Redis is away.
 type RedisCache struct {
 	Client *redis.Client
 	Prefix string
 	TTL    time.Duration
 	Log    *slog.Logger
+	Local  graphql.Cache[string]
 }
 
 // Get implements graphql.Cache. A Redis failure is a miss: the client
 // then sends the full query.
 func (c RedisCache) Get(ctx context.Context, key string) (string, bool) {
+	if c.Local != nil {
+		if v, ok := c.Local.Get(ctx, key); ok {
+			return v, true
+		}
+	}
 	v, err := c.Client.Get(ctx, c.Prefix+key).Result()
 	if err != nil {
-		if !errors.Is(err, redis.Nil) && c.Log != nil {
-			c.Log.WarnContext(ctx, "persisted query cache get", slog.Any("error", err))
+		if !errors.Is(err, redis.Nil) {
+			redisconn.Fallback(ctx, c.Log, redisconn.APQ, fmt.Errorf("persisted query cache get: %w", err))
 		}
 		return "", false
+	}
+	if c.Local != nil {
+		c.Local.Add(ctx, key, v)
 	}
 	return v, true
 }
 
 // Add implements graphql.Cache.
 func (c RedisCache) Add(ctx context.Context, key, value string) {
-	if err := c.Client.Set(ctx, c.Prefix+key, value, c.TTL).Err(); err != nil && c.Log != nil {
-		c.Log.WarnContext(ctx, "persisted query cache add", slog.Any("error", err))
+	if c.Local != nil {
+		c.Local.Add(ctx, key, value)
+	}
+	if err := c.Client.Set(ctx, c.Prefix+key, value, c.TTL).Err(); err != nil {
+		redisconn.Fallback(ctx, c.Log, redisconn.APQ, fmt.Errorf("persisted query cache add: %w", err))
 	}
 }
 

@@ -27,7 +27,7 @@ type userErrorsOnly struct {
 	UserErrors []struct{ Code string }
 }
 
-func codes(ues []struct{ Code string }) string {
+func errorCodes(ues []struct{ Code string }) string {
 	var cs []string
 	for _, u := range ues {
 		cs = append(cs, u.Code)
@@ -85,7 +85,7 @@ func TestOrganiserByEmailIsNotSquatted(t *testing.T) {
 		ts.client.MustPost(`mutation($i: AddOrganiserInput!) { addOrganiser(input: $i) { userErrors { code } } }`, &add,
 			vars("i", map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID), "email": "kasserer@rodekors.example"}), bearer(olga))
 		if len(add.AddOrganiser.UserErrors) != 0 {
-			t.Fatalf("addOrganiser: %s", codes(add.AddOrganiser.UserErrors))
+			t.Fatalf("addOrganiser: %s", errorCodes(add.AddOrganiser.UserErrors))
 		}
 		ts.client.MustPost(`{ me { id organises { id } } }`, &me, bearer(squatter))
 		if len(me.Me.Organises) != 0 {
@@ -171,7 +171,7 @@ func TestQualificationIsPerOrganisation(t *testing.T) {
 			vars("i", map[string]any{"userId": globalID(typeUser, vilma.UserID), "requirement": "CHILD_CERTIFICATE",
 				"expiresAt": ts.now().AddDate(1, 0, 0).Format(time.RFC3339)}), bearer(omar))
 		if len(named.RecordQualification.UserErrors) != 0 {
-			t.Fatalf("record for the other organisation: %s", codes(named.RecordQualification.UserErrors))
+			t.Fatalf("record for the other organisation: %s", errorCodes(named.RecordQualification.UserErrors))
 		}
 		if named.RecordQualification.User != nil {
 			t.Errorf("recording for an id told a stranger's name: %+v", named.RecordQualification.User)
@@ -186,7 +186,7 @@ func TestQualificationIsPerOrganisation(t *testing.T) {
 		}
 		ts.client.MustPost(`mutation($i: ClaimSlotInput!) { claimSlot(input: $i) { claim { status } userErrors { code } } }`, &claim,
 			vars("i", map[string]any{"slotId": kids, "idempotencyKey": "vilma-kids"}), bearer(vilmaToken))
-		if claim.ClaimSlot.Claim != nil || codes(claim.ClaimSlot.UserErrors) != "REQUIREMENT_NOT_MET" {
+		if claim.ClaimSlot.Claim != nil || errorCodes(claim.ClaimSlot.UserErrors) != "REQUIREMENT_NOT_MET" {
 			t.Fatalf("another organisation's certificate let vilma claim: %+v", claim.ClaimSlot)
 		}
 
@@ -316,7 +316,7 @@ func TestOrganiserInvitationFlow(t *testing.T) {
 		_, stranger := ts.person("fremmed", true)
 		ts.client.MustPost(invite, &inv, vars("i", map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID),
 			"userId": globalID(typeUser, stranger.UserID)}), bearer(olga))
-		if codes(inv.InviteOrganiser.UserErrors) != "USER_NOT_FOUND" {
+		if errorCodes(inv.InviteOrganiser.UserErrors) != "USER_NOT_FOUND" {
 			t.Errorf("invite a stranger by id: %+v", inv.InviteOrganiser)
 		}
 		ts.client.MustPost(invite, &inv, vars("i", map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID),
@@ -366,15 +366,15 @@ func TestOrganiserInvitationFlow(t *testing.T) {
 			}
 		}
 		ts.client.MustPost(accept, &acc, vars("i", map[string]any{"invitationId": veraInvitation}), bearer(olga))
-		if codes(acc.AcceptOrganiserInvitation.UserErrors) != "INVITATION_WRONG_ACCOUNT" {
+		if errorCodes(acc.AcceptOrganiserInvitation.UserErrors) != "INVITATION_WRONG_ACCOUNT" {
 			t.Errorf("olga accepting vera's invitation: %+v", acc)
 		}
 		ts.client.MustPost(accept, &acc, vars("i", map[string]any{"invitationId": veraInvitation}), bearer(tw.tokens[organiserOther]))
-		if codes(acc.AcceptOrganiserInvitation.UserErrors) != "INVITATION_NOT_FOUND" {
+		if errorCodes(acc.AcceptOrganiserInvitation.UserErrors) != "INVITATION_NOT_FOUND" {
 			t.Errorf("omar accepting vera's invitation: %+v", acc)
 		}
 		ts.client.MustPost(accept, &acc, vars("i", map[string]any{"invitationId": "bm9wZQ"}), bearer(vera))
-		if codes(acc.AcceptOrganiserInvitation.UserErrors) != "INVALID_ID" {
+		if errorCodes(acc.AcceptOrganiserInvitation.UserErrors) != "INVALID_ID" {
 			t.Errorf("malformed id: %+v", acc)
 		}
 		ts.client.MustPost(accept, &acc, vars("i", map[string]any{"invitationId": veraInvitation}), bearer(vera))
@@ -394,7 +394,7 @@ func TestOrganiserInvitationFlow(t *testing.T) {
 		ts.client.MustPost(`mutation($i: RemoveOrganiserInput!) { removeOrganiser(input: $i) { userErrors { code } } }`, &rm,
 			vars("i", map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID), "userId": globalID(typeUser, tw.callers[organiserSame].UserID)}),
 			bearer(vera))
-		if codes(rm.RemoveOrganiser.UserErrors) != "ORGANISER_SENIOR" {
+		if errorCodes(rm.RemoveOrganiser.UserErrors) != "ORGANISER_SENIOR" {
 			t.Errorf("newcomer removing the senior organiser: %+v", rm)
 		}
 	})

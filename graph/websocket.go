@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -83,7 +84,9 @@ type guardedConn struct {
 	// when the handler is used without its guard.
 	guard *guard
 	live  *liveConn
-	ctx   context.Context
+	// ctx is the upgrade request's context; the server cancels it with
+	// http.ErrServerClosed when it shuts down (see WriteClose).
+	ctx context.Context
 
 	mu     sync.Mutex
 	active map[string]bool
@@ -219,6 +222,16 @@ func messageHead(v any) (id, typ string, ok bool) {
 		return "", "", false
 	}
 	return idF.String(), typF.String(), true
+}
+
+// WriteClose says 1001 (going away) where gqlgen would say 1000 because
+// the server is shutting down, so the app reconnects, to another replica,
+// at once rather than taking the close as the end.
+func (c *guardedConn) WriteClose(code int, reason string) error {
+	if code == int(websocket.StatusNormalClosure) && errors.Is(context.Cause(c.ctx), http.ErrServerClosed) {
+		code, reason = int(websocket.StatusGoingAway), "server shutting down"
+	}
+	return c.WebsocketConn.WriteClose(code, reason)
 }
 
 // SetReadLimit passes gqlgen's PayloadReadLimit through.

@@ -69,7 +69,7 @@ func runColdstart(ctx context.Context, args []string) error {
 		}
 		cmd := exec.Command(server)
 		cmd.Env = append(os.Environ(), "DATA_DIR="+data, "DATABASE_URL="+filepath.Join(data, "voresishoj.db"),
-			"DEMO_DATA=false", "LISTEN_ADDR="+addr, "REDIS_URL=", "LOG_LEVEL=warn")
+			"DEMO_DATA=false", "LISTEN_ADDR="+addr, "REDIS_URL=", "LOG_LEVEL=warn", "METRICS_ADDR=off")
 		o, err := timeToReady(ctx, cmd, addr)
 		if err != nil {
 			return err

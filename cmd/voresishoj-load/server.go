@@ -175,7 +175,7 @@ func startServer(ctx context.Context, dsn string, extra map[string]string) (*ser
 	}
 	env := map[string]string{
 		"DATA_DIR": dir, "DATABASE_URL": dsn, "DEMO_DATA": "false", "LOG_LEVEL": "warn",
-		"RATE_LIMIT_IP": "0", "RATE_LIMIT_PERSON": "0", "ANONYMOUS_CONNECTIONS_PER_IP": "0", "REDIS_URL": "",
+		"RATE_LIMIT_IP": "0", "RATE_LIMIT_PERSON": "0", "ANONYMOUS_CONNECTIONS_PER_IP": "0", "REDIS_URL": "", "METRICS_ADDR": "off",
 	}
 	for k, v := range extra {
 		env[k] = v

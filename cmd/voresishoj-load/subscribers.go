@@ -584,7 +584,7 @@ func startChild(ctx context.Context, bin string, args, env []string, logPath str
 	}
 	defer logf.Close()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(append(os.Environ(), "LISTEN_ADDR="+addr), env...)
+	cmd.Env = append(append(os.Environ(), "LISTEN_ADDR="+addr, "METRICS_ADDR=off"), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	c := &child{cmd: cmd, url: "http://" + addr, log: logPath, done: make(chan struct{})}
 	for _, kv := range env {

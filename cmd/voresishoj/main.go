@@ -33,16 +33,24 @@ import (
 	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/buildinfo"
 	"github.com/ishoj/voresishoj/internal/config"
+	"github.com/ishoj/voresishoj/internal/logging"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal starts a graceful shutdown; a second one, with
+		// the default behaviour restored, ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "voresishoj:", err)
+		// JSON like every other line, one entry per problem.
+		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("voresishoj did not run", slog.Any("errors", strings.Split(err.Error(), "\n")))
 		os.Exit(1)
 	}
 }
@@ -56,10 +64,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := logging.New(stderr, cfg.LogLevel, nil)
 
 	switch cmd {
 	case "serve":
+		// People appear in the server's log as pseudonyms; the other
+		// commands log no one.
+		p, warning := logging.LoadPseudonyms(cfg.LogCallerKey, cfg.DataDir)
+		log = logging.New(stderr, cfg.LogLevel, p)
+		// The log package, slog's default and through it the libraries'
+		// logs (go-redis, see internal/redisconn) write JSON lines too.
+		logging.Install(log)
+		if warning != "" {
+			log.Warn(warning)
+		}
 		return serve(ctx, cfg, log)
 	case "migrate":
 		db, err := app.OpenDB(ctx, cfg, log)

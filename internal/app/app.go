@@ -1,22 +1,20 @@
 // Package app wires the server together from its configuration and runs
-// it until the context ends, shutting down in order: stop accepting
-// requests, let running ones finish, then close the database.
+// it until the context ends, shutting down in order (shutdown.go): report
+// not ready while load balancers notice, end live connections, let running
+// requests and jobs finish, then close the database.
 package app
 
 import (
-	"bufio"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/ishoj/voresishoj/graph"
 	"github.com/ishoj/voresishoj/internal/activity"
@@ -33,6 +31,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/media"
+	"github.com/ishoj/voresishoj/internal/metrics"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
@@ -40,10 +39,11 @@ import (
 	"github.com/ishoj/voresishoj/internal/pubsub"
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/ratelimit"
-	"github.com/ishoj/voresishoj/internal/requestid"
+	"github.com/ishoj/voresishoj/internal/redisconn"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/tracing"
 	"github.com/ishoj/voresishoj/internal/user"
 	"github.com/ishoj/voresishoj/internal/volunteer"
 )
@@ -58,12 +58,20 @@ type App struct {
 	authn    *auth.Authenticator
 	notifier *notify.Service
 	broker   pubsub.Broker
-	blobs    *media.Dir
-	redis    *redis.Client
+	blobs    media.Store
+	redis    *redisconn.Client
+	metrics  *metrics.Metrics
 	handler  http.Handler
+	// live ends websockets and event streams at shutdown (shutdown.go).
+	live liveConnections
+	// draining is set at SIGTERM: /readyz answers 503 from then on.
+	draining    atomic.Bool
+	metricsAddr atomic.Value // string, once listening
 	// now is the domain clock every service shares: the real time, or
 	// DEV_NOW running on in development.
 	now func() time.Time
+	// stopJobEvents ends the job-failure counting (observe.go).
+	stopJobEvents func()
 }
 
 // Clock returns the domain clock cfg asks for: clock.Real, or with
@@ -78,7 +86,11 @@ func Clock(cfg config.Config) func() time.Time {
 
 // OpenDB opens and migrates the configured database.
 func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	var opts []store.Option
+	if cfg.TracesEndpoint != "" {
+		opts = append(opts, store.Traced())
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -100,15 +112,18 @@ func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB
 // New builds the server on an open, migrated database.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB) (*App, error) {
 	now := Clock(cfg)
-	a := &App{cfg: cfg, log: log, db: db, bus: event.NewBus(log), now: now}
+	a := &App{cfg: cfg, log: log, db: db, bus: event.NewBus(log), now: now, metrics: metrics.New()}
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
 	if !cfg.DevNow.IsZero() {
 		log.Warn("DEV_NOW: the server runs as if it were this date, not today. For development only.",
 			slog.Time("dev_now", cfg.DevNow))
 	}
 	themes := theme.NewService(db)
-	blobs, err := media.NewDir(filepath.Join(cfg.DataDir, "media"))
+	blobs, err := media.Open(ctx, cfg.MediaURL)
 	if err != nil {
-		return nil, fmt.Errorf("open media directory: %w", err)
+		return nil, fmt.Errorf("open media store: %w", err)
 	}
 	a.blobs = blobs
 	volunteers := volunteer.NewService(db, a.bus, volunteer.Config{DailyLimit: time.Duration(cfg.DailyHoursLimit) * time.Hour, Now: now})
@@ -118,7 +133,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	if err != nil {
 		return nil, err
 	}
-	a.notifier, err = notify.New(db, sender, log, notify.Config{AnnouncementsPerDay: cfg.AnnouncementsPerDay, Now: now})
+	a.notifier, err = notify.New(db, sender, log, notify.Config{AnnouncementsPerDay: cfg.AnnouncementsPerDay, Now: now,
+		Recorded: a.metrics.Delivery})
 	if err != nil {
 		return nil, fmt.Errorf("set up notifications: %w", err)
 	}
@@ -172,8 +188,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	a.authn = auth.NewAuthenticator(verifier, a.domain.Users, log)
 
 	if cfg.RedisURL != "" {
-		if a.broker, err = pubsub.NewRedis(ctx, cfg.RedisURL, log, pubsub.Options{}); err != nil {
-			return nil, fmt.Errorf("connect to redis: %w", err)
+		// One client for everything shared through Redis, bounded by
+		// REDIS_TIMEOUT and its breaker (internal/redisconn).
+		if a.redis, err = redisconn.New(cfg.RedisURL, redisconn.Options{Timeout: cfg.RedisTimeout, Log: log}); err != nil {
+			return nil, err
+		}
+		pctx, cancel := context.WithTimeout(ctx, cfg.RedisTimeout)
+		if err := a.redis.Check(pctx); err != nil {
+			log.Warn("redis does not answer; starting without it: rate limits per replica, live updates on this replica only, until it does",
+				slog.String("error", err.Error()))
+		}
+		cancel()
+		if a.broker, err = pubsub.NewRedis(ctx, a.redis.Client, log, pubsub.Options{ConfirmTimeout: cfg.RedisTimeout}); err != nil {
+			return nil, fmt.Errorf("redis pub/sub: %w", err)
 		}
 		log.Info("live updates shared through redis")
 	} else {
@@ -204,15 +231,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 			IPHeader:  cfg.ClientIPHeader,
 		},
 		CORSOrigins: cfg.CORSOrigins,
+		Observe:     a.observeOperation,
 	}
-	if cfg.RedisURL != "" {
+	if a.redis != nil {
 		// Rate limits and persisted queries shared by every replica.
-		ropts, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, fmt.Errorf("parse REDIS_URL: %w", err)
-		}
-		gqlOpts.Redis = redis.NewClient(ropts)
-		a.redis = gqlOpts.Redis
+		gqlOpts.Redis = a.redis.Client
 	}
 	if cfg.EnforceTrustedDocuments() {
 		if gqlOpts.TrustedDocuments, err = graph.LoadTrustedDocuments(cfg.TrustedDocumentsFile); err != nil {
@@ -237,7 +260,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	if !cfg.Production() {
 		mux.Handle("GET /{$}", playground.Handler("Vores Ishøj", "/graphql"))
 	}
-	a.handler = requestid.Middleware(a.logRequests(mux))
+	a.handler = a.observe(mux)
+	a.registerMetrics()
 	return a, nil
 }
 
@@ -272,28 +296,23 @@ func (a *App) Handler() http.Handler { return a.handler }
 // Domain returns the domain services, for commands and tests.
 func (a *App) Domain() graph.Domain { return a.domain }
 
-// ready answers 200 when the database is reachable and its schema current,
-// so a load balancer only sends traffic to replicas that can serve it.
-func (a *App) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := a.db.PingContext(ctx); err != nil {
-		a.log.WarnContext(ctx, "not ready: database unreachable", slog.String("error", err.Error()))
-		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-		return
-	}
-	current, err := a.db.SchemaCurrent(ctx)
-	if err != nil || !current {
-		http.Error(w, "database schema not current", http.StatusServiceUnavailable)
-		return
-	}
-	_, _ = w.Write([]byte("ready\n"))
-}
-
 // Run opens the configured database, builds the server on it and serves
 // until ctx ends: what `voresishoj serve` does.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	stopTracing, err := tracing.Setup(ctx, cfg.TracesEndpoint, buildinfo.Read().String())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			log.Warn("flush traces", slog.String("error", err.Error()))
+		}
+	}()
+	if cfg.TracesEndpoint != "" {
+		log.Info("traces exported over OTLP", slog.String("endpoint", cfg.TracesEndpoint))
+	}
 	db, err := OpenDB(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -315,47 +334,6 @@ func (a *App) Serve(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", a.cfg.ListenAddr, err)
 	}
 	return a.ServeListener(ctx, ln)
-}
-
-// ServeListener serves on ln until ctx ends.
-func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	if err := a.notifier.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("start notification workers: %w", err)
-	}
-	go a.maintain(ctx)
-	go a.importCalendars(ctx)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	a.log.Info("serving", slog.String("addr", "http://"+ln.Addr().String()+"/graphql"),
-		slog.String("env", a.cfg.Env), slog.String("version", buildinfo.Read().String()))
-
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	a.log.Info("shutting down", slog.Duration("timeout", a.cfg.ShutdownTimeout))
-	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		a.log.Warn("shutdown did not finish in time; closing connections", slog.String("error", err.Error()))
-		_ = srv.Close()
-	}
-	// Workers finish the batch in hand; what is left stays queued for the
-	// next start or another replica.
-	if err := a.notifier.Stop(sctx); err != nil {
-		a.log.Warn("notification workers did not stop cleanly", slog.String("error", err.Error()))
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
 
 // maintain does the daily housekeeping until ctx ends: moving the horizon
@@ -410,52 +388,11 @@ func (a *App) Close() error {
 	if a.blobs != nil {
 		a.blobs.Close()
 	}
+	if a.stopJobEvents != nil {
+		a.stopJobEvents()
+	}
 	if a.redis != nil {
 		a.redis.Close()
 	}
 	return a.db.Close()
 }
-
-// logRequests writes one line per request with its id, status and time.
-func (a *App) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", requestid.From(r.Context())),
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-// Hijack hands the connection to the websocket upgrade.
-func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	h, ok := s.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("response writer cannot hijack")
-	}
-	s.status = http.StatusSwitchingProtocols
-	return h.Hijack()
-}
-
-// Flush passes streaming responses (server-sent events) through.
-func (s *statusRecorder) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer, which
-// the websocket upgrade needs.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -35,7 +35,7 @@ type started struct {
 func start(t *testing.T, env map[string]string) *started {
 	t.Helper()
 	dir := t.TempDir()
-	base := map[string]string{"DATA_DIR": dir, "LISTEN_ADDR": "127.0.0.1:0", "LOG_LEVEL": "error",
+	base := map[string]string{"DATA_DIR": dir, "LISTEN_ADDR": "127.0.0.1:0", "LOG_LEVEL": "error", "METRICS_ADDR": "127.0.0.1:0",
 		"DEV_NOW": clocktest.Now(t).Format(time.RFC3339Nano)}
 	for k, v := range env {
 		base[k] = v

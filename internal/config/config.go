@@ -79,6 +79,8 @@ type Config struct {
 	// server-sent event streams) of visitors not signed in, per address;
 	// 0 is no cap.
 	AnonymousConnectionsPerIP int
+
+	Ops // running as a service: media store, metrics, traces, Redis, draining (ops.go)
 }
 
 // EnforceTrustedDocuments reports whether only the app's documents run;
@@ -109,7 +111,13 @@ func (c Config) LocalAuth() bool { return c.FirebaseProjectID == "" }
 
 // FromEnv reads the configuration from the environment.
 func FromEnv() (Config, error) {
-	return parse(os.Getenv)
+	read := map[string]bool{}
+	c, err := parse(func(name string) string {
+		read[name] = true
+		return os.Getenv(name)
+	})
+	c.Warnings = unknownSettings(environ(), read)
+	return c, err
 }
 
 func parse(getenv func(string) string) (Config, error) {
@@ -276,6 +284,7 @@ func parse(getenv func(string) string) (Config, error) {
 	if c.Production() && c.DemoData {
 		errs = append(errs, errors.New("DEMO_DATA=true is not allowed with APP_ENV=production"))
 	}
+	errs = append(errs, c.Ops.read(str, c.DataDir, c.Production(), c.ShutdownTimeout)...)
 	return c, errors.Join(errs...)
 }
 

@@ -1,7 +1,8 @@
 // Package media keeps the photos people upload: a small blob store (a
-// directory under the data dir by default; an object store can implement
-// the same interface later), the HTTP handler that serves it at /media/,
-// and the processing that turns an upload into clean, resized JPEGs.
+// directory under the data dir by default, or a bucket of an S3-compatible
+// object store that several replicas share; see Open), the HTTP handler
+// that serves it at /media/, and the processing that turns an upload into
+// clean, resized JPEGs.
 package media
 
 import (
@@ -26,10 +27,15 @@ var ErrNotFound = errors.New("media: not found")
 var ErrInvalidKey = errors.New("media: invalid key")
 
 // Store holds blobs by key. Keys are slash-separated, e.g. "ab/abcd-320.jpg".
+// Dir and S3 implement it.
 type Store interface {
 	Put(ctx context.Context, key string, r io.Reader, contentType string) error
+	// Open returns the blob, or an error wrapping ErrNotFound. The reader
+	// is an io.ReadSeeker for both stores, which lets the handler serve
+	// range requests.
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	Delete(ctx context.Context, key string) error
+	Close() error
 }
 
 // Each path segment starts with a letter or digit, so "." and ".." (and

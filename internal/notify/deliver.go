@@ -178,6 +178,7 @@ func (s *Service) abandonStale(ctx context.Context, log *slog.Logger, ids []int6
 	if err != nil {
 		return fmt.Errorf("abandon stale deliveries: %w", err)
 	}
+	s.recorded(map[string]int{statusUnknown: int(n)})
 	if n > 0 {
 		log.WarnContext(ctx, "push deliveries abandoned: their attempt died while FCM had them; not resent",
 			slog.Int64("deliveries", n), slog.Any("notification_ids", ids))
@@ -286,9 +287,15 @@ func (s *Service) sendBatch(ctx context.Context, log *slog.Logger, batch []claim
 	}
 	recordCtx, cancelRecord := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancelRecord()
-	return s.db.Transact(recordCtx, func(tx *sqlx.Tx) error {
-		return s.record(recordCtx, tx, log, batch, results, s.now())
+	var tally map[string]int
+	err := s.db.Transact(recordCtx, func(tx *sqlx.Tx) error {
+		tally = map[string]int{} // afresh if the transaction is retried
+		return s.record(recordCtx, tx, log, batch, results, s.now(), tally)
 	})
+	if err == nil {
+		s.recorded(tally)
+	}
+	return err
 }
 
 // outcomeInDoubt is a result FCM may or may not have accepted.
@@ -304,10 +311,11 @@ func inDoubt(r push.Result) bool {
 		r.Outcome == push.Retry && (errors.Is(r.Err, context.DeadlineExceeded) || errors.Is(r.Err, context.Canceled))
 }
 
-func (s *Service) record(ctx context.Context, tx *sqlx.Tx, log *slog.Logger, batch []claimedDelivery, results []push.Result, now time.Time) error {
+func (s *Service) record(ctx context.Context, tx *sqlx.Tx, log *slog.Logger, batch []claimedDelivery, results []push.Result, now time.Time, tally map[string]int) error {
 	var sent []int64
 	for i, r := range results {
 		d := batch[i]
+		tally[recordedStatus(r, d.Attempts >= s.cfg.MaxAttempts)]++
 		if inDoubt(r) {
 			log.WarnContext(ctx, "push in doubt: sending was cut off before FCM answered; not resent",
 				slog.Int64("notification_id", d.Notification.ID), slog.Int64("delivery_id", d.ID), slog.Any("error", r.Err))

@@ -93,6 +93,9 @@ type Config struct {
 	// (DEV_NOW) and tests replace it. River schedules jobs on the real
 	// clock.
 	Now func() time.Time
+	// Recorded, when set, hears the statuses deliveries were given once
+	// they are committed (stats.go): n deliveries of status.
+	Recorded func(status string, n int)
 }
 
 func (c Config) withDefaults() Config {

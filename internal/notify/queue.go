@@ -65,10 +65,22 @@ func (s *Service) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop lets running jobs finish (until ctx ends, then cancels them).
-// Deliveries not yet sent stay in the database for the next start.
+// Stop takes no more jobs and lets running ones finish until ctx ends,
+// then cancels them: a cancelled job goes back to the queue as retryable,
+// for the next start or another replica. Deliveries not yet sent stay in
+// the database.
 func (s *Service) Stop(ctx context.Context) error {
-	if err := s.river.Stop(ctx); err != nil {
+	err := s.river.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() == nil {
+		return fmt.Errorf("stop river: %w", err)
+	}
+	s.log.Warn("jobs still running at the shutdown deadline; cancelling them")
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.river.StopAndCancel(cctx); err != nil {
 		return fmt.Errorf("stop river: %w", err)
 	}
 	return nil

@@ -497,7 +497,7 @@ func (s *Service) EmailProvenTx(ctx context.Context, tx *sqlx.Tx, userID int64, 
 	err := store.Select(ctx, tx, &invs, `SELECT `+invitationColumns+invitationFrom+`
 		WHERE i.email = ? AND i.user_id IS NULL AND i.status = 'PENDING' AND i.expires_at > ? ORDER BY i.id`, address, now)
 	if err != nil {
-		return fmt.Errorf("invitations to %s: %w", address, err)
+		return fmt.Errorf("invitations to the address of user %d: %w", userID, err)
 	}
 	for _, inv := range invs {
 		inv.UserID = &userID

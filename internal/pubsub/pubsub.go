@@ -49,6 +49,10 @@ type Options struct {
 	// apps or test runs can share one Redis. Default "voresishoj:".
 	// Memory ignores it.
 	Prefix string
+	// ConfirmTimeout is how long Subscribe waits for Redis to confirm a
+	// channel before it returns a subscription that hears this replica
+	// only (until Redis confirms). Default 250ms; Memory ignores it.
+	ConfirmTimeout time.Duration
 }
 
 const (
@@ -66,6 +70,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Prefix == "" {
 		o.Prefix = defaultPrefix
+	}
+	if o.ConfirmTimeout <= 0 {
+		o.ConfirmTimeout = 250 * time.Millisecond
 	}
 	return o
 }
@@ -174,13 +181,6 @@ func (h *hub) remove(s *Subscription) (last bool) {
 		return true
 	}
 	return false
-}
-
-// count returns the number of local subscribers of topic.
-func (h *hub) count(topic string) int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return len(h.topics[topic])
 }
 
 // deliver hands payload to every subscriber of topic without ever blocking:

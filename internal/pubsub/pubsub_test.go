@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ishoj/voresishoj/internal/redisconn"
 )
 
 // opener opens a broker for the running test. Redis brokers opened by the
@@ -62,7 +64,11 @@ func testPrefix(t *testing.T) string {
 
 func openRedis(t *testing.T, url string, log *slog.Logger, opts Options) *Redis {
 	t.Helper()
-	b, err := NewRedis(context.Background(), url, log, opts)
+	c, err := redisconn.New(url, redisconn.Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewRedis(context.Background(), c.Client, log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,12 +10,11 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ishoj/voresishoj/internal/redisconn"
 )
 
 const (
-	// confirmTimeout bounds how long Subscribe waits for Redis to confirm a
-	// new channel subscription.
-	confirmTimeout = 5 * time.Second
 	// unsubscribeTimeout bounds the UNSUBSCRIBE sent when the last local
 	// subscriber of a channel leaves; its own context has usually ended.
 	unsubscribeTimeout = 5 * time.Second
@@ -33,13 +32,20 @@ const (
 // go-redis reconnects that connection and re-subscribes its channels by
 // itself after a Redis restart; messages published meanwhile are lost
 // (see the package comment).
+//
+// Without Redis (down, hung, or the breaker of internal/redisconn open)
+// the broker degrades to this replica: Publish delivers to the local
+// subscribers and Subscribe returns a local subscription, which hears the
+// other replicas again once go-redis has re-subscribed. Each such fallback
+// is counted and logged (redisconn.Fallback).
 type Redis struct {
-	log    *slog.Logger
-	prefix string
-	client *redis.Client
-	ps     *redis.PubSub
-	hub    *hub
-	done   chan struct{} // closed when the receive loop has ended
+	log     *slog.Logger
+	prefix  string
+	client  *redis.Client
+	ps      *redis.PubSub
+	hub     *hub
+	done    chan struct{} // closed when the receive loop has ended
+	confirm time.Duration
 
 	// mu serialises the 0↔1 transitions of a channel's local subscriber
 	// count with the SUBSCRIBE/UNSUBSCRIBE sent for them, so Redis sees them
@@ -55,24 +61,11 @@ type Redis struct {
 
 var _ Broker = (*Redis)(nil)
 
-// NewRedis connects to the Redis at url (redis://[:password@]host:port/db)
-// and checks that it answers.
-func NewRedis(ctx context.Context, url string, log *slog.Logger, opts Options) (*Redis, error) {
+// NewRedis returns a broker on client (from internal/redisconn, so that
+// publishing is bounded by its deadline and breaker). It does not need
+// Redis to answer: while it does not, live updates stay on this replica.
+func NewRedis(ctx context.Context, client *redis.Client, log *slog.Logger, opts Options) (*Redis, error) {
 	opts = opts.withDefaults()
-	ropt, err := redis.ParseURL(url)
-	if err != nil {
-		// The URL may carry a password; don't echo it.
-		return nil, errors.New("pubsub: invalid REDIS_URL")
-	}
-	client := redis.NewClient(ropt)
-
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := client.Ping(pingCtx).Err(); err != nil {
-		client.Close()
-		return nil, fmt.Errorf("pubsub: redis at %s unreachable: %w", ropt.Addr, err)
-	}
-
 	r := &Redis{
 		log:     log,
 		prefix:  opts.Prefix,
@@ -80,6 +73,7 @@ func NewRedis(ctx context.Context, url string, log *slog.Logger, opts Options) (
 		ps:      client.Subscribe(ctx),
 		hub:     newHub(log, opts.Buffer),
 		done:    make(chan struct{}),
+		confirm: opts.ConfirmTimeout,
 		pending: make(map[string]chan struct{}),
 	}
 	go r.receive(r.ps.ChannelWithSubscriptions(redis.WithChannelSize(receiveBuffer)))
@@ -100,13 +94,13 @@ func (r *Redis) receive(in <-chan any) {
 			r.hub.deliver(topic, []byte(m.Payload))
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
-				r.confirm(m.Channel)
+				r.confirmed(m.Channel)
 			}
 		}
 	}
 }
 
-func (r *Redis) confirm(channel string) {
+func (r *Redis) confirmed(channel string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ready, ok := r.pending[channel]; ok {
@@ -116,21 +110,28 @@ func (r *Redis) confirm(channel string) {
 }
 
 // Publish sends payload to the subscribers of topic on every replica,
-// this one included. It fails while Redis is unreachable; the caller logs
-// that and carries on, since the database change it signals is committed.
+// this one included. When Redis does not take it, this replica's
+// subscribers still get it (the other replicas' miss it: at most once),
+// and the fallback is counted and logged. Should Redis have taken it
+// after all (a reply that timed out), local subscribers hear it twice,
+// which a signal allows.
 func (r *Redis) Publish(ctx context.Context, topic string, payload []byte) error {
 	if r.hub.isClosed() {
 		return ErrClosed
 	}
 	if err := r.client.Publish(ctx, r.prefix+topic, payload).Err(); err != nil {
-		return fmt.Errorf("pubsub: publish %s: %w", topic, err)
+		r.hub.deliver(topic, payload)
+		redisconn.Fallback(ctx, r.log, redisconn.PubSub, fmt.Errorf("publish %s: %w", topic, err))
 	}
 	return nil
 }
 
 // Subscribe starts a subscription to topic that lasts until ctx ends or
 // the subscription is closed. It returns once Redis has confirmed the
-// channel subscription, so anything published afterwards reaches it.
+// channel subscription, so anything published afterwards reaches it; or,
+// when Redis does not confirm within the confirmation timeout, as a
+// subscription that hears this replica until go-redis has subscribed the
+// channel (it keeps trying, and re-subscribes after reconnecting).
 func (r *Redis) Subscribe(ctx context.Context, topic string) (*Subscription, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -145,14 +146,20 @@ func (r *Redis) Subscribe(ctx context.Context, topic string) (*Subscription, err
 	}
 	if first {
 		r.pending[channel] = make(chan struct{})
-		if err := r.ps.Subscribe(ctx, channel); err != nil {
-			r.hub.remove(s)
-			delete(r.pending, channel)
-			// go-redis remembers the channel even when the command failed
-			// and would subscribe it on reconnect; forget it again.
-			_ = r.ps.Unsubscribe(context.WithoutCancel(ctx), channel)
+		sctx, cancel := context.WithTimeout(ctx, r.confirm)
+		err := r.ps.Subscribe(sctx, channel)
+		cancel()
+		if err != nil {
+			// go-redis keeps the channel and subscribes it when it has a
+			// connection again; meanwhile this replica's messages arrive.
 			r.mu.Unlock()
-			return nil, fmt.Errorf("pubsub: subscribe %s: %w", topic, err)
+			s.closeOnDone(ctx)
+			if ctx.Err() != nil {
+				s.Close()
+				return nil, ctx.Err()
+			}
+			redisconn.Fallback(ctx, r.log, redisconn.PubSub, fmt.Errorf("subscribe %s: %w", topic, err))
+			return s, nil
 		}
 	}
 	ready := r.pending[channel] // nil once confirmed
@@ -162,7 +169,7 @@ func (r *Redis) Subscribe(ctx context.Context, topic string) (*Subscription, err
 	if ready == nil {
 		return s, nil
 	}
-	timer := time.NewTimer(confirmTimeout)
+	timer := time.NewTimer(r.confirm)
 	defer timer.Stop()
 	select {
 	case <-ready:
@@ -171,8 +178,9 @@ func (r *Redis) Subscribe(ctx context.Context, topic string) (*Subscription, err
 		s.Close()
 		return nil, ctx.Err()
 	case <-timer.C:
-		s.Close()
-		return nil, fmt.Errorf("pubsub: subscribe %s: redis did not confirm within %s", topic, confirmTimeout)
+		redisconn.Fallback(ctx, r.log, redisconn.PubSub,
+			fmt.Errorf("subscribe %s: redis did not confirm within %s", topic, r.confirm))
+		return s, nil
 	}
 }
 

@@ -133,10 +133,20 @@ func TestRedisRefills(t *testing.T) {
 	}
 }
 
-func TestRedisErrorIsReported(t *testing.T) {
+// An unreachable Redis does not let everything through: the limit is
+// counted in the process instead.
+func TestRedisFallsBackToMemory(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
 	defer c.Close()
-	if _, err := NewRedis(c, "x:", PerMinute(10)).Allow(context.Background(), "k"); err == nil {
-		t.Fatal("no error from an unreachable Redis")
+	l := NewRedis(c, "x:", Limit{Rate: 1, Per: time.Minute, Burst: 1})
+	ctx := context.Background()
+	if r, err := l.Allow(ctx, "k"); err != nil || !r.Allowed {
+		t.Fatalf("first request: %+v %v", r, err)
+	}
+	if r, err := l.Allow(ctx, "k"); err != nil || r.Allowed || r.RetryAfter <= 0 {
+		t.Fatalf("second request within the minute: %+v %v, want refused with a wait", r, err)
+	}
+	if r, err := l.Allow(ctx, "other"); err != nil || !r.Allowed {
+		t.Fatalf("another key: %+v %v", r, err)
 	}
 }

@@ -6,18 +6,24 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ishoj/voresishoj/internal/redisconn"
 )
 
 // Redis is a Limiter shared by every replica that uses the same Redis.
+// While Redis fails it counts in this process instead (Memory), so a
+// limit still holds, per replica, rather than holding requests up or
+// letting everything through.
 type Redis struct {
-	client *redis.Client
-	prefix string
-	limit  Limit
+	client   *redis.Client
+	prefix   string
+	limit    Limit
+	fallback *Memory
 }
 
 // NewRedis returns a limiter keeping its buckets under prefix in Redis.
 func NewRedis(client *redis.Client, prefix string, l Limit) *Redis {
-	return &Redis{client: client, prefix: prefix, limit: l}
+	return &Redis{client: client, prefix: prefix, limit: l, fallback: NewMemory(l)}
 }
 
 // gcraScript is gcra in Lua, so reading and moving a bucket is one atomic
@@ -48,7 +54,8 @@ func (r *Redis) Allow(ctx context.Context, key string) (Result, error) {
 	wait, err := gcraScript.Run(ctx, r.client, []string{r.prefix + key},
 		r.limit.interval().Microseconds(), r.limit.tolerance().Microseconds()).Int64()
 	if err != nil {
-		return Result{}, fmt.Errorf("rate limit %s: %w", key, err)
+		redisconn.Fallback(ctx, nil, redisconn.RateLimit, fmt.Errorf("rate limit %s: %w", r.prefix, err))
+		return r.fallback.Allow(ctx, key)
 	}
 	if wait > 0 {
 		return Result{RetryAfter: time.Duration(wait) * time.Microsecond}, nil

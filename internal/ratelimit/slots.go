@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ishoj/voresishoj/internal/redisconn"
 )
 
 // Slots caps how many things one key holds at once: the live connections
@@ -86,6 +88,8 @@ type RedisSlots struct {
 	mu       sync.Mutex
 	held     map[*redisLease]struct{}
 	renewing bool
+	// fallback counts this replica's connections while Redis fails.
+	fallback *MemorySlots
 }
 
 // LeaseTTL is how long a lease of a replica that stopped renewing counts.
@@ -96,7 +100,8 @@ func NewRedisSlots(client *redis.Client, prefix string, max int, log *slog.Logge
 	if log == nil {
 		log = slog.Default()
 	}
-	return &RedisSlots{client: client, prefix: prefix, max: max, ttl: LeaseTTL, log: log, held: map[*redisLease]struct{}{}}
+	return &RedisSlots{client: client, prefix: prefix, max: max, ttl: LeaseTTL, log: log, held: map[*redisLease]struct{}{},
+		fallback: NewMemorySlots(max)}
 }
 
 // acquireScript drops the expired leases, counts the rest and adds one if
@@ -119,7 +124,9 @@ func (s *RedisSlots) Acquire(ctx context.Context, key string) (Lease, bool, erro
 	id := rand.Text()
 	ok, err := acquireScript.Run(ctx, s.client, []string{s.prefix + key}, s.max, s.ttl.Milliseconds(), id).Int()
 	if err != nil {
-		return nil, false, fmt.Errorf("acquire slot %s: %w", key, err)
+		// Without Redis the cap holds per replica, as the rate limits do.
+		redisconn.Fallback(ctx, s.log, redisconn.RateLimit, fmt.Errorf("acquire slot %s: %w", s.prefix, err))
+		return s.fallback.Acquire(ctx, key)
 	}
 	if ok == 0 {
 		return nil, false, nil

@@ -52,9 +52,9 @@ type DB struct {
 
 // Open connects to the database named by url: a postgres:// URL selects
 // PostgreSQL, anything else is a SQLite file path (or "file:" URI).
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if IsPostgresURL(dsn) {
-		db, err := sqlx.Open("postgres", PostgresDSN(dsn))
+		db, err := open("postgres", PostgresDSN(dsn), opts)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -67,17 +67,17 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 		return &DB{DB: db, Dialect: Postgres}, nil
 	}
-	return openSQLite(ctx, dsn)
+	return openSQLite(ctx, dsn, opts)
 }
 
-func openSQLite(ctx context.Context, path string) (*DB, error) {
+func openSQLite(ctx context.Context, path string, opts []Option) (*DB, error) {
 	path = sqliteFile(path)
 	if path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	db, err := sqlx.Open("sqlite", SQLiteDSN(path))
+	db, err := open("sqlite", SQLiteDSN(path), opts)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
