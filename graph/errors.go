@@ -53,6 +53,9 @@ func (r *Resolver) presentError(ctx context.Context, err error) *gqlerror.Error 
 		if len(ues[0].Field) > 0 {
 			e.Extensions["field"] = ues[0].Field
 		}
+		if s := retryAfter(ues[0]); s != nil {
+			e.Extensions["retryAfterSeconds"] = *s
+		}
 		return e
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -86,8 +89,17 @@ func userErrors(ctx context.Context, err error) ([]model.UserError, error) {
 	out := make([]model.UserError, len(ues))
 	for i, ue := range ues {
 		field := append([]string{"input"}, ue.Field...)
-		out[i] = model.UserError{Code: ue.Code, Message: i18n.Text(lang, ue.Code, ue.Params), Field: field}
+		out[i] = model.UserError{Code: ue.Code, Message: i18n.Text(lang, ue.Code, ue.Params), Field: field,
+			RetryAfterSeconds: retryAfter(ue)}
 		noteUserError(ctx, ue.Code)
 	}
 	return out, nil
+}
+
+// retryAfter is the wait a spent limit names (ratelimit.Quota.Check).
+func retryAfter(ue *apperr.UserError) *int {
+	if s, ok := ue.Params["RetryAfterSeconds"].(int); ok {
+		return &s
+	}
+	return nil
 }

@@ -62,6 +62,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	SlotClaim() SlotClaimResolver
 	Story() StoryResolver
+	StoryReport() StoryReportResolver
 	Subscription() SubscriptionResolver
 	Theme() ThemeResolver
 	User() UserResolver
@@ -254,6 +255,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	MarkStoryReporterPayload struct {
+		Marked     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Me struct {
 		CalendarFeedURL         func(childComplexity int) int
 		Claims                  func(childComplexity int, upcoming *bool) int
@@ -314,6 +320,7 @@ type ComplexityRoot struct {
 		LeaveInitiative               func(childComplexity int, input model.InitiativeIDInput) int
 		MarkAttendance                func(childComplexity int, input model.MarkAttendanceInput) int
 		MarkNotificationsRead         func(childComplexity int, input model.MarkNotificationsReadInput) int
+		MarkStoryReporter             func(childComplexity int, input model.MarkStoryReporterInput) int
 		MergeInitiative               func(childComplexity int, input model.MergeInitiativeInput) int
 		OpenCall                      func(childComplexity int, input model.OpenCallInput) int
 		ProposeInitiative             func(childComplexity int, input model.ProposeInitiativeInput) int
@@ -594,6 +601,7 @@ type ComplexityRoot struct {
 		Photos       func(childComplexity int) int
 		PublishedAt  func(childComplexity int) int
 		Reactions    func(childComplexity int) int
+		Reports      func(childComplexity int) int
 		ReviewReason func(childComplexity int) int
 		Status       func(childComplexity int) int
 		Themes       func(childComplexity int) int
@@ -613,6 +621,15 @@ type ComplexityRoot struct {
 	StoryPayload struct {
 		Story      func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	StoryReport struct {
+		Counts         func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		Reporter       func(childComplexity int) int
+		ReporterMarked func(childComplexity int) int
+		Reviewed       func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -651,9 +668,10 @@ type ComplexityRoot struct {
 	}
 
 	UserError struct {
-		Code    func(childComplexity int) int
-		Field   func(childComplexity int) int
-		Message func(childComplexity int) int
+		Code              func(childComplexity int) int
+		Field             func(childComplexity int) int
+		Message           func(childComplexity int) int
+		RetryAfterSeconds func(childComplexity int) int
 	}
 
 	VolunteerHours struct {
@@ -811,6 +829,7 @@ type MutationResolver interface {
 	RecordMediaPickup(ctx context.Context, input model.RecordMediaPickupInput) (*model.StoryPayload, error)
 	ReactToStory(ctx context.Context, input model.ReactToStoryInput) (*model.StoryPayload, error)
 	ReportStory(ctx context.Context, input model.ReportStoryInput) (*model.StoryPayload, error)
+	MarkStoryReporter(ctx context.Context, input model.MarkStoryReporterInput) (*model.MarkStoryReporterPayload, error)
 	OpenCall(ctx context.Context, input model.OpenCallInput) (*model.CallPayload, error)
 	CloseCall(ctx context.Context, input model.CallIDInput) (*model.CallPayload, error)
 	ClaimSlot(ctx context.Context, input model.ClaimSlotInput) (*model.ClaimSlotPayload, error)
@@ -913,6 +932,10 @@ type StoryResolver interface {
 	Call(ctx context.Context, obj *story.Story) (*story.Call, error)
 	ReviewReason(ctx context.Context, obj *story.Story) (*string, error)
 	MediaPickups(ctx context.Context, obj *story.Story) ([]story.MediaPickup, error)
+	Reports(ctx context.Context, obj *story.Story) ([]story.Report, error)
+}
+type StoryReportResolver interface {
+	Reporter(ctx context.Context, obj *story.Report) (*user.User, error)
 }
 type SubscriptionResolver interface {
 	ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *activity.Activity, error)
@@ -1617,6 +1640,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MarkNotificationsReadPayload.UserErrors(childComplexity), true
 
+	case "MarkStoryReporterPayload.marked":
+		if e.ComplexityRoot.MarkStoryReporterPayload.Marked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarkStoryReporterPayload.Marked(childComplexity), true
+	case "MarkStoryReporterPayload.userErrors":
+		if e.ComplexityRoot.MarkStoryReporterPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarkStoryReporterPayload.UserErrors(childComplexity), true
+
 	case "Me.calendarFeedUrl":
 		if e.ComplexityRoot.Me.CalendarFeedURL == nil {
 			break
@@ -2050,6 +2086,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["input"].(model.MarkNotificationsReadInput)), true
+	case "Mutation.markStoryReporter":
+		if e.ComplexityRoot.Mutation.MarkStoryReporter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markStoryReporter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkStoryReporter(childComplexity, args["input"].(model.MarkStoryReporterInput)), true
 	case "Mutation.mergeInitiative":
 		if e.ComplexityRoot.Mutation.MergeInitiative == nil {
 			break
@@ -3405,6 +3452,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Story.Reactions(childComplexity), true
+	case "Story.reports":
+		if e.ComplexityRoot.Story.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Story.Reports(childComplexity), true
 	case "Story.reviewReason":
 		if e.ComplexityRoot.Story.ReviewReason == nil {
 			break
@@ -3468,6 +3521,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StoryPayload.UserErrors(childComplexity), true
+
+	case "StoryReport.counts":
+		if e.ComplexityRoot.StoryReport.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoryReport.Counts(childComplexity), true
+	case "StoryReport.createdAt":
+		if e.ComplexityRoot.StoryReport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoryReport.CreatedAt(childComplexity), true
+	case "StoryReport.reason":
+		if e.ComplexityRoot.StoryReport.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoryReport.Reason(childComplexity), true
+	case "StoryReport.reporter":
+		if e.ComplexityRoot.StoryReport.Reporter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoryReport.Reporter(childComplexity), true
+	case "StoryReport.reporterMarked":
+		if e.ComplexityRoot.StoryReport.ReporterMarked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoryReport.ReporterMarked(childComplexity), true
+	case "StoryReport.reviewed":
+		if e.ComplexityRoot.StoryReport.Reviewed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoryReport.Reviewed(childComplexity), true
 
 	case "Subscription.activityPublished":
 		if e.ComplexityRoot.Subscription.ActivityPublished == nil {
@@ -3605,6 +3695,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserError.Message(childComplexity), true
+	case "UserError.retryAfterSeconds":
+		if e.ComplexityRoot.UserError.RetryAfterSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserError.RetryAfterSeconds(childComplexity), true
 
 	case "VolunteerHours.byOrganisation":
 		if e.ComplexityRoot.VolunteerHours.ByOrganisation == nil {
@@ -3794,6 +3890,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("JoinInitiativeInput", ec.unmarshalInputJoinInitiativeInput),
 			graphql.NewInputUnmarshaler("MarkAttendanceInput", ec.unmarshalInputMarkAttendanceInput),
 			graphql.NewInputUnmarshaler("MarkNotificationsReadInput", ec.unmarshalInputMarkNotificationsReadInput),
+			graphql.NewInputUnmarshaler("MarkStoryReporterInput", ec.unmarshalInputMarkStoryReporterInput),
 			graphql.NewInputUnmarshaler("MergeInitiativeInput", ec.unmarshalInputMergeInitiativeInput),
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("OpenCallInput", ec.unmarshalInputOpenCallInput),
@@ -4280,7 +4377,7 @@ type Follow {
 "An entry of the in-app inbox; every push is also one of these."
 type Notification implements Node {
   id: ID!
-  "NEW_EVENT, ACTIVITY_CHANGED, ACTIVITY_CANCELLED, ANNOUNCEMENT, SHIFT_REMINDER_24H, SHIFT_REMINDER_2H, WAITLIST_PROMOTED, LATE_CANCELLATION, STORY_PUBLISHED, STORY_REJECTED."
+  "NEW_EVENT, ACTIVITY_CHANGED, ACTIVITY_CANCELLED, ANNOUNCEMENT, SHIFT_REMINDER_24H, SHIFT_REMINDER_2H, WAITLIST_PROMOTED, LATE_CANCELLATION, STORY_PUBLISHED, STORY_REJECTED, STORY_HIDDEN (to the secretariat)."
   kind: String!
   "In the person's language."
   title: String!
@@ -4574,6 +4671,8 @@ type UserError {
   message: String!
   "Path to the input field the error is about, e.g. [\"input\", \"title\"]."
   field: [String!]
+  "For a spent per-person limit (TOO_MANY_STORIES, TOO_MANY_REPORTS, TOO_MANY_CLAIMS): seconds until the action may be tried again; null otherwise."
+  retryAfterSeconds: Int
 }
 
 type Query {
@@ -4607,9 +4706,9 @@ enum CallStatus {
 type Photo {
   id: ID!
   alt: String!
-  "About 320 px wide."
+  "About 320 px wide (a very tall photo: at most 1280 px tall, and narrower)."
   smallUrl: String!
-  "About 1280 px wide."
+  "About 1280 px wide (a very tall photo: at most 5120 px tall, and narrower)."
   largeUrl: String!
   width: Int!
   height: Int!
@@ -4649,6 +4748,22 @@ extend type Story {
   reviewReason: String
   "The secretariat only."
   mediaPickups: [MediaPickup!]
+  "Who reported the story and why, newest first: the secretariat only, null for anyone else."
+  reports: [StoryReport!]
+}
+
+"One person's report of a story, as the secretariat sees it."
+type StoryReport {
+  "Null when the account is gone."
+  reporter: User
+  reason: String!
+  createdAt: Time!
+  "The secretariat looked at the story after this report (restored, rejected or sent it back): it counts no more."
+  reviewed: Boolean!
+  "The secretariat marked the reporter as misusing reports (markStoryReporter): it counts no more."
+  reporterMarked: Boolean!
+  "Whether it counts toward hiding the story: neither reviewed nor from a marked reporter."
+  counts: Boolean!
 }
 
 type MonthCount {
@@ -4779,6 +4894,21 @@ input ReportStoryInput {
   reason: String
 }
 
+input MarkStoryReporterInput {
+  "The person (a User id, e.g. from Story.reports)."
+  userId: ID!
+  "True marks them as misusing reports; false takes the mark off."
+  misuse: Boolean!
+  "Why, for the secretariat's own records."
+  reason: String
+}
+
+type MarkStoryReporterPayload {
+  "Whether the person is now marked."
+  marked: Boolean!
+  userErrors: [UserError!]!
+}
+
 input OpenCallInput {
   title: String!
   description: String!
@@ -4797,7 +4927,7 @@ type CallPayload {
 }
 
 extend type Mutation {
-  "The story waits for review (PENDING_REVIEW). Errors include CONSENT_REQUIRED, GUARDIAN_CONSENT_REQUIRED, PHOTO_TOO_LARGE, PHOTO_TYPE_NOT_ALLOWED, CALL_CLOSED, VERIFIED_ACCOUNT_REQUIRED."
+  "The story waits for review (PENDING_REVIEW). Errors include CONSENT_REQUIRED, GUARDIAN_CONSENT_REQUIRED, PHOTO_TOO_LARGE, PHOTO_TYPE_NOT_ALLOWED, IMAGE_TOO_LARGE (too many pixels or bytes once decoded), CALL_CLOSED, VERIFIED_ACCOUNT_REQUIRED, TOO_MANY_STORIES (at most STORIES_PER_DAY a day)."
   submitStory(input: SubmitStoryInput!): StoryPayload!
   "The author, until the story is reviewed."
   editStory(input: EditStoryInput!): StoryPayload!
@@ -4806,8 +4936,10 @@ extend type Mutation {
   featureStory(input: FeatureStoryInput!): StoryPayload!
   recordMediaPickup(input: RecordMediaPickupInput!): StoryPayload!
   reactToStory(input: ReactToStoryInput!): StoryPayload!
-  "After 3 reports from different people a story is hidden until reviewed."
+  "Verified accounts, once per story. After 3 reports from different verified people a story is hidden (HIDDEN, back in the review queue) and the secretariat is told. Errors include VERIFIED_ACCOUNT_REQUIRED, ALREADY_REPORTED, TOO_MANY_REPORTS (at most STORY_REPORTS_PER_DAY a day)."
   reportStory(input: ReportStoryInput!): StoryPayload!
+  "The secretariat: mark a person whose reports are misuse, or take the mark off. Their reports are still taken and kept, and they are not told, but they no longer count toward hiding a story. Restoring a hidden story is reviewStory with PUBLISH."
+  markStoryReporter(input: MarkStoryReporterInput!): MarkStoryReporterPayload!
   openCall(input: OpenCallInput!): CallPayload!
   closeCall(input: CallIdInput!): CallPayload!
 }
@@ -5293,6 +5425,7 @@ type RevokeCalendarFeedPayload {
 }
 
 extend type Mutation {
+  "Verified accounts. Errors include TOO_MANY_CLAIMS: a person takes at most CLAIMS_PER_HOUR places an hour (cancelling is never limited)."
   claimSlot(input: ClaimSlotInput!): ClaimSlotPayload!
   "The volunteer, or organisers of the activity and the secretariat. The first on the waitlist is promoted."
   cancelClaim(input: CancelClaimInput!): CancelClaimPayload!
@@ -5682,6 +5815,16 @@ func (ec *executionContext) childFields_MarkNotificationsReadPayload(ctx context
 		return ec.fieldContext_MarkNotificationsReadPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MarkNotificationsReadPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MarkStoryReporterPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "marked":
+		return ec.fieldContext_MarkStoryReporterPayload_marked(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MarkStoryReporterPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MarkStoryReporterPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6208,6 +6351,8 @@ func (ec *executionContext) childFields_Story(ctx context.Context, field graphql
 		return ec.fieldContext_Story_reviewReason(ctx, field)
 	case "mediaPickups":
 		return ec.fieldContext_Story_mediaPickups(ctx, field)
+	case "reports":
+		return ec.fieldContext_Story_reports(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Story", field.Name)
 }
@@ -6240,6 +6385,24 @@ func (ec *executionContext) childFields_StoryPayload(ctx context.Context, field 
 		return ec.fieldContext_StoryPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StoryPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StoryReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reporter":
+		return ec.fieldContext_StoryReport_reporter(ctx, field)
+	case "reason":
+		return ec.fieldContext_StoryReport_reason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_StoryReport_createdAt(ctx, field)
+	case "reviewed":
+		return ec.fieldContext_StoryReport_reviewed(ctx, field)
+	case "reporterMarked":
+		return ec.fieldContext_StoryReport_reporterMarked(ctx, field)
+	case "counts":
+		return ec.fieldContext_StoryReport_counts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StoryReport", field.Name)
 }
 
 func (ec *executionContext) childFields_Theme(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6306,6 +6469,8 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 		return ec.fieldContext_UserError_message(ctx, field)
 	case "field":
 		return ec.fieldContext_UserError_field(ctx, field)
+	case "retryAfterSeconds":
+		return ec.fieldContext_UserError_retryAfterSeconds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
 }
@@ -6922,6 +7087,20 @@ func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.MarkNotificationsReadInput, error) {
 			return ec.unmarshalNMarkNotificationsReadInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkNotificationsReadInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_markStoryReporter_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MarkStoryReporterInput, error) {
+			return ec.unmarshalNMarkStoryReporterInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkStoryReporterInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10663,6 +10842,61 @@ func (ec *executionContext) fieldContext_MarkNotificationsReadPayload_userErrors
 	return fc, nil
 }
 
+func (ec *executionContext) _MarkStoryReporterPayload_marked(ctx context.Context, field graphql.CollectedField, obj *model.MarkStoryReporterPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarkStoryReporterPayload_marked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Marked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MarkStoryReporterPayload_marked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MarkStoryReporterPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MarkStoryReporterPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MarkStoryReporterPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarkStoryReporterPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MarkStoryReporterPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MarkStoryReporterPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Me_id(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13062,6 +13296,50 @@ func (ec *executionContext) fieldContext_Mutation_reportStory(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_reportStory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markStoryReporter(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markStoryReporter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkStoryReporter(ctx, fc.Args["input"].(model.MarkStoryReporterInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MarkStoryReporterPayload) graphql.Marshaler {
+			return ec.marshalNMarkStoryReporterPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkStoryReporterPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markStoryReporter(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MarkStoryReporterPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markStoryReporter_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18253,6 +18531,38 @@ func (ec *executionContext) fieldContext_Story_mediaPickups(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Story_reports(ctx context.Context, field graphql.CollectedField, obj *story.Story) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Story_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Story().Reports(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []story.Report) graphql.Marshaler {
+			return ec.marshalOStoryReport2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReportᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Story_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Story",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoryReport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StoryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StoryConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18434,6 +18744,153 @@ func (ec *executionContext) fieldContext_StoryPayload_userErrors(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _StoryReport_reporter(ctx context.Context, field graphql.CollectedField, obj *story.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoryReport_reporter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StoryReport().Reporter(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *user.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋuserᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StoryReport_reporter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoryReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StoryReport_reason(ctx context.Context, field graphql.CollectedField, obj *story.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoryReport_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoryReport_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoryReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _StoryReport_createdAt(ctx context.Context, field graphql.CollectedField, obj *story.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoryReport_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoryReport_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoryReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StoryReport_reviewed(ctx context.Context, field graphql.CollectedField, obj *story.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoryReport_reviewed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reviewed(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoryReport_reviewed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoryReport", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _StoryReport_reporterMarked(ctx context.Context, field graphql.CollectedField, obj *story.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoryReport_reporterMarked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReporterMarked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoryReport_reporterMarked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoryReport", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _StoryReport_counts(ctx context.Context, field graphql.CollectedField, obj *story.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoryReport_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoryReport_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoryReport", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _Subscription_activityPublished(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -18999,6 +19456,29 @@ func (ec *executionContext) _UserError_field(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_UserError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserError", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserError_retryAfterSeconds(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserError_retryAfterSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryAfterSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserError_retryAfterSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserError", field, false, false, "Int")
 }
 
 func (ec *executionContext) _VolunteerHours_total(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerHours) (ret graphql.Marshaler) {
@@ -22197,6 +22677,62 @@ func (ec *executionContext) unmarshalInputMarkNotificationsReadInput(ctx context
 func UnmarshalMarkNotificationsReadInput(ctx context.Context, raw any) (model.MarkNotificationsReadInput, error) {
 	var out model.MarkNotificationsReadInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MarkNotificationsReadInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMarkStoryReporterInput(ctx context.Context, obj any) (model.MarkStoryReporterInput, error) {
+	var it model.MarkStoryReporterInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "misuse", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "misuse":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("misuse"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Misuse = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMarkStoryReporterInput unmarshals raw into the MarkStoryReporterInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMarkStoryReporterInput(ctx context.Context, raw any) (model.MarkStoryReporterInput, error) {
+	var out model.MarkStoryReporterInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MarkStoryReporterInput", raw, &out)
 	return out, err
 }
 
@@ -25409,6 +25945,44 @@ func (ec *executionContext) _MarkNotificationsReadPayload(ctx context.Context, s
 	return out
 }
 
+var markStoryReporterPayloadImplementors = []string{"MarkStoryReporterPayload"}
+
+func (ec *executionContext) _MarkStoryReporterPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MarkStoryReporterPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, markStoryReporterPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MarkStoryReporterPayload")
+		case "marked":
+			out.Values[i] = ec._MarkStoryReporterPayload_marked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MarkStoryReporterPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var meImplementors = []string{"Me"}
 
 func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *user.User) graphql.Marshaler {
@@ -25922,6 +26496,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "reportStory":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_reportStory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markStoryReporter":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markStoryReporter(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -27817,6 +28398,12 @@ func (ec *executionContext) _Story(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Story_mediaPickups(ctx, field, obj)
 				})
+		case "reports":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Story_reports(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -27930,6 +28517,65 @@ func (ec *executionContext) _StoryPayload(ctx context.Context, sel ast.Selection
 			out.Values[i] = ec._StoryPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var storyReportImplementors = []string{"StoryReport"}
+
+func (ec *executionContext) _StoryReport(ctx context.Context, sel ast.SelectionSet, obj *story.Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storyReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StoryReport")
+		case "reporter":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StoryReport_reporter(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._StoryReport_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._StoryReport_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reviewed":
+			out.Values[i] = ec._StoryReport_reviewed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reporterMarked":
+			out.Values[i] = ec._StoryReport_reporterMarked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "counts":
+			out.Values[i] = ec._StoryReport_counts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -28206,6 +28852,11 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 			}
 		case "field":
 			out.Values[i] = ec._UserError_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "retryAfterSeconds":
+			out.Values[i] = ec._UserError_retryAfterSeconds(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -29511,6 +30162,19 @@ func (ec *executionContext) marshalNMarkNotificationsReadPayload2ᚖgithubᚗcom
 	return ec._MarkNotificationsReadPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNMarkStoryReporterInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkStoryReporterInput(ctx context.Context, v any) (model.MarkStoryReporterInput, error) {
+	res, err := ec.unmarshalInputMarkStoryReporterInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMarkStoryReporterPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkStoryReporterPayload(ctx context.Context, sel ast.SelectionSet, v *model.MarkStoryReporterPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MarkStoryReporterPayload!")
+		return graphql.Null
+	}
+	return ec._MarkStoryReporterPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMediaPickup2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐMediaPickup(ctx context.Context, sel ast.SelectionSet, v story.MediaPickup) graphql.Marshaler {
 	return ec._MediaPickup(ctx, sel, &v)
 }
@@ -30273,6 +30937,10 @@ func (ec *executionContext) marshalNStoryPayload2ᚖgithubᚗcomᚋishojᚋvores
 		return graphql.Null
 	}
 	return ec._StoryPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStoryReport2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReport(ctx context.Context, sel ast.SelectionSet, v story.Report) graphql.Marshaler {
+	return ec._StoryReport(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNStoryRetention2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋprivacyᚐStoryChoice(ctx context.Context, v any) (privacy.StoryChoice, error) {
@@ -31286,6 +31954,25 @@ func (ec *executionContext) unmarshalOStoryLinkInput2ᚕgithubᚗcomᚋishojᚋv
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOStoryReport2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []story.Report) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStoryReport2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

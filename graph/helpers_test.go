@@ -100,7 +100,7 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 			Organisations:  organisations,
 			Places:         place.NewService(db, now),
 			Activities:     activities,
-			Stories:        story.NewService(db, bus, blobs, themes, now),
+			Stories:        story.NewService(db, bus, blobs, themes, now, notifier, story.Limits{}),
 			Themes:         themes,
 			Links:          link.NewService(db),
 			Volunteer:      volunteers,

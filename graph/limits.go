@@ -326,8 +326,11 @@ var unpagedListSizes = map[string]int{
 	"Me.follows":           defaultPageSize,
 	// No one organises many organisations; the app's MyOrganisations
 	// asks for 20 activities of each, so a page of them would cost 1,600.
-	"Me.organises":                  10,
-	"Me.stories":                    defaultPageSize,
+	"Me.organises": 10,
+	"Me.stories":   defaultPageSize,
+	// Three counting reports hide a story; the others (weighed, or from
+	// marked reporters) are a few more.
+	"Story.reports":                 defaultPageSize,
 	"FollowPayload.follows":         defaultPageSize,
 	"Query.calendarSources":         defaultPageSize,
 	"Query.calls":                   defaultPageSize,

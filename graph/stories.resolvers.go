@@ -134,6 +134,16 @@ func (r *mutationResolver) ReportStory(ctx context.Context, input model.ReportSt
 	return out, err
 }
 
+// MarkStoryReporter is the resolver for the markStoryReporter field.
+func (r *mutationResolver) MarkStoryReporter(ctx context.Context, input model.MarkStoryReporterInput) (*model.MarkStoryReporterPayload, error) {
+	id, err := idOf(typeUser, input.UserID, "userId")
+	if err == nil {
+		err = r.Domain.Stories.MarkReporter(ctx, user.CallerFrom(ctx), id, input.Misuse, deref(input.Reason))
+	}
+	ues, err := userErrors(ctx, err)
+	return &model.MarkStoryReporterPayload{Marked: err == nil && ues == nil && input.Misuse, UserErrors: ues}, err
+}
+
 // OpenCall is the resolver for the openCall field.
 func (r *mutationResolver) OpenCall(ctx context.Context, input model.OpenCallInput) (*model.CallPayload, error) {
 	in := story.CallInput{Title: input.Title, Description: input.Description, Deadline: input.Deadline}
@@ -307,6 +317,17 @@ func (r *storyResolver) MediaPickups(ctx context.Context, obj *story.Story) ([]s
 	return m[obj.ID], nil
 }
 
+// Reports is the resolver for the reports field.
+func (r *storyResolver) Reports(ctx context.Context, obj *story.Story) ([]story.Report, error) {
+	return r.Domain.Stories.Reports(ctx, user.CallerFrom(ctx), obj.ID)
+}
+
+// Reporter is the resolver for the reporter field.
+func (r *storyReportResolver) Reporter(ctx context.Context, obj *story.Report) (*user.User, error) {
+	u, err := r.loaders(ctx).user.Load(ctx, obj.UserID)
+	return nilIfNotFound(&u, err)
+}
+
 // Call returns CallResolver implementation.
 func (r *Resolver) Call() CallResolver { return &callResolver{r} }
 
@@ -316,8 +337,12 @@ func (r *Resolver) MediaPickup() MediaPickupResolver { return &mediaPickupResolv
 // Photo returns PhotoResolver implementation.
 func (r *Resolver) Photo() PhotoResolver { return &photoResolver{r} }
 
+// StoryReport returns StoryReportResolver implementation.
+func (r *Resolver) StoryReport() StoryReportResolver { return &storyReportResolver{r} }
+
 type (
 	callResolver        struct{ *Resolver }
 	mediaPickupResolver struct{ *Resolver }
 	photoResolver       struct{ *Resolver }
+	storyReportResolver struct{ *Resolver }
 )

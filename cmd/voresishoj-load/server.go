@@ -176,6 +176,7 @@ func startServer(ctx context.Context, dsn string, extra map[string]string) (*ser
 	env := map[string]string{
 		"DATA_DIR": dir, "DATABASE_URL": dsn, "DEMO_DATA": "false", "LOG_LEVEL": "warn",
 		"RATE_LIMIT_IP": "0", "RATE_LIMIT_PERSON": "0", "ANONYMOUS_CONNECTIONS_PER_IP": "0", "REDIS_URL": "", "METRICS_ADDR": "off",
+		"STORIES_PER_DAY": "0", "STORY_REPORTS_PER_DAY": "0", "CLAIMS_PER_HOUR": "0",
 	}
 	for k, v := range extra {
 		env[k] = v

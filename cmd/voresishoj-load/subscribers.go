@@ -195,6 +195,7 @@ func subscribers(ctx context.Context, o subscribersOptions, out io.Writer) (subs
 			"DATA_DIR=" + dataDir, "DATABASE_URL=" + dsn, "DEMO_DATA=" + strconv.FormatBool(fresh),
 			"APP_ENV=development", "FIREBASE_PROJECT_ID=", "LOG_LEVEL=warn", "RATE_LIMIT_IP=0", "RATE_LIMIT_PERSON=0",
 			"WEBSOCKETS_PER_PERSON=100000", "ANONYMOUS_CONNECTIONS_PER_IP=0", "REDIS_URL=",
+			"STORIES_PER_DAY=0", "STORY_REPORTS_PER_DAY=0", "CLAIMS_PER_HOUR=0",
 		}
 		name := "ours, in-process pub/sub"
 		if v == "redis" {

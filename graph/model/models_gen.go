@@ -291,6 +291,21 @@ type MarkNotificationsReadPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+type MarkStoryReporterInput struct {
+	// The person (a User id, e.g. from Story.reports).
+	UserID string `json:"userId"`
+	// True marks them as misusing reports; false takes the mark off.
+	Misuse bool `json:"misuse"`
+	// Why, for the secretariat's own records.
+	Reason *string `json:"reason,omitempty"`
+}
+
+type MarkStoryReporterPayload struct {
+	// Whether the person is now marked.
+	Marked     bool        `json:"marked"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
 type MergeInitiativeInput struct {
 	InitiativeID   string `json:"initiativeId"`
 	OrganisationID string `json:"organisationId"`
@@ -700,6 +715,8 @@ type UserError struct {
 	Message string `json:"message"`
 	// Path to the input field the error is about, e.g. ["input", "title"].
 	Field []string `json:"field,omitempty"`
+	// For a spent per-person limit (TOO_MANY_STORIES, TOO_MANY_REPORTS, TOO_MANY_CLAIMS): seconds until the action may be tried again; null otherwise.
+	RetryAfterSeconds *int `json:"retryAfterSeconds,omitempty"`
 }
 
 type VolunteerHours struct {

@@ -126,7 +126,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		return nil, fmt.Errorf("open media store: %w", err)
 	}
 	a.blobs = blobs
-	volunteers := volunteer.NewService(db, a.bus, volunteer.Config{DailyLimit: time.Duration(cfg.DailyHoursLimit) * time.Hour, Now: now})
+	media.SetDecodeLimits(media.DecodeLimits{MaxBytes: int64(cfg.MediaMaxDecodedMB) << 20, Concurrent: cfg.MediaDecodes})
+	volunteers := volunteer.NewService(db, a.bus, volunteer.Config{DailyLimit: time.Duration(cfg.DailyHoursLimit) * time.Hour, Now: now,
+		Claims: ratelimit.Quota{N: cfg.ClaimsPerHour, Per: time.Hour}})
 	activities := activity.NewService(db, themes, a.bus, now)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
 	sender, err := a.pushSender(ctx)
@@ -147,11 +149,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	users := user.NewService(db, now)
 	users.OnEmailProven(organisations.EmailProvenTx)
 	a.domain = graph.Domain{
-		Users:          users,
-		Organisations:  organisations,
-		Places:         place.NewService(db, now),
-		Activities:     activities,
-		Stories:        story.NewService(db, a.bus, blobs, themes, now),
+		Users:         users,
+		Organisations: organisations,
+		Places:        place.NewService(db, now),
+		Activities:    activities,
+		Stories: story.NewService(db, a.bus, blobs, themes, now, a.notifier, story.Limits{
+			Submissions: ratelimit.Quota{N: cfg.StoriesPerDay, Per: 24 * time.Hour},
+			Reports:     ratelimit.Quota{N: cfg.StoryReportsPerDay, Per: 24 * time.Hour},
+		}),
 		Themes:         themes,
 		Links:          link.NewService(db),
 		Volunteer:      volunteers,

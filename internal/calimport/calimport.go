@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -62,6 +63,9 @@ type Options struct {
 	// Now is the clock, clock.Real by default; the server passes its own
 	// (DEV_NOW) and tests move it.
 	Now func() time.Time
+	// Resolver looks up the hosts of feeds; nil is the system's. Tests
+	// give one whose answers they choose.
+	Resolver *net.Resolver
 }
 
 // Service manages calendar sources and imports them.
@@ -253,11 +257,43 @@ func privateHost(host string) bool {
 	return false
 }
 
-var sharedAddressSpace = &net.IPNet{IP: net.IPv4(100, 64, 0, 0), Mask: net.CIDRMask(10, 32)}
+// notPublic are ranges that net.IP's predicates do not cover. The IPv6
+// ones carry an IPv4 address that a translator or relay on the way turns
+// the traffic into, so a name answering 64:ff9b::a9fe:a9fe reaches
+// 169.254.169.254 through a NAT64 gateway. They are refused whole rather
+// than judged by the IPv4 address inside: nothing a calendar is served
+// from needs them (a server on an IPv6-only network behind DNS64 would
+// have to be given the feed's IPv6 address or a proxy).
+var notPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT (shared address space)
+	netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
+	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
+	netip.MustParsePrefix("240.0.0.0/4"),    // reserved, and broadcast
+	netip.MustParsePrefix("::/96"),          // IPv4-compatible (deprecated)
+	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64, well-known prefix (RFC 6052)
+	netip.MustParsePrefix("64:ff9b:1::/48"), // NAT64, local-use prefix (RFC 8215)
+	netip.MustParsePrefix("2002::/16"),      // 6to4 (RFC 3056)
+	netip.MustParsePrefix("2001::/32"),      // Teredo (RFC 4380)
+	netip.MustParsePrefix("100::/64"),       // discard-only (RFC 6666)
+}
 
 func privateIP(ip net.IP) bool {
-	return ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() || ip.IsLinkLocalUnicast() ||
-		ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || sharedAddressSpace.Contains(ip)
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() || ip.IsLinkLocalUnicast() ||
+		ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsMulticast() {
+		return true
+	}
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return true
+	}
+	a = a.Unmap()
+	for _, p := range notPublic {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // RemoveSource ends a subscription. The activities it imported stay, as

@@ -47,7 +47,7 @@ var errPrivateAddress = errors.New("address is not public")
 // are allowed, the dialler refuses them after DNS resolution, so a public
 // name pointing inside our network (or a redirect there) gets nowhere.
 func newClient(opts Options) *http.Client {
-	dialer := &net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second, Resolver: opts.Resolver}
 	if !opts.AllowPrivate {
 		dialer.Control = func(network, address string, _ syscall.RawConn) error {
 			host, _, err := net.SplitHostPort(address)

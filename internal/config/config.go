@@ -81,6 +81,14 @@ type Config struct {
 	AnonymousConnectionsPerIP int
 
 	Ops // running as a service: media store, metrics, traces, Redis, draining (ops.go)
+	// Per-person action limits, counted from the stored rows; 0 is off.
+	StoriesPerDay      int
+	StoryReportsPerDay int
+	ClaimsPerHour      int
+	// MediaMaxDecodedMB is what decoding one uploaded image may take,
+	// MediaDecodes how many are decoded at once in the process.
+	MediaMaxDecodedMB int
+	MediaDecodes      int
 }
 
 // EnforceTrustedDocuments reports whether only the app's documents run;
@@ -187,6 +195,11 @@ func parse(getenv func(string) string) (Config, error) {
 	c.ClientIPHeader = str("CLIENT_IP_HEADER", "")
 	c.WebsocketsPerPerson = integer("WEBSOCKETS_PER_PERSON", 10, 1, 100000)
 	c.AnonymousConnectionsPerIP = integer("ANONYMOUS_CONNECTIONS_PER_IP", 100, 0, 1000000)
+	c.StoriesPerDay = integer("STORIES_PER_DAY", 10, 0, 100000)
+	c.StoryReportsPerDay = integer("STORY_REPORTS_PER_DAY", 10, 0, 100000)
+	c.ClaimsPerHour = integer("CLAIMS_PER_HOUR", 30, 0, 100000)
+	c.MediaMaxDecodedMB = integer("MEDIA_MAX_DECODED_MB", 96, 16, 4096)
+	c.MediaDecodes = integer("MEDIA_DECODES", 2, 1, 64)
 	if d := str("REQUEST_TIMEOUT", "15s"); d != "" {
 		t, err := time.ParseDuration(d)
 		if err != nil || t <= 0 || t > 10*time.Minute {

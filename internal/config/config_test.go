@@ -191,3 +191,27 @@ func TestProductionTrustedDocumentsNeedTheManifest(t *testing.T) {
 		t.Errorf("production with a manifest: %v, enforce=%v", err, c.EnforceTrustedDocuments())
 	}
 }
+
+func TestActionAndDecodeLimits(t *testing.T) {
+	c, err := parse(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StoriesPerDay != 10 || c.StoryReportsPerDay != 10 || c.ClaimsPerHour != 30 || c.MediaMaxDecodedMB != 96 || c.MediaDecodes != 2 {
+		t.Errorf("defaults = %+v", c)
+	}
+	c, err = parse(env(map[string]string{"STORIES_PER_DAY": "0", "STORY_REPORTS_PER_DAY": "3", "CLAIMS_PER_HOUR": "5",
+		"MEDIA_MAX_DECODED_MB": "256", "MEDIA_DECODES": "4"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StoriesPerDay != 0 || c.StoryReportsPerDay != 3 || c.ClaimsPerHour != 5 || c.MediaMaxDecodedMB != 256 || c.MediaDecodes != 4 {
+		t.Errorf("from env = %+v", c)
+	}
+	_, err = parse(env(map[string]string{"CLAIMS_PER_HOUR": "-1", "MEDIA_MAX_DECODED_MB": "1", "MEDIA_DECODES": "0"}))
+	for _, want := range []string{"CLAIMS_PER_HOUR", "MEDIA_MAX_DECODED_MB", "MEDIA_DECODES"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s: %v", want, err)
+		}
+	}
+}

@@ -56,3 +56,24 @@ func TestTextAndMatch(t *testing.T) {
 		}
 	}
 }
+
+// A spent limit says the limit and the wait in hours and minutes.
+func TestLimitMessages(t *testing.T) {
+	for _, c := range []struct {
+		lang, code     string
+		hours, minutes int
+		want           string
+	}{
+		{"da", "TOO_MANY_STORIES", 1, 30, "Du kan indsende højst 10 historier i døgnet. Prøv igen om 1 t. og 30 min."},
+		{"da", "TOO_MANY_REPORTS", 2, 0, "Du kan anmelde højst 10 historier i døgnet. Prøv igen om 2 t."},
+		{"da", "TOO_MANY_CLAIMS", 0, 12, "Du kan tage højst 10 vagter i timen. Prøv igen om 12 min."},
+		{"en", "TOO_MANY_STORIES", 1, 30, "You can submit at most 10 stories a day. Try again in 1 h 30 min."},
+		{"en", "TOO_MANY_CLAIMS", 0, 1, "You can take at most 10 shifts an hour. Try again in 1 min."},
+		{"en", "TOO_MANY_REPORTS", 3, 0, "You can report at most 10 stories a day. Try again in 3 h."},
+	} {
+		got := Text(c.lang, c.code, map[string]any{"Max": 10, "WaitHours": c.hours, "WaitMinutes": c.minutes})
+		if got != c.want {
+			t.Errorf("%s %s = %q, want %q", c.lang, c.code, got, c.want)
+		}
+	}
+}

@@ -2,17 +2,17 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
 	"net/http"
+	"runtime/debug"
 
-	"golang.org/x/image/draw"
 	"golang.org/x/image/webp"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
@@ -21,25 +21,24 @@ import (
 // MaxUploadBytes is the largest photo people may upload.
 const MaxUploadBytes = 15 << 20
 
-// MaxPixels guards against decompression bombs: a small file that claims
-// a huge canvas is refused before it is decoded.
-const MaxPixels = 40_000_000
-
-// Widths are the sizes made for the app, each never wider than the original.
+// Widths are the sizes made for the app, each never wider than the
+// original. A rendition is at most MaxAspect times its width class tall (a
+// long screenshot comes out narrower), so a tall, narrow upload cannot make
+// a rendition of tens of megapixels.
 const (
 	SmallWidth = 320
 	LargeWidth = 1280
+	MaxAspect  = 4
 )
 
 // JPEGQuality is a good balance of size and quality for photos on phones.
 const JPEGQuality = 82
 
-// User error codes raised by Process.
+// User error codes raised by Process (and CodeImageTooLarge).
 const (
 	CodePhotoTooLarge       = "PHOTO_TOO_LARGE"
 	CodePhotoTypeNotAllowed = "PHOTO_TYPE_NOT_ALLOWED"
 	CodePhotoUnreadable     = "PHOTO_UNREADABLE"
-	CodePhotoTooManyPixels  = "PHOTO_TOO_MANY_PIXELS"
 )
 
 // Rendition is one re-encoded size of a photo, always JPEG.
@@ -60,12 +59,28 @@ type Processed struct {
 	Small, Large  Rendition
 }
 
+type format struct {
+	decodeConfig func(io.Reader) (image.Config, error)
+	decode       func(io.Reader) (image.Image, error)
+}
+
+var formats = map[string]format{
+	"image/jpeg": {jpeg.DecodeConfig, jpeg.Decode},
+	"image/png":  {png.DecodeConfig, png.Decode},
+	"image/webp": {webp.DecodeConfig, webp.Decode},
+}
+
 // Process reads an uploaded photo (at most maxBytes, counted while
 // reading; a declared size is never trusted), checks that it is a JPEG,
 // PNG or WebP by its bytes, turns it upright by its EXIF orientation and
 // re-encodes it in two sizes. Re-encoding drops every metadata segment,
 // GPS position included. field names the input in returned user errors.
-func Process(r io.Reader, maxBytes int64, field ...string) (Processed, error) {
+//
+// What decoding would cost is read from the image's header first: an
+// image whose decoded size is over the limit is refused (IMAGE_TOO_LARGE)
+// before a pixel is decoded, and the decode itself waits for one of the
+// process's few decode slots (see DecodeLimits), or for ctx to end.
+func Process(ctx context.Context, r io.Reader, maxBytes int64, field ...string) (Processed, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
 	if err != nil {
 		return Processed{}, fmt.Errorf("read photo: %w", err)
@@ -73,47 +88,54 @@ func Process(r io.Reader, maxBytes int64, field ...string) (Processed, error) {
 	if int64(len(data)) > maxBytes {
 		return Processed{}, apperr.New(CodePhotoTooLarge, field...).With("MaxMB", maxBytes>>20)
 	}
-	format := sniff(data)
-	var decodeConfig func(io.Reader) (image.Config, error)
-	var decode func(io.Reader) (image.Image, error)
-	switch format {
-	case "image/jpeg":
-		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
-	case "image/png":
-		decodeConfig, decode = png.DecodeConfig, png.Decode
-	case "image/webp":
-		decodeConfig, decode = webp.DecodeConfig, webp.Decode
-	default:
+	kind := sniff(data)
+	f, ok := formats[kind]
+	if !ok {
 		return Processed{}, apperr.New(CodePhotoTypeNotAllowed, field...)
 	}
-	cfg, err := decodeConfig(bytes.NewReader(data))
-	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
+	hdr, err := inspect(kind, data, func(b []byte) (image.Config, error) { return f.decodeConfig(bytes.NewReader(b)) })
+	if err != nil {
 		return Processed{}, apperr.New(CodePhotoUnreadable, field...)
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return Processed{}, apperr.New(CodePhotoTooManyPixels, field...).With("MaxMegapixels", MaxPixels/1_000_000)
+	g := decodeGate()
+	cost := hdr.cost + renderCost(hdr.width, hdr.height)
+	if int64(hdr.width)*int64(hdr.height) > MaxPixels || cost > g.limits.MaxBytes {
+		return Processed{}, apperr.New(CodeImageTooLarge, field...).
+			With("Width", hdr.width).With("Height", hdr.height).With("MaxMegapixels", MaxPixels/1_000_000)
 	}
-	img, err := decode(bytes.NewReader(data))
+	release, err := g.acquire(ctx)
+	if err != nil {
+		return Processed{}, err
+	}
+	p, err := decode(f, kind, data, field)
+	release()
+	if cost >= returnAbove {
+		// The decoded image is garbage now, but with the server's GOGC=400
+		// the heap may grow to five times what was live at the last
+		// collection before the next one: ten large uploads in a row took
+		// the process from 53 to 629 MB. Collecting now and handing the
+		// pages back keeps the process at what the decode slots hold.
+		debug.FreeOSMemory()
+	}
+	return p, err
+}
+
+// returnAbove is the decode cost from which the memory is collected and
+// returned to the system right after: from about 5 megapixels (an
+// ordinary 12 megapixel JPEG costs 31 MB). A collection costs a few
+// milliseconds beside the decode's hundreds.
+const returnAbove = 16 << 20
+
+func decode(f format, kind string, data []byte, field []string) (Processed, error) {
+	img, err := f.decode(bytes.NewReader(data))
 	if err != nil {
 		return Processed{}, apperr.New(CodePhotoUnreadable, field...)
 	}
 	orientation := 1
-	if format == "image/jpeg" {
+	if kind == "image/jpeg" {
 		orientation = JPEGOrientation(data)
 	}
-	var p Processed
-	b := img.Bounds()
-	p.Width, p.Height = b.Dx(), b.Dy()
-	if orientation >= 5 {
-		p.Width, p.Height = p.Height, p.Width
-	}
-	if p.Small, err = render(img, orientation, p.Width, p.Height, SmallWidth); err != nil {
-		return Processed{}, err
-	}
-	if p.Large, err = render(img, orientation, p.Width, p.Height, LargeWidth); err != nil {
-		return Processed{}, err
-	}
-	return p, nil
+	return renditions(img, orientation)
 }
 
 // sniff names the image type from the content; http.DetectContentType is
@@ -131,29 +153,66 @@ func sniff(data []byte) string {
 	return ""
 }
 
-// render scales src to width w (never up) and turns it upright. (uw, uh)
-// is the size of the upright original. Scaling happens before rotation so
-// the pixel-by-pixel rotation only touches the small result.
-func render(src image.Image, orientation, uw, uh, w int) (Rendition, error) {
-	if w > uw {
-		w = uw
-	}
+// renditionSize is the size of the rendition in width class (SmallWidth,
+// LargeWidth) of an upright uw×uh image: never wider than the original or
+// the class, never taller than MaxAspect times the class.
+func renditionSize(uw, uh, class int) (int, int) {
+	w := min(class, uw)
 	h := max(1, (uh*w+uw/2)/uw)
-	sw, sh := w, h
-	if orientation >= 5 {
-		sw, sh = h, w
+	if h > MaxAspect*class {
+		h = MaxAspect * class
+		w = max(1, (uw*h+uh/2)/uh)
 	}
-	scaled := image.NewRGBA(image.Rect(0, 0, sw, sh))
-	// JPEG has no transparency: transparent PNG/WebP areas become white.
-	draw.Draw(scaled, scaled.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	draw.CatmullRom.Scale(scaled, scaled.Bounds(), src, src.Bounds(), draw.Over, nil)
-	upright := orient(scaled, orientation)
+	return w, h
+}
+
+// renderCost bounds what making the renditions of a w×h image allocates
+// beside the decoded image: the scaled large rendition and its upright
+// copy at four bytes a pixel, and up to two more for the small one and
+// the growing buffers of the JPEG encodings.
+func renderCost(w, h int) int64 {
+	lw, lh := renditionSize(w, h, LargeWidth)
+	return int64(lw)*int64(lh)*10 + 1<<20
+}
+
+// renditions makes the two sizes of img, upright. The small one is scaled
+// from the large one, which is a fraction of the original's size, so the
+// original is read once.
+func renditions(img image.Image, orientation int) (Processed, error) {
+	var p Processed
+	b := img.Bounds()
+	p.Width, p.Height = b.Dx(), b.Dy()
+	if orientation >= 5 {
+		p.Width, p.Height = p.Height, p.Width
+	}
+	// stored turns an upright size into the size before orientation.
+	stored := func(w, h int) (int, int) {
+		if orientation >= 5 {
+			return h, w
+		}
+		return w, h
+	}
+	lw, lh := stored(renditionSize(p.Width, p.Height, LargeWidth))
+	large := shrink(img, lw, lh)
+	sw, sh := stored(renditionSize(p.Width, p.Height, SmallWidth))
+	small := shrink(large, sw, sh)
+	var err error
+	if p.Large, err = encode(orient(large, orientation)); err != nil {
+		return Processed{}, err
+	}
+	if p.Small, err = encode(orient(small, orientation)); err != nil {
+		return Processed{}, err
+	}
+	return p, nil
+}
+
+func encode(img *image.RGBA) (Rendition, error) {
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, upright, &jpeg.Options{Quality: JPEGQuality}); err != nil {
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: JPEGQuality}); err != nil {
 		return Rendition{}, fmt.Errorf("encode photo: %w", err)
 	}
-	ub := upright.Bounds()
-	return Rendition{Data: buf.Bytes(), Width: ub.Dx(), Height: ub.Dy()}, nil
+	b := img.Bounds()
+	return Rendition{Data: buf.Bytes(), Width: b.Dx(), Height: b.Dy()}, nil
 }
 
 // orient applies the EXIF orientation (1–8) to img: the transformation

@@ -2,8 +2,8 @@ package media_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/gif"
@@ -27,7 +27,7 @@ func TestProcessStripsEXIFAndResizes(t *testing.T) {
 	if !mediatest.HasEXIF(in) || media.JPEGOrientation(in) != 1 {
 		t.Fatal("test photo should carry EXIF without orientation")
 	}
-	p, err := media.Process(bytes.NewReader(in), media.MaxUploadBytes)
+	p, err := media.Process(context.Background(), bytes.NewReader(in), media.MaxUploadBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestProcessStripsEXIFAndResizes(t *testing.T) {
 }
 
 func TestProcessNeverUpscales(t *testing.T) {
-	p, err := media.Process(bytes.NewReader(mediatest.PNG(600, 400)), media.MaxUploadBytes)
+	p, err := media.Process(context.Background(), bytes.NewReader(mediatest.PNG(600, 400)), media.MaxUploadBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestProcessAppliesOrientation(t *testing.T) {
 	if got := media.JPEGOrientation(in); got != 6 {
 		t.Fatalf("JPEGOrientation = %d, want 6", got)
 	}
-	p, err := media.Process(bytes.NewReader(in), media.MaxUploadBytes)
+	p, err := media.Process(context.Background(), bytes.NewReader(in), media.MaxUploadBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +118,11 @@ func TestProcessRefuses(t *testing.T) {
 		{"empty", bytes.NewReader(nil), media.CodePhotoTypeNotAllowed},
 		{"truncated jpeg", bytes.NewReader(truncated), media.CodePhotoUnreadable},
 		{"oversized stream", io.MultiReader(bytes.NewReader(mediatest.JPEG(10, 10, nil)), zeros{}), media.CodePhotoTooLarge},
-		{"decompression bomb", bytes.NewReader(bombPNG(10000, 5000)), media.CodePhotoTooManyPixels},
+		{"decompression bomb", bytes.NewReader(mediatest.PNGClaiming(10000, 6000)), media.CodeImageTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := media.Process(tt.r, media.MaxUploadBytes, "photos", "0")
+			_, err := media.Process(context.Background(), tt.r, media.MaxUploadBytes, "photos", "0")
 			if got := code(err); got != tt.code {
 				t.Errorf("err = %v, want user error %s", err, tt.code)
 			}
@@ -138,23 +138,11 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// bombPNG is a tiny PNG header that claims a w×h canvas; DecodeConfig must
-// refuse it before anything is decoded.
-func bombPNG(w, h int) []byte {
-	b := mediatest.PNG(1, 1)
-	// IHDR's type and data are bytes 12..29, its CRC 29..33.
-	be := func(i int, v uint32) { b[i], b[i+1], b[i+2], b[i+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v) }
-	be(16, uint32(w))
-	be(20, uint32(h))
-	be(29, crc32.ChecksumIEEE(b[12:29]))
-	return b
-}
-
 func TestSniffWebP(t *testing.T) {
 	// A RIFF/WEBP header with garbage after it is recognised as WebP and
 	// then refused as unreadable, not as a wrong type.
 	data := append([]byte("RIFF\x20\x00\x00\x00WEBPVP8 "), make([]byte, 40)...)
-	_, err := media.Process(bytes.NewReader(data), media.MaxUploadBytes)
+	_, err := media.Process(context.Background(), bytes.NewReader(data), media.MaxUploadBytes)
 	if got := code(err); got != media.CodePhotoUnreadable {
 		t.Errorf("err = %v, want %s", err, media.CodePhotoUnreadable)
 	}

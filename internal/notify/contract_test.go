@@ -77,7 +77,7 @@ func contractSamples(k Kind) []NewNotification {
 		}
 	case KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation:
 		return []NewNotification{claim}
-	case KindStoryPublished, KindStoryRejected:
+	case KindStoryPublished, KindStoryRejected, KindStoryHidden:
 		return []NewNotification{{Kind: k, StoryID: 11}}
 	case KindOrganiserInvitation:
 		return []NewNotification{{Kind: k}}

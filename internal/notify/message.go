@@ -26,7 +26,7 @@ func Channel(k Kind) string {
 		return ChannelReminders
 	case KindWaitlistPromoted:
 		return ChannelWaitlist
-	case KindStoryPublished, KindStoryRejected:
+	case KindStoryPublished, KindStoryRejected, KindStoryHidden:
 		return ChannelStories
 	}
 	return ChannelEvents

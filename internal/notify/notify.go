@@ -48,6 +48,8 @@ const (
 	KindLateCancellation  Kind = "LATE_CANCELLATION"
 	KindStoryPublished    Kind = "STORY_PUBLISHED"
 	KindStoryRejected     Kind = "STORY_REJECTED"
+	// KindStoryHidden tells the secretariat that reports hid a story.
+	KindStoryHidden Kind = "STORY_HIDDEN"
 	// KindOrganiserInvitation asks a person to become organiser; they
 	// answer in the app (Me.organiserInvitations).
 	KindOrganiserInvitation Kind = "ORGANISER_INVITATION"
@@ -57,7 +59,7 @@ const (
 var Kinds = []Kind{
 	KindNewEvent, KindActivityChanged, KindActivityCancelled, KindAnnouncement,
 	KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation,
-	KindStoryPublished, KindStoryRejected, KindOrganiserInvitation,
+	KindStoryPublished, KindStoryRejected, KindStoryHidden, KindOrganiserInvitation,
 }
 
 // Config tunes the service; the zero value gives production defaults.
@@ -190,6 +192,22 @@ type NewNotification struct {
 func (s *Service) Notify(ctx context.Context, tx *sqlx.Tx, ns ...NewNotification) error {
 	_, err := s.insert(ctx, tx, ns)
 	return err
+}
+
+// NotifySecretariat gives n to every member of the secretariat, inside tx
+// like Notify: what the secretariat must act on (a story hidden by
+// reports) is promised in the transaction of the change.
+func (s *Service) NotifySecretariat(ctx context.Context, tx *sqlx.Tx, n NewNotification) error {
+	var ids []int64
+	if err := store.Select(ctx, tx, &ids, `SELECT id FROM users WHERE role = 'SECRETARIAT' AND deleted_at IS NULL ORDER BY id`); err != nil {
+		return fmt.Errorf("secretariat: %w", err)
+	}
+	ns := make([]NewNotification, len(ids))
+	for i, id := range ids {
+		ns[i] = n
+		ns[i].UserID = id
+	}
+	return s.Notify(ctx, tx, ns...)
 }
 
 // Created is a notification just written to someone's inbox.

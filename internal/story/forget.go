@@ -13,7 +13,13 @@ import (
 // deletes their account. With keepPublished false every story they wrote
 // goes (photos, reactions and reports with it); with it true their
 // unpublished stories go and the published ones stay, without their name.
+// A mark the secretariat put on them as a misuser of reports goes too: it
+// is about a person who is no longer there (the reports they made stay
+// with the stories, under the account's nameless tombstone).
 func ForgetAuthorTx(ctx context.Context, tx *sqlx.Tx, userID int64, keepPublished bool) error {
+	if _, err := store.Exec(ctx, tx, `DELETE FROM story_reporter_marks WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("forget reporter mark of %d: %w", userID, err)
+	}
 	if !keepPublished {
 		if _, err := store.Exec(ctx, tx, `DELETE FROM stories WHERE author_id = ?`, userID); err != nil {
 			return fmt.Errorf("delete stories of %d: %w", userID, err)

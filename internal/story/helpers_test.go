@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/media"
+	"github.com/ishoj/voresishoj/internal/notify"
+	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/theme"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -39,7 +42,15 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Cleanup(func() { blobs.Close() })
 	f := &fixture{db: db, events: &event.Recorder{}, blobs: blobs, mediaDir: dir, users: user.NewService(db, clock.Real),
 		now: time.Date(2026, 6, 15, 10, 0, 0, 0, time.UTC)}
-	f.svc = NewService(db, f.events, blobs, theme.NewService(db), func() time.Time { return f.now })
+	if err := notify.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	notifier, err := notify.New(db, push.NewLog(quiet), quiet, notify.Config{Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = NewService(db, f.events, blobs, theme.NewService(db), func() time.Time { return f.now }, notifier, Limits{})
 	return f
 }
 
@@ -55,6 +66,24 @@ func (f *fixture) person(t *testing.T, name string, role user.Role) user.Caller 
 		"uid-"+name, strings.ToLower(name)+"@example.dk", name, role, f.now, f.now)
 	if err != nil {
 		t.Fatalf("insert user %s: %v", name, err)
+	}
+	c, err := f.users.Caller(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// anonymous adds a person signed in with Firebase's anonymous sign-in:
+// free to make, as many as one likes.
+func (f *fixture) anonymous(t *testing.T, name string) user.Caller {
+	t.Helper()
+	var id int64
+	err := store.Get(ctx, f.db, &id, `INSERT INTO users
+		(firebase_uid, display_name, language, role, anonymous, has_app, created_at, updated_at)
+		VALUES (?, ?, 'da', 'RESIDENT', TRUE, TRUE, ?, ?) RETURNING id`, "anon-"+name, name, f.now, f.now)
+	if err != nil {
+		t.Fatalf("insert anonymous user %s: %v", name, err)
 	}
 	c, err := f.users.Caller(ctx, id)
 	if err != nil {

@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"strings"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -27,17 +23,8 @@ const (
 // ReactionKinds lists the reactions in the order the app shows them.
 var ReactionKinds = []ReactionKind{Heart, Clap, Smile, Thanks}
 
-// ReportThreshold is how many different people must report a published
-// story before it is hidden until the secretariat has looked at it.
-const ReportThreshold = 3
-
-// User error codes of reactions and reports.
-const (
-	CodeInvalidReaction = "INVALID_REACTION"
-	CodeAlreadyReported = "ALREADY_REPORTED"
-)
-
-const maxReportReason = 500
+// User error codes of reactions.
+const CodeInvalidReaction = "INVALID_REACTION"
 
 // React sets the caller's one reaction to a published story, replacing
 // any earlier one.
@@ -141,58 +128,4 @@ func (s *Service) requirePublished(ctx context.Context, q store.Querier, id int6
 		return fmt.Errorf("status of story %d: %w", id, err)
 	}
 	return nil
-}
-
-// Report flags a published story (its text or a photo) as inappropriate.
-// Each person may report a story once; at ReportThreshold reports from
-// different people the story is hidden until reviewed. It returns the
-// story as it now is.
-func (s *Service) Report(ctx context.Context, c user.Caller, id int64, reason string) (Story, error) {
-	if err := c.RequireSignedIn(); err != nil {
-		return Story{}, err
-	}
-	reason = strings.TrimSpace(reason)
-	if len([]rune(reason)) > maxReportReason {
-		return Story{}, apperr.New(apperr.CodeTooLong, "reason").With("Max", maxReportReason)
-	}
-	now := s.now()
-	hidden := false
-	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
-		// The lock makes concurrent reports count one after the other, so
-		// the third is always seen as the third.
-		st, err := s.lockStory(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if st.Status != Published {
-			return apperr.New(CodeStoryNotFound)
-		}
-		_, err = store.Exec(ctx, tx, `INSERT INTO story_reports (story_id, user_id, reason, created_at) VALUES (?, ?, ?, ?)`,
-			id, c.UserID, reason, now)
-		if errors.Is(err, store.ErrAlreadyExists) {
-			return apperr.New(CodeAlreadyReported)
-		}
-		if err != nil {
-			return fmt.Errorf("report story %d: %w", id, err)
-		}
-		var n int
-		if err := store.Get(ctx, tx, &n, `SELECT COUNT(*) FROM story_reports WHERE story_id = ?`, id); err != nil {
-			return fmt.Errorf("count reports of story %d: %w", id, err)
-		}
-		if n < ReportThreshold {
-			return nil
-		}
-		if _, err := store.Exec(ctx, tx, `UPDATE stories SET status = ?, updated_at = ? WHERE id = ?`, Hidden, now, id); err != nil {
-			return fmt.Errorf("hide story %d: %w", id, err)
-		}
-		hidden = true
-		return logModeration(ctx, tx, id, nil, "AUTO_HIDE", fmt.Sprintf("%d reports", n), now)
-	})
-	if err != nil {
-		return Story{}, err
-	}
-	if hidden {
-		slog.WarnContext(ctx, "story hidden after reports", slog.Int64("story_id", id))
-	}
-	return s.Story(ctx, id)
 }

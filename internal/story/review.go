@@ -71,8 +71,10 @@ func CanSee(c user.Caller, st Story) bool {
 
 // Review publishes, rejects or sends back a story. REJECT and
 // REQUEST_CHANGES need a reason, which the author sees. Publishing a
-// story hidden by reports restores it and clears the reports. Every
-// action goes into the moderation log.
+// story hidden by reports restores it. Whatever is done with a hidden
+// story, its reports have been weighed: they are kept (the secretariat
+// sees who reported) but count no more, and the same people cannot report
+// it again. Every action goes into the moderation log.
 func (s *Service) Review(ctx context.Context, c user.Caller, id int64, action Action, reason string) (Story, error) {
 	if err := c.RequireSignedIn(); err != nil {
 		return Story{}, err
@@ -113,10 +115,8 @@ func (s *Service) Review(ctx context.Context, c user.Caller, id int64, action Ac
 			// returns to its place in the feed.
 			_, err = store.Exec(ctx, tx, `UPDATE stories SET status = ?, published_at = COALESCE(published_at, ?),
 				review_reason = '', updated_at = ? WHERE id = ?`, Published, now, now, id)
-			if err == nil && st.Status == Hidden {
+			if st.Status == Hidden {
 				logAction = "RESTORE"
-				// The reports have been looked at; new ones start a new count.
-				_, err = store.Exec(ctx, tx, `DELETE FROM story_reports WHERE story_id = ?`, id)
 			}
 		case action == ActionReject && st.Status != Rejected && st.Status != Withdrawn:
 			_, err = store.Exec(ctx, tx, `UPDATE stories SET status = ?, review_reason = ?, updated_at = ? WHERE id = ?`,
@@ -126,6 +126,10 @@ func (s *Service) Review(ctx context.Context, c user.Caller, id int64, action Ac
 				ChangesRequested, reason, now, id)
 		default:
 			return apperr.New(CodeInvalidStatusChange).With("Status", string(st.Status))
+		}
+		if err == nil && st.Status == Hidden {
+			// New reports start a new count.
+			_, err = store.Exec(ctx, tx, `UPDATE story_reports SET reviewed_at = ? WHERE story_id = ? AND reviewed_at IS NULL`, now, id)
 		}
 		if err != nil {
 			return fmt.Errorf("review story %d: %w", id, err)

@@ -9,8 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/media"
+	"github.com/ishoj/voresishoj/internal/notify"
+	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/theme"
 )
@@ -57,23 +61,43 @@ type Story struct {
 
 // Service reads and writes stories.
 type Service struct {
-	db     *store.DB
-	bus    event.Publisher
-	media  media.Store
-	themes *theme.Service
-	now    func() time.Time
+	db          *store.DB
+	bus         event.Publisher
+	media       media.Store
+	themes      *theme.Service
+	secretariat Notifier
+	limits      Limits
+	now         func() time.Time
 	// maxPhotoBytes is media.MaxUploadBytes; tests lower it.
 	maxPhotoBytes int64
 }
 
-// NewService returns a Service on db that keeps photos in blobs and
-// publishes events on bus after commit. now is the clock.
-func NewService(db *store.DB, bus event.Publisher, blobs media.Store, themes *theme.Service, now func() time.Time) *Service {
+// Notifier tells the secretariat, inside the transaction of the change
+// that it must hear about; notify.Service is the one.
+type Notifier interface {
+	NotifySecretariat(ctx context.Context, tx *sqlx.Tx, n notify.NewNotification) error
+}
+
+// Limits are what one person may do in a while; a zero Quota limits
+// nothing. The server takes them from its settings (STORIES_PER_DAY,
+// STORY_REPORTS_PER_DAY).
+type Limits struct {
+	Submissions ratelimit.Quota
+	Reports     ratelimit.Quota
+}
+
+// NewService returns a Service on db that keeps photos in blobs,
+// publishes events on bus after commit and tells the secretariat through
+// secretariat. now is the clock.
+func NewService(db *store.DB, bus event.Publisher, blobs media.Store, themes *theme.Service, now func() time.Time,
+	secretariat Notifier, limits Limits) *Service {
 	return &Service{
 		db:            db,
 		bus:           bus,
 		media:         blobs,
 		themes:        themes,
+		secretariat:   secretariat,
+		limits:        limits,
 		now:           now,
 		maxPhotoBytes: media.MaxUploadBytes,
 	}

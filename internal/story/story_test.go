@@ -224,11 +224,14 @@ func TestLifeCycle(t *testing.T) {
 		if n := len(f.events.Snapshot()); n != 1 {
 			t.Errorf("%d events after republish, want 1", n)
 		}
-		if n := f.rows(t, "story_reports"); n != 0 {
-			t.Errorf("%d reports left after restore", n)
+		// The reports are kept, weighed: the same people cannot report it
+		// again, and one more report does not hide it: the count starts over.
+		if n := f.rows(t, "story_reports"); n != 3 {
+			t.Errorf("%d reports kept after restore, want 3", n)
 		}
-		// One more report does not hide it again: the count starts over.
-		if st, err = f.svc.Report(ctx, readers[0], st.ID, ""); err != nil || st.Status != Published {
+		_, err = f.svc.Report(ctx, readers[0], st.ID, "")
+		wantCode(t, err, CodeAlreadyReported)
+		if st, err = f.svc.Report(ctx, f.person(t, "Ejnar", user.RoleResident), st.ID, ""); err != nil || st.Status != Published {
 			t.Errorf("report after restore: %s, %v", st.Status, err)
 		}
 

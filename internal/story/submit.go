@@ -18,6 +18,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/media"
+	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
 )
@@ -32,6 +33,7 @@ const (
 	CodeTooManyLinks            = "TOO_MANY_LINKS"
 	CodeInvalidYouTubeLink      = "INVALID_YOUTUBE_LINK"
 	CodePhotoNotFound           = "PHOTO_NOT_FOUND"
+	CodeTooManyStories          = "TOO_MANY_STORIES"
 	codeActivityNotFound        = "ACTIVITY_NOT_FOUND"
 	codeOrganisationNotFound    = "ORGANISATION_NOT_FOUND"
 )
@@ -100,9 +102,17 @@ func editable(st Status) bool { return st == PendingReview || st == ChangesReque
 
 // Submit stores a new story for review. Photos are processed and written
 // to the media store before the transaction; if anything fails, nothing
-// is stored: no rows and no blobs.
+// is stored: no rows and no blobs. A person submits at most
+// Limits.Submissions stories in a while (withdrawn and rejected ones
+// count: each took the secretariat's time).
 func (s *Service) Submit(ctx context.Context, c user.Caller, in Input) (Story, error) {
 	if err := c.RequireVerified(); err != nil {
+		return Story{}, err
+	}
+	// Checked before the photos are processed, which is the costly part,
+	// and again in the transaction, which is the one that counts.
+	const latestStories = `SELECT created_at FROM stories WHERE author_id = ? AND created_at > ? ORDER BY created_at DESC LIMIT ?`
+	if err := s.checkQuota(ctx, s.db, s.limits.Submissions, CodeTooManyStories, latestStories, c.UserID, s.now()); err != nil {
 		return Story{}, err
 	}
 	in, links, err := s.validate(ctx, in, 0)
@@ -121,6 +131,12 @@ func (s *Service) Submit(ctx context.Context, c user.Caller, in Input) (Story, e
 	now := s.now()
 	var id int64
 	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		if err := s.lockPerson(ctx, tx, c.UserID); err != nil {
+			return err
+		}
+		if err := s.checkQuota(ctx, tx, s.limits.Submissions, CodeTooManyStories, latestStories, c.UserID, now); err != nil {
+			return err
+		}
 		if in.CallID != nil {
 			if err := checkCallOpen(ctx, tx, *in.CallID, now); err != nil {
 				return err
@@ -301,6 +317,30 @@ func (s *Service) lockStory(ctx context.Context, tx *sqlx.Tx, id int64) (Story, 
 	return st, nil
 }
 
+// lockPerson takes the person's row for the rest of tx, so that two of
+// their submissions or reports at once are counted one after the other.
+func (s *Service) lockPerson(ctx context.Context, tx *sqlx.Tx, userID int64) error {
+	var id int64
+	if err := store.Get(ctx, tx, &id, `SELECT id FROM users WHERE id = ?`+s.db.ForUpdate(), userID); err != nil {
+		return fmt.Errorf("lock user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// checkQuota refuses with code when the person already did q.N things in
+// q's window: latest selects the times of their latest ones, newest first,
+// from (user id, window start, limit).
+func (s *Service) checkQuota(ctx context.Context, db store.Querier, q ratelimit.Quota, code, latest string, userID int64, now time.Time) error {
+	if !q.Enabled() {
+		return nil
+	}
+	var times []time.Time
+	if err := store.Select(ctx, db, &times, latest, userID, q.Since(now), q.N); err != nil {
+		return fmt.Errorf("count %s of user %d: %w", code, userID, err)
+	}
+	return q.Check(code, times, now)
+}
+
 // validate trims and checks an Input; photos already on the story count
 // toward the limit and the consent rule.
 func (s *Service) validate(ctx context.Context, in Input, existingPhotos int) (Input, []link.Link, error) {
@@ -454,7 +494,7 @@ func (s *Service) storePhotos(ctx context.Context, in []PhotoInput, firstPositio
 	processed := make([]media.Processed, len(in))
 	var errs apperr.List
 	for i, p := range in {
-		pr, err := media.Process(p.Reader, s.maxPhotoBytes, "photos", strconv.Itoa(i))
+		pr, err := media.Process(ctx, p.Reader, s.maxPhotoBytes, "photos", strconv.Itoa(i))
 		if err != nil {
 			ue := apperr.UserErrors(err)
 			if ue == nil {

@@ -132,6 +132,21 @@ func (s *Service) claim(ctx context.Context, caller user.Caller, slotID int64, k
 				return err
 			}
 		}
+		// A person's own claims are limited, counted from their claims
+		// (locked above, so two at once are counted one after the other);
+		// an organiser signing people up at the desk is not.
+		if caller.UserID == userID && s.claims.Enabled() {
+			var latest []time.Time
+			err := store.Select(ctx, tx, &latest, `SELECT created_at FROM slot_claims
+				WHERE user_id = ? AND created_by = ? AND created_at > ? ORDER BY created_at DESC LIMIT ?`,
+				userID, userID, s.claims.Since(now), s.claims.N)
+			if err != nil {
+				return fmt.Errorf("count claims of user %d: %w", userID, err)
+			}
+			if err := s.claims.Check(CodeTooManyClaims, latest, now); err != nil {
+				return err
+			}
+		}
 		// The rules are checked on the slot as read without its lock:
 		// they depend on its times and requirement, its activity, and the
 		// person's own claims (locked above), not on the others claiming.

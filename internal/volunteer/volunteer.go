@@ -19,6 +19,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/tz"
 )
@@ -34,6 +35,7 @@ const (
 	CodeAlreadyClaimed        = "ALREADY_CLAIMED"
 	CodeOverlapsOtherClaim    = "OVERLAPS_OTHER_CLAIM"
 	CodeDailyLimitReached     = "DAILY_LIMIT_REACHED"
+	CodeTooManyClaims         = "TOO_MANY_CLAIMS"
 	CodeRequirementNotMet     = "REQUIREMENT_NOT_MET"
 	CodeActivityCancelled     = "ACTIVITY_CANCELLED"
 	CodeActivityNotFound      = "ACTIVITY_NOT_FOUND"
@@ -158,6 +160,9 @@ type Config struct {
 	// DailyLimit caps a person's confirmed hours per Europe/Copenhagen
 	// calendar day; 8 hours when zero.
 	DailyLimit time.Duration
+	// Claims is how many places one person may take in a while (the
+	// setting CLAIMS_PER_HOUR); the zero Quota limits nothing.
+	Claims ratelimit.Quota
 	// Now is the clock; clock.Real when nil. The server passes its own
 	// (DEV_NOW) and tests set it.
 	Now func() time.Time
@@ -168,6 +173,7 @@ type Service struct {
 	db         *store.DB
 	bus        event.Publisher
 	dailyLimit time.Duration
+	claims     ratelimit.Quota
 	now        func() time.Time
 	loc        *time.Location
 }
@@ -180,7 +186,7 @@ func NewService(db *store.DB, bus event.Publisher, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = clock.Real
 	}
-	return &Service{db: db, bus: bus, dailyLimit: cfg.DailyLimit, now: cfg.Now, loc: tz.Copenhagen}
+	return &Service{db: db, bus: bus, dailyLimit: cfg.DailyLimit, claims: cfg.Claims, now: cfg.Now, loc: tz.Copenhagen}
 }
 
 // DailyLimit is the configured cap on confirmed hours per day.
