@@ -48,6 +48,9 @@ type town struct {
 	call                     int64
 	initiative, proposal     int64
 	calendarSource           int64
+	// invitation asks ivan, who holds none of the matrix's roles, to
+	// organise orgA.
+	invitation int64
 }
 
 func makeOrganiser(t *testing.T, db *store.DB, c *user.Caller, orgID int64) {
@@ -91,10 +94,14 @@ func makeTown(t *testing.T, ts *testServer) town {
 		tw.tokens[role], tw.callers[role] = ts.person(name, role != unverified)
 	}
 	// Firebase's one-click anonymous sign-in: no e-mail, no name.
-	tw.tokens[firebaseAnon], tw.callers[firebaseAnon] = ts.signIn("token-firebase-anonymous", user.Identity{UID: "uid-anonymous", Anonymous: true})
-	if _, err := ts.resolver.Domain.Users.GrantSecretariat(ctx, "", "uid-sekretariat"); err != nil {
+	tw.tokens[firebaseAnon], tw.callers[firebaseAnon] = ts.signUp("token-firebase-anonymous", user.Identity{UID: "uid-anonymous", Anonymous: true})
+	if _, _, err := ts.resolver.Domain.Users.GrantSecretariat(ctx, "", "uid-sekretariat"); err != nil {
 		t.Fatal(err)
 	}
+	// The caller as of after the grant, for tests that call the domain
+	// with it (a token is resolved afresh on each request anyway).
+	tw.callers[secretariatRol], err = ts.resolver.Domain.Users.Caller(ctx, tw.callers[secretariatRol].UserID)
+	must(err)
 	same, other := tw.callers[organiserSame], tw.callers[organiserOther]
 	makeOrganiser(t, ts.db, &same, tw.orgA.ID)
 	makeOrganiser(t, ts.db, &other, tw.orgB.ID)
@@ -136,6 +143,15 @@ func makeTown(t *testing.T, ts *testServer) town {
 	src, err := d.CalendarImport.AddSource(ctx, boss, "https://kalender.example/det-sker.ics", tw.orgA.ID, nil, nil)
 	must(err)
 	tw.calendarSource = src.ID
+	ts.person("ivan", true)
+	inv, err := d.Organisations.Invite(ctx, tw.callers[organiserSame], organisation.InviteInput{OrganisationID: tw.orgA.ID,
+		Email: "ivan@test.example"})
+	must(err)
+	tw.invitation = inv.ID
+	expires := ts.now().AddDate(1, 0, 0)
+	_, err = d.Volunteer.RecordQualification(ctx, boss, volunteer.QualificationInput{UserID: vera.UserID, OrganisationID: tw.orgA.ID,
+		Requirement: volunteer.ChildCertificate, ExpiresAt: &expires})
+	must(err)
 	tw.slot, err = d.Volunteer.AddSlot(ctx, boss, volunteer.NewSlot{ActivityID: tw.activity.ID, Title: "Opstilling",
 		StartsAt: start, EndsAt: start.Add(2 * time.Hour), Capacity: 5})
 	must(err)
@@ -240,10 +256,36 @@ var matrix = []matrixCase{
 		func(tw town) map[string]any {
 			return map[string]any{"claimId": globalID(typeClaim, tw.veraPastClaim.ID), "attendance": "ATTENDED"}
 		}, managers},
-	{"recordQualification", `mutation($i: RecordQualificationInput!) { recordQualification(input: $i) { user { id } userErrors { code } } }`,
+	{"recordQualification", `mutation($i: RecordQualificationInput!) { recordQualification(input: $i) { user { id } qualification { checkedAt } userErrors { code } } }`,
 		func(tw town) map[string]any {
-			return map[string]any{"userId": globalID(typeUser, tw.vera), "requirement": "CHILD_CERTIFICATE"}
-		}, []string{organiserSame, organiserOther, secretariatRol}},
+			return map[string]any{"userId": globalID(typeUser, tw.vera), "organisationId": globalID(typeOrganisation, tw.orgA.ID),
+				"requirement": "CHILD_CERTIFICATE"}
+		}, managers},
+	{"revokeQualification", `mutation($i: RevokeQualificationInput!) { revokeQualification(input: $i) { revoked userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"userId": globalID(typeUser, tw.vera), "organisationId": globalID(typeOrganisation, tw.orgA.ID),
+				"requirement": "CHILD_CERTIFICATE"}
+		}, managers},
+	{"inviteOrganiser (by e-mail)", `mutation($i: InviteOrganiserInput!) { inviteOrganiser(input: $i) { invitation { id status } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID), "email": "ny@test.example"}
+		}, managers},
+	{"inviteOrganiser (by id, a volunteer of the organisation)", `mutation($i: InviteOrganiserInput!) { inviteOrganiser(input: $i) { invitation { id inviteeName } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"organisationId": globalID(typeOrganisation, tw.orgA.ID), "userId": globalID(typeUser, tw.vera)}
+		}, managers},
+	{"acceptOrganiserInvitation (someone else's)", `mutation($i: OrganiserInvitationIdInput!) { acceptOrganiserInvitation(input: $i) { invitation { id status } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"invitationId": globalID(typeOrganiserInvitation, tw.invitation)}
+		}, nil},
+	{"declineOrganiserInvitation (someone else's)", `mutation($i: OrganiserInvitationIdInput!) { declineOrganiserInvitation(input: $i) { invitation { id status } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"invitationId": globalID(typeOrganiserInvitation, tw.invitation)}
+		}, nil},
+	{"revokeOrganiserInvitation", `mutation($i: OrganiserInvitationIdInput!) { revokeOrganiserInvitation(input: $i) { invitation { id status } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"invitationId": globalID(typeOrganiserInvitation, tw.invitation)}
+		}, managers},
 	{"registerDevice", `mutation($i: RegisterDeviceInput!) { registerDevice(input: $i) { registered userErrors { code } } }`,
 		func(tw town) map[string]any { return map[string]any{"token": "fcm-token-1", "platform": "ANDROID"} }, everyoneSignedIn()},
 	{"unregisterDevice", `mutation($i: UnregisterDeviceInput!) { unregisterDevice(input: $i) { unregistered userErrors { code } } }`,
@@ -401,10 +443,12 @@ func refusal(t *testing.T, resp map[string]any, err error) string {
 		case "INITIATIVE_NOT_JOINED":
 			// Allowed: anyone signed in may leave, and this one had not joined.
 			return ""
-		case "STORY_NOT_FOUND", "ACTIVITY_NOT_FOUND", "SLOT_NOT_FOUND", "CLAIM_NOT_FOUND":
-			// A story, a draft (and its slots) or someone else's claim one
-			// may not see is answered as if it did not exist, so its
-			// existence does not leak.
+		case "STORY_NOT_FOUND", "ACTIVITY_NOT_FOUND", "SLOT_NOT_FOUND", "CLAIM_NOT_FOUND",
+			"INVITATION_NOT_FOUND", "INVITATION_WRONG_ACCOUNT", "USER_NOT_FOUND":
+			// A story, a draft (and its slots), someone else's claim, an
+			// invitation or a person one may not see is answered as if it
+			// did not exist, so its existence does not leak; an organiser
+			// sees an invitation but cannot answer it.
 			return code.(string)
 		}
 		t.Fatalf("unexpected user errors: %v", ues)

@@ -31,7 +31,7 @@ func TestBackOfficeThroughTrustedDocuments(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ts := newTestServerWith(t, db, Options{TrustedDocuments: docs})
-		if _, err := user.NewService(db, clock.Real).GrantSecretariat(context.Background(), "boss@test.example", ""); err != nil {
+		if _, _, err := user.NewService(db, clock.Real).GrantSecretariat(context.Background(), "boss@test.example", ""); err != nil {
 			t.Fatal(err)
 		}
 		boss, _ := ts.person("boss", true)

@@ -282,7 +282,7 @@ func newFuzzServer(tb testing.TB) *fuzzServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	u, err := ts.resolver.Domain.Users.GrantSecretariat(ctx, "sekretariat@test.example", "")
+	u, _, err := ts.resolver.Domain.Users.GrantSecretariat(ctx, "", "uid-fixture-secretariat")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -55,8 +55,10 @@ type ResolverRoot interface {
 	NotificationPreferences() NotificationPreferencesResolver
 	Occurrence() OccurrenceResolver
 	Organisation() OrganisationResolver
+	OrganiserInvitation() OrganiserInvitationResolver
 	Photo() PhotoResolver
 	Place() PlaceResolver
+	Qualification() QualificationResolver
 	Query() QueryResolver
 	SlotClaim() SlotClaimResolver
 	Story() StoryResolver
@@ -269,6 +271,7 @@ type ComplexityRoot struct {
 		Language                func(childComplexity int) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, first *int, after *string) int
+		OrganiserInvitations    func(childComplexity int) int
 		Organises               func(childComplexity int) int
 		Phone                   func(childComplexity int) int
 		Qualifications          func(childComplexity int) int
@@ -291,6 +294,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptOrganiserInvitation     func(childComplexity int, input model.OrganiserInvitationIDInput) int
 		AddCalendarSource             func(childComplexity int, input model.AddCalendarSourceInput) int
 		AddOrganiser                  func(childComplexity int, input model.AddOrganiserInput) int
 		AddVolunteerSlot              func(childComplexity int, input model.AddVolunteerSlotInput) int
@@ -304,12 +308,14 @@ type ComplexityRoot struct {
 		CreateCalendarFeed            func(childComplexity int) int
 		CreateOrganisation            func(childComplexity int, input model.CreateOrganisationInput) int
 		CreatePlace                   func(childComplexity int, input model.CreatePlaceInput) int
+		DeclineOrganiserInvitation    func(childComplexity int, input model.OrganiserInvitationIDInput) int
 		DeleteMyAccount               func(childComplexity int, input model.DeleteMyAccountInput) int
 		EditStory                     func(childComplexity int, input model.EditStoryInput) int
 		ExportMyData                  func(childComplexity int) int
 		FeatureStory                  func(childComplexity int, input model.FeatureStoryInput) int
 		FetchCalendarSource           func(childComplexity int, input model.CalendarSourceIDInput) int
 		Follow                        func(childComplexity int, input model.FollowInput) int
+		InviteOrganiser               func(childComplexity int, input model.InviteOrganiserInput) int
 		JoinInitiative                func(childComplexity int, input model.JoinInitiativeInput) int
 		LeaveInitiative               func(childComplexity int, input model.InitiativeIDInput) int
 		MarkAttendance                func(childComplexity int, input model.MarkAttendanceInput) int
@@ -331,6 +337,8 @@ type ComplexityRoot struct {
 		RequestInitiativeApproval     func(childComplexity int, input model.InitiativeIDInput) int
 		ReviewStory                   func(childComplexity int, input model.ReviewStoryInput) int
 		RevokeCalendarFeed            func(childComplexity int) int
+		RevokeOrganiserInvitation     func(childComplexity int, input model.OrganiserInvitationIDInput) int
+		RevokeQualification           func(childComplexity int, input model.RevokeQualificationInput) int
 		SendAnnouncement              func(childComplexity int, input model.SendAnnouncementInput) int
 		SignUpVolunteer               func(childComplexity int, input model.SignUpVolunteerInput) int
 		SubmitStory                   func(childComplexity int, input model.SubmitStoryInput) int
@@ -388,13 +396,14 @@ type ComplexityRoot struct {
 	}
 
 	Organisation struct {
-		Activities  func(childComplexity int, first *int, after *string) int
-		Description func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Kind        func(childComplexity int) int
-		Links       func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Organisers  func(childComplexity int) int
+		Activities           func(childComplexity int, first *int, after *string) int
+		Description          func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		Kind                 func(childComplexity int) int
+		Links                func(childComplexity int) int
+		Name                 func(childComplexity int) int
+		OrganiserInvitations func(childComplexity int) int
+		Organisers           func(childComplexity int) int
 	}
 
 	OrganisationConnection struct {
@@ -415,6 +424,22 @@ type ComplexityRoot struct {
 	OrganisationPayload struct {
 		Organisation func(childComplexity int) int
 		UserErrors   func(childComplexity int) int
+	}
+
+	OrganiserInvitation struct {
+		CreatedAt     func(childComplexity int) int
+		Email         func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		InvitedByName func(childComplexity int) int
+		InviteeName   func(childComplexity int) int
+		Organisation  func(childComplexity int) int
+		Status        func(childComplexity int) int
+	}
+
+	OrganiserInvitationPayload struct {
+		Invitation func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	OrganiserPayload struct {
@@ -458,9 +483,11 @@ type ComplexityRoot struct {
 	}
 
 	Qualification struct {
-		ExpiresAt   func(childComplexity int) int
-		RecordedAt  func(childComplexity int) int
-		Requirement func(childComplexity int) int
+		CheckedAt    func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		RecordedAt   func(childComplexity int) int
+		Requirement  func(childComplexity int) int
 	}
 
 	Query struct {
@@ -492,8 +519,9 @@ type ComplexityRoot struct {
 	}
 
 	RecordQualificationPayload struct {
-		User       func(childComplexity int) int
-		UserErrors func(childComplexity int) int
+		Qualification func(childComplexity int) int
+		User          func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
 	}
 
 	RegisterDevicePayload struct {
@@ -512,6 +540,11 @@ type ComplexityRoot struct {
 	}
 
 	RevokeCalendarFeedPayload struct {
+		Revoked    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	RevokeQualificationPayload struct {
 		Revoked    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
@@ -749,6 +782,7 @@ type MeResolver interface {
 	Notifications(ctx context.Context, obj *user.User, first *int, after *string) (*model.NotificationConnection, error)
 	UnreadNotifications(ctx context.Context, obj *user.User) (int, error)
 	NotificationPreferences(ctx context.Context, obj *user.User) (*notify.Preferences, error)
+	OrganiserInvitations(ctx context.Context, obj *user.User) ([]organisation.Invitation, error)
 	Stories(ctx context.Context, obj *user.User) ([]story.Story, error)
 }
 type MediaPickupResolver interface {
@@ -782,6 +816,11 @@ type MutationResolver interface {
 	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*model.NotificationPreferencesPayload, error)
 	MarkNotificationsRead(ctx context.Context, input model.MarkNotificationsReadInput) (*model.MarkNotificationsReadPayload, error)
 	SendAnnouncement(ctx context.Context, input model.SendAnnouncementInput) (*model.SendAnnouncementPayload, error)
+	InviteOrganiser(ctx context.Context, input model.InviteOrganiserInput) (*model.OrganiserInvitationPayload, error)
+	AcceptOrganiserInvitation(ctx context.Context, input model.OrganiserInvitationIDInput) (*model.OrganiserInvitationPayload, error)
+	DeclineOrganiserInvitation(ctx context.Context, input model.OrganiserInvitationIDInput) (*model.OrganiserInvitationPayload, error)
+	RevokeOrganiserInvitation(ctx context.Context, input model.OrganiserInvitationIDInput) (*model.OrganiserInvitationPayload, error)
+	RevokeQualification(ctx context.Context, input model.RevokeQualificationInput) (*model.RevokeQualificationPayload, error)
 	SubmitStory(ctx context.Context, input model.SubmitStoryInput) (*model.StoryPayload, error)
 	EditStory(ctx context.Context, input model.EditStoryInput) (*model.StoryPayload, error)
 	WithdrawStory(ctx context.Context, input model.StoryIDInput) (*model.StoryPayload, error)
@@ -827,7 +866,16 @@ type OrganisationResolver interface {
 
 	Links(ctx context.Context, obj *organisation.Organisation) ([]link.Link, error)
 	Activities(ctx context.Context, obj *organisation.Organisation, first *int, after *string) (*model.ActivityConnection, error)
+	OrganiserInvitations(ctx context.Context, obj *organisation.Organisation) ([]organisation.Invitation, error)
 	Organisers(ctx context.Context, obj *organisation.Organisation) ([]user.User, error)
+}
+type OrganiserInvitationResolver interface {
+	ID(ctx context.Context, obj *organisation.Invitation) (string, error)
+	Organisation(ctx context.Context, obj *organisation.Invitation) (*organisation.Organisation, error)
+	Status(ctx context.Context, obj *organisation.Invitation) (string, error)
+
+	InviteeName(ctx context.Context, obj *organisation.Invitation) (*string, error)
+	InvitedByName(ctx context.Context, obj *organisation.Invitation) (string, error)
 }
 type PhotoResolver interface {
 	ID(ctx context.Context, obj *story.Photo) (string, error)
@@ -839,6 +887,9 @@ type PlaceResolver interface {
 	ID(ctx context.Context, obj *place.Place) (string, error)
 
 	Activities(ctx context.Context, obj *place.Place, first *int, after *string) (*model.ActivityConnection, error)
+}
+type QualificationResolver interface {
+	Organisation(ctx context.Context, obj *volunteer.Qualification) (*organisation.Organisation, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -1669,6 +1720,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Notifications(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Me.organiserInvitations":
+		if e.ComplexityRoot.Me.OrganiserInvitations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.OrganiserInvitations(childComplexity), true
 	case "Me.organises":
 		if e.ComplexityRoot.Me.Organises == nil {
 			break
@@ -1750,6 +1807,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MonthCount.Month(childComplexity), true
 
+	case "Mutation.acceptOrganiserInvitation":
+		if e.ComplexityRoot.Mutation.AcceptOrganiserInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptOrganiserInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptOrganiserInvitation(childComplexity, args["input"].(model.OrganiserInvitationIDInput)), true
 	case "Mutation.addCalendarSource":
 		if e.ComplexityRoot.Mutation.AddCalendarSource == nil {
 			break
@@ -1888,6 +1956,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreatePlace(childComplexity, args["input"].(model.CreatePlaceInput)), true
+	case "Mutation.declineOrganiserInvitation":
+		if e.ComplexityRoot.Mutation.DeclineOrganiserInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declineOrganiserInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclineOrganiserInvitation(childComplexity, args["input"].(model.OrganiserInvitationIDInput)), true
 	case "Mutation.deleteMyAccount":
 		if e.ComplexityRoot.Mutation.DeleteMyAccount == nil {
 			break
@@ -1949,6 +2028,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Follow(childComplexity, args["input"].(model.FollowInput)), true
+	case "Mutation.inviteOrganiser":
+		if e.ComplexityRoot.Mutation.InviteOrganiser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inviteOrganiser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InviteOrganiser(childComplexity, args["input"].(model.InviteOrganiserInput)), true
 	case "Mutation.joinInitiative":
 		if e.ComplexityRoot.Mutation.JoinInitiative == nil {
 			break
@@ -2175,6 +2265,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeCalendarFeed(childComplexity), true
+	case "Mutation.revokeOrganiserInvitation":
+		if e.ComplexityRoot.Mutation.RevokeOrganiserInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeOrganiserInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeOrganiserInvitation(childComplexity, args["input"].(model.OrganiserInvitationIDInput)), true
+	case "Mutation.revokeQualification":
+		if e.ComplexityRoot.Mutation.RevokeQualification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeQualification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeQualification(childComplexity, args["input"].(model.RevokeQualificationInput)), true
 	case "Mutation.sendAnnouncement":
 		if e.ComplexityRoot.Mutation.SendAnnouncement == nil {
 			break
@@ -2499,6 +2611,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Name(childComplexity), true
+	case "Organisation.organiserInvitations":
+		if e.ComplexityRoot.Organisation.OrganiserInvitations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.OrganiserInvitations(childComplexity), true
 	case "Organisation.organisers":
 		if e.ComplexityRoot.Organisation.Organisers == nil {
 			break
@@ -2557,6 +2675,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganisationPayload.UserErrors(childComplexity), true
+
+	case "OrganiserInvitation.createdAt":
+		if e.ComplexityRoot.OrganiserInvitation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganiserInvitation.CreatedAt(childComplexity), true
+	case "OrganiserInvitation.email":
+		if e.ComplexityRoot.OrganiserInvitation.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganiserInvitation.Email(childComplexity), true
+	case "OrganiserInvitation.expiresAt":
+		if e.ComplexityRoot.OrganiserInvitation.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganiserInvitation.ExpiresAt(childComplexity), true
+	case "OrganiserInvitation.id":
+		if e.ComplexityRoot.OrganiserInvitation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganiserInvitation.ID(childComplexity), true
+	case "OrganiserInvitation.invitedByName":
+		if e.ComplexityRoot.OrganiserInvitation.InvitedByName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganiserInvitation.InvitedByName(childComplexity), true
+	case "OrganiserInvitation.inviteeName":
+		if e.ComplexityRoot.OrganiserInvitation.InviteeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganiserInvitation.InviteeName(childComplexity), true
+	case "OrganiserInvitation.organisation":
+		if e.ComplexityRoot.OrganiserInvitation.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganiserInvitation.Organisation(childComplexity), true
+	case "OrganiserInvitation.status":
+		if e.ComplexityRoot.OrganiserInvitation.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganiserInvitation.Status(childComplexity), true
+
+	case "OrganiserInvitationPayload.invitation":
+		if e.ComplexityRoot.OrganiserInvitationPayload.Invitation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganiserInvitationPayload.Invitation(childComplexity), true
+	case "OrganiserInvitationPayload.userErrors":
+		if e.ComplexityRoot.OrganiserInvitationPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganiserInvitationPayload.UserErrors(childComplexity), true
 
 	case "OrganiserPayload.organisation":
 		if e.ComplexityRoot.OrganiserPayload.Organisation == nil {
@@ -2701,12 +2881,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlaceEdge.Node(childComplexity), true
 
+	case "Qualification.checkedAt":
+		if e.ComplexityRoot.Qualification.CheckedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.CheckedAt(childComplexity), true
 	case "Qualification.expiresAt":
 		if e.ComplexityRoot.Qualification.ExpiresAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Qualification.ExpiresAt(childComplexity), true
+	case "Qualification.organisation":
+		if e.ComplexityRoot.Qualification.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Qualification.Organisation(childComplexity), true
 	case "Qualification.recordedAt":
 		if e.ComplexityRoot.Qualification.RecordedAt == nil {
 			break
@@ -2935,6 +3127,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReactionCount.Kind(childComplexity), true
 
+	case "RecordQualificationPayload.qualification":
+		if e.ComplexityRoot.RecordQualificationPayload.Qualification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordQualificationPayload.Qualification(childComplexity), true
 	case "RecordQualificationPayload.user":
 		if e.ComplexityRoot.RecordQualificationPayload.User == nil {
 			break
@@ -2999,6 +3197,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevokeCalendarFeedPayload.UserErrors(childComplexity), true
+
+	case "RevokeQualificationPayload.revoked":
+		if e.ComplexityRoot.RevokeQualificationPayload.Revoked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeQualificationPayload.Revoked(childComplexity), true
+	case "RevokeQualificationPayload.userErrors":
+		if e.ComplexityRoot.RevokeQualificationPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeQualificationPayload.UserErrors(childComplexity), true
 
 	case "SendAnnouncementPayload.announcement":
 		if e.ComplexityRoot.SendAnnouncementPayload.Announcement == nil {
@@ -3672,6 +3883,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("FollowInput", ec.unmarshalInputFollowInput),
 			graphql.NewInputUnmarshaler("InitiativeFilter", ec.unmarshalInputInitiativeFilter),
 			graphql.NewInputUnmarshaler("InitiativeIdInput", ec.unmarshalInputInitiativeIdInput),
+			graphql.NewInputUnmarshaler("InviteOrganiserInput", ec.unmarshalInputInviteOrganiserInput),
 			graphql.NewInputUnmarshaler("JoinInitiativeInput", ec.unmarshalInputJoinInitiativeInput),
 			graphql.NewInputUnmarshaler("MarkAttendanceInput", ec.unmarshalInputMarkAttendanceInput),
 			graphql.NewInputUnmarshaler("MarkNotificationsReadInput", ec.unmarshalInputMarkNotificationsReadInput),
@@ -3680,6 +3892,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("OpenCallInput", ec.unmarshalInputOpenCallInput),
 			graphql.NewInputUnmarshaler("OrganisationFilter", ec.unmarshalInputOrganisationFilter),
+			graphql.NewInputUnmarshaler("OrganiserInvitationIdInput", ec.unmarshalInputOrganiserInvitationIdInput),
 			graphql.NewInputUnmarshaler("PhotoInput", ec.unmarshalInputPhotoInput),
 			graphql.NewInputUnmarshaler("ProposeInitiativeInput", ec.unmarshalInputProposeInitiativeInput),
 			graphql.NewInputUnmarshaler("ReactToStoryInput", ec.unmarshalInputReactToStoryInput),
@@ -3691,6 +3904,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ReportInitiativeInput", ec.unmarshalInputReportInitiativeInput),
 			graphql.NewInputUnmarshaler("ReportStoryInput", ec.unmarshalInputReportStoryInput),
 			graphql.NewInputUnmarshaler("ReviewStoryInput", ec.unmarshalInputReviewStoryInput),
+			graphql.NewInputUnmarshaler("RevokeQualificationInput", ec.unmarshalInputRevokeQualificationInput),
 			graphql.NewInputUnmarshaler("SendAnnouncementInput", ec.unmarshalInputSendAnnouncementInput),
 			graphql.NewInputUnmarshaler("SignUpVolunteerInput", ec.unmarshalInputSignUpVolunteerInput),
 			graphql.NewInputUnmarshaler("StoryFilter", ec.unmarshalInputStoryFilter),
@@ -4313,6 +4527,104 @@ extend type Mutation {
   sendAnnouncement(input: SendAnnouncementInput!): SendAnnouncementPayload!
 }
 `, BuiltIn: false},
+	{Name: "../schema/roles.graphqls", Input: `# Who may organise and what an organisation has checked: organiser
+# invitations (issue 15, hole 4) and qualifications per organisation
+# (hole 5).
+
+enum OrganiserInvitationStatus {
+  PENDING
+  ACCEPTED
+  DECLINED
+  REVOKED
+  "Pending, but past expiresAt: it can no longer be accepted."
+  EXPIRED
+}
+
+"An invitation to become organiser of an organisation. The invitee is not an organiser until they accept, so the invitation shows nothing about them the inviter could not already see."
+type OrganiserInvitation {
+  id: ID!
+  organisation: Organisation!
+  status: OrganiserInvitationStatus!
+  "The address an invitation by e-mail was sent to; null for one by person."
+  email: String
+  "The invitee's display name for an invitation by person, and once an invitation by e-mail is accepted; null before that, so an invitation never tells whether an address has an account."
+  inviteeName: String
+  "Display name of whoever invited."
+  invitedByName: String!
+  createdAt: Time!
+  "After this the invitation can no longer be accepted (30 days)."
+  expiresAt: Time!
+}
+
+extend type Me {
+  "Invitations to organise that wait for the person's answer: those naming them, and those sent to the e-mail address their account has proven."
+  organiserInvitations: [OrganiserInvitation!]!
+}
+
+extend type Organisation {
+  "Unanswered invitations to organise it (expired ones too, so they can be sent again); its organisers and the secretariat only, null otherwise."
+  organiserInvitations: [OrganiserInvitation!]
+}
+
+"Invite one person: by e-mail, or by user id for someone you can already see (a volunteer of your activities, a fellow organiser)."
+input InviteOrganiserInput {
+  organisationId: ID!
+  email: String
+  userId: ID
+}
+
+input OrganiserInvitationIdInput {
+  invitationId: ID!
+}
+
+"Errors: ORGANISATION_NOT_FOUND, USER_NOT_FOUND, ALREADY_ORGANISER, ALREADY_INVITED, TOO_MANY_INVITATIONS (20 unanswered per organisation), INVITATION_NOT_FOUND, INVITATION_NOT_PENDING, INVITATION_EXPIRED, INVITATION_WRONG_ACCOUNT, VERIFIED_ACCOUNT_REQUIRED, REQUIRED, INVALID_INPUT."
+type OrganiserInvitationPayload {
+  invitation: OrganiserInvitation
+  userErrors: [UserError!]!
+}
+
+extend type Qualification {
+  "The organisation that checked the document; the record counts for that organisation's slots only."
+  organisation: Organisation!
+  "When the organisation saw the document."
+  checkedAt: Time!
+}
+
+extend input RecordQualificationInput {
+  "The organisation that checked the document; may be left out by an organiser of exactly one organisation."
+  organisationId: ID
+  "When the document was seen; now when left out. expiresAt left out is two years after it."
+  checkedAt: Time
+}
+
+extend type RecordQualificationPayload {
+  qualification: Qualification
+}
+
+input RevokeQualificationInput {
+  userId: ID!
+  organisationId: ID!
+  requirement: Requirement!
+}
+
+type RevokeQualificationPayload {
+  revoked: Boolean!
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  "Organisers of the organisation and the secretariat. The person becomes organiser when they accept; the secretariat's invitation of a verified account takes effect at once (status ACCEPTED), and one to an address no account has proven yet when an account proves it."
+  inviteOrganiser(input: InviteOrganiserInput!): OrganiserInvitationPayload!
+  "The invitee only, from a verified account; for an invitation by e-mail, from the account that proved the address."
+  acceptOrganiserInvitation(input: OrganiserInvitationIdInput!): OrganiserInvitationPayload!
+  "The invitee only."
+  declineOrganiserInvitation(input: OrganiserInvitationIdInput!): OrganiserInvitationPayload!
+  "Organisers of the organisation and the secretariat."
+  revokeOrganiserInvitation(input: OrganiserInvitationIdInput!): OrganiserInvitationPayload!
+  "Organisers of the organisation that recorded it and the secretariat: the record is gone and no longer satisfies its slots."
+  revokeQualification(input: RevokeQualificationInput!): RevokeQualificationPayload!
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# Vores Ishøj — the API the phone app talks to. The schema is split by
 # domain; this file holds the shared pieces. Names, arguments and meanings
 # of ../../shared/product/api-sketch.graphql are kept; additions are listed
@@ -4331,7 +4643,9 @@ extend type Mutation {
 # RATE_LIMITED, DEPTH_LIMIT_EXCEEDED, ALIAS_LIMIT_EXCEEDED,
 # COMPLEXITY_LIMIT_EXCEEDED, FIELD_LIMIT_EXCEEDED, PAYLOAD_TOO_LARGE, PERSISTED_QUERY_NOT_FOUND,
 # PERSISTED_QUERY_REQUIRED, TOO_MANY_OPERATIONS (websocket),
-# TOO_MANY_CONNECTIONS (websocket and SSE); and gqlgen's
+# TOO_MANY_CONNECTIONS (websocket and SSE), EMAIL_NOT_VERIFIED (HTTP 403
+# of a sign-in whose token names an address another account holds and does
+# not prove it); and gqlgen's
 # own GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED for a document
 # that does not parse or does not fit the schema.
 
@@ -4781,7 +5095,7 @@ type OrganisationPayload {
   userErrors: [UserError!]!
 }
 
-"Name an organiser by e-mail (a person who has not signed in yet is linked at first sign-in) or by user id."
+"Name an organiser by e-mail or by user id; see inviteOrganiser."
 input AddOrganiserInput {
   organisationId: ID!
   email: String
@@ -4857,9 +5171,9 @@ type Mutation {
   createOrganisation(input: CreateOrganisationInput!): OrganisationPayload!
   "Organisers of the organisation and the secretariat."
   updateOrganisation(input: UpdateOrganisationInput!): OrganisationPayload!
-  "Organisers of the organisation and the secretariat."
-  addOrganiser(input: AddOrganiserInput!): OrganiserPayload!
-  "Organisers of the organisation and the secretariat; the last organiser is removed by the secretariat only."
+  "Organisers of the organisation and the secretariat. Since 2026-12 it invites (as inviteOrganiser): user is the invitee for an invitation by id, null for one by e-mail, and the person becomes organiser when they accept; the secretariat's act on a verified account takes effect at once."
+  addOrganiser(input: AddOrganiserInput!): OrganiserPayload! @deprecated(reason: "Use inviteOrganiser: the person becomes organiser when they accept.")
+  "Organisers of the organisation and the secretariat. Anyone may step down unless they are the last organiser (LAST_ORGANISER); an organiser removes only organisers who joined after them (ORGANISER_SENIOR); the secretariat removes anyone, the last one too."
   removeOrganiser(input: RemoveOrganiserInput!): OrganiserPayload!
   "Secretariat only."
   createPlace(input: CreatePlaceInput!): CreatePlacePayload!
@@ -4871,7 +5185,7 @@ type Mutation {
   deleteMyAccount(input: DeleteMyAccountInput!): DeleteMyAccountPayload!
 }
 `, BuiltIn: false},
-	{Name: "../schema/volunteer.graphqls", Input: `"A qualification a slot may require; an organiser records having seen it."
+	{Name: "../schema/volunteer.graphqls", Input: `"A qualification a slot may require; an organiser of the slot's organisation records having seen it."
 enum Requirement {
   "Børneattest: the Danish police check for work with children under 15."
   CHILD_CERTIFICATE
@@ -5084,7 +5398,7 @@ input MarkAttendanceInput {
   attendance: Attendance!
 }
 
-"An organiser or the secretariat records having seen e.g. a volunteer's børneattest."
+"An organiser of the organisation, or the secretariat, records having seen e.g. a volunteer's børneattest; never their own. Errors: OWN_QUALIFICATION, UNKNOWN_REQUIREMENT, IN_PAST, IN_FUTURE, VALIDITY_TOO_LONG, USER_NOT_FOUND, REQUIRED (organisationId, for an organiser of several)."
 input RecordQualificationInput {
   userId: ID!
   requirement: Requirement!
@@ -5544,6 +5858,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_unreadNotifications(ctx, field)
 	case "notificationPreferences":
 		return ec.fieldContext_Me_notificationPreferences(ctx, field)
+	case "organiserInvitations":
+		return ec.fieldContext_Me_organiserInvitations(ctx, field)
 	case "stories":
 		return ec.fieldContext_Me_stories(ctx, field)
 	}
@@ -5672,6 +5988,8 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 		return ec.fieldContext_Organisation_links(ctx, field)
 	case "activities":
 		return ec.fieldContext_Organisation_activities(ctx, field)
+	case "organiserInvitations":
+		return ec.fieldContext_Organisation_organiserInvitations(ctx, field)
 	case "organisers":
 		return ec.fieldContext_Organisation_organisers(ctx, field)
 	}
@@ -5716,6 +6034,38 @@ func (ec *executionContext) childFields_OrganisationPayload(ctx context.Context,
 		return ec.fieldContext_OrganisationPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrganisationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganiserInvitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OrganiserInvitation_id(ctx, field)
+	case "organisation":
+		return ec.fieldContext_OrganiserInvitation_organisation(ctx, field)
+	case "status":
+		return ec.fieldContext_OrganiserInvitation_status(ctx, field)
+	case "email":
+		return ec.fieldContext_OrganiserInvitation_email(ctx, field)
+	case "inviteeName":
+		return ec.fieldContext_OrganiserInvitation_inviteeName(ctx, field)
+	case "invitedByName":
+		return ec.fieldContext_OrganiserInvitation_invitedByName(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_OrganiserInvitation_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_OrganiserInvitation_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganiserInvitation", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganiserInvitationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "invitation":
+		return ec.fieldContext_OrganiserInvitationPayload_invitation(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_OrganiserInvitationPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganiserInvitationPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_OrganiserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5806,6 +6156,10 @@ func (ec *executionContext) childFields_Qualification(ctx context.Context, field
 		return ec.fieldContext_Qualification_recordedAt(ctx, field)
 	case "expiresAt":
 		return ec.fieldContext_Qualification_expiresAt(ctx, field)
+	case "organisation":
+		return ec.fieldContext_Qualification_organisation(ctx, field)
+	case "checkedAt":
+		return ec.fieldContext_Qualification_checkedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Qualification", field.Name)
 }
@@ -5826,6 +6180,8 @@ func (ec *executionContext) childFields_RecordQualificationPayload(ctx context.C
 		return ec.fieldContext_RecordQualificationPayload_user(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_RecordQualificationPayload_userErrors(ctx, field)
+	case "qualification":
+		return ec.fieldContext_RecordQualificationPayload_qualification(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordQualificationPayload", field.Name)
 }
@@ -5868,6 +6224,16 @@ func (ec *executionContext) childFields_RevokeCalendarFeedPayload(ctx context.Co
 		return ec.fieldContext_RevokeCalendarFeedPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RevokeCalendarFeedPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RevokeQualificationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "revoked":
+		return ec.fieldContext_RevokeQualificationPayload_revoked(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RevokeQualificationPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeQualificationPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SendAnnouncementPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6390,6 +6756,20 @@ func (ec *executionContext) field_Me_notifications_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_acceptOrganiserInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OrganiserInvitationIDInput, error) {
+			return ec.unmarshalNOrganiserInvitationIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOrganiserInvitationIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addCalendarSource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6558,6 +6938,20 @@ func (ec *executionContext) field_Mutation_createPlace_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_declineOrganiserInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OrganiserInvitationIDInput, error) {
+			return ec.unmarshalNOrganiserInvitationIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOrganiserInvitationIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteMyAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6620,6 +7014,20 @@ func (ec *executionContext) field_Mutation_follow_args(ctx context.Context, rawA
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.FollowInput, error) {
 			return ec.unmarshalNFollowInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐFollowInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_inviteOrganiser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InviteOrganiserInput, error) {
+			return ec.unmarshalNInviteOrganiserInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInviteOrganiserInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6900,6 +7308,34 @@ func (ec *executionContext) field_Mutation_reviewStory_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ReviewStoryInput, error) {
 			return ec.unmarshalNReviewStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReviewStoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeOrganiserInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OrganiserInvitationIDInput, error) {
+			return ec.unmarshalNOrganiserInvitationIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOrganiserInvitationIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeQualification_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeQualificationInput, error) {
+			return ec.unmarshalNRevokeQualificationInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRevokeQualificationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10913,6 +11349,38 @@ func (ec *executionContext) fieldContext_Me_notificationPreferences(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Me_organiserInvitations(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_organiserInvitations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().OrganiserInvitations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []organisation.Invitation) graphql.Marshaler {
+			return ec.marshalNOrganiserInvitation2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐInvitationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_organiserInvitations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganiserInvitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Me_stories(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12253,6 +12721,226 @@ func (ec *executionContext) fieldContext_Mutation_sendAnnouncement(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_sendAnnouncement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_inviteOrganiser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inviteOrganiser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InviteOrganiser(ctx, fc.Args["input"].(model.InviteOrganiserInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganiserInvitationPayload) graphql.Marshaler {
+			return ec.marshalNOrganiserInvitationPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOrganiserInvitationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inviteOrganiser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganiserInvitationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inviteOrganiser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptOrganiserInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptOrganiserInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptOrganiserInvitation(ctx, fc.Args["input"].(model.OrganiserInvitationIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganiserInvitationPayload) graphql.Marshaler {
+			return ec.marshalNOrganiserInvitationPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOrganiserInvitationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptOrganiserInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganiserInvitationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptOrganiserInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declineOrganiserInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declineOrganiserInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclineOrganiserInvitation(ctx, fc.Args["input"].(model.OrganiserInvitationIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganiserInvitationPayload) graphql.Marshaler {
+			return ec.marshalNOrganiserInvitationPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOrganiserInvitationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declineOrganiserInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganiserInvitationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declineOrganiserInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeOrganiserInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeOrganiserInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeOrganiserInvitation(ctx, fc.Args["input"].(model.OrganiserInvitationIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganiserInvitationPayload) graphql.Marshaler {
+			return ec.marshalNOrganiserInvitationPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOrganiserInvitationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeOrganiserInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganiserInvitationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeOrganiserInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeQualification(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeQualification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeQualification(ctx, fc.Args["input"].(model.RevokeQualificationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeQualificationPayload) graphql.Marshaler {
+			return ec.marshalNRevokeQualificationPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRevokeQualificationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeQualification(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeQualificationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeQualification_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14109,6 +14797,38 @@ func (ec *executionContext) fieldContext_Organisation_activities(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Organisation_organiserInvitations(ctx context.Context, field graphql.CollectedField, obj *organisation.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_organiserInvitations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().OrganiserInvitations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []organisation.Invitation) graphql.Marshaler {
+			return ec.marshalOOrganiserInvitation2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐInvitationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_organiserInvitations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganiserInvitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organisation_organisers(ctx context.Context, field graphql.CollectedField, obj *organisation.Organisation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14369,6 +15089,263 @@ func (ec *executionContext) _OrganisationPayload_userErrors(ctx context.Context,
 func (ec *executionContext) fieldContext_OrganisationPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "OrganisationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganiserInvitation_id(ctx context.Context, field graphql.CollectedField, obj *organisation.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganiserInvitation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganiserInvitation().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganiserInvitation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganiserInvitation", field, true, true, "ID")
+}
+
+func (ec *executionContext) _OrganiserInvitation_organisation(ctx context.Context, field graphql.CollectedField, obj *organisation.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganiserInvitation_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganiserInvitation().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *organisation.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganiserInvitation_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganiserInvitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganiserInvitation_status(ctx context.Context, field graphql.CollectedField, obj *organisation.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganiserInvitation_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganiserInvitation().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNOrganiserInvitationStatus2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganiserInvitation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganiserInvitation", field, true, true, "OrganiserInvitationStatus")
+}
+
+func (ec *executionContext) _OrganiserInvitation_email(ctx context.Context, field graphql.CollectedField, obj *organisation.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganiserInvitation_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganiserInvitation_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganiserInvitation", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganiserInvitation_inviteeName(ctx context.Context, field graphql.CollectedField, obj *organisation.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganiserInvitation_inviteeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganiserInvitation().InviteeName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganiserInvitation_inviteeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganiserInvitation", field, true, true, "String")
+}
+
+func (ec *executionContext) _OrganiserInvitation_invitedByName(ctx context.Context, field graphql.CollectedField, obj *organisation.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganiserInvitation_invitedByName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganiserInvitation().InvitedByName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganiserInvitation_invitedByName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganiserInvitation", field, true, true, "String")
+}
+
+func (ec *executionContext) _OrganiserInvitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *organisation.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganiserInvitation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganiserInvitation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganiserInvitation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OrganiserInvitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *organisation.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganiserInvitation_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganiserInvitation_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganiserInvitation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OrganiserInvitationPayload_invitation(ctx context.Context, field graphql.CollectedField, obj *model.OrganiserInvitationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganiserInvitationPayload_invitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invitation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *organisation.Invitation) graphql.Marshaler {
+			return ec.marshalOOrganiserInvitation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐInvitation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganiserInvitationPayload_invitation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganiserInvitationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganiserInvitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganiserInvitationPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.OrganiserInvitationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganiserInvitationPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganiserInvitationPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganiserInvitationPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -15018,14 +15995,69 @@ func (ec *executionContext) _Qualification_expiresAt(ctx context.Context, field 
 			return obj.ExpiresAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Qualification_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Qualification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Qualification_organisation(ctx context.Context, field graphql.CollectedField, obj *volunteer.Qualification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Qualification_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Qualification().Organisation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *organisation.Organisation) graphql.Marshaler {
+			return ec.marshalNOrganisation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Qualification_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Qualification",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Qualification_checkedAt(ctx context.Context, field graphql.CollectedField, obj *volunteer.Qualification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Qualification_checkedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Qualification_checkedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Qualification", field, false, false, "Time")
 }
 
@@ -16047,6 +17079,38 @@ func (ec *executionContext) fieldContext_RecordQualificationPayload_userErrors(_
 	return fc, nil
 }
 
+func (ec *executionContext) _RecordQualificationPayload_qualification(ctx context.Context, field graphql.CollectedField, obj *model.RecordQualificationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordQualificationPayload_qualification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Qualification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *volunteer.Qualification) graphql.Marshaler {
+			return ec.marshalOQualification2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋvolunteerᚐQualification(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordQualificationPayload_qualification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordQualificationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Qualification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RegisterDevicePayload_registered(ctx context.Context, field graphql.CollectedField, obj *model.RegisterDevicePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16257,6 +17321,61 @@ func (ec *executionContext) _RevokeCalendarFeedPayload_userErrors(ctx context.Co
 func (ec *executionContext) fieldContext_RevokeCalendarFeedPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RevokeCalendarFeedPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokeQualificationPayload_revoked(ctx context.Context, field graphql.CollectedField, obj *model.RevokeQualificationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeQualificationPayload_revoked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revoked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeQualificationPayload_revoked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevokeQualificationPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RevokeQualificationPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RevokeQualificationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeQualificationPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeQualificationPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeQualificationPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -21355,6 +22474,62 @@ func UnmarshalInitiativeIdInput(ctx context.Context, raw any) (model.InitiativeI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputInviteOrganiserInput(ctx context.Context, obj any) (model.InviteOrganiserInput, error) {
+	var it model.InviteOrganiserInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"organisationId", "email", "userId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInviteOrganiserInput unmarshals raw into the InviteOrganiserInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInviteOrganiserInput(ctx context.Context, raw any) (model.InviteOrganiserInput, error) {
+	var out model.InviteOrganiserInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InviteOrganiserInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputJoinInitiativeInput(ctx context.Context, obj any) (model.JoinInitiativeInput, error) {
 	var it model.JoinInitiativeInput
 	if obj == nil {
@@ -21810,6 +22985,48 @@ func UnmarshalOrganisationFilter(ctx context.Context, raw any) (model.Organisati
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputOrganiserInvitationIdInput(ctx context.Context, obj any) (model.OrganiserInvitationIDInput, error) {
+	var it model.OrganiserInvitationIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"invitationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "invitationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrganiserInvitationIdInput unmarshals raw into the OrganiserInvitationIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrganiserInvitationIdInput(ctx context.Context, raw any) (model.OrganiserInvitationIDInput, error) {
+	var out model.OrganiserInvitationIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganiserInvitationIdInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPhotoInput(ctx context.Context, obj any) (model.PhotoInput, error) {
 	var it model.PhotoInput
 	if obj == nil {
@@ -22059,7 +23276,7 @@ func (ec *executionContext) unmarshalInputRecordQualificationInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"userId", "requirement", "expiresAt"}
+	fieldsInOrder := [...]string{"userId", "requirement", "expiresAt", "organisationId", "checkedAt"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22087,6 +23304,20 @@ func (ec *executionContext) unmarshalInputRecordQualificationInput(ctx context.C
 				return it, err
 			}
 			it.ExpiresAt = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "checkedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checkedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CheckedAt = data
 		}
 	}
 	return it, nil
@@ -22409,6 +23640,62 @@ func (ec *executionContext) unmarshalInputReviewStoryInput(ctx context.Context, 
 func UnmarshalReviewStoryInput(ctx context.Context, raw any) (model.ReviewStoryInput, error) {
 	var out model.ReviewStoryInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReviewStoryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRevokeQualificationInput(ctx context.Context, obj any) (model.RevokeQualificationInput, error) {
+	var it model.RevokeQualificationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "organisationId", "requirement"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "organisationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationID = data
+		case "requirement":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirement"))
+			data, err := ec.unmarshalNRequirement2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Requirement = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevokeQualificationInput unmarshals raw into the RevokeQualificationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokeQualificationInput(ctx context.Context, raw any) (model.RevokeQualificationInput, error) {
+	var out model.RevokeQualificationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeQualificationInput", raw, &out)
 	return out, err
 }
 
@@ -24795,6 +26082,12 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_notificationPreferences(ctx, field, obj)
 				})
+		case "organiserInvitations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_organiserInvitations(ctx, field, obj)
+				})
 		case "stories":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -25109,6 +26402,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "sendAnnouncement":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_sendAnnouncement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inviteOrganiser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inviteOrganiser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptOrganiserInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptOrganiserInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declineOrganiserInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declineOrganiserInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeOrganiserInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeOrganiserInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeQualification":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeQualification(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -25644,6 +26972,12 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organisation_activities(ctx, field, obj)
 				})
+		case "organiserInvitations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_organiserInvitations(ctx, field, obj)
+				})
 		case "organisers":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -25799,6 +27133,117 @@ func (ec *executionContext) _OrganisationPayload(ctx context.Context, sel ast.Se
 			}
 		case "userErrors":
 			out.Values[i] = ec._OrganisationPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organiserInvitationImplementors = []string{"OrganiserInvitation"}
+
+func (ec *executionContext) _OrganiserInvitation(ctx context.Context, sel ast.SelectionSet, obj *organisation.Invitation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organiserInvitationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganiserInvitation")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganiserInvitation_id(ctx, field, obj)
+				})
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganiserInvitation_organisation(ctx, field, obj)
+				})
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganiserInvitation_status(ctx, field, obj)
+				})
+		case "email":
+			out.Values[i] = ec._OrganiserInvitation_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inviteeName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganiserInvitation_inviteeName(ctx, field, obj)
+				})
+		case "invitedByName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganiserInvitation_invitedByName(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._OrganiserInvitation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._OrganiserInvitation_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organiserInvitationPayloadImplementors = []string{"OrganiserInvitationPayload"}
+
+func (ec *executionContext) _OrganiserInvitationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OrganiserInvitationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organiserInvitationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganiserInvitationPayload")
+		case "invitation":
+			out.Values[i] = ec._OrganiserInvitationPayload_invitation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._OrganiserInvitationPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26117,17 +27562,28 @@ func (ec *executionContext) _Qualification(ctx context.Context, sel ast.Selectio
 		case "requirement":
 			out.Values[i] = ec._Qualification_requirement(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "recordedAt":
 			out.Values[i] = ec._Qualification_recordedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "expiresAt":
 			out.Values[i] = ec._Qualification_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Qualification_organisation(ctx, field, obj)
+				})
+		case "checkedAt":
+			out.Values[i] = ec._Qualification_checkedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -26375,6 +27831,11 @@ func (ec *executionContext) _RecordQualificationPayload(ctx context.Context, sel
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "qualification":
+			out.Values[i] = ec._RecordQualificationPayload_qualification(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26524,6 +27985,44 @@ func (ec *executionContext) _RevokeCalendarFeedPayload(ctx context.Context, sel 
 			}
 		case "userErrors":
 			out.Values[i] = ec._RevokeCalendarFeedPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var revokeQualificationPayloadImplementors = []string{"RevokeQualificationPayload"}
+
+func (ec *executionContext) _RevokeQualificationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeQualificationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokeQualificationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokeQualificationPayload")
+		case "revoked":
+			out.Values[i] = ec._RevokeQualificationPayload_revoked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RevokeQualificationPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28612,6 +30111,11 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInviteOrganiserInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐInviteOrganiserInput(ctx context.Context, v any) (model.InviteOrganiserInput, error) {
+	res, err := ec.unmarshalInputInviteOrganiserInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNJSON2map(ctx context.Context, v any) (map[string]any, error) {
 	res, err := graphql.UnmarshalMap(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28907,6 +30411,53 @@ func (ec *executionContext) marshalNOrganisationPayload2ᚖgithubᚗcomᚋishoj�
 		return graphql.Null
 	}
 	return ec._OrganisationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganiserInvitation2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐInvitation(ctx context.Context, sel ast.SelectionSet, v organisation.Invitation) graphql.Marshaler {
+	return ec._OrganiserInvitation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOrganiserInvitation2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []organisation.Invitation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganiserInvitation2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐInvitation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNOrganiserInvitationIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOrganiserInvitationIDInput(ctx context.Context, v any) (model.OrganiserInvitationIDInput, error) {
+	res, err := ec.unmarshalInputOrganiserInvitationIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrganiserInvitationPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOrganiserInvitationPayload(ctx context.Context, sel ast.SelectionSet, v *model.OrganiserInvitationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganiserInvitationPayload!")
+		return graphql.Null
+	}
+	return ec._OrganiserInvitationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrganiserInvitationStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrganiserInvitationStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrganiserInvitationStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNOrganiserPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOrganiserPayload(ctx context.Context, sel ast.SelectionSet, v *model.OrganiserPayload) graphql.Marshaler {
@@ -29214,6 +30765,19 @@ func (ec *executionContext) marshalNRevokeCalendarFeedPayload2ᚖgithubᚗcomᚋ
 		return graphql.Null
 	}
 	return ec._RevokeCalendarFeedPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRevokeQualificationInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRevokeQualificationInput(ctx context.Context, v any) (model.RevokeQualificationInput, error) {
+	res, err := ec.unmarshalInputRevokeQualificationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevokeQualificationPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRevokeQualificationPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeQualificationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevokeQualificationPayload!")
+		return graphql.Null
+	}
+	return ec._RevokeQualificationPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋuserᚐRole(ctx context.Context, v any) (user.Role, error) {
@@ -30220,6 +31784,32 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalOOrganiserInvitation2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []organisation.Invitation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganiserInvitation2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐInvitation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOOrganiserInvitation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *organisation.Invitation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OrganiserInvitation(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOPhotoInput2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPhotoInputᚄ(ctx context.Context, v any) ([]model.PhotoInput, error) {
 	if v == nil {
 		return nil, nil
@@ -30242,6 +31832,13 @@ func (ec *executionContext) marshalOPlace2ᚖgithubᚗcomᚋishojᚋvoresishoj�
 		return graphql.Null
 	}
 	return ec._Place(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOQualification2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋvolunteerᚐQualification(ctx context.Context, sel ast.SelectionSet, v *volunteer.Qualification) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Qualification(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOReactionKind2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐReactionKind(ctx context.Context, v any) (*story.ReactionKind, error) {
@@ -30443,6 +32040,18 @@ func (ec *executionContext) marshalOTheme2ᚖgithubᚗcomᚋishojᚋvoresishoj�
 		return graphql.Null
 	}
 	return ec._Theme(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := scalar.UnmarshalTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalTime(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {

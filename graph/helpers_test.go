@@ -88,12 +88,16 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 	}
 	bus.Subscribe(notifier.EventHandler())
 	notifier.OnCreated(NotifyLive(broker, log))
+	organisations := organisation.NewService(db, now)
+	organisations.SetNotifier(notifier)
+	users := user.NewService(db, now)
+	users.OnEmailProven(organisations.EmailProvenTx)
 	r := &Resolver{
 		Log:    log,
 		Broker: broker,
 		Domain: Domain{
-			Users:          user.NewService(db, now),
-			Organisations:  organisation.NewService(db, now),
+			Users:          users,
+			Organisations:  organisations,
 			Places:         place.NewService(db, now),
 			Activities:     activities,
 			Stories:        story.NewService(db, bus, blobs, themes, now, notifier, story.Limits{}),
@@ -144,12 +148,12 @@ func (f *fakeVerifier) VerifyAndCheckRevoked(ctx context.Context, token string) 
 func (ts *testServer) person(name string, verified bool) (string, user.Caller) {
 	ts.t.Helper()
 	// Unverified is an e-mail account whose address was never confirmed.
-	return ts.signIn("token-"+name, user.Identity{UID: "uid-" + name, Email: name + "@test.example", EmailVerified: verified, Name: name})
+	return ts.signUp("token-"+name, user.Identity{UID: "uid-" + name, Email: name + "@test.example", EmailVerified: verified, Name: name})
 }
 
-// signIn makes token stand for the identity, as Firebase would, and
+// signUp makes token stand for the identity, as Firebase would, and
 // signs the person in once.
-func (ts *testServer) signIn(token string, id user.Identity) (string, user.Caller) {
+func (ts *testServer) signUp(token string, id user.Identity) (string, user.Caller) {
 	ts.t.Helper()
 	ts.tokens.mu.Lock()
 	ts.tokens.identities[token] = id
@@ -197,7 +201,7 @@ func lang(l string) client.Option {
 // real domain writes with it.
 func secretariat(t *testing.T, db *store.DB) user.Caller {
 	t.Helper()
-	u, err := user.NewService(db, clock.Real).GrantSecretariat(context.Background(), "sekretariat@test.example", "")
+	u, _, err := user.NewService(db, clock.Real).GrantSecretariat(context.Background(), "", "uid-fixture-secretariat")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -335,6 +335,14 @@ var unpagedListSizes = map[string]int{
 	"Query.calendarSources":         defaultPageSize,
 	"Query.calls":                   defaultPageSize,
 	"VolunteerHours.byOrganisation": defaultPageSize,
+	// A person's records: a requirement or two per organisation they
+	// volunteer for.
+	"Me.qualifications": defaultPageSize,
+	// Open invitations: an organiser may have 20 unanswered ones out
+	// (organisation.MaxPendingInvitations); a person is rarely asked by
+	// more than a few organisations.
+	"Me.organiserInvitations":           defaultPageSize,
+	"Organisation.organiserInvitations": defaultPageSize,
 }
 
 const saturated = math.MaxInt32

@@ -46,6 +46,7 @@ type loaders struct {
 	notification   *dataloadgen.Loader[int64, notify.Notification]
 	announcement   *dataloadgen.Loader[int64, notify.Announcement]
 	calendarSource *dataloadgen.Loader[int64, calimport.Source]
+	invitation     *dataloadgen.Loader[int64, organisation.Invitation]
 
 	// Parts of objects the caller was given.
 	activityThemes    *dataloadgen.Loader[int64, []string]
@@ -103,6 +104,7 @@ func newLoaders(r *Resolver, c user.Caller) *loaders {
 		notification:   objects(c, d.Notify.NotificationsByIDs, func(n notify.Notification) int64 { return n.ID }, opts),
 		announcement:   objects(c, d.Notify.AnnouncementsByIDs, func(a notify.Announcement) int64 { return a.ID }, opts),
 		calendarSource: objects(c, d.CalendarImport.SourcesByIDs, func(s calimport.Source) int64 { return s.ID }, opts),
+		invitation:     objects(c, d.Organisations.InvitationsByIDs, func(i organisation.Invitation) int64 { return i.ID }, opts),
 
 		activityThemes: dataloadgen.NewMappedLoader(grouped(d.Activities.ThemesByIDs), opts...),
 		storyThemes:    dataloadgen.NewMappedLoader(grouped(d.Stories.ThemesByIDs), opts...),

@@ -89,3 +89,7 @@ func announcements(l *loaders) *dataloadgen.Loader[int64, notify.Announcement] {
 func calendarSources(l *loaders) *dataloadgen.Loader[int64, calimport.Source] {
 	return l.calendarSource
 }
+
+func invitations(l *loaders) *dataloadgen.Loader[int64, organisation.Invitation] {
+	return l.invitation
+}

@@ -70,7 +70,7 @@ func (r *meResolver) Hours(ctx context.Context, obj *user.User) (*model.Voluntee
 
 // Qualifications is the resolver for the qualifications field.
 func (r *meResolver) Qualifications(ctx context.Context, obj *user.User) ([]volunteer.Qualification, error) {
-	return r.Domain.Volunteer.Qualifications(ctx, user.CallerFrom(ctx))
+	return r.Domain.Volunteer.Qualifications(ctx, user.CallerFrom(ctx), obj.ID)
 }
 
 // CalendarFeedURL is the resolver for the calendarFeedUrl field.
@@ -114,20 +114,24 @@ func (r *mutationResolver) UpdateOrganisation(ctx context.Context, input model.U
 
 // AddOrganiser is the resolver for the addOrganiser field.
 func (r *mutationResolver) AddOrganiser(ctx context.Context, input model.AddOrganiserInput) (*model.OrganiserPayload, error) {
-	orgID, err := idOf(typeOrganisation, input.OrganisationID, "organisationId")
-	var userID int64
+	in := organisation.InviteInput{Email: deref(input.Email)}
+	var err error
+	in.OrganisationID, err = idOf(typeOrganisation, input.OrganisationID, "organisationId")
 	if err == nil && input.UserID != nil {
-		userID, err = idOf(typeUser, *input.UserID, "userId")
+		in.UserID, err = idOf(typeUser, *input.UserID, "userId")
 	}
-	if err == nil && userID == 0 && input.Email == nil {
-		err = apperr.New(apperr.CodeRequired, "email")
-	}
+	// The invitee is shown only if the caller could see them already
+	// (named by id, say, a volunteer of theirs): an invitation is not yet a
+	// fellow organiser's right to their contact details.
+	var invitee int64
 	o, ues, err := mutate(ctx, r.Resolver, err, organisations, func() (int64, error) {
-		var err error
-		userID, err = r.Domain.Organisations.AddOrganiser(ctx, user.CallerFrom(ctx), orgID, userID, deref(input.Email))
-		return orgID, err
+		inv, err := r.Domain.Organisations.Invite(ctx, user.CallerFrom(ctx), in)
+		if inv.UserID != nil {
+			invitee = *inv.UserID
+		}
+		return in.OrganisationID, err
 	})
-	return r.organiserPayload(ctx, o, userID, ues, err)
+	return r.organiserPayload(ctx, o, invitee, ues, err)
 }
 
 // RemoveOrganiser is the resolver for the removeOrganiser field.

@@ -151,11 +151,25 @@ func (r *mutationResolver) MarkAttendance(ctx context.Context, input model.MarkA
 
 // RecordQualification is the resolver for the recordQualification field.
 func (r *mutationResolver) RecordQualification(ctx context.Context, input model.RecordQualificationInput) (*model.RecordQualificationPayload, error) {
-	id, err := idOf(typeUser, input.UserID, "userId")
+	in := volunteer.QualificationInput{Requirement: input.Requirement, CheckedAt: input.CheckedAt, ExpiresAt: input.ExpiresAt}
+	var err error
+	in.UserID, err = idOf(typeUser, input.UserID, "userId")
+	if err == nil && input.OrganisationID != nil {
+		in.OrganisationID, err = idOf(typeOrganisation, *input.OrganisationID, "organisationId")
+	}
+	// The person as node(id:) shows them: recording for an id must not tell
+	// the recorder a stranger's name. The record is the recorder's own.
+	var q volunteer.Qualification
 	u, ues, err := mutate(ctx, r.Resolver, err, people, func() (int64, error) {
-		return id, r.Domain.Volunteer.RecordQualification(ctx, user.CallerFrom(ctx), id, input.Requirement, input.ExpiresAt)
+		var err error
+		q, err = r.Domain.Volunteer.RecordQualification(ctx, user.CallerFrom(ctx), in)
+		return in.UserID, err
 	})
-	return &model.RecordQualificationPayload{User: u, UserErrors: ues}, err
+	out := &model.RecordQualificationPayload{User: u, UserErrors: ues}
+	if err == nil && len(ues) == 0 {
+		out.Qualification = &q
+	}
+	return out, err
 }
 
 // CreateCalendarFeed is the resolver for the createCalendarFeed field.
@@ -249,6 +263,9 @@ func (r *volunteerSlotResolver) Claims(ctx context.Context, obj *volunteer.Slot)
 	return claims, ignoreNotFound(err)
 }
 
+// Qualification returns QualificationResolver implementation.
+func (r *Resolver) Qualification() QualificationResolver { return &qualificationResolver{r} }
+
 // SlotClaim returns SlotClaimResolver implementation.
 func (r *Resolver) SlotClaim() SlotClaimResolver { return &slotClaimResolver{r} }
 
@@ -256,6 +273,7 @@ func (r *Resolver) SlotClaim() SlotClaimResolver { return &slotClaimResolver{r} 
 func (r *Resolver) VolunteerSlot() VolunteerSlotResolver { return &volunteerSlotResolver{r} }
 
 type (
+	qualificationResolver struct{ *Resolver }
 	slotClaimResolver     struct{ *Resolver }
 	volunteerSlotResolver struct{ *Resolver }
 )

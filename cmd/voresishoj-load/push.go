@@ -171,7 +171,7 @@ func pushRun(ctx context.Context, o pushOptions, out io.Writer) (pushReport, err
 	}
 	defer srv.Close()
 	rep.Dialect = srv.DB.Dialect
-	if _, err := srv.App.Domain().Users.GrantSecretariat(ctx, "", pushSecretariat); err != nil {
+	if _, _, err := srv.App.Domain().Users.GrantSecretariat(ctx, "", pushSecretariat); err != nil {
 		return rep, err
 	}
 	var tokens []string

@@ -34,6 +34,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/buildinfo"
 	"github.com/ishoj/voresishoj/internal/config"
 	"github.com/ishoj/voresishoj/internal/logging"
+	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -127,7 +128,11 @@ func token(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		return err
 	}
 	defer db.Close()
-	local, err := auth.NewLocal(cfg.DataDir, user.NewService(db, app.Clock(cfg)))
+	// Signing in may apply invitations waiting for the address, as the
+	// server's sign-in does.
+	users := user.NewService(db, app.Clock(cfg))
+	users.OnEmailProven(organisation.NewService(db, app.Clock(cfg)).EmailProvenTx)
+	local, err := auth.NewLocal(cfg.DataDir, users)
 	if err != nil {
 		return err
 	}
@@ -154,8 +159,14 @@ func grantSecretariat(ctx context.Context, cfg config.Config, log *slog.Logger, 
 		return err
 	}
 	defer db.Close()
-	u, err := user.NewService(db, app.Clock(cfg)).GrantSecretariat(ctx, *email, *uid)
+	u, pending, err := user.NewService(db, app.Clock(cfg)).GrantSecretariat(ctx, *email, *uid)
 	if err != nil {
+		return err
+	}
+	if pending {
+		// Granting to an address binds only to an account that proves it:
+		// an unverified account someone made for the address gets nothing.
+		_, err = fmt.Fprintf(stdout, "no account has verified %s yet: the secretariat role is granted when one signs in with it verified\n", strings.ToLower(strings.TrimSpace(*email)))
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "user %d now has the secretariat role\n", u.ID)

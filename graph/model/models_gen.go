@@ -60,7 +60,7 @@ type AddCalendarSourceInput struct {
 	Themes         []string `json:"themes,omitempty"`
 }
 
-// Name an organiser by e-mail (a person who has not signed in yet is linked at first sign-in) or by user id.
+// Name an organiser by e-mail or by user id; see inviteOrganiser.
 type AddOrganiserInput struct {
 	OrganisationID string  `json:"organisationId"`
 	Email          *string `json:"email,omitempty"`
@@ -262,6 +262,13 @@ type InitiativePayload struct {
 	UserErrors []UserError            `json:"userErrors"`
 }
 
+// Invite one person: by e-mail, or by user id for someone you can already see (a volunteer of your activities, a fellow organiser).
+type InviteOrganiserInput struct {
+	OrganisationID string  `json:"organisationId"`
+	Email          *string `json:"email,omitempty"`
+	UserID         *string `json:"userId,omitempty"`
+}
+
 type JoinInitiativeInput struct {
 	InitiativeID string `json:"initiativeId"`
 	// A short hello to the proposer.
@@ -375,6 +382,16 @@ type OrganisationPayload struct {
 	UserErrors   []UserError                `json:"userErrors"`
 }
 
+type OrganiserInvitationIDInput struct {
+	InvitationID string `json:"invitationId"`
+}
+
+// Errors: ORGANISATION_NOT_FOUND, USER_NOT_FOUND, ALREADY_ORGANISER, ALREADY_INVITED, TOO_MANY_INVITATIONS (20 unanswered per organisation), INVITATION_NOT_FOUND, INVITATION_NOT_PENDING, INVITATION_EXPIRED, INVITATION_WRONG_ACCOUNT, VERIFIED_ACCOUNT_REQUIRED, REQUIRED, INVALID_INPUT.
+type OrganiserInvitationPayload struct {
+	Invitation *organisation.Invitation `json:"invitation,omitempty"`
+	UserErrors []UserError              `json:"userErrors"`
+}
+
 type OrganiserPayload struct {
 	Organisation *organisation.Organisation `json:"organisation,omitempty"`
 	User         *user.User                 `json:"user,omitempty"`
@@ -432,16 +449,21 @@ type RecordMediaPickupInput struct {
 	PickedUpAt time.Time `json:"pickedUpAt"`
 }
 
-// An organiser or the secretariat records having seen e.g. a volunteer's børneattest.
+// An organiser of the organisation, or the secretariat, records having seen e.g. a volunteer's børneattest; never their own. Errors: OWN_QUALIFICATION, UNKNOWN_REQUIREMENT, IN_PAST, IN_FUTURE, VALIDITY_TOO_LONG, USER_NOT_FOUND, REQUIRED (organisationId, for an organiser of several).
 type RecordQualificationInput struct {
 	UserID      string     `json:"userId"`
 	Requirement string     `json:"requirement"`
 	ExpiresAt   *time.Time `json:"expiresAt,omitempty"`
+	// The organisation that checked the document; may be left out by an organiser of exactly one organisation.
+	OrganisationID *string `json:"organisationId,omitempty"`
+	// When the document was seen; now when left out. expiresAt left out is two years after it.
+	CheckedAt *time.Time `json:"checkedAt,omitempty"`
 }
 
 type RecordQualificationPayload struct {
-	User       *user.User  `json:"user,omitempty"`
-	UserErrors []UserError `json:"userErrors"`
+	User          *user.User               `json:"user,omitempty"`
+	UserErrors    []UserError              `json:"userErrors"`
+	Qualification *volunteer.Qualification `json:"qualification,omitempty"`
 }
 
 type RegisterDeviceInput struct {
@@ -494,6 +516,17 @@ type ReviewStoryInput struct {
 }
 
 type RevokeCalendarFeedPayload struct {
+	Revoked    bool        `json:"revoked"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
+type RevokeQualificationInput struct {
+	UserID         string `json:"userId"`
+	OrganisationID string `json:"organisationId"`
+	Requirement    string `json:"requirement"`
+}
+
+type RevokeQualificationPayload struct {
 	Revoked    bool        `json:"revoked"`
 	UserErrors []UserError `json:"userErrors"`
 }

@@ -142,9 +142,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	}
 	a.bus.Subscribe(a.notifier.EventHandler())
 	imports := calimport.NewService(db, activities, themes, a.bus, calimport.Options{Logger: log, Now: now})
+	// Organiser invitations are told in the inviting transaction, and an
+	// account that proves an address at sign-in gets what waits for it.
+	organisations := organisation.NewService(db, now)
+	organisations.SetNotifier(a.notifier)
+	users := user.NewService(db, now)
+	users.OnEmailProven(organisations.EmailProvenTx)
 	a.domain = graph.Domain{
-		Users:         user.NewService(db, now),
-		Organisations: organisation.NewService(db, now),
+		Users:         users,
+		Organisations: organisations,
 		Places:        place.NewService(db, now),
 		Activities:    activities,
 		Stories: story.NewService(db, a.bus, blobs, themes, now, a.notifier, story.Limits{

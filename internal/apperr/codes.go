@@ -30,6 +30,10 @@ const (
 	CodePersistedQueryRequired  = "PERSISTED_QUERY_REQUIRED"
 	CodeTooManyOperations       = "TOO_MANY_OPERATIONS"
 	CodeTooManyConnections      = "TOO_MANY_CONNECTIONS"
+	// CodeEmailNotVerified answers a sign-in token naming an address
+	// another account holds, which the token does not prove: the app asks
+	// the person to verify their e-mail and sends the next token.
+	CodeEmailNotVerified = "EMAIL_NOT_VERIFIED"
 )
 
 // ClientCodes are the codes above, for checks that every one is
@@ -38,5 +42,5 @@ var ClientCodes = []string{
 	CodeUnauthenticated, CodeForbidden, CodeNotFound, CodeBadUserInput, CodeInternal, CodeTimeout,
 	CodeRateLimited, CodeDepthLimitExceeded, CodeAliasLimitExceeded, CodeComplexityLimitExceeded,
 	CodeFieldLimitExceeded, CodePayloadTooLarge, CodePersistedQueryNotFound, CodePersistedQueryRequired, CodeTooManyOperations,
-	CodeTooManyConnections,
+	CodeTooManyConnections, CodeEmailNotVerified,
 }

@@ -55,7 +55,8 @@ func NewAuthenticator(v Verifier, users *user.Service, log *slog.Logger) *Authen
 // Authenticate returns ctx carrying the caller named by an Authorization
 // value ("Bearer <token>"). An empty value leaves ctx as it is, which
 // makes the caller an anonymous visitor. Errors wrapping ErrInvalidToken
-// mean the person must sign in again; any other error is our fault.
+// mean the person must sign in again, user.ErrEmailNotVerified that they
+// must verify their e-mail first; any other error is our fault.
 func (a *Authenticator) Authenticate(ctx context.Context, authorization string) (context.Context, error) {
 	authorization = strings.TrimSpace(authorization)
 	if authorization == "" {

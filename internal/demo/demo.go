@@ -61,6 +61,7 @@ func Load(ctx context.Context, db *store.DB, now time.Time) error {
 			{"users", l.loadUsers},
 			{"places", l.loadPlaces},
 			{"organisations", l.loadOrganisations},
+			{"qualifications", l.loadQualifications},
 			{"activities", l.loadActivities},
 			{"volunteer slots", l.loadSlots},
 			{"stories", l.loadStories},
@@ -86,7 +87,7 @@ type loader struct {
 	places     map[string]int64 // by name
 	users      map[string]int64 // by key (e-mail, or name for people without the app)
 	activities map[string]activityRow
-	quals      map[string]bool // user key + "|" + requirement
+	quals      map[string]bool // user key + "|" + requirement + "|" + organisation
 	booked     map[string][]span
 	claimSeq   int
 }

@@ -252,8 +252,9 @@ func checkInvariants(t *testing.T, db *store.DB, now time.Time) {
 		Qualified   int        `db:"qualified"`
 	}
 	err = store.Select(ctx, db, &confirmed, `SELECT c.user_id, c.slot_id, s.starts_at, s.ends_at, c.confirmed_at, s.requirement,
-			(SELECT COUNT(*) FROM user_qualifications q WHERE q.user_id = c.user_id AND q.requirement = s.requirement) AS qualified
-		FROM slot_claims c JOIN volunteer_slots s ON s.id = c.slot_id
+			(SELECT COUNT(*) FROM user_qualifications q WHERE q.user_id = c.user_id AND q.requirement = s.requirement
+				AND q.organisation_id = a.organisation_id AND q.recorded_by <> q.user_id) AS qualified
+		FROM slot_claims c JOIN volunteer_slots s ON s.id = c.slot_id JOIN activities a ON a.id = s.activity_id
 		WHERE c.status = 'CONFIRMED' ORDER BY c.user_id, s.starts_at`)
 	if err != nil {
 		t.Fatalf("confirmed claims: %v", err)

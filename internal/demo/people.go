@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -89,20 +90,6 @@ func (l *loader) loadUsers() error {
 		l.users[p.key()] = id
 	}
 
-	// The børneattest is recorded by the organiser who saw it.
-	recorder := l.users[OrganiserEmail]
-	for i, p := range people {
-		if !p.childCertificate {
-			continue
-		}
-		recorded := l.now.AddDate(0, -2, -i)
-		_, err := store.Exec(l.ctx, l.tx, `INSERT INTO user_qualifications (user_id, requirement, recorded_by, recorded_at, expires_at)
-			VALUES (?, 'CHILD_CERTIFICATE', ?, ?, ?)`, l.users[p.key()], recorder, recorded, recorded.AddDate(2, 0, 0))
-		if err != nil {
-			return fmt.Errorf("qualification of %s: %w", p.key(), err)
-		}
-		l.quals[p.key()+"|CHILD_CERTIFICATE"] = true
-	}
 	return nil
 }
 
@@ -235,6 +222,40 @@ func (l *loader) loadOrganisations() error {
 			if err != nil {
 				return fmt.Errorf("organiser %s of %s: %w", p.key(), name, err)
 			}
+		}
+	}
+	return nil
+}
+
+// certifyingOrganisations check the børneattest of their volunteers: the
+// two whose slots ask for it. Each association checks its own.
+var certifyingOrganisations = []string{"Aktiviteter for børn", "Røde Kors Ishøj"}
+
+// loadQualifications records the børneattest of the people who have one,
+// for each certifying organisation, as one of its organisers saw it (never
+// the person themself; the secretariat when nobody else organises it).
+func (l *loader) loadQualifications() error {
+	for i, p := range people {
+		if !p.childCertificate {
+			continue
+		}
+		for _, org := range certifyingOrganisations {
+			recorder := l.users[SecretariatEmail]
+			for _, o := range people {
+				if o.key() != p.key() && slices.Contains(o.organiserOf, org) {
+					recorder = l.users[o.key()]
+					break
+				}
+			}
+			checked := l.now.AddDate(0, -2, -i)
+			_, err := store.Exec(l.ctx, l.tx, `INSERT INTO user_qualifications
+				(user_id, organisation_id, requirement, checked_at, expires_at, recorded_by, recorded_at)
+				VALUES (?, ?, 'CHILD_CERTIFICATE', ?, ?, ?, ?)`,
+				l.users[p.key()], l.orgs[org], checked, checked.AddDate(2, 0, 0), recorder, checked)
+			if err != nil {
+				return fmt.Errorf("qualification of %s for %s: %w", p.key(), org, err)
+			}
+			l.quals[p.key()+"|CHILD_CERTIFICATE|"+org] = true
 		}
 	}
 	return nil

@@ -209,8 +209,8 @@ func (l *loader) insertSlot(s slot) error {
 	var claims []claim
 	taken, waitlisted := 0, 0
 	for _, p := range s.people {
-		if s.requirement != "" && !l.quals[p+"|"+s.requirement] {
-			return fmt.Errorf("%s lacks %s", p, s.requirement)
+		if s.requirement != "" && !l.quals[p+"|"+s.requirement+"|"+a.orgKey] {
+			return fmt.Errorf("%s lacks %s for %s", p, s.requirement, a.orgKey)
 		}
 		sp := span{start, end}
 		switch {

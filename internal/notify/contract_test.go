@@ -79,6 +79,8 @@ func contractSamples(k Kind) []NewNotification {
 		return []NewNotification{claim}
 	case KindStoryPublished, KindStoryRejected, KindStoryHidden:
 		return []NewNotification{{Kind: k, StoryID: 11}}
+	case KindOrganiserInvitation:
+		return []NewNotification{{Kind: k}}
 	}
 	return nil
 }

@@ -50,13 +50,16 @@ const (
 	KindStoryRejected     Kind = "STORY_REJECTED"
 	// KindStoryHidden tells the secretariat that reports hid a story.
 	KindStoryHidden Kind = "STORY_HIDDEN"
+	// KindOrganiserInvitation asks a person to become organiser; they
+	// answer in the app (Me.organiserInvitations).
+	KindOrganiserInvitation Kind = "ORGANISER_INVITATION"
 )
 
 // Kinds lists every kind, for contract tests.
 var Kinds = []Kind{
 	KindNewEvent, KindActivityChanged, KindActivityCancelled, KindAnnouncement,
 	KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation,
-	KindStoryPublished, KindStoryRejected, KindStoryHidden,
+	KindStoryPublished, KindStoryRejected, KindStoryHidden, KindOrganiserInvitation,
 }
 
 // Config tunes the service; the zero value gives production defaults.

@@ -4,7 +4,6 @@ package organisation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -47,8 +46,9 @@ type Organisation struct {
 
 // Service reads and writes organisations.
 type Service struct {
-	db  *store.DB
-	now func() time.Time
+	db       *store.DB
+	now      func() time.Time
+	notifier Notifier
 }
 
 // NewService returns a Service on db that reads the time from now.
@@ -339,89 +339,17 @@ func (s *Service) Organises(ctx context.Context, c user.Caller) ([]int64, error)
 	return ids, nil
 }
 
-// AddOrganiser names a person organiser of an organisation. The secretariat
-// may do it anywhere, an organiser within their own organisation. The person
-// is named by e-mail (the common case: "add my co-organiser") or by id.
-func (s *Service) AddOrganiser(ctx context.Context, c user.Caller, orgID int64, userID int64, email string) (int64, error) {
-	if err := c.RequireVerified(); err != nil {
-		return 0, err
-	}
-	if err := c.RequireOrganiserOf(orgID); err != nil {
-		return 0, err
-	}
-	if _, err := s.byID(ctx, orgID); err != nil {
-		if store.IsNotFound(err) {
-			return 0, apperr.New("ORGANISATION_NOT_FOUND", "organisationId")
-		}
-		return 0, err
-	}
-	email = strings.ToLower(strings.TrimSpace(email))
-	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
-		now := s.now()
-		if userID == 0 {
-			if email == "" || !strings.Contains(email, "@") || len(email) > 254 {
-				return apperr.New(apperr.CodeInvalid, "email")
-			}
-			err := store.Get(ctx, tx, &userID, `SELECT id FROM users WHERE email = ? AND deleted_at IS NULL`, email)
-			if errors.Is(err, store.ErrNotFound) {
-				// Not signed in yet: a placeholder linked at first sign-in
-				// with this verified e-mail.
-				userID, err = user.CreatePlaceholderTx(ctx, tx, user.Placeholder{Email: email, HasApp: true}, now)
-			}
-			if err != nil {
-				return fmt.Errorf("find organiser by e-mail: %w", err)
-			}
-		} else {
-			var deleted *time.Time
-			err := store.Get(ctx, tx, &deleted, `SELECT deleted_at FROM users WHERE id = ?`, userID)
-			if errors.Is(err, store.ErrNotFound) || deleted != nil {
-				return apperr.New("USER_NOT_FOUND", "userId")
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return AddOrganiserTx(ctx, tx, orgID, userID, c.UserID, now)
-	})
-	if err != nil {
-		if apperr.UserErrors(err) != nil {
-			return 0, err
-		}
-		return 0, fmt.Errorf("add organiser to %d: %w", orgID, err)
-	}
-	return userID, nil
-}
-
-// RemoveOrganiser takes organiser rights away. An organisation keeps at
-// least one organiser unless the secretariat removes the last one.
-func (s *Service) RemoveOrganiser(ctx context.Context, c user.Caller, orgID, userID int64) error {
-	if err := c.RequireOrganiserOf(orgID); err != nil {
-		return err
-	}
-	return s.db.Transact(ctx, func(tx *sqlx.Tx) error {
-		var n int
-		if err := store.Get(ctx, tx, &n, `SELECT COUNT(*) FROM organisers WHERE organisation_id = ?`, orgID); err != nil {
-			return err
-		}
-		if n <= 1 && !c.Secretariat {
-			return apperr.New("LAST_ORGANISER", "userId")
-		}
-		removed, err := store.Exec(ctx, tx, `DELETE FROM organisers WHERE organisation_id = ? AND user_id = ?`, orgID, userID)
-		if err != nil {
-			return fmt.Errorf("remove organiser: %w", err)
-		}
-		if removed == 0 {
-			return apperr.New("NOT_ORGANISER", "userId")
-		}
-		return nil
-	})
-}
-
-// RemovePersonTx takes every organiser right away from a person, inside
-// the transaction that deletes their account.
+// RemovePersonTx takes every organiser right away from a person, and the
+// invitations to organise sent to them or to their address, inside the
+// transaction that deletes their account (before user.EraseTx forgets the
+// address).
 func RemovePersonTx(ctx context.Context, tx *sqlx.Tx, userID int64) error {
 	if _, err := store.Exec(ctx, tx, `DELETE FROM organisers WHERE user_id = ?`, userID); err != nil {
 		return fmt.Errorf("remove organiser rights of %d: %w", userID, err)
+	}
+	if _, err := store.Exec(ctx, tx, `DELETE FROM organiser_invitations
+		WHERE user_id = ? OR email IN (SELECT email FROM users WHERE id = ?)`, userID, userID); err != nil {
+		return fmt.Errorf("remove organiser invitations of %d: %w", userID, err)
 	}
 	return nil
 }

@@ -26,8 +26,11 @@ type Export struct {
 	Profile        Profile         `json:"profile"`
 	Organises      []Organising    `json:"organises"`
 	Qualifications []Qualification `json:"qualifications"`
-	Claims         []Claim         `json:"claims"`
-	Stories        []Story         `json:"stories"`
+	// OrganiserInvitations are the invitations to organise sent to the
+	// person, answered or not.
+	OrganiserInvitations []OrganiserInvitation `json:"organiserInvitations"`
+	Claims               []Claim               `json:"claims"`
+	Stories              []Story               `json:"stories"`
 }
 
 // Profile is the person's own record.
@@ -52,11 +55,21 @@ type Organising struct {
 	Since          time.Time `json:"since" db:"created_at"`
 }
 
-// Qualification is e.g. a recorded børneattest.
+// Qualification is e.g. a børneattest an organisation has seen.
 type Qualification struct {
-	Requirement string     `json:"requirement" db:"requirement"`
-	RecordedAt  time.Time  `json:"recordedAt" db:"recorded_at"`
-	ExpiresAt   *time.Time `json:"expiresAt" db:"expires_at"`
+	Requirement  string     `json:"requirement" db:"requirement"`
+	Organisation string     `json:"organisation" db:"organisation"`
+	CheckedAt    time.Time  `json:"checkedAt" db:"checked_at"`
+	RecordedAt   time.Time  `json:"recordedAt" db:"recorded_at"`
+	ExpiresAt    *time.Time `json:"expiresAt" db:"expires_at"`
+}
+
+// OrganiserInvitation is an invitation to organise.
+type OrganiserInvitation struct {
+	Organisation string    `json:"organisation" db:"organisation"`
+	Email        *string   `json:"email" db:"email"`
+	Status       string    `json:"status" db:"status"`
+	CreatedAt    time.Time `json:"createdAt" db:"created_at"`
 }
 
 // Claim is a volunteer sign-up.
@@ -108,7 +121,8 @@ func (s *Service) Export(ctx context.Context, c user.Caller) (Export, error) {
 		return Export{}, err
 	}
 	id := c.UserID
-	x := Export{GeneratedAt: s.now(), Organises: []Organising{}, Qualifications: []Qualification{}, Claims: []Claim{}, Stories: []Story{}}
+	x := Export{GeneratedAt: s.now(), Organises: []Organising{}, Qualifications: []Qualification{},
+		OrganiserInvitations: []OrganiserInvitation{}, Claims: []Claim{}, Stories: []Story{}}
 	if err := store.Get(ctx, s.db, &x.Profile, `SELECT id, firebase_uid, email, email_verified, phone, display_name, language,
 		role, anonymous, created_at, updated_at FROM users WHERE id = ?`, id); err != nil {
 		return Export{}, fmt.Errorf("export profile: %w", err)
@@ -117,9 +131,15 @@ func (s *Service) Export(ctx context.Context, c user.Caller) (Export, error) {
 		FROM organisers o JOIN organisations g ON g.id = o.organisation_id WHERE o.user_id = ? ORDER BY g.name`, id); err != nil {
 		return Export{}, fmt.Errorf("export organisers: %w", err)
 	}
-	if err := store.Select(ctx, s.db, &x.Qualifications, `SELECT requirement, recorded_at, expires_at
-		FROM user_qualifications WHERE user_id = ? ORDER BY requirement`, id); err != nil {
+	if err := store.Select(ctx, s.db, &x.Qualifications, `SELECT q.requirement, g.name AS organisation, q.checked_at, q.recorded_at, q.expires_at
+		FROM user_qualifications q JOIN organisations g ON g.id = q.organisation_id
+		WHERE q.user_id = ? ORDER BY q.requirement, g.name`, id); err != nil {
 		return Export{}, fmt.Errorf("export qualifications: %w", err)
+	}
+	if err := store.Select(ctx, s.db, &x.OrganiserInvitations, `SELECT g.name AS organisation, i.email, i.status, i.created_at
+		FROM organiser_invitations i JOIN organisations g ON g.id = i.organisation_id
+		WHERE i.user_id = ? ORDER BY i.id`, id); err != nil {
+		return Export{}, fmt.Errorf("export organiser invitations: %w", err)
 	}
 	if err := store.Select(ctx, s.db, &x.Claims, `SELECT c.id, s.title AS slot_title, a.title AS activity_title, s.starts_at, s.ends_at,
 		c.status, c.attendance, c.late_cancel, c.created_at, c.cancelled_at

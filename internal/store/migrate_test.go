@@ -2,11 +2,8 @@ package store_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
@@ -17,15 +14,7 @@ import (
 func TestMigratePhonesToE164(t *testing.T) {
 	storetest.EachUnmigrated(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		dialect := goose.DialectSQLite3
-		if storetest.Name(db) == string(store.Postgres) {
-			dialect = goose.DialectPostgres
-		}
-		p, err := goose.NewProvider(dialect, db.DB.DB, os.DirFS("migrations/"+storetest.Name(db)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.UpTo(ctx, 7); err != nil {
+		if _, err := db.MigrateTo(ctx, 7); err != nil {
 			t.Fatal(err)
 		}
 		now := time.Now().UTC()

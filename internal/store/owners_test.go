@@ -21,10 +21,12 @@ import (
 // activity.Service.ImportTx, ...), so each table's rules and defaults live
 // in one place. README's "Which package writes which table" is this map.
 var owners = map[string]string{
-	"users": "internal/user",
+	"users":              "internal/user",
+	"secretariat_grants": "internal/user",
 
-	"organisations": "internal/organisation",
-	"organisers":    "internal/organisation",
+	"organisations":         "internal/organisation",
+	"organisers":            "internal/organisation",
+	"organiser_invitations": "internal/organisation",
 
 	"places": "internal/place",
 

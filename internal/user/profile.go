@@ -28,12 +28,8 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, 
 	}
 	var errs apperr.List
 	if in.DisplayName != nil {
-		name := strings.TrimSpace(*in.DisplayName)
-		if name == "" {
-			errs.Add(apperr.CodeRequired, "displayName")
-		} else if len([]rune(name)) > 80 {
-			errs.Add(apperr.CodeTooLong, "displayName").With("Max", 80)
-		}
+		name, err := NormaliseName(*in.DisplayName, MaxDisplayName, "displayName")
+		errs = append(errs, apperr.UserErrors(err)...)
 		u.DisplayName = name
 	}
 	if in.Language != nil {
@@ -71,15 +67,22 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, 
 // activity the person has signed up for, and fellow organisers. It is the
 // rule ByIDs shows people by.
 func (s *Service) ContactVisible(ctx context.Context, c Caller, target int64) (bool, error) {
+	return ContactVisibleIn(ctx, s.db, c, target)
+}
+
+// ContactVisibleIn is ContactVisible inside a transaction of another
+// package, for rules that build on it (an organiser may invite by id only
+// someone they can already see).
+func ContactVisibleIn(ctx context.Context, q store.Querier, c Caller, target int64) (bool, error) {
 	if !c.SignedIn() {
 		return false, nil
 	}
-	query, args, err := s.visibleQuery(c, []int64{target})
+	query, args, err := visibleQuery(c, []int64{target})
 	if err != nil || query == "" {
 		return false, err
 	}
 	var n int
-	if err := store.Get(ctx, s.db, &n, `SELECT COUNT(*) FROM users u WHERE `+query, args...); err != nil {
+	if err := store.Get(ctx, q, &n, `SELECT COUNT(*) FROM users u WHERE `+query, args...); err != nil {
 		return false, fmt.Errorf("contact visibility: %w", err)
 	}
 	return n > 0, nil

@@ -37,8 +37,9 @@ func (id Identity) Verified() bool {
 
 // Service reads and writes people.
 type Service struct {
-	db  *store.DB
-	now func() time.Time
+	db    *store.DB
+	now   func() time.Time
+	hooks []EmailProvenHook
 }
 
 // NewService returns a Service on db that reads the time from now.
@@ -70,7 +71,7 @@ func (s *Service) ByIDs(ctx context.Context, c Caller, ids []int64) ([]User, err
 	if len(ids) == 0 || !c.SignedIn() {
 		return nil, nil
 	}
-	query, args, err := s.visibleQuery(c, ids)
+	query, args, err := visibleQuery(c, ids)
 	if err != nil || query == "" {
 		return nil, err
 	}
@@ -83,7 +84,7 @@ func (s *Service) ByIDs(ctx context.Context, c Caller, ids []int64) ([]User, err
 
 // visibleQuery is the condition selecting the people among ids whom c
 // may see (see ByIDs), or "" when that is nobody.
-func (s *Service) visibleQuery(c Caller, ids []int64) (string, []any, error) {
+func visibleQuery(c Caller, ids []int64) (string, []any, error) {
 	if c.Secretariat {
 		return store.In(`u.id IN (?)`, ids)
 	}
@@ -108,9 +109,25 @@ func (s *Service) visibleQuery(c Caller, ids []int64) (string, []any, error) {
 		ids, c.UserID, orgs, orgs)
 }
 
+// ErrEmailNotVerified refuses a sign-in whose token names an e-mail
+// address another account here holds, when the token does not say the
+// address is verified. Taking the address would let anyone claim someone
+// else's; the person verifies it (Firebase sends the link) and is let in.
+var ErrEmailNotVerified = errors.New("the e-mail address belongs to another account and this token does not prove it")
+
+// EmailProvenHook is run inside the sign-in transaction when an account
+// has just proven an e-mail address: its first sign-in with a verified
+// address, or the first after verifying or changing it. Whatever was
+// granted to the address waits for this (organiser invitations in
+// internal/organisation).
+type EmailProvenHook func(ctx context.Context, tx *sqlx.Tx, userID int64, email string) error
+
+// OnEmailProven adds a hook; call it while wiring, before serving.
+func (s *Service) OnEmailProven(h EmailProvenHook) { s.hooks = append(s.hooks, h) }
+
 // Resolve finds or creates the person behind a verified identity and
-// returns them as a Caller. A person granted a role by e-mail before their
-// first sign-in is linked to their Firebase account by that verified e-mail.
+// returns them as a Caller. Roles granted to an e-mail address bind only
+// to an account whose token says the address is verified.
 func (s *Service) Resolve(ctx context.Context, id Identity) (Caller, error) {
 	if id.UID == "" {
 		return Caller{}, errors.New("resolve identity: empty uid")
@@ -142,61 +159,143 @@ func (s *Service) Resolve(ctx context.Context, id Identity) (Caller, error) {
 // person that their row does not: the e-mail may have been verified, or an
 // anonymous account upgraded, since last time.
 func identityChanged(u User, id Identity) bool {
-	email := strings.ToLower(strings.TrimSpace(id.Email))
+	email := normaliseEmail(id.Email)
 	return u.Anonymous != id.Anonymous || u.EmailVerified != id.EmailVerified || (email != "" && derefOr(u.Email, "") != email)
 }
 
+func normaliseEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// proven reports whether the row holds an address its owner has proven.
+func proven(u User) bool { return u.EmailVerified && u.Email != nil && u.FirebaseUID != nil }
+
 func (s *Service) upsertIdentity(ctx context.Context, tx *sqlx.Tx, id Identity) (User, error) {
 	now := s.now()
-	email := strings.ToLower(strings.TrimSpace(id.Email))
+	email := normaliseEmail(id.Email)
+	// A name in the token that could not be typed into updateMe is not
+	// taken from it either; the person sets one in the app.
+	name, err := NormaliseName(id.Name, MaxDisplayName)
+	if err != nil {
+		name = ""
+	}
 	var u User
-	err := store.Get(ctx, tx, &u, `SELECT `+userColumns+` FROM users WHERE firebase_uid = ?`, id.UID)
+	err = store.Get(ctx, tx, &u, `SELECT `+userColumns+` FROM users WHERE firebase_uid = ?`, id.UID)
 	switch {
 	case err == nil:
 		if u.DeletedAt != nil {
 			return User{}, fmt.Errorf("identity %s: %w", id.UID, ErrAccountDeleted)
 		}
-		// Keep what the token says current: the e-mail may have been
-		// verified, or an anonymous account upgraded, since last time.
-		if identityChanged(u, id) {
-			_, err = store.Exec(ctx, tx, `UPDATE users SET anonymous = ?, email_verified = ?, email = COALESCE(?, email), updated_at = ? WHERE id = ?`,
-				id.Anonymous, id.EmailVerified, nullIfEmpty(email), now, u.ID)
-			if err != nil {
-				return User{}, fmt.Errorf("refresh user %d: %w", u.ID, err)
+		if !identityChanged(u, id) {
+			return u, nil
+		}
+		before := u
+		if email != "" && derefOr(u.Email, "") != email {
+			if err := s.freeEmail(ctx, tx, u.ID, email, id.EmailVerified, now); err != nil {
+				return User{}, err
 			}
-			u.Anonymous, u.EmailVerified = id.Anonymous, id.EmailVerified
-			if email != "" {
-				u.Email = &email
-			}
+			u.Email = &email
+		}
+		_, err = store.Exec(ctx, tx, `UPDATE users SET anonymous = ?, email_verified = ?, email = ?, updated_at = ? WHERE id = ?`,
+			id.Anonymous, id.EmailVerified, u.Email, now, u.ID)
+		if err != nil {
+			return User{}, fmt.Errorf("refresh user %d: %w", u.ID, err)
+		}
+		u.Anonymous, u.EmailVerified = id.Anonymous, id.EmailVerified
+		if proven(u) && (!proven(before) || *before.Email != *u.Email) {
+			return s.emailProven(ctx, tx, u)
 		}
 		return u, nil
 	case !errors.Is(err, store.ErrNotFound):
 		return User{}, fmt.Errorf("find user by uid: %w", err)
 	}
 
-	if email != "" && id.EmailVerified {
-		err := store.Get(ctx, tx, &u, `SELECT `+userColumns+` FROM users
-			WHERE email = ? AND firebase_uid IS NULL AND deleted_at IS NULL`, email)
-		if err == nil {
-			_, err = store.Exec(ctx, tx, `UPDATE users SET firebase_uid = ?, email_verified = ?, anonymous = FALSE,
-				display_name = CASE WHEN display_name = '' THEN ? ELSE display_name END, updated_at = ? WHERE id = ?`,
-				id.UID, true, id.Name, now, u.ID)
-			if err != nil {
-				return User{}, fmt.Errorf("link user %d to uid: %w", u.ID, err)
-			}
-			return s.userTx(ctx, tx, u.ID)
-		}
-		if !errors.Is(err, store.ErrNotFound) {
+	// Someone new to us, or a new Firebase account for someone we know.
+	if email != "" {
+		var holder User
+		err := store.Get(ctx, tx, &holder, `SELECT `+userColumns+` FROM users WHERE email = ? AND deleted_at IS NULL`, email)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
 			return User{}, fmt.Errorf("find user by email: %w", err)
+		case id.EmailVerified && (holder.FirebaseUID == nil || holder.EmailVerified):
+			// Either a placeholder waiting for whoever proves the address,
+			// or the same person signing in with a new Firebase account
+			// (deleted and made again, another sign-in method, a moved
+			// project): both tokens prove the address, so it is them.
+			_, err = store.Exec(ctx, tx, `UPDATE users SET firebase_uid = ?, email_verified = TRUE, anonymous = FALSE,
+				display_name = CASE WHEN display_name = '' THEN ? ELSE display_name END, updated_at = ? WHERE id = ?`,
+				id.UID, name, now, holder.ID)
+			if err != nil {
+				return User{}, fmt.Errorf("link user %d to uid: %w", holder.ID, err)
+			}
+			u, err := s.userTx(ctx, tx, holder.ID)
+			if err != nil {
+				return User{}, err
+			}
+			return s.emailProven(ctx, tx, u)
+		default:
+			if err := s.freeEmail(ctx, tx, 0, email, id.EmailVerified, now); err != nil {
+				return User{}, err
+			}
 		}
 	}
 
 	newID, err := insertUser(ctx, tx, newUser{FirebaseUID: id.UID, Email: email, EmailVerified: id.EmailVerified,
-		Phone: id.Phone, DisplayName: id.Name, Anonymous: id.Anonymous, HasApp: true}, now)
+		Phone: id.Phone, DisplayName: name, Anonymous: id.Anonymous, HasApp: true}, now)
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
-	return s.userTx(ctx, tx, newID)
+	u, err = s.userTx(ctx, tx, newID)
+	if err != nil {
+		return User{}, err
+	}
+	if proven(u) {
+		return s.emailProven(ctx, tx, u)
+	}
+	return u, nil
+}
+
+// freeEmail makes address free for account self (0 for one about to be
+// made). A token that proves the address takes it from whoever holds it
+// (the holder's claim is older, and either unproven or proven by a token
+// the holder can show again to take it back); one that does not gets
+// ErrEmailNotVerified.
+func (s *Service) freeEmail(ctx context.Context, tx *sqlx.Tx, self int64, address string, verified bool, now time.Time) error {
+	var holder int64
+	err := store.Get(ctx, tx, &holder, `SELECT id FROM users WHERE email = ? AND deleted_at IS NULL AND id <> ?`, address, self)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find holder of e-mail: %w", err)
+	}
+	if !verified {
+		return fmt.Errorf("e-mail of user %d: %w", holder, ErrEmailNotVerified)
+	}
+	if _, err := store.Exec(ctx, tx, `UPDATE users SET email = NULL, email_verified = FALSE, updated_at = ? WHERE id = ?`, now, holder); err != nil {
+		return fmt.Errorf("release e-mail of user %d: %w", holder, err)
+	}
+	return nil
+}
+
+// emailProven gives the account that has just proven its address what
+// was granted to the address before.
+func (s *Service) emailProven(ctx context.Context, tx *sqlx.Tx, u User) (User, error) {
+	granted, err := store.Exec(ctx, tx, `DELETE FROM secretariat_grants WHERE email = ?`, *u.Email)
+	if err != nil {
+		return User{}, fmt.Errorf("pending secretariat grant: %w", err)
+	}
+	if granted > 0 {
+		if _, err := store.Exec(ctx, tx, `UPDATE users SET role = 'SECRETARIAT', updated_at = ? WHERE id = ?`, s.now(), u.ID); err != nil {
+			return User{}, fmt.Errorf("grant secretariat to user %d: %w", u.ID, err)
+		}
+		u.Role = RoleSecretariat
+	}
+	for _, h := range s.hooks {
+		if err := h(ctx, tx, u.ID, *u.Email); err != nil {
+			return User{}, err
+		}
+	}
+	return u, nil
 }
 
 func (s *Service) userTx(ctx context.Context, q store.Querier, id int64) (User, error) {
@@ -235,17 +334,24 @@ func (s *Service) caller(ctx context.Context, u User) (Caller, error) {
 }
 
 // GrantSecretariat gives the secretariat role to the person with the given
-// e-mail or Firebase uid, creating a placeholder that is linked at their
-// first sign-in when nobody has signed in with it yet. It is the way the
-// first secretariat account comes to exist, so it asks no caller.
-func (s *Service) GrantSecretariat(ctx context.Context, email, uid string) (User, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
+// e-mail or Firebase uid. It is the way the first secretariat account
+// comes to exist, so it asks no caller; it is run by the operator.
+//
+// By uid the grant is direct: a row for the uid is made if nobody has
+// signed in with it yet. By e-mail it binds only to an account that has
+// proven the address; otherwise it waits (pending is true, the User is
+// zero) and is applied when an account whose token says the address is
+// verified signs in.
+func (s *Service) GrantSecretariat(ctx context.Context, email, uid string) (u User, pending bool, err error) {
+	email = normaliseEmail(email)
 	uid = strings.TrimSpace(uid)
-	if email == "" && uid == "" {
-		return User{}, errors.New("grant secretariat: give an e-mail or a Firebase uid")
+	switch {
+	case email == "" && uid == "":
+		return User{}, false, errors.New("grant secretariat: give an e-mail or a Firebase uid")
+	case uid == "" && (!strings.Contains(email, "@") || len(email) > 254):
+		return User{}, false, fmt.Errorf("grant secretariat: %q is not an e-mail address", email)
 	}
-	var u User
-	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
 		var err error
 		if uid != "" {
@@ -253,16 +359,27 @@ func (s *Service) GrantSecretariat(ctx context.Context, email, uid string) (User
 		} else {
 			err = store.Get(ctx, tx, &u, `SELECT `+userColumns+` FROM users WHERE email = ? AND deleted_at IS NULL`, email)
 		}
-		if errors.Is(err, store.ErrNotFound) {
-			id, err := insertUser(ctx, tx, newUser{FirebaseUID: uid, Email: email, Role: RoleSecretariat, HasApp: true}, now)
+		switch {
+		case errors.Is(err, store.ErrNotFound) && uid != "":
+			id, err := insertUser(ctx, tx, newUser{FirebaseUID: uid, Role: RoleSecretariat, HasApp: true}, now)
 			if err != nil {
 				return fmt.Errorf("create secretariat user: %w", err)
 			}
 			u, err = s.userTx(ctx, tx, id)
 			return err
-		}
-		if err != nil {
+		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("find user: %w", err)
+		case uid == "" && (err != nil || !proven(u)):
+			u, pending = User{}, true
+			_, err := store.Exec(ctx, tx, `INSERT INTO secretariat_grants (email, created_at) VALUES (?, ?)
+				ON CONFLICT (email) DO NOTHING`, email, now)
+			if err != nil {
+				return fmt.Errorf("record pending secretariat grant: %w", err)
+			}
+			return nil
+		}
+		if u.DeletedAt != nil {
+			return fmt.Errorf("grant secretariat: user %d is deleted", u.ID)
 		}
 		if _, err := store.Exec(ctx, tx, `UPDATE users SET role = 'SECRETARIAT', updated_at = ? WHERE id = ?`, now, u.ID); err != nil {
 			return fmt.Errorf("grant secretariat to user %d: %w", u.ID, err)
@@ -270,7 +387,10 @@ func (s *Service) GrantSecretariat(ctx context.Context, email, uid string) (User
 		u.Role = RoleSecretariat
 		return nil
 	})
-	return u, err
+	if err != nil {
+		return User{}, false, err
+	}
+	return u, pending, nil
 }
 
 func nullIfEmpty(s string) *string {

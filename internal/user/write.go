@@ -48,14 +48,13 @@ func insertUser(ctx context.Context, tx *sqlx.Tx, u newUser, now time.Time) (int
 	return id, nil
 }
 
-// Placeholder is a person who has not signed in yet: someone named
-// organiser by e-mail, linked to their Firebase account at their first
-// sign-in with that e-mail verified; or a resident without a smartphone,
-// known by phone, whom an organiser signs up for a shift.
+// Placeholder is a person who has not signed in and is not expected to:
+// a resident without a smartphone, known by phone, whom an organiser signs
+// up for a shift. (Nobody is made for an e-mail address any more: what is
+// granted to an address waits in secretariat_grants and
+// organiser_invitations for the account that proves it.)
 type Placeholder struct {
-	// Email is lower-cased and trimmed by the caller, or empty.
-	Email string
-	// Phone is as NormalisePhone returns it, or empty.
+	// Phone is as NormalisePhone returns it.
 	Phone       string
 	DisplayName string
 	// HasApp is false for a resident without a smartphone: no push, no
@@ -66,7 +65,7 @@ type Placeholder struct {
 // CreatePlaceholderTx adds a placeholder person inside tx and returns
 // their id.
 func CreatePlaceholderTx(ctx context.Context, tx *sqlx.Tx, p Placeholder, now time.Time) (int64, error) {
-	id, err := insertUser(ctx, tx, newUser{Email: p.Email, Phone: p.Phone, DisplayName: p.DisplayName, HasApp: p.HasApp}, now)
+	id, err := insertUser(ctx, tx, newUser{Phone: p.Phone, DisplayName: p.DisplayName, HasApp: p.HasApp}, now)
 	if err != nil {
 		return 0, fmt.Errorf("create placeholder person: %w", err)
 	}
@@ -95,11 +94,15 @@ func ClearCalendarToken(ctx context.Context, q store.Querier, userID int64, now 
 	return nil
 }
 
-// EraseTx removes what the person's row says about them, inside the
-// transaction that deletes their account. The row stays as a tombstone
-// (deleted_at set) so that what refers to it, such as hours already
-// given, keeps counting without saying by whom.
+// EraseTx removes what the person's row says about them, and a
+// secretariat grant waiting for their address, inside the transaction that
+// deletes their account. The row stays as a tombstone (deleted_at set) so
+// that what refers to it, such as hours already given, keeps counting
+// without saying by whom.
 func EraseTx(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) error {
+	if _, err := store.Exec(ctx, tx, `DELETE FROM secretariat_grants WHERE email IN (SELECT email FROM users WHERE id = ?)`, userID); err != nil {
+		return fmt.Errorf("delete pending secretariat grant of user %d: %w", userID, err)
+	}
 	_, err := store.Exec(ctx, tx, `UPDATE users SET firebase_uid = NULL, email = NULL, email_verified = FALSE, phone = NULL,
 		display_name = '', role = 'RESIDENT', ical_token = NULL, updated_at = ?, deleted_at = ? WHERE id = ?`, now, now, userID)
 	if err != nil {

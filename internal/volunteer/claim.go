@@ -65,14 +65,9 @@ func (s *Service) SignUpOnBehalf(ctx context.Context, caller user.Caller, slotID
 	if _, _, err := s.slotForOrganiser(ctx, caller, slotID); err != nil {
 		return Claim{}, err
 	}
-	name = strings.TrimSpace(name)
 	var errs apperr.List
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
-		errs.Add(apperr.CodeRequired, "name")
-	case n > MaxName:
-		errs.Add(apperr.CodeTooLong, "name").With("Max", MaxName)
-	}
+	name, err := user.NormaliseName(name, MaxName, "name")
+	errs = append(errs, apperr.UserErrors(err)...)
 	switch p, ok := user.NormalisePhone(phone); {
 	case strings.TrimSpace(phone) == "":
 		errs.Add(apperr.CodeRequired, "phone")
@@ -381,20 +376,23 @@ func (s *Service) checkClaimable(ctx context.Context, q store.Querier, caller us
 	if live > 0 {
 		return apperr.New(CodeAlreadyClaimed, "slotId")
 	}
-	if err := s.checkRequirement(ctx, q, userID, sl); err != nil {
+	if err := s.checkRequirement(ctx, q, userID, a.OrganisationID, sl); err != nil {
 		return err
 	}
 	return s.checkSchedule(ctx, q, userID, sl)
 }
 
-// checkRequirement asks for a qualification still valid when the slot starts.
-func (s *Service) checkRequirement(ctx context.Context, q store.Querier, userID int64, sl Slot) error {
+// checkRequirement asks for a qualification recorded by the organisation
+// of the slot (organisationID) and still valid when the slot ends: a
+// certificate checked by another association does not count here.
+func (s *Service) checkRequirement(ctx context.Context, q store.Querier, userID, organisationID int64, sl Slot) error {
 	if sl.Requirement == nil {
 		return nil
 	}
 	var n int
 	err := store.Get(ctx, q, &n, `SELECT COUNT(*) FROM user_qualifications
-		WHERE user_id = ? AND requirement = ? AND (expires_at IS NULL OR expires_at > ?)`, userID, *sl.Requirement, sl.StartsAt)
+		WHERE user_id = ? AND organisation_id = ? AND requirement = ? AND expires_at >= ?`,
+		userID, organisationID, *sl.Requirement, sl.EndsAt)
 	if err != nil {
 		return fmt.Errorf("check qualification: %w", err)
 	}
@@ -490,7 +488,7 @@ func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, sl Slot, organisatio
 		// clean up.
 		err := s.lockUser(ctx, tx, w.UserID)
 		if err == nil {
-			err = s.checkRequirement(ctx, tx, w.UserID, sl)
+			err = s.checkRequirement(ctx, tx, w.UserID, organisationID, sl)
 		}
 		if err == nil {
 			err = s.checkSchedule(ctx, tx, w.UserID, sl)

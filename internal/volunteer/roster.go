@@ -217,63 +217,164 @@ func (s *Service) Hours(ctx context.Context, c user.Caller) (time.Duration, map[
 	return total, perOrg, nil
 }
 
-// Qualification is a document an organiser has seen, such as a børneattest.
+// Qualification is a document an organisation has seen for one of its
+// volunteers, such as a børneattest. In Denmark each association obtains
+// the certificate for its own volunteers, so a record counts for the slots
+// of that organisation only.
 type Qualification struct {
-	UserID      int64      `db:"user_id"`
-	Requirement string     `db:"requirement"`
-	RecordedBy  *int64     `db:"recorded_by"`
-	RecordedAt  time.Time  `db:"recorded_at"`
-	ExpiresAt   *time.Time `db:"expires_at"`
+	UserID         int64     `db:"user_id"`
+	OrganisationID int64     `db:"organisation_id"`
+	Requirement    string    `db:"requirement"`
+	CheckedAt      time.Time `db:"checked_at"`
+	ExpiresAt      time.Time `db:"expires_at"`
+	RecordedBy     *int64    `db:"recorded_by"`
+	RecordedAt     time.Time `db:"recorded_at"`
 }
 
-// RecordQualification notes that a person meets a requirement, replacing
-// an earlier record. Any organiser may (the person might volunteer for
-// several associations) and the secretariat.
-func (s *Service) RecordQualification(ctx context.Context, caller user.Caller, userID int64, requirement string, expiresAt *time.Time) error {
-	if err := caller.RequireSignedIn(); err != nil {
-		return err
+// DefaultValidity is how long a record lasts when no expiry is given:
+// associations commonly ask for a new børneattest every two years, and
+// Danish first-aid certificates are valid for two.
+const DefaultValidity = 2
+
+// MaxValidity is the longest a record may last, in years after the check.
+const MaxValidity = 5
+
+// QualificationInput is what an organiser records having checked.
+type QualificationInput struct {
+	UserID int64
+	// OrganisationID is the organisation that checked it; 0 means the
+	// caller's one organisation, for an organiser of exactly one.
+	OrganisationID int64
+	Requirement    string
+	// CheckedAt is when the document was seen; nil is now.
+	CheckedAt *time.Time
+	// ExpiresAt is when it must be seen again; nil is DefaultValidity
+	// years after CheckedAt.
+	ExpiresAt *time.Time
+}
+
+// RecordQualification notes that an organisation has seen the document
+// for a person, replacing its earlier record. An organiser of that
+// organisation or the secretariat records it, and never for themself.
+// The record satisfies that organisation's slots until it expires.
+func (s *Service) RecordQualification(ctx context.Context, caller user.Caller, in QualificationInput) (Qualification, error) {
+	if err := caller.RequireVerified(); err != nil {
+		return Qualification{}, err
 	}
-	if !caller.Secretariat && !organisesAny(caller) {
-		return apperr.ErrForbidden
+	if in.OrganisationID == 0 {
+		only, ok := onlyOrganisation(caller)
+		if !ok {
+			if !caller.Secretariat && !organisesAny(caller) {
+				return Qualification{}, apperr.ErrForbidden
+			}
+			return Qualification{}, apperr.New(apperr.CodeRequired, "organisationId")
+		}
+		in.OrganisationID = only
+	}
+	if !caller.OrganiserOf(in.OrganisationID) {
+		return Qualification{}, apperr.ErrForbidden
+	}
+	if in.UserID == caller.UserID {
+		return Qualification{}, apperr.New(CodeOwnQualification, "userId")
 	}
 	now := s.clock()
+	checked := now
+	if in.CheckedAt != nil {
+		checked = in.CheckedAt.UTC()
+	}
 	var errs apperr.List
-	if !knownRequirement(requirement) {
+	if !knownRequirement(in.Requirement) {
 		errs.Add(CodeUnknownRequirement, "requirement")
 	}
-	if expiresAt != nil && !expiresAt.After(now) {
+	if checked.After(now.Add(5 * time.Minute)) {
+		errs.Add(CodeInFuture, "checkedAt")
+	}
+	expires := checked.AddDate(DefaultValidity, 0, 0)
+	if in.ExpiresAt != nil {
+		expires = in.ExpiresAt.UTC()
+	}
+	switch {
+	case !expires.After(now):
 		errs.Add(CodeInPast, "expiresAt")
+	case expires.After(checked.AddDate(MaxValidity, 0, 0)):
+		errs.Add(CodeValidityTooLong, "expiresAt").With("Years", MaxValidity)
 	}
 	if err := errs.Err(); err != nil {
+		return Qualification{}, err
+	}
+	q := Qualification{UserID: in.UserID, OrganisationID: in.OrganisationID, Requirement: in.Requirement,
+		CheckedAt: checked, ExpiresAt: expires, RecordedBy: &caller.UserID, RecordedAt: now}
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		var deleted *time.Time
+		err := store.Get(ctx, tx, &deleted, `SELECT deleted_at FROM users WHERE id = ?`, in.UserID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && deleted != nil) {
+			return apperr.New(CodeUserNotFound, "userId")
+		}
+		if err != nil {
+			return fmt.Errorf("find user %d: %w", in.UserID, err)
+		}
+		_, err = store.Exec(ctx, tx, `INSERT INTO user_qualifications
+			(user_id, organisation_id, requirement, checked_at, expires_at, recorded_by, recorded_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (user_id, organisation_id, requirement) DO UPDATE
+			SET checked_at = excluded.checked_at, expires_at = excluded.expires_at,
+				recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at`,
+			q.UserID, q.OrganisationID, q.Requirement, q.CheckedAt, q.ExpiresAt, q.RecordedBy, q.RecordedAt)
+		if errors.Is(err, store.ErrConflict) {
+			return apperr.New(CodeOrganisationNotFound, "organisationId")
+		}
 		return err
-	}
-	_, err := store.Exec(ctx, s.db, `INSERT INTO user_qualifications (user_id, requirement, recorded_by, recorded_at, expires_at)
-		VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (user_id, requirement) DO UPDATE
-		SET recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, expires_at = excluded.expires_at`,
-		userID, requirement, caller.UserID, now, utcPtr(expiresAt))
-	if errors.Is(err, store.ErrConflict) {
-		return apperr.New(CodeUserNotFound, "userId")
-	}
+	})
 	if err != nil {
-		return fmt.Errorf("record qualification of user %d: %w", userID, err)
+		if apperr.UserErrors(err) != nil {
+			return Qualification{}, err
+		}
+		return Qualification{}, fmt.Errorf("record qualification of user %d: %w", in.UserID, err)
 	}
-	return nil
+	return q, nil
 }
 
-// Qualifications returns what has been recorded for c.
-func (s *Service) Qualifications(ctx context.Context, c user.Caller) ([]Qualification, error) {
-	userID := c.UserID
-	if !c.SignedIn() {
+// RevokeQualification deletes an organisation's record, for when it was
+// wrong or the organisation learns something new. The same people who may
+// record it may; removed reports whether there was one.
+func (s *Service) RevokeQualification(ctx context.Context, caller user.Caller, userID, orgID int64, requirement string) (bool, error) {
+	if err := caller.RequireVerified(); err != nil {
+		return false, err
+	}
+	if !caller.OrganiserOf(orgID) {
+		return false, apperr.ErrForbidden
+	}
+	n, err := store.Exec(ctx, s.db, `DELETE FROM user_qualifications WHERE user_id = ? AND organisation_id = ? AND requirement = ?`,
+		userID, orgID, requirement)
+	if err != nil {
+		return false, fmt.Errorf("revoke qualification of user %d: %w", userID, err)
+	}
+	return n > 0, nil
+}
+
+// Qualifications returns what has been recorded for a person, as the
+// caller may see it: the person sees all their records, the secretariat
+// everyone's, an organiser those of the organisations they organise.
+func (s *Service) Qualifications(ctx context.Context, caller user.Caller, userID int64) ([]Qualification, error) {
+	if !caller.SignedIn() {
 		return nil, nil
 	}
 	var qs []Qualification
-	err := store.Select(ctx, s.db, &qs, `SELECT user_id, requirement, recorded_by, recorded_at, expires_at
-		FROM user_qualifications WHERE user_id = ? ORDER BY requirement`, userID)
+	err := store.Select(ctx, s.db, &qs, `SELECT user_id, organisation_id, requirement, checked_at, expires_at, recorded_by, recorded_at
+		FROM user_qualifications WHERE user_id = ? ORDER BY requirement, organisation_id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("qualifications of user %d: %w", userID, err)
 	}
-	return qs, nil
+	if caller.UserID == userID || caller.Secretariat {
+		return qs, nil
+	}
+	visible := qs[:0]
+	for _, q := range qs {
+		if caller.Organises[q.OrganisationID] {
+			visible = append(visible, q)
+		}
+	}
+	return visible, nil
 }
 
 func organisesAny(c user.Caller) bool {
@@ -283,6 +384,19 @@ func organisesAny(c user.Caller) bool {
 		}
 	}
 	return false
+}
+
+// onlyOrganisation is the caller's organisation when they organise
+// exactly one.
+func onlyOrganisation(c user.Caller) (int64, bool) {
+	var only int64
+	n := 0
+	for id, ok := range c.Organises {
+		if ok {
+			only, n = id, n+1
+		}
+	}
+	return only, n == 1
 }
 
 // CancelActivityClaims cancels every live claim on the activity's slots

@@ -53,10 +53,15 @@ const (
 	CodeOccurrenceNotFound    = "OCCURRENCE_NOT_FOUND"
 	CodeInvalidSignupWindow   = "INVALID_SIGNUP_WINDOW"
 	CodeInvalidCancelDeadline = "INVALID_CANCEL_DEADLINE"
+	CodeOwnQualification      = "OWN_QUALIFICATION"
+	CodeInFuture              = "IN_FUTURE"
+	CodeValidityTooLong       = "VALIDITY_TOO_LONG"
+	CodeOrganisationNotFound  = "ORGANISATION_NOT_FOUND"
 )
 
-// Requirements a slot may ask of its volunteers; an organiser records that
-// they have seen the document with RecordQualification.
+// Requirements a slot may ask of its volunteers; an organiser of the
+// slot's organisation records that they have seen the document with
+// RecordQualification.
 const (
 	ChildCertificate = "CHILD_CERTIFICATE" // børneattest
 	FoodHygiene      = "FOOD_HYGIENE"

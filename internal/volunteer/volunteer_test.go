@@ -267,38 +267,138 @@ func TestRequirement(t *testing.T) {
 		f := newFixture(t, db)
 		vol := f.user("Frivillig")
 		kids := f.slot(at(6, 10, 0), at(6, 14, 0), 5, func(in *NewSlot) { in.Requirement = ChildCertificate })
+		record := func(c user.Caller, in QualificationInput) error {
+			_, err := f.svc.RecordQualification(f.ctx, c, in)
+			return err
+		}
+		cert := func(userID int64, expires time.Time) QualificationInput {
+			return QualificationInput{UserID: userID, Requirement: ChildCertificate, ExpiresAt: &expires}
+		}
 
 		_, err := f.svc.Claim(f.ctx, vol, kids.ID, f.key())
 		wantCode(t, err, CodeRequirementNotMet, "slotId")
 
-		// Who may record it.
-		if err := f.svc.RecordQualification(f.ctx, vol, vol.UserID, ChildCertificate, nil); !errors.Is(err, apperr.ErrForbidden) {
+		// Who may record it: not the volunteer, not an organiser for
+		// themself, and an organiser elsewhere only for their own
+		// organisation.
+		if err := record(vol, cert(vol.UserID, at(400, 0, 0))); !errors.Is(err, apperr.ErrForbidden) {
 			t.Errorf("volunteer recording own certificate: %v", err)
 		}
+		wantCode(t, record(f.organiser, cert(f.organiser.UserID, at(400, 0, 0))), CodeOwnQualification, "userId")
 		other := f.user("Organiser elsewhere")
-		f.makeOrganiser(&other, f.org("Ungerådet"))
-		wantCode(t, f.svc.RecordQualification(f.ctx, other, vol.UserID, "NOPE", nil), CodeUnknownRequirement, "requirement")
-		wantCode(t, f.svc.RecordQualification(f.ctx, other, vol.UserID, ChildCertificate, ptr(at(0, 7, 0))), CodeInPast, "expiresAt")
-		wantCode(t, f.svc.RecordQualification(f.ctx, other, 999999, ChildCertificate, nil), CodeUserNotFound, "userId")
-
-		// Expiring before the slot starts is not enough.
-		if err := f.svc.RecordQualification(f.ctx, other, vol.UserID, ChildCertificate, ptr(at(6, 9, 0))); err != nil {
+		elsewhere := f.org("Ungerådet")
+		f.makeOrganiser(&other, elsewhere)
+		forHere := cert(vol.UserID, at(400, 0, 0))
+		forHere.OrganisationID = f.orgID
+		if err := record(other, forHere); !errors.Is(err, apperr.ErrForbidden) {
+			t.Errorf("organiser of another organisation recording for this one: %v", err)
+		}
+		if err := record(other, cert(vol.UserID, at(400, 0, 0))); err != nil {
 			t.Fatal(err)
 		}
 		_, err = f.svc.Claim(f.ctx, vol, kids.ID, f.key())
 		wantCode(t, err, CodeRequirementNotMet, "slotId")
 
-		// Renewed (any organiser may), now accepted.
-		if err := f.svc.RecordQualification(f.ctx, other, vol.UserID, ChildCertificate, ptr(at(400, 0, 0))); err != nil {
+		// Bad input.
+		wantCode(t, record(f.organiser, QualificationInput{UserID: vol.UserID, Requirement: "NOPE"}), CodeUnknownRequirement, "requirement")
+		wantCode(t, record(f.organiser, cert(vol.UserID, at(0, 7, 0))), CodeInPast, "expiresAt")
+		wantCode(t, record(f.organiser, cert(vol.UserID, at(0, 0, 0).AddDate(6, 0, 0))), CodeValidityTooLong, "expiresAt")
+		tomorrow := at(1, 8, 0)
+		wantCode(t, record(f.organiser, QualificationInput{UserID: vol.UserID, Requirement: ChildCertificate, CheckedAt: &tomorrow}), CodeInFuture, "checkedAt")
+		wantCode(t, record(f.organiser, cert(999999, at(400, 0, 0))), CodeUserNotFound, "userId")
+		two := f.user("Two hats")
+		f.makeOrganiser(&two, f.orgID)
+		f.makeOrganiser(&two, elsewhere)
+		wantCode(t, record(two, cert(vol.UserID, at(400, 0, 0))), apperr.CodeRequired, "organisationId")
+
+		// Expiring before the slot ends is not enough.
+		if err := record(f.organiser, cert(vol.UserID, at(6, 12, 0))); err != nil {
 			t.Fatal(err)
 		}
-		qs, err := f.svc.Qualifications(f.ctx, vol)
-		if err != nil || len(qs) != 1 || qs[0].ExpiresAt == nil || !qs[0].ExpiresAt.Equal(at(400, 0, 0)) || *qs[0].RecordedBy != other.UserID {
-			t.Errorf("Qualifications = %+v, %v", qs, err)
+		_, err = f.svc.Claim(f.ctx, vol, kids.ID, f.key())
+		wantCode(t, err, CodeRequirementNotMet, "slotId")
+
+		// Renewed by this organisation's organiser, with the date it was
+		// checked: now accepted.
+		checked := at(0, 7, 30)
+		renewed := cert(vol.UserID, at(400, 0, 0))
+		renewed.CheckedAt = &checked
+		q, err := f.svc.RecordQualification(f.ctx, f.organiser, renewed)
+		if err != nil || q.OrganisationID != f.orgID || !q.CheckedAt.Equal(checked) {
+			t.Fatalf("RecordQualification = %+v, %v", q, err)
+		}
+		qs, err := f.svc.Qualifications(f.ctx, vol, vol.UserID)
+		if err != nil || len(qs) != 2 {
+			t.Fatalf("own qualifications = %+v, %v; want the two organisations' records", qs, err)
+		}
+		for _, q := range qs {
+			if q.OrganisationID == f.orgID && (!q.ExpiresAt.Equal(at(400, 0, 0)) || !q.CheckedAt.Equal(checked) || *q.RecordedBy != f.organiser.UserID) {
+				t.Errorf("this organisation's record: %+v", q)
+			}
+		}
+		// Each organiser sees their organisation's record only.
+		if qs, err := f.svc.Qualifications(f.ctx, other, vol.UserID); err != nil || len(qs) != 1 || qs[0].OrganisationID != elsewhere {
+			t.Errorf("qualifications as seen by the other organisation: %+v, %v", qs, err)
 		}
 		if c := f.claim(vol, kids.ID); c.Status != Confirmed {
 			t.Errorf("status %s", c.Status)
 		}
+
+		// A default expiry is two years after the check.
+		q, err = f.svc.RecordQualification(f.ctx, f.organiser, QualificationInput{UserID: other.UserID, Requirement: FirstAid})
+		if err != nil || !q.ExpiresAt.Equal(q.CheckedAt.AddDate(DefaultValidity, 0, 0)) {
+			t.Errorf("default expiry: %+v, %v", q, err)
+		}
+	})
+}
+
+// The waitlist is promoted only to people whose record from the slot's
+// organisation is still good for the slot: a revoked one or one from
+// another organisation is passed over.
+func TestRequirementOnPromotion(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		kids := f.slot(at(6, 10, 0), at(6, 14, 0), 1, func(in *NewSlot) { in.Requirement = ChildCertificate })
+		first, revoked, ok := f.user("Første"), f.user("Tilbagekaldt"), f.user("Godkendt")
+		for _, v := range []user.Caller{first, revoked, ok} {
+			exp := at(400, 0, 0)
+			if _, err := f.svc.RecordQualification(f.ctx, f.organiser, QualificationInput{UserID: v.UserID, Requirement: ChildCertificate, ExpiresAt: &exp}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c1 := f.claim(first, kids.ID)
+		c2 := f.claim(revoked, kids.ID)
+		c3 := f.claim(ok, kids.ID)
+		if c1.Status != Confirmed || c2.Status != Waitlisted || c3.Status != Waitlisted {
+			t.Fatalf("statuses %s %s %s", c1.Status, c2.Status, c3.Status)
+		}
+		// The second learns something and withdraws the record; the other
+		// organisation's record does not stand in for it.
+		elsewhere := f.org("Ungerådet")
+		boss := user.Caller{UserID: f.user("Sekretariat").UserID, Verified: true, Secretariat: true}
+		exp := at(400, 0, 0)
+		if _, err := f.svc.RecordQualification(f.ctx, boss, QualificationInput{UserID: revoked.UserID, OrganisationID: elsewhere,
+			Requirement: ChildCertificate, ExpiresAt: &exp}); err != nil {
+			t.Fatal(err)
+		}
+		if removed, err := f.svc.RevokeQualification(f.ctx, f.organiser, revoked.UserID, f.orgID, ChildCertificate); err != nil || !removed {
+			t.Fatalf("RevokeQualification = %v, %v", removed, err)
+		}
+		if _, err := f.svc.CancelClaim(f.ctx, first, c1.ID); err != nil {
+			t.Fatal(err)
+		}
+		roster, err := f.svc.Roster(f.ctx, f.organiser, kids.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]string{}
+		for _, c := range roster {
+			got[c.UserID] = c.Status
+		}
+		if got[ok.UserID] != Confirmed || got[revoked.UserID] != Waitlisted {
+			t.Errorf("after the cancellation: %v; want %d confirmed and %d still waiting", got, ok.UserID, revoked.UserID)
+		}
+		checkInvariants(t, f)
 	})
 }
 

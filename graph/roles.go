@@ -1,0 +1,4 @@
+package graph
+
+// typeOrganiserInvitation is the global-id type of an invitation.
+const typeOrganiserInvitation = "OrganiserInvitation"

@@ -1,0 +1,172 @@
+package user_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ishoj/voresishoj/internal/clock"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/store/storetest"
+	"github.com/ishoj/voresishoj/internal/user"
+)
+
+type proofs struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (p *proofs) hook(_ context.Context, _ *sqlx.Tx, userID int64, email string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seen = append(p.seen, email)
+	return nil
+}
+
+func (p *proofs) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.seen)
+}
+
+func mustResolve(t *testing.T, s *user.Service, id user.Identity) user.Caller {
+	t.Helper()
+	c, err := s.Resolve(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Resolve(%+v): %v", id, err)
+	}
+	return c
+}
+
+// The secretariat role granted to an address waits for an account that
+// proves it; an unverified account for the address gets nothing.
+func TestGrantSecretariatByEmail(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := user.NewService(db, clock.Real)
+		p := &proofs{}
+		s.OnEmailProven(p.hook)
+
+		squatter := mustResolve(t, s, user.Identity{UID: "uid-squat", Email: "Chef@Ishoj.example"})
+		_, pending, err := s.GrantSecretariat(ctx, "chef@ishoj.example", "")
+		if err != nil || !pending {
+			t.Fatalf("GrantSecretariat = pending %v, %v; want pending", pending, err)
+		}
+		if c := mustResolve(t, s, user.Identity{UID: "uid-squat", Email: "chef@ishoj.example"}); c.Secretariat {
+			t.Fatal("the unverified account became secretariat")
+		}
+		// Another unverified account for the same address is told to verify.
+		if _, err := s.Resolve(ctx, user.Identity{UID: "uid-squat-2", Email: "chef@ishoj.example"}); !errors.Is(err, user.ErrEmailNotVerified) {
+			t.Fatalf("second unverified account: %v, want ErrEmailNotVerified", err)
+		}
+		// The owner signs in with the address verified (a new Firebase
+		// account): the address moves to them, and so does the grant.
+		owner := mustResolve(t, s, user.Identity{UID: "uid-owner", Email: "chef@ishoj.example", EmailVerified: true, Name: "Chefen"})
+		if !owner.Secretariat || owner.UserID == squatter.UserID {
+			t.Fatalf("owner: %+v (squatter %d)", owner, squatter.UserID)
+		}
+		rows, err := s.ByIDs(ctx, user.Caller{UserID: squatter.UserID}, []int64{squatter.UserID})
+		if err != nil || len(rows) != 1 || rows[0].Email != nil || rows[0].Role != user.RoleResident {
+			t.Errorf("the squatter's row: %+v, %v", rows, err)
+		}
+		var left int
+		if err := store.Get(ctx, db, &left, `SELECT COUNT(*) FROM secretariat_grants`); err != nil || left != 0 {
+			t.Errorf("pending grants left: %d, %v", left, err)
+		}
+		if p.count() != 1 || p.seen[0] != "chef@ishoj.example" {
+			t.Errorf("proofs: %v", p.seen)
+		}
+		// Asking again costs no write and tells no hook.
+		mustResolve(t, s, user.Identity{UID: "uid-owner", Email: "chef@ishoj.example", EmailVerified: true, Name: "Chefen"})
+		if p.count() != 1 {
+			t.Errorf("proofs after a repeat sign-in: %v", p.seen)
+		}
+
+		// An address already proven is granted at once; a uid too.
+		mustResolve(t, s, user.Identity{UID: "uid-two", Email: "to@ishoj.example", EmailVerified: true})
+		u, pending, err := s.GrantSecretariat(ctx, "to@ishoj.example", "")
+		if err != nil || pending || u.Role != user.RoleSecretariat {
+			t.Errorf("grant to a proven address: %+v %v %v", u, pending, err)
+		}
+		u, pending, err = s.GrantSecretariat(ctx, "", "uid-later")
+		if err != nil || pending || u.Role != user.RoleSecretariat {
+			t.Errorf("grant by uid: %+v %v %v", u, pending, err)
+		}
+		if c := mustResolve(t, s, user.Identity{UID: "uid-later"}); !c.Secretariat || c.UserID != u.ID {
+			t.Errorf("first sign-in of the granted uid: %+v", c)
+		}
+		if _, _, err := s.GrantSecretariat(ctx, "not an address", ""); err == nil {
+			t.Error("granted to something that is not an address")
+		}
+
+		// Verifying the address on the same Firebase account applies a
+		// grant made while it was unverified.
+		mustResolve(t, s, user.Identity{UID: "uid-slow", Email: "langsom@ishoj.example"})
+		if _, pending, _ := s.GrantSecretariat(ctx, "langsom@ishoj.example", ""); !pending {
+			t.Error("grant to an unverified account's address was not pending")
+		}
+		if c := mustResolve(t, s, user.Identity{UID: "uid-slow", Email: "langsom@ishoj.example", EmailVerified: true}); !c.Secretariat {
+			t.Error("verifying the address did not apply the grant")
+		}
+	})
+}
+
+// A person whose Firebase uid changes while the address stays is the same
+// person when both prove it; otherwise the new account is told to verify.
+func TestNewUIDForKnownEmail(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := user.NewService(db, clock.Real)
+		first := mustResolve(t, s, user.Identity{UID: "uid-1", Email: "karin@ishoj.example", EmailVerified: true, Name: "Karin"})
+		if _, err := s.Resolve(ctx, user.Identity{UID: "uid-2", Email: "karin@ishoj.example"}); !errors.Is(err, user.ErrEmailNotVerified) {
+			t.Fatalf("unverified new uid: %v", err)
+		}
+		second := mustResolve(t, s, user.Identity{UID: "uid-3", Email: "karin@ishoj.example", EmailVerified: true})
+		if second.UserID != first.UserID {
+			t.Fatalf("new verified uid is user %d, want %d", second.UserID, first.UserID)
+		}
+		u, err := own(ctx, s, first.UserID)
+		if err != nil || *u.FirebaseUID != "uid-3" || u.DisplayName != "Karin" {
+			t.Errorf("linked row: %+v, %v", u, err)
+		}
+		// The old uid, should it come back, is the same person again.
+		if again := mustResolve(t, s, user.Identity{UID: "uid-1", Email: "karin@ishoj.example", EmailVerified: true}); again.UserID != first.UserID {
+			t.Errorf("old uid back: user %d", again.UserID)
+		}
+
+		// Changing one's address in Firebase to one another account holds:
+		// refused until proven, then taken.
+		other := mustResolve(t, s, user.Identity{UID: "uid-o", Email: "o@ishoj.example"})
+		if _, err := s.Resolve(ctx, user.Identity{UID: "uid-1", Email: "o@ishoj.example"}); !errors.Is(err, user.ErrEmailNotVerified) {
+			t.Errorf("unproven change to a taken address: %v", err)
+		}
+		mustResolve(t, s, user.Identity{UID: "uid-1", Email: "o@ishoj.example", EmailVerified: true})
+		o, _ := own(ctx, s, other.UserID)
+		k, _ := own(ctx, s, first.UserID)
+		if o.Email != nil || k.Email == nil || *k.Email != "o@ishoj.example" {
+			t.Errorf("after the proven change: other %v, karin %v", o.Email, k.Email)
+		}
+
+		// A name in the token that could not be typed in the app is not taken.
+		c := mustResolve(t, s, user.Identity{UID: "uid-rlo", Email: "rlo@ishoj.example", EmailVerified: true, Name: "\u202e\u200b"})
+		if u, _ := own(ctx, s, c.UserID); u.DisplayName != "" {
+			t.Errorf("display name from token: %q", u.DisplayName)
+		}
+	})
+}
+
+// own reads a person's row as they see themself.
+func own(ctx context.Context, s *user.Service, id int64) (user.User, error) {
+	rows, err := s.ByIDs(ctx, user.Caller{UserID: id}, []int64{id})
+	if err != nil {
+		return user.User{}, err
+	}
+	if len(rows) != 1 {
+		return user.User{}, fmt.Errorf("user %d: %w", id, store.ErrNotFound)
+	}
+	return rows[0], nil
+}
