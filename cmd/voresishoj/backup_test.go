@@ -87,7 +87,9 @@ func TestBackupWhileClaimingThenRestore(t *testing.T) {
 	// claims were made on (a cancelled claim stays a row) or the places
 	// it created. One moment of the database holds a prefix of each.
 	const volunteers = 8
-	var started, committed atomic.Int64
+	// kept counts claims not given back: the backup must hold some for the
+	// restored server to be asked about.
+	var started, committed, kept atomic.Int64
 	done := make([][]string, volunteers+1)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -117,6 +119,8 @@ func TestBackupWhileClaimingThenRestore(t *testing.T) {
 				committed.Add(1)
 				if r.IntN(3) == 0 { // and sometimes changes their mind, which promotes the waitlist
 					_, _ = d.Volunteer.CancelClaim(ctx, vol, c.ID)
+				} else {
+					kept.Add(1)
 				}
 			}
 		}()
@@ -141,7 +145,10 @@ func TestBackupWhileClaimingThenRestore(t *testing.T) {
 		}
 	}()
 
-	for committed.Load() < 60 {
+	for deadline := time.Now().Add(30 * time.Second); committed.Load() < 60 || kept.Load() < 5; {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s only %d writes committed, %d claims kept", committed.Load(), kept.Load())
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	file := filepath.Join(t.TempDir(), "voresishoj-backup.db")
