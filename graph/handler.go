@@ -65,9 +65,10 @@ type Options struct {
 }
 
 // NewHandler returns the /graphql handler. Transports are explicit:
-// websocket first (it must see the upgrade request), then GET, POST and
-// multipart uploads. In front of them stand CORS, the rate limits, the
-// body size limits and the request deadline (limits.go).
+// websocket first (it must see the upgrade request), then GET, server-sent
+// events for subscriptions, POST and multipart uploads. In front of them
+// stand CORS, the rate limits, the body size limits and the request
+// deadline (limits.go).
 func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 	bounds := opts.Limits.withDefaults()
@@ -123,9 +124,10 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	// Server-sent events for clients that cannot hold a websocket; it must
-	// come before POST, which would otherwise take the request.
-	srv.AddTransport(transport.SSE{})
+	// Server-sent events for subscriptions from clients that cannot hold a
+	// websocket; it must come before POST, which would otherwise take the
+	// request, and hands POST whatever is not a subscription (sse.go).
+	srv.AddTransport(eventStream{guard: g})
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: bounds.MaxUploadBytes, MaxMemory: 8 << 20})
 	queries := lru.New[*ast.QueryDocument](1000)

@@ -469,18 +469,12 @@ func (g *guard) serveSignedIn(w http.ResponseWriter, r *http.Request, next http.
 	ctx := r.Context()
 	if streaming(r) {
 		// A websocket takes its connection slot at connection_init, once
-		// the caller is known; a stream of server-sent events now.
+		// the caller is known; a stream of server-sent events once
+		// eventStream (sse.go) knows it is a subscription, since clients
+		// such as urql accept an event stream for every query.
 		live := &liveConn{ip: clientIP(ctx), lang: i18n.Language(ctx)}
 		ctx = context.WithValue(ctx, liveConnKey{}, live)
 		defer live.release()
-		if !isWebsocket(r) {
-			if !g.holdConnection(ctx, live, caller) {
-				w.Header().Set("Retry-After", strconv.Itoa(connectionRetryAfter))
-				writeHTTPError(w, http.StatusTooManyRequests, codeTooManyConnections, i18n.Text(live.lang, codeTooManyConnections, nil))
-				return
-			}
-			w = noStoreWriter{ResponseWriter: w}
-		}
 	}
 	// A body found too large while gqlgen reads it, or a file found
 	// too large once the form is read, sets the flag; the writer then
@@ -505,11 +499,7 @@ func (g *guard) serveSignedIn(w http.ResponseWriter, r *http.Request, next http.
 			return
 		}
 		r.Body = flaggingReader{ReadCloser: http.MaxBytesReader(w, r.Body, g.limits.MaxBodyBytes), tooLarge: tooLarge}
-		// Server-sent events need the writer's Flush; they answer a
-		// too-large body with a 4xx of their own.
-		if !streaming(r) {
-			w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge}
-		}
+		w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge}
 	}
 	// Subscriptions stay open as long as the client listens; a query
 	// over a live connection gets its deadline from operationDeadline.
@@ -786,6 +776,17 @@ func (w *tooLargeWriter) Write(b []byte) (int, error) {
 }
 
 func (w *tooLargeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush lets server-sent events through; gqlgen's SSE transport asks the
+// writer itself for http.Flusher.
+func (w *tooLargeWriter) Flush() {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
 
 // writeHTTPError answers a request refused before GraphQL saw it, in the
 // GraphQL error shape clients already read.
