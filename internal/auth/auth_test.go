@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,9 +56,18 @@ type gqlError struct {
 	} `json:"errors"`
 }
 
+// apolloAccept is what Apollo Client 4 sends.
+const apolloAccept = "application/graphql-response+json,application/json;q=0.9"
+
 // serve runs a request with the given Authorization header through the
-// middleware and returns the response and the caller the handler saw.
+// middleware, as Apollo Client sends it, and returns the response and the
+// caller the handler saw.
 func serve(t *testing.T, a *Authenticator, authorization string) (*httptest.ResponseRecorder, *user.Caller) {
+	t.Helper()
+	return serveAccept(t, a, authorization, apolloAccept)
+}
+
+func serveAccept(t *testing.T, a *Authenticator, authorization, accept string) (*httptest.ResponseRecorder, *user.Caller) {
 	t.Helper()
 	var seen *user.Caller
 	h := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -69,27 +79,79 @@ func serve(t *testing.T, a *Authenticator, authorization string) (*httptest.Resp
 	if authorization != "" {
 		r.Header.Set("Authorization", authorization)
 	}
+	if accept != "" {
+		r.Header.Set("Accept", accept)
+	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return w, seen
 }
 
+// assertJSONError checks a refusal as Apollo Client gets it: the status,
+// in application/graphql-response+json, whose body clients read whatever
+// the status.
 func assertJSONError(t *testing.T, w *httptest.ResponseRecorder, status int, code string) string {
+	t.Helper()
+	return assertErrorAs(t, w, status, "application/graphql-response+json", code)
+}
+
+func assertErrorAs(t *testing.T, w *httptest.ResponseRecorder, status int, contentType, code string) string {
 	t.Helper()
 	if w.Code != status {
 		t.Fatalf("status = %d, want %d; body %s", w.Code, status, w.Body)
 	}
-	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
-		t.Errorf("Content-Type = %q, want application/json", ct)
+	if ct := w.Header().Get("Content-Type"); ct != contentType {
+		t.Errorf("Content-Type = %q, want %s", ct, contentType)
+	}
+	raw := w.Body.Bytes()
+	if contentType == "text/event-stream" {
+		// One next event with the errors, then complete.
+		const prefix = "event: next\ndata: "
+		text := w.Body.String()
+		end := strings.Index(text, "\n\n")
+		if !strings.HasPrefix(text, prefix) || end < 0 || text[end:] != "\n\nevent: complete\n\n" {
+			t.Fatalf("event stream = %q, want one next event and complete", text)
+		}
+		raw = []byte(text[len(prefix):end])
 	}
 	var body gqlError
-	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
-		t.Fatalf("body %q: %v", w.Body, err)
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatalf("body %q: %v", raw, err)
 	}
 	if len(body.Errors) != 1 || body.Errors[0].Extensions["code"] != code || body.Errors[0].Message == "" {
-		t.Fatalf("body = %s, want one error with code %s and a message", w.Body, code)
+		t.Fatalf("body = %s, want one error with code %s and a message", raw, code)
 	}
 	return body.Errors[0].Message
+}
+
+// A refused token answers in the media type the client asked for, as the
+// GraphQL over HTTP spec has it: the status says 401 where the media type
+// lets a client trust the body of any status; in plain JSON only a 200
+// body is trusted (Apollo Client reads no other as GraphQL errors).
+func TestMiddlewareAnswersInTheAcceptedMediaType(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct {
+		accept, contentType string
+		status              int
+	}{
+		{apolloAccept, "application/graphql-response+json", http.StatusUnauthorized},
+		{"application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed", "application/graphql-response+json", http.StatusUnauthorized}, // urql
+		{"application/json", "application/json", http.StatusOK},
+		{"*/*", "application/json", http.StatusOK}, // Apollo Client 3, curl
+		{"", "application/json", http.StatusOK},
+		{"text/html", "application/json", http.StatusOK},
+		{"text/event-stream, multipart/mixed", "text/event-stream", http.StatusOK}, // urql's subscriptions
+		{"text/event-stream", "text/event-stream", http.StatusOK},                  // graphql-sse
+	} {
+		w, seen := serveAccept(t, f.auth, "Bearer forged", c.accept)
+		if seen != nil {
+			t.Fatalf("Accept %q: handler ran for a refused token", c.accept)
+		}
+		assertErrorAs(t, w, c.status, c.contentType, "UNAUTHENTICATED")
+		if w.Header().Get("WWW-Authenticate") == "" {
+			t.Errorf("Accept %q: no WWW-Authenticate header", c.accept)
+		}
+	}
 }
 
 func TestMiddleware(t *testing.T) {
@@ -170,6 +232,9 @@ func TestMiddlewareStoreFailure(t *testing.T) {
 		t.Fatal("handler ran without a caller")
 	}
 	assertJSONError(t, w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR")
+	// A fault on our side is a 500 in plain JSON too.
+	w, _ = serveAccept(t, f.auth, "Bearer "+token, "application/json")
+	assertErrorAs(t, w, http.StatusInternalServerError, "application/json", "INTERNAL_SERVER_ERROR")
 }
 
 func TestMiddlewareFunc(t *testing.T) {
