@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"mime"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +37,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
-//go:generate go run ../cmd/voresishoj-manifest -operations ../mobile-contract/operations -schema ../schema -out ../mobile-contract/trusted-documents.json
+//go:generate go run ../cmd/voresishoj-manifest -operations ../mobile-contract/operations -schema ../schema -out ../mobile-contract/trusted-documents.json -retired ../mobile-contract/retired-documents.json
 
 // Error codes of refused requests, in extensions.code; the list of them
 // is apperr's.
@@ -126,8 +128,34 @@ type RateLimits struct {
 	IPHeader string
 }
 
-// LoadTrustedDocuments reads a manifest written by voresishoj-manifest.
+// RetiredDocumentsFile is the name of the file beside the manifest that
+// holds the documents released app versions still send after their
+// operation changed (voresishoj-manifest moves them there).
+const RetiredDocumentsFile = "retired-documents.json"
+
+// LoadTrustedDocuments reads a manifest written by voresishoj-manifest,
+// and the retired documents beside it when there are any.
 func LoadTrustedDocuments(path string) (map[string]string, error) {
+	docs, err := readManifest(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("trusted documents %s: no documents", path)
+	}
+	retired, err := readManifest(filepath.Join(filepath.Dir(path), RetiredDocumentsFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for hash, doc := range retired {
+		if _, ok := docs[hash]; !ok {
+			docs[hash] = doc
+		}
+	}
+	return docs, nil
+}
+
+func readManifest(path string) (map[string]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read trusted documents: %w", err)
@@ -135,9 +163,6 @@ func LoadTrustedDocuments(path string) (map[string]string, error) {
 	var docs map[string]string
 	if err := json.Unmarshal(b, &docs); err != nil {
 		return nil, fmt.Errorf("parse trusted documents %s: %w", path, err)
-	}
-	if len(docs) == 0 {
-		return nil, fmt.Errorf("trusted documents %s: no documents", path)
 	}
 	return docs, nil
 }

@@ -669,3 +669,30 @@ func TestComplexityCountsListLengths(t *testing.T) {
 		}
 	}
 }
+
+// Documents released app versions still send, after their operation
+// changed, stay executable under their old hashes.
+func TestRetiredDocumentsStayTrusted(t *testing.T) {
+	docs, _, _ := loadManifest(t)
+	b, err := os.ReadFile(filepath.Join("..", "mobile-contract", RetiredDocumentsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retired map[string]string
+	if err := json.Unmarshal(b, &retired); err != nil {
+		t.Fatal(err)
+	}
+	if len(retired) == 0 {
+		t.Fatal("no retired documents to try")
+	}
+	ts := newTestServerWith(t, storetest.SQLite(t), Options{TrustedDocuments: docs})
+	for hash := range retired {
+		if docs[hash] == "" {
+			t.Errorf("retired document %s is not trusted", hash)
+			continue
+		}
+		if r := ts.do(postQuery("", persisted(hash))); r.code() == codePersistedQueryNotFound || r.code() == codePersistedQueryRequired || r.status >= 400 {
+			t.Errorf("retired document %s: status %d %+v", hash, r.status, r.Errors)
+		}
+	}
+}

@@ -28,6 +28,13 @@
 //	go run ./cmd/voresishoj-manifest
 //
 // A test in this package fails while the committed manifest is stale.
+//
+// Released app versions keep sending the hashes they were built with, so
+// a document that leaves the manifest (its operation changed or went) is
+// moved to mobile-contract/retired-documents.json, in the same form. The
+// server executes those too (graph.LoadTrustedDocuments reads the file
+// beside the manifest), and every one must still validate against the
+// schema. Remove one by hand once no app version in use sends it.
 package main
 
 import (
@@ -39,8 +46,10 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -54,19 +63,90 @@ func main() {
 	ops := flag.String("operations", "mobile-contract/operations", "directory of the app's .graphql operations")
 	schema := flag.String("schema", "schema", "directory of the server's .graphqls schema")
 	out := flag.String("out", "mobile-contract/trusted-documents.json", "manifest to write")
+	retiredPath := flag.String("retired", "mobile-contract/retired-documents.json", "documents released app versions still send")
 	flag.Parse()
 	docs, err := Documents(*ops, *schema)
 	if err != nil {
 		log.Fatal(err)
 	}
-	b, err := Encode(docs)
+	previous, err := Read(*out)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
+	retired, err := Read(*retiredPath)
+	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s: %d documents\n", *out, len(docs))
+	retired = Retire(previous, docs, retired)
+	if err := CheckRetired(retired, *schema); err != nil {
+		log.Fatal(err)
+	}
+	for path, m := range map[string]map[string]string{*out: docs, *retiredPath: retired} {
+		if len(m) == 0 && path == *retiredPath {
+			continue
+		}
+		b, err := Encode(m)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Printf("%s: %d documents; %s: %d retired documents\n", *out, len(docs), *retiredPath, len(retired))
+}
+
+// Read reads a manifest; a missing file is an empty one.
+func Read(path string) (map[string]string, error) {
+	docs := map[string]string{}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return docs, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	if err := json.Unmarshal(b, &docs); err != nil {
+		return nil, fmt.Errorf("parse manifest %s: %w", path, err)
+	}
+	return docs, nil
+}
+
+// Retire returns the retired documents after the manifest went from
+// previous to current: those already retired, and those that left it,
+// less any that are current again.
+func Retire(previous, current, retired map[string]string) map[string]string {
+	out := map[string]string{}
+	for h, d := range retired {
+		out[h] = d
+	}
+	for h, d := range previous {
+		out[h] = d
+	}
+	for h := range current {
+		delete(out, h)
+	}
+	return out
+}
+
+// CheckRetired fails when a retired document is not under its own hash or
+// no longer validates against the schema in schemaDir: the app versions
+// that send it would break.
+func CheckRetired(retired map[string]string, schemaDir string) error {
+	schema, err := loadSchema(schemaDir)
+	if err != nil {
+		return err
+	}
+	for _, h := range slices.Sorted(maps.Keys(retired)) {
+		doc := retired[h]
+		if Hash(doc) != h {
+			return fmt.Errorf("retired document %s is not under its own hash", h)
+		}
+		if _, errs := gqlparser.LoadQueryWithRules(schema, doc, nil); errs != nil {
+			return fmt.Errorf("retired document %s (%.40q…), which released app versions send, no longer validates: %w", h, doc, errs)
+		}
+	}
+	return nil
 }
 
 // Encode renders the manifest: keys sorted, one per line, so a change to

@@ -93,3 +93,48 @@ func TestDocumentRule(t *testing.T) {
 		t.Errorf("invalid operation: err = %v", err)
 	}
 }
+
+// Documents that left the manifest stay served for released app versions,
+// and must keep validating.
+func TestRetiredDocumentsStillValidate(t *testing.T) {
+	retired, err := Read(filepath.Join(root, "mobile-contract", "retired-documents.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckRetired(retired, filepath.Join(root, "schema")); err != nil {
+		t.Fatal(err)
+	}
+	current, err := Read(filepath.Join(root, "mobile-contract", "trusted-documents.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h := range retired {
+		if _, ok := current[h]; ok {
+			t.Errorf("document %s is both current and retired", h)
+		}
+	}
+}
+
+func TestRetire(t *testing.T) {
+	previous := map[string]string{"a": "A", "b": "B"}
+	current := map[string]string{"b": "B", "c": "C"}
+	retired := map[string]string{"c": "C", "z": "Z"}
+	got := Retire(previous, current, retired)
+	if len(got) != 2 || got["a"] != "A" || got["z"] != "Z" {
+		t.Errorf("Retire = %v, want a (left the manifest) and z (already retired); c is current again", got)
+	}
+	// A schema change that breaks a retired document fails the build.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "s.graphqls"), []byte("type Query { a: String }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckRetired(map[string]string{Hash("{ a }"): "{ a }"}, dir); err != nil {
+		t.Errorf("a valid retired document: %v", err)
+	}
+	if err := CheckRetired(map[string]string{Hash("{ b }"): "{ b }"}, dir); err == nil || !strings.Contains(err.Error(), "no longer validates") {
+		t.Errorf("a retired document the schema breaks: %v", err)
+	}
+	if err := CheckRetired(map[string]string{"x": "{ a }"}, dir); err == nil {
+		t.Error("a retired document under another hash passed")
+	}
+}
