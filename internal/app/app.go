@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
-
 	"github.com/ishoj/voresishoj/graph"
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/auth"
@@ -26,6 +24,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/config"
 	"github.com/ishoj/voresishoj/internal/demo"
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/explorer"
 	"github.com/ishoj/voresishoj/internal/feed"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/initiative"
@@ -263,7 +262,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	if !cfg.Production() {
-		mux.Handle("GET /{$}", playground.Handler("Vores Ishøj", "/graphql"))
+		mux.Handle("GET /{$}", explorer.Page("Vores Ishøj", "/graphql"))
+		mux.Handle("GET "+explorer.Prefix, explorer.Assets())
 	}
 	a.handler = a.observe(mux)
 	a.registerMetrics()

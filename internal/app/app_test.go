@@ -95,7 +95,7 @@ func (s *started) gql(t *testing.T, token, query string, vars map[string]any) (i
 // an organisation and names an organiser; a resident may not.
 func TestEmbeddedDefaultWithLocalTokens(t *testing.T) {
 	s := start(t, nil)
-	for _, path := range []string{"/healthz", "/readyz", "/"} {
+	for _, path := range []string{"/healthz", "/readyz", "/", "/explorer/graphiql.min.js"} {
 		resp, err := http.Get(s.url + path)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("GET %s: %v %v", path, resp, err)
