@@ -25,7 +25,7 @@ import { Client, fetchExchange } from '@urql/core';
 import { cacheExchange } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
 import { loadOperations } from '../scripts/operations.mjs';
-import { overlapping, quietHour } from '../scripts/quiet-slot.mjs';
+import { organiserSlot as mineSlot } from '../scripts/organiser-slot.mjs';
 
 const base = process.env.VORESISHOJ_URL;
 const volunteerToken = process.env.VOLUNTEER_TOKEN;
@@ -46,40 +46,8 @@ function recordingFetch(types) {
   };
 }
 
-async function gql(query, variables, token) {
-  const res = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-  return body.data;
-}
-
-// The organiser publishes an activity at a place, with one slot for two,
-// in a quiet hour fromDay..fromDay+25 days ahead.
-async function organiserSlot(fromDay) {
-  const { me, places } = await gql('{ me { organises { id name } } places(first: 1) { edges { node { id } } } }', {}, organiserToken);
-  const org = me.organises.find((o) => o.name === 'Thorslunde-Ishøj Lokalhistoriske Forening') ?? me.organises[0];
-  const hour = quietHour(fromDay, 25);
-  const created = await gql(
-    'mutation($i: CreateActivityInput!) { createActivity(input: $i) { activity { id } userErrors { code message } } }',
-    { i: { organisationId: org.id, placeId: places.edges[0].node.id, title: `Kaffevagt (cachetest ${Date.now()})`, ...hour, publish: true } },
-    organiserToken,
-  );
-  assert.deepEqual(created.createActivity.userErrors, []);
-  const activityId = created.createActivity.activity.id;
-  const added = await gql(
-    'mutation($i: AddVolunteerSlotInput!) { addVolunteerSlot(input: $i) { slot { id } userErrors { code message } } }',
-    { i: { activityId, title: 'Kaffe og kage', ...hour, capacity: 2 } },
-    organiserToken,
-  );
-  assert.deepEqual(added.addVolunteerSlot.userErrors, []);
-  const { me: vol } = await gql('{ me { claims(upcoming: true) { status slot { startsAt endsAt } } } }', {}, volunteerToken);
-  assert.deepEqual(overlapping(vol.claims.filter((c) => c.status !== 'CANCELLED'), hour), [], `the volunteer has nothing at ${hour.startsAt}`);
-  return { activityId, slotId: added.addVolunteerSlot.slot.id, hour };
-}
+const organiserSlot = (fromDay) =>
+  mineSlot({ base, organiserToken, volunteerToken, fromDay, spanDays: 25, title: 'Kaffevagt' });
 
 const slotIn = (detail, id) => detail.activity.slots.find((s) => s.id === id);
 
