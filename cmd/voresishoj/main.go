@@ -4,7 +4,8 @@
 //	voresishoj                      serve the API (same as "serve")
 //	voresishoj serve                serve the API
 //	voresishoj migrate              bring the database schema up to date and exit
-//	voresishoj token --email E      print a sign-in token for E (local sign-in mode only)
+//	voresishoj token --email E      print a sign-in token for E (local sign-in mode only,
+//	                                with the key the server made in DATA_DIR)
 //	voresishoj grant-secretariat --email E | --uid U
 //	                                give a person the secretariat role
 //	voresishoj backup FILE          write a consistent copy of the database to FILE
@@ -26,6 +27,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -122,6 +124,18 @@ func token(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	}
 	if !cfg.LocalAuth() {
 		return errors.New("token: only in local sign-in mode (FIREBASE_PROJECT_ID unset); with Firebase, sign in through Firebase")
+	}
+	// The server makes the signing key when it first starts. Making one
+	// here would sign tokens that server refuses (and leave a second
+	// database beside it), so a missing key is an error, before anything
+	// is written.
+	keyPath, err := filepath.Abs(filepath.Join(cfg.DataDir, auth.LocalKeyFile))
+	if err != nil {
+		return fmt.Errorf("token: %w", err)
+	}
+	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("token: no sign-in key at %s. The server makes it in its DATA_DIR when it first starts: "+
+			"start the server first, or run token with the server's DATA_DIR (and DATABASE_URL)", keyPath)
 	}
 	db, err := app.OpenDB(ctx, cfg, discard(log))
 	if err != nil {
