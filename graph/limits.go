@@ -184,7 +184,7 @@ type trustedDocuments struct {
 func (trustedDocuments) ExtensionName() string                   { return "TrustedDocuments" }
 func (trustedDocuments) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (t trustedDocuments) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+func (t trustedDocuments) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	var ext struct {
 		Sha256 string `json:"sha256Hash"`
 	}
@@ -195,14 +195,15 @@ func (t trustedDocuments) MutateOperationParameters(_ context.Context, p *graphq
 		_ = json.Unmarshal(b, &ext)
 	}
 	if ext.Sha256 == "" {
-		return codedError(codePersistedQueryRequired, "this server executes only the app's documents, sent by hash in extensions.persistedQuery")
+		return codedError(codePersistedQueryRequired, "%s", i18n.Text(i18n.Language(ctx), "PERSISTED_QUERY_REQUIRED", nil))
 	}
 	doc, ok := t.docs[strings.ToLower(ext.Sha256)]
 	if !ok {
+		// Apollo's persisted-query link looks for this very message.
 		return codedError(codePersistedQueryNotFound, persistedQueryNotFoundApollo)
 	}
 	if p.Query != "" && p.Query != doc {
-		return codedError(codePersistedQueryRequired, "the query text does not match its hash")
+		return codedError(codePersistedQueryRequired, "%s", i18n.Text(i18n.Language(ctx), "PERSISTED_QUERY_MISMATCH", nil))
 	}
 	p.Query = doc
 	return nil
@@ -224,18 +225,18 @@ func (o operationLimits) MutateOperationContext(ctx context.Context, oc *graphql
 		if flag, ok := ctx.Value(uploadTooLargeKey{}).(*atomic.Bool); ok {
 			flag.Store(true)
 		}
-		return codedError(codePayloadTooLarge, "an uploaded file is larger than %d MB", o.limits.MaxUploadFileBytes>>20)
+		return codedError(codePayloadTooLarge, "%s", i18n.Text(i18n.Language(ctx), "UPLOAD_FILE_TOO_LARGE", map[string]any{"MaxMB": o.limits.MaxUploadFileBytes >> 20}))
 	}
 	w := &walker{vars: oc.Variables, frags: map[string]cost{}}
 	c := w.selectionSet(oc.Operation.SelectionSet)
 	if c.depth > o.limits.MaxDepth {
-		return codedError(codeDepthLimit, "operation is nested %d levels deep, more than the limit of %d", c.depth, o.limits.MaxDepth)
+		return codedError(codeDepthLimit, "%s", i18n.Text(i18n.Language(ctx), codeDepthLimit, map[string]any{"Depth": c.depth, "Max": o.limits.MaxDepth}))
 	}
 	if c.aliases > o.limits.MaxAliases {
-		return codedError(codeAliasLimit, "operation has %d aliases, more than the limit of %d", c.aliases, o.limits.MaxAliases)
+		return codedError(codeAliasLimit, "%s", i18n.Text(i18n.Language(ctx), codeAliasLimit, map[string]any{"Aliases": c.aliases, "Max": o.limits.MaxAliases}))
 	}
 	if o.complexity > 0 && c.complexity > o.complexity {
-		return codedError(codeComplexityLimit, "operation has complexity %d, more than the limit of %d", c.complexity, o.complexity)
+		return codedError(codeComplexityLimit, "%s", i18n.Text(i18n.Language(ctx), codeComplexityLimit, map[string]any{"Complexity": c.complexity, "Max": o.complexity}))
 	}
 	return nil
 }
@@ -510,7 +511,7 @@ func (g *guard) serveSignedIn(w http.ResponseWriter, r *http.Request, next http.
 	case mediaType == "multipart/form-data":
 		if r.ContentLength > g.limits.MaxUploadBytes {
 			writeHTTPError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
-				fmt.Sprintf("uploads may be at most %d MB in all", g.limits.MaxUploadBytes>>20))
+				i18n.Text(i18n.Language(ctx), "UPLOAD_TOO_LARGE", map[string]any{"MaxMB": g.limits.MaxUploadBytes >> 20}))
 			return
 		}
 		ctx = context.WithValue(ctx, uploadTooLargeKey{}, tooLarge)
@@ -520,7 +521,7 @@ func (g *guard) serveSignedIn(w http.ResponseWriter, r *http.Request, next http.
 	case r.Body != nil && r.Body != http.NoBody:
 		if r.ContentLength > g.limits.MaxBodyBytes {
 			writeHTTPError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
-				fmt.Sprintf("a request may be at most %d KB", g.limits.MaxBodyBytes>>10))
+				i18n.Text(i18n.Language(ctx), "BODY_TOO_LARGE", map[string]any{"MaxKB": g.limits.MaxBodyBytes >> 10}))
 			return
 		}
 		r.Body = flaggingReader{ReadCloser: http.MaxBytesReader(w, r.Body, g.limits.MaxBodyBytes), tooLarge: tooLarge}
@@ -556,7 +557,7 @@ func (g *guard) cors(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Add("Vary", "Origin")
 	if !allowed {
 		if preflight {
-			writeHTTPError(w, http.StatusForbidden, apperr.CodeForbidden, "origin not allowed")
+			writeHTTPError(w, http.StatusForbidden, apperr.CodeForbidden, i18n.Text(i18n.Match(r.Header.Get("Accept-Language")), "ORIGIN_NOT_ALLOWED", nil))
 			return false
 		}
 		// Without the CORS headers the browser keeps the answer from the
@@ -909,7 +910,7 @@ func (d operationDeadline) InterceptOperation(ctx context.Context, next graphql.
 		defer cancel()
 		resp := h(ctx)
 		if resp == nil && first && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			resp = &graphql.Response{Errors: gqlerror.List{codedError(codeTimeout, "the request took too long")}}
+			resp = &graphql.Response{Errors: gqlerror.List{codedError(codeTimeout, "%s", i18n.Text(i18n.Language(ctx), codeTimeout, nil))}}
 		}
 		first = false
 		return resp

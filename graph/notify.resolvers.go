@@ -238,7 +238,7 @@ func (r *notificationResolver) DeepLink(ctx context.Context, obj *notify.Notific
 // Data is the resolver for the data field.
 func (r *notificationResolver) Data(ctx context.Context, obj *notify.Notification) (map[string]any, error) {
 	out := map[string]any{}
-	for k, v := range obj.Data() {
+	for k, v := range obj.Payload() {
 		out[k] = v
 	}
 	return out, nil

@@ -3,6 +3,7 @@ package graph
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,15 +73,26 @@ func TestFollowPublishNotify(t *testing.T) {
 				UnreadNotifications int
 				Notifications       struct {
 					Edges []struct {
-						Node struct{ ID, Kind, Title string }
+						Node struct {
+							ID, Kind, Title, DeepLink string
+							Data                      map[string]string
+						}
 					}
 				}
 			}
 		}
-		q := `{ me { unreadNotifications notifications(first: 10) { edges { node { id kind title } } } } }`
+		q := `{ me { unreadNotifications notifications(first: 10) { edges { node { id kind title deepLink data } } } } }`
 		ts.client.MustPost(q, &inbox, bearer(resident))
 		if inbox.Me.UnreadNotifications != 1 || len(inbox.Me.Notifications.Edges) != 1 || inbox.Me.Notifications.Edges[0].Node.Kind != "NEW_EVENT" {
 			t.Fatalf("inbox: %+v", inbox)
+		}
+		// The inbox entry's data is its push's (PUSH.md): notificationId,
+		// type and deepLink always.
+		node := inbox.Me.Notifications.Edges[0].Node
+		_, id, _ := parseGlobalID(node.ID)
+		if node.Data["notificationId"] != strconv.FormatInt(id, 10) || node.Data["type"] != "NEW_EVENT" ||
+			node.Data["deepLink"] != node.DeepLink || node.Data["activityId"] == "" {
+			t.Errorf("inbox data %v of notification %d", node.Data, id)
 		}
 		var marked struct{ MarkNotificationsRead struct{ Marked int } }
 		ts.client.MustPost(`mutation($i: MarkNotificationsReadInput!) { markNotificationsRead(input: $i) { marked } }`, &marked,

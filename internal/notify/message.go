@@ -48,15 +48,22 @@ func defaultTTL(k Kind) time.Duration {
 	return 7 * 24 * time.Hour
 }
 
-// Message builds the push for notification n to the device with token, as
-// sent at now. It is the whole payload contract with the app: data keys
-// type, deepLink, notificationId and, when they apply, activityId, slotId,
+// Payload is the data of n's push, which the inbox shows too: keys type,
+// deepLink, notificationId and, when they apply, activityId, slotId,
 // claimId, storyId, announcementId (numeric database ids).
-func Message(n Notification, token string, now time.Time) push.Message {
+func (n Notification) Payload() map[string]string {
 	data := n.Data()
 	data["type"] = string(n.Kind)
 	data["deepLink"] = n.DeepLink
 	data["notificationId"] = strconv.FormatInt(n.ID, 10)
+	return data
+}
+
+// Message builds the push for notification n to the device with token, as
+// sent at now. It is the whole payload contract with the app: its data is
+// n.Payload().
+func Message(n Notification, token string, now time.Time) push.Message {
+	data := n.Payload()
 	ttl := defaultTTL(n.Kind)
 	if n.ExpiresAt != nil {
 		ttl = min(ttl, n.ExpiresAt.Sub(now))
