@@ -310,6 +310,8 @@ func TestBadTokensAreRateLimited(t *testing.T) {
 			req := postQuery(`{ __typename }`, nil)
 			req.Header.Set("Authorization", fmt.Sprintf("Bearer forged-%d", i))
 			req.Header.Set("X-Real-IP", ip)
+			// Apollo's Accept: a refused token is a 401 in this media type.
+			req.Header.Set("Accept", "application/graphql-response+json,application/json;q=0.9")
 			r := ts.do(req)
 			want := http.StatusUnauthorized
 			if i >= 3 {
