@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/coder/websocket"
 	"github.com/redis/go-redis/v9"
 	"github.com/vektah/gqlparser/v2"
@@ -760,5 +761,15 @@ func TestLimitMessagesInTheCallersLanguage(t *testing.T) {
 			t.Errorf("websocket refusal: %s", b)
 		}
 		break
+	}
+}
+
+// GraphiQL (development) loads the schema with the standard introspection
+// query: it fits the default limits.
+func TestIntrospectionFitsTheDefaultLimits(t *testing.T) {
+	ts := newTestServerWith(t, storetest.SQLite(t), Options{Development: true, ComplexityLimit: 1000})
+	r := ts.do(postQuery(introspection.Query, nil))
+	if r.status != http.StatusOK || len(r.Errors) > 0 || r.Data["__schema"] == nil {
+		t.Errorf("introspection: status %d %+v", r.status, r.Errors)
 	}
 }
