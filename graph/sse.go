@@ -56,7 +56,21 @@ func (t eventStream) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		}
 		// The guard gives the slot back when the request ends.
 	}
+	if started, ok := ctx.Value(eventStreamHookKey{}).(func()); ok {
+		started()
+	}
 	t.sse.Do(noStoreWriter{ResponseWriter: w}, r, exec)
+}
+
+type eventStreamHookKey struct{}
+
+// WithEventStreamHook returns ctx with started, which is called (in the
+// request's goroutine) once the request turns out to be a subscription
+// answered as server-sent events, before the stream begins. The server
+// tracks live connections by it: Accept alone cannot tell, since urql
+// accepts an event stream for every query.
+func WithEventStreamHook(ctx context.Context, started func()) context.Context {
+	return context.WithValue(ctx, eventStreamHookKey{}, started)
 }
 
 // subscription reports whether the request body asks for a subscription.

@@ -127,7 +127,13 @@ func (a *App) logRequests(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
 		d := time.Since(start)
 		rt := route(r)
-		stream := streamKind(r) != ""
+		kind := streamKind(r)
+		if kind == "sse" && !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/event-stream") {
+			// It accepted an event stream (urql's queries do) and was
+			// answered as an ordinary request.
+			kind = ""
+		}
+		stream := kind != ""
 		a.metrics.HTTPRequest(rt, rec.status, d, stream)
 
 		info.mu.Lock()
@@ -136,7 +142,7 @@ func (a *App) logRequests(next http.Handler) http.Handler {
 			slog.Int("status", rec.status), slog.Duration("duration", d),
 		}
 		if stream {
-			attrs = append(attrs, slog.String("stream", streamKind(r)))
+			attrs = append(attrs, slog.String("stream", kind))
 		}
 		if len(info.operations) > 0 {
 			attrs = append(attrs, slog.Any("operations", info.operations))
@@ -188,7 +194,7 @@ func logPath(p string) string {
 	return p
 }
 
-// streamKind says whether r opens a websocket or an event stream.
+// streamKind says whether r may open a websocket or an event stream.
 func streamKind(r *http.Request) string {
 	switch {
 	case strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):

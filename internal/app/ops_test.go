@@ -485,3 +485,46 @@ func waitReady(t *testing.T, url, want string, within time.Duration) {
 	}
 	t.Fatalf("readyz did not become %s within %s: %+v", want, within, last)
 }
+
+// A query that merely accepts an event stream, as urql's do, is an
+// ordinary request: answered JSON, timed, not counted as a live
+// connection; a subscription over server-sent events is one.
+func TestQueriesAcceptingEventStreamsAreNotStreams(t *testing.T) {
+	s := start(t, nil)
+	addr := metricsAddr(t, s)
+	volunteer := tokenFor(t, s, "ny-urql@example.dk")
+	post := func(accept, query string) *http.Response {
+		body, _ := json.Marshal(map[string]any{"query": query})
+		req, _ := http.NewRequest(http.MethodPost, s.url+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", accept)
+		req.Header.Set("Authorization", "Bearer "+volunteer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	sse := post("text/event-stream, multipart/mixed", `subscription { notificationReceived { id } }`)
+	defer sse.Body.Close()
+	if !strings.HasPrefix(sse.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("subscription: %s", sse.Header.Get("Content-Type"))
+	}
+	before := grepLines(scrape(t, addr), `voresishoj_http_request_duration_seconds_count{route="graphql"}`)
+	for range 3 {
+		resp := post("application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed",
+			`query Themes { themes { slug } }`)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(resp.Header.Get("Content-Type"), "json") {
+			t.Errorf("query with urql's Accept: %s", resp.Header.Get("Content-Type"))
+		}
+	}
+	body := scrape(t, addr)
+	if !strings.Contains(body, `voresishoj_live_connections{transport="sse"} 1`) {
+		t.Errorf("live event streams, want the one subscription:\n%s", grepLines(body, "live_connections"))
+	}
+	if after := grepLines(body, `voresishoj_http_request_duration_seconds_count{route="graphql"}`); after == before {
+		t.Errorf("urql's queries were not timed as requests: %s", after)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ishoj/voresishoj/graph"
 	"github.com/ishoj/voresishoj/internal/buildinfo"
 )
 
@@ -139,13 +140,28 @@ func (l *liveConnections) track(next http.Handler, m liveCounter) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		l.open.Add(1)
-		defer l.open.Add(-1)
-		defer m.LiveOpened(kind)()
 		ctx, cancel := context.WithCancelCause(r.Context())
 		defer cancel(nil)
-		stop := context.AfterFunc(l.ctx, func() { cancel(context.Cause(l.ctx)) })
-		defer stop()
+		var done []func()
+		defer func() {
+			for _, f := range done {
+				f()
+			}
+		}()
+		live := func() {
+			l.open.Add(1)
+			closed := m.LiveOpened(kind)
+			stop := context.AfterFunc(l.ctx, func() { cancel(context.Cause(l.ctx)) })
+			done = append(done, func() { stop() }, closed, func() { l.open.Add(-1) })
+		}
+		if kind == "sse" {
+			// Only a subscription becomes a stream (graph's eventStream
+			// says when); a query that merely accepts one, as urql's do,
+			// is an ordinary request that shutdown lets finish.
+			ctx = graph.WithEventStreamHook(ctx, live)
+		} else {
+			live()
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
