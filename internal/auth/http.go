@@ -46,7 +46,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		case errors.Is(err, user.ErrEmailNotVerified):
 			a.log.InfoContext(r.Context(), "sign-in refused until the e-mail is verified", slog.String("path", r.URL.Path), slog.Any("error", err))
 			lang := i18n.Match(r.Header.Get("Accept-Language"))
-			writeError(w, http.StatusForbidden, apperr.CodeEmailNotVerified, i18n.Text(lang, apperr.CodeEmailNotVerified, nil))
+			writeError(w, r, http.StatusForbidden, apperr.CodeEmailNotVerified, i18n.Text(lang, apperr.CodeEmailNotVerified, nil))
 			return
 		case err != nil:
 			a.log.ErrorContext(r.Context(), "authenticate request", slog.String("path", r.URL.Path), slog.Any("error", err))
