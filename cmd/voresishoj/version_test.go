@@ -38,8 +38,10 @@ func TestVersionStampedIntoTheBinary(t *testing.T) {
 	}
 
 	cmd := exec.Command(bin, "serve")
+	// METRICS_ADDR on a free port: the default, 9464, may be held by a
+	// server another package's tests started at the same time.
 	cmd.Env = append(os.Environ(), "DATA_DIR="+t.TempDir(), "LISTEN_ADDR=127.0.0.1:0", "LOG_LEVEL=info",
-		"DATABASE_URL=", "REDIS_URL=", "DEMO_DATA=false")
+		"DATABASE_URL=", "REDIS_URL=", "DEMO_DATA=false", "METRICS_ADDR=127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
