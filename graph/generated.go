@@ -117,9 +117,20 @@ type ComplexityRoot struct {
 		Audience   func(childComplexity int) int
 		Body       func(childComplexity int) int
 		CreatedAt  func(childComplexity int) int
+		Delivery   func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Recipients func(childComplexity int) int
 		Title      func(childComplexity int) int
+	}
+
+	AnnouncementDelivery struct {
+		Complete     func(childComplexity int) int
+		Failed       func(childComplexity int) int
+		Notified     func(childComplexity int) int
+		Pending      func(childComplexity int) int
+		QuietHours   func(childComplexity int) int
+		Sent         func(childComplexity int) int
+		Unregistered func(childComplexity int) int
 	}
 
 	CalendarFeedPayload struct {
@@ -737,6 +748,8 @@ type ActivityResolver interface {
 }
 type AnnouncementResolver interface {
 	ID(ctx context.Context, obj *notify.Announcement) (string, error)
+
+	Delivery(ctx context.Context, obj *notify.Announcement) (*notify.DeliveryCounts, error)
 }
 type CalendarSourceResolver interface {
 	ID(ctx context.Context, obj *calimport.Source) (string, error)
@@ -1157,6 +1170,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Announcement.CreatedAt(childComplexity), true
+	case "Announcement.delivery":
+		if e.ComplexityRoot.Announcement.Delivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Delivery(childComplexity), true
 	case "Announcement.id":
 		if e.ComplexityRoot.Announcement.ID == nil {
 			break
@@ -1175,6 +1194,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Announcement.Title(childComplexity), true
+
+	case "AnnouncementDelivery.complete":
+		if e.ComplexityRoot.AnnouncementDelivery.Complete == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementDelivery.Complete(childComplexity), true
+	case "AnnouncementDelivery.failed":
+		if e.ComplexityRoot.AnnouncementDelivery.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementDelivery.Failed(childComplexity), true
+	case "AnnouncementDelivery.notified":
+		if e.ComplexityRoot.AnnouncementDelivery.Notified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementDelivery.Notified(childComplexity), true
+	case "AnnouncementDelivery.pending":
+		if e.ComplexityRoot.AnnouncementDelivery.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementDelivery.Pending(childComplexity), true
+	case "AnnouncementDelivery.quietHours":
+		if e.ComplexityRoot.AnnouncementDelivery.QuietHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementDelivery.QuietHours(childComplexity), true
+	case "AnnouncementDelivery.sent":
+		if e.ComplexityRoot.AnnouncementDelivery.Sent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementDelivery.Sent(childComplexity), true
+	case "AnnouncementDelivery.unregistered":
+		if e.ComplexityRoot.AnnouncementDelivery.Unregistered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementDelivery.Unregistered(childComplexity), true
 
 	case "CalendarFeedPayload.url":
 		if e.ComplexityRoot.CalendarFeedPayload.URL == nil {
@@ -4838,10 +4900,16 @@ input SendAnnouncementInput {
   title: String!
   "The text."
   body: String!
+  """
+  One key per send (e.g. a UUID made when the person taps Send), at most 100 characters: sending again with
+  the same key returns the first announcement and sends nothing (a retry after a timeout); with the same key
+  but another audience, title or text it is refused with IDEMPOTENCY_KEY_REUSED. Without a key every call sends.
+  """
+  idempotencyKey: String
 }
 
-"A message sent to an audience as an inbox entry and a push."
-type Announcement {
+"A message sent to an audience as an inbox entry and a push. ` + "`" + `voresishoj://announcement/{id}` + "`" + ` deep links resolve through ` + "`" + `node(id:)` + "`" + `."
+type Announcement implements Node {
   "The ID of the announcement."
   id: ID!
   "The title as sent."
@@ -4850,13 +4918,33 @@ type Announcement {
   body: String!
   "Who it was sent to."
   audience: AnnouncementAudience!
-  "How many people it was sent to."
+  "The size of its audience when it was sent; the inbox entries follow within seconds (` + "`" + `delivery.notified` + "`" + `)."
   recipients: Int!
   "When it was sent."
   createdAt: Time!
+  "How far its inbox entries and pushes have got; the secretariat only, null for everyone else."
+  delivery: AnnouncementDelivery
 }
 
-"Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, VERIFIED_ACCOUNT_REQUIRED."
+"How far an announcement has reached its audience. Push counts are per device; rows older than the deliveries' retention (30 days) are no longer counted."
+type AnnouncementDelivery {
+  "Inbox entries made so far."
+  notified: Int!
+  "Whether every recipient has their inbox entry (the fan-out is done)."
+  complete: Boolean!
+  "Pushes accepted by Firebase Cloud Messaging."
+  sent: Int!
+  "Pushes waiting to be sent, being sent, or waiting to be tried again after a temporary failure."
+  pending: Int!
+  "Recipients whose push waits for their quiet hours to end; their devices are counted once it is due."
+  quietHours: Int!
+  "Pushes given up: refused by FCM, or still failing after every retry."
+  failed: Int!
+  "Pushes not sent because FCM said the device's app is gone; the device is forgotten."
+  unregistered: Int!
+}
+
+"Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, IDEMPOTENCY_KEY_REUSED, TOO_LONG, VERIFIED_ACCOUNT_REQUIRED."
 type SendAnnouncementPayload {
   "The announcement sent; null on error."
   announcement: Announcement
@@ -6466,8 +6554,30 @@ func (ec *executionContext) childFields_Announcement(ctx context.Context, field 
 		return ec.fieldContext_Announcement_recipients(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Announcement_createdAt(ctx, field)
+	case "delivery":
+		return ec.fieldContext_Announcement_delivery(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Announcement", field.Name)
+}
+
+func (ec *executionContext) childFields_AnnouncementDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "notified":
+		return ec.fieldContext_AnnouncementDelivery_notified(ctx, field)
+	case "complete":
+		return ec.fieldContext_AnnouncementDelivery_complete(ctx, field)
+	case "sent":
+		return ec.fieldContext_AnnouncementDelivery_sent(ctx, field)
+	case "pending":
+		return ec.fieldContext_AnnouncementDelivery_pending(ctx, field)
+	case "quietHours":
+		return ec.fieldContext_AnnouncementDelivery_quietHours(ctx, field)
+	case "failed":
+		return ec.fieldContext_AnnouncementDelivery_failed(ctx, field)
+	case "unregistered":
+		return ec.fieldContext_AnnouncementDelivery_unregistered(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnnouncementDelivery", field.Name)
 }
 
 func (ec *executionContext) childFields_CalendarFeedPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9775,6 +9885,199 @@ func (ec *executionContext) _Announcement_createdAt(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Announcement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Announcement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Announcement_delivery(ctx context.Context, field graphql.CollectedField, obj *notify.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_delivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Announcement().Delivery(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notify.DeliveryCounts) graphql.Marshaler {
+			return ec.marshalOAnnouncementDelivery2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐDeliveryCounts(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_delivery(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Announcement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnnouncementDelivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnnouncementDelivery_notified(ctx context.Context, field graphql.CollectedField, obj *notify.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementDelivery_notified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementDelivery_notified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnouncementDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnnouncementDelivery_complete(ctx context.Context, field graphql.CollectedField, obj *notify.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementDelivery_complete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Complete, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementDelivery_complete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnouncementDelivery", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AnnouncementDelivery_sent(ctx context.Context, field graphql.CollectedField, obj *notify.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementDelivery_sent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementDelivery_sent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnouncementDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnnouncementDelivery_pending(ctx context.Context, field graphql.CollectedField, obj *notify.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementDelivery_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementDelivery_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnouncementDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnnouncementDelivery_quietHours(ctx context.Context, field graphql.CollectedField, obj *notify.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementDelivery_quietHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuietHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementDelivery_quietHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnouncementDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnnouncementDelivery_failed(ctx context.Context, field graphql.CollectedField, obj *notify.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementDelivery_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementDelivery_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnouncementDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnnouncementDelivery_unregistered(ctx context.Context, field graphql.CollectedField, obj *notify.DeliveryCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementDelivery_unregistered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unregistered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementDelivery_unregistered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnouncementDelivery", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CalendarFeedPayload_url(ctx context.Context, field graphql.CollectedField, obj *model.CalendarFeedPayload) (ret graphql.Marshaler) {
@@ -24682,7 +24985,7 @@ func (ec *executionContext) unmarshalInputSendAnnouncementInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"audience", "organisationId", "activityId", "slotId", "title", "body"}
+	fieldsInOrder := [...]string{"audience", "organisationId", "activityId", "slotId", "title", "body", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -24731,6 +25034,13 @@ func (ec *executionContext) unmarshalInputSendAnnouncementInput(ctx context.Cont
 				return it, err
 			}
 			it.Body = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
 		}
 	}
 	return it, nil
@@ -25617,6 +25927,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._CalendarSource(ctx, sel, obj)
+	case notify.Announcement:
+		return ec._Announcement(ctx, sel, &obj)
+	case *notify.Announcement:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Announcement(ctx, sel, obj)
 	case activity.Activity:
 		return ec._Activity(ctx, sel, &obj)
 	case *activity.Activity:
@@ -25911,7 +26228,7 @@ func (ec *executionContext) _AddVolunteerSlotPayload(ctx context.Context, sel as
 	return out
 }
 
-var announcementImplementors = []string{"Announcement"}
+var announcementImplementors = []string{"Announcement", "Node"}
 
 func (ec *executionContext) _Announcement(ctx context.Context, sel ast.SelectionSet, obj *notify.Announcement) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, announcementImplementors)
@@ -25952,6 +26269,75 @@ func (ec *executionContext) _Announcement(ctx context.Context, sel ast.Selection
 			out.Values[i] = ec._Announcement_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "delivery":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Announcement_delivery(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var announcementDeliveryImplementors = []string{"AnnouncementDelivery"}
+
+func (ec *executionContext) _AnnouncementDelivery(ctx context.Context, sel ast.SelectionSet, obj *notify.DeliveryCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, announcementDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnnouncementDelivery")
+		case "notified":
+			out.Values[i] = ec._AnnouncementDelivery_notified(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "complete":
+			out.Values[i] = ec._AnnouncementDelivery_complete(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sent":
+			out.Values[i] = ec._AnnouncementDelivery_sent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._AnnouncementDelivery_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quietHours":
+			out.Values[i] = ec._AnnouncementDelivery_quietHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._AnnouncementDelivery_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unregistered":
+			out.Values[i] = ec._AnnouncementDelivery_unregistered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -32396,6 +32782,13 @@ func (ec *executionContext) marshalOAnnouncement2ᚖgithubᚗcomᚋishojᚋvores
 		return graphql.Null
 	}
 	return ec._Announcement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAnnouncementDelivery2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐDeliveryCounts(ctx context.Context, sel ast.SelectionSet, v *notify.DeliveryCounts) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AnnouncementDelivery(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOAttendance2ᚖstring(ctx context.Context, v any) (*string, error) {

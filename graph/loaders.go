@@ -69,6 +69,8 @@ type loaders struct {
 	roster       *dataloadgen.Loader[int64, []volunteer.Claim]
 	organisers   *dataloadgen.Loader[int64, []int64]
 	mediaPickups *dataloadgen.Loader[int64, []story.MediaPickup]
+	// announcementDelivery: the secretariat only.
+	announcementDelivery *dataloadgen.Loader[int64, notify.DeliveryCounts]
 }
 
 // occurrenceKey asks for the occurrences of one activity in a window.
@@ -195,6 +197,9 @@ func newLoaders(r *Resolver, c user.Caller) *loaders {
 		}, opts...),
 		mediaPickups: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]story.MediaPickup, error) {
 			return d.Stories.MediaPickups(ctx, c, ids)
+		}, opts...),
+		announcementDelivery: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]notify.DeliveryCounts, error) {
+			return d.Notify.AnnouncementDeliveries(ctx, c, ids)
 		}, opts...),
 	}
 }

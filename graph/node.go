@@ -54,6 +54,8 @@ func (r *Resolver) nodeThunk(ctx context.Context, gid string) func() (model.Node
 		return nodeOf(ctx, l.user, id)
 	case typeNotification:
 		return nodeOf(ctx, l.notification, id)
+	case typeAnnouncement:
+		return nodeOf(ctx, l.announcement, id)
 	case typeCall:
 		return nodeOf(ctx, l.call, id)
 	case typeInitiative:

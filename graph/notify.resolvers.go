@@ -24,6 +24,18 @@ func (r *announcementResolver) ID(ctx context.Context, obj *notify.Announcement)
 	return globalID(typeAnnouncement, obj.ID), nil
 }
 
+// Delivery is the resolver for the delivery field.
+func (r *announcementResolver) Delivery(ctx context.Context, obj *notify.Announcement) (*notify.DeliveryCounts, error) {
+	dc, err := r.loaders(ctx).announcementDelivery.Load(ctx, obj.ID)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &dc, nil
+}
+
 // Organisation is the resolver for the organisation field.
 func (r *followResolver) Organisation(ctx context.Context, obj *notify.Follow) (*organisation.Organisation, error) {
 	if obj.Kind != notify.TargetOrganisation {
@@ -211,7 +223,8 @@ func (r *mutationResolver) SendAnnouncement(ctx context.Context, input model.Sen
 		}
 	}
 	a, ues, err := mutate(ctx, r.Resolver, err, announcements, func() (int64, error) {
-		a, err := r.Domain.Notify.SendAnnouncement(ctx, user.CallerFrom(ctx), aud, input.Title, input.Body)
+		a, err := r.Domain.Notify.Announce(ctx, user.CallerFrom(ctx), notify.NewAnnouncement{
+			Audience: aud, Title: input.Title, Body: input.Body, IdempotencyKey: deref(input.IdempotencyKey)})
 		return a.ID, err
 	})
 	return &model.SendAnnouncementPayload{Announcement: a, UserErrors: ues}, err

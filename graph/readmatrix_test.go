@@ -61,6 +61,7 @@ type readTown struct {
 	rejectedStory, hiddenStory      int64
 	pendingCallStory, linkedToDraft int64
 	hiddenInitiative, notification  int64
+	announcement                    int64
 	callerName                      map[string]string
 }
 
@@ -168,6 +169,12 @@ func makeReadTown(t *testing.T, ts *testServer) readTown {
 			Title: "Husk", Body: "Vi ses lørdag."})
 	}))
 	must(store.Get(ctx, ts.db, &rt.notification, `SELECT id FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT 1`, rt.rasmus))
+
+	// olga's announcement to her organisation's followers.
+	ann, err := d.Notify.SendAnnouncement(ctx, rt.callers[organiserSame], notify.Audience{Kind: notify.AudienceFollowers,
+		OrganisationID: rt.orgA.ID}, "Loppemarked", "Kom og køb.")
+	must(err)
+	rt.announcement = ann.ID
 	return rt
 }
 
@@ -432,6 +439,17 @@ var readMatrix = []readCase{
 		query: `query($id: ID!) { node(id: $id) { ... on Notification { title } } }`,
 		vars:  gidVars("id", idOf2(typeNotification, func(rt readTown) int64 { return rt.notification })), path: "node.title", want: only(resident)},
 
+	// An announcement is its sender's organisation's and the secretariat's;
+	// how far it got, the secretariat's alone.
+	{fields: []string{"Query.node", "Announcement.title"}, name: "node (olga's announcement)",
+		query: `query($id: ID!) { node(id: $id) { ... on Announcement { title } } }`,
+		vars:  gidVars("id", idOf2(typeAnnouncement, func(rt readTown) int64 { return rt.announcement })), path: "node.title",
+		want: only(organiserSame, secretariatRol)},
+	{fields: []string{"Announcement.delivery", "AnnouncementDelivery.sent"}, name: "node (olga's announcement) delivery",
+		query: `query($id: ID!) { node(id: $id) { ... on Announcement { delivery { sent } } } }`,
+		vars:  gidVars("id", idOf2(typeAnnouncement, func(rt readTown) int64 { return rt.announcement })), path: "node.delivery.sent",
+		want: only(secretariatRol)},
+
 	// Imported calendars are the secretariat's.
 	{fields: []string{"Query.calendarSources", "CalendarSource.url"}, name: "calendarSources", query: `{ calendarSources { url } }`,
 		path: "calendarSources.0.url",
@@ -563,6 +581,8 @@ var publicFields = map[string]string{
 // hangs off it are the caller's own; the rest belong to one restricted
 // field named beside them.
 var withinFields = map[string]string{
+	"Announcement":            "id body audience recipients createdAt",                                                                                                                                                                                                                      // node (announcement), sendAnnouncement
+	"AnnouncementDelivery":    "notified complete pending quietHours failed unregistered",                                                                                                                                                                                                   // Announcement.delivery
 	"SlotClaim":               "id slot waitlistPosition createdAt attendance lateCancel",                                                                                                                                                                                                   // node (claim), slot.claims, slot.myClaim, me.claims
 	"Me":                      "id displayName email phone language role verified organises claims hours qualifications calendarFeedUrl follows notifications unreadNotifications notificationPreferences stories organiserInvitations",                                                     // Query.me
 	"VolunteerHours":          "total byOrganisation",                                                                                                                                                                                                                                       // Me.hours

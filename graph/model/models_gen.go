@@ -825,9 +825,13 @@ type SendAnnouncementInput struct {
 	Title string `json:"title"`
 	// The text.
 	Body string `json:"body"`
+	// One key per send (e.g. a UUID made when the person taps Send), at most 100 characters: sending again with
+	// the same key returns the first announcement and sends nothing (a retry after a timeout); with the same key
+	// but another audience, title or text it is refused with IDEMPOTENCY_KEY_REUSED. Without a key every call sends.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
-// Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, VERIFIED_ACCOUNT_REQUIRED.
+// Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, IDEMPOTENCY_KEY_REUSED, TOO_LONG, VERIFIED_ACCOUNT_REQUIRED.
 type SendAnnouncementPayload struct {
 	// The announcement sent; null on error.
 	Announcement *notify.Announcement `json:"announcement,omitempty"`

@@ -245,11 +245,11 @@ func (s *Service) transact(ctx context.Context, fn func(tx *sqlx.Tx, add func([]
 // notificationsPerInsert is how many notifications one INSERT writes. A
 // town-wide announcement reaches every resident; with a statement per row,
 // 100,000 of them took longer than a request may (REQUEST_TIMEOUT, 15 s).
-// 12 parameters a row stay well under SQLite's 32,766.
+// 13 parameters a row stay well under SQLite's 32,766.
 const notificationsPerInsert = 1000
 
 const insertNotification = `INSERT INTO notifications
-	(user_id, kind, title, body, data, deep_link, collapse_key, urgent, push, expires_at, send_after, created_at)
+	(user_id, kind, title, body, data, deep_link, collapse_key, urgent, push, expires_at, send_after, created_at, announcement_id)
 	VALUES `
 
 func (s *Service) insert(ctx context.Context, tx *sqlx.Tx, ns []NewNotification) ([]Created, error) {
@@ -266,7 +266,7 @@ func (s *Service) insert(ctx context.Context, tx *sqlx.Tx, ns []NewNotification)
 	batches := map[time.Time][]int64{}
 	for start := 0; start < len(ns); start += notificationsPerInsert {
 		chunk := ns[start:min(start+notificationsPerInsert, len(ns))]
-		args := make([]any, 0, 12*len(chunk))
+		args := make([]any, 0, 13*len(chunk))
 		for _, n := range chunk {
 			st := settings[n.UserID]
 			title, body := n.Title, n.Body
@@ -287,7 +287,7 @@ func (s *Service) insert(ctx context.Context, tx *sqlx.Tx, ns []NewNotification)
 				expires = &e
 			}
 			args = append(args, n.UserID, n.Kind, title, body, n.dataJSON(), n.deepLink(), n.collapseKey(),
-				n.Urgent, pushIt, expires, sendAfter, now)
+				n.Urgent, pushIt, expires, sendAfter, now, nullID(n.AnnouncementID))
 		}
 		// RETURNING promises no order, so every row says whose it is and
 		// when its push may go out.
@@ -297,8 +297,8 @@ func (s *Service) insert(ctx context.Context, tx *sqlx.Tx, ns []NewNotification)
 			Push      bool       `db:"push"`
 			SendAfter store.Time `db:"send_after"`
 		}
-		q := insertNotification + strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)-1) +
-			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, user_id, push, send_after"
+		q := insertNotification + strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)-1) +
+			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, user_id, push, send_after"
 		if err := store.Select(ctx, tx, &rows, q, args...); err != nil {
 			return nil, fmt.Errorf("insert %d notifications: %w", len(chunk), err)
 		}
