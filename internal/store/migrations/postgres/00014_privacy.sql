@@ -10,7 +10,7 @@ ALTER TABLE users ADD COLUMN erased_uid_sha256 TEXT;
 CREATE INDEX users_erased_uid_idx ON users (erased_uid_sha256) WHERE erased_uid_sha256 IS NOT NULL;
 
 CREATE TABLE media_deletions (
-    key        TEXT PRIMARY KEY,
+    key        TEXT NOT NULL PRIMARY KEY,
     created_at TIMESTAMPTZ NOT NULL
 );
 
