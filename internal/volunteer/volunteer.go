@@ -51,6 +51,7 @@ const (
 	CodeSlotTooLong           = "SLOT_TOO_LONG"
 	CodeUnknownRequirement    = "UNKNOWN_REQUIREMENT"
 	CodeOccurrenceNotFound    = "OCCURRENCE_NOT_FOUND"
+	CodeSlotOutsideOccurrence = "SLOT_OUTSIDE_OCCURRENCE"
 	CodeInvalidSignupWindow   = "INVALID_SIGNUP_WINDOW"
 	CodeInvalidCancelDeadline = "INVALID_CANCEL_DEADLINE"
 	CodeOwnQualification      = "OWN_QUALIFICATION"
@@ -100,6 +101,9 @@ const (
 	MaxDescription    = 2000
 	MaxCapacity       = 500
 	MaxSlotLength     = 24 * time.Hour
+	// SlotMargin is how far a slot may lie before its occurrence starts
+	// (setting up) and after it ends (clearing up).
+	SlotMargin = 12 * time.Hour
 	MaxIdempotencyKey = 100
 	MaxName           = 100
 	MaxPageSize       = 100
