@@ -30,7 +30,7 @@ func TestClaimPayloadCarriesTheSlot(t *testing.T) {
 			ClaimSlot struct {
 				Claim *struct{ ID, Status string }
 				Slot  *struct {
-					ID                              string
+					ID                               string
 					Taken, SpotsLeft, WaitlistLength int
 					MyClaim                          *struct{ ID string }
 				}
@@ -165,7 +165,9 @@ func TestLabels(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ts := newTestServer(t, db)
-		var da, en struct{ Labels []struct{ Value, Label string } }
+		var da, en struct {
+			Labels []struct{ Value, Label string }
+		}
 		q := `{ labels(enum: REQUIREMENT) { value label } }`
 		ts.client.MustPost(q, &da)
 		ts.client.MustPost(q, &en, lang("en"))

@@ -97,13 +97,13 @@ const (
 
 // Limits on input.
 const (
-	MaxTitle          = 120
-	MaxDescription    = 2000
-	MaxCapacity       = 500
-	MaxSlotLength     = 24 * time.Hour
+	MaxTitle       = 120
+	MaxDescription = 2000
+	MaxCapacity    = 500
+	MaxSlotLength  = 24 * time.Hour
 	// SlotMargin is how far a slot may lie before its occurrence starts
 	// (setting up) and after it ends (clearing up).
-	SlotMargin = 12 * time.Hour
+	SlotMargin        = 12 * time.Hour
 	MaxIdempotencyKey = 100
 	MaxName           = 100
 	MaxPageSize       = 100
