@@ -4669,7 +4669,7 @@ enum UserErrorCode {
   EXACTLY_ONE_TARGET
   "When children appear, confirm that a parent or guardian agreed."
   GUARDIAN_CONSENT_REQUIRED
-  "The request key was already used for another slot."
+  "The request key was already used for something else."
   IDEMPOTENCY_KEY_REUSED
   "The photo is too large to process (<Width> × <Height> pixels). Save it in a smaller size and try again."
   IMAGE_TOO_LARGE
@@ -4721,6 +4721,8 @@ enum UserErrorCode {
   INVALID_REACTION
   "The recurrence cannot be understood. Use e.g. FREQ=WEEKLY;BYDAY=SA."
   INVALID_RECURRENCE
+  "Registration must close after it opens."
+  INVALID_REGISTRATION_WINDOW
   "Sign-up must open before it closes, and close no later than the slot starts."
   INVALID_SIGNUP_WINDOW
   "That is not possible in the activity's current state."
@@ -4749,12 +4751,18 @@ enum UserErrorCode {
   LINK_HOST_MISMATCH
   "The name is already in use."
   NAME_TAKEN
+  "Only <Free> seats are free. Your party keeps the seats it has."
+  NOT_ENOUGH_SEATS
   "It does not exist (any more)."
   NOT_FOUND
   "The person is not an organiser here."
   NOT_ORGANISER
   "The activity does not take place at that time."
   OCCURRENCE_NOT_FOUND
+  "That can only be recorded once the activity has begun."
+  OCCURRENCE_NOT_STARTED
+  "The activity has already begun at that time."
+  OCCURRENCE_STARTED
   "The organisation does not exist."
   ORGANISATION_NOT_FOUND
   "You cannot remove an organiser who has been one longer than you. Contact the secretariat."
@@ -4769,6 +4777,12 @@ enum UserErrorCode {
   OWN_INITIATIVE
   "You cannot record your own certificate. Another organiser of the association or the secretariat must do it."
   OWN_QUALIFICATION
+  "The sign-up does not exist."
+  PARTICIPATION_NOT_FOUND
+  "Only people signed up as coming can be marked as having come."
+  PARTICIPATION_NOT_GOING
+  "You can bring at most <Max>."
+  PARTY_TOO_LARGE
   "The photo is not part of the story."
   PHOTO_NOT_FOUND
   "The photo is too large. It may be at most <MaxMB> MB."
@@ -4783,10 +4797,16 @@ enum UserErrorCode {
   REASON_REQUIRED
   "The start time does not match the recurrence."
   RECURRENCE_START_MISMATCH
+  "Registration has closed."
+  REGISTRATION_CLOSED
+  "Registration has not opened yet."
+  REGISTRATION_NOT_OPEN
   "This field is required."
   REQUIRED
   "This slot requires a child protection certificate (børneattest) seen by the association behind the slot itself. Contact the organiser."
   REQUIREMENT_NOT_MET
+  "<Going> people are already coming on one date. There must be at least as many seats."
+  SEATS_BELOW_GOING
   "The organisation has sent <Max> messages in the last 24 hours. Try again later."
   SENDING_LIMIT_REACHED
   "Sign-up for this slot has closed."
@@ -4819,7 +4839,7 @@ enum UserErrorCode {
   TOO_LONG
   "An event can last at most <Max> days."
   TOO_LONG_DURATION
-  "You can take at most <Max> shifts an hour. Try again in ……."
+  "You can take at most <Max> shifts an hour. Try again in …{{end}}…."
   TOO_MANY_CLAIMS
   "The organisation already has <Max> unanswered invitations. Withdraw some, or wait for answers."
   TOO_MANY_INVITATIONS
@@ -4829,9 +4849,11 @@ enum UserErrorCode {
   TOO_MANY_PHOTOS
   "You already have <Max> open proposals. Close one of them before starting another."
   TOO_MANY_PROPOSALS
-  "You can report at most <Max> stories a day. Try again in ……."
+  "You can report at most <Max> stories a day. Try again in …{{end}}…."
   TOO_MANY_REPORTS
-  "You can submit at most <Max> stories a day. Try again in ……."
+  "You can sign up at most <Max> times an hour. Try again in …{{end}}…."
+  TOO_MANY_SIGNUPS
+  "You can submit at most <Max> stories a day. Try again in …{{end}}…."
   TOO_MANY_STORIES
   "The requirement does not exist."
   UNKNOWN_REQUIREMENT

@@ -92,7 +92,8 @@ func TestUserCodesMatchCodeAndSchema(t *testing.T) {
 	raised := raisedCodes(t)
 	for code, path := range raised {
 		if !listed[code] && !client[code] {
-			t.Errorf("%s (raised in %s) is not in apperr.UserCodes nor the schema's UserErrorCode enum", code, path)
+			t.Errorf("%s (raised in %s) is not in apperr.UserCodes nor the schema's UserErrorCode enum: "+
+				"add it to both (schema/errors.graphqls, described by its English message)", code, path)
 		}
 	}
 	for _, code := range apperr.UserCodes {

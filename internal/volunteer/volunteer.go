@@ -20,6 +20,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/ratelimit"
+	"github.com/ishoj/voresishoj/internal/seat"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -40,7 +41,7 @@ const (
 	CodeRequirementNotMet     = "REQUIREMENT_NOT_MET"
 	CodeActivityCancelled     = "ACTIVITY_CANCELLED"
 	CodeActivityNotFound      = "ACTIVITY_NOT_FOUND"
-	CodeIdempotencyKeyReused  = "IDEMPOTENCY_KEY_REUSED"
+	CodeIdempotencyKeyReused  = seat.CodeKeyReused
 	CodeCapacityBelowTaken    = "CAPACITY_BELOW_TAKEN"
 	CodeClaimNotFound         = "CLAIM_NOT_FOUND"
 	CodeClaimNotConfirmed     = "CLAIM_NOT_CONFIRMED"
@@ -104,7 +105,7 @@ const (
 	// SlotMargin is how far a slot may lie before its occurrence starts
 	// (setting up) and after it ends (clearing up).
 	SlotMargin        = 12 * time.Hour
-	MaxIdempotencyKey = 100
+	MaxIdempotencyKey = seat.MaxKey
 	MaxName           = 100
 	MaxPageSize       = 100
 )
