@@ -116,7 +116,7 @@ func TestReportingThroughTheAPI(t *testing.T) {
 		}
 		ts.client.MustPost(`{ me { notifications(first: 5) { edges { node { kind title deepLink } } } } }`, &inbox, bearer(boss))
 		if e := inbox.Me.Notifications.Edges; len(e) == 0 || e[0].Node.Kind != "STORY_HIDDEN" ||
-			e[0].Node.DeepLink != fmt.Sprintf("voresishoj://story/%d", tw.published) || !strings.Contains(e[0].Node.Title, "skjult") {
+			e[0].Node.DeepLink != "voresishoj://story/"+globalID(typeStory, tw.published) || !strings.Contains(e[0].Node.Title, "skjult") {
 			t.Errorf("secretariat's inbox: %+v", inbox)
 		}
 

@@ -5317,7 +5317,7 @@ type Notification implements Node {
   body: String!
   "Where the app goes on a tap, e.g. voresishoj://activity/<id>."
   deepLink: String
-  "The push data keys (see mobile-contract/PUSH.md); ids here are numeric database ids, as in the push."
+  "The push data keys (see mobile-contract/PUSH.md); every id here is a global id, as in the push and the deep link."
   data: JSON!
   "When it was made."
   createdAt: Time!

@@ -267,7 +267,8 @@ func (r *notificationResolver) DeepLink(ctx context.Context, obj *notify.Notific
 	if obj.DeepLink == "" {
 		return nil, nil
 	}
-	return &obj.DeepLink, nil
+	link := obj.Link()
+	return &link, nil
 }
 
 // Data is the resolver for the data field.

@@ -3,7 +3,6 @@ package graph
 import (
 	"encoding/json"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +89,7 @@ func TestFollowPublishNotify(t *testing.T) {
 		// type and deepLink always.
 		node := inbox.Me.Notifications.Edges[0].Node
 		_, id, _ := parseGlobalID(node.ID)
-		if node.Data["notificationId"] != strconv.FormatInt(id, 10) || node.Data["type"] != "NEW_EVENT" ||
+		if node.Data["notificationId"] != node.ID || node.Data["type"] != "NEW_EVENT" ||
 			node.Data["deepLink"] != node.DeepLink || node.Data["activityId"] == "" {
 			t.Errorf("inbox data %v of notification %d", node.Data, id)
 		}
@@ -119,6 +118,25 @@ func TestFollowPublishNotify(t *testing.T) {
 		b, _ = json.Marshal(m)
 		if err != nil || !strings.Contains(string(b), "Kaffe efter kurset") {
 			t.Errorf("announcement not live: %s %v", b, err)
+		}
+
+		// Its deep link carries the global id node(id:) takes, and the
+		// recipient opens it; someone it did not reach does not.
+		ts.client.MustPost(q, &inbox, bearer(resident))
+		link := inbox.Me.Notifications.Edges[0].Node.DeepLink
+		annID, ok := strings.CutPrefix(link, "voresishoj://announcement/")
+		if !ok || inbox.Me.Notifications.Edges[0].Node.Data["announcementId"] != annID {
+			t.Fatalf("announcement deep link %q, data %v", link, inbox.Me.Notifications.Edges[0].Node.Data)
+		}
+		var opened struct{ Node *struct{ Title string } }
+		ts.client.MustPost(`query($id: ID!) { node(id: $id) { ... on Announcement { title } } }`, &opened, vars("id", annID), bearer(resident))
+		if opened.Node == nil || opened.Node.Title != "Kaffe efter kurset" {
+			t.Errorf("node(%s) for its recipient: %+v", annID, opened.Node)
+		}
+		opened.Node = nil
+		ts.client.MustPost(`query($id: ID!) { node(id: $id) { ... on Announcement { title } } }`, &opened, vars("id", annID), bearer(tw.tokens[organiserOther]))
+		if opened.Node != nil {
+			t.Errorf("node(%s) for someone it did not reach: %+v", annID, opened.Node)
 		}
 	})
 }

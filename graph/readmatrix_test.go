@@ -170,7 +170,8 @@ func makeReadTown(t *testing.T, ts *testServer) readTown {
 	}))
 	must(store.Get(ctx, ts.db, &rt.notification, `SELECT id FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT 1`, rt.rasmus))
 
-	// olga's announcement to her organisation's followers.
+	// olga's announcement to her organisation's followers, rasmus among them.
+	must(d.Notify.Follow(ctx, rasmus, notify.Target{Kind: notify.TargetOrganisation, OrganisationID: rt.orgA.ID}))
 	ann, err := d.Notify.SendAnnouncement(ctx, rt.callers[organiserSame], notify.Audience{Kind: notify.AudienceFollowers,
 		OrganisationID: rt.orgA.ID}, "Loppemarked", "Kom og køb.")
 	must(err)
@@ -442,12 +443,13 @@ var readMatrix = []readCase{
 		query: `query($id: ID!) { node(id: $id) { ... on Notification { title } } }`,
 		vars:  gidVars("id", idOf2(typeNotification, func(rt readTown) int64 { return rt.notification })), path: "node.title", want: only(resident)},
 
-	// An announcement is its sender's organisation's and the secretariat's;
-	// how far it got, the secretariat's alone.
+	// An announcement is its sender's organisation's, the secretariat's and
+	// its recipients' (rasmus follows olga's organisation); how far it got,
+	// the secretariat's alone.
 	{fields: []string{"Query.node", "Announcement.title"}, name: "node (olga's announcement)",
 		query: `query($id: ID!) { node(id: $id) { ... on Announcement { title } } }`,
 		vars:  gidVars("id", idOf2(typeAnnouncement, func(rt readTown) int64 { return rt.announcement })), path: "node.title",
-		want: only(organiserSame, secretariatRol)},
+		want: only(resident, organiserSame, secretariatRol)},
 	{fields: []string{"Announcement.delivery", "AnnouncementDelivery.sent"}, name: "node (olga's announcement) delivery",
 		query: `query($id: ID!) { node(id: $id) { ... on Announcement { delivery { sent } } } }`,
 		vars:  gidVars("id", idOf2(typeAnnouncement, func(rt readTown) int64 { return rt.announcement })), path: "node.delivery.sent",

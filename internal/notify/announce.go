@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -479,8 +480,8 @@ func nullID(id int64) any {
 
 // AnnouncementsByIDs returns the announcements among ids that c may see,
 // in no particular order: those c sent, those of an organisation c
-// organises, and every one to the secretariat. What an announcement said
-// reached its recipients as notifications; this is the sender's record.
+// organises, every one to the secretariat, and those c received (their
+// deep link opens them).
 func (s *Service) AnnouncementsByIDs(ctx context.Context, c user.Caller, ids []int64) ([]Announcement, error) {
 	if len(ids) == 0 || !c.SignedIn() {
 		return nil, nil
@@ -493,9 +494,29 @@ func (s *Service) AnnouncementsByIDs(ctx context.Context, c user.Caller, ids []i
 	if err := store.Select(ctx, s.db, &all, q, args...); err != nil {
 		return nil, fmt.Errorf("announcements by ids: %w", err)
 	}
+	var others []int64
+	for _, a := range all {
+		if !(a.SenderID == c.UserID || c.Secretariat || (a.OrganisationID != nil && c.OrganiserOf(*a.OrganisationID))) {
+			others = append(others, a.ID)
+		}
+	}
+	received := map[int64]bool{}
+	if len(others) > 0 {
+		q, args, err := store.In(`SELECT DISTINCT announcement_id FROM notifications WHERE user_id = ? AND announcement_id IN (?)`, c.UserID, others)
+		if err != nil {
+			return nil, err
+		}
+		var got []int64
+		if err := store.Select(ctx, s.db, &got, q, args...); err != nil {
+			return nil, fmt.Errorf("announcements received: %w", err)
+		}
+		for _, id := range got {
+			received[id] = true
+		}
+	}
 	out := all[:0]
 	for _, a := range all {
-		if a.SenderID == c.UserID || c.Secretariat || (a.OrganisationID != nil && c.OrganiserOf(*a.OrganisationID)) {
+		if !slices.Contains(others, a.ID) || received[a.ID] {
 			out = append(out, a)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ishoj/voresishoj/internal/gid"
 	"github.com/ishoj/voresishoj/internal/push"
 )
 
@@ -178,12 +179,16 @@ func TestPushContractDocument(t *testing.T) {
 					t.Errorf("%s: data key %q is not in the contract", where, key)
 				}
 				if strings.HasSuffix(key, "Id") {
-					if id, err := strconv.ParseInt(v, 10, 64); err != nil || id <= 0 {
-						t.Errorf("%s: %s = %q is not a numeric id", where, key, v)
+					want := dataIDTypes[key]
+					if key == "notificationId" {
+						want = NotificationType
+					}
+					if typ, id, ok := gid.Decode(v); !ok || id <= 0 || typ != want {
+						t.Errorf("%s: %s = %q is not the global id of a %s", where, key, v, want)
 					}
 				}
 			}
-			if m.Data["type"] != string(k) || m.Data["notificationId"] != strconv.FormatInt(n.ID, 10) {
+			if m.Data["type"] != string(k) || m.Data["notificationId"] != gid.Encode(NotificationType, n.ID) {
 				t.Errorf("%s: type %q, notificationId %q", where, m.Data["type"], m.Data["notificationId"])
 			}
 
@@ -200,7 +205,10 @@ func TestPushContractDocument(t *testing.T) {
 			if want := unquote(row["Channel"]); m.ChannelID != want {
 				t.Errorf("%s: channel %q, the contract says %q", where, m.ChannelID, want)
 			}
-			if want, _ := fill(unquote(row["Collapse key"]), m.Data); m.CollapseKey != want {
+			// The collapse key is made of database numbers (PUSH.md).
+			numbers := map[string]string{"notification": strconv.FormatInt(n.ID, 10), "activity": strconv.FormatInt(nn.ActivityID, 10),
+				"claim": strconv.FormatInt(nn.ClaimID, 10)}
+			if want, _ := fill(unquote(row["Collapse key"]), numbers); m.CollapseKey != want {
 				t.Errorf("%s: collapse key %q, the contract says %q", where, m.CollapseKey, want)
 			}
 			ttl, err := time.ParseDuration(unquote(row["TTL"]))

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/ishoj/voresishoj/internal/gid"
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/push/fcmtest"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -215,7 +217,8 @@ func TestDeliveryOfDeadAttemptIsResent(t *testing.T) {
 			t.Errorf("the resent delivery counts %d attempts, want 2", attempts)
 		}
 		for _, r := range srv.Requests() {
-			want := "n" + r.Message.Data["notificationId"]
+			_, nid, _ := gid.Decode(r.Message.Data["notificationId"])
+			want := "n" + strconv.FormatInt(nid, 10)
 			if r.Message.Android.CollapseKey != want || r.Message.Android.Notification.Tag != want ||
 				r.Message.APNS.Headers["apns-collapse-id"] != want || r.Message.Webpush.Headers["Topic"] != want {
 				t.Errorf("push to %s: collapse identity %q/%q/%q/%q, want %q everywhere", r.Token, r.Message.Android.CollapseKey,

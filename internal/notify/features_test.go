@@ -11,6 +11,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/gid"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -308,7 +309,7 @@ func TestFollowThenActivityPublished(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(inbox) != 1 || inbox[0].Kind != KindNewEvent || inbox[0].DeepLink != "voresishoj://activity/"+strconv.FormatInt(f.activity, 10) {
+			if len(inbox) != 1 || inbox[0].Kind != KindNewEvent || inbox[0].Link() != "voresishoj://activity/"+gid.Encode("Activity", f.activity) {
 				t.Fatalf("user %d inbox %+v, want one NEW_EVENT", u, inbox)
 			}
 			wantTitle := i18n.Text("da", "push.NEW_EVENT.title", map[string]any{"Organisation": "Ældre i bevægelse"})
@@ -382,7 +383,7 @@ func TestMessageContract(t *testing.T) {
 				t.Errorf("%s: data key %q missing", k, key)
 			}
 		}
-		if m.Data["notificationId"] != "42" || m.Data["type"] != string(k) || m.ChannelID == "" || m.CollapseKey == "" || m.TTL <= 0 {
+		if m.Data["notificationId"] != gid.Encode("Notification", 42) || m.Data["type"] != string(k) || m.ChannelID == "" || m.CollapseKey == "" || m.TTL <= 0 {
 			t.Errorf("%s: message %+v", k, m)
 		}
 		for _, lang := range []string{"da", "en"} {

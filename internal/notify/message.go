@@ -2,8 +2,10 @@ package notify
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/ishoj/voresishoj/internal/gid"
 	"github.com/ishoj/voresishoj/internal/push"
 )
 
@@ -48,15 +50,65 @@ func defaultTTL(k Kind) time.Duration {
 	return 7 * 24 * time.Hour
 }
 
+// The API's type names of the ids in push data and deep links: every id
+// the app gets from a push is the global id it hands to node(id:).
+var dataIDTypes = map[string]string{
+	"activityId":     "Activity",
+	"slotId":         "VolunteerSlot",
+	"claimId":        "SlotClaim",
+	"storyId":        "Story",
+	"announcementId": "Announcement",
+}
+
+// linkIDTypes are the same for the deep links voresishoj://<kind>/<id>.
+var linkIDTypes = map[string]string{
+	"activity":     "Activity",
+	"slot":         "VolunteerSlot",
+	"story":        "Story",
+	"announcement": "Announcement",
+}
+
+// NotificationType is the API's type name of a notification's global id.
+const NotificationType = "Notification"
+
+func deepLinkTo(kind string, id int64) string {
+	return "voresishoj://" + kind + "/" + gid.Encode(linkIDTypes[kind], id)
+}
+
 // Payload is the data of n's push, which the inbox shows too: keys type,
 // deepLink, notificationId and, when they apply, activityId, slotId,
-// claimId, storyId, announcementId (numeric database ids).
+// claimId, storyId, announcementId, every id a global id of the API.
+// Rows written before ids were global hold database numbers, which are
+// made global here.
 func (n Notification) Payload() map[string]string {
 	data := n.Data()
+	for k, v := range data {
+		if typ := dataIDTypes[k]; typ != "" {
+			if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+				data[k] = gid.Encode(typ, id)
+			}
+		}
+	}
 	data["type"] = string(n.Kind)
-	data["deepLink"] = n.DeepLink
-	data["notificationId"] = strconv.FormatInt(n.ID, 10)
+	data["deepLink"] = n.Link()
+	data["notificationId"] = gid.Encode(NotificationType, n.ID)
 	return data
+}
+
+// Link is n's deep link with a global id, also for rows written when deep
+// links carried database numbers.
+func (n Notification) Link() string {
+	rest, ok := strings.CutPrefix(n.DeepLink, "voresishoj://")
+	kind, key, ok2 := strings.Cut(rest, "/")
+	typ := linkIDTypes[kind]
+	if !ok || !ok2 || typ == "" {
+		return n.DeepLink
+	}
+	id, err := strconv.ParseInt(key, 10, 64)
+	if err != nil {
+		return n.DeepLink // global already
+	}
+	return deepLinkTo(kind, id)
 }
 
 // Message builds the push for notification n to the device with token, as

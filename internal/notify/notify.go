@@ -19,7 +19,6 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/ishoj/voresishoj/internal/clock"
+	"github.com/ishoj/voresishoj/internal/gid"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -426,7 +426,7 @@ func (n NewNotification) data() map[string]string {
 	d := map[string]string{"type": string(n.Kind), "deepLink": n.deepLink()}
 	put := func(k string, v int64) {
 		if v != 0 {
-			d[k] = strconv.FormatInt(v, 10)
+			d[k] = gid.Encode(dataIDTypes[k], v)
 		}
 	}
 	put("activityId", n.ActivityID)
@@ -442,17 +442,18 @@ func (n NewNotification) dataJSON() string {
 	return string(b)
 }
 
-// deepLink is where tapping the notification takes the app.
+// deepLink is where tapping the notification takes the app, with the
+// target's global id (message.go).
 func (n NewNotification) deepLink() string {
 	switch {
 	case n.StoryID != 0:
-		return fmt.Sprintf("voresishoj://story/%d", n.StoryID)
+		return deepLinkTo("story", n.StoryID)
 	case n.ClaimID != 0 && n.SlotID != 0:
-		return fmt.Sprintf("voresishoj://slot/%d", n.SlotID)
+		return deepLinkTo("slot", n.SlotID)
 	case n.ActivityID != 0:
-		return fmt.Sprintf("voresishoj://activity/%d", n.ActivityID)
+		return deepLinkTo("activity", n.ActivityID)
 	case n.AnnouncementID != 0:
-		return fmt.Sprintf("voresishoj://announcement/%d", n.AnnouncementID)
+		return deepLinkTo("announcement", n.AnnouncementID)
 	}
 	return "voresishoj://notifications"
 }
