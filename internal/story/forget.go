@@ -29,8 +29,21 @@ func ForgetAuthorTx(ctx context.Context, tx *sqlx.Tx, userID int64, keepPublishe
 	if _, err := store.Exec(ctx, tx, `DELETE FROM stories WHERE author_id = ? AND status <> 'PUBLISHED'`, userID); err != nil {
 		return fmt.Errorf("delete unpublished stories of %d: %w", userID, err)
 	}
-	if _, err := store.Exec(ctx, tx, `UPDATE stories SET author_id = NULL, author_name = '' WHERE author_id = ?`, userID); err != nil {
-		return fmt.Errorf("anonymise stories of %d: %w", userID, err)
+	// The name goes from the search text too, or a search for it would
+	// still find the stories.
+	var kept []struct {
+		ID    int64  `db:"id"`
+		Title string `db:"title"`
+		Body  string `db:"body"`
+	}
+	if err := store.Select(ctx, tx, &kept, `SELECT id, title, body FROM stories WHERE author_id = ?`, userID); err != nil {
+		return fmt.Errorf("stories of %d: %w", userID, err)
+	}
+	for _, st := range kept {
+		if _, err := store.Exec(ctx, tx, `UPDATE stories SET author_id = NULL, author_name = '', search_title = ?, search_text = ?
+			WHERE id = ?`, store.SearchText(st.Title), SearchText(st.Title, st.Body, ""), st.ID); err != nil {
+			return fmt.Errorf("anonymise story %d: %w", st.ID, err)
+		}
 	}
 	return nil
 }
