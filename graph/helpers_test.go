@@ -28,6 +28,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/pubsub"
+	"github.com/ishoj/voresishoj/internal/search"
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/story"
@@ -113,6 +114,8 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 		},
 		Now: now,
 	}
+	d := r.Domain
+	r.Domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
 	tokens := &fakeVerifier{identities: map[string]user.Identity{}}
 	authn := auth.NewAuthenticator(tokens, r.Domain.Users, r.Log)
 	opts.WebsocketInit = AuthenticateWebsocket(authn)

@@ -39,6 +39,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/redisconn"
+	"github.com/ishoj/voresishoj/internal/search"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/theme"
@@ -188,6 +189,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		CalendarImport: imports,
 		Languages:      i18n.Supported(),
 	}
+	d := a.domain
+	a.domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
 
 	if cfg.DemoData {
 		empty, err := demo.Empty(ctx, db)

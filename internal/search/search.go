@@ -57,10 +57,13 @@ const (
 )
 
 // Hit is one thing found. Exactly one of the pointers is set, as Kind
-// says. InTitle is whether every word was found in its title or name.
+// says. InTitle is whether every word was found in its title or name;
+// Position is the hit's place in the whole list, from 1, where the next
+// page starts after (a hit the caller may not see leaves a gap).
 type Hit struct {
 	Kind         Kind
 	InTitle      bool
+	Position     int
 	Activity     *activity.Activity
 	Organisation *organisation.Organisation
 	Place        *place.Place
@@ -209,12 +212,13 @@ func (s *Service) Search(ctx context.Context, c user.Caller, q Query) (hits []Hi
 	if err != nil {
 		return nil, false, err
 	}
-	for _, r := range rows {
+	for i, r := range rows {
 		h, ok := found[key{r.Kind, r.ID}]
 		if !ok {
 			continue // changed since the search read it, or not the caller's to see
 		}
 		h.InTitle = r.InTitle == 1
+		h.Position = q.Offset + i + 1
 		hits = append(hits, h)
 	}
 	return hits, hasMore, nil

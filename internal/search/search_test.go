@@ -136,7 +136,7 @@ func TestFolding(t *testing.T) {
 			{"ishoj havn", "PLACE Ishøj Havn"},
 			{"العربية", "ACTIVITY دروس اللغة العربية للأطفال"},
 			{"العَرَبِيَّة", "ACTIVITY دروس اللغة العربية للأطفال"}, // with vowel marks
-			{"للاطفال", "ACTIVITY دروس اللغة العربية للأطفال"},     // alef without hamza
+			{"للاطفال", "ACTIVITY دروس اللغة العربية للأطفال"},      // alef without hamza
 			{"istanbul", "ACTIVITY Türkçe sohbet grubu"},
 			{"İSTANBUL", "ACTIVITY Türkçe sohbet grubu"},
 			{"tatli", "ACTIVITY Türkçe sohbet grubu"}, // dotless ı
