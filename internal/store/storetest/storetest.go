@@ -82,6 +82,19 @@ func Postgres(t testing.TB) *store.DB {
 
 func openPostgres(t testing.TB) *store.DB {
 	t.Helper()
+	db, err := store.Open(context.Background(), PostgresSchemaURL(t))
+	if err != nil {
+		t.Fatalf("open postgres schema: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// PostgresSchemaURL returns the URL of an empty schema of its own in
+// TEST_DATABASE_URL's database, dropped when the test ends: for tests
+// that start a whole server on PostgreSQL (DATABASE_URL).
+func PostgresSchemaURL(t testing.TB) string {
+	t.Helper()
 	base := PostgresURL(t)
 	ctx := context.Background()
 
@@ -112,12 +125,7 @@ func openPostgres(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := store.Open(ctx, u.String())
-	if err != nil {
-		t.Fatalf("open postgres schema: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return u.String()
 }
 
 // Name is a short label for log lines in tests.
@@ -131,4 +139,43 @@ func Unmigrated(t testing.TB, d store.Dialect) *store.DB {
 		return openPostgres(t)
 	}
 	return openSQLite(t)
+}
+
+// Reopen returns a second connection pool on the same database as db,
+// closed when the test ends: a test may close it to play a process that
+// lost its database at once (killed), while db stays open.
+func Reopen(t testing.TB, db *store.DB) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	var dsn string
+	if db.Dialect == store.Postgres {
+		var schema string
+		if err := db.GetContext(ctx, &schema, `SELECT current_schema()`); err != nil {
+			t.Fatalf("current schema: %v", err)
+		}
+		u, err := url.Parse(PostgresURL(t))
+		if err != nil {
+			t.Fatalf("parse TEST_DATABASE_URL: %v", err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		dsn = u.String()
+	} else {
+		var files []struct {
+			Seq  int    `db:"seq"`
+			Name string `db:"name"`
+			File string `db:"file"`
+		}
+		if err := db.SelectContext(ctx, &files, `PRAGMA database_list`); err != nil || len(files) == 0 {
+			t.Fatalf("sqlite file: %v", err)
+		}
+		dsn = files[0].File
+	}
+	again, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("reopen database: %v", err)
+	}
+	t.Cleanup(func() { again.Close() })
+	return again
 }
