@@ -119,7 +119,7 @@ func SearchText(title, description string) string {
 }
 
 // RefreshSearch folds the search text of activities written before
-// migration 00014 (those whose search_title is NULL) and reports how many
+// migration 00015 (those whose search_title is NULL) and reports how many
 // it folded. The server runs it at start; it does nothing once every row
 // is folded.
 func RefreshSearch(ctx context.Context, db *store.DB) (int, error) {

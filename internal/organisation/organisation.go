@@ -351,11 +351,18 @@ func RemovePersonTx(ctx context.Context, tx *sqlx.Tx, userID int64) error {
 		WHERE user_id = ? OR email IN (SELECT email FROM users WHERE id = ?)`, userID, userID); err != nil {
 		return fmt.Errorf("remove organiser invitations of %d: %w", userID, err)
 	}
+	// Rights they gave and invitations they sent stay, without them.
+	if _, err := store.Exec(ctx, tx, `UPDATE organisers SET added_by = NULL WHERE added_by = ?`, userID); err != nil {
+		return fmt.Errorf("forget organisers added by %d: %w", userID, err)
+	}
+	if _, err := store.Exec(ctx, tx, `UPDATE organiser_invitations SET invited_by = NULL WHERE invited_by = ?`, userID); err != nil {
+		return fmt.Errorf("forget invitations sent by %d: %w", userID, err)
+	}
 	return nil
 }
 
 // RefreshSearch folds the search text of organisations written before
-// migration 00014 (those whose search_title is NULL) and reports how many
+// migration 00015 (those whose search_title is NULL) and reports how many
 // it folded. The server runs it at start; it does nothing once every row
 // is folded.
 func RefreshSearch(ctx context.Context, db *store.DB) (int, error) {

@@ -180,7 +180,7 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 }
 
 // RefreshSearch folds the search text of places written before
-// migration 00014 (those whose search_title is NULL) and reports how many
+// migration 00015 (those whose search_title is NULL) and reports how many
 // it folded. The server runs it at start; it does nothing once every row
 // is folded.
 func RefreshSearch(ctx context.Context, db *store.DB) (int, error) {

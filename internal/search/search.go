@@ -3,7 +3,7 @@
 // published stories and open initiatives, in one ranked list.
 //
 // It writes nothing. The text it matches is folded and indexed by the
-// packages that own each table (store.SearchText, migration 00014); the
+// packages that own each table (store.SearchText, migration 00015); the
 // SQL of each database is store's (SearchMatch). The hits it returns come
 // from each kind's own reads that take the caller, so a search never shows
 // what the caller could not open.

@@ -34,7 +34,7 @@ var allowedDiffs = map[string]string{
 	"notification_preferences.user_id nullability": "SQLite primary key quirk",
 }
 
-// searchIndex names PostgreSQL's GIN indexes of search (migration 00014),
+// searchIndex names PostgreSQL's GIN indexes of search (migration 00015),
 // which do what SQLite's FTS5 tables do there and have no namesake on
 // SQLite.
 var searchIndex = regexp.MustCompile(`^[a-z_]+_search_(trgm|danish)_idx$`)
@@ -215,7 +215,7 @@ func sqliteSchema(ctx context.Context, t *testing.T, db *store.DB) schema {
 	t.Helper()
 	s := schema{Columns: map[string]map[string]column{}, Indexes: map[string]string{}, Unique: map[string]bool{}}
 	var tables []string
-	// The FTS5 tables of search (migration 00014) and their shadow tables
+	// The FTS5 tables of search (migration 00015) and their shadow tables
 	// are SQLite's way of indexing text, as PostgreSQL's GIN indexes are
 	// its own (see searchIndex); pragma_table_list names them "virtual"
 	// and "shadow", apart from ordinary tables.

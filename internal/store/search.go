@@ -18,7 +18,7 @@ import (
 // remove_diacritics disagree (SQLite keeps ø and æ), and unaccent is an
 // extension a managed server may not offer.
 //
-// A row written before migration 00014 has a NULL search_title; its owner
+// A row written before migration 00015 has a NULL search_title; its owner
 // folds it again at start (RefreshSearch in each package).
 
 // SearchText folds the parts of a row into its search text.
@@ -159,7 +159,7 @@ type SearchSQL struct {
 }
 
 // SearchMatch is the SQL that finds s in table (one whose rows have
-// search_title and search_text, indexed by migration 00014), read as
+// search_title and search_text, indexed by migration 00015), read as
 // alias.
 //
 // SQLite: the FTS5 table <table>_search (trigram tokenizer) finds the

@@ -631,7 +631,7 @@ func (s *Service) MyStories(ctx context.Context, c user.Caller) ([]Story, error)
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // RefreshSearch folds the search text of stories written before
-// migration 00014 (those whose search_title is NULL) and reports how many
+// migration 00015 (those whose search_title is NULL) and reports how many
 // it folded. The server runs it at start; it does nothing once every row
 // is folded.
 func RefreshSearch(ctx context.Context, db *store.DB) (int, error) {

@@ -13,7 +13,7 @@
 -- other forms of a Danish word with the Danish stemmer ("børnene" finds
 -- "børn") through a GIN index on to_tsvector('danish', search_text);
 -- store.SearchMatch repeats both expressions exactly. Kept equivalent to
--- ../sqlite/00014_search.sql, which uses FTS5 instead.
+-- ../sqlite/00015_search.sql, which uses FTS5 instead.
 CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 ALTER TABLE activities ADD COLUMN search_title TEXT;
 ALTER TABLE organisations ADD COLUMN search_title TEXT;

@@ -10,7 +10,7 @@
 -- more: Danish glues words together ("Lektiecafé"), so "cafe" must find
 -- the inside of a word, which unicode61's word tokens cannot, and a word
 -- typed halfway is found as well. Kept equivalent to
--- ../postgres/00014_search.sql (PostgreSQL uses trigram and Danish
+-- ../postgres/00015_search.sql (PostgreSQL uses trigram and Danish
 -- full-text GIN indexes instead).
 ALTER TABLE activities ADD COLUMN search_title TEXT;
 ALTER TABLE organisations ADD COLUMN search_title TEXT;
