@@ -302,3 +302,32 @@ func TestPageOfAfterARemovedRow(t *testing.T) {
 		t.Error("a cursor without a time (another list's) is accepted")
 	}
 }
+
+// updateMe returns the person as Me and as User, so both cache entries of
+// one person change together; Me.user is the same person.
+func TestUpdateMeReturnsTheUserToo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ts := newTestServer(t, db)
+		token, c := ts.person("anna", true)
+		var r struct {
+			UpdateMe struct {
+				Me   struct{ ID, DisplayName string }
+				User struct{ ID, DisplayName string }
+			}
+		}
+		ts.client.MustPost(`mutation { updateMe(input: {displayName: "Anna Ny"}) { me { id displayName } user { id displayName } } }`, &r, bearer(token))
+		if r.UpdateMe.Me.ID != globalID(typeUser, c.UserID) || r.UpdateMe.User.ID != r.UpdateMe.Me.ID || r.UpdateMe.User.DisplayName != "Anna Ny" {
+			t.Fatalf("updateMe: %+v", r.UpdateMe)
+		}
+		var q struct {
+			Me struct {
+				ID   string
+				User struct{ ID, DisplayName string }
+			}
+		}
+		ts.client.MustPost(`{ me { id user { id displayName } } }`, &q, bearer(token))
+		if q.Me.User.ID != q.Me.ID || q.Me.User.DisplayName != "Anna Ny" {
+			t.Fatalf("me.user: %+v", q.Me)
+		}
+	})
+}
