@@ -79,6 +79,7 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 	}
 	activities := activity.NewService(db, themes, bus, now)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
+	activities.SetMoveHook(volunteers.MoveActivitySlots)
 	if err := notify.Migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 	if err != nil {
 		t.Fatal(err)
 	}
-	bus.Subscribe(notifier.EventHandler())
+	bus.SetOutbox(notifier)
 	notifier.OnCreated(NotifyLive(broker, log))
 	organisations := organisation.NewService(db, now)
 	organisations.SetNotifier(notifier)

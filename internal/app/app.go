@@ -130,6 +130,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		Claims: ratelimit.Quota{N: cfg.ClaimsPerHour, Per: time.Hour}})
 	activities := activity.NewService(db, themes, a.bus, now)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
+	activities.SetMoveHook(volunteers.MoveActivitySlots)
 	sender, err := a.pushSender(ctx)
 	if err != nil {
 		return nil, err
@@ -139,7 +140,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	if err != nil {
 		return nil, fmt.Errorf("set up notifications: %w", err)
 	}
-	a.bus.Subscribe(a.notifier.EventHandler())
+	// What someone must hear about goes through the outbox, in the
+	// transaction of the change; the bus only feeds live updates.
+	a.bus.SetOutbox(a.notifier)
 	imports := calimport.NewService(db, activities, themes, a.bus, calimport.Options{Logger: log, Now: now})
 	// Organiser invitations are told in the inviting transaction, and an
 	// account that proves an address at sign-in gets what waits for it.

@@ -48,6 +48,15 @@ const (
 	KindLateCancellation  Kind = "LATE_CANCELLATION"
 	KindStoryPublished    Kind = "STORY_PUBLISHED"
 	KindStoryRejected     Kind = "STORY_REJECTED"
+	// KindStoryChangesRequested sends a story back to its author with the
+	// reviewer's reason.
+	KindStoryChangesRequested Kind = "STORY_CHANGES_REQUESTED"
+	// KindSlotChanged tells a slot's volunteers its new times; a slot
+	// moved with its activity is told as ACTIVITY_CHANGED.
+	KindSlotChanged Kind = "SLOT_CHANGED"
+	// KindSlotCancelled tells the volunteers of a removed slot that their
+	// shift is gone.
+	KindSlotCancelled Kind = "SLOT_CANCELLED"
 	// KindStoryHidden tells the secretariat that reports hid a story.
 	KindStoryHidden Kind = "STORY_HIDDEN"
 	// KindOrganiserInvitation asks a person to become organiser; they
@@ -60,6 +69,7 @@ var Kinds = []Kind{
 	KindNewEvent, KindActivityChanged, KindActivityCancelled, KindAnnouncement,
 	KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation,
 	KindStoryPublished, KindStoryRejected, KindStoryHidden, KindOrganiserInvitation,
+	KindStoryChangesRequested, KindSlotChanged, KindSlotCancelled,
 }
 
 // Config tunes the service; the zero value gives production defaults.
@@ -458,6 +468,8 @@ func (n NewNotification) collapseKey() string {
 	switch n.Kind {
 	case KindActivityChanged, KindActivityCancelled:
 		return fmt.Sprintf("activity-%d", n.ActivityID)
+	case KindSlotChanged:
+		return fmt.Sprintf("slot-%d", n.SlotID)
 	case KindReminder24h, KindReminder2h:
 		return fmt.Sprintf("reminder-%d", n.ClaimID)
 	}

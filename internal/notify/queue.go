@@ -30,6 +30,7 @@ func (s *Service) newRiverClient() (*river.Client[*sql.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deliverWorker{s: s})
 	river.AddWorker(workers, &reminderWorker{s: s})
+	river.AddWorker(workers, &eventWorker{s: s})
 	cooldown := min(100*time.Millisecond, s.cfg.FetchPollInterval)
 	rc, err := river.NewClient(s.db.RiverDriver(), &river.Config{
 		Logger:            s.log.With(slog.String("component", "river")),

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/gif"
 	"io"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -153,8 +154,8 @@ func TestLifeCycle(t *testing.T) {
 		if err != nil || st.Status != Published || st.PublishedAt == nil || !st.PublishedAt.Equal(f.now) {
 			t.Fatalf("publish: %+v, %v", st, err)
 		}
-		want := []event.Event{{Kind: event.StoryPublished, StoryID: st.ID, UserID: author.UserID, OrganisationID: org}}
-		if got := f.events.Snapshot(); !slices.Equal(got, want) {
+		want := []event.Event{{Kind: event.StoryPublished, StoryID: st.ID, UserID: author.UserID, OrganisationID: org, ActorID: sec.UserID}}
+		if got := f.events.Snapshot(); !reflect.DeepEqual(got, want) {
 			t.Errorf("events = %+v, want %+v", got, want)
 		}
 		if !CanSee(stranger, st) || !CanSee(user.Caller{}, st) {
