@@ -5326,6 +5326,12 @@ input UpdateActivityInput {
   recurrence: String
   themes: [String!]
   links: [ChannelLinkInput!]
+  """
+  When the update moves the activity, whether its volunteer slots that have
+  not started move with it by the same offset (the default). False leaves
+  them where they are, for the organiser to place with updateVolunteerSlot.
+  """
+  moveSlots: Boolean = true
 }
 
 input ActivityIdInput {
@@ -24172,7 +24178,11 @@ func (ec *executionContext) unmarshalInputUpdateActivityInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"activityId", "placeId", "title", "description", "startsAt", "endsAt", "recurrence", "themes", "links"}
+	if _, present := asMap["moveSlots"]; !present {
+		asMap["moveSlots"] = true
+	}
+
+	fieldsInOrder := [...]string{"activityId", "placeId", "title", "description", "startsAt", "endsAt", "recurrence", "themes", "links", "moveSlots"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -24242,6 +24252,13 @@ func (ec *executionContext) unmarshalInputUpdateActivityInput(ctx context.Contex
 				return it, err
 			}
 			it.Links = data
+		case "moveSlots":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("moveSlots"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MoveSlots = data
 		}
 	}
 	return it, nil

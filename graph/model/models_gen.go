@@ -656,6 +656,10 @@ type UpdateActivityInput struct {
 	Recurrence  *string            `json:"recurrence,omitempty"`
 	Themes      []string           `json:"themes,omitempty"`
 	Links       []ChannelLinkInput `json:"links,omitempty"`
+	// When the update moves the activity, whether its volunteer slots that have
+	// not started move with it by the same offset (the default). False leaves
+	// them where they are, for the organiser to place with updateVolunteerSlot.
+	MoveSlots *bool `json:"moveSlots,omitempty"`
 }
 
 type UpdateMeInput struct {
