@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,7 +208,13 @@ func (w *world) idle() {
 			return
 		}
 		if time.Now().After(deadline) {
-			w.t.Fatalf("%d jobs still waiting after 30s", n)
+			var jobs []struct {
+				Kind   string `db:"kind"`
+				State  string `db:"state"`
+				Errors string `db:"errors"`
+			}
+			_ = store.Select(context.Background(), w.db, &jobs, `SELECT kind, state, COALESCE(CAST(errors AS TEXT), '') AS errors FROM river_job WHERE state NOT IN ('completed', 'discarded', 'cancelled')`)
+			w.t.Fatalf("%d jobs still waiting after 30s: %+v", n, jobs)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -243,9 +249,10 @@ func (w *world) told() map[string][]notify.Kind {
 }
 
 // expect checks that exactly the people in want were told, each once, of
-// kind.
+// kind, and then settles; with no one in want, nobody was told anything.
 func (w *world) expect(what string, kind notify.Kind, want ...string) {
 	w.t.Helper()
+	defer w.settle()
 	got := w.told()
 	for _, name := range want {
 		if ks := got[name]; len(ks) != 1 || ks[0] != kind {
@@ -270,15 +277,6 @@ func (w *world) body(name string) string {
 		}
 	}
 	return b
-}
-
-func kindsOf(pushes []fcmtest.Request) []string {
-	var ks []string
-	for _, r := range pushes {
-		ks = append(ks, r.Message.Data["type"])
-	}
-	slices.Sort(ks)
-	return slices.Compact(ks)
 }
 
 // cast is the people around one activity: two organisers, volunteers in
@@ -368,5 +366,133 @@ func TestClientGoneRightAfterCommitStillTellsEveryone(t *testing.T) {
 			want = append(want, fmt.Sprintf("f%d", i))
 		}
 		w.expect("activity cancelled, client gone", notify.KindActivityCancelled, want...)
+	})
+}
+
+// Moving an activity moves its slots by the same offset and tells its
+// volunteers and followers the new time; with moveSlots false the slots
+// stay. A corrected description tells nobody.
+func TestActivityMovedTellsVolunteersAndMovesSlots(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		c := newCast(w)
+		ctx := context.Background()
+		in := activity.Input{PlaceID: &w.place, Title: c.act.Title, StartsAt: c.act.StartsAt, EndsAt: c.act.EndsAt,
+			Description: "Kom og vær med."}
+		if _, err := w.activities.Update(ctx, c.mette, c.act.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("description corrected", "")
+
+		in.StartsAt, in.EndsAt = c.act.StartsAt.Add(26*time.Hour), c.act.EndsAt.Add(26*time.Hour)
+		if _, err := w.activities.Update(ctx, c.mette, c.act.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("activity moved", notify.KindActivityChanged, "confirmed", "waitlisted", "follower")
+		sl, err := w.volunteers.Slot(ctx, c.mette, c.slot.ID)
+		if err != nil || !sl.StartsAt.Equal(c.slot.StartsAt.Add(26*time.Hour)) || !sl.EndsAt.Equal(c.slot.EndsAt.Add(26*time.Hour)) {
+			t.Errorf("slot at %s–%s after the activity moved 26h from %s (%v)", sl.StartsAt, sl.EndsAt, c.slot.StartsAt, err)
+		}
+		newTime := sl.StartsAt.In(tz.Copenhagen).Format("02.01. 15:04")
+		if b := w.body("confirmed"); !strings.Contains(b, newTime) {
+			t.Errorf("volunteer told %q, without the new time %s", b, newTime)
+		}
+
+		in.StartsAt, in.EndsAt, in.KeepSlots = in.StartsAt.Add(time.Hour), in.EndsAt.Add(time.Hour), true
+		if _, err := w.activities.Update(ctx, c.mette, c.act.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("activity moved, slots kept", notify.KindActivityChanged, "confirmed", "waitlisted", "follower")
+		if kept, _ := w.volunteers.Slot(ctx, c.mette, c.slot.ID); !kept.StartsAt.Equal(sl.StartsAt) {
+			t.Errorf("slot moved to %s although kept at %s", kept.StartsAt, sl.StartsAt)
+		}
+	})
+}
+
+// A slot moved or shortened tells its volunteers, confirmed and
+// waitlisted, the new times; a slot removed tells them it is gone and
+// releases their claims. Nobody else hears of either.
+func TestSlotChangesTellItsVolunteers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		c := newCast(w)
+		ctx := context.Background()
+		in := volunteer.NewSlot{Title: c.slot.Title, StartsAt: c.slot.StartsAt.Add(time.Hour), EndsAt: c.slot.EndsAt.Add(time.Hour),
+			Capacity: c.slot.Capacity}
+		if _, err := w.volunteers.UpdateSlot(ctx, c.mette, c.slot.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("slot moved", notify.KindSlotChanged, "confirmed", "waitlisted")
+		if b, want := w.body("waitlisted"), in.StartsAt.In(tz.Copenhagen).Format("02.01. 15:04"); !strings.Contains(b, want) {
+			t.Errorf("volunteer told %q, without the new start %s", b, want)
+		}
+
+		in.EndsAt = in.EndsAt.Add(-time.Hour)
+		if _, err := w.volunteers.UpdateSlot(ctx, c.mette, c.slot.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("slot shortened", notify.KindSlotChanged, "confirmed", "waitlisted")
+
+		in.Description = "Husk forklæde."
+		if _, err := w.volunteers.UpdateSlot(ctx, c.mette, c.slot.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("slot description changed", "")
+
+		if err := w.volunteers.RemoveSlot(ctx, c.mette, c.slot.ID); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("slot removed", notify.KindSlotCancelled, "confirmed", "waitlisted")
+		var live int
+		if err := store.Get(ctx, db, &live, `SELECT COUNT(*) FROM slot_claims WHERE slot_id = ?`, c.slot.ID); err != nil || live != 0 {
+			t.Errorf("%d claims left on the removed slot (%v)", live, err)
+		}
+	})
+}
+
+// The author hears of every answer to their story, with the reviewer's
+// reason; nobody else does.
+func TestStoryReviewTellsTheAuthor(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := context.Background()
+		author := w.person("author")
+		w.follower("follower")
+		secID := w.person("secretariat")
+		w.exec(`UPDATE users SET role = 'SECRETARIAT' WHERE id = ?`, secID)
+		sec := user.Caller{UserID: secID, Verified: true, Secretariat: true}
+		submit := func(title string) story.Story {
+			t.Helper()
+			st, err := w.stories.Submit(ctx, resident(author), story.Input{Title: title, Body: "Vi ryddede stranden.", OrganisationID: &w.org})
+			if err != nil {
+				t.Fatalf("submit: %v", err)
+			}
+			return st
+		}
+		w.settle()
+
+		st := submit("Strandrydning")
+		const why = "Skriv gerne hvornår det var."
+		if _, err := w.stories.Review(ctx, sec, st.ID, story.ActionRequestChanges, why); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("changes requested", notify.KindStoryChangesRequested, "author")
+		if b := w.body("author"); !strings.Contains(b, why) {
+			t.Errorf("author told %q, without the reason", b)
+		}
+		if _, err := w.stories.Review(ctx, sec, st.ID, story.ActionPublish, ""); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("published", notify.KindStoryPublished, "author")
+
+		other := submit("Loppemarked")
+		const no = "Billederne viser børn uden samtykke."
+		if _, err := w.stories.Review(ctx, sec, other.ID, story.ActionReject, no); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("rejected", notify.KindStoryRejected, "author")
+		if b := w.body("author"); !strings.Contains(b, no) {
+			t.Errorf("author told %q, without the reason", b)
+		}
 	})
 }
