@@ -84,7 +84,7 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	w := &world{t: t, db: db, fcm: fcm, bus: event.NewBus(log), now: now, names: map[int64]string{}}
 	w.notifier, err = notify.New(db, sender, log, notify.Config{Now: now, FetchPollInterval: 20 * time.Millisecond,
 		RetryBase: 50 * time.Millisecond, RetryMax: 400 * time.Millisecond, JobRetryPolicy: quickRetry{},
-		RescueAfter: 30 * time.Second, ReminderInterval: time.Hour})
+		ReminderInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

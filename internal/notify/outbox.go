@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
@@ -62,6 +63,12 @@ type eventWorker struct {
 	river.WorkerDefaults[EventArgs]
 	s *Service
 }
+
+// Timeout lets a town-wide fan-out (tens of thousands of inbox entries)
+// finish. Should River rescue the job as stuck meanwhile (after the push
+// lease) and start it again, only one of the two runs can complete it in
+// its transaction; the other rolls back what it wrote.
+func (w *eventWorker) Timeout(*river.Job[EventArgs]) time.Duration { return 5 * time.Minute }
 
 func (w *eventWorker) Work(ctx context.Context, job *river.Job[EventArgs]) error {
 	e := job.Args.Event
