@@ -83,12 +83,21 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 	if err := notify.Migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
-	notifier, err := notify.New(db, push.NewLog(log), log, notify.Config{Now: now})
+	notifier, err := notify.New(db, push.NewLog(log), log, notify.Config{Now: now, FetchPollInterval: 25 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	bus.SetOutbox(notifier)
 	notifier.OnCreated(NotifyLive(broker, log))
+	// The outbox's jobs make the notifications, as on the server.
+	if err := notifier.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = notifier.Stop(ctx)
+	})
 	organisations := organisation.NewService(db, now)
 	organisations.SetNotifier(notifier)
 	users := user.NewService(db, now)
@@ -120,6 +129,28 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 	opts.Authenticate = authn.Middleware
 	h := NewHandler(r, opts)
 	return &testServer{t: t, db: db, now: now, resolver: r, client: client.New(h), handler: h, events: rec, tokens: tokens}
+}
+
+// drain waits until the outbox has made every notification promised so
+// far (the River jobs are done), as a request's changes are told shortly
+// after its commit.
+func (ts *testServer) drain() {
+	ts.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := store.Get(context.Background(), ts.db, &n,
+			`SELECT COUNT(*) FROM river_job WHERE kind = 'notify_event' AND state NOT IN ('completed', 'discarded', 'cancelled')`); err != nil {
+			ts.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.t.Fatalf("%d outbox jobs still waiting after 10s", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // fakeVerifier stands in for Firebase: it knows a fixed set of tokens.
