@@ -107,6 +107,9 @@ type Config struct {
 	// (DEV_NOW) and tests replace it. River schedules jobs on the real
 	// clock.
 	Now func() time.Time
+	// Housekeeping is the periodic work the cluster does once (Task);
+	// the server passes the domain's, see internal/app.
+	Housekeeping []Task
 	// Recorded, when set, hears the statuses deliveries were given once
 	// they are committed (stats.go): n deliveries of status.
 	Recorded func(status string, n int)
@@ -156,6 +159,7 @@ type Service struct {
 	log    *slog.Logger
 	cfg    Config
 	river  *river.Client[*sql.Tx]
+	tasks  map[string]Task
 
 	onCreated func(ctx context.Context, created []Created)
 }
@@ -166,7 +170,13 @@ func New(db *store.DB, sender push.Sender, log *slog.Logger, cfg Config) (*Servi
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{db: db, sender: sender, log: log, cfg: cfg.withDefaults()}
+	s := &Service{db: db, sender: sender, log: log, cfg: cfg.withDefaults(), tasks: map[string]Task{}}
+	for _, t := range s.cfg.Housekeeping {
+		if t.Name == "" || t.Every <= 0 || t.Run == nil || s.tasks[t.Name].Run != nil {
+			return nil, fmt.Errorf("housekeeping task %q: needs a unique name, a positive interval and a function", t.Name)
+		}
+		s.tasks[t.Name] = t
+	}
 	rc, err := s.newRiverClient()
 	if err != nil {
 		return nil, err
