@@ -47,6 +47,8 @@ type testServer struct {
 	tokens   *fakeVerifier
 	handler  http.Handler
 	jobs     bool // the outbox's jobs run
+	// blobs is the media store the stories write their photos to.
+	blobs media.Store
 }
 
 func newTestServer(t testing.TB, db *store.DB) *testServer {
@@ -140,12 +142,13 @@ func newTestServerJobs(t testing.TB, db *store.DB, opts Options, log *slog.Logge
 		},
 		Now: now,
 	}
+	r.Domain.Privacy.SetMedia(blobs)
 	tokens := &fakeVerifier{identities: map[string]user.Identity{}}
 	authn := auth.NewAuthenticator(tokens, r.Domain.Users, r.Log)
 	opts.WebsocketInit = AuthenticateWebsocket(authn)
 	opts.Authenticate = authn.Middleware
 	h := NewHandler(r, opts)
-	return &testServer{t: t, db: db, now: now, resolver: r, client: client.New(h), handler: h, events: rec, tokens: tokens, jobs: jobs}
+	return &testServer{t: t, db: db, now: now, resolver: r, client: client.New(h), handler: h, events: rec, tokens: tokens, jobs: jobs, blobs: blobs}
 }
 
 // drain waits until the outbox has made every notification promised so

@@ -33,6 +33,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/metrics"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/pages"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/pubsub"
@@ -193,6 +194,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		return nil, err
 	}
 	a.authn = auth.NewAuthenticator(verifier, a.domain.Users, log)
+	// Deleting an account ends its sign-in sessions first.
+	if r, ok := verifier.(auth.SessionRevoker); ok {
+		a.domain.Privacy.SetSessions(r)
+	}
+	a.domain.Privacy.SetMedia(blobs)
 
 	if cfg.RedisURL != "" {
 		// One client for everything shared through Redis, bounded by
@@ -257,6 +263,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	mux.Handle("/ical/", a.domain.Calendar.Handler())
 	mux.Handle(media.Prefix, media.Handler(a.blobs))
 	mux.Handle("/feeds/", feed.NewService(db, cfg.PublicURL).Handler())
+	if err := a.registerPages(mux); err != nil {
+		return nil, err
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		// "ok", then which build answers: during a rolling upgrade the
@@ -271,6 +280,32 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	a.handler = a.observe(mux)
 	a.registerMetrics()
 	return a, nil
+}
+
+// registerPages adds the public web pages (internal/pages) to mux.
+func (a *App) registerPages(mux *http.ServeMux) error {
+	apps := a.cfg.AppLinks
+	p, err := pages.New(pages.Domain{
+		Activities:    a.domain.Activities,
+		Stories:       a.domain.Stories,
+		Organisations: a.domain.Organisations,
+		Places:        a.domain.Places,
+		Volunteer:     a.domain.Volunteer,
+		Links:         a.domain.Links,
+	}, pages.Options{
+		PublicURL:  a.cfg.PublicURL,
+		Production: a.cfg.Production(),
+		Now:        a.now,
+		Apps: pages.AppLinks{AppleAppIDs: apps.AppleAppIDs, AppStoreID: apps.AppStoreID,
+			AndroidPackage: apps.AndroidPackage, AndroidFingerprints: apps.AndroidFingerprints},
+		Embeds: pages.NewEmbeds(calimport.PublicClient(10*time.Second, false), nil, a.log, a.now),
+		Log:    a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("public pages: %w", err)
+	}
+	p.Register(mux)
+	return nil
 }
 
 // pushSender picks FCM when Firebase is configured and the log otherwise,
@@ -378,6 +413,10 @@ func (a *App) housekeeping() []notify.Task {
 		{Name: "inbox-retention", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
 			_, err := a.notifier.PurgeNotifications(ctx, a.now().Add(-notify.InboxRetention))
 			return err
+		}},
+		{Name: "privacy", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			// What privacy keeps only for a while (privacy.Service.Housekeep).
+			return a.domain.Privacy.Housekeep(ctx, a.now())
 		}},
 	}
 }

@@ -41,6 +41,9 @@ const (
 	// author, with Reason.
 	StoryRejected         Kind = "story.rejected"
 	StoryChangesRequested Kind = "story.changes_requested"
+	// ParticipationChanged: someone's participation in an activity
+	// changed, and with it the activity's headcount and seats left.
+	ParticipationChanged Kind = "participation.changed"
 )
 
 // Event is one thing that happened. IDs not relevant to the kind are zero.

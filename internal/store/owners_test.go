@@ -39,6 +39,10 @@ var owners = map[string]string{
 	"user_qualifications": "internal/volunteer",
 	"idempotency_keys":    "internal/volunteer",
 
+	"participation_settings": "internal/participation",
+	"participations":         "internal/participation",
+	"participation_keys":     "internal/participation",
+
 	"stories":              "internal/story",
 	"story_photos":         "internal/story",
 	"story_reactions":      "internal/story",
@@ -67,6 +71,8 @@ var owners = map[string]string{
 	"deliveries":               "internal/notify",
 	"announcements":            "internal/notify",
 	"reminders_sent":           "internal/notify",
+
+	"media_deletions": "internal/media",
 }
 
 // bulkLoaders may write any table. They fill an empty database with

@@ -2,11 +2,14 @@ package user
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
@@ -98,15 +101,85 @@ func ClearCalendarToken(ctx context.Context, q store.Querier, userID int64, now 
 // secretariat grant waiting for their address, inside the transaction that
 // deletes their account. The row stays as a tombstone (deleted_at set) so
 // that what refers to it, such as hours already given, keeps counting
-// without saying by whom.
+// without saying by whom. For a day it keeps the hash of the sign-in uid
+// (ErasedUID), so that tokens issued before the deletion are refused
+// rather than making the account again; ForgetErasedUIDs drops it.
 func EraseTx(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) error {
+	var uid *string
+	if err := store.Get(ctx, tx, &uid, `SELECT firebase_uid FROM users WHERE id = ?`, userID); err != nil {
+		return fmt.Errorf("erase user %d: %w", userID, err)
+	}
+	var erased *string
+	if uid != nil {
+		h := ErasedUID(*uid)
+		erased = &h
+	}
 	if _, err := store.Exec(ctx, tx, `DELETE FROM secretariat_grants WHERE email IN (SELECT email FROM users WHERE id = ?)`, userID); err != nil {
 		return fmt.Errorf("delete pending secretariat grant of user %d: %w", userID, err)
 	}
 	_, err := store.Exec(ctx, tx, `UPDATE users SET firebase_uid = NULL, email = NULL, email_verified = FALSE, phone = NULL,
-		display_name = '', role = 'RESIDENT', ical_token = NULL, updated_at = ?, deleted_at = ? WHERE id = ?`, now, now, userID)
+		display_name = '', language = 'da', role = 'RESIDENT', anonymous = FALSE, ical_token = NULL, erased_uid_sha256 = ?,
+		updated_at = ?, deleted_at = ? WHERE id = ?`, erased, now, now, userID)
 	if err != nil {
 		return fmt.Errorf("erase user %d: %w", userID, err)
 	}
 	return nil
+}
+
+// ErasedUIDRetention is how long a tombstone keeps the hash of its
+// sign-in uid: longer than any token issued before the deletion lives
+// (Firebase ID tokens an hour, local ones LocalTokenTTL, 12 hours), and
+// Firebase refresh tokens are revoked before the deletion.
+const ErasedUIDRetention = 24 * time.Hour
+
+// ForgetErasedUIDs drops the uid hashes of accounts deleted before
+// before; after that a tombstone holds nothing that could link it to a
+// sign-in. It returns how many it dropped.
+func ForgetErasedUIDs(ctx context.Context, q store.Querier, before time.Time) (int64, error) {
+	n, err := store.Exec(ctx, q, `UPDATE users SET erased_uid_sha256 = NULL
+		WHERE erased_uid_sha256 IS NOT NULL AND deleted_at < ?`, before)
+	if err != nil {
+		return 0, fmt.Errorf("forget uids of deleted accounts: %w", err)
+	}
+	return n, nil
+}
+
+// NormaliseWithoutApp checks the name and phone an organiser types for a
+// resident without the app (fields name and phone), reporting both
+// problems at once. The phone comes back in E.164.
+func NormaliseWithoutApp(name, phone string, maxName int) (string, string, error) {
+	var errs apperr.List
+	name, err := NormaliseName(name, maxName, "name")
+	errs = append(errs, apperr.UserErrors(err)...)
+	switch p, ok := NormalisePhone(phone); {
+	case strings.TrimSpace(phone) == "":
+		errs.Add(apperr.CodeRequired, "phone")
+	case !ok:
+		errs.Add(apperr.CodeInvalid, "phone")
+	default:
+		phone = p
+	}
+	return name, phone, errs.Err()
+}
+
+// WithoutAppTx finds, inside tx, the resident without the app who has
+// phone (as NormaliseWithoutApp returns it), or creates them with name:
+// an organiser signing the same person up twice, for a shift or a seat,
+// finds them again instead of making a second person.
+func WithoutAppTx(ctx context.Context, tx *sqlx.Tx, name, phone string, now time.Time) (int64, error) {
+	var id int64
+	err := store.Get(ctx, tx, &id, `SELECT id FROM users
+		WHERE phone = ? AND has_app = FALSE AND firebase_uid IS NULL AND deleted_at IS NULL
+		ORDER BY id LIMIT 1`, phone)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return 0, fmt.Errorf("find resident by phone: %w", err)
+	}
+	id, err = CreatePlaceholderTx(ctx, tx, Placeholder{Phone: phone, DisplayName: name, HasApp: false}, now)
+	if err != nil {
+		return 0, fmt.Errorf("create resident without app: %w", err)
+	}
+	return id, nil
 }
