@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		return nil, err
 	}
 	a.notifier, err = notify.New(db, sender, log, notify.Config{AnnouncementsPerDay: cfg.AnnouncementsPerDay, Now: now,
-		Lease: cfg.PushLease, Recorded: a.metrics.Delivery, Housekeeping: a.housekeeping()})
+		Lease: cfg.PushLease, Recorded: a.metrics.Delivery, PublicURL: cfg.PublicURL, Housekeeping: a.housekeeping()})
 	if err != nil {
 		return nil, fmt.Errorf("set up notifications: %w", err)
 	}
