@@ -18,6 +18,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
+	"github.com/ishoj/voresishoj/internal/search"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
 	"github.com/ishoj/voresishoj/internal/volunteer"
@@ -849,6 +850,26 @@ type RevokeQualificationPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// Search hits, a page at a time.
+type SearchConnection struct {
+	// The hits of this page.
+	Edges []SearchEdge `json:"edges"`
+	// Whether there are more.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A search hit in a list of hits, best first.
+type SearchEdge struct {
+	// Where the list goes on after this hit.
+	Cursor string `json:"cursor"`
+	// What kind of thing the hit is.
+	Kind search.Kind `json:"kind"`
+	// The thing found.
+	Node Node `json:"node"`
+	// Whether every word was found in its title or name (such hits come first).
+	InTitle bool `json:"inTitle"`
+}
+
 // The input of `sendAnnouncement`.
 type SendAnnouncementInput struct {
 	// Who receives it; it decides which of organisationId, activityId and slotId is required.
@@ -1068,6 +1089,10 @@ type UpdateActivityInput struct {
 	Themes []string `json:"themes,omitempty"`
 	// Links as they should be from now on.
 	Links []ChannelLinkInput `json:"links,omitempty"`
+	// When the update moves the activity, whether its volunteer slots that have
+	// not started move with it by the same offset (the default). False leaves
+	// them where they are, for the organiser to place with updateVolunteerSlot.
+	MoveSlots *bool `json:"moveSlots,omitempty"`
 }
 
 // The input of `updateMe`.
@@ -1084,6 +1109,8 @@ type UpdateMeInput struct {
 type UpdateMePayload struct {
 	// The person after the change; null on error.
 	Me *user.User `json:"me,omitempty"`
+	// The person as a User after the change, so a cache's User entry (in organiser lists, story reports) gets the new name too; null on error. Added in 0.3.0.
+	User *user.User `json:"user,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }

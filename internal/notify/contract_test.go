@@ -76,9 +76,11 @@ func contractSamples(k Kind) []NewNotification {
 			{Kind: k, AnnouncementID: 5, ActivityID: 7},            // activity volunteers
 			{Kind: k, AnnouncementID: 5, ActivityID: 7, SlotID: 8}, // slot volunteers
 		}
-	case KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation:
+	case KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation, KindSlotChanged:
 		return []NewNotification{claim}
-	case KindStoryPublished, KindStoryRejected, KindStoryHidden:
+	case KindSlotCancelled:
+		return []NewNotification{activity}
+	case KindStoryPublished, KindStoryRejected, KindStoryHidden, KindStoryChangesRequested:
 		return []NewNotification{{Kind: k, StoryID: 11}}
 	case KindOrganiserInvitation:
 		return []NewNotification{{Kind: k}}
@@ -207,7 +209,7 @@ func TestPushContractDocument(t *testing.T) {
 			}
 			// The collapse key is made of database numbers (PUSH.md).
 			numbers := map[string]string{"notification": strconv.FormatInt(n.ID, 10), "activity": strconv.FormatInt(nn.ActivityID, 10),
-				"claim": strconv.FormatInt(nn.ClaimID, 10)}
+				"slot": strconv.FormatInt(nn.SlotID, 10), "claim": strconv.FormatInt(nn.ClaimID, 10)}
 			if want, _ := fill(unquote(row["Collapse key"]), numbers); m.CollapseKey != want {
 				t.Errorf("%s: collapse key %q, the contract says %q", where, m.CollapseKey, want)
 			}
