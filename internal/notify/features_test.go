@@ -222,7 +222,7 @@ func TestSendingLimitAndAudienceRights(t *testing.T) {
 			t.Errorf("town-wide by the secretariat: %v", err)
 		}
 		inbox, _ := s.Notifications(ctx, user.Caller{UserID: volunteer}, 0, 10)
-		if len(inbox) != 2 || inbox[0].Title != "Byen" || inbox[1].Data()["slotId"] != strconv.FormatInt(slot, 10) {
+		if len(inbox) != 2 || inbox[0].Title != "Byen" || inbox[1].Data()["slotId"] != gid.Encode("VolunteerSlot", slot) {
 			t.Errorf("volunteer's inbox %+v", inbox)
 		}
 	})
@@ -364,7 +364,7 @@ func TestReminders(t *testing.T) {
 		for _, n := range inbox {
 			got[n.Kind] = n.Data()["claimId"]
 		}
-		if got[KindReminder2h] != strconv.FormatInt(soon, 10) || got[KindReminder24h] != strconv.FormatInt(tomorrow, 10) {
+		if got[KindReminder2h] != gid.Encode("SlotClaim", soon) || got[KindReminder24h] != gid.Encode("SlotClaim", tomorrow) {
 			t.Errorf("reminders %v, want 2H for claim %d and 24H for claim %d", got, soon, tomorrow)
 		}
 	})
@@ -434,7 +434,7 @@ func TestClaimAndActivityEvents(t *testing.T) {
 			var ks []Kind
 			for _, n := range inbox {
 				ks = append(ks, n.Kind)
-				if n.Kind == KindWaitlistPromoted && (!n.Urgent || n.Data()["claimId"] != strconv.FormatInt(claim, 10)) {
+				if n.Kind == KindWaitlistPromoted && (!n.Urgent || n.Data()["claimId"] != gid.Encode("SlotClaim", claim)) {
 					t.Errorf("promotion 3 hours ahead: %+v", n)
 				}
 			}
