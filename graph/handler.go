@@ -170,8 +170,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	return g.wrap(opts.Authenticate, srv)
 }
 
-// withLanguage answers in the signed-in person's language, else in the
-// first supported language of Accept-Language, else Danish.
+// withLanguage answers in the language the signed-in person chose, else in
+// the first supported language of Accept-Language, else Danish. A person
+// who never chose has no Caller.Language, so their device decides.
 func withLanguage(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		lang := i18n.Match(user.CallerFrom(req.Context()).Language, req.Header.Get("Accept-Language"))

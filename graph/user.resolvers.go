@@ -14,6 +14,7 @@ import (
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -23,6 +24,14 @@ import (
 // ID is the resolver for the id field.
 func (r *meResolver) ID(ctx context.Context, obj *user.User) (string, error) {
 	return globalID(typeUser, obj.ID), nil
+}
+
+// Language is the resolver for the language field.
+func (r *meResolver) Language(ctx context.Context, obj *user.User) (string, error) {
+	if obj.LanguageChosen {
+		return obj.Language, nil
+	}
+	return i18n.Language(ctx), nil
 }
 
 // Verified is the resolver for the verified field.
