@@ -175,8 +175,10 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 // who never chose has no Caller.Language, so their device decides.
 func withLanguage(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		lang := i18n.Match(user.CallerFrom(req.Context()).Language, req.Header.Get("Accept-Language"))
-		next.ServeHTTP(w, req.WithContext(i18n.WithLanguage(req.Context(), lang)))
+		accept := req.Header.Get("Accept-Language")
+		ctx := i18n.WithDeviceLanguage(req.Context(), i18n.Match(accept))
+		lang := i18n.Match(user.CallerFrom(ctx).Language, accept)
+		next.ServeHTTP(w, req.WithContext(i18n.WithLanguage(ctx, lang)))
 	})
 }
 

@@ -31,7 +31,7 @@ func (r *meResolver) Language(ctx context.Context, obj *user.User) (string, erro
 	if obj.LanguageChosen {
 		return obj.Language, nil
 	}
-	return i18n.Language(ctx), nil
+	return i18n.DeviceLanguage(ctx), nil
 }
 
 // Verified is the resolver for the verified field.

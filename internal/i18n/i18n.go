@@ -180,6 +180,22 @@ func printer(lang string) *message.Printer {
 
 type langKey struct{}
 
+type deviceKey struct{}
+
+// WithDeviceLanguage returns a context carrying the language the device
+// asked for (Accept-Language), which counts for a person who chose none.
+func WithDeviceLanguage(ctx context.Context, lang string) context.Context {
+	return context.WithValue(ctx, deviceKey{}, lang)
+}
+
+// DeviceLanguage returns the device's language in ctx, else Language(ctx).
+func DeviceLanguage(ctx context.Context) string {
+	if l, ok := ctx.Value(deviceKey{}).(string); ok && l != "" {
+		return l
+	}
+	return Language(ctx)
+}
+
 // WithLanguage returns a context carrying the language to answer in.
 func WithLanguage(ctx context.Context, lang string) context.Context {
 	return context.WithValue(ctx, langKey{}, lang)
