@@ -110,7 +110,9 @@ func TestPushInTheRecipientsLanguage(t *testing.T) {
 			token, c := ts.person("p-"+l, true)
 			people[l], ids[l] = token, c.UserID
 			if l != "none" {
-				var out struct{ UpdateMe struct{ UserErrors []userErrorJSON } }
+				var out struct {
+					UpdateMe struct{ UserErrors []userErrorJSON }
+				}
 				ts.client.MustPost(`mutation($l: String) { updateMe(input: {language: $l}) { userErrors { code } } }`, &out, vars("l", l), bearer(token))
 				if len(out.UpdateMe.UserErrors) != 0 {
 					t.Fatalf("choose %s: %+v", l, out)

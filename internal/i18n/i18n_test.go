@@ -161,7 +161,7 @@ func TestBidiIsolation(t *testing.T) {
 
 // Dates and times are Copenhagen's, written the language's way.
 func TestFormatTime(t *testing.T) {
-	winter := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) // 10.00 in Copenhagen (CET)
+	winter := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)  // 10.00 in Copenhagen (CET)
 	summer := time.Date(2026, 7, 4, 12, 30, 0, 0, time.UTC) // 14.30 in Copenhagen (CEST)
 	evening := time.Date(2026, 3, 5, 17, 5, 0, 0, time.UTC) // 18.05 (CET)
 	for _, c := range []struct {
