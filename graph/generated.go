@@ -450,8 +450,10 @@ type ComplexityRoot struct {
 	}
 
 	PageInfo struct {
-		EndCursor   func(childComplexity int) int
-		HasNextPage func(childComplexity int) int
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	Photo struct {
@@ -2778,6 +2780,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
 	case "Photo.alt":
 		if e.ComplexityRoot.Photo.Alt == nil {
@@ -4019,9 +4033,13 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema/activity.graphqls", Input: `enum ActivityStatus {
+	{Name: "../schema/activity.graphqls", Input: `"Where an activity is in its life."
+enum ActivityStatus {
+  "Saved but not published: only its organisers and the secretariat see it."
   DRAFT
+  "Visible to everyone."
   PUBLISHED
+  "Called off; its live claims were cancelled."
   CANCELLED
 }
 
@@ -4031,55 +4049,86 @@ occurrence; ` + "`" + `recurrence` + "`" + ` (RFC 5545 RRULE, read in Europe/Cop
 time) produces the rest, listed by ` + "`" + `occurrences` + "`" + `.
 """
 type Activity implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
+  "The title, as the organiser wrote it."
   title: String!
+  "Free text as the organiser wrote it; empty when there is none."
   description: String!
+  "Start of the first occurrence."
   startsAt: Time!
+  "End of the first occurrence."
   endsAt: Time!
   "RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1SU."
   recurrence: String
   "The next occurrence that has not ended, or null when none is left."
   nextOccurrence: Occurrence
   "Dated occurrences that end after ` + "`" + `from` + "`" + ` (default: now), earliest first."
-  occurrences(from: Time, to: Time, first: Int = 10): [Occurrence!]!
+  occurrences(
+    "List occurrences that end after this; now when left out."
+    from: Time
+    "List occurrences that start before this; no end when left out."
+    to: Time
+    "How many occurrences to return at most."
+    first: Int = 10
+  ): [Occurrence!]!
+  "Where it happens; null when no place is set."
   place: Place
+  "The organisation that arranges it."
   organisation: Organisation!
   "Theme slugs."
   themes: [String!]!
+  "Draft, published or cancelled."
   status: ActivityStatus!
+  "Links to the activity elsewhere, e.g. its Facebook event."
   links: [ChannelLink!]!
+  "When it was published; null for a draft."
   publishedAt: Time
 }
 
 "One dated instance of an activity."
 type Occurrence {
+  "The activity this is an occurrence of."
   activity: Activity!
+  "Start of this occurrence."
   startsAt: Time!
+  "End of this occurrence."
   endsAt: Time!
 }
 
+"Which activities to list; every field left out matches all."
 input ActivityFilter {
   "Occurrences ending after this (default: now)."
   from: Time
+  "Occurrences starting before this (default: no end)."
   to: Time
   "Theme slugs; an activity matches when it has any of them."
   themes: [String!]
+  "Only this organisation's activities (an Organisation id)."
   organisationId: ID
+  "Only activities at this place (a Place id)."
   placeId: ID
+  "True: only activities with a volunteer slot that has spots left."
   hasOpenSlots: Boolean
   "Words in the title or description."
   search: String
 }
 
+"A page of Activity items (a Relay connection)."
 type ActivityConnection {
+  "The items of this page, in order."
   edges: [ActivityEdge!]!
+  "Whether more items follow, and the cursor to ask for them."
   pageInfo: PageInfo!
 }
 
 "An activity in a list, with its first occurrence in the filter's window."
 type ActivityEdge {
+  "Opaque cursor of this item: pass it as ` + "`" + `after` + "`" + ` to get the items that follow it."
   cursor: String!
+  "The item."
   node: Activity!
+  "The activity's first occurrence in the filter's window."
   occurrence: Occurrence!
 }
 
@@ -4088,23 +4137,44 @@ extend type Query {
   Published activities with an occurrence in the window, each listed once,
   ordered by its first occurrence in the window.
   """
-  activities(first: Int, after: String, filter: ActivityFilter): ActivityConnection!
-  activity(id: ID!): Activity
+  activities(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+    "Which activities to list; all published ones in the coming window when left out."
+    filter: ActivityFilter
+  ): ActivityConnection!
+  "An activity by its global ID; null when it does not exist or the caller may not see it (a draft)."
+  activity(
+    "An Activity id."
+    id: ID!
+  ): Activity
 }
 `, BuiltIn: false},
 	{Name: "../schema/calimport.graphqls", Input: `"An external iCal calendar the server imports activities from, e.g. the municipality's \"Det sker i Ishøj\"."
 type CalendarSource implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
+  "The iCal address fetched."
   url: String!
+  "The organisation its activities are made for."
   organisation: Organisation!
+  "The place its activities get when the calendar names none that is known; null for none."
   place: Place
+  "Theme slugs given to every activity it makes."
   themes: [String!]!
+  "When it was last fetched, successfully or not; null before the first fetch."
   lastFetchedAt: Time
+  "When it was last fetched and imported without error; null if never."
   lastSuccessAt: Time
   "The last failure in the caller's language; null after a good fetch."
   lastError: String
+  "Technical detail of the last failure, for the secretariat; null after a good fetch."
   lastErrorDetail: String
+  "Failed fetches in a row; 0 after a good fetch."
   failures: Int!
+  "When it will be fetched next (later after failures: backoff)."
   nextFetchAt: Time!
 }
 
@@ -4118,237 +4188,425 @@ extend type Query {
   calendarSources: [CalendarSource!]!
 }
 
+"The input of ` + "`" + `addCalendarSource` + "`" + `."
 input AddCalendarSourceInput {
+  "The iCal address, http or https."
   url: String!
+  "The organisation its activities are made for (an Organisation id)."
   organisationId: ID!
+  "The place its activities get when the calendar names none (a Place id)."
   placeId: ID
+  "Theme slugs given to every imported activity."
   themes: [String!]
 }
 
+"What ` + "`" + `addCalendarSource` + "`" + ` and ` + "`" + `fetchCalendarSource` + "`" + ` return."
 type CalendarSourcePayload {
+  "The calendar source; null on error."
   source: CalendarSource
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"Names one calendar source."
 input CalendarSourceIdInput {
+  "A CalendarSource id."
   sourceId: ID!
 }
 
+"What ` + "`" + `removeCalendarSource` + "`" + ` returns."
 type RemoveCalendarSourcePayload {
+  "True when the source was removed."
   removed: Boolean!
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
 extend type Mutation {
   "The secretariat: import this calendar from now on (fetched hourly, retried with backoff on failure)."
-  addCalendarSource(input: AddCalendarSourceInput!): CalendarSourcePayload!
+  addCalendarSource(
+    "What to do; see the input type."
+    input: AddCalendarSourceInput!
+  ): CalendarSourcePayload!
   "Imported activities stay."
-  removeCalendarSource(input: CalendarSourceIdInput!): RemoveCalendarSourcePayload!
+  removeCalendarSource(
+    "What to do; see the input type."
+    input: CalendarSourceIdInput!
+  ): RemoveCalendarSourcePayload!
   "Fetch now instead of waiting for the next run."
-  fetchCalendarSource(input: CalendarSourceIdInput!): CalendarSourcePayload!
+  fetchCalendarSource(
+    "What to do; see the input type."
+    input: CalendarSourceIdInput!
+  ): CalendarSourcePayload!
 }
 `, BuiltIn: false},
-	{Name: "../schema/directory.graphqls", Input: `enum OrganisationKind {
+	{Name: "../schema/directory.graphqls", Input: `"What sort of organisation it is."
+enum OrganisationKind {
+  "A registered association (forening)."
   ASSOCIATION
+  "An informal initiative or network, e.g. one that grew from an Initiative."
   INFORMAL_INITIATIVE
+  "A council, e.g. a residents' or senior citizens' council."
   COUNCIL
+  "Ishøj Municipality or one of its departments."
   MUNICIPALITY
 }
 
 "An association, an informal initiative or network, a council, or the municipality."
 type Organisation implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
+  "The name."
   name: String!
+  "Association, informal initiative, council or municipality."
   kind: OrganisationKind!
+  "Free text about it; empty when there is none."
   description: String!
+  "Its pages elsewhere, e.g. Facebook or its web site."
   links: [ChannelLink!]!
   "Upcoming published activities of the organisation."
-  activities(first: Int, after: String): ActivityConnection!
+  activities(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+  ): ActivityConnection!
 }
 
+"A place where activities happen, e.g. a community house or a park."
 type Place implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
+  "The name, e.g. Strandparken."
   name: String!
+  "The street address; empty when unknown."
   address: String!
+  "Free text about it; empty when there is none."
   description: String!
+  "WGS 84 latitude in degrees; null when unknown."
   latitude: Float
+  "WGS 84 longitude in degrees; null when unknown."
   longitude: Float
   "Upcoming published activities at the place."
-  activities(first: Int, after: String): ActivityConnection!
+  activities(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+  ): ActivityConnection!
 }
 
+"The kind of channel a link points to."
 enum ChannelKind {
+  "A Facebook page, group or event."
   FACEBOOK
+  "An Instagram profile or post."
   INSTAGRAM
+  "A YouTube channel or video."
   YOUTUBE
+  "Any other web page."
   WEB
 }
 
 "A link to another channel: a Facebook page or event, an Instagram post, a YouTube video, a web page."
 type ChannelLink {
+  "Which channel it points to."
   kind: ChannelKind!
+  "The address, http or https."
   url: String!
+  "Text to show for the link; empty when none was given."
   label: String!
 }
 
 "A theme from the fixed vocabulary, used in filters and follows."
 type Theme {
+  "Stable key of the theme, e.g. nature; used in filters and follows."
   slug: String!
   "In the caller's language."
   name: String!
 }
 
+"Which organisations to list; every field left out matches all."
 input OrganisationFilter {
+  "Only organisations of this kind."
   kind: OrganisationKind
+  "Words in the name or description."
   search: String
 }
 
+"A page of Organisation items (a Relay connection)."
 type OrganisationConnection {
+  "The items of this page, in order."
   edges: [OrganisationEdge!]!
+  "Whether more items follow, and the cursor to ask for them."
   pageInfo: PageInfo!
 }
 
+"One Organisation in a page, with its cursor."
 type OrganisationEdge {
+  "Opaque cursor of this item: pass it as ` + "`" + `after` + "`" + ` to get the items that follow it."
   cursor: String!
+  "The item."
   node: Organisation!
 }
 
+"A page of Place items (a Relay connection)."
 type PlaceConnection {
+  "The items of this page, in order."
   edges: [PlaceEdge!]!
+  "Whether more items follow, and the cursor to ask for them."
   pageInfo: PageInfo!
 }
 
+"One Place in a page, with its cursor."
 type PlaceEdge {
+  "Opaque cursor of this item: pass it as ` + "`" + `after` + "`" + ` to get the items that follow it."
   cursor: String!
+  "The item."
   node: Place!
 }
 
 extend type Query {
-  organisations(first: Int, after: String, filter: OrganisationFilter): OrganisationConnection!
-  organisation(id: ID!): Organisation
-  places(first: Int, after: String): PlaceConnection!
-  place(id: ID!): Place
+  "Organisations, by name."
+  organisations(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+    "Which organisations to list; all when left out."
+    filter: OrganisationFilter
+  ): OrganisationConnection!
+  "An organisation by its global ID; null when there is none."
+  organisation(
+    "An Organisation id."
+    id: ID!
+  ): Organisation
+  "Places, by name."
+  places(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+  ): PlaceConnection!
+  "A place by its global ID; null when there is none."
+  place(
+    "A Place id."
+    id: ID!
+  ): Place
+  "Every theme of the fixed vocabulary, names in the caller's language."
   themes: [Theme!]!
 }
 `, BuiltIn: false},
-	{Name: "../schema/initiatives.graphqls", Input: `enum InitiativeStatus {
+	{Name: "../schema/initiatives.graphqls", Input: `"Where an initiative is in its life."
+enum InitiativeStatus {
+  "Proposed by a resident and gathering people."
   PROPOSED
+  "Approved by the secretariat: it became an organisation."
   ACTIVE
+  "Folded into an existing organisation by the secretariat."
   MERGED
+  "Closed by the proposer or the secretariat."
   CLOSED
 }
 
 "A resident's proposal to start something new: gathering people, and perhaps becoming an organisation."
 type Initiative implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
+  "The name the proposer gave it."
   name: String!
+  "What it is about."
   description: String!
+  "Where it would happen; null when not set."
   place: Place
+  "The part of town, as the proposer wrote it; empty when not given."
   neighbourhood: String!
+  "Theme slugs."
   themes: [String!]!
   "What help it needs, e.g. \"3 people with green fingers on Saturday mornings\"."
   helpNeeded: String!
+  "Proposed, active, merged or closed."
   status: InitiativeStatus!
   "The organisation it became (ACTIVE) or was merged into (MERGED)."
   organisation: Organisation
   "The secretariat's message to those who joined, when merged."
   mergeMessage: String
+  "How many people joined."
   memberCount: Int!
+  "Whether the signed-in person joined it; false for a visitor."
   joinedByMe: Boolean!
   "Whether the signed-in person proposed it."
   proposedByMe: Boolean!
   "People who joined: names for anyone signed in; e-mail and phone only for the proposer, its organisers and the secretariat. Null for visitors."
   members: [InitiativeMember!]
+  "When it was proposed."
   createdAt: Time!
 }
 
+"A person who joined an initiative, as the caller may see them."
 type InitiativeMember {
+  "The person's display name."
   displayName: String!
+  "The hello they wrote when joining; empty when none."
   message: String!
+  "When they joined."
   joinedAt: Time!
+  "Their e-mail address: for the proposer, its organisers and the secretariat only; null otherwise."
   email: String
+  "Their phone number in E.164, visible like email; null otherwise."
   phone: String
 }
 
+"Which initiatives to list; every field left out matches all."
 input InitiativeFilter {
+  "Only initiatives with this status."
   status: InitiativeStatus
+  "Theme slugs; an initiative matches when it has any of them."
   themes: [String!]
+  "Only initiatives at this place (a Place id)."
   placeId: ID
+  "Words in the name or description."
   search: String
 }
 
+"A page of Initiative items (a Relay connection)."
 type InitiativeConnection {
+  "The items of this page, in order."
   edges: [InitiativeEdge!]!
+  "Whether more items follow, and the cursor to ask for them."
   pageInfo: PageInfo!
 }
 
+"One Initiative in a page, with its cursor."
 type InitiativeEdge {
+  "Opaque cursor of this item: pass it as ` + "`" + `after` + "`" + ` to get the items that follow it."
   cursor: String!
+  "The item."
   node: Initiative!
 }
 
 extend type Query {
   "Initiatives, newest first."
-  initiatives(first: Int, after: String, filter: InitiativeFilter): InitiativeConnection!
-  initiative(id: ID!): Initiative
+  initiatives(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+    "Which initiatives to list; all visible ones when left out."
+    filter: InitiativeFilter
+  ): InitiativeConnection!
+  "An initiative by its global ID; null when there is none or it is hidden from the caller."
+  initiative(
+    "An Initiative id."
+    id: ID!
+  ): Initiative
 }
 
+"The input of ` + "`" + `proposeInitiative` + "`" + `."
 input ProposeInitiativeInput {
+  "What to call it."
   name: String!
+  "What it is about."
   description: String!
+  "Where it would happen (a Place id)."
   placeId: ID
+  "The part of town, in the proposer's words."
   neighbourhood: String
+  "Theme slugs."
   themes: [String!]
+  "What help it needs, e.g. \"3 people with green fingers on Saturday mornings\"."
   helpNeeded: String
 }
 
+"What ` + "`" + `proposeInitiative` + "`" + `, ` + "`" + `joinInitiative` + "`" + `, ` + "`" + `leaveInitiative` + "`" + `, ` + "`" + `requestInitiativeApproval` + "`" + `, ` + "`" + `approveInitiative` + "`" + `, ` + "`" + `mergeInitiative` + "`" + `, ` + "`" + `closeInitiative` + "`" + ` and ` + "`" + `reportInitiative` + "`" + ` return."
 type InitiativePayload {
+  "The initiative as it is now; null on error."
   initiative: Initiative
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"The input of ` + "`" + `joinInitiative` + "`" + `."
 input JoinInitiativeInput {
+  "An Initiative id."
   initiativeId: ID!
   "A short hello to the proposer."
   message: String
 }
 
+"Names one initiative."
 input InitiativeIdInput {
+  "An Initiative id."
   initiativeId: ID!
 }
 
+"The input of ` + "`" + `approveInitiative` + "`" + `."
 input ApproveInitiativeInput {
+  "An Initiative id."
   initiativeId: ID!
   "People who joined and become organisers beside the proposer."
   organiserIds: [ID!]
 }
 
+"The input of ` + "`" + `mergeInitiative` + "`" + `."
 input MergeInitiativeInput {
+  "An Initiative id."
   initiativeId: ID!
+  "The organisation it is folded into (an Organisation id)."
   organisationId: ID!
   "Told to everyone who joined, e.g. \"the local history society already does this – join them\"."
   message: String!
 }
 
+"The input of ` + "`" + `reportInitiative` + "`" + `."
 input ReportInitiativeInput {
+  "An Initiative id."
   initiativeId: ID!
+  "What is wrong with it, in the reporter's words."
   reason: String
 }
 
 extend type Mutation {
-  proposeInitiative(input: ProposeInitiativeInput!): InitiativePayload!
-  joinInitiative(input: JoinInitiativeInput!): InitiativePayload!
-  leaveInitiative(input: InitiativeIdInput!): InitiativePayload!
+  "A signed-in resident proposes an initiative; it starts PROPOSED."
+  proposeInitiative(
+    "What to do; see the input type."
+    input: ProposeInitiativeInput!
+  ): InitiativePayload!
+  "The signed-in person joins an initiative, with an optional hello to the proposer."
+  joinInitiative(
+    "What to do; see the input type."
+    input: JoinInitiativeInput!
+  ): InitiativePayload!
+  "The signed-in person leaves an initiative they joined."
+  leaveInitiative(
+    "What to do; see the input type."
+    input: InitiativeIdInput!
+  ): InitiativePayload!
   "The proposer asks the secretariat to make it an organisation."
-  requestInitiativeApproval(input: InitiativeIdInput!): InitiativePayload!
+  requestInitiativeApproval(
+    "What to do; see the input type."
+    input: InitiativeIdInput!
+  ): InitiativePayload!
   "The secretariat: the initiative becomes an organisation (INFORMAL_INITIATIVE) with the proposer and the chosen people as organisers."
-  approveInitiative(input: ApproveInitiativeInput!): InitiativePayload!
+  approveInitiative(
+    "What to do; see the input type."
+    input: ApproveInitiativeInput!
+  ): InitiativePayload!
   "The secretariat folds it into an existing organisation."
-  mergeInitiative(input: MergeInitiativeInput!): InitiativePayload!
+  mergeInitiative(
+    "What to do; see the input type."
+    input: MergeInitiativeInput!
+  ): InitiativePayload!
   "The proposer or the secretariat."
-  closeInitiative(input: InitiativeIdInput!): InitiativePayload!
+  closeInitiative(
+    "What to do; see the input type."
+    input: InitiativeIdInput!
+  ): InitiativePayload!
   "After 3 reports from different people an initiative is hidden until the secretariat reviews it."
-  reportInitiative(input: ReportInitiativeInput!): InitiativePayload!
+  reportInitiative(
+    "What to do; see the input type."
+    input: ReportInitiativeInput!
+  ): InitiativePayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/live.graphqls", Input: `"""
@@ -4359,69 +4617,108 @@ sent, so it is never staler than the database.
 """
 type Subscription {
   "A newly published activity matching the filter (themes, organisation, place; the time window and search are ignored)."
-  activityPublished(filter: ActivityFilter): Activity!
+  activityPublished(
+    "Which activities to tell about; all when left out."
+    filter: ActivityFilter
+  ): Activity!
   "Every change of a slot's taken, spotsLeft or waitlistLength on the activity."
-  slotChanged(activityId: ID!): VolunteerSlot!
+  slotChanged(
+    "An Activity id."
+    activityId: ID!
+  ): VolunteerSlot!
   "A story the secretariat just published."
   storyPublished: Story!
 }
 `, BuiltIn: false},
-	{Name: "../schema/notify.graphqls", Input: `enum Platform {
+	{Name: "../schema/notify.graphqls", Input: `"The operating system of a registered device."
+enum Platform {
+  "Android, through FCM."
   ANDROID
+  "iOS, through FCM and APNs."
   IOS
+  "A web browser, through FCM web push."
   WEB
 }
 
 "What a person follows: exactly one of organisation, place and theme is set."
 type Follow {
+  "The organisation followed; null unless an organisation is followed."
   organisation: Organisation
+  "The place followed; null unless a place is followed."
   place: Place
+  "The theme followed; null unless a theme is followed."
   theme: Theme
+  "When the person started following."
   createdAt: Time!
 }
 
 "An entry of the in-app inbox; every push is also one of these."
 type Notification implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
   "NEW_EVENT, ACTIVITY_CHANGED, ACTIVITY_CANCELLED, ANNOUNCEMENT, SHIFT_REMINDER_24H, SHIFT_REMINDER_2H, WAITLIST_PROMOTED, LATE_CANCELLATION, STORY_PUBLISHED, STORY_REJECTED, STORY_HIDDEN (to the secretariat)."
   kind: String!
   "In the person's language."
   title: String!
+  "The text, in the person's language."
   body: String!
   "Where the app goes on a tap, e.g. voresishoj://activity/<id>."
   deepLink: String
   "The push data keys (see mobile-contract/PUSH.md); ids here are numeric database ids, as in the push."
   data: JSON!
+  "When it was made."
   createdAt: Time!
+  "When the person marked it read; null while unread."
   readAt: Time
 }
 
+"A page of Notification items (a Relay connection)."
 type NotificationConnection {
+  "The items of this page, in order."
   edges: [NotificationEdge!]!
+  "Whether more items follow, and the cursor to ask for them."
   pageInfo: PageInfo!
 }
 
+"One Notification in a page, with its cursor."
 type NotificationEdge {
+  "Opaque cursor of this item: pass it as ` + "`" + `after` + "`" + ` to get the items that follow it."
   cursor: String!
+  "The item."
   node: Notification!
 }
 
 "What pushes a person wants; the inbox gets every notification regardless."
 type NotificationPreferences {
+  "Pushes about new activities of what the person follows."
   newEvents: Boolean!
+  "Pushes of organisers' and the secretariat's announcements."
   announcements: Boolean!
+  "Shift reminders 24 hours and 2 hours before."
   reminders: Boolean!
+  "A push when the person moves up from a waitlist."
   waitlist: Boolean!
+  "Pushes about the person's own stories (published, rejected)."
   stories: Boolean!
   "Quiet hours in Europe/Copenhagen time, HH:MM; non-urgent pushes wait until they end."
   quietHoursStart: String!
+  "End of the quiet hours, HH:MM in Europe/Copenhagen time."
   quietHoursEnd: String!
 }
 
 extend type Me {
+  "What the person follows, in the order they were followed."
   follows: [Follow!]!
-  notifications(first: Int, after: String): NotificationConnection!
+  "The in-app inbox, newest first."
+  notifications(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+  ): NotificationConnection!
+  "How many inbox entries are unread."
   unreadNotifications: Int!
+  "Which pushes the person wants."
   notificationPreferences: NotificationPreferences!
 }
 
@@ -4430,67 +4727,101 @@ extend type Subscription {
   notificationReceived: Notification!
 }
 
+"The input of ` + "`" + `registerDevice` + "`" + `."
 input RegisterDeviceInput {
   "The FCM registration token."
   token: String!
+  "The device's operating system."
   platform: Platform!
+  "The device's locale, e.g. da-DK; informational."
   locale: String
+  "The app version, e.g. 1.4.0; informational."
   appVersion: String
 }
 
+"What ` + "`" + `registerDevice` + "`" + ` returns."
 type RegisterDevicePayload {
+  "True when the device will receive pushes."
   registered: Boolean!
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"The input of ` + "`" + `unregisterDevice` + "`" + `."
 input UnregisterDeviceInput {
+  "The FCM registration token to forget."
   token: String!
 }
 
+"What ` + "`" + `unregisterDevice` + "`" + ` returns."
 type UnregisterDevicePayload {
+  "True when the token was registered to the person and is now forgotten."
   unregistered: Boolean!
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
 "Exactly one of organisationId, placeId and theme."
 input FollowInput {
+  "An Organisation id."
   organisationId: ID
+  "A Place id."
   placeId: ID
+  "A theme slug."
   theme: String
 }
 
+"What ` + "`" + `follow` + "`" + ` and ` + "`" + `unfollow` + "`" + ` return."
 type FollowPayload {
+  "Everything the person follows after the change; null on error."
   follows: [Follow!]
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"Preferences to change; a field left out keeps its value."
 input NotificationPreferencesInput {
+  "Pushes about new activities of what the person follows."
   newEvents: Boolean
+  "Pushes of announcements."
   announcements: Boolean
+  "Shift reminders."
   reminders: Boolean
+  "A push when moving up from a waitlist."
   waitlist: Boolean
+  "Pushes about the person's own stories."
   stories: Boolean
   "HH:MM; equal start and end means no quiet hours."
   quietHoursStart: String
+  "HH:MM, Europe/Copenhagen time."
   quietHoursEnd: String
 }
 
+"What ` + "`" + `updateNotificationPreferences` + "`" + ` returns."
 type NotificationPreferencesPayload {
+  "The preferences after the change; null on error."
   preferences: NotificationPreferences
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"Either ids or all: true."
 input MarkNotificationsReadInput {
+  "Notification ids to mark read; ids that are not the person's are ignored."
   ids: [ID!]
   "Mark the whole inbox read."
   all: Boolean
 }
 
+"What ` + "`" + `markNotificationsRead` + "`" + ` returns."
 type MarkNotificationsReadPayload {
+  "How many entries were unread and are now read."
   marked: Int!
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"Who receives an announcement."
 enum AnnouncementAudience {
   "Followers of an organisation (organisationId)."
   FOLLOWERS
@@ -4502,48 +4833,97 @@ enum AnnouncementAudience {
   TOWN
 }
 
+"The input of ` + "`" + `sendAnnouncement` + "`" + `."
 input SendAnnouncementInput {
+  "Who receives it; it decides which of organisationId, activityId and slotId is required."
   audience: AnnouncementAudience!
+  "For FOLLOWERS: an Organisation id."
   organisationId: ID
+  "For ACTIVITY_VOLUNTEERS: an Activity id."
   activityId: ID
+  "For SLOT_VOLUNTEERS: a VolunteerSlot id."
   slotId: ID
+  "The push title, short."
   title: String!
+  "The text."
   body: String!
 }
 
+"A message sent to an audience as an inbox entry and a push."
 type Announcement {
+  "The ID of the announcement."
   id: ID!
+  "The title as sent."
   title: String!
+  "The text as sent."
   body: String!
+  "Who it was sent to."
   audience: AnnouncementAudience!
+  "How many people it was sent to."
   recipients: Int!
+  "When it was sent."
   createdAt: Time!
 }
 
 "Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, VERIFIED_ACCOUNT_REQUIRED."
 type SendAnnouncementPayload {
+  "The announcement sent; null on error."
   announcement: Announcement
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
 extend type Mutation {
-  registerDevice(input: RegisterDeviceInput!): RegisterDevicePayload!
-  unregisterDevice(input: UnregisterDeviceInput!): UnregisterDevicePayload!
-  follow(input: FollowInput!): FollowPayload!
-  unfollow(input: FollowInput!): FollowPayload!
-  updateNotificationPreferences(input: NotificationPreferencesInput!): NotificationPreferencesPayload!
-  markNotificationsRead(input: MarkNotificationsReadInput!): MarkNotificationsReadPayload!
-  sendAnnouncement(input: SendAnnouncementInput!): SendAnnouncementPayload!
+  "Registers the device's FCM token for the signed-in person's pushes; registering it again updates it."
+  registerDevice(
+    "What to do; see the input type."
+    input: RegisterDeviceInput!
+  ): RegisterDevicePayload!
+  "Stops pushes to the device, e.g. on sign-out."
+  unregisterDevice(
+    "What to do; see the input type."
+    input: UnregisterDeviceInput!
+  ): UnregisterDevicePayload!
+  "Follow an organisation, a place or a theme: its new activities appear as notifications."
+  follow(
+    "What to do; see the input type."
+    input: FollowInput!
+  ): FollowPayload!
+  "Stop following an organisation, a place or a theme."
+  unfollow(
+    "What to do; see the input type."
+    input: FollowInput!
+  ): FollowPayload!
+  "Changes which pushes the signed-in person gets."
+  updateNotificationPreferences(
+    "What to do; see the input type."
+    input: NotificationPreferencesInput!
+  ): NotificationPreferencesPayload!
+  "Marks inbox entries of the signed-in person read."
+  markNotificationsRead(
+    "What to do; see the input type."
+    input: MarkNotificationsReadInput!
+  ): MarkNotificationsReadPayload!
+  "Organisers (for their organisation and its activities) and the secretariat (also the whole town) send a message as an inbox entry and a push."
+  sendAnnouncement(
+    "What to do; see the input type."
+    input: SendAnnouncementInput!
+  ): SendAnnouncementPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/roles.graphqls", Input: `# Who may organise and what an organisation has checked: organiser
 # invitations (issue 15, hole 4) and qualifications per organisation
 # (hole 5).
 
+"Where an organiser invitation is."
 enum OrganiserInvitationStatus {
+  "Sent and waiting for an answer."
   PENDING
+  "Accepted: the invitee is an organiser."
   ACCEPTED
+  "Declined by the invitee."
   DECLINED
+  "Taken back by an organiser or the secretariat."
   REVOKED
   "Pending, but past expiresAt: it can no longer be accepted."
   EXPIRED
@@ -4551,8 +4931,11 @@ enum OrganiserInvitationStatus {
 
 "An invitation to become organiser of an organisation. The invitee is not an organiser until they accept, so the invitation shows nothing about them the inviter could not already see."
 type OrganiserInvitation {
+  "The ID of the invitation, for acceptOrganiserInvitation and the others."
   id: ID!
+  "The organisation the invitee would organise."
   organisation: Organisation!
+  "Pending, accepted, declined, revoked or expired."
   status: OrganiserInvitationStatus!
   "The address an invitation by e-mail was sent to; null for one by person."
   email: String
@@ -4560,6 +4943,7 @@ type OrganiserInvitation {
   inviteeName: String
   "Display name of whoever invited."
   invitedByName: String!
+  "When it was sent."
   createdAt: Time!
   "After this the invitation can no longer be accepted (30 days)."
   expiresAt: Time!
@@ -4577,18 +4961,25 @@ extend type Organisation {
 
 "Invite one person: by e-mail, or by user id for someone you can already see (a volunteer of your activities, a fellow organiser)."
 input InviteOrganiserInput {
+  "An Organisation id."
   organisationId: ID!
+  "The address to invite; leave out when userId is given."
   email: String
+  "A User id; leave out when email is given."
   userId: ID
 }
 
+"Names one organiser invitation."
 input OrganiserInvitationIdInput {
+  "An OrganiserInvitation id."
   invitationId: ID!
 }
 
 "Errors: ORGANISATION_NOT_FOUND, USER_NOT_FOUND, ALREADY_ORGANISER, ALREADY_INVITED, TOO_MANY_INVITATIONS (20 unanswered per organisation), INVITATION_NOT_FOUND, INVITATION_NOT_PENDING, INVITATION_EXPIRED, INVITATION_WRONG_ACCOUNT, VERIFIED_ACCOUNT_REQUIRED, REQUIRED, INVALID_INPUT."
 type OrganiserInvitationPayload {
+  "The invitation as it is now; null on error."
   invitation: OrganiserInvitation
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
@@ -4607,31 +4998,54 @@ extend input RecordQualificationInput {
 }
 
 extend type RecordQualificationPayload {
+  "The qualification recorded; null on error."
   qualification: Qualification
 }
 
+"The input of ` + "`" + `revokeQualification` + "`" + `."
 input RevokeQualificationInput {
+  "The person (a User id)."
   userId: ID!
+  "The organisation that recorded it (an Organisation id)."
   organisationId: ID!
+  "Which qualification."
   requirement: Requirement!
 }
 
+"What ` + "`" + `revokeQualification` + "`" + ` returns."
 type RevokeQualificationPayload {
+  "True when a record was removed."
   revoked: Boolean!
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
 extend type Mutation {
   "Organisers of the organisation and the secretariat. The person becomes organiser when they accept; the secretariat's invitation of a verified account takes effect at once (status ACCEPTED), and one to an address no account has proven yet when an account proves it."
-  inviteOrganiser(input: InviteOrganiserInput!): OrganiserInvitationPayload!
+  inviteOrganiser(
+    "What to do; see the input type."
+    input: InviteOrganiserInput!
+  ): OrganiserInvitationPayload!
   "The invitee only, from a verified account; for an invitation by e-mail, from the account that proved the address."
-  acceptOrganiserInvitation(input: OrganiserInvitationIdInput!): OrganiserInvitationPayload!
+  acceptOrganiserInvitation(
+    "What to do; see the input type."
+    input: OrganiserInvitationIdInput!
+  ): OrganiserInvitationPayload!
   "The invitee only."
-  declineOrganiserInvitation(input: OrganiserInvitationIdInput!): OrganiserInvitationPayload!
+  declineOrganiserInvitation(
+    "What to do; see the input type."
+    input: OrganiserInvitationIdInput!
+  ): OrganiserInvitationPayload!
   "Organisers of the organisation and the secretariat."
-  revokeOrganiserInvitation(input: OrganiserInvitationIdInput!): OrganiserInvitationPayload!
+  revokeOrganiserInvitation(
+    "What to do; see the input type."
+    input: OrganiserInvitationIdInput!
+  ): OrganiserInvitationPayload!
   "Organisers of the organisation that recorded it and the secretariat: the record is gone and no longer satisfies its slots."
-  revokeQualification(input: RevokeQualificationInput!): RevokeQualificationPayload!
+  revokeQualification(
+    "What to do; see the input type."
+    input: RevokeQualificationInput!
+  ): RevokeQualificationPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# Vores Ishøj — the API the phone app talks to. The schema is split by
@@ -4661,19 +5075,29 @@ extend type Mutation {
 "RFC 3339 with offset, shown in Europe/Copenhagen time, e.g. 2026-07-06T10:00:00+02:00."
 scalar Time
 
+"An object with a global ID, fetchable with Query.node."
 interface Node {
+  "The global ID: opaque, stable, unique across types."
   id: ID!
 }
 
+"Where a page sits in its list (Relay). Lists page forward with first/after."
 type PageInfo {
+  "True when more items follow this page."
   hasNextPage: Boolean!
+  "The last item's cursor: pass it as ` + "`" + `after` + "`" + ` for the next page; null for an empty page."
   endCursor: String
+  "Always false: lists page forward only (first/after), and Relay lets a forward page answer false. Added in 0.3.0."
+  hasPreviousPage: Boolean!
+  "The first item's cursor; null for an empty page. Added in 0.3.0."
+  startCursor: String
 }
 
 "A problem a person can fix. The message is in the caller's language (Danish by default)."
 type UserError {
   "Stable code the app can branch on, e.g. SLOT_NOT_FOUND."
   code: String!
+  "What went wrong, for the person, in the caller's language."
   message: String!
   "Path to the input field the error is about, e.g. [\"input\", \"title\"]."
   field: [String!]
@@ -4681,74 +5105,118 @@ type UserError {
   retryAfterSeconds: Int
 }
 
+"Everything the app can read."
 type Query {
-  node(id: ID!): Node
+  "Any object by its global ID; null when it does not exist or the caller may not see it."
+  node(
+    "A global ID."
+    id: ID!
+  ): Node
   "Fetch several nodes at once; unknown or hidden ids give null."
-  nodes(ids: [ID!]!): [Node]!
+  nodes(
+    "Global IDs; at most 100."
+    ids: [ID!]!
+  ): [Node]!
 }
 `, BuiltIn: false},
 	{Name: "../schema/stories.graphqls", Input: `"A file in a GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec)."
 scalar Upload
 
+"A reaction to a story."
 enum ReactionKind {
+  "A heart."
   HEART
+  "Applause."
   CLAP
+  "A smile."
   SMILE
+  "Thanks."
   THANKS
 }
 
+"The secretariat's decision on a story."
 enum ReviewAction {
+  "Publish it (also restores a hidden story)."
   PUBLISH
+  "Reject it, with a reason shown to the author."
   REJECT
+  "Send it back to the author, with a reason, to edit and submit again."
   REQUEST_CHANGES
 }
 
+"Whether a call takes contributions."
 enum CallStatus {
+  "Takes contributions until its deadline."
   OPEN
+  "Closed; takes no more contributions."
   CLOSED
 }
 
 "A photo of a story, re-encoded without any metadata (no GPS position)."
 type Photo {
+  "The ID of the photo, for EditStoryInput.removePhotoIds."
   id: ID!
+  "What the photo shows, for screen readers; empty when not given."
   alt: String!
   "About 320 px wide (a very tall photo: at most 1280 px tall, and narrower)."
   smallUrl: String!
   "About 1280 px wide (a very tall photo: at most 5120 px tall, and narrower)."
   largeUrl: String!
+  "Width in pixels; with height, the aspect ratio to lay the photo out before it loads."
   width: Int!
+  "Height in pixels."
   height: Int!
 }
 
+"How many people reacted to a story in one way."
 type ReactionCount {
+  "The reaction."
   kind: ReactionKind!
+  "How many people reacted so."
   count: Int!
 }
 
 "A record that regional or national media picked up a story."
 type MediaPickup {
+  "The newspaper, station or site, e.g. Ishøj Avis."
   outlet: String!
+  "Where it appeared online; null when not known."
   url: String
+  "When it appeared."
   pickedUpAt: Time!
 }
 
 "A call for contributions, e.g. the photo competition \"Min sommer i Ishøj\"."
 type Call implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
+  "The title."
   title: String!
+  "What the call asks for."
   description: String!
+  "Contributions are taken until this."
   deadline: Time!
+  "Open or closed."
   status: CallStatus!
+  "The organisation behind it; null for a call from the municipality."
   organisation: Organisation
   "The call's published stories, newest first."
-  stories(first: Int, after: String): StoryConnection!
+  stories(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+  ): StoryConnection!
 }
 
 extend type Story {
+  "Photos, in the order the author added them."
   photos: [Photo!]!
+  "Reaction counts, one per kind that has any."
   reactions: [ReactionCount!]!
   "The signed-in person's reaction."
   myReaction: ReactionKind
+  "The call it answers; null when none."
   call: Call
   "Why the secretariat rejected or asked for changes; the author and moderators only."
   reviewReason: String
@@ -4762,7 +5230,9 @@ extend type Story {
 type StoryReport {
   "Null when the account is gone."
   reporter: User
+  "Why, in the reporter's words; empty when none was given."
   reason: String!
+  "When it was reported."
   createdAt: Time!
   "The secretariat looked at the story after this report (restored, rejected or sent it back): it counts no more."
   reviewed: Boolean!
@@ -4772,28 +5242,45 @@ type StoryReport {
   counts: Boolean!
 }
 
+"One month of a series in Stats."
 type MonthCount {
   "First day of the month, Europe/Copenhagen."
   month: String!
+  "People, stories or volunteers in the month, depending on the series."
   count: Int!
+  "Volunteer hours in the month (the hours series only; 0 otherwise)."
   hours: Float!
 }
 
 "The goals of the source document, at a glance, for the secretariat."
 type Stats {
+  "People with an account."
   usersTotal: Int!
+  "The goal for accounts in the first year."
   usersTarget: Int!
+  "New accounts per month, the last 12 months, oldest first."
   newUsersPerMonth: [MonthCount!]!
+  "Different people who gave volunteer time in the last 12 months."
   activeVolunteers: Int!
+  "People who gave volunteer time per month, the last 12 months."
   volunteersPerMonth: [MonthCount!]!
+  "Volunteer hours given in the last 12 months (confirmed claims on ended slots, no-shows not counted)."
   hoursTotal: Float!
+  "Volunteer hours per month, the last 12 months."
   hoursPerMonth: [MonthCount!]!
+  "Stories published per month, the last 12 months."
   storiesPublishedPerMonth: [MonthCount!]!
+  "Featured campaign stories published this calendar year."
   campaignStoriesThisYear: Int!
+  "The low end of the campaign goal for the year."
   campaignTargetMin: Int!
+  "The high end of the campaign goal for the year."
   campaignTargetMax: Int!
+  "Stories picked up by the media this calendar year."
   mediaPickupsThisYear: Int!
+  "The low end of the media goal for the year."
   mediaPickupsTargetMin: Int!
+  "The high end of the media goal for the year."
   mediaPickupsTargetMax: Int!
 }
 
@@ -4804,33 +5291,59 @@ extend type Me {
 
 extend type Query {
   "Stories waiting for review, oldest first: the secretariat, and organisers where allowed."
-  reviewQueue(first: Int, after: String): StoryConnection!
-  calls(open: Boolean): [Call!]!
-  call(id: ID!): Call
+  reviewQueue(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+  ): StoryConnection!
+  "Calls for contributions: open ones by deadline, soonest first; all of them newest first."
+  calls(
+    "True (the default): open calls whose deadline has not passed; false: every call."
+    open: Boolean
+  ): [Call!]!
+  "A call by its global ID; null when there is none."
+  call(
+    "A Call id."
+    id: ID!
+  ): Call
   "The secretariat only."
   stats: Stats!
 }
 
+"A photo to add to a story."
 input PhotoInput {
+  "The image: a file part of the multipart request."
   file: Upload!
   "What the photo shows, for screen readers."
   alt: String
 }
 
+"A link to add to a story."
 input StoryLinkInput {
+  "Which channel it points to."
   kind: ChannelKind!
+  "The address, http or https."
   url: String!
+  "Text to show for the link."
   label: String
 }
 
+"The input of ` + "`" + `submitStory` + "`" + `."
 input SubmitStoryInput {
+  "The title."
   title: String!
+  "The story."
   body: String!
   "The name to show; default: the author's display name."
   authorName: String
+  "The activity it is about (an Activity id)."
   activityId: ID
+  "The organisation it is about (an Organisation id)."
   organisationId: ID
+  "The call it answers (a Call id); the call must be open."
   callId: ID
+  "Theme slugs."
   themes: [String!]
   "Facebook, YouTube or Instagram posts, or web pages."
   links: [StoryLinkInput!]
@@ -4840,66 +5353,103 @@ input SubmitStoryInput {
   consentPeople: Boolean!
   "Children appear in the photos; then consentGuardian is required."
   hasChildren: Boolean!
+  "The guardians of the children in the photos agreed; required when hasChildren."
   consentGuardian: Boolean
 }
 
+"What ` + "`" + `submitStory` + "`" + `, ` + "`" + `editStory` + "`" + `, ` + "`" + `withdrawStory` + "`" + `, ` + "`" + `reviewStory` + "`" + `, ` + "`" + `featureStory` + "`" + `, ` + "`" + `recordMediaPickup` + "`" + `, ` + "`" + `reactToStory` + "`" + ` and ` + "`" + `reportStory` + "`" + ` return."
 type StoryPayload {
+  "The story as it is now; null on error."
   story: Story
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"The input of ` + "`" + `editStory` + "`" + `."
 input EditStoryInput {
+  "A Story id."
   storyId: ID!
+  "The title."
   title: String!
+  "The story."
   body: String!
+  "The name to show; the author's display name when left out."
   authorName: String
+  "The activity it is about (an Activity id)."
   activityId: ID
+  "The organisation it is about (an Organisation id)."
   organisationId: ID
+  "The call it answers (a Call id)."
   callId: ID
+  "Theme slugs."
   themes: [String!]
+  "The links as they should be from now on."
   links: [StoryLinkInput!]
   "Photos to add."
   photos: [PhotoInput!]
+  "Photos to remove (Photo ids)."
   removePhotoIds: [ID!]
+  "The people in the photos agreed to be shown."
   consentPeople: Boolean!
+  "Children appear in the photos; then consentGuardian is required."
   hasChildren: Boolean!
+  "The guardians of the children in the photos agreed."
   consentGuardian: Boolean
 }
 
+"Names one story."
 input StoryIdInput {
+  "A Story id."
   storyId: ID!
 }
 
+"The input of ` + "`" + `reviewStory` + "`" + `."
 input ReviewStoryInput {
+  "A Story id."
   storyId: ID!
+  "Publish, reject or send back."
   action: ReviewAction!
   "Required for REJECT and REQUEST_CHANGES; shown to the author."
   reason: String
 }
 
+"The input of ` + "`" + `featureStory` + "`" + `."
 input FeatureStoryInput {
+  "A Story id."
   storyId: ID!
+  "True marks it for the campaign; false takes the mark off."
   featured: Boolean!
 }
 
+"The input of ` + "`" + `recordMediaPickup` + "`" + `."
 input RecordMediaPickupInput {
+  "A Story id."
   storyId: ID!
+  "The newspaper, station or site."
   outlet: String!
+  "Where it appeared online."
   url: String
+  "When it appeared."
   pickedUpAt: Time!
 }
 
+"The input of ` + "`" + `reactToStory` + "`" + `."
 input ReactToStoryInput {
+  "A Story id."
   storyId: ID!
   "Null removes my reaction."
   kind: ReactionKind
 }
 
+"The input of ` + "`" + `reportStory` + "`" + `."
 input ReportStoryInput {
+  "A Story id."
   storyId: ID!
+  "What is wrong with it, in the reporter's words."
   reason: String
 }
 
+"The input of ` + "`" + `markStoryReporter` + "`" + `."
 input MarkStoryReporterInput {
   "The person (a User id, e.g. from Story.reports)."
   userId: ID!
@@ -4909,99 +5459,192 @@ input MarkStoryReporterInput {
   reason: String
 }
 
+"What ` + "`" + `markStoryReporter` + "`" + ` returns."
 type MarkStoryReporterPayload {
   "Whether the person is now marked."
   marked: Boolean!
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"The input of ` + "`" + `openCall` + "`" + `."
 input OpenCallInput {
+  "The title."
   title: String!
+  "What the call asks for."
   description: String!
+  "Contributions are taken until this; in the future."
   deadline: Time!
   "Empty: a call from the municipality (secretariat only)."
   organisationId: ID
 }
 
+"Names one call."
 input CallIdInput {
+  "A Call id."
   callId: ID!
 }
 
+"What ` + "`" + `openCall` + "`" + ` and ` + "`" + `closeCall` + "`" + ` return."
 type CallPayload {
+  "The call as it is now; null on error."
   call: Call
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
 extend type Mutation {
   "The story waits for review (PENDING_REVIEW). Errors include CONSENT_REQUIRED, GUARDIAN_CONSENT_REQUIRED, PHOTO_TOO_LARGE, PHOTO_TYPE_NOT_ALLOWED, IMAGE_TOO_LARGE (too many pixels or bytes once decoded), CALL_CLOSED, VERIFIED_ACCOUNT_REQUIRED, TOO_MANY_STORIES (at most STORIES_PER_DAY a day)."
-  submitStory(input: SubmitStoryInput!): StoryPayload!
+  submitStory(
+    "What to do; see the input type."
+    input: SubmitStoryInput!
+  ): StoryPayload!
   "The author, until the story is reviewed."
-  editStory(input: EditStoryInput!): StoryPayload!
-  withdrawStory(input: StoryIdInput!): StoryPayload!
-  reviewStory(input: ReviewStoryInput!): StoryPayload!
-  featureStory(input: FeatureStoryInput!): StoryPayload!
-  recordMediaPickup(input: RecordMediaPickupInput!): StoryPayload!
-  reactToStory(input: ReactToStoryInput!): StoryPayload!
+  editStory(
+    "What to do; see the input type."
+    input: EditStoryInput!
+  ): StoryPayload!
+  "The author takes back a story that waits for review or for changes (WITHDRAWN)."
+  withdrawStory(
+    "What to do; see the input type."
+    input: StoryIdInput!
+  ): StoryPayload!
+  "The secretariat, and organisers where allowed: publish, reject or send back a story waiting for review."
+  reviewStory(
+    "What to do; see the input type."
+    input: ReviewStoryInput!
+  ): StoryPayload!
+  "The secretariat marks a published story for the campaign, or takes the mark off."
+  featureStory(
+    "What to do; see the input type."
+    input: FeatureStoryInput!
+  ): StoryPayload!
+  "The secretariat records that the media picked up a story."
+  recordMediaPickup(
+    "What to do; see the input type."
+    input: RecordMediaPickupInput!
+  ): StoryPayload!
+  "The signed-in person reacts to a published story; one reaction per person, a new one replaces the old."
+  reactToStory(
+    "What to do; see the input type."
+    input: ReactToStoryInput!
+  ): StoryPayload!
   "Verified accounts, once per story. After 3 reports from different verified people a story is hidden (HIDDEN, back in the review queue) and the secretariat is told. Errors include VERIFIED_ACCOUNT_REQUIRED, ALREADY_REPORTED, TOO_MANY_REPORTS (at most STORY_REPORTS_PER_DAY a day)."
-  reportStory(input: ReportStoryInput!): StoryPayload!
+  reportStory(
+    "What to do; see the input type."
+    input: ReportStoryInput!
+  ): StoryPayload!
   "The secretariat: mark a person whose reports are misuse, or take the mark off. Their reports are still taken and kept, and they are not told, but they no longer count toward hiding a story. Restoring a hidden story is reviewStory with PUBLISH."
-  markStoryReporter(input: MarkStoryReporterInput!): MarkStoryReporterPayload!
-  openCall(input: OpenCallInput!): CallPayload!
-  closeCall(input: CallIdInput!): CallPayload!
+  markStoryReporter(
+    "What to do; see the input type."
+    input: MarkStoryReporterInput!
+  ): MarkStoryReporterPayload!
+  "Organisers (for their organisation) and the secretariat open a call for contributions."
+  openCall(
+    "What to do; see the input type."
+    input: OpenCallInput!
+  ): CallPayload!
+  "Whoever may open the call closes it before its deadline."
+  closeCall(
+    "What to do; see the input type."
+    input: CallIdInput!
+  ): CallPayload!
 }
 `, BuiltIn: false},
-	{Name: "../schema/story.graphqls", Input: `enum StoryStatus {
+	{Name: "../schema/story.graphqls", Input: `"Where a story is in its life."
+enum StoryStatus {
+  "Submitted and waiting for review."
   PENDING_REVIEW
+  "Sent back to the author to edit (see reviewReason)."
   CHANGES_REQUESTED
+  "Visible to everyone."
   PUBLISHED
+  "Not published (see reviewReason)."
   REJECTED
+  "Taken back by the author."
   WITHDRAWN
+  "Hidden after reports, until the secretariat reviews it."
   HIDDEN
 }
 
 "A resident's story: what happened when people met."
 type Story implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
+  "The title."
   title: String!
+  "The story, plain text."
   body: String!
   "The name the author chose to show."
   authorName: String!
+  "Where the story is in review."
   status: StoryStatus!
+  "When it was published; null while unpublished."
   publishedAt: Time
+  "Theme slugs."
   themes: [String!]!
+  "The activity it is about; null when none."
   activity: Activity
+  "The organisation it is about; null when none."
   organisation: Organisation
+  "Posts and pages it links to."
   links: [ChannelLink!]!
   "Marked by the secretariat for the campaign \"Alt ligger på vejen hjem\"."
   featured: Boolean!
 }
 
+"Which stories to list; every field left out matches all."
 input StoryFilter {
+  "Theme slugs; a story matches when it has any of them."
   themes: [String!]
+  "Only stories about this organisation (an Organisation id)."
   organisationId: ID
+  "Only stories about this activity (an Activity id)."
   activityId: ID
+  "True: only campaign stories; false: only the others."
   featured: Boolean
+  "Words in the title or body."
   search: String
 }
 
+"A page of Story items (a Relay connection)."
 type StoryConnection {
+  "The items of this page, in order."
   edges: [StoryEdge!]!
+  "Whether more items follow, and the cursor to ask for them."
   pageInfo: PageInfo!
 }
 
+"One Story in a page, with its cursor."
 type StoryEdge {
+  "Opaque cursor of this item: pass it as ` + "`" + `after` + "`" + ` to get the items that follow it."
   cursor: String!
+  "The item."
   node: Story!
 }
 
 extend type Query {
   "Published stories, newest first."
-  stories(first: Int, after: String, filter: StoryFilter): StoryConnection!
-  story(id: ID!): Story
+  stories(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+    "Which stories to list; all published ones when left out."
+    filter: StoryFilter
+  ): StoryConnection!
+  "A story by its global ID; null when there is none or the caller may not see it."
+  story(
+    "A Story id."
+    id: ID!
+  ): Story
 }
 `, BuiltIn: false},
-	{Name: "../schema/user.graphqls", Input: `enum Role {
+	{Name: "../schema/user.graphqls", Input: `"A person's role in the app."
+enum Role {
+  "A resident: volunteers, follows, writes stories; organises where made organiser."
   RESIDENT
+  "The municipality's secretariat: moderates, manages places and organisations, sees stats."
   SECRETARIAT
 }
 
@@ -5009,7 +5652,9 @@ extend type Query {
 type Me {
   "Global ID of the person (a User)."
   id: ID!
+  "The name shown to others."
   displayName: String!
+  "The e-mail address of the sign-in; null for an anonymous sign-in."
   email: String
   "In E.164, e.g. +4512345678."
   phone: String
@@ -5017,13 +5662,17 @@ type Me {
   language: String!
   "True when the person chose language with updateMe; false while texts follow the device's Accept-Language and pushes are in Danish."
   languageChosen: Boolean!
+  "Resident or secretariat."
   role: Role!
   "False for Firebase's anonymous sign-in: such a person may browse and follow but not claim slots, submit stories or announce."
   verified: Boolean!
   "Organisations the person is organiser of."
   organises: [Organisation!]!
   "The person's volunteer sign-ups: upcoming ones (slot not ended) by default, past ones with upcoming: false."
-  claims(upcoming: Boolean = true): [SlotClaim!]!
+  claims(
+    "True (the default): claims on slots that have not ended; false: those on ended slots."
+    upcoming: Boolean = true
+  ): [SlotClaim!]!
   "Hours given as a volunteer, across every organisation."
   hours: VolunteerHours!
   "Recorded qualifications such as the børneattest."
@@ -5034,7 +5683,9 @@ type Me {
 
 "A person as others may see them."
 type User implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
+  "The name the person shows to others."
   displayName: String!
   "Visible to the person, the secretariat, organisers of activities they volunteer for, and fellow organisers; null otherwise."
   email: String
@@ -5044,13 +5695,19 @@ type User implements Node {
   hasApp: Boolean!
 }
 
+"Volunteer time given: confirmed claims on ended slots, no-shows not counted."
 type VolunteerHours {
+  "Hours in all."
   total: Float!
+  "Hours per organisation."
   byOrganisation: [OrganisationHours!]!
 }
 
+"Volunteer hours given to one organisation."
 type OrganisationHours {
+  "The organisation."
   organisation: Organisation!
+  "Hours given to it."
   hours: Float!
 }
 
@@ -5067,7 +5724,9 @@ extend type Query {
   me: Me
 }
 
+"The input of ` + "`" + `updateMe` + "`" + `."
 input UpdateMeInput {
+  "The name shown to others; a field left out keeps its value."
   displayName: String
   "One of the supported languages: da, en, ar, tr, ur. An empty string gives up the choice: texts follow Accept-Language again, pushes are Danish."
   language: String
@@ -5075,153 +5734,251 @@ input UpdateMeInput {
   phone: String
 }
 
+"What ` + "`" + `updateMe` + "`" + ` returns."
 type UpdateMePayload {
+  "The person after the change; null on error."
   me: Me
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"A link to another channel."
 input ChannelLinkInput {
+  "Which channel it points to."
   kind: ChannelKind!
+  "The address, http or https."
   url: String!
+  "Text to show for the link."
   label: String
 }
 
+"The input of ` + "`" + `createOrganisation` + "`" + `."
 input CreateOrganisationInput {
+  "The name."
   name: String!
+  "What sort of organisation it is."
   kind: OrganisationKind!
+  "Free text about it."
   description: String
+  "Its pages elsewhere."
   links: [ChannelLinkInput!]
 }
 
+"The input of ` + "`" + `updateOrganisation` + "`" + `."
 input UpdateOrganisationInput {
+  "An Organisation id."
   organisationId: ID!
+  "The name."
   name: String!
+  "What sort of organisation it is."
   kind: OrganisationKind!
+  "Free text about it; left out empties it."
   description: String
+  "Its links as they should be from now on; left out removes them."
   links: [ChannelLinkInput!]
 }
 
+"What ` + "`" + `createOrganisation` + "`" + ` and ` + "`" + `updateOrganisation` + "`" + ` return."
 type OrganisationPayload {
+  "The organisation as it is now; null on error."
   organisation: Organisation
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
 "Name an organiser by e-mail or by user id; see inviteOrganiser."
 input AddOrganiserInput {
+  "An Organisation id."
   organisationId: ID!
+  "The address to invite; leave out when userId is given."
   email: String
+  "A User id; leave out when email is given."
   userId: ID
 }
 
+"The input of ` + "`" + `removeOrganiser` + "`" + `."
 input RemoveOrganiserInput {
+  "An Organisation id."
   organisationId: ID!
+  "The organiser to remove (a User id)."
   userId: ID!
 }
 
+"What ` + "`" + `addOrganiser` + "`" + ` and ` + "`" + `removeOrganiser` + "`" + ` return."
 type OrganiserPayload {
+  "The organisation as it is now; null on error."
   organisation: Organisation
+  "The person concerned; null for an invitation by e-mail and on error."
   user: User
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"The input of ` + "`" + `createPlace` + "`" + `."
 input CreatePlaceInput {
+  "The name."
   name: String!
+  "The street address."
   address: String
+  "Free text about it."
   description: String
+  "WGS 84 latitude in degrees."
   latitude: Float
+  "WGS 84 longitude in degrees."
   longitude: Float
 }
 
+"What ` + "`" + `createPlace` + "`" + ` returns."
 type CreatePlacePayload {
+  "The place made; null on error."
   place: Place
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
 "A place as it should be from now on: every field is set, an omitted one is emptied."
 input UpdatePlaceInput {
+  "A Place id."
   placeId: ID!
+  "The name."
   name: String!
+  "The street address."
   address: String
+  "Free text about it."
   description: String
+  "WGS 84 latitude in degrees."
   latitude: Float
+  "WGS 84 longitude in degrees."
   longitude: Float
 }
 
+"What ` + "`" + `updatePlace` + "`" + ` returns."
 type UpdatePlacePayload {
+  "The place as it is now; null on error."
   place: Place
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"What ` + "`" + `exportMyData` + "`" + ` returns."
 type ExportMyDataPayload {
   "Everything held about the person: profile, organiser rights, qualifications, volunteer sign-ups, stories."
   data: JSON
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
 "What happens to a deleted person's stories."
 enum StoryRetention {
+  "Every story of the person is deleted."
   DELETE
   "Published stories stay without the author's name; unpublished ones are deleted."
   ANONYMISE
 }
 
+"The input of ` + "`" + `deleteMyAccount` + "`" + `."
 input DeleteMyAccountInput {
+  "What happens to the person's stories."
   stories: StoryRetention!
   "Must be true: deletion cannot be undone."
   confirm: Boolean!
 }
 
+"What ` + "`" + `deleteMyAccount` + "`" + ` returns."
 type DeleteMyAccountPayload {
+  "True when the account is gone."
   deleted: Boolean!
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"Everything the app can change. Each mutation takes one ` + "`" + `input` + "`" + ` and returns a payload with ` + "`" + `userErrors` + "`" + `."
 type Mutation {
-  updateMe(input: UpdateMeInput!): UpdateMePayload!
+  "Changes the signed-in person's profile; a field left out keeps its value."
+  updateMe(
+    "What to do; see the input type."
+    input: UpdateMeInput!
+  ): UpdateMePayload!
   "Secretariat only."
-  createOrganisation(input: CreateOrganisationInput!): OrganisationPayload!
+  createOrganisation(
+    "What to do; see the input type."
+    input: CreateOrganisationInput!
+  ): OrganisationPayload!
   "Organisers of the organisation and the secretariat."
-  updateOrganisation(input: UpdateOrganisationInput!): OrganisationPayload!
+  updateOrganisation(
+    "What to do; see the input type."
+    input: UpdateOrganisationInput!
+  ): OrganisationPayload!
   "Organisers of the organisation and the secretariat. Since 2026-12 it invites (as inviteOrganiser): user is the invitee for an invitation by id, null for one by e-mail, and the person becomes organiser when they accept; the secretariat's act on a verified account takes effect at once."
-  addOrganiser(input: AddOrganiserInput!): OrganiserPayload! @deprecated(reason: "Use inviteOrganiser: the person becomes organiser when they accept.")
+  addOrganiser(
+    "What to do; see the input type."
+    input: AddOrganiserInput!
+  ): OrganiserPayload! @deprecated(reason: "Use inviteOrganiser: the person becomes organiser when they accept.")
   "Organisers of the organisation and the secretariat. Anyone may step down unless they are the last organiser (LAST_ORGANISER); an organiser removes only organisers who joined after them (ORGANISER_SENIOR); the secretariat removes anyone, the last one too."
-  removeOrganiser(input: RemoveOrganiserInput!): OrganiserPayload!
+  removeOrganiser(
+    "What to do; see the input type."
+    input: RemoveOrganiserInput!
+  ): OrganiserPayload!
   "Secretariat only."
-  createPlace(input: CreatePlaceInput!): CreatePlacePayload!
+  createPlace(
+    "What to do; see the input type."
+    input: CreatePlaceInput!
+  ): CreatePlacePayload!
   "Secretariat only."
-  updatePlace(input: UpdatePlaceInput!): UpdatePlacePayload!
+  updatePlace(
+    "What to do; see the input type."
+    input: UpdatePlaceInput!
+  ): UpdatePlacePayload!
   "Everything we hold about the signed-in person, as JSON."
   exportMyData: ExportMyDataPayload!
   "Deletes the signed-in person's personal data; upcoming volunteer sign-ups are cancelled."
-  deleteMyAccount(input: DeleteMyAccountInput!): DeleteMyAccountPayload!
+  deleteMyAccount(
+    "What to do; see the input type."
+    input: DeleteMyAccountInput!
+  ): DeleteMyAccountPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/volunteer.graphqls", Input: `"A qualification a slot may require; an organiser of the slot's organisation records having seen it."
 enum Requirement {
   "Børneattest: the Danish police check for work with children under 15."
   CHILD_CERTIFICATE
+  "A food hygiene certificate (hygiejnebevis)."
   FOOD_HYGIENE
+  "A first aid course."
   FIRST_AID
+  "A driving licence."
   DRIVING_LICENCE
 }
 
 "A capacity-limited volunteer shift on an activity, e.g. \"Åbn Havhytten\" Saturday 10–14 for 2 people."
 type VolunteerSlot implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
+  "The activity it belongs to."
   activity: Activity!
+  "What the volunteers do, e.g. Åbn Havhytten."
   title: String!
+  "More about the task; null when none."
   description: String
+  "When the shift starts."
   startsAt: Time!
+  "When the shift ends."
   endsAt: Time!
   "For a recurring activity: the start of the occurrence the slot belongs to."
   occurrenceStartsAt: Time
+  "How many volunteers it needs."
   capacity: Int!
   "Confirmed claims."
   taken: Int!
+  "capacity minus taken, never below 0."
   spotsLeft: Int!
+  "How many claims wait on the waitlist."
   waitlistLength: Int!
+  "The qualification a volunteer must have recorded by the organisation; null for none."
   requirement: Requirement
+  "Claims are taken from this; null: no opening time."
   signupOpensAt: Time
+  "Claims are taken until this; null: until the shift starts."
   signupClosesAt: Time
   "Cancelling after this is allowed but recorded as late and told to the organisers."
   cancelDeadline: Time
@@ -5231,43 +5988,67 @@ type VolunteerSlot implements Node {
   claims: [SlotClaim!]
 }
 
+"Where a claim on a slot is."
 enum ClaimStatus {
+  "The volunteer has a place."
   CONFIRMED
+  "The slot was full; the volunteer waits (see waitlistPosition) and is promoted when a place frees."
   WAITLISTED
+  "Cancelled by the volunteer, an organiser, or with the activity or slot."
   CANCELLED
 }
 
+"Whether a confirmed volunteer came, as an organiser recorded it."
 enum Attendance {
+  "Came: the hours count."
   ATTENDED
+  "Did not come: the hours do not count."
   NO_SHOW
 }
 
+"A volunteer's sign-up for a slot."
 type SlotClaim implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
+  "The slot claimed."
   slot: VolunteerSlot!
+  "The person who claimed it."
   volunteer: User!
+  "Confirmed, waitlisted or cancelled."
   status: ClaimStatus!
   "1 for the first on the waitlist; null unless WAITLISTED."
   waitlistPosition: Int
+  "When it was claimed."
   createdAt: Time!
+  "Recorded by an organiser after the shift; null until then."
   attendance: Attendance
   "Cancelled after the slot's cancellation deadline."
   lateCancel: Boolean!
 }
 
+"A qualification of a person, as an organisation recorded it."
 type Qualification {
+  "Which qualification."
   requirement: Requirement!
+  "When it was recorded."
   recordedAt: Time!
+  "When it stops counting; null for never."
   expiresAt: Time
 }
 
+"A page of VolunteerSlot items (a Relay connection)."
 type VolunteerSlotConnection {
+  "The items of this page, in order."
   edges: [VolunteerSlotEdge!]!
+  "Whether more items follow, and the cursor to ask for them."
   pageInfo: PageInfo!
 }
 
+"One VolunteerSlot in a page, with its cursor."
 type VolunteerSlotEdge {
+  "Opaque cursor of this item: pass it as ` + "`" + `after` + "`" + ` to get the items that follow it."
   cursor: String!
+  "The item."
   node: VolunteerSlot!
 }
 
@@ -5278,10 +6059,21 @@ extend type Activity {
 
 extend type Query {
   "Upcoming slots of published activities with spots left, earliest first."
-  openSlots(first: Int, after: String, from: Time, to: Time): VolunteerSlotConnection!
+  openSlots(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+    "Slots starting at or after this; slots that have not started when left out."
+    from: Time
+    "Slots starting before this; no end when left out."
+    to: Time
+  ): VolunteerSlotConnection!
 }
 
+"The input of ` + "`" + `claimSlot` + "`" + `."
 input ClaimSlotInput {
+  "A VolunteerSlot id."
   slotId: ID!
   "Chosen by the app per tap; a retry with the same key returns the first result."
   idempotencyKey: String!
@@ -5289,168 +6081,298 @@ input ClaimSlotInput {
 
 "A full slot is not an error: the claim is WAITLISTED. Errors: SLOT_NOT_FOUND, SLOT_IN_PAST, SIGNUP_NOT_OPEN, SIGNUP_CLOSED, ALREADY_CLAIMED, OVERLAPS_OTHER_CLAIM, DAILY_LIMIT_REACHED, REQUIREMENT_NOT_MET, ACTIVITY_CANCELLED, VERIFIED_ACCOUNT_REQUIRED, IDEMPOTENCY_KEY_REUSED."
 type ClaimSlotPayload {
+  "The claim, CONFIRMED or WAITLISTED; null on error."
   claim: SlotClaim
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"What ` + "`" + `markAttendance` + "`" + ` returns."
 type SlotClaimPayload {
+  "The claim as it is now; null on error."
   claim: SlotClaim
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"The input of ` + "`" + `cancelClaim` + "`" + `."
 input CancelClaimInput {
+  "A SlotClaim id."
   claimId: ID!
 }
 
+"What ` + "`" + `cancelClaim` + "`" + ` returns."
 type CancelClaimPayload {
+  "The claim, now CANCELLED; null on error."
   claim: SlotClaim
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"The input of ` + "`" + `createActivity` + "`" + `."
 input CreateActivityInput {
+  "The organisation that arranges it (an Organisation id); the caller organises it."
   organisationId: ID!
+  "Where it happens (a Place id)."
   placeId: ID
+  "The title."
   title: String!
+  "Free text."
   description: String
+  "Start of the first occurrence."
   startsAt: Time!
+  "End of the first occurrence; after startsAt."
   endsAt: Time!
   "RFC 5545 RRULE read in Europe/Copenhagen local time; startsAt must be its first instance."
   recurrence: String
+  "Theme slugs."
   themes: [String!]
+  "Links to the activity elsewhere."
   links: [ChannelLinkInput!]
   "Publish at once instead of saving a draft."
   publish: Boolean
 }
 
+"What ` + "`" + `createActivity` + "`" + ` returns."
 type CreateActivityPayload {
+  "The activity made; null on error."
   activity: Activity
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"The input of ` + "`" + `updateActivity` + "`" + `."
 input UpdateActivityInput {
+  "An Activity id."
   activityId: ID!
+  "Where it happens (a Place id); left out removes the place."
   placeId: ID
+  "The title."
   title: String!
+  "Free text; left out empties it."
   description: String
+  "Start of the first occurrence."
   startsAt: Time!
+  "End of the first occurrence; after startsAt."
   endsAt: Time!
+  "RFC 5545 RRULE; left out makes it one-off."
   recurrence: String
+  "Theme slugs."
   themes: [String!]
+  "Links as they should be from now on."
   links: [ChannelLinkInput!]
 }
 
+"Names one activity."
 input ActivityIdInput {
+  "An Activity id."
   activityId: ID!
 }
 
+"What ` + "`" + `updateActivity` + "`" + `, ` + "`" + `publishActivity` + "`" + ` and ` + "`" + `cancelActivity` + "`" + ` return."
 type ActivityPayload {
+  "The activity as it is now; null on error."
   activity: Activity
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"The input of ` + "`" + `addVolunteerSlot` + "`" + `."
 input AddVolunteerSlotInput {
+  "An Activity id."
   activityId: ID!
   "For a recurring activity: the occurrence the slot belongs to."
   occurrenceStartsAt: Time
+  "What the volunteers do."
   title: String!
+  "More about the task."
   description: String
+  "When the shift starts."
   startsAt: Time!
+  "When the shift ends; after startsAt."
   endsAt: Time!
+  "How many volunteers it needs, at least 1."
   capacity: Int!
+  "The qualification a volunteer must have; none when left out."
   requirement: Requirement
+  "Claims are taken from this."
   signupOpensAt: Time
+  "Claims are taken until this."
   signupClosesAt: Time
+  "Cancelling after this is recorded as late."
   cancelDeadline: Time
 }
 
+"What ` + "`" + `addVolunteerSlot` + "`" + ` returns."
 type AddVolunteerSlotPayload {
+  "The slot made; null on error."
   slot: VolunteerSlot
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"The input of ` + "`" + `updateVolunteerSlot` + "`" + `."
 input UpdateVolunteerSlotInput {
+  "A VolunteerSlot id."
   slotId: ID!
+  "What the volunteers do."
   title: String!
+  "More about the task; left out empties it."
   description: String
+  "When the shift starts."
   startsAt: Time!
+  "When the shift ends; after startsAt."
   endsAt: Time!
   "Raising it promotes from the waitlist."
   capacity: Int!
+  "The qualification a volunteer must have; left out removes it."
   requirement: Requirement
+  "Claims are taken from this."
   signupOpensAt: Time
+  "Claims are taken until this."
   signupClosesAt: Time
+  "Cancelling after this is recorded as late."
   cancelDeadline: Time
 }
 
+"What ` + "`" + `updateVolunteerSlot` + "`" + ` returns."
 type VolunteerSlotPayload {
+  "The slot as it is now; null on error."
   slot: VolunteerSlot
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"The input of ` + "`" + `removeVolunteerSlot` + "`" + `."
 input RemoveVolunteerSlotInput {
+  "A VolunteerSlot id."
   slotId: ID!
 }
 
+"What ` + "`" + `removeVolunteerSlot` + "`" + ` returns."
 type RemoveVolunteerSlotPayload {
+  "True when the slot is gone."
   removed: Boolean!
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
 "An organiser signs up a resident who has no app (name and phone)."
 input SignUpVolunteerInput {
+  "A VolunteerSlot id."
   slotId: ID!
+  "The resident's name."
   name: String!
   "As people write it; a Danish number without +45 is taken as one. Kept in E.164 (+4512345678)."
   phone: String!
 }
 
+"The input of ` + "`" + `markAttendance` + "`" + `."
 input MarkAttendanceInput {
+  "A SlotClaim id of a confirmed claim on a slot that has started."
   claimId: ID!
+  "Came or did not come."
   attendance: Attendance!
 }
 
 "An organiser of the organisation, or the secretariat, records having seen e.g. a volunteer's børneattest; never their own. Errors: OWN_QUALIFICATION, UNKNOWN_REQUIREMENT, IN_PAST, IN_FUTURE, VALIDITY_TOO_LONG, USER_NOT_FOUND, REQUIRED (organisationId, for an organiser of several)."
 input RecordQualificationInput {
+  "The volunteer (a User id)."
   userId: ID!
+  "Which qualification was seen."
   requirement: Requirement!
+  "When it stops counting; two years after checkedAt when left out."
   expiresAt: Time
 }
 
+"What ` + "`" + `recordQualification` + "`" + ` returns."
 type RecordQualificationPayload {
+  "The volunteer; null on error."
   user: User
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"What ` + "`" + `createCalendarFeed` + "`" + ` returns."
 type CalendarFeedPayload {
   "Secret URL of the personal iCal feed; a new one replaces (revokes) the old."
   url: String
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
+"What ` + "`" + `revokeCalendarFeed` + "`" + ` returns."
 type RevokeCalendarFeedPayload {
+  "True when a feed URL existed and no longer works."
   revoked: Boolean!
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
 
 extend type Mutation {
   "Verified accounts. Errors include TOO_MANY_CLAIMS: a person takes at most CLAIMS_PER_HOUR places an hour (cancelling is never limited)."
-  claimSlot(input: ClaimSlotInput!): ClaimSlotPayload!
+  claimSlot(
+    "What to do; see the input type."
+    input: ClaimSlotInput!
+  ): ClaimSlotPayload!
   "The volunteer, or organisers of the activity and the secretariat. The first on the waitlist is promoted."
-  cancelClaim(input: CancelClaimInput!): CancelClaimPayload!
-  createActivity(input: CreateActivityInput!): CreateActivityPayload!
-  updateActivity(input: UpdateActivityInput!): ActivityPayload!
-  publishActivity(input: ActivityIdInput!): ActivityPayload!
+  cancelClaim(
+    "What to do; see the input type."
+    input: CancelClaimInput!
+  ): CancelClaimPayload!
+  "Organisers of the organisation and the secretariat: a draft, or published at once with publish: true."
+  createActivity(
+    "What to do; see the input type."
+    input: CreateActivityInput!
+  ): CreateActivityPayload!
+  "Organisers of the activity and the secretariat. Every field is set as given; live claims stay."
+  updateActivity(
+    "What to do; see the input type."
+    input: UpdateActivityInput!
+  ): ActivityPayload!
+  "Organisers of the activity and the secretariat: a draft becomes visible to everyone."
+  publishActivity(
+    "What to do; see the input type."
+    input: ActivityIdInput!
+  ): ActivityPayload!
   "Cancels the activity and every live claim on it."
-  cancelActivity(input: ActivityIdInput!): ActivityPayload!
-  addVolunteerSlot(input: AddVolunteerSlotInput!): AddVolunteerSlotPayload!
-  updateVolunteerSlot(input: UpdateVolunteerSlotInput!): VolunteerSlotPayload!
+  cancelActivity(
+    "What to do; see the input type."
+    input: ActivityIdInput!
+  ): ActivityPayload!
+  "Organisers of the activity and the secretariat add a volunteer shift."
+  addVolunteerSlot(
+    "What to do; see the input type."
+    input: AddVolunteerSlotInput!
+  ): AddVolunteerSlotPayload!
+  "Organisers of the activity and the secretariat. Every field is set as given."
+  updateVolunteerSlot(
+    "What to do; see the input type."
+    input: UpdateVolunteerSlotInput!
+  ): VolunteerSlotPayload!
   "Removes the slot and cancels its claims."
-  removeVolunteerSlot(input: RemoveVolunteerSlotInput!): RemoveVolunteerSlotPayload!
-  signUpVolunteer(input: SignUpVolunteerInput!): ClaimSlotPayload!
-  markAttendance(input: MarkAttendanceInput!): SlotClaimPayload!
-  recordQualification(input: RecordQualificationInput!): RecordQualificationPayload!
+  removeVolunteerSlot(
+    "What to do; see the input type."
+    input: RemoveVolunteerSlotInput!
+  ): RemoveVolunteerSlotPayload!
+  "Organisers of the activity sign up a resident without the app; a full slot waitlists them."
+  signUpVolunteer(
+    "What to do; see the input type."
+    input: SignUpVolunteerInput!
+  ): ClaimSlotPayload!
+  "Organisers of the activity and the secretariat record whether a confirmed volunteer came."
+  markAttendance(
+    "What to do; see the input type."
+    input: MarkAttendanceInput!
+  ): SlotClaimPayload!
+  "Records that an organisation saw a volunteer's document (see RecordQualificationInput)."
+  recordQualification(
+    "What to do; see the input type."
+    input: RecordQualificationInput!
+  ): RecordQualificationPayload!
   "Makes (or replaces) the secret URL of my calendar feed of confirmed shifts."
   createCalendarFeed: CalendarFeedPayload!
+  "The secret URL of my calendar feed stops working."
   revokeCalendarFeed: RevokeCalendarFeedPayload!
 }
 `, BuiltIn: false},
@@ -6099,6 +7021,10 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
@@ -15531,6 +16457,52 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
@@ -27367,6 +28339,16 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

@@ -125,6 +125,9 @@ func connection[T, E any](rows []T, limit int, cursorOf func(*T) cursor, edge fu
 	for i := range rows {
 		cur := encodeCursor(cursorOf(&rows[i]))
 		edges = append(edges, edge(cur, &rows[i]))
+		if i == 0 {
+			info.StartCursor = &cur
+		}
 		info.EndCursor = &cur
 	}
 	return edges, info

@@ -121,8 +121,8 @@ type activityPage struct {
 			Occurrence struct{ StartsAt, EndsAt string }
 		}
 		PageInfo struct {
-			HasNextPage bool
-			EndCursor   *string
+			HasNextPage, HasPreviousPage bool
+			StartCursor, EndCursor       *string
 		}
 	}
 }
@@ -131,7 +131,7 @@ const activitiesQuery = `query($first: Int, $after: String, $filter: ActivityFil
   activities(first: $first, after: $after, filter: $filter) {
     edges { cursor node { id title startsAt recurrence place { name } organisation { name } themes links { kind url } }
             occurrence { startsAt endsAt } }
-    pageInfo { hasNextPage endCursor }
+    pageInfo { hasNextPage endCursor hasPreviousPage startCursor }
   }
 }`
 
@@ -147,6 +147,13 @@ func TestActivitiesPagingAndFilters(t *testing.T) {
 		for page := 0; ; page++ {
 			var resp activityPage
 			ts.client.MustPost(activitiesQuery, &resp, vars("first", 5, "after", after))
+			// Relay's page info: the first and last edge's cursors, and
+			// no previous page when paging forward.
+			info, edges := resp.Activities.PageInfo, resp.Activities.Edges
+			if len(edges) == 0 || info.StartCursor == nil || *info.StartCursor != edges[0].Cursor ||
+				info.EndCursor == nil || *info.EndCursor != edges[len(edges)-1].Cursor || info.HasPreviousPage {
+				t.Errorf("page %d: pageInfo %+v does not match its %d edges", page, info, len(edges))
+			}
 			for _, e := range resp.Activities.Edges {
 				titles = append(titles, e.Node.Title)
 				if e.Occurrence.StartsAt < lastStart {

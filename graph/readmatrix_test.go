@@ -533,7 +533,7 @@ var publicFields = map[string]string{
 	"Occurrence":              "activity startsAt endsAt",
 	"ActivityConnection":      "edges pageInfo",
 	"ActivityEdge":            "cursor node occurrence",
-	"PageInfo":                "hasNextPage endCursor",
+	"PageInfo":                "hasNextPage endCursor hasPreviousPage startCursor",
 	"Organisation":            "id name kind description links",
 	"OrganisationConnection":  "edges pageInfo",
 	"OrganisationEdge":        "cursor node",

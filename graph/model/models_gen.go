@@ -19,120 +19,183 @@ import (
 	"github.com/ishoj/voresishoj/internal/volunteer"
 )
 
+// A page of Activity items (a Relay connection).
 type ActivityConnection struct {
-	Edges    []ActivityEdge `json:"edges"`
-	PageInfo *PageInfo      `json:"pageInfo"`
+	// The items of this page, in order.
+	Edges []ActivityEdge `json:"edges"`
+	// Whether more items follow, and the cursor to ask for them.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
 // An activity in a list, with its first occurrence in the filter's window.
 type ActivityEdge struct {
-	Cursor     string               `json:"cursor"`
-	Node       *activity.Activity   `json:"node"`
+	// Opaque cursor of this item: pass it as `after` to get the items that follow it.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node *activity.Activity `json:"node"`
+	// The activity's first occurrence in the filter's window.
 	Occurrence *activity.Occurrence `json:"occurrence"`
 }
 
+// Which activities to list; every field left out matches all.
 type ActivityFilter struct {
 	// Occurrences ending after this (default: now).
 	From *time.Time `json:"from,omitempty"`
-	To   *time.Time `json:"to,omitempty"`
+	// Occurrences starting before this (default: no end).
+	To *time.Time `json:"to,omitempty"`
 	// Theme slugs; an activity matches when it has any of them.
-	Themes         []string `json:"themes,omitempty"`
-	OrganisationID *string  `json:"organisationId,omitempty"`
-	PlaceID        *string  `json:"placeId,omitempty"`
-	HasOpenSlots   *bool    `json:"hasOpenSlots,omitempty"`
+	Themes []string `json:"themes,omitempty"`
+	// Only this organisation's activities (an Organisation id).
+	OrganisationID *string `json:"organisationId,omitempty"`
+	// Only activities at this place (a Place id).
+	PlaceID *string `json:"placeId,omitempty"`
+	// True: only activities with a volunteer slot that has spots left.
+	HasOpenSlots *bool `json:"hasOpenSlots,omitempty"`
 	// Words in the title or description.
 	Search *string `json:"search,omitempty"`
 }
 
+// Names one activity.
 type ActivityIDInput struct {
+	// An Activity id.
 	ActivityID string `json:"activityId"`
 }
 
+// What `updateActivity`, `publishActivity` and `cancelActivity` return.
 type ActivityPayload struct {
-	Activity   *activity.Activity `json:"activity,omitempty"`
-	UserErrors []UserError        `json:"userErrors"`
+	// The activity as it is now; null on error.
+	Activity *activity.Activity `json:"activity,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `addCalendarSource`.
 type AddCalendarSourceInput struct {
-	URL            string   `json:"url"`
-	OrganisationID string   `json:"organisationId"`
-	PlaceID        *string  `json:"placeId,omitempty"`
-	Themes         []string `json:"themes,omitempty"`
+	// The iCal address, http or https.
+	URL string `json:"url"`
+	// The organisation its activities are made for (an Organisation id).
+	OrganisationID string `json:"organisationId"`
+	// The place its activities get when the calendar names none (a Place id).
+	PlaceID *string `json:"placeId,omitempty"`
+	// Theme slugs given to every imported activity.
+	Themes []string `json:"themes,omitempty"`
 }
 
 // Name an organiser by e-mail or by user id; see inviteOrganiser.
 type AddOrganiserInput struct {
-	OrganisationID string  `json:"organisationId"`
-	Email          *string `json:"email,omitempty"`
-	UserID         *string `json:"userId,omitempty"`
+	// An Organisation id.
+	OrganisationID string `json:"organisationId"`
+	// The address to invite; leave out when userId is given.
+	Email *string `json:"email,omitempty"`
+	// A User id; leave out when email is given.
+	UserID *string `json:"userId,omitempty"`
 }
 
+// The input of `addVolunteerSlot`.
 type AddVolunteerSlotInput struct {
+	// An Activity id.
 	ActivityID string `json:"activityId"`
 	// For a recurring activity: the occurrence the slot belongs to.
 	OccurrenceStartsAt *time.Time `json:"occurrenceStartsAt,omitempty"`
-	Title              string     `json:"title"`
-	Description        *string    `json:"description,omitempty"`
-	StartsAt           time.Time  `json:"startsAt"`
-	EndsAt             time.Time  `json:"endsAt"`
-	Capacity           int        `json:"capacity"`
-	Requirement        *string    `json:"requirement,omitempty"`
-	SignupOpensAt      *time.Time `json:"signupOpensAt,omitempty"`
-	SignupClosesAt     *time.Time `json:"signupClosesAt,omitempty"`
-	CancelDeadline     *time.Time `json:"cancelDeadline,omitempty"`
+	// What the volunteers do.
+	Title string `json:"title"`
+	// More about the task.
+	Description *string `json:"description,omitempty"`
+	// When the shift starts.
+	StartsAt time.Time `json:"startsAt"`
+	// When the shift ends; after startsAt.
+	EndsAt time.Time `json:"endsAt"`
+	// How many volunteers it needs, at least 1.
+	Capacity int `json:"capacity"`
+	// The qualification a volunteer must have; none when left out.
+	Requirement *string `json:"requirement,omitempty"`
+	// Claims are taken from this.
+	SignupOpensAt *time.Time `json:"signupOpensAt,omitempty"`
+	// Claims are taken until this.
+	SignupClosesAt *time.Time `json:"signupClosesAt,omitempty"`
+	// Cancelling after this is recorded as late.
+	CancelDeadline *time.Time `json:"cancelDeadline,omitempty"`
 }
 
+// What `addVolunteerSlot` returns.
 type AddVolunteerSlotPayload struct {
-	Slot       *volunteer.Slot `json:"slot,omitempty"`
-	UserErrors []UserError     `json:"userErrors"`
+	// The slot made; null on error.
+	Slot *volunteer.Slot `json:"slot,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `approveInitiative`.
 type ApproveInitiativeInput struct {
+	// An Initiative id.
 	InitiativeID string `json:"initiativeId"`
 	// People who joined and become organisers beside the proposer.
 	OrganiserIds []string `json:"organiserIds,omitempty"`
 }
 
+// What `createCalendarFeed` returns.
 type CalendarFeedPayload struct {
 	// Secret URL of the personal iCal feed; a new one replaces (revokes) the old.
-	URL        *string     `json:"url,omitempty"`
+	URL *string `json:"url,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// Names one calendar source.
 type CalendarSourceIDInput struct {
+	// A CalendarSource id.
 	SourceID string `json:"sourceId"`
 }
 
+// What `addCalendarSource` and `fetchCalendarSource` return.
 type CalendarSourcePayload struct {
-	Source     *calimport.Source `json:"source,omitempty"`
-	UserErrors []UserError       `json:"userErrors"`
-}
-
-type CallIDInput struct {
-	CallID string `json:"callId"`
-}
-
-type CallPayload struct {
-	Call       *story.Call `json:"call,omitempty"`
+	// The calendar source; null on error.
+	Source *calimport.Source `json:"source,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// Names one call.
+type CallIDInput struct {
+	// A Call id.
+	CallID string `json:"callId"`
+}
+
+// What `openCall` and `closeCall` return.
+type CallPayload struct {
+	// The call as it is now; null on error.
+	Call *story.Call `json:"call,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// The input of `cancelClaim`.
 type CancelClaimInput struct {
+	// A SlotClaim id.
 	ClaimID string `json:"claimId"`
 }
 
+// What `cancelClaim` returns.
 type CancelClaimPayload struct {
-	Claim      *volunteer.Claim `json:"claim,omitempty"`
-	UserErrors []UserError      `json:"userErrors"`
+	// The claim, now CANCELLED; null on error.
+	Claim *volunteer.Claim `json:"claim,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// A link to another channel.
 type ChannelLinkInput struct {
-	Kind  link.Kind `json:"kind"`
-	URL   string    `json:"url"`
-	Label *string   `json:"label,omitempty"`
+	// Which channel it points to.
+	Kind link.Kind `json:"kind"`
+	// The address, http or https.
+	URL string `json:"url"`
+	// Text to show for the link.
+	Label *string `json:"label,omitempty"`
 }
 
+// The input of `claimSlot`.
 type ClaimSlotInput struct {
+	// A VolunteerSlot id.
 	SlotID string `json:"slotId"`
 	// Chosen by the app per tap; a retry with the same key returns the first result.
 	IdempotencyKey string `json:"idempotencyKey"`
@@ -140,157 +203,245 @@ type ClaimSlotInput struct {
 
 // A full slot is not an error: the claim is WAITLISTED. Errors: SLOT_NOT_FOUND, SLOT_IN_PAST, SIGNUP_NOT_OPEN, SIGNUP_CLOSED, ALREADY_CLAIMED, OVERLAPS_OTHER_CLAIM, DAILY_LIMIT_REACHED, REQUIREMENT_NOT_MET, ACTIVITY_CANCELLED, VERIFIED_ACCOUNT_REQUIRED, IDEMPOTENCY_KEY_REUSED.
 type ClaimSlotPayload struct {
-	Claim      *volunteer.Claim `json:"claim,omitempty"`
-	UserErrors []UserError      `json:"userErrors"`
+	// The claim, CONFIRMED or WAITLISTED; null on error.
+	Claim *volunteer.Claim `json:"claim,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `createActivity`.
 type CreateActivityInput struct {
-	OrganisationID string    `json:"organisationId"`
-	PlaceID        *string   `json:"placeId,omitempty"`
-	Title          string    `json:"title"`
-	Description    *string   `json:"description,omitempty"`
-	StartsAt       time.Time `json:"startsAt"`
-	EndsAt         time.Time `json:"endsAt"`
+	// The organisation that arranges it (an Organisation id); the caller organises it.
+	OrganisationID string `json:"organisationId"`
+	// Where it happens (a Place id).
+	PlaceID *string `json:"placeId,omitempty"`
+	// The title.
+	Title string `json:"title"`
+	// Free text.
+	Description *string `json:"description,omitempty"`
+	// Start of the first occurrence.
+	StartsAt time.Time `json:"startsAt"`
+	// End of the first occurrence; after startsAt.
+	EndsAt time.Time `json:"endsAt"`
 	// RFC 5545 RRULE read in Europe/Copenhagen local time; startsAt must be its first instance.
-	Recurrence *string            `json:"recurrence,omitempty"`
-	Themes     []string           `json:"themes,omitempty"`
-	Links      []ChannelLinkInput `json:"links,omitempty"`
+	Recurrence *string `json:"recurrence,omitempty"`
+	// Theme slugs.
+	Themes []string `json:"themes,omitempty"`
+	// Links to the activity elsewhere.
+	Links []ChannelLinkInput `json:"links,omitempty"`
 	// Publish at once instead of saving a draft.
 	Publish *bool `json:"publish,omitempty"`
 }
 
+// What `createActivity` returns.
 type CreateActivityPayload struct {
-	Activity   *activity.Activity `json:"activity,omitempty"`
-	UserErrors []UserError        `json:"userErrors"`
+	// The activity made; null on error.
+	Activity *activity.Activity `json:"activity,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `createOrganisation`.
 type CreateOrganisationInput struct {
-	Name        string             `json:"name"`
-	Kind        organisation.Kind  `json:"kind"`
-	Description *string            `json:"description,omitempty"`
-	Links       []ChannelLinkInput `json:"links,omitempty"`
+	// The name.
+	Name string `json:"name"`
+	// What sort of organisation it is.
+	Kind organisation.Kind `json:"kind"`
+	// Free text about it.
+	Description *string `json:"description,omitempty"`
+	// Its pages elsewhere.
+	Links []ChannelLinkInput `json:"links,omitempty"`
 }
 
+// The input of `createPlace`.
 type CreatePlaceInput struct {
-	Name        string   `json:"name"`
-	Address     *string  `json:"address,omitempty"`
-	Description *string  `json:"description,omitempty"`
-	Latitude    *float64 `json:"latitude,omitempty"`
-	Longitude   *float64 `json:"longitude,omitempty"`
+	// The name.
+	Name string `json:"name"`
+	// The street address.
+	Address *string `json:"address,omitempty"`
+	// Free text about it.
+	Description *string `json:"description,omitempty"`
+	// WGS 84 latitude in degrees.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// WGS 84 longitude in degrees.
+	Longitude *float64 `json:"longitude,omitempty"`
 }
 
+// What `createPlace` returns.
 type CreatePlacePayload struct {
-	Place      *place.Place `json:"place,omitempty"`
-	UserErrors []UserError  `json:"userErrors"`
+	// The place made; null on error.
+	Place *place.Place `json:"place,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `deleteMyAccount`.
 type DeleteMyAccountInput struct {
+	// What happens to the person's stories.
 	Stories privacy.StoryChoice `json:"stories"`
 	// Must be true: deletion cannot be undone.
 	Confirm bool `json:"confirm"`
 }
 
+// What `deleteMyAccount` returns.
 type DeleteMyAccountPayload struct {
-	Deleted    bool        `json:"deleted"`
+	// True when the account is gone.
+	Deleted bool `json:"deleted"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `editStory`.
 type EditStoryInput struct {
-	StoryID        string           `json:"storyId"`
-	Title          string           `json:"title"`
-	Body           string           `json:"body"`
-	AuthorName     *string          `json:"authorName,omitempty"`
-	ActivityID     *string          `json:"activityId,omitempty"`
-	OrganisationID *string          `json:"organisationId,omitempty"`
-	CallID         *string          `json:"callId,omitempty"`
-	Themes         []string         `json:"themes,omitempty"`
-	Links          []StoryLinkInput `json:"links,omitempty"`
+	// A Story id.
+	StoryID string `json:"storyId"`
+	// The title.
+	Title string `json:"title"`
+	// The story.
+	Body string `json:"body"`
+	// The name to show; the author's display name when left out.
+	AuthorName *string `json:"authorName,omitempty"`
+	// The activity it is about (an Activity id).
+	ActivityID *string `json:"activityId,omitempty"`
+	// The organisation it is about (an Organisation id).
+	OrganisationID *string `json:"organisationId,omitempty"`
+	// The call it answers (a Call id).
+	CallID *string `json:"callId,omitempty"`
+	// Theme slugs.
+	Themes []string `json:"themes,omitempty"`
+	// The links as they should be from now on.
+	Links []StoryLinkInput `json:"links,omitempty"`
 	// Photos to add.
-	Photos          []PhotoInput `json:"photos,omitempty"`
-	RemovePhotoIds  []string     `json:"removePhotoIds,omitempty"`
-	ConsentPeople   bool         `json:"consentPeople"`
-	HasChildren     bool         `json:"hasChildren"`
-	ConsentGuardian *bool        `json:"consentGuardian,omitempty"`
+	Photos []PhotoInput `json:"photos,omitempty"`
+	// Photos to remove (Photo ids).
+	RemovePhotoIds []string `json:"removePhotoIds,omitempty"`
+	// The people in the photos agreed to be shown.
+	ConsentPeople bool `json:"consentPeople"`
+	// Children appear in the photos; then consentGuardian is required.
+	HasChildren bool `json:"hasChildren"`
+	// The guardians of the children in the photos agreed.
+	ConsentGuardian *bool `json:"consentGuardian,omitempty"`
 }
 
+// What `exportMyData` returns.
 type ExportMyDataPayload struct {
 	// Everything held about the person: profile, organiser rights, qualifications, volunteer sign-ups, stories.
-	Data       map[string]any `json:"data,omitempty"`
-	UserErrors []UserError    `json:"userErrors"`
+	Data map[string]any `json:"data,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `featureStory`.
 type FeatureStoryInput struct {
-	StoryID  string `json:"storyId"`
-	Featured bool   `json:"featured"`
+	// A Story id.
+	StoryID string `json:"storyId"`
+	// True marks it for the campaign; false takes the mark off.
+	Featured bool `json:"featured"`
 }
 
 // Exactly one of organisationId, placeId and theme.
 type FollowInput struct {
+	// An Organisation id.
 	OrganisationID *string `json:"organisationId,omitempty"`
-	PlaceID        *string `json:"placeId,omitempty"`
-	Theme          *string `json:"theme,omitempty"`
+	// A Place id.
+	PlaceID *string `json:"placeId,omitempty"`
+	// A theme slug.
+	Theme *string `json:"theme,omitempty"`
 }
 
+// What `follow` and `unfollow` return.
 type FollowPayload struct {
-	Follows    []notify.Follow `json:"follows,omitempty"`
-	UserErrors []UserError     `json:"userErrors"`
+	// Everything the person follows after the change; null on error.
+	Follows []notify.Follow `json:"follows,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// A page of Initiative items (a Relay connection).
 type InitiativeConnection struct {
-	Edges    []InitiativeEdge `json:"edges"`
-	PageInfo *PageInfo        `json:"pageInfo"`
+	// The items of this page, in order.
+	Edges []InitiativeEdge `json:"edges"`
+	// Whether more items follow, and the cursor to ask for them.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One Initiative in a page, with its cursor.
 type InitiativeEdge struct {
-	Cursor string                 `json:"cursor"`
-	Node   *initiative.Initiative `json:"node"`
+	// Opaque cursor of this item: pass it as `after` to get the items that follow it.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node *initiative.Initiative `json:"node"`
 }
 
+// Which initiatives to list; every field left out matches all.
 type InitiativeFilter struct {
-	Status  *initiative.Status `json:"status,omitempty"`
-	Themes  []string           `json:"themes,omitempty"`
-	PlaceID *string            `json:"placeId,omitempty"`
-	Search  *string            `json:"search,omitempty"`
+	// Only initiatives with this status.
+	Status *initiative.Status `json:"status,omitempty"`
+	// Theme slugs; an initiative matches when it has any of them.
+	Themes []string `json:"themes,omitempty"`
+	// Only initiatives at this place (a Place id).
+	PlaceID *string `json:"placeId,omitempty"`
+	// Words in the name or description.
+	Search *string `json:"search,omitempty"`
 }
 
+// Names one initiative.
 type InitiativeIDInput struct {
+	// An Initiative id.
 	InitiativeID string `json:"initiativeId"`
 }
 
+// What `proposeInitiative`, `joinInitiative`, `leaveInitiative`, `requestInitiativeApproval`, `approveInitiative`, `mergeInitiative`, `closeInitiative` and `reportInitiative` return.
 type InitiativePayload struct {
+	// The initiative as it is now; null on error.
 	Initiative *initiative.Initiative `json:"initiative,omitempty"`
-	UserErrors []UserError            `json:"userErrors"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // Invite one person: by e-mail, or by user id for someone you can already see (a volunteer of your activities, a fellow organiser).
 type InviteOrganiserInput struct {
-	OrganisationID string  `json:"organisationId"`
-	Email          *string `json:"email,omitempty"`
-	UserID         *string `json:"userId,omitempty"`
+	// An Organisation id.
+	OrganisationID string `json:"organisationId"`
+	// The address to invite; leave out when userId is given.
+	Email *string `json:"email,omitempty"`
+	// A User id; leave out when email is given.
+	UserID *string `json:"userId,omitempty"`
 }
 
+// The input of `joinInitiative`.
 type JoinInitiativeInput struct {
+	// An Initiative id.
 	InitiativeID string `json:"initiativeId"`
 	// A short hello to the proposer.
 	Message *string `json:"message,omitempty"`
 }
 
+// The input of `markAttendance`.
 type MarkAttendanceInput struct {
-	ClaimID    string `json:"claimId"`
+	// A SlotClaim id of a confirmed claim on a slot that has started.
+	ClaimID string `json:"claimId"`
+	// Came or did not come.
 	Attendance string `json:"attendance"`
 }
 
+// Either ids or all: true.
 type MarkNotificationsReadInput struct {
+	// Notification ids to mark read; ids that are not the person's are ignored.
 	Ids []string `json:"ids,omitempty"`
 	// Mark the whole inbox read.
 	All *bool `json:"all,omitempty"`
 }
 
+// What `markNotificationsRead` returns.
 type MarkNotificationsReadPayload struct {
-	Marked     int         `json:"marked"`
+	// How many entries were unread and are now read.
+	Marked int `json:"marked"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `markStoryReporter`.
 type MarkStoryReporterInput struct {
 	// The person (a User id, e.g. from Story.reports).
 	UserID string `json:"userId"`
@@ -300,325 +451,510 @@ type MarkStoryReporterInput struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+// What `markStoryReporter` returns.
 type MarkStoryReporterPayload struct {
 	// Whether the person is now marked.
-	Marked     bool        `json:"marked"`
+	Marked bool `json:"marked"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `mergeInitiative`.
 type MergeInitiativeInput struct {
-	InitiativeID   string `json:"initiativeId"`
+	// An Initiative id.
+	InitiativeID string `json:"initiativeId"`
+	// The organisation it is folded into (an Organisation id).
 	OrganisationID string `json:"organisationId"`
 	// Told to everyone who joined, e.g. "the local history society already does this – join them".
 	Message string `json:"message"`
 }
 
+// One month of a series in Stats.
 type MonthCount struct {
 	// First day of the month, Europe/Copenhagen.
-	Month string  `json:"month"`
-	Count int     `json:"count"`
+	Month string `json:"month"`
+	// People, stories or volunteers in the month, depending on the series.
+	Count int `json:"count"`
+	// Volunteer hours in the month (the hours series only; 0 otherwise).
 	Hours float64 `json:"hours"`
 }
 
+// Everything the app can change. Each mutation takes one `input` and returns a payload with `userErrors`.
 type Mutation struct {
 }
 
+// A page of Notification items (a Relay connection).
 type NotificationConnection struct {
-	Edges    []NotificationEdge `json:"edges"`
-	PageInfo *PageInfo          `json:"pageInfo"`
+	// The items of this page, in order.
+	Edges []NotificationEdge `json:"edges"`
+	// Whether more items follow, and the cursor to ask for them.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One Notification in a page, with its cursor.
 type NotificationEdge struct {
-	Cursor string               `json:"cursor"`
-	Node   *notify.Notification `json:"node"`
+	// Opaque cursor of this item: pass it as `after` to get the items that follow it.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node *notify.Notification `json:"node"`
 }
 
+// Preferences to change; a field left out keeps its value.
 type NotificationPreferencesInput struct {
-	NewEvents     *bool `json:"newEvents,omitempty"`
+	// Pushes about new activities of what the person follows.
+	NewEvents *bool `json:"newEvents,omitempty"`
+	// Pushes of announcements.
 	Announcements *bool `json:"announcements,omitempty"`
-	Reminders     *bool `json:"reminders,omitempty"`
-	Waitlist      *bool `json:"waitlist,omitempty"`
-	Stories       *bool `json:"stories,omitempty"`
+	// Shift reminders.
+	Reminders *bool `json:"reminders,omitempty"`
+	// A push when moving up from a waitlist.
+	Waitlist *bool `json:"waitlist,omitempty"`
+	// Pushes about the person's own stories.
+	Stories *bool `json:"stories,omitempty"`
 	// HH:MM; equal start and end means no quiet hours.
 	QuietHoursStart *string `json:"quietHoursStart,omitempty"`
-	QuietHoursEnd   *string `json:"quietHoursEnd,omitempty"`
+	// HH:MM, Europe/Copenhagen time.
+	QuietHoursEnd *string `json:"quietHoursEnd,omitempty"`
 }
 
+// What `updateNotificationPreferences` returns.
 type NotificationPreferencesPayload struct {
+	// The preferences after the change; null on error.
 	Preferences *notify.Preferences `json:"preferences,omitempty"`
-	UserErrors  []UserError         `json:"userErrors"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `openCall`.
 type OpenCallInput struct {
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	Deadline    time.Time `json:"deadline"`
+	// The title.
+	Title string `json:"title"`
+	// What the call asks for.
+	Description string `json:"description"`
+	// Contributions are taken until this; in the future.
+	Deadline time.Time `json:"deadline"`
 	// Empty: a call from the municipality (secretariat only).
 	OrganisationID *string `json:"organisationId,omitempty"`
 }
 
+// A page of Organisation items (a Relay connection).
 type OrganisationConnection struct {
-	Edges    []OrganisationEdge `json:"edges"`
-	PageInfo *PageInfo          `json:"pageInfo"`
+	// The items of this page, in order.
+	Edges []OrganisationEdge `json:"edges"`
+	// Whether more items follow, and the cursor to ask for them.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One Organisation in a page, with its cursor.
 type OrganisationEdge struct {
-	Cursor string                     `json:"cursor"`
-	Node   *organisation.Organisation `json:"node"`
+	// Opaque cursor of this item: pass it as `after` to get the items that follow it.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node *organisation.Organisation `json:"node"`
 }
 
+// Which organisations to list; every field left out matches all.
 type OrganisationFilter struct {
-	Kind   *organisation.Kind `json:"kind,omitempty"`
-	Search *string            `json:"search,omitempty"`
+	// Only organisations of this kind.
+	Kind *organisation.Kind `json:"kind,omitempty"`
+	// Words in the name or description.
+	Search *string `json:"search,omitempty"`
 }
 
+// Volunteer hours given to one organisation.
 type OrganisationHours struct {
+	// The organisation.
 	Organisation *organisation.Organisation `json:"organisation"`
-	Hours        float64                    `json:"hours"`
+	// Hours given to it.
+	Hours float64 `json:"hours"`
 }
 
+// What `createOrganisation` and `updateOrganisation` return.
 type OrganisationPayload struct {
+	// The organisation as it is now; null on error.
 	Organisation *organisation.Organisation `json:"organisation,omitempty"`
-	UserErrors   []UserError                `json:"userErrors"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// Names one organiser invitation.
 type OrganiserInvitationIDInput struct {
+	// An OrganiserInvitation id.
 	InvitationID string `json:"invitationId"`
 }
 
 // Errors: ORGANISATION_NOT_FOUND, USER_NOT_FOUND, ALREADY_ORGANISER, ALREADY_INVITED, TOO_MANY_INVITATIONS (20 unanswered per organisation), INVITATION_NOT_FOUND, INVITATION_NOT_PENDING, INVITATION_EXPIRED, INVITATION_WRONG_ACCOUNT, VERIFIED_ACCOUNT_REQUIRED, REQUIRED, INVALID_INPUT.
 type OrganiserInvitationPayload struct {
+	// The invitation as it is now; null on error.
 	Invitation *organisation.Invitation `json:"invitation,omitempty"`
-	UserErrors []UserError              `json:"userErrors"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// What `addOrganiser` and `removeOrganiser` return.
 type OrganiserPayload struct {
+	// The organisation as it is now; null on error.
 	Organisation *organisation.Organisation `json:"organisation,omitempty"`
-	User         *user.User                 `json:"user,omitempty"`
-	UserErrors   []UserError                `json:"userErrors"`
+	// The person concerned; null for an invitation by e-mail and on error.
+	User *user.User `json:"user,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// Where a page sits in its list (Relay). Lists page forward with first/after.
 type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
+	// True when more items follow this page.
+	HasNextPage bool `json:"hasNextPage"`
+	// The last item's cursor: pass it as `after` for the next page; null for an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
+	// Always false: lists page forward only (first/after), and Relay lets a forward page answer false. Added in 0.3.0.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The first item's cursor; null for an empty page. Added in 0.3.0.
+	StartCursor *string `json:"startCursor,omitempty"`
 }
 
+// A photo to add to a story.
 type PhotoInput struct {
+	// The image: a file part of the multipart request.
 	File graphql.Upload `json:"file"`
 	// What the photo shows, for screen readers.
 	Alt *string `json:"alt,omitempty"`
 }
 
+// A page of Place items (a Relay connection).
 type PlaceConnection struct {
-	Edges    []PlaceEdge `json:"edges"`
-	PageInfo *PageInfo   `json:"pageInfo"`
+	// The items of this page, in order.
+	Edges []PlaceEdge `json:"edges"`
+	// Whether more items follow, and the cursor to ask for them.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One Place in a page, with its cursor.
 type PlaceEdge struct {
-	Cursor string       `json:"cursor"`
-	Node   *place.Place `json:"node"`
+	// Opaque cursor of this item: pass it as `after` to get the items that follow it.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node *place.Place `json:"node"`
 }
 
+// The input of `proposeInitiative`.
 type ProposeInitiativeInput struct {
-	Name          string   `json:"name"`
-	Description   string   `json:"description"`
-	PlaceID       *string  `json:"placeId,omitempty"`
-	Neighbourhood *string  `json:"neighbourhood,omitempty"`
-	Themes        []string `json:"themes,omitempty"`
-	HelpNeeded    *string  `json:"helpNeeded,omitempty"`
+	// What to call it.
+	Name string `json:"name"`
+	// What it is about.
+	Description string `json:"description"`
+	// Where it would happen (a Place id).
+	PlaceID *string `json:"placeId,omitempty"`
+	// The part of town, in the proposer's words.
+	Neighbourhood *string `json:"neighbourhood,omitempty"`
+	// Theme slugs.
+	Themes []string `json:"themes,omitempty"`
+	// What help it needs, e.g. "3 people with green fingers on Saturday mornings".
+	HelpNeeded *string `json:"helpNeeded,omitempty"`
 }
 
+// Everything the app can read.
 type Query struct {
 }
 
+// The input of `reactToStory`.
 type ReactToStoryInput struct {
+	// A Story id.
 	StoryID string `json:"storyId"`
 	// Null removes my reaction.
 	Kind *story.ReactionKind `json:"kind,omitempty"`
 }
 
+// How many people reacted to a story in one way.
 type ReactionCount struct {
-	Kind  story.ReactionKind `json:"kind"`
-	Count int                `json:"count"`
+	// The reaction.
+	Kind story.ReactionKind `json:"kind"`
+	// How many people reacted so.
+	Count int `json:"count"`
 }
 
+// The input of `recordMediaPickup`.
 type RecordMediaPickupInput struct {
-	StoryID    string    `json:"storyId"`
-	Outlet     string    `json:"outlet"`
-	URL        *string   `json:"url,omitempty"`
+	// A Story id.
+	StoryID string `json:"storyId"`
+	// The newspaper, station or site.
+	Outlet string `json:"outlet"`
+	// Where it appeared online.
+	URL *string `json:"url,omitempty"`
+	// When it appeared.
 	PickedUpAt time.Time `json:"pickedUpAt"`
 }
 
 // An organiser of the organisation, or the secretariat, records having seen e.g. a volunteer's børneattest; never their own. Errors: OWN_QUALIFICATION, UNKNOWN_REQUIREMENT, IN_PAST, IN_FUTURE, VALIDITY_TOO_LONG, USER_NOT_FOUND, REQUIRED (organisationId, for an organiser of several).
 type RecordQualificationInput struct {
-	UserID      string     `json:"userId"`
-	Requirement string     `json:"requirement"`
-	ExpiresAt   *time.Time `json:"expiresAt,omitempty"`
+	// The volunteer (a User id).
+	UserID string `json:"userId"`
+	// Which qualification was seen.
+	Requirement string `json:"requirement"`
+	// When it stops counting; two years after checkedAt when left out.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	// The organisation that checked the document; may be left out by an organiser of exactly one organisation.
 	OrganisationID *string `json:"organisationId,omitempty"`
 	// When the document was seen; now when left out. expiresAt left out is two years after it.
 	CheckedAt *time.Time `json:"checkedAt,omitempty"`
 }
 
+// What `recordQualification` returns.
 type RecordQualificationPayload struct {
-	User          *user.User               `json:"user,omitempty"`
-	UserErrors    []UserError              `json:"userErrors"`
+	// The volunteer; null on error.
+	User *user.User `json:"user,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
+	// The qualification recorded; null on error.
 	Qualification *volunteer.Qualification `json:"qualification,omitempty"`
 }
 
+// The input of `registerDevice`.
 type RegisterDeviceInput struct {
 	// The FCM registration token.
-	Token      string          `json:"token"`
-	Platform   notify.Platform `json:"platform"`
-	Locale     *string         `json:"locale,omitempty"`
-	AppVersion *string         `json:"appVersion,omitempty"`
+	Token string `json:"token"`
+	// The device's operating system.
+	Platform notify.Platform `json:"platform"`
+	// The device's locale, e.g. da-DK; informational.
+	Locale *string `json:"locale,omitempty"`
+	// The app version, e.g. 1.4.0; informational.
+	AppVersion *string `json:"appVersion,omitempty"`
 }
 
+// What `registerDevice` returns.
 type RegisterDevicePayload struct {
-	Registered bool        `json:"registered"`
+	// True when the device will receive pushes.
+	Registered bool `json:"registered"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// What `removeCalendarSource` returns.
 type RemoveCalendarSourcePayload struct {
-	Removed    bool        `json:"removed"`
+	// True when the source was removed.
+	Removed bool `json:"removed"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `removeOrganiser`.
 type RemoveOrganiserInput struct {
+	// An Organisation id.
 	OrganisationID string `json:"organisationId"`
-	UserID         string `json:"userId"`
+	// The organiser to remove (a User id).
+	UserID string `json:"userId"`
 }
 
+// The input of `removeVolunteerSlot`.
 type RemoveVolunteerSlotInput struct {
+	// A VolunteerSlot id.
 	SlotID string `json:"slotId"`
 }
 
+// What `removeVolunteerSlot` returns.
 type RemoveVolunteerSlotPayload struct {
-	Removed    bool        `json:"removed"`
+	// True when the slot is gone.
+	Removed bool `json:"removed"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `reportInitiative`.
 type ReportInitiativeInput struct {
-	InitiativeID string  `json:"initiativeId"`
-	Reason       *string `json:"reason,omitempty"`
+	// An Initiative id.
+	InitiativeID string `json:"initiativeId"`
+	// What is wrong with it, in the reporter's words.
+	Reason *string `json:"reason,omitempty"`
 }
 
+// The input of `reportStory`.
 type ReportStoryInput struct {
-	StoryID string  `json:"storyId"`
-	Reason  *string `json:"reason,omitempty"`
+	// A Story id.
+	StoryID string `json:"storyId"`
+	// What is wrong with it, in the reporter's words.
+	Reason *string `json:"reason,omitempty"`
 }
 
+// The input of `reviewStory`.
 type ReviewStoryInput struct {
-	StoryID string       `json:"storyId"`
-	Action  story.Action `json:"action"`
+	// A Story id.
+	StoryID string `json:"storyId"`
+	// Publish, reject or send back.
+	Action story.Action `json:"action"`
 	// Required for REJECT and REQUEST_CHANGES; shown to the author.
 	Reason *string `json:"reason,omitempty"`
 }
 
+// What `revokeCalendarFeed` returns.
 type RevokeCalendarFeedPayload struct {
-	Revoked    bool        `json:"revoked"`
+	// True when a feed URL existed and no longer works.
+	Revoked bool `json:"revoked"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `revokeQualification`.
 type RevokeQualificationInput struct {
-	UserID         string `json:"userId"`
+	// The person (a User id).
+	UserID string `json:"userId"`
+	// The organisation that recorded it (an Organisation id).
 	OrganisationID string `json:"organisationId"`
-	Requirement    string `json:"requirement"`
+	// Which qualification.
+	Requirement string `json:"requirement"`
 }
 
+// What `revokeQualification` returns.
 type RevokeQualificationPayload struct {
-	Revoked    bool        `json:"revoked"`
+	// True when a record was removed.
+	Revoked bool `json:"revoked"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `sendAnnouncement`.
 type SendAnnouncementInput struct {
-	Audience       notify.AudienceKind `json:"audience"`
-	OrganisationID *string             `json:"organisationId,omitempty"`
-	ActivityID     *string             `json:"activityId,omitempty"`
-	SlotID         *string             `json:"slotId,omitempty"`
-	Title          string              `json:"title"`
-	Body           string              `json:"body"`
+	// Who receives it; it decides which of organisationId, activityId and slotId is required.
+	Audience notify.AudienceKind `json:"audience"`
+	// For FOLLOWERS: an Organisation id.
+	OrganisationID *string `json:"organisationId,omitempty"`
+	// For ACTIVITY_VOLUNTEERS: an Activity id.
+	ActivityID *string `json:"activityId,omitempty"`
+	// For SLOT_VOLUNTEERS: a VolunteerSlot id.
+	SlotID *string `json:"slotId,omitempty"`
+	// The push title, short.
+	Title string `json:"title"`
+	// The text.
+	Body string `json:"body"`
 }
 
 // Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, VERIFIED_ACCOUNT_REQUIRED.
 type SendAnnouncementPayload struct {
+	// The announcement sent; null on error.
 	Announcement *notify.Announcement `json:"announcement,omitempty"`
-	UserErrors   []UserError          `json:"userErrors"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // An organiser signs up a resident who has no app (name and phone).
 type SignUpVolunteerInput struct {
+	// A VolunteerSlot id.
 	SlotID string `json:"slotId"`
-	Name   string `json:"name"`
+	// The resident's name.
+	Name string `json:"name"`
 	// As people write it; a Danish number without +45 is taken as one. Kept in E.164 (+4512345678).
 	Phone string `json:"phone"`
 }
 
+// What `markAttendance` returns.
 type SlotClaimPayload struct {
-	Claim      *volunteer.Claim `json:"claim,omitempty"`
-	UserErrors []UserError      `json:"userErrors"`
+	// The claim as it is now; null on error.
+	Claim *volunteer.Claim `json:"claim,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // The goals of the source document, at a glance, for the secretariat.
 type Stats struct {
-	UsersTotal               int          `json:"usersTotal"`
-	UsersTarget              int          `json:"usersTarget"`
-	NewUsersPerMonth         []MonthCount `json:"newUsersPerMonth"`
-	ActiveVolunteers         int          `json:"activeVolunteers"`
-	VolunteersPerMonth       []MonthCount `json:"volunteersPerMonth"`
-	HoursTotal               float64      `json:"hoursTotal"`
-	HoursPerMonth            []MonthCount `json:"hoursPerMonth"`
+	// People with an account.
+	UsersTotal int `json:"usersTotal"`
+	// The goal for accounts in the first year.
+	UsersTarget int `json:"usersTarget"`
+	// New accounts per month, the last 12 months, oldest first.
+	NewUsersPerMonth []MonthCount `json:"newUsersPerMonth"`
+	// Different people who gave volunteer time in the last 12 months.
+	ActiveVolunteers int `json:"activeVolunteers"`
+	// People who gave volunteer time per month, the last 12 months.
+	VolunteersPerMonth []MonthCount `json:"volunteersPerMonth"`
+	// Volunteer hours given in the last 12 months (confirmed claims on ended slots, no-shows not counted).
+	HoursTotal float64 `json:"hoursTotal"`
+	// Volunteer hours per month, the last 12 months.
+	HoursPerMonth []MonthCount `json:"hoursPerMonth"`
+	// Stories published per month, the last 12 months.
 	StoriesPublishedPerMonth []MonthCount `json:"storiesPublishedPerMonth"`
-	CampaignStoriesThisYear  int          `json:"campaignStoriesThisYear"`
-	CampaignTargetMin        int          `json:"campaignTargetMin"`
-	CampaignTargetMax        int          `json:"campaignTargetMax"`
-	MediaPickupsThisYear     int          `json:"mediaPickupsThisYear"`
-	MediaPickupsTargetMin    int          `json:"mediaPickupsTargetMin"`
-	MediaPickupsTargetMax    int          `json:"mediaPickupsTargetMax"`
+	// Featured campaign stories published this calendar year.
+	CampaignStoriesThisYear int `json:"campaignStoriesThisYear"`
+	// The low end of the campaign goal for the year.
+	CampaignTargetMin int `json:"campaignTargetMin"`
+	// The high end of the campaign goal for the year.
+	CampaignTargetMax int `json:"campaignTargetMax"`
+	// Stories picked up by the media this calendar year.
+	MediaPickupsThisYear int `json:"mediaPickupsThisYear"`
+	// The low end of the media goal for the year.
+	MediaPickupsTargetMin int `json:"mediaPickupsTargetMin"`
+	// The high end of the media goal for the year.
+	MediaPickupsTargetMax int `json:"mediaPickupsTargetMax"`
 }
 
+// A page of Story items (a Relay connection).
 type StoryConnection struct {
-	Edges    []StoryEdge `json:"edges"`
-	PageInfo *PageInfo   `json:"pageInfo"`
+	// The items of this page, in order.
+	Edges []StoryEdge `json:"edges"`
+	// Whether more items follow, and the cursor to ask for them.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One Story in a page, with its cursor.
 type StoryEdge struct {
-	Cursor string       `json:"cursor"`
-	Node   *story.Story `json:"node"`
+	// Opaque cursor of this item: pass it as `after` to get the items that follow it.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node *story.Story `json:"node"`
 }
 
+// Which stories to list; every field left out matches all.
 type StoryFilter struct {
-	Themes         []string `json:"themes,omitempty"`
-	OrganisationID *string  `json:"organisationId,omitempty"`
-	ActivityID     *string  `json:"activityId,omitempty"`
-	Featured       *bool    `json:"featured,omitempty"`
-	Search         *string  `json:"search,omitempty"`
+	// Theme slugs; a story matches when it has any of them.
+	Themes []string `json:"themes,omitempty"`
+	// Only stories about this organisation (an Organisation id).
+	OrganisationID *string `json:"organisationId,omitempty"`
+	// Only stories about this activity (an Activity id).
+	ActivityID *string `json:"activityId,omitempty"`
+	// True: only campaign stories; false: only the others.
+	Featured *bool `json:"featured,omitempty"`
+	// Words in the title or body.
+	Search *string `json:"search,omitempty"`
 }
 
+// Names one story.
 type StoryIDInput struct {
+	// A Story id.
 	StoryID string `json:"storyId"`
 }
 
+// A link to add to a story.
 type StoryLinkInput struct {
-	Kind  link.Kind `json:"kind"`
-	URL   string    `json:"url"`
-	Label *string   `json:"label,omitempty"`
+	// Which channel it points to.
+	Kind link.Kind `json:"kind"`
+	// The address, http or https.
+	URL string `json:"url"`
+	// Text to show for the link.
+	Label *string `json:"label,omitempty"`
 }
 
+// What `submitStory`, `editStory`, `withdrawStory`, `reviewStory`, `featureStory`, `recordMediaPickup`, `reactToStory` and `reportStory` return.
 type StoryPayload struct {
-	Story      *story.Story `json:"story,omitempty"`
-	UserErrors []UserError  `json:"userErrors"`
+	// The story as it is now; null on error.
+	Story *story.Story `json:"story,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `submitStory`.
 type SubmitStoryInput struct {
+	// The title.
 	Title string `json:"title"`
-	Body  string `json:"body"`
+	// The story.
+	Body string `json:"body"`
 	// The name to show; default: the author's display name.
-	AuthorName     *string  `json:"authorName,omitempty"`
-	ActivityID     *string  `json:"activityId,omitempty"`
-	OrganisationID *string  `json:"organisationId,omitempty"`
-	CallID         *string  `json:"callId,omitempty"`
-	Themes         []string `json:"themes,omitempty"`
+	AuthorName *string `json:"authorName,omitempty"`
+	// The activity it is about (an Activity id).
+	ActivityID *string `json:"activityId,omitempty"`
+	// The organisation it is about (an Organisation id).
+	OrganisationID *string `json:"organisationId,omitempty"`
+	// The call it answers (a Call id); the call must be open.
+	CallID *string `json:"callId,omitempty"`
+	// Theme slugs.
+	Themes []string `json:"themes,omitempty"`
 	// Facebook, YouTube or Instagram posts, or web pages.
 	Links []StoryLinkInput `json:"links,omitempty"`
 	// JPEG, PNG or WebP, at most 15 MB each.
@@ -626,7 +962,8 @@ type SubmitStoryInput struct {
 	// The people in the photos agreed to be shown.
 	ConsentPeople bool `json:"consentPeople"`
 	// Children appear in the photos; then consentGuardian is required.
-	HasChildren     bool  `json:"hasChildren"`
+	HasChildren bool `json:"hasChildren"`
+	// The guardians of the children in the photos agreed; required when hasChildren.
 	ConsentGuardian *bool `json:"consentGuardian,omitempty"`
 }
 
@@ -637,28 +974,45 @@ type SubmitStoryInput struct {
 type Subscription struct {
 }
 
+// The input of `unregisterDevice`.
 type UnregisterDeviceInput struct {
+	// The FCM registration token to forget.
 	Token string `json:"token"`
 }
 
+// What `unregisterDevice` returns.
 type UnregisterDevicePayload struct {
-	Unregistered bool        `json:"unregistered"`
-	UserErrors   []UserError `json:"userErrors"`
+	// True when the token was registered to the person and is now forgotten.
+	Unregistered bool `json:"unregistered"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `updateActivity`.
 type UpdateActivityInput struct {
-	ActivityID  string             `json:"activityId"`
-	PlaceID     *string            `json:"placeId,omitempty"`
-	Title       string             `json:"title"`
-	Description *string            `json:"description,omitempty"`
-	StartsAt    time.Time          `json:"startsAt"`
-	EndsAt      time.Time          `json:"endsAt"`
-	Recurrence  *string            `json:"recurrence,omitempty"`
-	Themes      []string           `json:"themes,omitempty"`
-	Links       []ChannelLinkInput `json:"links,omitempty"`
+	// An Activity id.
+	ActivityID string `json:"activityId"`
+	// Where it happens (a Place id); left out removes the place.
+	PlaceID *string `json:"placeId,omitempty"`
+	// The title.
+	Title string `json:"title"`
+	// Free text; left out empties it.
+	Description *string `json:"description,omitempty"`
+	// Start of the first occurrence.
+	StartsAt time.Time `json:"startsAt"`
+	// End of the first occurrence; after startsAt.
+	EndsAt time.Time `json:"endsAt"`
+	// RFC 5545 RRULE; left out makes it one-off.
+	Recurrence *string `json:"recurrence,omitempty"`
+	// Theme slugs.
+	Themes []string `json:"themes,omitempty"`
+	// Links as they should be from now on.
+	Links []ChannelLinkInput `json:"links,omitempty"`
 }
 
+// The input of `updateMe`.
 type UpdateMeInput struct {
+	// The name shown to others; a field left out keeps its value.
 	DisplayName *string `json:"displayName,omitempty"`
 	// One of the supported languages: da, en, ar, tr, ur. An empty string gives up the choice: texts follow Accept-Language again, pushes are Danish.
 	Language *string `json:"language,omitempty"`
@@ -666,52 +1020,81 @@ type UpdateMeInput struct {
 	Phone *string `json:"phone,omitempty"`
 }
 
+// What `updateMe` returns.
 type UpdateMePayload struct {
-	Me         *user.User  `json:"me,omitempty"`
+	// The person after the change; null on error.
+	Me *user.User `json:"me,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `updateOrganisation`.
 type UpdateOrganisationInput struct {
-	OrganisationID string             `json:"organisationId"`
-	Name           string             `json:"name"`
-	Kind           organisation.Kind  `json:"kind"`
-	Description    *string            `json:"description,omitempty"`
-	Links          []ChannelLinkInput `json:"links,omitempty"`
+	// An Organisation id.
+	OrganisationID string `json:"organisationId"`
+	// The name.
+	Name string `json:"name"`
+	// What sort of organisation it is.
+	Kind organisation.Kind `json:"kind"`
+	// Free text about it; left out empties it.
+	Description *string `json:"description,omitempty"`
+	// Its links as they should be from now on; left out removes them.
+	Links []ChannelLinkInput `json:"links,omitempty"`
 }
 
 // A place as it should be from now on: every field is set, an omitted one is emptied.
 type UpdatePlaceInput struct {
-	PlaceID     string   `json:"placeId"`
-	Name        string   `json:"name"`
-	Address     *string  `json:"address,omitempty"`
-	Description *string  `json:"description,omitempty"`
-	Latitude    *float64 `json:"latitude,omitempty"`
-	Longitude   *float64 `json:"longitude,omitempty"`
+	// A Place id.
+	PlaceID string `json:"placeId"`
+	// The name.
+	Name string `json:"name"`
+	// The street address.
+	Address *string `json:"address,omitempty"`
+	// Free text about it.
+	Description *string `json:"description,omitempty"`
+	// WGS 84 latitude in degrees.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// WGS 84 longitude in degrees.
+	Longitude *float64 `json:"longitude,omitempty"`
 }
 
+// What `updatePlace` returns.
 type UpdatePlacePayload struct {
-	Place      *place.Place `json:"place,omitempty"`
-	UserErrors []UserError  `json:"userErrors"`
+	// The place as it is now; null on error.
+	Place *place.Place `json:"place,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `updateVolunteerSlot`.
 type UpdateVolunteerSlotInput struct {
-	SlotID      string    `json:"slotId"`
-	Title       string    `json:"title"`
-	Description *string   `json:"description,omitempty"`
-	StartsAt    time.Time `json:"startsAt"`
-	EndsAt      time.Time `json:"endsAt"`
+	// A VolunteerSlot id.
+	SlotID string `json:"slotId"`
+	// What the volunteers do.
+	Title string `json:"title"`
+	// More about the task; left out empties it.
+	Description *string `json:"description,omitempty"`
+	// When the shift starts.
+	StartsAt time.Time `json:"startsAt"`
+	// When the shift ends; after startsAt.
+	EndsAt time.Time `json:"endsAt"`
 	// Raising it promotes from the waitlist.
-	Capacity       int        `json:"capacity"`
-	Requirement    *string    `json:"requirement,omitempty"`
-	SignupOpensAt  *time.Time `json:"signupOpensAt,omitempty"`
+	Capacity int `json:"capacity"`
+	// The qualification a volunteer must have; left out removes it.
+	Requirement *string `json:"requirement,omitempty"`
+	// Claims are taken from this.
+	SignupOpensAt *time.Time `json:"signupOpensAt,omitempty"`
+	// Claims are taken until this.
 	SignupClosesAt *time.Time `json:"signupClosesAt,omitempty"`
+	// Cancelling after this is recorded as late.
 	CancelDeadline *time.Time `json:"cancelDeadline,omitempty"`
 }
 
 // A problem a person can fix. The message is in the caller's language (Danish by default).
 type UserError struct {
 	// Stable code the app can branch on, e.g. SLOT_NOT_FOUND.
-	Code    string `json:"code"`
+	Code string `json:"code"`
+	// What went wrong, for the person, in the caller's language.
 	Message string `json:"message"`
 	// Path to the input field the error is about, e.g. ["input", "title"].
 	Field []string `json:"field,omitempty"`
@@ -719,22 +1102,34 @@ type UserError struct {
 	RetryAfterSeconds *int `json:"retryAfterSeconds,omitempty"`
 }
 
+// Volunteer time given: confirmed claims on ended slots, no-shows not counted.
 type VolunteerHours struct {
-	Total          float64             `json:"total"`
+	// Hours in all.
+	Total float64 `json:"total"`
+	// Hours per organisation.
 	ByOrganisation []OrganisationHours `json:"byOrganisation"`
 }
 
+// A page of VolunteerSlot items (a Relay connection).
 type VolunteerSlotConnection struct {
-	Edges    []VolunteerSlotEdge `json:"edges"`
-	PageInfo *PageInfo           `json:"pageInfo"`
+	// The items of this page, in order.
+	Edges []VolunteerSlotEdge `json:"edges"`
+	// Whether more items follow, and the cursor to ask for them.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One VolunteerSlot in a page, with its cursor.
 type VolunteerSlotEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *volunteer.Slot `json:"node"`
+	// Opaque cursor of this item: pass it as `after` to get the items that follow it.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node *volunteer.Slot `json:"node"`
 }
 
+// What `updateVolunteerSlot` returns.
 type VolunteerSlotPayload struct {
-	Slot       *volunteer.Slot `json:"slot,omitempty"`
-	UserErrors []UserError     `json:"userErrors"`
+	// The slot as it is now; null on error.
+	Slot *volunteer.Slot `json:"slot,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }

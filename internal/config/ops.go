@@ -37,6 +37,9 @@ type Ops struct {
 	// or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; traces are off without one.
 	// The exporter reads the OTEL_* variables itself.
 	TracesEndpoint string
+	// PushLease is how long a push batch cut off mid-send (its process
+	// died) waits before it is sent again (PUSH_LEASE, default 15s).
+	PushLease time.Duration
 	// LogCallerKey keys the pseudonyms that stand for people in the log
 	// (LOG_CALLER_KEY); empty means a key kept in DATA_DIR.
 	LogCallerKey string
@@ -74,6 +77,7 @@ func (o *Ops) read(str func(name, def string) string, dataDir string, production
 	}
 
 	o.RedisTimeout = duration("REDIS_TIMEOUT", "250ms", time.Millisecond, 10*time.Second)
+	o.PushLease = duration("PUSH_LEASE", "15s", 3*time.Second, 5*time.Minute)
 
 	// A developer's Ctrl-C should not wait; behind a load balancer the
 	// balancer needs a few seconds to notice /readyz.

@@ -79,7 +79,7 @@ func New() *Metrics {
 		Name: "job_failures_total", Help: "Background jobs that failed an attempt, by kind; final=true when given up."},
 		[]string{"kind", "final"})
 	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace,
-		Name: "push_deliveries_total", Help: "Push deliveries by recorded status: sent, failed, unknown (may or may not have reached FCM), unregistered, retry."},
+		Name: "push_deliveries_total", Help: "Push deliveries by recorded status: sent, failed, unregistered, retry, resent (their attempt died; sent again with the same collapse identity)."},
 		[]string{"status"})
 	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.opDuration, m.gqlErrors, m.userErrors,
 		m.claims, m.promotions, m.live, m.jobFailures, m.deliveries,
@@ -93,7 +93,7 @@ func New() *Metrics {
 	for _, s := range []string{"confirmed", "waitlisted", "cancelled"} {
 		m.claims.WithLabelValues(s)
 	}
-	for _, s := range []string{"sent", "failed", "unknown", "unregistered", "retry"} {
+	for _, s := range []string{"sent", "failed", "unregistered", "retry", "resent"} {
 		m.deliveries.WithLabelValues(s)
 	}
 	return m

@@ -31,6 +31,10 @@ type deliverWorker struct {
 	s *Service
 }
 
+// Timeout is the lease: a run ends after half of it (deliver), and River
+// hands on a job running longer than this as the job of a dead worker.
+func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return w.s.cfg.Lease }
+
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 	return w.s.deliver(ctx, job.ID, job.Args.NotificationIDs)
 }
@@ -38,18 +42,13 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 const (
 	// sendTimeout bounds one batch handed to FCM. The batch runs to the end
 	// even when the worker is being stopped, so that what FCM accepted is
-	// recorded as SENT and never sent again. It leaves room for the Admin
+	// recorded as SENT and not sent again. It leaves room for the Admin
 	// SDK's own retries (about 7s per message, 50 messages at a time, so
 	// about 70s for a full batch of 500 under lasting 503s).
 	sendTimeout = 2 * time.Minute
 	// storeTimeout bounds claiming and recording a batch, which also run
 	// to the end once begun.
 	storeTimeout = 30 * time.Second
-	// sendingLease is how long a SENDING row may belong to an attempt
-	// before we conclude the attempt died with the batch at FCM. It must
-	// exceed storeTimeout + sendTimeout + storeTimeout, the longest a live
-	// attempt holds a batch.
-	sendingLease = 5 * time.Minute
 )
 
 // Delivery statuses.
@@ -60,64 +59,74 @@ const (
 	statusRetry        = "RETRY"
 	statusUnregistered = "UNREGISTERED"
 	statusFailed       = "FAILED"
-	statusUnknown      = "UNKNOWN"
+	// statusUnknown was given to rows whose attempt died, before they were
+	// sent again instead; older rows may still have it.
+	statusUnknown = "UNKNOWN"
+	// statusResent is no row's status: it counts rows put back to PENDING
+	// after their attempt died (Config.Recorded).
+	statusResent = "RESENT"
 )
 
-// deliver pushes the notifications ids. The guarantee toward FCM is at
-// most once per (notification, device), and rests on the deliveries rows:
+// deliver pushes the notifications ids to every device of their
+// recipients at least once, and makes a repeat harmless: every message
+// carries a collapse identity derived from its notification (Message),
+// with which the phone shows a second copy in place of the first.
 //
 //  1. one row per (notification, device) is created (UNIQUE), PENDING;
 //  2. a batch of rows is claimed SENDING in a committed transaction, so a
 //     second job on the same notifications (another replica, a rescued
-//     job) cannot take them;
-//  3. the batch goes to FCM and every accepted message is marked SENT in
-//     the transaction right after.
+//     job) leaves them alone while this attempt lives; the attempt renews
+//     its lease (claimed_at) every Lease/3 while FCM has the batch;
+//  3. the batch goes to FCM and every outcome is recorded in the
+//     transaction right after.
 //
-// A retry of this job therefore only ever sends rows that are PENDING or
-// RETRY. The one case left open is a process that dies between 2 and 3:
-// FCM may or may not have the message, and we cannot ask. Those rows are
-// marked UNKNOWN after sendingLease and not sent again: a missed push
-// (still in the inbox) is better than a doubled one, and the window is
-// one batch of one job. Until then the job keeps coming back (snoozed),
-// so no row is left SENDING for good.
+// An attempt that dies between 2 and 3 (process killed, database gone)
+// stops renewing. Once its lease is over (Config.Lease, PUSH_LEASE, a few
+// seconds) the job's next run puts those rows back to PENDING and sends
+// them again. FCM may have had some of them: those devices get the push
+// twice with the same collapse identity and show it once. A message cut
+// off before FCM answered (sendTimeout) is likewise sent again.
 //
-// Steps 2 and 3 ignore the job's cancellation (a stopping worker, River's
-// job timeout): once a batch is claimed, it is sent and recorded, and the
-// job only stops between batches. A claim cut off by the stop would leave
-// rows SENDING that nobody sends; a send cut off would leave them in
-// doubt. A clean stop therefore loses and doubles nothing.
+// Steps 2 and 3 ignore the job's cancellation (a stopping worker, the
+// job's timeout): once a batch is claimed, it is sent and recorded, and
+// the job only stops between batches. A clean stop therefore doubles
+// nothing. A run stops claiming after half its lease and comes back at
+// once (snooze), so that River's rescuer, which hands the job of a dead
+// worker on after the lease, does not take a live run for a dead one.
 func (s *Service) deliver(ctx context.Context, jobID int64, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	log := s.log.With(slog.Int64("job_id", jobID))
+	begun := time.Now()
 	now := s.now()
 	if err := s.createDeliveries(ctx, ids, now); err != nil {
 		return err
 	}
-	if err := s.abandonStale(ctx, log, ids, now); err != nil {
+	if err := s.reclaimStale(ctx, log, ids, now); err != nil {
 		return err
 	}
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
+		if ctx.Err() != nil || time.Since(begun) > s.cfg.Lease/2 {
+			// Carry on in a fresh run, at once and without using up an
+			// attempt; on a stopping worker, on the next replica.
+			return river.JobSnooze(0)
 		}
-		batch, err := s.claimBatch(ctx, ids)
+		batch, claim, err := s.claimBatch(ctx, ids)
 		if err != nil {
 			return err
 		}
 		if len(batch) == 0 {
 			break
 		}
-		if err := s.sendBatch(ctx, log, batch); err != nil {
+		if err := s.sendBatch(ctx, log, claim, batch); err != nil {
 			return err
 		}
 	}
 	// Temporary failures wait in RETRY; the job sleeps until the first of
 	// them is due instead of holding a worker. Rows still SENDING belong to
-	// an attempt that died after claiming them (its process, or its
-	// database connection before the outcome was recorded); the job comes
-	// back when their lease is over to give them up as UNKNOWN.
+	// another live attempt, or to one that died after claiming them; the
+	// job comes back when their lease is over to send them again if so.
 	var due struct {
 		Retry   store.Time `db:"retry"`
 		Claimed store.Time `db:"claimed"`
@@ -135,8 +144,8 @@ func (s *Service) deliver(ctx context.Context, jobID int64, ids []int64) error {
 	}
 	next := due.Retry.Time
 	if !due.Claimed.IsZero() {
-		// A second past the lease, so that abandonStale sees it expired.
-		if leaseOver := due.Claimed.Add(sendingLease + time.Second); next.IsZero() || leaseOver.Before(next) {
+		// A second past the lease, so that reclaimStale sees it expired.
+		if leaseOver := due.Claimed.Add(s.cfg.Lease + time.Second); next.IsZero() || leaseOver.Before(next) {
 			next = leaseOver
 		}
 	}
@@ -167,20 +176,21 @@ func (s *Service) createDeliveries(ctx context.Context, ids []int64, now time.Ti
 	return nil
 }
 
-// abandonStale marks rows whose sending attempt died as UNKNOWN; see deliver.
-func (s *Service) abandonStale(ctx context.Context, log *slog.Logger, ids []int64, now time.Time) error {
-	q, args, err := store.In(`UPDATE deliveries SET status = 'UNKNOWN', claim = NULL
-		WHERE notification_id IN (?) AND status = 'SENDING' AND claimed_at < ?`, ids, now.Add(-sendingLease))
+// reclaimStale puts rows whose sending attempt died (its lease ran out)
+// back to PENDING, to be sent again; see deliver.
+func (s *Service) reclaimStale(ctx context.Context, log *slog.Logger, ids []int64, now time.Time) error {
+	q, args, err := store.In(`UPDATE deliveries SET status = 'PENDING', claim = NULL
+		WHERE notification_id IN (?) AND status = 'SENDING' AND claimed_at < ?`, ids, now.Add(-s.cfg.Lease))
 	if err != nil {
 		return err
 	}
 	n, err := store.Exec(ctx, s.db, q, args...)
 	if err != nil {
-		return fmt.Errorf("abandon stale deliveries: %w", err)
+		return fmt.Errorf("reclaim stale deliveries: %w", err)
 	}
-	s.recorded(map[string]int{statusUnknown: int(n)})
+	s.recorded(map[string]int{statusResent: int(n)})
 	if n > 0 {
-		log.WarnContext(ctx, "push deliveries abandoned: their attempt died while FCM had them; not resent",
+		log.WarnContext(ctx, "push deliveries sent again: their attempt died while FCM may have had them; a repeat carries the same collapse identity",
 			slog.Int64("deliveries", n), slog.Any("notification_ids", ids))
 	}
 	return nil
@@ -198,7 +208,7 @@ type claimedDelivery struct {
 // committed but not returned would leave its rows SENDING, sent by nobody
 // (lib/pq cancels a transaction's statements, COMMIT included, when its
 // context ends, so the commit can succeed while we hear of an error).
-func (s *Service) claimBatch(ctx context.Context, ids []int64) ([]claimedDelivery, error) {
+func (s *Service) claimBatch(ctx context.Context, ids []int64) ([]claimedDelivery, string, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	claim := newClaim()
@@ -245,9 +255,9 @@ func (s *Service) claimBatch(ctx context.Context, ids []int64) ([]claimedDeliver
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return batch, nil
+	return batch, claim, nil
 }
 
 func newClaim() string {
@@ -256,8 +266,9 @@ func newClaim() string {
 	return hex.EncodeToString(b)
 }
 
-// sendBatch hands the batch to FCM and records every outcome.
-func (s *Service) sendBatch(ctx context.Context, log *slog.Logger, batch []claimedDelivery) error {
+// sendBatch hands the batch claimed as claim to FCM and records every
+// outcome.
+func (s *Service) sendBatch(ctx context.Context, log *slog.Logger, claim string, batch []claimedDelivery) error {
 	now := s.now()
 	msgs := make([]push.Message, len(batch))
 	for i, d := range batch {
@@ -267,7 +278,9 @@ func (s *Service) sendBatch(ctx context.Context, log *slog.Logger, batch []claim
 	// flight so that what FCM accepted is recorded (see deliver).
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	defer cancel()
+	stopRenewing := s.renewLease(sendCtx, log, claim)
 	results, sendErr := s.sender.Send(sendCtx, msgs)
+	stopRenewing()
 	switch {
 	case sendErr != nil:
 		// A Sender fails the whole call only for what it finds before
@@ -290,7 +303,7 @@ func (s *Service) sendBatch(ctx context.Context, log *slog.Logger, batch []claim
 	var tally map[string]int
 	err := s.db.Transact(recordCtx, func(tx *sqlx.Tx) error {
 		tally = map[string]int{} // afresh if the transaction is retried
-		return s.record(recordCtx, tx, log, batch, results, s.now(), tally)
+		return s.record(recordCtx, tx, log, claim, batch, results, s.now(), tally)
 	})
 	if err == nil {
 		s.recorded(tally)
@@ -303,33 +316,61 @@ const outcomeInDoubt push.Outcome = -1
 
 // inDoubt reports whether a Retry result lacks an answer from FCM because
 // sendTimeout cut the request off: it may have reached FCM, or not even
-// have left. Retrying could double it, so it is given up as UNKNOWN, like
-// the batch of an attempt that died (see deliver). A Retry that FCM
-// answered (429, 5xx) is safe to send again.
+// have left. It is sent again like any Retry; a repeat carries the same
+// collapse identity.
 func inDoubt(r push.Result) bool {
 	return r.Outcome == outcomeInDoubt ||
 		r.Outcome == push.Retry && (errors.Is(r.Err, context.DeadlineExceeded) || errors.Is(r.Err, context.Canceled))
 }
 
-func (s *Service) record(ctx context.Context, tx *sqlx.Tx, log *slog.Logger, batch []claimedDelivery, results []push.Result, now time.Time, tally map[string]int) error {
+// renewLease keeps the rows of claim SENDING under this attempt's name
+// while FCM has them, so that no other run takes them for the rows of a
+// dead attempt however long FCM takes. The returned function stops it.
+func (s *Service) renewLease(ctx context.Context, log *slog.Logger, claim string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(s.cfg.Lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if _, err := store.Exec(ctx, s.db, `UPDATE deliveries SET claimed_at = ? WHERE claim = ? AND status = 'SENDING'`,
+				s.now(), claim); err != nil && ctx.Err() == nil {
+				log.WarnContext(ctx, "push lease not renewed; another run may send the batch again", slog.Any("error", err))
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// record writes the outcome of every delivery of batch. What FCM accepted
+// is SENT whoever holds the row now; any other outcome is written only to
+// rows still claimed by this attempt, so a late answer does not undo what
+// a run that took the rows over has recorded.
+func (s *Service) record(ctx context.Context, tx *sqlx.Tx, log *slog.Logger, claim string, batch []claimedDelivery, results []push.Result, now time.Time, tally map[string]int) error {
 	var sent []int64
 	for i, r := range results {
 		d := batch[i]
 		tally[recordedStatus(r, d.Attempts >= s.cfg.MaxAttempts)]++
 		if inDoubt(r) {
-			log.WarnContext(ctx, "push in doubt: sending was cut off before FCM answered; not resent",
+			log.WarnContext(ctx, "push in doubt: sending was cut off before FCM answered; it will be sent again",
 				slog.Int64("notification_id", d.Notification.ID), slog.Int64("delivery_id", d.ID), slog.Any("error", r.Err))
-			if err := s.setStatus(ctx, tx, d.ID, statusUnknown, r.Err); err != nil {
-				return err
-			}
-			continue
+			r.Outcome = push.Retry
 		}
 		switch r.Outcome {
 		case push.Delivered:
 			sent = append(sent, d.ID)
 		case push.Unregistered:
-			if _, err := store.Exec(ctx, tx, `UPDATE deliveries SET status = 'UNREGISTERED', claim = NULL, error = ? WHERE id = ?`,
-				errText(r.Err), d.ID); err != nil {
+			if _, err := store.Exec(ctx, tx, `UPDATE deliveries SET status = 'UNREGISTERED', claim = NULL, error = ? WHERE id = ? AND claim = ?`,
+				errText(r.Err), d.ID, claim); err != nil {
 				return fmt.Errorf("record unregistered delivery %d: %w", d.ID, err)
 			}
 			// The token will never work again; the FK clears device_id on
@@ -341,20 +382,20 @@ func (s *Service) record(ctx context.Context, tx *sqlx.Tx, log *slog.Logger, bat
 			if d.Attempts >= s.cfg.MaxAttempts {
 				log.ErrorContext(ctx, "push given up after retries", slog.Int64("notification_id", d.Notification.ID),
 					slog.Int64("delivery_id", d.ID), slog.Int("attempts", d.Attempts), slog.Any("error", r.Err))
-				if err := s.setStatus(ctx, tx, d.ID, statusFailed, r.Err); err != nil {
+				if err := s.setStatus(ctx, tx, claim, d.ID, statusFailed, r.Err); err != nil {
 					return err
 				}
 				continue
 			}
 			next := now.Add(max(s.backoff(d.Attempts), r.RetryAfter))
-			if _, err := store.Exec(ctx, tx, `UPDATE deliveries SET status = 'RETRY', claim = NULL, next_attempt_at = ?, error = ? WHERE id = ?`,
-				next, errText(r.Err), d.ID); err != nil {
+			if _, err := store.Exec(ctx, tx, `UPDATE deliveries SET status = 'RETRY', claim = NULL, next_attempt_at = ?, error = ? WHERE id = ? AND claim = ?`,
+				next, errText(r.Err), d.ID, claim); err != nil {
 				return fmt.Errorf("record retry of delivery %d: %w", d.ID, err)
 			}
 		default:
 			log.ErrorContext(ctx, "push failed", slog.Int64("notification_id", d.Notification.ID),
 				slog.Int64("delivery_id", d.ID), slog.Any("error", r.Err))
-			if err := s.setStatus(ctx, tx, d.ID, statusFailed, r.Err); err != nil {
+			if err := s.setStatus(ctx, tx, claim, d.ID, statusFailed, r.Err); err != nil {
 				return err
 			}
 		}
@@ -373,9 +414,9 @@ func (s *Service) record(ctx context.Context, tx *sqlx.Tx, log *slog.Logger, bat
 	return nil
 }
 
-func (s *Service) setStatus(ctx context.Context, tx *sqlx.Tx, id int64, status string, cause error) error {
-	if _, err := store.Exec(ctx, tx, `UPDATE deliveries SET status = ?, claim = NULL, error = ? WHERE id = ?`,
-		status, errText(cause), id); err != nil {
+func (s *Service) setStatus(ctx context.Context, tx *sqlx.Tx, claim string, id int64, status string, cause error) error {
+	if _, err := store.Exec(ctx, tx, `UPDATE deliveries SET status = ?, claim = NULL, error = ? WHERE id = ? AND claim = ?`,
+		status, errText(cause), id, claim); err != nil {
 		return fmt.Errorf("set delivery %d %s: %w", id, status, err)
 	}
 	return nil

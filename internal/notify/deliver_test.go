@@ -116,17 +116,18 @@ func TestFailuresRetriedAndDeadTokensRemoved(t *testing.T) {
 	})
 }
 
-// A worker stopped in the middle of a fan-out leaves the rest for the next
-// one, which sends every device that was missed and none twice.
-func TestWorkerKilledMidFanOutResumes(t *testing.T) {
+// A worker stopped cleanly in the middle of a fan-out leaves the rest for
+// the next one, which sends every device that was missed and none twice
+// (a stop finishes the batch in flight). crash_test.go kills one instead.
+func TestWorkerStoppedMidFanOutResumes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		tokens := f.followersWithDevices(fanOut)
 		srv, sender := fakeFCM(t)
 		srv.SetLatency(5 * time.Millisecond)
 		// A job the stopped client could not record as retryable stays
-		// "running" until the rescuer hands it on after RescueAfter.
-		cfg := Config{BatchSize: 100, RescueAfter: 10 * time.Second}
+		// "running" until the rescuer hands it on after the lease.
+		cfg := Config{BatchSize: 100, Lease: 5 * time.Second}
 
 		first := newService(t, db, sender, cfg)
 		if err := first.Start(context.Background()); err != nil {
@@ -155,7 +156,7 @@ func TestWorkerKilledMidFanOutResumes(t *testing.T) {
 		t.Logf("unfinished delivery jobs after the stop: %v", states)
 		for _, st := range states {
 			if st == "running" {
-				time.Sleep(cfg.RescueAfter) // the rescuer's first tick on start must see it stuck
+				time.Sleep(cfg.Lease) // the rescuer's first tick on start must see it stuck
 				break
 			}
 		}
@@ -173,9 +174,9 @@ func TestWorkerKilledMidFanOutResumes(t *testing.T) {
 }
 
 // A delivery left SENDING by an attempt that died with the batch at FCM is
-// not sent again (at most once), but given up as UNKNOWN; the rest of the
-// notification still goes out.
-func TestDeliveryOfDeadAttemptIsNotResent(t *testing.T) {
+// sent again once its lease is over, with the same collapse identity as
+// the first time; the rest of the notification goes out once.
+func TestDeliveryOfDeadAttemptIsResent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		tokens := f.followersWithDevices(3)
@@ -193,18 +194,33 @@ func TestDeliveryOfDeadAttemptIsNotResent(t *testing.T) {
 		if err := s.createDeliveries(ctx, ids, now); err != nil {
 			t.Fatal(err)
 		}
-		f.exec(`UPDATE deliveries SET status = 'SENDING', claim = 'dead', claimed_at = ? WHERE token = ?`, now.Add(-time.Hour), tokens[0])
+		f.exec(`UPDATE deliveries SET status = 'SENDING', claim = 'dead', claimed_at = ?, attempts = 1 WHERE token = ?`,
+			now.Add(-s.cfg.Lease-time.Second), tokens[0])
 		if err := s.deliver(ctx, 0, ids); err != nil {
 			t.Fatal(err)
 		}
-		if n := srv.Count(tokens[0]); n != 0 {
-			t.Errorf("the in-doubt device was sent again (%d)", n)
+		for _, tok := range tokens {
+			if n := srv.Count(tok); n != 1 {
+				t.Errorf("device %s got %d pushes, want 1", tok, n)
+			}
 		}
-		if srv.Count(tokens[1]) != 1 || srv.Count(tokens[2]) != 1 {
-			t.Errorf("the other devices got %d and %d pushes, want 1 each", srv.Count(tokens[1]), srv.Count(tokens[2]))
+		if c := statusCounts(t, db); c[statusSent] != 3 {
+			t.Errorf("deliveries by status %v, want 3 SENT", c)
 		}
-		if c := statusCounts(t, db); c[statusUnknown] != 1 || c[statusSent] != 2 {
-			t.Errorf("deliveries by status %v", c)
+		var attempts int
+		if err := store.Get(ctx, db, &attempts, `SELECT attempts FROM deliveries WHERE token = ?`, tokens[0]); err != nil {
+			t.Fatal(err)
+		}
+		if attempts != 2 {
+			t.Errorf("the resent delivery counts %d attempts, want 2", attempts)
+		}
+		for _, r := range srv.Requests() {
+			want := "n" + r.Message.Data["notificationId"]
+			if r.Message.Android.CollapseKey != want || r.Message.Android.Notification.Tag != want ||
+				r.Message.APNS.Headers["apns-collapse-id"] != want || r.Message.Webpush.Headers["Topic"] != want {
+				t.Errorf("push to %s: collapse identity %q/%q/%q/%q, want %q everywhere", r.Token, r.Message.Android.CollapseKey,
+					r.Message.Android.Notification.Tag, r.Message.APNS.Headers["apns-collapse-id"], r.Message.Webpush.Headers["Topic"], want)
+			}
 		}
 	})
 }
@@ -223,10 +239,10 @@ func (s *scriptedSender) Send(_ context.Context, msgs []push.Message) ([]push.Re
 	return out, nil
 }
 
-// A message whose request was cut off before FCM answered may have reached
-// it: it is given up as UNKNOWN rather than retried, while a Retry FCM
-// answered waits for its next attempt.
-func TestCutOffSendIsNotRetried(t *testing.T) {
+// A message whose request was cut off before FCM answered may or may not
+// have reached it: it is sent again like one FCM answered with a 503,
+// since a repeat replaces the first on the phone.
+func TestCutOffSendIsRetried(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		tokens := f.followersWithDevices(3)
@@ -246,31 +262,25 @@ func TestCutOffSendIsNotRetried(t *testing.T) {
 		}
 		var snooze *rivertype.JobSnoozeError
 		if err := s.deliver(ctx, 0, ids); !errors.As(err, &snooze) {
-			t.Fatalf("deliver returned %v, want a snooze for the retry", err)
+			t.Fatalf("deliver returned %v, want a snooze for the retries", err)
 		}
-		if c := statusCounts(t, db); c[statusSent] != 1 || c[statusUnknown] != 1 || c[statusRetry] != 1 {
-			t.Errorf("deliveries by status %v, want one each SENT, UNKNOWN, RETRY", c)
-		}
-		var status string
-		if err := store.Get(ctx, db, &status, `SELECT status FROM deliveries WHERE token = ?`, tokens[1]); err != nil {
-			t.Fatal(err)
-		}
-		if status != statusUnknown {
-			t.Errorf("the cut-off delivery is %s, want UNKNOWN", status)
+		if c := statusCounts(t, db); c[statusSent] != 1 || c[statusRetry] != 2 {
+			t.Errorf("deliveries by status %v, want one SENT and two RETRY", c)
 		}
 	})
 }
 
-// Rows left SENDING by an attempt that died recently keep the job coming
-// back until their lease is over, so they are given up rather than left
-// SENDING for good; they are not sent meanwhile.
+// Rows left SENDING by an attempt that died a moment ago keep the job
+// coming back until their lease is over; they are not sent meanwhile
+// (the attempt may be alive and slow), and are sent after.
 func TestJobWaitsForLeaseOfDeadClaim(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		tokens := f.followersWithDevices(2)
 		srv, sender := fakeFCM(t)
 		now := time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
-		s := newService(t, db, sender, Config{Now: fixedClock(now)})
+		lease := 20 * time.Second
+		s := newService(t, db, sender, Config{Now: fixedClock(now), Lease: lease})
 		ctx := context.Background()
 		if _, err := s.SendAnnouncement(ctx, secretariat(f.user("da")), Audience{Kind: AudienceFollowers, OrganisationID: f.org}, "T", "B"); err != nil {
 			t.Fatal(err)
@@ -282,28 +292,28 @@ func TestJobWaitsForLeaseOfDeadClaim(t *testing.T) {
 		if err := s.createDeliveries(ctx, ids, now); err != nil {
 			t.Fatal(err)
 		}
-		f.exec(`UPDATE deliveries SET status = 'SENDING', claim = 'dead', claimed_at = ? WHERE token = ?`, now.Add(-time.Minute), tokens[0])
+		f.exec(`UPDATE deliveries SET status = 'SENDING', claim = 'dead', claimed_at = ? WHERE token = ?`, now.Add(-5*time.Second), tokens[0])
 
 		var snooze *rivertype.JobSnoozeError
 		if err := s.deliver(ctx, 0, ids); !errors.As(err, &snooze) {
 			t.Fatalf("deliver returned %v, want a snooze until the lease is over", err)
 		}
-		if want := sendingLease - time.Minute + time.Second; snooze.Duration != want {
+		if want := lease - 5*time.Second + time.Second; snooze.Duration != want {
 			t.Errorf("snoozed %s, want %s", snooze.Duration, want)
 		}
 		if srv.Count(tokens[0]) != 0 || srv.Count(tokens[1]) != 1 {
 			t.Errorf("pushes: claimed device %d, other %d; want 0 and 1", srv.Count(tokens[0]), srv.Count(tokens[1]))
 		}
 
-		later := newService(t, db, sender, Config{Now: fixedClock(now.Add(sendingLease))})
+		later := newService(t, db, sender, Config{Now: fixedClock(now.Add(snooze.Duration)), Lease: lease})
 		if err := later.deliver(ctx, 0, ids); err != nil {
 			t.Fatalf("after the lease: %v", err)
 		}
-		if c := statusCounts(t, db); c[statusUnknown] != 1 || c[statusSent] != 1 {
-			t.Errorf("deliveries by status %v", c)
+		if c := statusCounts(t, db); c[statusSent] != 2 {
+			t.Errorf("deliveries by status %v, want 2 SENT", c)
 		}
-		if srv.Count(tokens[0]) != 0 {
-			t.Error("the in-doubt device was sent after all")
+		if srv.Count(tokens[0]) != 1 {
+			t.Errorf("the device of the dead attempt got %d pushes after the lease, want 1", srv.Count(tokens[0]))
 		}
 	})
 }

@@ -61,9 +61,6 @@ func newService(t *testing.T, db *store.DB, sender push.Sender, cfg Config) *Ser
 	if cfg.JobRetryPolicy == nil {
 		cfg.JobRetryPolicy = quickRetry{}
 	}
-	if cfg.RescueAfter == 0 {
-		cfg.RescueAfter = 30 * time.Second
-	}
 	if cfg.ReminderInterval == 0 {
 		cfg.ReminderInterval = time.Hour
 	}

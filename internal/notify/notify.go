@@ -88,9 +88,11 @@ type Config struct {
 	// JobRetryPolicy overrides River's retry policy for jobs that fail as a
 	// whole (database down, worker stopped); tests make it quick.
 	JobRetryPolicy river.ClientRetryPolicy
-	// RescueAfter is when River gives a job whose worker vanished to
-	// another worker. Default 10 minutes.
-	RescueAfter time.Duration
+	// Lease is how long rows a sending attempt claimed stay its own
+	// without being renewed, and how long a delivery job may run before
+	// River hands it to another worker as the job of a dead one
+	// (PUSH_LEASE). Default 15s.
+	Lease time.Duration
 	// Now is the clock, clock.Real by default; the server passes its own
 	// (DEV_NOW) and tests replace it. River schedules jobs on the real
 	// clock.
@@ -99,6 +101,9 @@ type Config struct {
 	// they are committed (stats.go): n deliveries of status.
 	Recorded func(status string, n int)
 }
+
+// DefaultLease is Config.Lease when unset.
+const DefaultLease = 15 * time.Second
 
 func (c Config) withDefaults() Config {
 	if c.AnnouncementsPerDay == 0 {
@@ -125,8 +130,8 @@ func (c Config) withDefaults() Config {
 	if c.BatchSize <= 0 || c.BatchSize > push.MaxBatch {
 		c.BatchSize = push.MaxBatch
 	}
-	if c.RescueAfter == 0 {
-		c.RescueAfter = 10 * time.Minute
+	if c.Lease == 0 {
+		c.Lease = DefaultLease
 	}
 	if c.Now == nil {
 		c.Now = clock.Real

@@ -39,11 +39,12 @@ func (s *Service) newRiverClient() (*river.Client[*sql.Tx], error) {
 		Workers:           workers,
 		RetryPolicy:       s.cfg.JobRetryPolicy,
 		// A job whose worker died (process killed) is picked up again
-		// after this; the delivery rows make the second run safe.
-		RescueStuckJobsAfter: s.cfg.RescueAfter,
-		// A long fan-out hits the timeout between batches and carries on
-		// in its next attempt.
-		JobTimeout: s.cfg.RescueAfter / 2,
+		// once it has run longer than this and its kind's timeout; the
+		// delivery rows make the second run safe. River checks every 30s.
+		RescueStuckJobsAfter: s.cfg.Lease,
+		// The default for kinds without a Timeout of their own; a
+		// delivery run ends well within it (see deliver).
+		JobTimeout: s.cfg.Lease,
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(s.cfg.ReminderInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return ReminderArgs{}, nil },
@@ -55,6 +56,11 @@ func (s *Service) newRiverClient() (*river.Client[*sql.Tx], error) {
 	}
 	return rc, nil
 }
+
+// Timeout of the reminder job, which reads the shifts of the coming day:
+// it keeps the five minutes it had before the default became the short
+// delivery lease. River rescues it only after this.
+func (w *reminderWorker) Timeout(*river.Job[ReminderArgs]) time.Duration { return 5 * time.Minute }
 
 // Start runs delivery and reminder jobs until Stop. Every replica starts
 // one; River hands each job to one of them at a time.

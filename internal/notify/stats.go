@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -14,9 +15,10 @@ import (
 // recordedStatus is the status record gives a delivery with result r;
 // givenUp says the delivery has used its attempts.
 func recordedStatus(r push.Result, givenUp bool) string {
+	if inDoubt(r) {
+		r.Outcome = push.Retry // sent again, see record
+	}
 	switch {
-	case inDoubt(r):
-		return statusUnknown
 	case r.Outcome == push.Delivered:
 		return statusSent
 	case r.Outcome == push.Unregistered:
@@ -33,7 +35,7 @@ func (s *Service) recorded(tally map[string]int) {
 	}
 	for status, n := range tally {
 		if n > 0 {
-			s.cfg.Recorded(status, n)
+			s.cfg.Recorded(strings.ToLower(status), n)
 		}
 	}
 }

@@ -183,17 +183,25 @@ func (f *FCM) fcmMessage(m Message, now time.Time) (*messaging.Message, error) {
 			return nil, fmt.Errorf("push: data key %q is reserved by FCM", k)
 		}
 	}
-	if len(m.CollapseKey) > 64 {
-		// APNs rejects longer apns-collapse-id headers, and with them the whole message.
-		return nil, fmt.Errorf("push: collapse key longer than 64 bytes")
+	if !validCollapseKey(m.CollapseKey) {
+		// The web push Topic header allows no more (APNs 64 bytes), and a bad header
+		// costs the whole message.
+		return nil, fmt.Errorf("push: collapse key %q is not up to 32 characters of A-Z a-z 0-9 - _", m.CollapseKey)
 	}
 
+	// The tag replaces a notification already in the drawer; collapse_key only one
+	// still waiting at FCM.
 	android := &messaging.AndroidConfig{
 		CollapseKey: m.CollapseKey,
 		Priority:    priority,
 		Notification: &messaging.AndroidNotification{
 			ChannelID: m.ChannelID,
+			Tag:       m.CollapseKey,
 		},
+	}
+	webpushHeaders := map[string]string{"Urgency": priority}
+	if m.CollapseKey != "" {
+		webpushHeaders["Topic"] = m.CollapseKey
 	}
 	// apns-priority 10 wakes the device at once; 5 lets iOS pick a moment that saves power.
 	apnsHeaders := map[string]string{
@@ -210,6 +218,7 @@ func (f *FCM) fcmMessage(m Message, now time.Time) (*messaging.Message, error) {
 		ttl := m.TTL
 		android.TTL = &ttl
 		apnsHeaders["apns-expiration"] = strconv.FormatInt(now.Add(m.TTL).Unix(), 10)
+		webpushHeaders["TTL"] = strconv.FormatInt(int64(m.TTL/time.Second), 10)
 	}
 
 	return &messaging.Message{
@@ -220,6 +229,14 @@ func (f *FCM) fcmMessage(m Message, now time.Time) (*messaging.Message, error) {
 			Body:  m.Body,
 		},
 		Android: android,
+		Webpush: &messaging.WebpushConfig{
+			Headers: webpushHeaders,
+			Notification: &messaging.WebpushNotification{
+				Title: m.Title,
+				Body:  m.Body,
+				Tag:   m.CollapseKey,
+			},
+		},
 		APNS: &messaging.APNSConfig{
 			Headers: apnsHeaders,
 			Payload: &messaging.APNSPayload{
@@ -230,6 +247,20 @@ func (f *FCM) fcmMessage(m Message, now time.Time) (*messaging.Message, error) {
 			},
 		},
 	}, nil
+}
+
+// validCollapseKey reports whether k may be a web push Topic (RFC 8030: at most 32
+// characters of the URL-safe base64 alphabet); empty means none.
+func validCollapseKey(k string) bool {
+	if len(k) > 32 {
+		return false
+	}
+	for _, c := range k {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // reservedDataKey reports keys FCM refuses in the data map, which would otherwise cost

@@ -80,6 +80,15 @@ func TestFCMDeliversMessageAsBuilt(t *testing.T) {
 	if a.TTL == nil || *a.TTL != 6*time.Hour {
 		t.Errorf("android ttl = %v, want 6h", a.TTL)
 	}
+	// The collapse identity also replaces what the device already shows: the
+	// Android tag, the web push Topic and tag.
+	if a.Notification.Tag != "activity-42" {
+		t.Errorf("android tag = %q, want the collapse key", a.Notification.Tag)
+	}
+	if w := m.Webpush; w == nil || w.Headers["Topic"] != "activity-42" || w.Headers["Urgency"] != "high" ||
+		w.Headers["TTL"] != "21600" || w.Notification == nil || w.Notification.Tag != "activity-42" || w.Notification.Title != "Ny aktivitet" {
+		t.Errorf("webpush = %+v", w)
+	}
 	if m.APNS == nil || m.APNS.Payload == nil || m.APNS.Payload.Aps == nil || m.APNS.Payload.Aps.Alert == nil {
 		t.Fatalf("apns = %+v", m.APNS)
 	}
@@ -252,10 +261,11 @@ func TestFCMInvalidMessagesFailAlone(t *testing.T) {
 		push.Message{Token: "a", Title: "t", Priority: "urgent"},
 		push.Message{Token: "b", Title: "t", TTL: -time.Second},
 		push.Message{Token: "c", Title: "t", Data: map[string]string{"google.sent_time": "1"}},
-		push.Message{Token: "d", Title: "t", CollapseKey: strings.Repeat("k", 65)},
-		push.Message{Token: "e", Title: "t"},
+		push.Message{Token: "d", Title: "t", CollapseKey: strings.Repeat("k", 33)},
+		push.Message{Token: "d2", Title: "t", CollapseKey: "activity/42"},
+		push.Message{Token: "e", Title: "t", CollapseKey: strings.Repeat("k", 32)},
 	)
-	for i, want := range []push.Outcome{push.Failed, push.Failed, push.Failed, push.Failed, push.Failed, push.Delivered} {
+	for i, want := range []push.Outcome{push.Failed, push.Failed, push.Failed, push.Failed, push.Failed, push.Failed, push.Delivered} {
 		if res[i].Outcome != want || (want != push.Delivered) != (res[i].Err != nil) {
 			t.Errorf("message %d: %v (%v), want %v", i, res[i].Outcome, res[i].Err, want)
 		}

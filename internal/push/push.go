@@ -23,8 +23,12 @@ type Message struct {
 	// Data reaches the app untouched (deep link, notification id, ...). FCM only
 	// carries strings.
 	Data map[string]string
-	// CollapseKey lets a newer message replace an undelivered older one with the same
-	// key (Android collapse_key, APNs apns-collapse-id; at most 64 bytes for APNs).
+	// CollapseKey is the message's collapse identity: a message with the same key
+	// replaces one still waiting at FCM, APNs or the browser's push service, and one
+	// already shown on the device, so a message sent twice shows once. It travels as
+	// Android collapse_key and notification tag, APNs apns-collapse-id, and web push
+	// Topic header and notification tag; web push limits it to 32 characters of the
+	// URL-safe base64 alphabet (A-Z a-z 0-9 - _), and so does Send.
 	CollapseKey string
 	// ChannelID is the Android notification channel the app created.
 	ChannelID string

@@ -123,6 +123,7 @@ type Server struct {
 	requests  []Request
 	delivered map[string]int
 	attempts  map[string]int
+	collapse  map[string][]Collapse
 	tokenFail map[string]*Failure
 	next      []Failure // FailNext schedule, consumed front first
 	latency   time.Duration
@@ -150,6 +151,7 @@ func Start() *Server {
 	s := &Server{
 		delivered: make(map[string]int),
 		attempts:  make(map[string]int),
+		collapse:  make(map[string][]Collapse),
 		tokenFail: make(map[string]*Failure),
 	}
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
@@ -293,6 +295,45 @@ func (s *Server) Delivered() map[string]int {
 	return out
 }
 
+// Collapse is the collapse identity of one accepted message as each platform gets
+// it: a message with the same one replaces it on the device.
+type Collapse struct {
+	AndroidCollapseKey, AndroidTag, APNsCollapseID, WebpushTopic string
+}
+
+// One reports the identity when all four platforms got the same one, else "".
+func (c Collapse) One() string {
+	if c.AndroidTag != c.AndroidCollapseKey || c.APNsCollapseID != c.AndroidCollapseKey || c.WebpushTopic != c.AndroidCollapseKey {
+		return ""
+	}
+	return c.AndroidCollapseKey
+}
+
+func collapseOf(m *messaging.Message) Collapse {
+	var c Collapse
+	if m.Android != nil {
+		c.AndroidCollapseKey = m.Android.CollapseKey
+		if m.Android.Notification != nil {
+			c.AndroidTag = m.Android.Notification.Tag
+		}
+	}
+	if m.APNS != nil {
+		c.APNsCollapseID = m.APNS.Headers["apns-collapse-id"]
+	}
+	if m.Webpush != nil {
+		c.WebpushTopic = m.Webpush.Headers["Topic"]
+	}
+	return c
+}
+
+// Collapses returns the collapse identities of the messages accepted for token, in
+// order of arrival; they are kept after DiscardRequests too.
+func (s *Server) Collapses(token string) []Collapse {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Collapse(nil), s.collapse[token]...)
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	m := sendPath.FindStringSubmatch(r.URL.Path)
 	if m == nil {
@@ -367,6 +408,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if !body.ValidateOnly {
 			s.delivered[msg.Token]++
 			s.accepted++
+			s.collapse[msg.Token] = append(s.collapse[msg.Token], collapseOf(&msg))
 		}
 	}
 	if !s.discard {

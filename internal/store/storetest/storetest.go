@@ -132,3 +132,42 @@ func Unmigrated(t testing.TB, d store.Dialect) *store.DB {
 	}
 	return openSQLite(t)
 }
+
+// Reopen returns a second connection pool on the same database as db,
+// closed when the test ends: a test may close it to play a process that
+// lost its database at once (killed), while db stays open.
+func Reopen(t testing.TB, db *store.DB) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	var dsn string
+	if db.Dialect == store.Postgres {
+		var schema string
+		if err := db.GetContext(ctx, &schema, `SELECT current_schema()`); err != nil {
+			t.Fatalf("current schema: %v", err)
+		}
+		u, err := url.Parse(PostgresURL(t))
+		if err != nil {
+			t.Fatalf("parse TEST_DATABASE_URL: %v", err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		dsn = u.String()
+	} else {
+		var files []struct {
+			Seq  int    `db:"seq"`
+			Name string `db:"name"`
+			File string `db:"file"`
+		}
+		if err := db.SelectContext(ctx, &files, `PRAGMA database_list`); err != nil || len(files) == 0 {
+			t.Fatalf("sqlite file: %v", err)
+		}
+		dsn = files[0].File
+	}
+	again, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("reopen database: %v", err)
+	}
+	t.Cleanup(func() { again.Close() })
+	return again
+}
