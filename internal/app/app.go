@@ -33,6 +33,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/metrics"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/pages"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/pubsub"
@@ -254,6 +255,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	mux.Handle("/ical/", a.domain.Calendar.Handler())
 	mux.Handle(media.Prefix, media.Handler(a.blobs))
 	mux.Handle("/feeds/", feed.NewService(db, cfg.PublicURL).Handler())
+	if err := a.registerPages(mux); err != nil {
+		return nil, err
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		// "ok", then which build answers: during a rolling upgrade the
@@ -268,6 +272,32 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	a.handler = a.observe(mux)
 	a.registerMetrics()
 	return a, nil
+}
+
+// registerPages adds the public web pages (internal/pages) to mux.
+func (a *App) registerPages(mux *http.ServeMux) error {
+	apps := a.cfg.AppLinks
+	p, err := pages.New(pages.Domain{
+		Activities:    a.domain.Activities,
+		Stories:       a.domain.Stories,
+		Organisations: a.domain.Organisations,
+		Places:        a.domain.Places,
+		Volunteer:     a.domain.Volunteer,
+		Links:         a.domain.Links,
+	}, pages.Options{
+		PublicURL:  a.cfg.PublicURL,
+		Production: a.cfg.Production(),
+		Now:        a.now,
+		Apps: pages.AppLinks{AppleAppIDs: apps.AppleAppIDs, AppStoreID: apps.AppStoreID,
+			AndroidPackage: apps.AndroidPackage, AndroidFingerprints: apps.AndroidFingerprints},
+		Embeds: pages.NewEmbeds(calimport.PublicClient(10*time.Second, false), nil, a.log, a.now),
+		Log:    a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("public pages: %w", err)
+	}
+	p.Register(mux)
+	return nil
 }
 
 // pushSender picks FCM when Firebase is configured and the log otherwise,

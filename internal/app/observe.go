@@ -17,6 +17,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/logging"
 	"github.com/ishoj/voresishoj/internal/metrics"
 	"github.com/ishoj/voresishoj/internal/notify"
+	"github.com/ishoj/voresishoj/internal/pages"
 	"github.com/ishoj/voresishoj/internal/requestid"
 	"github.com/ishoj/voresishoj/internal/tracing"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -178,6 +179,8 @@ func route(r *http.Request) string {
 		return p[1:]
 	case p == "/":
 		return "playground"
+	case pages.Route(p):
+		return "pages"
 	}
 	return "other"
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/user"
+	"github.com/ishoj/voresishoj/internal/weblink"
 )
 
 // kidsDescription is long enough to be folded over several lines.
@@ -462,7 +463,7 @@ func TestPublicFeed(t *testing.T) {
 		if !slices.Equal(cats, []string{"boern", "kultur"}) {
 			t.Errorf("CATEGORIES = %v", cats)
 		}
-		if got, want := prop(flea, ics.ComponentPropertyUrl), "https://voresishoj.example/activities/"+itoa(f.fleaMarket); got != want {
+		if got, want := prop(flea, ics.ComponentPropertyUrl), weblink.New("https://voresishoj.example").Activity(f.fleaMarket); got != want {
 			t.Errorf("URL = %q, want %q", got, want)
 		}
 		if got := prop(flea, ics.ComponentPropertyLocation); got != "Bredekærgård, Bredekærs Vænge 1, 2635 Ishøj" {

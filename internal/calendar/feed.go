@@ -12,6 +12,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/tz"
+	"github.com/ishoj/voresishoj/internal/weblink"
 )
 
 const (
@@ -38,6 +39,7 @@ var errNoFeed = errors.New("calendar: no such feed")
 // shows about it.
 type shift struct {
 	SlotID          int64      `db:"slot_id"`
+	ActivityID      int64      `db:"activity_id"`
 	Title           string     `db:"title"`
 	Description     string     `db:"description"`
 	StartsAt        time.Time  `db:"starts_at"`
@@ -66,7 +68,7 @@ func (s *Service) personalFeed(ctx context.Context, token string) ([]byte, error
 
 	now := s.now().UTC()
 	var shifts []shift
-	err = store.Select(ctx, s.db, &shifts, `SELECT s.id AS slot_id, s.title, s.description, s.starts_at, s.ends_at,
+	err = store.Select(ctx, s.db, &shifts, `SELECT s.id AS slot_id, s.activity_id, s.title, s.description, s.starts_at, s.ends_at,
 			a.title AS activity_title, a.status AS activity_status, a.updated_at AS activity_updated_at,
 			c.created_at AS claimed_at, c.confirmed_at,
 			p.name AS place_name, p.address AS place_address
@@ -101,6 +103,8 @@ func (s *Service) personalFeed(ctx context.Context, token string) ([]byte, error
 		if loc := location(sh.PlaceName, sh.PlaceAddress); loc != "" {
 			ev.SetLocation(loc)
 		}
+		// The activity's public page; the shift itself is in the app.
+		ev.SetURL(weblink.New(s.publicURL).Activity(sh.ActivityID))
 		if sh.ActivityStatus == "CANCELLED" {
 			ev.SetStatus(ics.ObjectStatusCancelled)
 		} else {
@@ -211,7 +215,7 @@ func (s *Service) publicFeed(ctx context.Context, f Filter) ([]byte, error) {
 			ev.SetProperty(ics.ComponentPropertyGeo,
 				strconv.FormatFloat(*a.Latitude, 'f', 6, 64)+";"+strconv.FormatFloat(*a.Longitude, 'f', 6, 64))
 		}
-		ev.SetURL(fmt.Sprintf("%s/activities/%d", s.publicURL, a.ID))
+		ev.SetURL(weblink.New(s.publicURL).Activity(a.ID))
 		for _, slug := range themes[a.ID] {
 			ev.AddCategory(slug)
 		}

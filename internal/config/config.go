@@ -89,6 +89,8 @@ type Config struct {
 	// MediaDecodes how many are decoded at once in the process.
 	MediaMaxDecodedMB int
 	MediaDecodes      int
+	// AppLinks name the app for universal links and App Links (applinks.go).
+	AppLinks AppLinks
 }
 
 // EnforceTrustedDocuments reports whether only the app's documents run;
@@ -298,6 +300,7 @@ func parse(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("DEMO_DATA=true is not allowed with APP_ENV=production"))
 	}
 	errs = append(errs, c.Ops.read(str, c.DataDir, c.Production(), c.ShutdownTimeout)...)
+	errs = append(errs, c.AppLinks.read(str)...)
 	return c, errors.Join(errs...)
 }
 

@@ -24,6 +24,9 @@ const (
 	ClaimPromoted     Kind = "claim.promoted"
 	ClaimCancelled    Kind = "claim.cancelled"
 	StoryPublished    Kind = "story.published"
+	// ParticipationChanged: someone's participation in an activity
+	// changed, and with it the activity's headcount and seats left.
+	ParticipationChanged Kind = "participation.changed"
 )
 
 // Event is one thing that happened. IDs not relevant to the kind are zero.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/gid"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/weblink"
 )
 
 const (
@@ -151,7 +152,7 @@ func (s *Service) render(ctx context.Context, format Format, f Filter) (rendered
 	updated := emptyUpdated
 	feed := &feeds.Feed{
 		Title:       title,
-		Link:        &feeds.Link{Href: s.publicURL + "/stories", Rel: "alternate"},
+		Link:        &feeds.Link{Href: s.publicURL + weblink.Stories, Rel: "alternate"},
 		Description: "Historier fra fællesskabet i Ishøj",
 	}
 	for _, st := range stories {
@@ -301,7 +302,7 @@ func (s *Service) firstPhotos(ctx context.Context, ids []int64) (map[int64]photo
 // storyURL is where the app and website show a story; it is also the
 // item's id, which therefore never changes.
 func (s *Service) storyURL(id int64) string {
-	return s.publicURL + "/stories/" + gid.Encode("Story", id)
+	return weblink.New(s.publicURL).Story(id)
 }
 
 // feedURL is the canonical address of the feed of f, its Atom id and

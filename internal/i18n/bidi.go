@@ -42,8 +42,12 @@ func Isolate(s string) string {
 // right-to-left letter. Plain Latin text in a Danish or English sentence
 // is left as it is: it cannot be reordered, and clients comparing texts
 // keep working.
+//
+// Text without letters (a number as a string, "10" of "10:00") is never
+// isolated: digits keep their order by themselves, and isolating the two
+// halves of a time would let a right-to-left sentence swap them.
 func isolateIn(lang, s string) string {
-	if s == "" {
+	if !hasLetter(s) {
 		return s
 	}
 	if RTL(lang) || hasRTL(s) {
@@ -55,6 +59,15 @@ func isolateIn(lang, s string) string {
 func hasRTL(s string) bool {
 	for _, r := range s {
 		if unicode.In(r, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana, unicode.Nko) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLetter(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
 			return true
 		}
 	}

@@ -146,6 +146,9 @@ func TestBidiIsolation(t *testing.T) {
 		// Plain Latin text in a left-to-right sentence needs nothing.
 		{"da", "push.NEW_EVENT.title", map[string]any{"Organisation": "Ishøj Roklub"}, "Nyt fra Ishøj Roklub"},
 		{"tr", "push.SHIFT_REMINDER_2H.title", map[string]any{"Slot": "Kaffe"}, "Yakında: Kaffe"},
+		// Text without letters keeps its order by itself: isolating the
+		// hours and minutes of a time apart would swap them in Arabic.
+		{"ar", "pages.time", map[string]any{"Hour": "10", "Minute": "05"}, "الساعة 10:05"},
 		// A Turkish sentence with an Urdu name.
 		{"tr", "push.INITIATIVE_JOINED.title", map[string]any{"Person": "ثناء اقبال"}, FSI + "ثناء اقبال" + PDI + " katıldı"},
 	} {

@@ -9,8 +9,8 @@ import (
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 )
 
-// languageChosenMigration is 00013_language_chosen.sql.
-const languageChosenMigration = 13
+// languageChosenMigration is 00014_language_chosen.sql.
+const languageChosenMigration = 14
 
 // A stored language other than Danish was chosen; a stored 'da' cannot be
 // told from the default and counts as not chosen, so Accept-Language

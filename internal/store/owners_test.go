@@ -39,6 +39,10 @@ var owners = map[string]string{
 	"user_qualifications": "internal/volunteer",
 	"idempotency_keys":    "internal/volunteer",
 
+	"participation_settings": "internal/participation",
+	"participations":         "internal/participation",
+	"participation_keys":     "internal/participation",
+
 	"stories":              "internal/story",
 	"story_photos":         "internal/story",
 	"story_reactions":      "internal/story",

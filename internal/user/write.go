@@ -2,11 +2,14 @@ package user
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
@@ -109,4 +112,44 @@ func EraseTx(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) erro
 		return fmt.Errorf("erase user %d: %w", userID, err)
 	}
 	return nil
+}
+
+// NormaliseWithoutApp checks the name and phone an organiser types for a
+// resident without the app (fields name and phone), reporting both
+// problems at once. The phone comes back in E.164.
+func NormaliseWithoutApp(name, phone string, maxName int) (string, string, error) {
+	var errs apperr.List
+	name, err := NormaliseName(name, maxName, "name")
+	errs = append(errs, apperr.UserErrors(err)...)
+	switch p, ok := NormalisePhone(phone); {
+	case strings.TrimSpace(phone) == "":
+		errs.Add(apperr.CodeRequired, "phone")
+	case !ok:
+		errs.Add(apperr.CodeInvalid, "phone")
+	default:
+		phone = p
+	}
+	return name, phone, errs.Err()
+}
+
+// WithoutAppTx finds, inside tx, the resident without the app who has
+// phone (as NormaliseWithoutApp returns it), or creates them with name:
+// an organiser signing the same person up twice, for a shift or a seat,
+// finds them again instead of making a second person.
+func WithoutAppTx(ctx context.Context, tx *sqlx.Tx, name, phone string, now time.Time) (int64, error) {
+	var id int64
+	err := store.Get(ctx, tx, &id, `SELECT id FROM users
+		WHERE phone = ? AND has_app = FALSE AND firebase_uid IS NULL AND deleted_at IS NULL
+		ORDER BY id LIMIT 1`, phone)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return 0, fmt.Errorf("find resident by phone: %w", err)
+	}
+	id, err = CreatePlaceholderTx(ctx, tx, Placeholder{Phone: phone, DisplayName: name, HasApp: false}, now)
+	if err != nil {
+		return 0, fmt.Errorf("create resident without app: %w", err)
+	}
+	return id, nil
 }

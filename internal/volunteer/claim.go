@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/seat"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
 )
@@ -45,12 +44,9 @@ func (s *Service) Claim(ctx context.Context, caller user.Caller, slotID int64, i
 	if err := caller.RequireVerified(); err != nil {
 		return Claim{}, err
 	}
-	key := strings.TrimSpace(idempotencyKey)
-	switch n := utf8.RuneCountInString(key); {
-	case n == 0:
-		return Claim{}, apperr.New(apperr.CodeRequired, "idempotencyKey")
-	case n > MaxIdempotencyKey:
-		return Claim{}, apperr.New(apperr.CodeTooLong, "idempotencyKey").With("Max", MaxIdempotencyKey)
+	key, err := seat.Key(idempotencyKey)
+	if err != nil {
+		return Claim{}, err
 	}
 	self := func(context.Context, *sqlx.Tx) (int64, error) { return caller.UserID, nil }
 	return s.claim(ctx, caller, slotID, key, self)
@@ -65,36 +61,12 @@ func (s *Service) SignUpOnBehalf(ctx context.Context, caller user.Caller, slotID
 	if _, _, err := s.slotForOrganiser(ctx, caller, slotID); err != nil {
 		return Claim{}, err
 	}
-	var errs apperr.List
-	name, err := user.NormaliseName(name, MaxName, "name")
-	errs = append(errs, apperr.UserErrors(err)...)
-	switch p, ok := user.NormalisePhone(phone); {
-	case strings.TrimSpace(phone) == "":
-		errs.Add(apperr.CodeRequired, "phone")
-	case !ok:
-		errs.Add(apperr.CodeInvalid, "phone")
-	default:
-		phone = p
-	}
-	if err := errs.Err(); err != nil {
+	name, phone, err := user.NormaliseWithoutApp(name, phone, MaxName)
+	if err != nil {
 		return Claim{}, err
 	}
 	resident := func(ctx context.Context, tx *sqlx.Tx) (int64, error) {
-		var id int64
-		err := store.Get(ctx, tx, &id, `SELECT id FROM users
-			WHERE phone = ? AND has_app = FALSE AND firebase_uid IS NULL AND deleted_at IS NULL
-			ORDER BY id LIMIT 1`, phone)
-		if err == nil {
-			return id, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return 0, fmt.Errorf("find resident by phone: %w", err)
-		}
-		id, err = user.CreatePlaceholderTx(ctx, tx, user.Placeholder{Phone: phone, DisplayName: name, HasApp: false}, s.clock())
-		if err != nil {
-			return 0, fmt.Errorf("create resident without app: %w", err)
-		}
-		return id, nil
+		return user.WithoutAppTx(ctx, tx, name, phone, s.clock())
 	}
 	return s.claim(ctx, caller, slotID, "", resident)
 }
@@ -265,16 +237,11 @@ func (s *Service) replay(ctx context.Context, tx *sqlx.Tx, userID int64, key str
 	if err != nil {
 		return nil, fmt.Errorf("look up idempotency key: %w", err)
 	}
-	if k.SlotID != slotID {
-		return nil, apperr.New(CodeIdempotencyKeyReused, "idempotencyKey")
+	claimID, err := seat.Remembered{SameTarget: k.SlotID == slotID, ResultID: k.ClaimID, ErrorCode: k.ErrorCode}.Answer("slotId")
+	if err != nil {
+		return nil, fmt.Errorf("key %q of user %d: %w", key, userID, err)
 	}
-	if k.ErrorCode != nil {
-		return nil, apperr.New(*k.ErrorCode, "slotId")
-	}
-	if k.ClaimID == nil {
-		return nil, fmt.Errorf("idempotency key %q of user %d has neither claim nor error", key, userID)
-	}
-	c, err := claimByID(ctx, tx, *k.ClaimID)
+	c, err := claimByID(ctx, tx, claimID)
 	if errors.Is(err, store.ErrNotFound) {
 		// The slot was removed since, taking its claims with it.
 		return nil, apperr.New(CodeSlotNotFound, "slotId")
@@ -297,12 +264,12 @@ var replayableCodes = map[string]bool{
 // to remember only means a retry is judged afresh, so it is logged, not
 // returned.
 func (s *Service) rememberRefusal(ctx context.Context, userID int64, key string, slotID int64, err error, now time.Time) {
-	var ue *apperr.UserError
-	if userID == 0 || !errors.As(err, &ue) || !replayableCodes[ue.Code] {
+	code := seat.Refusal(err, replayableCodes)
+	if userID == 0 || code == "" {
 		return
 	}
 	_, xerr := store.Exec(ctx, s.db, `INSERT INTO idempotency_keys (user_id, key, slot_id, error_code, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, key) DO NOTHING`, userID, key, slotID, ue.Code, now)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, key) DO NOTHING`, userID, key, slotID, code, now)
 	if xerr != nil {
 		slog.WarnContext(ctx, "remember refused claim", "user_id", userID, "slot_id", slotID, "error", xerr)
 	}
@@ -478,11 +445,11 @@ func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, sl Slot, organisatio
 	if err != nil {
 		return nil, fmt.Errorf("waitlist of slot %d: %w", sl.ID, err)
 	}
-	var events []event.Event
-	for _, w := range waiting {
-		if free == 0 {
-			break
-		}
+	queue := make([]seat.Waiting, len(waiting))
+	for i, w := range waiting {
+		queue[i] = seat.Waiting{ID: w.ID, UserID: w.UserID, Size: 1}
+	}
+	chosen, err := seat.Fill(free, queue, func(w seat.Waiting) (bool, error) {
 		// Usually already locked by lockSlotAndWaitlist; taking it again
 		// is free. A deleted account's claim is left for the deletion to
 		// clean up.
@@ -494,11 +461,15 @@ func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, sl Slot, organisatio
 			err = s.checkSchedule(ctx, tx, w.UserID, sl)
 		}
 		if apperr.UserErrors(err) != nil {
-			continue
+			return false, nil
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err == nil, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var events []event.Event
+	for _, w := range chosen {
 		n, err := store.Exec(ctx, tx, `UPDATE slot_claims SET status = 'CONFIRMED', confirmed_at = ?, promoted_at = ?
 			WHERE id = ? AND status = 'WAITLISTED'`, now, now, w.ID)
 		if err != nil {
@@ -507,7 +478,6 @@ func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, sl Slot, organisatio
 		if n != 1 {
 			return nil, fmt.Errorf("promote claim %d: it left the waitlist under a lock", w.ID)
 		}
-		free--
 		events = append(events, event.Event{Kind: event.ClaimPromoted, SlotID: sl.ID, ActivityID: sl.ActivityID,
 			OrganisationID: organisationID, ClaimID: w.ID, UserID: w.UserID})
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/ratelimit"
+	"github.com/ishoj/voresishoj/internal/seat"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/tz"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -40,7 +41,7 @@ const (
 	CodeRequirementNotMet     = "REQUIREMENT_NOT_MET"
 	CodeActivityCancelled     = "ACTIVITY_CANCELLED"
 	CodeActivityNotFound      = "ACTIVITY_NOT_FOUND"
-	CodeIdempotencyKeyReused  = "IDEMPOTENCY_KEY_REUSED"
+	CodeIdempotencyKeyReused  = seat.CodeKeyReused
 	CodeCapacityBelowTaken    = "CAPACITY_BELOW_TAKEN"
 	CodeClaimNotFound         = "CLAIM_NOT_FOUND"
 	CodeClaimNotConfirmed     = "CLAIM_NOT_CONFIRMED"
@@ -100,7 +101,7 @@ const (
 	MaxDescription    = 2000
 	MaxCapacity       = 500
 	MaxSlotLength     = 24 * time.Hour
-	MaxIdempotencyKey = 100
+	MaxIdempotencyKey = seat.MaxKey
 	MaxName           = 100
 	MaxPageSize       = 100
 )

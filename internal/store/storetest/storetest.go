@@ -82,6 +82,19 @@ func Postgres(t testing.TB) *store.DB {
 
 func openPostgres(t testing.TB) *store.DB {
 	t.Helper()
+	db, err := store.Open(context.Background(), PostgresSchemaURL(t))
+	if err != nil {
+		t.Fatalf("open postgres schema: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// PostgresSchemaURL returns the URL of an empty schema of its own in
+// TEST_DATABASE_URL's database, dropped when the test ends: for tests
+// that start a whole server on PostgreSQL (DATABASE_URL).
+func PostgresSchemaURL(t testing.TB) string {
+	t.Helper()
 	base := PostgresURL(t)
 	ctx := context.Background()
 
@@ -112,12 +125,7 @@ func openPostgres(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := store.Open(ctx, u.String())
-	if err != nil {
-		t.Fatalf("open postgres schema: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return u.String()
 }
 
 // Name is a short label for log lines in tests.

@@ -1,0 +1,131 @@
+package app
+
+import (
+	"context"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/store/storetest"
+)
+
+// Every link the server hands out answers: the URL: lines of the
+// calendar feeds (public and personal), the story feeds' channel, self
+// and entry links, and the sitemap. They all start with PUBLIC_URL and
+// carry global ids. Run on both databases with the demo data.
+func TestHandedOutLinksResolve(t *testing.T) {
+	const public = "https://voresishoj.example"
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			env := map[string]string{"PUBLIC_URL": public, "DEMO_DATA": "true"}
+			if db == "postgres" {
+				env["DATABASE_URL"] = storetest.PostgresSchemaURL(t)
+			}
+			s := start(t, env)
+			client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			fetch := func(u string) (int, string) {
+				t.Helper()
+				if !strings.HasPrefix(u, public+"/") {
+					t.Errorf("link %q is not under PUBLIC_URL", u)
+					return 0, ""
+				}
+				resp, err := client.Get(s.url + strings.TrimPrefix(u, public))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b)
+			}
+			checked := 0
+			resolve := func(from, u string) {
+				t.Helper()
+				if code, _ := fetch(u); code != http.StatusOK {
+					t.Errorf("%s hands out %s, which answers %d", from, u, code)
+				}
+				checked++
+			}
+
+			urlLine := regexp.MustCompile(`(?m)^URL:(.*?)\r?$`)
+			_, ics := fetch(public + "/ical/activities.ics")
+			lines := urlLine.FindAllStringSubmatch(ics, -1)
+			if len(lines) < 10 {
+				t.Fatalf("public calendar has %d URL: lines", len(lines))
+			}
+			for _, m := range lines {
+				resolve("the public calendar", m[1])
+			}
+
+			// A volunteer's own calendar.
+			var email string
+			if err := store.Get(context.Background(), s.app.db, &email, `SELECT u.email FROM slot_claims c
+				JOIN users u ON u.id = c.user_id JOIN volunteer_slots vs ON vs.id = c.slot_id
+				WHERE c.status = 'CONFIRMED' AND vs.starts_at > ? ORDER BY u.id LIMIT 1`, s.app.now()); err != nil {
+				t.Fatalf("a volunteer with an upcoming shift: %v", err)
+			}
+			_, out := s.gql(t, tokenFor(t, s, email), `mutation { createCalendarFeed { url userErrors { code } } }`, nil)
+			feedURL, _ := out["data"].(map[string]any)["createCalendarFeed"].(map[string]any)["url"].(string)
+			code, personal := fetch(feedURL)
+			if code != http.StatusOK {
+				t.Fatalf("personal calendar %s: %d", feedURL, code)
+			}
+			mine := urlLine.FindAllStringSubmatch(personal, -1)
+			if len(mine) == 0 {
+				t.Fatalf("the personal calendar has no URL: lines:\n%s", personal)
+			}
+			for _, m := range mine {
+				resolve("the personal calendar", m[1])
+			}
+
+			// The story feeds: channel, self and entry links.
+			for _, path := range []string{"/feeds/stories.atom", "/feeds/stories.rss", "/feeds/stories.atom?featured=true"} {
+				code, body := fetch(public + path)
+				if code != http.StatusOK {
+					t.Fatalf("%s: %d", path, code)
+				}
+				f, err := gofeed.NewParser().ParseString(body)
+				if err != nil {
+					t.Fatalf("%s: %v", path, err)
+				}
+				resolve(path+" (channel link)", f.Link)
+				if f.FeedLink != "" {
+					resolve(path+" (self link)", f.FeedLink)
+				}
+				if len(f.Items) == 0 {
+					t.Fatalf("%s has no entries", path)
+				}
+				for _, it := range f.Items {
+					resolve(path, it.Link)
+					if strings.HasPrefix(it.GUID, "http") {
+						resolve(path+" (id)", it.GUID)
+					}
+				}
+			}
+
+			// The sitemap, and robots.txt pointing at it.
+			code, robots := fetch(public + "/robots.txt")
+			if code != http.StatusOK || !strings.Contains(robots, "Sitemap: "+public+"/sitemap.xml") {
+				t.Fatalf("robots.txt: %d %s", code, robots)
+			}
+			_, sm := fetch(public + "/sitemap.xml")
+			var set struct {
+				URLs []struct {
+					Loc string `xml:"loc"`
+				} `xml:"url"`
+			}
+			if err := xml.Unmarshal([]byte(sm), &set); err != nil || len(set.URLs) < 30 {
+				t.Fatalf("sitemap: %v, %d addresses", err, len(set.URLs))
+			}
+			for _, u := range set.URLs {
+				resolve("the sitemap", u.Loc)
+			}
+			t.Logf("%d handed-out links answered 200", checked)
+		})
+	}
+}

@@ -1,0 +1,698 @@
+package pages_test
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/calimport"
+	"github.com/ishoj/voresishoj/internal/clock/clocktest"
+	"github.com/ishoj/voresishoj/internal/demo"
+	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/gid"
+	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/media"
+	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/pages"
+	"github.com/ishoj/voresishoj/internal/place"
+	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/store/storetest"
+	"github.com/ishoj/voresishoj/internal/story"
+	"github.com/ishoj/voresishoj/internal/theme"
+	"github.com/ishoj/voresishoj/internal/user"
+	"github.com/ishoj/voresishoj/internal/volunteer"
+)
+
+const publicURL = "https://voresishoj.example"
+
+type fixture struct {
+	db      *store.DB
+	srv     *httptest.Server
+	domain  pages.Domain
+	now     time.Time
+	oembed  *httptest.Server
+	embeds  *pages.Embeds
+	hits    int
+	callID  int64
+	secID   int64
+	photoOf int64 // a published story with a photo
+}
+
+func setup(t *testing.T, db *store.DB, apps pages.AppLinks) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	now := clocktest.Now(t)
+	clock := func() time.Time { return now }
+	if err := demo.Load(ctx, db, now); err != nil {
+		t.Fatalf("demo data: %v", err)
+	}
+	bus := event.NewBus(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	themes := theme.NewService(db)
+	blobs, err := media.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	activities := activity.NewService(db, themes, bus, clock)
+	if _, err := activities.RefreshOccurrences(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: db, now: now}
+	f.domain = pages.Domain{
+		Activities:    activities,
+		Stories:       story.NewService(db, bus, blobs, themes, clock, nil, story.Limits{}),
+		Organisations: organisation.NewService(db, clock),
+		Places:        place.NewService(db, clock),
+		Volunteer:     volunteer.NewService(db, bus, volunteer.Config{Now: clock}),
+		Links:         link.NewService(db),
+	}
+
+	// A fake YouTube oEmbed endpoint and thumbnail host.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /oembed", func(w http.ResponseWriter, r *http.Request) {
+		f.hits++
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"title": "En lørdag i Havhytten (video)", "type": "video",
+			"thumbnail_url": "http://" + r.Host + "/thumb.jpg", "thumbnail_width": 480, "thumbnail_height": 360})
+	})
+	mux.HandleFunc("GET /thumb.jpg", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/jpeg")
+		_, _ = w.Write([]byte("\xff\xd8\xff\xe0 fake jpeg"))
+	})
+	f.oembed = httptest.NewServer(mux)
+	t.Cleanup(f.oembed.Close)
+	f.embeds = pages.NewEmbeds(calimport.PublicClient(5*time.Second, true),
+		map[link.Kind]string{link.YouTube: f.oembed.URL + "/oembed"}, nil, clock)
+
+	p, err := pages.New(f.domain, pages.Options{PublicURL: publicURL, Now: clock, Apps: apps, Embeds: f.embeds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := http.NewServeMux()
+	p.Register(served)
+	f.srv = httptest.NewServer(served)
+	t.Cleanup(f.srv.Close)
+
+	// A call for contributions, and a photo on a published story.
+	if err := store.Get(ctx, db, &f.secID, `SELECT id FROM users WHERE email = ?`, demo.SecretariatEmail); err != nil {
+		t.Fatal(err)
+	}
+	call, err := f.domain.Stories.OpenCall(ctx, user.Caller{UserID: f.secID, Secretariat: true, Verified: true},
+		story.CallInput{Title: "Min vinter i Ishøj", Description: "Send et billede fra vinteren.", Deadline: now.Add(30 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.callID = call.ID
+	f.photoOf = f.storyID(t, "Første høst i Dyrk Ishøj: squash, bønner og nye naboer")
+	if _, err := store.Exec(ctx, db, `INSERT INTO story_photos (story_id, position, alt_text, key_small, key_large, width, height, created_at)
+		VALUES (?, 0, ?, ?, ?, 1280, 960, ?)`, f.photoOf, "Seks højbede med squash bag Glashuset",
+		"ab/abcdef-320.jpg", "ab/abcdef-1280.jpg", now); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) storyID(t *testing.T, title string) int64 {
+	t.Helper()
+	var id int64
+	if err := store.Get(context.Background(), f.db, &id, `SELECT id FROM stories WHERE title = ?`, title); err != nil {
+		t.Fatalf("story %q: %v", title, err)
+	}
+	return id
+}
+
+func (f *fixture) activityID(t *testing.T, title string) int64 {
+	t.Helper()
+	var id int64
+	if err := store.Get(context.Background(), f.db, &id, `SELECT id FROM activities WHERE title = ?`, title); err != nil {
+		t.Fatalf("activity %q: %v", title, err)
+	}
+	return id
+}
+
+// get fetches a path (or a full public URL, whose path is fetched) and
+// returns the answer and its body.
+func (f *fixture) get(t *testing.T, path string, header ...string) (*http.Response, string) {
+	t.Helper()
+	path = strings.TrimPrefix(path, publicURL)
+	req, err := http.NewRequest(http.MethodGet, f.srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// doc is a parsed page: its meta tags, JSON-LD and text.
+type doc struct {
+	lang, dir string
+	meta      map[string]string // property or name → content
+	canonical string
+	jsonld    []map[string]any
+	text      string
+	links     []string
+}
+
+func parse(t *testing.T, body string) doc {
+	t.Helper()
+	root, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse page: %v", err)
+	}
+	d := doc{meta: map[string]string{}}
+	var text strings.Builder
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		attr := func(k string) string {
+			for _, a := range n.Attr {
+				if a.Key == k {
+					return a.Val
+				}
+			}
+			return ""
+		}
+		if n.Type == html.ElementNode {
+			switch n.Data {
+			case "html":
+				d.lang, d.dir = attr("lang"), attr("dir")
+			case "meta":
+				if k := attr("property"); k != "" {
+					d.meta[k] = attr("content")
+				} else if k := attr("name"); k != "" {
+					d.meta[k] = attr("content")
+				}
+			case "link":
+				if attr("rel") == "canonical" {
+					d.canonical = attr("href")
+				}
+			case "a":
+				d.links = append(d.links, attr("href"))
+			case "script":
+				if attr("type") == "application/ld+json" && n.FirstChild != nil {
+					raw := n.FirstChild.Data
+					var one map[string]any
+					var many []map[string]any
+					if err := json.Unmarshal([]byte(raw), &one); err == nil {
+						d.jsonld = append(d.jsonld, one)
+					} else if err := json.Unmarshal([]byte(raw), &many); err == nil {
+						d.jsonld = append(d.jsonld, many...)
+					} else {
+						t.Fatalf("JSON-LD does not parse: %v\n%s", err, raw)
+					}
+				}
+				return
+			case "style":
+				return
+			}
+		}
+		if n.Type == html.TextNode {
+			text.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(root)
+	d.text = strings.Join(strings.Fields(text.String()), " ")
+	return d
+}
+
+// page fetches path, wants 200 and returns the parsed page.
+func (f *fixture) page(t *testing.T, path string, header ...string) (doc, string) {
+	t.Helper()
+	resp, body := f.get(t, path, header...)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d\n%s", path, resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Fatalf("GET %s: content type %q", path, ct)
+	}
+	return parse(t, body), body
+}
+
+func TestPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{})
+		ctx := context.Background()
+
+		var activityIDs, storyIDs, orgIDs, placeIDs []int64
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(store.Select(ctx, db, &activityIDs, `SELECT id FROM activities WHERE status <> 'DRAFT' ORDER BY id`))
+		must(store.Select(ctx, db, &storyIDs, `SELECT id FROM stories WHERE status = 'PUBLISHED' ORDER BY id`))
+		must(store.Select(ctx, db, &orgIDs, `SELECT id FROM organisations ORDER BY id`))
+		must(store.Select(ctx, db, &placeIDs, `SELECT id FROM places ORDER BY id`))
+		var hiddenTitles []string
+		must(store.Select(ctx, db, &hiddenTitles, `SELECT title FROM stories WHERE status <> 'PUBLISHED'`))
+		var draftTitles []string
+		must(store.Select(ctx, db, &draftTitles, `SELECT title FROM activities WHERE status = 'DRAFT'`))
+		if len(hiddenTitles) == 0 || len(draftTitles) == 0 {
+			t.Fatal("the demo data has no unpublished story or draft activity to test with")
+		}
+
+		var all []string // every page's body
+		check := func(path string, wantType string) doc {
+			t.Helper()
+			d, body := f.page(t, path)
+			all = append(all, body)
+			if d.lang != "da" || d.dir != "ltr" {
+				t.Errorf("%s: lang=%q dir=%q, want da ltr", path, d.lang, d.dir)
+			}
+			for _, k := range []string{"og:title", "og:type", "og:site_name", "twitter:card", "twitter:title"} {
+				if d.meta[k] == "" {
+					t.Errorf("%s: no %s", path, k)
+				}
+			}
+			if d.canonical == "" || !strings.HasPrefix(d.canonical, publicURL+"/") || d.meta["og:url"] != d.canonical {
+				t.Errorf("%s: canonical %q, og:url %q", path, d.canonical, d.meta["og:url"])
+			}
+			if wantType != "" {
+				found := false
+				for _, ld := range d.jsonld {
+					if ld["@type"] == wantType && ld["@context"] == "https://schema.org" {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("%s: no schema.org %s in %v", path, wantType, d.jsonld)
+				}
+			}
+			return d
+		}
+
+		check(pages.FrontPath, "WebSite")
+		check("/activities", "")
+		check("/stories", "")
+		check("/app", "")
+		for _, id := range activityIDs {
+			d := check("/activities/"+gid.Encode("Activity", id), "Event")
+			for _, ev := range d.jsonld {
+				checkEvent(t, ev)
+			}
+		}
+		for _, id := range storyIDs {
+			d := check("/stories/"+gid.Encode("Story", id), "Article")
+			if d.meta["og:type"] != "article" {
+				t.Errorf("story %d: og:type %q", id, d.meta["og:type"])
+			}
+			checkArticle(t, d.jsonld[0])
+		}
+		for _, id := range orgIDs {
+			check("/organisations/"+gid.Encode("Organisation", id), "Organization")
+		}
+		for _, id := range placeIDs {
+			check("/places/"+gid.Encode("Place", id), "Place")
+		}
+		d := check("/calls/"+gid.Encode("Call", f.callID), "")
+		if !strings.Contains(d.text, "Min vinter i Ishøj") || !strings.Contains(d.text, "Åben for bidrag") {
+			t.Errorf("call page: %s", d.text)
+		}
+
+		// Nothing unpublished renders anywhere.
+		for _, body := range all {
+			for _, title := range append(hiddenTitles, draftTitles...) {
+				if strings.Contains(body, title) || strings.Contains(body, html.EscapeString(title)) {
+					t.Errorf("a page shows the unpublished %q", title)
+				}
+			}
+		}
+		var unpublished []int64
+		must(store.Select(ctx, db, &unpublished, `SELECT id FROM stories WHERE status <> 'PUBLISHED'`))
+		for _, id := range unpublished {
+			if resp, body := f.get(t, "/stories/"+gid.Encode("Story", id)); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("unpublished story %d: status %d, want 404", id, resp.StatusCode)
+			} else if strings.Contains(body, "Småkager") {
+				t.Errorf("the 404 shows the story")
+			}
+		}
+		var drafts []int64
+		must(store.Select(ctx, db, &drafts, `SELECT id FROM activities WHERE status = 'DRAFT'`))
+		for _, id := range drafts {
+			if resp, _ := f.get(t, "/activities/"+gid.Encode("Activity", id)); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("draft activity %d: status %d, want 404", id, resp.StatusCode)
+			}
+		}
+	})
+}
+
+// checkEvent holds an Event to what Google's event rich results require
+// (name, startDate, location with an address) and recommend (endDate with
+// the offset, eventStatus, organizer).
+func checkEvent(t *testing.T, ev map[string]any) {
+	t.Helper()
+	for _, k := range []string{"name", "startDate", "endDate", "location", "eventStatus", "organizer", "url"} {
+		if ev[k] == nil || ev[k] == "" {
+			t.Errorf("Event %v lacks %s", ev["name"], k)
+		}
+	}
+	for _, k := range []string{"startDate", "endDate"} {
+		s, _ := ev[k].(string)
+		if _, err := time.Parse(time.RFC3339, s); err != nil || !(strings.HasSuffix(s, "+01:00") || strings.HasSuffix(s, "+02:00")) {
+			t.Errorf("Event %v: %s %q is not a time with Ishøj's offset", ev["name"], k, s)
+		}
+	}
+	loc, _ := ev["location"].(map[string]any)
+	addr, _ := loc["address"].(map[string]any)
+	if loc["@type"] != "Place" || loc["name"] == "" || addr["@type"] != "PostalAddress" || addr["addressCountry"] != "DK" {
+		t.Errorf("Event %v: location %v", ev["name"], loc)
+	}
+	if geo, ok := loc["geo"].(map[string]any); ok && (geo["@type"] != "GeoCoordinates" || geo["latitude"] == nil) {
+		t.Errorf("Event %v: geo %v", ev["name"], geo)
+	}
+	switch ev["eventStatus"] {
+	case "https://schema.org/EventScheduled", "https://schema.org/EventCancelled", "https://schema.org/EventRescheduled":
+	default:
+		t.Errorf("Event %v: eventStatus %v", ev["name"], ev["eventStatus"])
+	}
+	if org, _ := ev["organizer"].(map[string]any); org["@type"] != "Organization" || org["name"] == "" {
+		t.Errorf("Event %v: organizer %v", ev["name"], org)
+	}
+}
+
+// checkArticle holds an Article to Google's article properties.
+func checkArticle(t *testing.T, a map[string]any) {
+	t.Helper()
+	for _, k := range []string{"headline", "datePublished", "dateModified", "author", "publisher", "mainEntityOfPage"} {
+		if a[k] == nil || a[k] == "" {
+			t.Errorf("Article %v lacks %s", a["headline"], k)
+		}
+	}
+	if h, _ := a["headline"].(string); len([]rune(h)) > 110 {
+		t.Errorf("headline longer than 110: %q", h)
+	}
+	if au, _ := a["author"].(map[string]any); au["@type"] != "Person" || au["name"] == "" {
+		t.Errorf("Article %v: author %v", a["headline"], au)
+	}
+}
+
+func TestCancelledActivity(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{})
+		id := f.activityID(t, "Fællessang med Ældresagen")
+		d, _ := f.page(t, "/activities/"+gid.Encode("Activity", id))
+		if !strings.Contains(d.text, "Aflyst") || !strings.Contains(d.text, "Aktiviteten er aflyst") {
+			t.Errorf("cancelled activity not marked: %s", d.text)
+		}
+		if !strings.HasPrefix(d.meta["og:title"], "Aflyst: ") {
+			t.Errorf("og:title %q does not say cancelled", d.meta["og:title"])
+		}
+		if len(d.jsonld) == 0 {
+			t.Fatal("no JSON-LD")
+		}
+		for _, ev := range d.jsonld {
+			if ev["eventStatus"] != "https://schema.org/EventCancelled" {
+				t.Errorf("eventStatus %v, want EventCancelled", ev["eventStatus"])
+			}
+		}
+		if strings.Contains(d.text, "Frivillige søges") {
+			t.Error("a cancelled activity offers shifts")
+		}
+		// In English too.
+		d, _ = f.page(t, "/activities/"+gid.Encode("Activity", id)+"?lang=en")
+		if d.lang != "en" || !strings.Contains(d.text, "Cancelled") || !strings.HasSuffix(d.canonical, "?lang=en") {
+			t.Errorf("English page: lang %q canonical %q text %s", d.lang, d.canonical, d.text)
+		}
+	})
+}
+
+func TestActivityPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{AppStoreID: "1234567890", AndroidPackage: "dk.ishoj.voresishoj"})
+		ctx := context.Background()
+		var id int64
+		// An activity with an open slot.
+		if err := store.Get(ctx, db, &id, `SELECT a.id FROM activities a JOIN volunteer_slots s ON s.activity_id = a.id
+			WHERE a.status = 'PUBLISHED' AND s.taken < s.capacity AND s.starts_at > ? ORDER BY a.id LIMIT 1`, f.now); err != nil {
+			t.Fatalf("an activity with an open slot: %v", err)
+		}
+		a, err := f.domain.Activities.Activity(ctx, user.Caller{}, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := "/activities/" + gid.Encode("Activity", id)
+		d, body := f.page(t, path)
+		if !strings.Contains(d.text, a.Title) || !strings.Contains(d.text, "Frivillige søges") || !strings.Contains(d.text, "Ledige pladser") {
+			t.Errorf("activity page lacks title or open slots: %s", d.text)
+		}
+		if !strings.Contains(body, `href="voresishoj://activity/`+gid.Encode("Activity", id)+`"`) {
+			t.Error("no open-in-app link")
+		}
+		if !strings.Contains(body, `href="voresishoj://slot/`) {
+			t.Error("no link to take a slot in the app")
+		}
+		if !strings.Contains(body, "https://apps.apple.com/dk/app/id1234567890") ||
+			!strings.Contains(body, "https://play.google.com/store/apps/details?id=dk.ishoj.voresishoj") ||
+			d.meta["apple-itunes-app"] != "app-id=1234567890, app-argument="+publicURL+path {
+			t.Errorf("store links: %q", d.meta["apple-itunes-app"])
+		}
+		if !strings.Contains(body, "<time datetime=") {
+			t.Error("dates are not marked up as <time>")
+		}
+
+		// The address the calendar feeds handed out before global ids
+		// leads to the page.
+		resp, _ := f.get(t, "/activities/"+itoa(id))
+		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != publicURL+path {
+			t.Errorf("numeric id: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		for _, bad := range []string{"/activities/nonsense", "/activities/" + gid.Encode("Story", id), "/activities/" + gid.Encode("Activity", 999999)} {
+			if resp, _ := f.get(t, bad); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s: %d, want 404", bad, resp.StatusCode)
+			}
+		}
+
+		// A slot's address leads to its activity, at the slot.
+		var slot int64
+		if err := store.Get(ctx, db, &slot, `SELECT id FROM volunteer_slots WHERE activity_id = ? ORDER BY id LIMIT 1`, id); err != nil {
+			t.Fatal(err)
+		}
+		resp, _ = f.get(t, "/slots/"+gid.Encode("VolunteerSlot", slot))
+		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != publicURL+path+"#slot-"+gid.Encode("VolunteerSlot", slot) {
+			t.Errorf("slot: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+
+		// Conditional GET.
+		resp, _ = f.get(t, path)
+		etag := resp.Header.Get("ETag")
+		if etag == "" || resp.Header.Get("Vary") != "Accept-Language" {
+			t.Fatalf("ETag %q, Vary %q", etag, resp.Header.Get("Vary"))
+		}
+		if resp, _ := f.get(t, path, "If-None-Match", etag); resp.StatusCode != http.StatusNotModified {
+			t.Errorf("If-None-Match: %d, want 304", resp.StatusCode)
+		}
+		if resp, _ := f.get(t, path, "If-None-Match", etag, "Accept-Language", "en"); resp.StatusCode != http.StatusOK {
+			t.Errorf("another language with the Danish ETag: %d, want 200", resp.StatusCode)
+		}
+	})
+}
+
+func TestStoryPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{})
+		ctx := context.Background()
+		path := "/stories/" + gid.Encode("Story", f.photoOf)
+		d, body := f.page(t, path)
+		if d.meta["og:image"] != publicURL+"/media/ab/abcdef-1280.jpg" || d.meta["og:image:alt"] != "Seks højbede med squash bag Glashuset" ||
+			d.meta["og:image:width"] != "1280" || d.meta["twitter:card"] != "summary_large_image" {
+			t.Errorf("preview image: %v", d.meta)
+		}
+		if !strings.Contains(body, `alt="Seks højbede med squash bag Glashuset"`) {
+			t.Error("the photo has not its alt text")
+		}
+		if !strings.Contains(d.text, "Instagram") || !strings.Contains(d.text, "Høsten på Instagram") {
+			t.Errorf("no link card for the Instagram post: %s", d.text)
+		}
+		if strings.Contains(body, "<iframe") || strings.Contains(body, "<script src") {
+			t.Error("the page loads third-party content")
+		}
+		resp, _ := f.get(t, path)
+		if resp.Header.Get("Last-Modified") == "" || resp.Header.Get("ETag") == "" {
+			t.Errorf("Last-Modified %q, ETag %q", resp.Header.Get("Last-Modified"), resp.Header.Get("ETag"))
+		}
+		if resp, _ := f.get(t, path, "If-Modified-Since", resp.Header.Get("Last-Modified")); resp.StatusCode != http.StatusNotModified {
+			t.Errorf("If-Modified-Since: %d, want 304", resp.StatusCode)
+		}
+
+		// A YouTube link gets its title and thumbnail through oEmbed, once
+		// the background lookup is done; the thumbnail is served from here.
+		yt := "/stories/" + gid.Encode("Story", f.storyID(t, "Fire timer i Havhytten giver mere, end de tager"))
+		d, _ = f.page(t, yt)
+		if !strings.Contains(d.text, "Se en lørdag i Havhytten") {
+			t.Errorf("before oEmbed answers, the card shows the link's label: %s", d.text)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := f.embeds.Wait(wctx); err != nil {
+			t.Fatal(err)
+		}
+		d, body = f.page(t, yt)
+		if !strings.Contains(d.text, "En lørdag i Havhytten (video)") {
+			t.Errorf("oEmbed title not shown: %s", d.text)
+		}
+		i := strings.Index(body, publicURL+"/embeds/")
+		if i < 0 {
+			t.Fatal("no thumbnail from /embeds/")
+		}
+		thumb := body[i:]
+		thumb = thumb[:strings.IndexByte(thumb, '"')]
+		if resp, img := f.get(t, thumb); resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/jpeg" || !strings.HasPrefix(img, "\xff\xd8") {
+			t.Errorf("thumbnail: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if strings.Contains(body, f.oembed.URL) {
+			t.Error("the page links the provider's thumbnail directly")
+		}
+		f.page(t, yt)
+		if f.hits != 1 {
+			t.Errorf("oEmbed asked %d times, want once (cached)", f.hits)
+		}
+
+		// Hidden after reports: it was public, so 410; never published: 404.
+		if _, err := store.Exec(ctx, db, `UPDATE stories SET status = 'HIDDEN' WHERE id = ?`, f.photoOf); err != nil {
+			t.Fatal(err)
+		}
+		resp, body = f.get(t, path)
+		if resp.StatusCode != http.StatusGone || strings.Contains(body, "Første høst") {
+			t.Errorf("hidden story: %d", resp.StatusCode)
+		}
+		if resp, _ := f.get(t, "/stories/"+gid.Encode("Story", f.storyID(t, "Småkager til hele opgangen"))); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("story pending review: %d, want 404", resp.StatusCode)
+		}
+	})
+}
+
+func TestLanguages(t *testing.T) {
+	f := setup(t, storetest.SQLite(t), pages.AppLinks{})
+	d, _ := f.page(t, pages.FrontPath)
+	if d.lang != "da" || !strings.Contains(d.text, "Det sker i Ishøj") {
+		t.Errorf("default: %q %s", d.lang, d.text)
+	}
+	d, _ = f.page(t, pages.FrontPath, "Accept-Language", "en-GB,en;q=0.9,da;q=0.5")
+	if d.lang != "en" || !strings.Contains(d.text, "What's on in Ishøj") || strings.Contains(d.canonical, "lang=") {
+		t.Errorf("Accept-Language en: %q %q %s", d.lang, d.canonical, d.text)
+	}
+	d, _ = f.page(t, pages.FrontPath+"?lang=en", "Accept-Language", "da")
+	if d.lang != "en" || d.canonical != publicURL+pages.FrontPath+"?lang=en" {
+		t.Errorf("?lang=en: %q %q", d.lang, d.canonical)
+	}
+	d, _ = f.page(t, pages.FrontPath+"?lang=xx")
+	if d.lang != "da" {
+		t.Errorf("unknown ?lang: %q", d.lang)
+	}
+	for _, code := range []string{"ar", "ur"} {
+		d, _ = f.page(t, pages.FrontPath+"?lang="+code)
+		if d.lang == code && d.dir != "rtl" {
+			t.Errorf("%s: dir %q, want rtl", code, d.dir)
+		}
+	}
+	resp, body := f.get(t, "/stories/"+gid.Encode("Story", 999999), "Accept-Language", "en")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "Page not found") || !strings.Contains(body, `lang="en"`) {
+		t.Errorf("404 in English: %d", resp.StatusCode)
+	}
+}
+
+func TestAppLinksAndSitemap(t *testing.T) {
+	f := setup(t, storetest.SQLite(t), pages.AppLinks{
+		AppleAppIDs: []string{"ABCDE12345.dk.ishoj.voresishoj"}, AndroidPackage: "dk.ishoj.voresishoj",
+		AndroidFingerprints: []string{"14:6D:E9:83:C5:73:06:50:D8:EE:B9:95:2F:34:FC:64:16:A0:83:42:E6:1D:BE:A8:8A:04:96:B2:3F:CF:44:E5"}})
+	resp, body := f.get(t, "/.well-known/apple-app-site-association")
+	var aasa struct {
+		Applinks struct {
+			Details []struct {
+				AppIDs     []string            `json:"appIDs"`
+				Components []map[string]string `json:"components"`
+			} `json:"details"`
+		} `json:"applinks"`
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || json.Unmarshal([]byte(body), &aasa) != nil ||
+		len(aasa.Applinks.Details) != 1 || aasa.Applinks.Details[0].AppIDs[0] != "ABCDE12345.dk.ishoj.voresishoj" {
+		t.Fatalf("apple-app-site-association: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	paths := map[string]bool{}
+	for _, c := range aasa.Applinks.Details[0].Components {
+		paths[c["/"]] = true
+	}
+	for _, p := range []string{"/activities/*", "/stories/*", "/slots/*", "/app"} {
+		if !paths[p] {
+			t.Errorf("apple-app-site-association lacks %s", p)
+		}
+	}
+	resp, body = f.get(t, "/.well-known/assetlinks.json")
+	var al []struct {
+		Relation []string `json:"relation"`
+		Target   struct {
+			Namespace    string   `json:"namespace"`
+			PackageName  string   `json:"package_name"`
+			Fingerprints []string `json:"sha256_cert_fingerprints"`
+		} `json:"target"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &al) != nil || len(al) != 1 ||
+		al[0].Target.PackageName != "dk.ishoj.voresishoj" || len(al[0].Target.Fingerprints) != 1 ||
+		al[0].Relation[0] != "delegate_permission/common.handle_all_urls" {
+		t.Fatalf("assetlinks.json: %d %s", resp.StatusCode, body)
+	}
+
+	resp, body = f.get(t, "/robots.txt")
+	if resp.StatusCode != 200 || !strings.Contains(body, "Sitemap: "+publicURL+"/sitemap.xml") || !strings.Contains(body, "Disallow: /graphql") {
+		t.Errorf("robots.txt: %s", body)
+	}
+
+	// Every address in the sitemap answers 200.
+	resp, body = f.get(t, "/sitemap.xml")
+	var set struct {
+		URLs []struct {
+			Loc string `xml:"loc"`
+		} `xml:"url"`
+	}
+	if resp.StatusCode != 200 || xml.Unmarshal([]byte(body), &set) != nil || len(set.URLs) < 30 {
+		t.Fatalf("sitemap: %d, %d addresses", resp.StatusCode, len(set.URLs))
+	}
+	kinds := map[string]int{}
+	for _, u := range set.URLs {
+		if !strings.HasPrefix(u.Loc, publicURL+"/") {
+			t.Errorf("sitemap address %q is not under PUBLIC_URL", u.Loc)
+			continue
+		}
+		if resp, _ := f.get(t, u.Loc); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d", u.Loc, resp.StatusCode)
+		}
+		kinds[strings.Split(strings.TrimPrefix(u.Loc, publicURL+"/"), "/")[0]]++
+	}
+	for _, k := range []string{"activities", "stories", "organisations", "places", "calls"} {
+		if kinds[k] < 2 && k != "calls" || kinds[k] < 1 {
+			t.Errorf("sitemap has %d %s", kinds[k], k)
+		}
+	}
+
+	// Without the settings there is nothing to associate.
+	g := setup(t, storetest.SQLite(t), pages.AppLinks{})
+	for _, p := range []string{"/.well-known/apple-app-site-association", "/.well-known/assetlinks.json"} {
+		if resp, _ := g.get(t, p); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s without settings: %d, want 404", p, resp.StatusCode)
+		}
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
