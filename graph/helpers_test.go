@@ -47,6 +47,8 @@ type testServer struct {
 	events   *event.Recorder
 	tokens   *fakeVerifier
 	handler  http.Handler
+	// blobs is the media store the stories write their photos to.
+	blobs media.Store
 }
 
 func newTestServer(t testing.TB, db *store.DB) *testServer {
@@ -114,12 +116,13 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 		},
 		Now: now,
 	}
+	r.Domain.Privacy.SetMedia(blobs)
 	tokens := &fakeVerifier{identities: map[string]user.Identity{}}
 	authn := auth.NewAuthenticator(tokens, r.Domain.Users, r.Log)
 	opts.WebsocketInit = AuthenticateWebsocket(authn)
 	opts.Authenticate = authn.Middleware
 	h := NewHandler(r, opts)
-	return &testServer{t: t, db: db, now: now, resolver: r, client: client.New(h), handler: h, events: rec, tokens: tokens}
+	return &testServer{t: t, db: db, now: now, resolver: r, client: client.New(h), handler: h, events: rec, tokens: tokens, blobs: blobs}
 }
 
 // fakeVerifier stands in for Firebase: it knows a fixed set of tokens.

@@ -191,6 +191,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		return nil, err
 	}
 	a.authn = auth.NewAuthenticator(verifier, a.domain.Users, log)
+	// Deleting an account ends its sign-in sessions first.
+	if r, ok := verifier.(auth.SessionRevoker); ok {
+		a.domain.Privacy.SetSessions(r)
+	}
+	a.domain.Privacy.SetMedia(blobs)
 
 	if cfg.RedisURL != "" {
 		// One client for everything shared through Redis, bounded by
@@ -373,7 +378,8 @@ func (a *App) Serve(ctx context.Context) error {
 
 // maintain does the daily housekeeping until ctx ends: moving the horizon
 // of recurring activities, forgetting idempotency keys older than two
-// days, and closing proposals nobody joined in 90 days. Each step is
+// days, closing proposals nobody joined in 90 days, and what privacy
+// keeps only for a while (privacy.Service.Housekeep). Each step is
 // idempotent, so several replicas doing it is harmless.
 func (a *App) maintain(ctx context.Context) {
 	tick := time.NewTicker(6 * time.Hour)
@@ -393,6 +399,9 @@ func (a *App) maintain(ctx context.Context) {
 		}
 		if _, err := a.domain.Initiatives.CloseStale(ctx, now, 0); err != nil {
 			a.log.Error("close stale initiatives", slog.String("error", err.Error()))
+		}
+		if err := a.domain.Privacy.Housekeep(ctx, now); err != nil {
+			a.log.Error("privacy housekeeping", slog.String("error", err.Error()))
 		}
 	}
 }

@@ -34,6 +34,12 @@ type Verifier interface {
 	VerifyAndCheckRevoked(ctx context.Context, token string) (user.Identity, error)
 }
 
+// SessionRevoker ends every session of a sign-in account, so that it can
+// get no new tokens; Firebase and Local implement it.
+type SessionRevoker interface {
+	RevokeSessions(ctx context.Context, uid string) error
+}
+
 // Authenticator resolves the caller of a request from its token. HTTP
 // requests and websocket connections share it, so both follow the same
 // rules: no token is an anonymous visitor, a bad token is an error.

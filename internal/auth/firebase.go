@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	firebase "firebase.google.com/go/v4"
 	fbauth "firebase.google.com/go/v4/auth"
@@ -71,6 +72,21 @@ func (f *Firebase) VerifyAndCheckRevoked(ctx context.Context, token string) (use
 	return identityFromToken(t), nil
 }
 
+// RevokeSessions revokes every refresh token of the Firebase account uid,
+// so the app cannot get new ID tokens for it; the account must sign in
+// again. Deleting an account does this first.
+func (f *Firebase) RevokeSessions(ctx context.Context, uid string) error {
+	err := f.client.RevokeRefreshTokens(ctx, uid)
+	if fbauth.IsUserNotFound(err) {
+		// Deleted at Firebase already: nothing left to revoke.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("revoke firebase refresh tokens: %w", err)
+	}
+	return nil
+}
+
 // tokenError tells a token we must refuse from a failure on our side,
 // such as not reaching Google for its signing keys, which must not sign
 // people out.
@@ -94,5 +110,6 @@ func identityFromToken(t *fbauth.Token) user.Identity {
 		Phone:         str("phone_number"),
 		Name:          str("name"),
 		Anonymous:     t.Firebase.SignInProvider == "anonymous",
+		AuthTime:      time.Unix(t.AuthTime, 0),
 	}
 }

@@ -122,11 +122,11 @@ func (l *Local) IssueForEmail(ctx context.Context, email string) (string, error)
 		return "", fmt.Errorf("issue local token: %q is not an e-mail address", email)
 	}
 	email = strings.ToLower(addr.Address)
-	id := user.Identity{UID: localUIDPrefix + email, Email: email, EmailVerified: true}
+	now := l.now()
+	id := user.Identity{UID: localUIDPrefix + email, Email: email, EmailVerified: true, AuthTime: now}
 	if _, err := l.users.Resolve(ctx, id); err != nil {
 		return "", fmt.Errorf("issue local token for %s: %w", email, err)
 	}
-	now := l.now()
 	return l.sign(localClaims{
 		Issuer:        localIssuer,
 		Audience:      localIssuer,
@@ -164,8 +164,15 @@ func (l *Local) Verify(ctx context.Context, token string) (user.Identity, error)
 	if err != nil {
 		return user.Identity{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	return user.Identity{UID: c.Subject, Email: c.Email, EmailVerified: c.EmailVerified}, nil
+	// A local token is issued at sign-in and never refreshed, so its
+	// issue time is when the person signed in.
+	return user.Identity{UID: c.Subject, Email: c.Email, EmailVerified: c.EmailVerified, AuthTime: time.Unix(c.IssuedAt, 0)}, nil
 }
+
+// RevokeSessions does nothing: local tokens cannot be revoked one by one.
+// A deleted account's tombstone refuses the tokens issued before the
+// deletion (user.ErasedUID) for longer than they live.
+func (l *Local) RevokeSessions(context.Context, string) error { return nil }
 
 // VerifyAndCheckRevoked is Verify: local tokens cannot be revoked, only
 // outlived, or all of them dropped at once by deleting the key.

@@ -42,7 +42,11 @@ func TestLocalIssueAndVerify(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	want := user.Identity{UID: "local:aase.hansen@example.dk", Email: "aase.hansen@example.dk", EmailVerified: true}
+	want := user.Identity{UID: "local:aase.hansen@example.dk", Email: "aase.hansen@example.dk", EmailVerified: true,
+		AuthTime: id.AuthTime}
+	if time.Since(id.AuthTime) > time.Minute || time.Until(id.AuthTime) > time.Second {
+		t.Errorf("auth time %s, want the time of issue", id.AuthTime)
+	}
 	if id != want {
 		t.Fatalf("identity = %+v, want %+v", id, want)
 	}

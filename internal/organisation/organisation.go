@@ -351,5 +351,12 @@ func RemovePersonTx(ctx context.Context, tx *sqlx.Tx, userID int64) error {
 		WHERE user_id = ? OR email IN (SELECT email FROM users WHERE id = ?)`, userID, userID); err != nil {
 		return fmt.Errorf("remove organiser invitations of %d: %w", userID, err)
 	}
+	// Rights they gave and invitations they sent stay, without them.
+	if _, err := store.Exec(ctx, tx, `UPDATE organisers SET added_by = NULL WHERE added_by = ?`, userID); err != nil {
+		return fmt.Errorf("forget organisers added by %d: %w", userID, err)
+	}
+	if _, err := store.Exec(ctx, tx, `UPDATE organiser_invitations SET invited_by = NULL WHERE invited_by = ?`, userID); err != nil {
+		return fmt.Errorf("forget invitations sent by %d: %w", userID, err)
+	}
 	return nil
 }

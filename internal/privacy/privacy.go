@@ -6,13 +6,20 @@ package privacy
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/calimport"
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/initiative"
+	"github.com/ishoj/voresishoj/internal/media"
+	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/story"
@@ -101,12 +108,20 @@ type Story struct {
 // transaction (promoting from waitlists) and returns the events to publish.
 type ClaimCanceller func(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) ([]event.Event, error)
 
+// SessionRevoker ends every session of a sign-in account
+// (auth.SessionRevoker: Firebase revokes the refresh tokens).
+type SessionRevoker interface {
+	RevokeSessions(ctx context.Context, uid string) error
+}
+
 // Service exports and deletes personal data.
 type Service struct {
 	db           *store.DB
 	bus          event.Publisher
 	cancelClaims ClaimCanceller
 	now          func() time.Time
+	sessions     SessionRevoker
+	blobs        media.Store
 }
 
 // NewService returns a Service on db; cancel may be nil in tests that have
@@ -114,6 +129,14 @@ type Service struct {
 func NewService(db *store.DB, bus event.Publisher, cancel ClaimCanceller, now func() time.Time) *Service {
 	return &Service{db: db, bus: bus, cancelClaims: cancel, now: now}
 }
+
+// SetSessions makes account deletion end the account's sign-in sessions
+// first (the server's verifier: Firebase or the local signer).
+func (s *Service) SetSessions(r SessionRevoker) { s.sessions = r }
+
+// SetMedia gives the service the blob store, so that the photo files of
+// deleted stories are removed at once rather than by the housekeeping.
+func (s *Service) SetMedia(blobs media.Store) { s.blobs = blobs }
 
 // Export gathers everything we hold about the caller.
 func (s *Service) Export(ctx context.Context, c user.Caller) (Export, error) {
@@ -166,8 +189,13 @@ const (
 
 // DeleteAccount removes the caller's personal data. The row stays as an
 // anonymous tombstone so that hours already given still count in the
-// municipality's statistics without saying by whom; a later sign-in with
-// the same Firebase account starts afresh.
+// municipality's statistics without saying by whom.
+//
+// The sign-in sessions end first: Firebase revokes the account's refresh
+// tokens, and should that fail nothing is deleted and the person may try
+// again. Tokens issued before the deletion are refused from then on
+// (user.ErasedUID), so an old token cannot make the account again; a new
+// sign-in starts afresh.
 func (s *Service) DeleteAccount(ctx context.Context, c user.Caller, stories StoryChoice) error {
 	if err := c.RequireSignedIn(); err != nil {
 		return err
@@ -175,7 +203,19 @@ func (s *Service) DeleteAccount(ctx context.Context, c user.Caller, stories Stor
 	if stories != DeleteStories && stories != AnonymiseStories {
 		return apperr.New(apperr.CodeInvalid, "stories")
 	}
+	if s.sessions != nil {
+		var uid *string
+		if err := store.Get(ctx, s.db, &uid, `SELECT firebase_uid FROM users WHERE id = ?`, c.UserID); err != nil {
+			return fmt.Errorf("sign-in of user %d: %w", c.UserID, err)
+		}
+		if uid != nil {
+			if err := s.sessions.RevokeSessions(ctx, *uid); err != nil {
+				return fmt.Errorf("end sessions of user %d before deleting: %w", c.UserID, err)
+			}
+		}
+	}
 	now := s.now()
+	keep := stories == AnonymiseStories
 	var events []event.Event
 	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		if s.cancelClaims != nil {
@@ -192,7 +232,19 @@ func (s *Service) DeleteAccount(ctx context.Context, c user.Caller, stories Stor
 		if err := volunteer.ForgetPersonTx(ctx, tx, c.UserID); err != nil {
 			return err
 		}
-		if err := story.ForgetAuthorTx(ctx, tx, c.UserID, stories == AnonymiseStories); err != nil {
+		if err := story.ForgetAuthorTx(ctx, tx, c.UserID, keep, now); err != nil {
+			return err
+		}
+		if err := initiative.ForgetPersonTx(ctx, tx, c.UserID, keep, now); err != nil {
+			return err
+		}
+		if err := notify.ForgetPersonTx(ctx, tx, c.UserID); err != nil {
+			return err
+		}
+		if err := activity.ForgetCreatorTx(ctx, tx, c.UserID); err != nil {
+			return err
+		}
+		if err := calimport.ForgetCreatorTx(ctx, tx, c.UserID); err != nil {
 			return err
 		}
 		return user.EraseTx(ctx, tx, c.UserID, now)
@@ -201,5 +253,32 @@ func (s *Service) DeleteAccount(ctx context.Context, c user.Caller, stories Stor
 		return err
 	}
 	s.bus.Publish(ctx, events...)
+	if s.blobs != nil {
+		// The files are recorded for removal; this only spares them the
+		// wait for the housekeeping.
+		if _, err := media.Sweep(context.WithoutCancel(ctx), s.db, s.blobs, sweepAfterDelete); err != nil {
+			slog.ErrorContext(ctx, "remove photos of a deleted account; the housekeeping retries", slog.Any("error", err))
+		}
+	}
 	return nil
+}
+
+// sweepAfterDelete bounds the photo files one deletion removes itself.
+const sweepAfterDelete = 500
+
+// Housekeep does what must happen a while after a deletion: photo files
+// whose removal failed are tried again, and tombstones forget the hash of
+// their sign-in uid once no token from before the deletion can still be
+// valid (user.ErasedUIDRetention). Each step is idempotent.
+func (s *Service) Housekeep(ctx context.Context, now time.Time) error {
+	var errs []error
+	if s.blobs != nil {
+		if _, err := media.Sweep(ctx, s.db, s.blobs, 10000); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if _, err := user.ForgetErasedUIDs(ctx, s.db, now.Add(-user.ErasedUIDRetention)); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }

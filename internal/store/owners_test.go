@@ -71,6 +71,8 @@ var owners = map[string]string{
 	"deliveries":               "internal/notify",
 	"announcements":            "internal/notify",
 	"reminders_sent":           "internal/notify",
+
+	"media_deletions": "internal/media",
 }
 
 // bulkLoaders may write any table. They fill an empty database with

@@ -3,34 +3,56 @@ package story
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
 // ForgetAuthorTx deals with a person's stories inside the transaction that
 // deletes their account. With keepPublished false every story they wrote
-// goes (photos, reactions and reports with it); with it true their
-// unpublished stories go and the published ones stay, without their name.
-// A mark the secretariat put on them as a misuser of reports goes too: it
-// is about a person who is no longer there (the reports they made stay
-// with the stories, under the account's nameless tombstone).
-func ForgetAuthorTx(ctx context.Context, tx *sqlx.Tx, userID int64, keepPublished bool) error {
-	if _, err := store.Exec(ctx, tx, `DELETE FROM story_reporter_marks WHERE user_id = ?`, userID); err != nil {
-		return fmt.Errorf("forget reporter mark of %d: %w", userID, err)
+// goes; with it true their unpublished stories go and the published ones
+// stay, without their name and with their photos. The photo files of the
+// stories that go are handed to media.DiscardTx, so they go too. Their
+// reactions and reports go, and so does a mark the secretariat put on
+// them as a misuser of reports. Where they acted as secretariat or
+// organiser (a review, a call, a media pickup, a mark on someone else) the
+// record stays without them.
+func ForgetAuthorTx(ctx context.Context, tx *sqlx.Tx, userID int64, keepPublished bool, now time.Time) error {
+	gone := `author_id = ?`
+	if keepPublished {
+		gone = `author_id = ? AND status <> 'PUBLISHED'`
 	}
-	if !keepPublished {
-		if _, err := store.Exec(ctx, tx, `DELETE FROM stories WHERE author_id = ?`, userID); err != nil {
-			return fmt.Errorf("delete stories of %d: %w", userID, err)
+	var keys []struct {
+		Small string `db:"key_small"`
+		Large string `db:"key_large"`
+	}
+	if err := store.Select(ctx, tx, &keys, `SELECT key_small, key_large FROM story_photos
+		WHERE story_id IN (SELECT id FROM stories WHERE `+gone+`)`, userID); err != nil {
+		return fmt.Errorf("photos of stories of %d: %w", userID, err)
+	}
+	for _, k := range keys {
+		if err := media.DiscardTx(ctx, tx, now, k.Small, k.Large); err != nil {
+			return err
 		}
-		return nil
 	}
-	if _, err := store.Exec(ctx, tx, `DELETE FROM stories WHERE author_id = ? AND status <> 'PUBLISHED'`, userID); err != nil {
-		return fmt.Errorf("delete unpublished stories of %d: %w", userID, err)
+	steps := []struct{ what, query string }{
+		{"stories", `DELETE FROM stories WHERE ` + gone},
+		{"authorship", `UPDATE stories SET author_id = NULL, author_name = '' WHERE author_id = ?`},
+		{"reactions", `DELETE FROM story_reactions WHERE user_id = ?`},
+		{"reports", `DELETE FROM story_reports WHERE user_id = ?`},
+		{"reporter mark", `DELETE FROM story_reporter_marks WHERE user_id = ?`},
+		{"marks made", `UPDATE story_reporter_marks SET marked_by = NULL WHERE marked_by = ?`},
+		{"reviews", `UPDATE moderation_log SET actor_id = NULL WHERE actor_id = ?`},
+		{"calls", `UPDATE calls SET created_by = NULL WHERE created_by = ?`},
+		{"media pickups", `UPDATE media_pickups SET recorded_by = NULL WHERE recorded_by = ?`},
 	}
-	if _, err := store.Exec(ctx, tx, `UPDATE stories SET author_id = NULL, author_name = '' WHERE author_id = ?`, userID); err != nil {
-		return fmt.Errorf("anonymise stories of %d: %w", userID, err)
+	for _, st := range steps {
+		if _, err := store.Exec(ctx, tx, st.query, userID); err != nil {
+			return fmt.Errorf("forget %s of %d: %w", st.what, userID, err)
+		}
 	}
 	return nil
 }

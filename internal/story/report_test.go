@@ -355,7 +355,7 @@ func TestForgetAuthorForgetsTheMark(t *testing.T) {
 		if err := f.svc.MarkReporter(ctx, sec, troll.UserID, true, "anmelder alt"); err != nil {
 			t.Fatal(err)
 		}
-		err := db.Transact(ctx, func(tx *sqlx.Tx) error { return ForgetAuthorTx(ctx, tx, troll.UserID, true) })
+		err := db.Transact(ctx, func(tx *sqlx.Tx) error { return ForgetAuthorTx(ctx, tx, troll.UserID, true, time.Now()) })
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,8 @@ package user
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,6 +28,10 @@ type Identity struct {
 	// Anonymous is Firebase's anonymous sign-in: an account without any
 	// proof of who the person is.
 	Anonymous bool
+	// AuthTime is when the person signed in to get the token (Firebase's
+	// auth_time; a refreshed token keeps it). Tokens from a sign-in before
+	// an account's deletion are refused; zero counts as before.
+	AuthTime time.Time
 }
 
 // Verified reports whether the identity is tied to something real: a
@@ -208,6 +214,13 @@ func (s *Service) upsertIdentity(ctx context.Context, tx *sqlx.Tx, id Identity) 
 		return User{}, fmt.Errorf("find user by uid: %w", err)
 	}
 
+	// A token from a sign-in before the account behind its uid was deleted
+	// must not make the account again: the person deleted it, and the app
+	// may simply not have noticed yet.
+	if err := refuseErased(ctx, tx, id); err != nil {
+		return User{}, err
+	}
+
 	// Someone new to us, or a new Firebase account for someone we know.
 	if email != "" {
 		var holder User
@@ -252,6 +265,33 @@ func (s *Service) upsertIdentity(ctx context.Context, tx *sqlx.Tx, id Identity) 
 		return s.emailProven(ctx, tx, u)
 	}
 	return u, nil
+}
+
+// refuseErased returns ErrAccountDeleted when an account with id's uid was
+// deleted after the sign-in that issued the token.
+func refuseErased(ctx context.Context, tx *sqlx.Tx, id Identity) error {
+	var deletedAt []time.Time
+	err := store.Select(ctx, tx, &deletedAt, `SELECT deleted_at FROM users WHERE erased_uid_sha256 = ? AND deleted_at IS NOT NULL`,
+		ErasedUID(id.UID))
+	if err != nil {
+		return fmt.Errorf("find deleted account of uid: %w", err)
+	}
+	for _, d := range deletedAt {
+		// auth_time has whole seconds: a sign-in in the second of the
+		// deletion counts as before it.
+		if id.AuthTime.Before(d.Truncate(time.Second).Add(time.Second)) {
+			return fmt.Errorf("identity %s signed in at %s: %w", id.UID, id.AuthTime.UTC().Format(time.RFC3339), ErrAccountDeleted)
+		}
+	}
+	return nil
+}
+
+// ErasedUID is what a deleted account's tombstone keeps of its sign-in uid
+// while tokens issued before the deletion may still be in use: enough to
+// recognise them, not to name the account.
+func ErasedUID(uid string) string {
+	sum := sha256.Sum256([]byte(uid))
+	return hex.EncodeToString(sum[:])
 }
 
 // freeEmail makes address free for account self (0 for one about to be

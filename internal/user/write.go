@@ -101,17 +101,47 @@ func ClearCalendarToken(ctx context.Context, q store.Querier, userID int64, now 
 // secretariat grant waiting for their address, inside the transaction that
 // deletes their account. The row stays as a tombstone (deleted_at set) so
 // that what refers to it, such as hours already given, keeps counting
-// without saying by whom.
+// without saying by whom. For a day it keeps the hash of the sign-in uid
+// (ErasedUID), so that tokens issued before the deletion are refused
+// rather than making the account again; ForgetErasedUIDs drops it.
 func EraseTx(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) error {
+	var uid *string
+	if err := store.Get(ctx, tx, &uid, `SELECT firebase_uid FROM users WHERE id = ?`, userID); err != nil {
+		return fmt.Errorf("erase user %d: %w", userID, err)
+	}
+	var erased *string
+	if uid != nil {
+		h := ErasedUID(*uid)
+		erased = &h
+	}
 	if _, err := store.Exec(ctx, tx, `DELETE FROM secretariat_grants WHERE email IN (SELECT email FROM users WHERE id = ?)`, userID); err != nil {
 		return fmt.Errorf("delete pending secretariat grant of user %d: %w", userID, err)
 	}
 	_, err := store.Exec(ctx, tx, `UPDATE users SET firebase_uid = NULL, email = NULL, email_verified = FALSE, phone = NULL,
-		display_name = '', role = 'RESIDENT', ical_token = NULL, updated_at = ?, deleted_at = ? WHERE id = ?`, now, now, userID)
+		display_name = '', language = 'da', role = 'RESIDENT', anonymous = FALSE, ical_token = NULL, erased_uid_sha256 = ?,
+		updated_at = ?, deleted_at = ? WHERE id = ?`, erased, now, now, userID)
 	if err != nil {
 		return fmt.Errorf("erase user %d: %w", userID, err)
 	}
 	return nil
+}
+
+// ErasedUIDRetention is how long a tombstone keeps the hash of its
+// sign-in uid: longer than any token issued before the deletion lives
+// (Firebase ID tokens an hour, local ones LocalTokenTTL, 12 hours), and
+// Firebase refresh tokens are revoked before the deletion.
+const ErasedUIDRetention = 24 * time.Hour
+
+// ForgetErasedUIDs drops the uid hashes of accounts deleted before
+// before; after that a tombstone holds nothing that could link it to a
+// sign-in. It returns how many it dropped.
+func ForgetErasedUIDs(ctx context.Context, q store.Querier, before time.Time) (int64, error) {
+	n, err := store.Exec(ctx, q, `UPDATE users SET erased_uid_sha256 = NULL
+		WHERE erased_uid_sha256 IS NOT NULL AND deleted_at < ?`, before)
+	if err != nil {
+		return 0, fmt.Errorf("forget uids of deleted accounts: %w", err)
+	}
+	return n, nil
 }
 
 // NormaliseWithoutApp checks the name and phone an organiser types for a
