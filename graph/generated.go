@@ -90,6 +90,7 @@ type ComplexityRoot struct {
 		Status         func(childComplexity int) int
 		Themes         func(childComplexity int) int
 		Title          func(childComplexity int) int
+		WebURL         func(childComplexity int) int
 	}
 
 	ActivityConnection struct {
@@ -154,6 +155,7 @@ type ComplexityRoot struct {
 		Status       func(childComplexity int) int
 		Stories      func(childComplexity int, first *int, after *string) int
 		Title        func(childComplexity int) int
+		WebURL       func(childComplexity int) int
 	}
 
 	CallPayload struct {
@@ -405,6 +407,7 @@ type ComplexityRoot struct {
 		Name                 func(childComplexity int) int
 		OrganiserInvitations func(childComplexity int) int
 		Organisers           func(childComplexity int) int
+		WebURL               func(childComplexity int) int
 	}
 
 	OrganisationConnection struct {
@@ -473,6 +476,7 @@ type ComplexityRoot struct {
 		Latitude    func(childComplexity int) int
 		Longitude   func(childComplexity int) int
 		Name        func(childComplexity int) int
+		WebURL      func(childComplexity int) int
 	}
 
 	PlaceConnection struct {
@@ -609,6 +613,7 @@ type ComplexityRoot struct {
 		Status       func(childComplexity int) int
 		Themes       func(childComplexity int) int
 		Title        func(childComplexity int) int
+		WebURL       func(childComplexity int) int
 	}
 
 	StoryConnection struct {
@@ -734,6 +739,7 @@ type ActivityResolver interface {
 	Links(ctx context.Context, obj *activity.Activity) ([]link.Link, error)
 
 	ImportedFrom(ctx context.Context, obj *activity.Activity) (*string, error)
+	WebURL(ctx context.Context, obj *activity.Activity) (string, error)
 	Slots(ctx context.Context, obj *activity.Activity) ([]volunteer.Slot, error)
 }
 type AnnouncementResolver interface {
@@ -752,6 +758,7 @@ type CallResolver interface {
 
 	Organisation(ctx context.Context, obj *story.Call) (*organisation.Organisation, error)
 	Stories(ctx context.Context, obj *story.Call, first *int, after *string) (*model.StoryConnection, error)
+	WebURL(ctx context.Context, obj *story.Call) (string, error)
 }
 type FollowResolver interface {
 	Organisation(ctx context.Context, obj *notify.Follow) (*organisation.Organisation, error)
@@ -871,6 +878,7 @@ type OrganisationResolver interface {
 
 	Links(ctx context.Context, obj *organisation.Organisation) ([]link.Link, error)
 	Activities(ctx context.Context, obj *organisation.Organisation, first *int, after *string) (*model.ActivityConnection, error)
+	WebURL(ctx context.Context, obj *organisation.Organisation) (string, error)
 	OrganiserInvitations(ctx context.Context, obj *organisation.Organisation) ([]organisation.Invitation, error)
 	Organisers(ctx context.Context, obj *organisation.Organisation) ([]user.User, error)
 }
@@ -892,6 +900,7 @@ type PlaceResolver interface {
 	ID(ctx context.Context, obj *place.Place) (string, error)
 
 	Activities(ctx context.Context, obj *place.Place, first *int, after *string) (*model.ActivityConnection, error)
+	WebURL(ctx context.Context, obj *place.Place) (string, error)
 }
 type QualificationResolver interface {
 	Organisation(ctx context.Context, obj *volunteer.Qualification) (*organisation.Organisation, error)
@@ -931,6 +940,7 @@ type StoryResolver interface {
 	Organisation(ctx context.Context, obj *story.Story) (*organisation.Organisation, error)
 	Links(ctx context.Context, obj *story.Story) ([]link.Link, error)
 
+	WebURL(ctx context.Context, obj *story.Story) (string, error)
 	Photos(ctx context.Context, obj *story.Story) ([]story.Photo, error)
 	Reactions(ctx context.Context, obj *story.Story) ([]model.ReactionCount, error)
 	MyReaction(ctx context.Context, obj *story.Story) (*story.ReactionKind, error)
@@ -1083,6 +1093,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Activity.Title(childComplexity), true
+	case "Activity.webUrl":
+		if e.ComplexityRoot.Activity.WebURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.WebURL(childComplexity), true
 
 	case "ActivityConnection.edges":
 		if e.ComplexityRoot.ActivityConnection.Edges == nil {
@@ -1319,6 +1335,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Call.Title(childComplexity), true
+	case "Call.webUrl":
+		if e.ComplexityRoot.Call.WebURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.WebURL(childComplexity), true
 
 	case "CallPayload.call":
 		if e.ComplexityRoot.CallPayload.Call == nil {
@@ -2634,6 +2656,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Organisers(childComplexity), true
+	case "Organisation.webUrl":
+		if e.ComplexityRoot.Organisation.WebURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.WebURL(childComplexity), true
 
 	case "OrganisationConnection.edges":
 		if e.ComplexityRoot.OrganisationConnection.Edges == nil {
@@ -2877,6 +2905,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Place.Name(childComplexity), true
+	case "Place.webUrl":
+		if e.ComplexityRoot.Place.WebURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.WebURL(childComplexity), true
 
 	case "PlaceConnection.edges":
 		if e.ComplexityRoot.PlaceConnection.Edges == nil {
@@ -3502,6 +3536,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Story.Title(childComplexity), true
+	case "Story.webUrl":
+		if e.ComplexityRoot.Story.WebURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Story.WebURL(childComplexity), true
 
 	case "StoryConnection.edges":
 		if e.ComplexityRoot.StoryConnection.Edges == nil {
@@ -4909,6 +4949,35 @@ extend type Mutation {
     "What to do; see the input type."
     input: SendAnnouncementInput!
   ): SendAnnouncementPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/pages.graphqls", Input: `# The public web pages (internal/pages): the address to share for each
+# public object, under PUBLIC_URL with its global id. The app puts it in
+# share sheets; the same address opens the app where it is installed.
+
+extend type Activity {
+  "The activity's public web page (https, under the server's PUBLIC_URL), to share; it opens the app where it is installed."
+  webUrl: String!
+}
+
+extend type Story {
+  "The story's public web page, to share. It answers only while the story is published (410 once it is taken down)."
+  webUrl: String!
+}
+
+extend type Organisation {
+  "The organisation's public web page, to share."
+  webUrl: String!
+}
+
+extend type Place {
+  "The place's public web page, to share."
+  webUrl: String!
+}
+
+extend type Call {
+  "The call's public web page, to share."
+  webUrl: String!
 }
 `, BuiltIn: false},
 	{Name: "../schema/roles.graphqls", Input: `# Who may organise and what an organisation has checked: organiser
@@ -6415,6 +6484,8 @@ func (ec *executionContext) childFields_Activity(ctx context.Context, field grap
 		return ec.fieldContext_Activity_publishedAt(ctx, field)
 	case "importedFrom":
 		return ec.fieldContext_Activity_importedFrom(ctx, field)
+	case "webUrl":
+		return ec.fieldContext_Activity_webUrl(ctx, field)
 	case "slots":
 		return ec.fieldContext_Activity_slots(ctx, field)
 	}
@@ -6545,6 +6616,8 @@ func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.
 		return ec.fieldContext_Call_organisation(ctx, field)
 	case "stories":
 		return ec.fieldContext_Call_stories(ctx, field)
+	case "webUrl":
+		return ec.fieldContext_Call_webUrl(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Call", field.Name)
 }
@@ -6923,6 +6996,8 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 		return ec.fieldContext_Organisation_links(ctx, field)
 	case "activities":
 		return ec.fieldContext_Organisation_activities(ctx, field)
+	case "webUrl":
+		return ec.fieldContext_Organisation_webUrl(ctx, field)
 	case "organiserInvitations":
 		return ec.fieldContext_Organisation_organiserInvitations(ctx, field)
 	case "organisers":
@@ -7063,6 +7138,8 @@ func (ec *executionContext) childFields_Place(ctx context.Context, field graphql
 		return ec.fieldContext_Place_longitude(ctx, field)
 	case "activities":
 		return ec.fieldContext_Place_activities(ctx, field)
+	case "webUrl":
+		return ec.fieldContext_Place_webUrl(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Place", field.Name)
 }
@@ -7275,6 +7352,8 @@ func (ec *executionContext) childFields_Story(ctx context.Context, field graphql
 		return ec.fieldContext_Story_links(ctx, field)
 	case "featured":
 		return ec.fieldContext_Story_featured(ctx, field)
+	case "webUrl":
+		return ec.fieldContext_Story_webUrl(ctx, field)
 	case "photos":
 		return ec.fieldContext_Story_photos(ctx, field)
 	case "reactions":
@@ -9341,6 +9420,29 @@ func (ec *executionContext) fieldContext_Activity_importedFrom(_ context.Context
 	return graphql.NewScalarFieldContext("Activity", field, true, true, "String")
 }
 
+func (ec *executionContext) _Activity_webUrl(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_webUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Activity().WebURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_webUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, true, true, "String")
+}
+
 func (ec *executionContext) _Activity_slots(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10369,6 +10471,29 @@ func (ec *executionContext) fieldContext_Call_stories(ctx context.Context, field
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Call_webUrl(ctx context.Context, field graphql.CollectedField, obj *story.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_webUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Call().WebURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_webUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Call", field, true, true, "String")
 }
 
 func (ec *executionContext) _CallPayload_call(ctx context.Context, field graphql.CollectedField, obj *model.CallPayload) (ret graphql.Marshaler) {
@@ -15759,6 +15884,29 @@ func (ec *executionContext) fieldContext_Organisation_activities(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Organisation_webUrl(ctx context.Context, field graphql.CollectedField, obj *organisation.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_webUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().WebURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_webUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, true, true, "String")
+}
+
 func (ec *executionContext) _Organisation_organiserInvitations(ctx context.Context, field graphql.CollectedField, obj *organisation.Organisation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16824,6 +16972,29 @@ func (ec *executionContext) fieldContext_Place_activities(ctx context.Context, f
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Place_webUrl(ctx context.Context, field graphql.CollectedField, obj *place.Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_webUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Place().WebURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Place_webUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Place", field, true, true, "String")
 }
 
 func (ec *executionContext) _PlaceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PlaceConnection) (ret graphql.Marshaler) {
@@ -19360,6 +19531,29 @@ func (ec *executionContext) _Story_featured(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Story_featured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Story", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Story_webUrl(ctx context.Context, field graphql.CollectedField, obj *story.Story) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Story_webUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Story().WebURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Story_webUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Story", field, true, true, "String")
 }
 
 func (ec *executionContext) _Story_photos(ctx context.Context, field graphql.CollectedField, obj *story.Story) (ret graphql.Marshaler) {
@@ -25767,6 +25961,12 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Activity_importedFrom(ctx, field, obj)
 				})
+		case "webUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Activity_webUrl(ctx, field, obj)
+				})
 		case "slots":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -26217,6 +26417,12 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Call_stories(ctx, field, obj)
+				})
+		case "webUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_webUrl(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27986,6 +28192,12 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organisation_activities(ctx, field, obj)
 				})
+		case "webUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_webUrl(ctx, field, obj)
+				})
 		case "organiserInvitations":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -28478,6 +28690,12 @@ func (ec *executionContext) _Place(ctx context.Context, sel ast.SelectionSet, ob
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Place_activities(ctx, field, obj)
+				})
+		case "webUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Place_webUrl(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -29383,6 +29601,12 @@ func (ec *executionContext) _Story(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "webUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Story_webUrl(ctx, field, obj)
+				})
 		case "photos":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

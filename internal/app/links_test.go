@@ -108,6 +108,38 @@ func TestHandedOutLinksResolve(t *testing.T) {
 				}
 			}
 
+			// The API's webUrl of what the app shares.
+			_, out = s.gql(t, "", `{ activities(first: 5) { edges { node { webUrl place { webUrl } organisation { webUrl } } } }
+				stories(first: 5) { edges { node { webUrl } } } }`, nil)
+			data, _ := out["data"].(map[string]any)
+			if data == nil {
+				t.Fatalf("webUrl query: %v", out)
+			}
+			var urls []string
+			var collect func(v any)
+			collect = func(v any) {
+				switch v := v.(type) {
+				case map[string]any:
+					for k, x := range v {
+						if s, ok := x.(string); ok && k == "webUrl" {
+							urls = append(urls, s)
+						}
+						collect(x)
+					}
+				case []any:
+					for _, x := range v {
+						collect(x)
+					}
+				}
+			}
+			collect(data)
+			if len(urls) < 15 {
+				t.Fatalf("webUrl: %d addresses in %v", len(urls), data)
+			}
+			for _, u := range urls {
+				resolve("webUrl", u)
+			}
+
 			// The sitemap, and robots.txt pointing at it.
 			code, robots := fetch(public + "/robots.txt")
 			if code != http.StatusOK || !strings.Contains(robots, "Sitemap: "+public+"/sitemap.xml") {
