@@ -89,7 +89,7 @@ func userErrors(ctx context.Context, err error) ([]model.UserError, error) {
 	out := make([]model.UserError, len(ues))
 	for i, ue := range ues {
 		field := append([]string{"input"}, ue.Field...)
-		out[i] = model.UserError{Code: ue.Code, Message: i18n.Text(lang, ue.Code, ue.Params), Field: field,
+		out[i] = model.UserError{Code: ue.Code, ErrorCode: ue.Code, Message: i18n.Text(lang, ue.Code, ue.Params), Field: field,
 			RetryAfterSeconds: retryAfter(ue)}
 		noteUserError(ctx, ue.Code)
 	}

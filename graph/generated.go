@@ -74,23 +74,24 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Activity struct {
-		Description    func(childComplexity int) int
-		EndsAt         func(childComplexity int) int
-		ID             func(childComplexity int) int
-		ImportedFrom   func(childComplexity int) int
-		Links          func(childComplexity int) int
-		NextOccurrence func(childComplexity int) int
-		Occurrences    func(childComplexity int, from *time.Time, to *time.Time, first *int) int
-		Organisation   func(childComplexity int) int
-		Place          func(childComplexity int) int
-		PublishedAt    func(childComplexity int) int
-		Recurrence     func(childComplexity int) int
-		Slots          func(childComplexity int) int
-		StartsAt       func(childComplexity int) int
-		Status         func(childComplexity int) int
-		Themes         func(childComplexity int) int
-		Title          func(childComplexity int) int
-		WebURL         func(childComplexity int) int
+		Description     func(childComplexity int) int
+		EndsAt          func(childComplexity int) int
+		ID              func(childComplexity int) int
+		ImportedFrom    func(childComplexity int) int
+		Links           func(childComplexity int) int
+		NextOccurrence  func(childComplexity int) int
+		Occurrences     func(childComplexity int, from *time.Time, to *time.Time, first *int) int
+		Organisation    func(childComplexity int) int
+		Place           func(childComplexity int) int
+		PublishedAt     func(childComplexity int) int
+		Recurrence      func(childComplexity int) int
+		Slots           func(childComplexity int) int
+		SlotsConnection func(childComplexity int, first *int, after *string) int
+		StartsAt        func(childComplexity int) int
+		Status          func(childComplexity int) int
+		Themes          func(childComplexity int) int
+		Title           func(childComplexity int) int
+		WebURL          func(childComplexity int) int
 	}
 
 	ActivityConnection struct {
@@ -158,6 +159,17 @@ type ComplexityRoot struct {
 		WebURL       func(childComplexity int) int
 	}
 
+	CallConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CallEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	CallPayload struct {
 		Call       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -176,6 +188,7 @@ type ComplexityRoot struct {
 
 	ClaimSlotPayload struct {
 		Claim      func(childComplexity int) int
+		Slot       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -192,6 +205,11 @@ type ComplexityRoot struct {
 	DeleteMyAccountPayload struct {
 		Deleted    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	EnumLabel struct {
+		Label func(childComplexity int) int
+		Value func(childComplexity int) int
 	}
 
 	ExportMyDataPayload struct {
@@ -253,8 +271,10 @@ type ComplexityRoot struct {
 	}
 
 	MarkNotificationsReadPayload struct {
-		Marked     func(childComplexity int) int
-		UserErrors func(childComplexity int) int
+		Marked        func(childComplexity int) int
+		Me            func(childComplexity int) int
+		Notifications func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
 	}
 
 	MarkStoryReporterPayload struct {
@@ -265,6 +285,7 @@ type ComplexityRoot struct {
 	Me struct {
 		CalendarFeedURL         func(childComplexity int) int
 		Claims                  func(childComplexity int, upcoming *bool) int
+		ClaimsConnection        func(childComplexity int, upcoming *bool, first *int, after *string) int
 		DisplayName             func(childComplexity int) int
 		Email                   func(childComplexity int) int
 		Follows                 func(childComplexity int) int
@@ -280,6 +301,7 @@ type ComplexityRoot struct {
 		Qualifications          func(childComplexity int) int
 		Role                    func(childComplexity int) int
 		Stories                 func(childComplexity int) int
+		StoriesConnection       func(childComplexity int, first *int, after *string) int
 		UnreadNotifications     func(childComplexity int) int
 		Verified                func(childComplexity int) int
 	}
@@ -365,11 +387,13 @@ type ComplexityRoot struct {
 		Kind      func(childComplexity int) int
 		ReadAt    func(childComplexity int) int
 		Title     func(childComplexity int) int
+		Type      func(childComplexity int) int
 	}
 
 	NotificationConnection struct {
-		Edges    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	NotificationEdge struct {
@@ -503,8 +527,10 @@ type ComplexityRoot struct {
 		CalendarSources func(childComplexity int) int
 		Call            func(childComplexity int, id string) int
 		Calls           func(childComplexity int, open *bool) int
+		CallsConnection func(childComplexity int, open *bool, first *int, after *string) int
 		Initiative      func(childComplexity int, id string) int
 		Initiatives     func(childComplexity int, first *int, after *string, filter *model.InitiativeFilter) int
+		Labels          func(childComplexity int, enum model.LabelledEnum) int
 		Me              func(childComplexity int) int
 		Node            func(childComplexity int, id string) int
 		Nodes           func(childComplexity int, ids []string) int
@@ -570,6 +596,17 @@ type ComplexityRoot struct {
 		Status           func(childComplexity int) int
 		Volunteer        func(childComplexity int) int
 		WaitlistPosition func(childComplexity int) int
+	}
+
+	SlotClaimConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SlotClaimEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	SlotClaimPayload struct {
@@ -677,6 +714,7 @@ type ComplexityRoot struct {
 
 	UserError struct {
 		Code              func(childComplexity int) int
+		ErrorCode         func(childComplexity int) int
 		Field             func(childComplexity int) int
 		Message           func(childComplexity int) int
 		RetryAfterSeconds func(childComplexity int) int
@@ -741,6 +779,7 @@ type ActivityResolver interface {
 	ImportedFrom(ctx context.Context, obj *activity.Activity) (*string, error)
 	WebURL(ctx context.Context, obj *activity.Activity) (string, error)
 	Slots(ctx context.Context, obj *activity.Activity) ([]volunteer.Slot, error)
+	SlotsConnection(ctx context.Context, obj *activity.Activity, first *int, after *string) (*model.VolunteerSlotConnection, error)
 }
 type AnnouncementResolver interface {
 	ID(ctx context.Context, obj *notify.Announcement) (string, error)
@@ -787,6 +826,7 @@ type MeResolver interface {
 	Verified(ctx context.Context, obj *user.User) (bool, error)
 	Organises(ctx context.Context, obj *user.User) ([]organisation.Organisation, error)
 	Claims(ctx context.Context, obj *user.User, upcoming *bool) ([]volunteer.Claim, error)
+	ClaimsConnection(ctx context.Context, obj *user.User, upcoming *bool, first *int, after *string) (*model.SlotClaimConnection, error)
 	Hours(ctx context.Context, obj *user.User) (*model.VolunteerHours, error)
 	Qualifications(ctx context.Context, obj *user.User) ([]volunteer.Qualification, error)
 	CalendarFeedURL(ctx context.Context, obj *user.User) (*string, error)
@@ -796,6 +836,7 @@ type MeResolver interface {
 	NotificationPreferences(ctx context.Context, obj *user.User) (*notify.Preferences, error)
 	OrganiserInvitations(ctx context.Context, obj *user.User) ([]organisation.Invitation, error)
 	Stories(ctx context.Context, obj *user.User) ([]story.Story, error)
+	StoriesConnection(ctx context.Context, obj *user.User, first *int, after *string) (*model.StoryConnection, error)
 }
 type MediaPickupResolver interface {
 	URL(ctx context.Context, obj *story.MediaPickup) (*string, error)
@@ -862,6 +903,7 @@ type MutationResolver interface {
 type NotificationResolver interface {
 	ID(ctx context.Context, obj *notify.Notification) (string, error)
 	Kind(ctx context.Context, obj *notify.Notification) (string, error)
+	Type(ctx context.Context, obj *notify.Notification) (string, error)
 
 	DeepLink(ctx context.Context, obj *notify.Notification) (*string, error)
 	Data(ctx context.Context, obj *notify.Notification) (map[string]any, error)
@@ -918,8 +960,10 @@ type QueryResolver interface {
 	Themes(ctx context.Context) ([]theme.Theme, error)
 	Initiatives(ctx context.Context, first *int, after *string, filter *model.InitiativeFilter) (*model.InitiativeConnection, error)
 	Initiative(ctx context.Context, id string) (*initiative.Initiative, error)
+	Labels(ctx context.Context, enum model.LabelledEnum) ([]model.EnumLabel, error)
 	ReviewQueue(ctx context.Context, first *int, after *string) (*model.StoryConnection, error)
 	Calls(ctx context.Context, open *bool) ([]story.Call, error)
+	CallsConnection(ctx context.Context, open *bool, first *int, after *string) (*model.CallConnection, error)
 	Call(ctx context.Context, id string) (*story.Call, error)
 	Stats(ctx context.Context) (*model.Stats, error)
 	Stories(ctx context.Context, first *int, after *string, filter *model.StoryFilter) (*model.StoryConnection, error)
@@ -1069,6 +1113,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Activity.Slots(childComplexity), true
+	case "Activity.slotsConnection":
+		if e.ComplexityRoot.Activity.SlotsConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Activity_slotsConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Activity.SlotsConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Activity.startsAt":
 		if e.ComplexityRoot.Activity.StartsAt == nil {
 			break
@@ -1342,6 +1397,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Call.WebURL(childComplexity), true
 
+	case "CallConnection.edges":
+		if e.ComplexityRoot.CallConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallConnection.Edges(childComplexity), true
+	case "CallConnection.pageInfo":
+		if e.ComplexityRoot.CallConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallConnection.PageInfo(childComplexity), true
+	case "CallConnection.totalCount":
+		if e.ComplexityRoot.CallConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallConnection.TotalCount(childComplexity), true
+
+	case "CallEdge.cursor":
+		if e.ComplexityRoot.CallEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEdge.Cursor(childComplexity), true
+	case "CallEdge.node":
+		if e.ComplexityRoot.CallEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEdge.Node(childComplexity), true
+
 	case "CallPayload.call":
 		if e.ComplexityRoot.CallPayload.Call == nil {
 			break
@@ -1393,6 +1480,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ClaimSlotPayload.Claim(childComplexity), true
+	case "ClaimSlotPayload.slot":
+		if e.ComplexityRoot.ClaimSlotPayload.Slot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimSlotPayload.Slot(childComplexity), true
 	case "ClaimSlotPayload.userErrors":
 		if e.ComplexityRoot.ClaimSlotPayload.UserErrors == nil {
 			break
@@ -1438,6 +1531,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteMyAccountPayload.UserErrors(childComplexity), true
+
+	case "EnumLabel.label":
+		if e.ComplexityRoot.EnumLabel.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnumLabel.Label(childComplexity), true
+	case "EnumLabel.value":
+		if e.ComplexityRoot.EnumLabel.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnumLabel.Value(childComplexity), true
 
 	case "ExportMyDataPayload.data":
 		if e.ComplexityRoot.ExportMyDataPayload.Data == nil {
@@ -1657,6 +1763,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MarkNotificationsReadPayload.Marked(childComplexity), true
+	case "MarkNotificationsReadPayload.me":
+		if e.ComplexityRoot.MarkNotificationsReadPayload.Me == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarkNotificationsReadPayload.Me(childComplexity), true
+	case "MarkNotificationsReadPayload.notifications":
+		if e.ComplexityRoot.MarkNotificationsReadPayload.Notifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarkNotificationsReadPayload.Notifications(childComplexity), true
 	case "MarkNotificationsReadPayload.userErrors":
 		if e.ComplexityRoot.MarkNotificationsReadPayload.UserErrors == nil {
 			break
@@ -1694,6 +1812,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Claims(childComplexity, args["upcoming"].(*bool)), true
+	case "Me.claimsConnection":
+		if e.ComplexityRoot.Me.ClaimsConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Me_claimsConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Me.ClaimsConnection(childComplexity, args["upcoming"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Me.displayName":
 		if e.ComplexityRoot.Me.DisplayName == nil {
 			break
@@ -1789,6 +1918,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Stories(childComplexity), true
+	case "Me.storiesConnection":
+		if e.ComplexityRoot.Me.StoriesConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Me_storiesConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Me.StoriesConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Me.unreadNotifications":
 		if e.ComplexityRoot.Me.UnreadNotifications == nil {
 			break
@@ -2501,6 +2641,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.Title(childComplexity), true
+	case "Notification.type":
+		if e.ComplexityRoot.Notification.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Type(childComplexity), true
 
 	case "NotificationConnection.edges":
 		if e.ComplexityRoot.NotificationConnection.Edges == nil {
@@ -2514,6 +2660,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NotificationConnection.PageInfo(childComplexity), true
+	case "NotificationConnection.totalCount":
+		if e.ComplexityRoot.NotificationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationConnection.TotalCount(childComplexity), true
 
 	case "NotificationEdge.cursor":
 		if e.ComplexityRoot.NotificationEdge.Cursor == nil {
@@ -3019,6 +3171,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Calls(childComplexity, args["open"].(*bool)), true
+	case "Query.callsConnection":
+		if e.ComplexityRoot.Query.CallsConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_callsConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CallsConnection(childComplexity, args["open"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.initiative":
 		if e.ComplexityRoot.Query.Initiative == nil {
 			break
@@ -3042,6 +3205,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Initiatives(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.InitiativeFilter)), true
 
+	case "Query.labels":
+		if e.ComplexityRoot.Query.Labels == nil {
+			break
+		}
+
+		args, err := ec.field_Query_labels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Labels(childComplexity, args["enum"].(model.LabelledEnum)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -3329,6 +3503,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SlotClaim.WaitlistPosition(childComplexity), true
+
+	case "SlotClaimConnection.edges":
+		if e.ComplexityRoot.SlotClaimConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlotClaimConnection.Edges(childComplexity), true
+	case "SlotClaimConnection.pageInfo":
+		if e.ComplexityRoot.SlotClaimConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlotClaimConnection.PageInfo(childComplexity), true
+	case "SlotClaimConnection.totalCount":
+		if e.ComplexityRoot.SlotClaimConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlotClaimConnection.TotalCount(childComplexity), true
+
+	case "SlotClaimEdge.cursor":
+		if e.ComplexityRoot.SlotClaimEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlotClaimEdge.Cursor(childComplexity), true
+	case "SlotClaimEdge.node":
+		if e.ComplexityRoot.SlotClaimEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlotClaimEdge.Node(childComplexity), true
 
 	case "SlotClaimPayload.claim":
 		if e.ComplexityRoot.SlotClaimPayload.Claim == nil {
@@ -3743,6 +3949,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserError.Code(childComplexity), true
+	case "UserError.errorCode":
+		if e.ComplexityRoot.UserError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserError.ErrorCode(childComplexity), true
 	case "UserError.field":
 		if e.ComplexityRoot.UserError.Field == nil {
 			break
@@ -4437,6 +4649,273 @@ extend type Query {
   themes: [Theme!]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/errors.graphqls", Input: `"""
+The code of a user error (UserError.errorCode, and extensions.userErrorCode
+of a BAD_USER_INPUT error): what went wrong, for the app to branch on.
+Each description is the English message, with its parameters in <>.
+More codes may be added: treat an unknown one as a plain error and show
+the message. The list is internal/apperr.UserCodes; a test fails when the
+code base raises a code this enum does not list.
+"""
+enum UserErrorCode {
+  "The activity is cancelled."
+  ACTIVITY_CANCELLED
+  "The activity does not exist."
+  ACTIVITY_NOT_FOUND
+  "You have already taken this slot."
+  ALREADY_CLAIMED
+  "The person is already invited and has not answered yet."
+  ALREADY_INVITED
+  "The person is already an organiser here."
+  ALREADY_ORGANISER
+  "You have already reported this story. Thank you, we will look at it."
+  ALREADY_REPORTED
+  "The proposer has not asked for approval yet."
+  APPROVAL_NOT_REQUESTED
+  "The server refused to hand out the calendar."
+  CALENDAR_HTTP_STATUS
+  "The calendar could not be saved. We will try again later."
+  CALENDAR_IMPORT_FAILED
+  "The file is not a valid iCal calendar."
+  CALENDAR_INVALID
+  "The organisation already subscribes to that calendar."
+  CALENDAR_SOURCE_EXISTS
+  "The calendar does not exist."
+  CALENDAR_SOURCE_NOT_FOUND
+  "The calendar did not answer in time."
+  CALENDAR_TIMEOUT
+  "The calendar file is too big to fetch."
+  CALENDAR_TOO_BIG
+  "The calendar could not be fetched. The server does not answer or does not exist."
+  CALENDAR_UNREACHABLE
+  "The address is not a valid calendar address (http, https or webcal)."
+  CALENDAR_URL_INVALID
+  "The address points into an internal network. Use a public address."
+  CALENDAR_URL_PRIVATE
+  "The deadline for this call for contributions has passed."
+  CALL_CLOSED
+  "The call for contributions does not exist."
+  CALL_NOT_FOUND
+  "More people have already signed up than the new number of places."
+  CAPACITY_BELOW_TAKEN
+  "Only confirmed sign-ups can have attendance recorded."
+  CLAIM_NOT_CONFIRMED
+  "The sign-up does not exist."
+  CLAIM_NOT_FOUND
+  "Please confirm that the account is to be deleted. This cannot be undone."
+  CONFIRMATION_REQUIRED
+  "Confirm that the people in the photos agreed to be shown."
+  CONSENT_REQUIRED
+  "You already have enough slots that day (at most <Hours> hours a day)."
+  DAILY_LIMIT_REACHED
+  "The deadline must be in the future."
+  DEADLINE_IN_PAST
+  "The end must be after the start."
+  ENDS_BEFORE_START
+  "The end must be after the start."
+  ENDS_BEFORE_STARTS
+  "Choose exactly one organisation, place or theme."
+  EXACTLY_ONE_TARGET
+  "When children appear, confirm that a parent or guardian agreed."
+  GUARDIAN_CONSENT_REQUIRED
+  "The request key was already used for something else."
+  IDEMPOTENCY_KEY_REUSED
+  "The photo is too large to process (<Width> × <Height> pixels). Save it in a smaller size and try again."
+  IMAGE_TOO_LARGE
+  "You are already in."
+  INITIATIVE_ALREADY_JOINED
+  "You have already reported the initiative. Thank you – the secretariat will look at it."
+  INITIATIVE_ALREADY_REPORTED
+  "Only people who joined the initiative can become its organisers."
+  INITIATIVE_NOT_A_MEMBER
+  "The initiative does not exist."
+  INITIATIVE_NOT_FOUND
+  "You have not joined the initiative."
+  INITIATIVE_NOT_JOINED
+  "The initiative is closed or has joined an organisation."
+  INITIATIVE_NOT_OPEN
+  "That is only possible while the initiative is a proposal."
+  INITIATIVE_NOT_PROPOSED
+  "The initiative is hidden while the secretariat looks at it."
+  INITIATIVE_UNDER_REVIEW
+  "The recipients are not given correctly."
+  INVALID_AUDIENCE
+  "The cancellation deadline must be before the slot starts."
+  INVALID_CANCEL_DEADLINE
+  "The text contains a character that cannot be stored (a NUL character or invalid UTF-8)."
+  INVALID_CHARACTER
+  "The page cursor is not valid. Load the list from the start."
+  INVALID_CURSOR
+  "The date is not valid."
+  INVALID_DATE
+  "You can follow an organisation, a place or a theme."
+  INVALID_FOLLOW_TARGET
+  "The id is not valid."
+  INVALID_ID
+  "The value is not valid."
+  INVALID_INPUT
+  "The language is not supported."
+  INVALID_LANGUAGE
+  "The name must have visible letters and may not contain control characters, invisible characters or characters that reverse the text."
+  INVALID_NAME
+  "You can fetch between 1 and <Max> at a time."
+  INVALID_PAGE_SIZE
+  "The phone number is not valid."
+  INVALID_PHONE
+  "The device must be ANDROID, IOS or WEB."
+  INVALID_PLATFORM
+  "Quiet hours are a time between 00:00 and 23:59."
+  INVALID_QUIET_HOURS
+  "That reaction does not exist."
+  INVALID_REACTION
+  "The recurrence cannot be understood. Use e.g. FREQ=WEEKLY;BYDAY=SA."
+  INVALID_RECURRENCE
+  "Registration must close after it opens."
+  INVALID_REGISTRATION_WINDOW
+  "Sign-up must open before it closes, and close no later than the slot starts."
+  INVALID_SIGNUP_WINDOW
+  "That is not possible in the activity's current state."
+  INVALID_STATUS_CHANGE
+  "The time must be written as RFC 3339 with an offset, e.g. <Example>."
+  INVALID_TIME
+  "The link is not a valid https address."
+  INVALID_URL
+  "The link must point to a video on YouTube."
+  INVALID_YOUTUBE_LINK
+  "The invitation has expired. Ask the organiser for a new one."
+  INVITATION_EXPIRED
+  "The invitation does not exist."
+  INVITATION_NOT_FOUND
+  "The invitation has already been answered or withdrawn."
+  INVITATION_NOT_PENDING
+  "The invitation is for someone else. Sign in with the account it was sent to."
+  INVITATION_WRONG_ACCOUNT
+  "The time is in the future."
+  IN_FUTURE
+  "The time is in the past."
+  IN_PAST
+  "At least one organiser must remain. Contact the secretariat."
+  LAST_ORGANISER
+  "The link does not match the chosen channel."
+  LINK_HOST_MISMATCH
+  "The name is already in use."
+  NAME_TAKEN
+  "Only <Free> seats are free. Your party keeps the seats it has."
+  NOT_ENOUGH_SEATS
+  "It does not exist (any more)."
+  NOT_FOUND
+  "The person is not an organiser here."
+  NOT_ORGANISER
+  "The activity does not take place at that time."
+  OCCURRENCE_NOT_FOUND
+  "That can only be recorded once the activity has begun."
+  OCCURRENCE_NOT_STARTED
+  "The activity has already begun at that time."
+  OCCURRENCE_STARTED
+  "The organisation does not exist."
+  ORGANISATION_NOT_FOUND
+  "You cannot remove an organiser who has been one longer than you. Contact the secretariat."
+  ORGANISER_SENIOR
+  "Write which media outlet ran the story."
+  OUTLET_REQUIRED
+  "The value must be between <Min> and <Max>."
+  OUT_OF_RANGE
+  "You already have a slot at that time."
+  OVERLAPS_OTHER_CLAIM
+  "You cannot do that with your own initiative."
+  OWN_INITIATIVE
+  "You cannot record your own certificate. Another organiser of the association or the secretariat must do it."
+  OWN_QUALIFICATION
+  "The sign-up does not exist."
+  PARTICIPATION_NOT_FOUND
+  "Only people signed up as coming can be marked as having come."
+  PARTICIPATION_NOT_GOING
+  "You can bring at most <Max>."
+  PARTY_TOO_LARGE
+  "The photo is not part of the story."
+  PHOTO_NOT_FOUND
+  "The photo is too large. It may be at most <MaxMB> MB."
+  PHOTO_TOO_LARGE
+  "The photo must be a JPEG, PNG or WebP."
+  PHOTO_TYPE_NOT_ALLOWED
+  "The photo cannot be read. Try another one."
+  PHOTO_UNREADABLE
+  "The place does not exist."
+  PLACE_NOT_FOUND
+  "Write a reason. The author will see it."
+  REASON_REQUIRED
+  "The start time does not match the recurrence."
+  RECURRENCE_START_MISMATCH
+  "Registration has closed."
+  REGISTRATION_CLOSED
+  "Registration has not opened yet."
+  REGISTRATION_NOT_OPEN
+  "This field is required."
+  REQUIRED
+  "This slot requires a child protection certificate (børneattest) seen by the association behind the slot itself. Contact the organiser."
+  REQUIREMENT_NOT_MET
+  "<Going> people are already coming on one date. There must be at least as many seats."
+  SEATS_BELOW_GOING
+  "The organisation has sent <Max> messages in the last 24 hours. Try again later."
+  SENDING_LIMIT_REACHED
+  "Sign-up for this slot has closed."
+  SIGNUP_CLOSED
+  "Sign-up for this slot has not opened yet."
+  SIGNUP_NOT_OPEN
+  "The slot has already started."
+  SLOT_IN_PAST
+  "The volunteer slot does not exist."
+  SLOT_NOT_FOUND
+  "The slot has not started yet."
+  SLOT_NOT_STARTED
+  "A slot must lie within <MarginHours> hours of the activity (before it starts or after it ends)."
+  SLOT_OUTSIDE_OCCURRENCE
+  "A slot can last at most <MaxHours> hours."
+  SLOT_TOO_LONG
+  "The time is in the past."
+  STARTS_IN_PAST
+  "That is not possible in the story's current state."
+  STORY_INVALID_STATUS_CHANGE
+  "The story can no longer be changed because the secretariat has dealt with it."
+  STORY_NOT_EDITABLE
+  "The story does not exist (any more)."
+  STORY_NOT_FOUND
+  "The story is not published."
+  STORY_NOT_PUBLISHED
+  "The time must be between the years <Min> and <Max>."
+  TIME_OUT_OF_RANGE
+  "At most <Max> characters."
+  TOO_LONG
+  "An event can last at most <Max> days."
+  TOO_LONG_DURATION
+  "You can take at most <Max> shifts an hour. Try again in …{{end}}…."
+  TOO_MANY_CLAIMS
+  "The organisation already has <Max> unanswered invitations. Withdraw some, or wait for answers."
+  TOO_MANY_INVITATIONS
+  "A story can have at most <Max> links."
+  TOO_MANY_LINKS
+  "A story can have at most <Max> photos."
+  TOO_MANY_PHOTOS
+  "You already have <Max> open proposals. Close one of them before starting another."
+  TOO_MANY_PROPOSALS
+  "You can report at most <Max> stories a day. Try again in …{{end}}…."
+  TOO_MANY_REPORTS
+  "You can sign up at most <Max> times an hour. Try again in …{{end}}…."
+  TOO_MANY_SIGNUPS
+  "You can submit at most <Max> stories a day. Try again in …{{end}}…."
+  TOO_MANY_STORIES
+  "The requirement does not exist."
+  UNKNOWN_REQUIREMENT
+  "The theme \"<Theme>\" does not exist."
+  UNKNOWN_THEME
+  "The person does not exist."
+  USER_NOT_FOUND
+  "A certificate can be valid for at most <Years> years from when it was seen."
+  VALIDITY_TOO_LONG
+  "Sign in with e-mail, phone, Apple or Google to do that."
+  VERIFIED_ACCOUNT_REQUIRED
+}
+`, BuiltIn: false},
 	{Name: "../schema/initiatives.graphqls", Input: `"Where an initiative is in its life."
 enum InitiativeStatus {
   "Proposed by a resident and gathering people."
@@ -4649,6 +5128,39 @@ extend type Mutation {
   ): InitiativePayload!
 }
 `, BuiltIn: false},
+	{Name: "../schema/labels.graphqls", Input: `# Names of enum values in the caller's language (issue 18), so the app
+# does not carry its own translations of the server's vocabulary.
+
+"An enum whose values the app shows to people, for Query.labels."
+enum LabelledEnum {
+  "Organisation.kind (OrganisationKind)."
+  ORGANISATION_KIND
+  "VolunteerSlot.requirement and Qualification.requirement (Requirement)."
+  REQUIREMENT
+  "SlotClaim.status (ClaimStatus)."
+  CLAIM_STATUS
+  "Story.status (StoryStatus)."
+  STORY_STATUS
+  "Notification.type (NotificationKind)."
+  NOTIFICATION_KIND
+}
+
+"One value of an enum with its name in the caller's language."
+type EnumLabel {
+  "The enum value, e.g. CHILD_CERTIFICATE."
+  value: String!
+  "Its name in the caller's language (Accept-Language or the person's language), e.g. Børneattest."
+  label: String!
+}
+
+extend type Query {
+  "Every value of the enum with its name in the caller's language, in the schema's order: for lists, filters and badges. Added in 0.3.0."
+  labels(
+    "Which enum."
+    enum: LabelledEnum!
+  ): [EnumLabel!]!
+}
+`, BuiltIn: false},
 	{Name: "../schema/live.graphqls", Input: `"""
 Live updates over the websocket (graphql-transport-ws or legacy graphql-ws)
 or server-sent events. Delivery is at most once: after a reconnect the app
@@ -4692,12 +5204,60 @@ type Follow {
   createdAt: Time!
 }
 
+"What a notification is about: the push data's type (mobile-contract/PUSH.md). More kinds may be added; the app opens the inbox for one it does not know."
+enum NotificationKind {
+  "A followed organisation, place or theme has a new activity."
+  NEW_EVENT
+  "An activity the person follows or volunteers for changed its time or place."
+  ACTIVITY_CHANGED
+  "An activity the person follows or volunteers for was cancelled."
+  ACTIVITY_CANCELLED
+  "A message from organisers or the secretariat."
+  ANNOUNCEMENT
+  "A shift starts in 24 hours."
+  SHIFT_REMINDER_24H
+  "A shift starts in 2 hours."
+  SHIFT_REMINDER_2H
+  "A place opened up: the person moved from the waitlist to the shift."
+  WAITLIST_PROMOTED
+  "To organisers: a volunteer cancelled after the cancellation deadline."
+  LATE_CANCELLATION
+  "The person's story was published."
+  STORY_PUBLISHED
+  "The person's story was not published."
+  STORY_REJECTED
+  "To the secretariat: reports hid a story."
+  STORY_HIDDEN
+  "The person is invited to be an organiser."
+  ORGANISER_INVITATION
+  "To the proposer: someone joined their initiative."
+  INITIATIVE_JOINED
+  "To the secretariat: a proposer asks for their initiative to be approved."
+  INITIATIVE_APPROVAL_REQUESTED
+  "The initiative became an organisation."
+  INITIATIVE_APPROVED
+  "The initiative was folded into an existing organisation."
+  INITIATIVE_MERGED
+  "The initiative was closed."
+  INITIATIVE_CLOSED
+  "To the proposer: the initiative closed because nobody joined in time."
+  INITIATIVE_CLOSED_STALE
+  "To the secretariat: reports hid an initiative."
+  INITIATIVE_HIDDEN
+  "To the proposer: the initiative is visible again after review."
+  INITIATIVE_RESTORED
+  "To the proposer: the initiative was removed after review."
+  INITIATIVE_REMOVED
+}
+
 "An entry of the in-app inbox; every push is also one of these."
 type Notification implements Node {
   "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
-  "NEW_EVENT, ACTIVITY_CHANGED, ACTIVITY_CANCELLED, ANNOUNCEMENT, SHIFT_REMINDER_24H, SHIFT_REMINDER_2H, WAITLIST_PROMOTED, LATE_CANCELLATION, STORY_PUBLISHED, STORY_REJECTED, STORY_HIDDEN (to the secretariat)."
-  kind: String!
+  "The kind as a string, one of NotificationKind's values."
+  kind: String! @deprecated(reason: "Use type: the same value as the NotificationKind enum.")
+  "What the notification is about, as the push data's type (mobile-contract/PUSH.md). Added in 0.3.0."
+  type: NotificationKind!
   "In the person's language."
   title: String!
   "The text, in the person's language."
@@ -4718,6 +5278,8 @@ type NotificationConnection {
   edges: [NotificationEdge!]!
   "Whether more items follow, and the cursor to ask for them."
   pageInfo: PageInfo!
+  "How many entries the whole inbox has. Added in 0.3.0."
+  totalCount: Int!
 }
 
 "One Notification in a page, with its cursor."
@@ -4855,6 +5417,10 @@ input MarkNotificationsReadInput {
 
 "What ` + "`" + `markNotificationsRead` + "`" + ` returns."
 type MarkNotificationsReadPayload {
+  "The entries this call marked read (those already read are left out), so a cache updates their readAt; null on error. Added in 0.3.0."
+  notifications: [Notification!]
+  "The signed-in person, for the new unreadNotifications; null on error. Added in 0.3.0."
+  me: Me
   "How many entries were unread and are now read."
   marked: Int!
   "Problems with the input that the person can fix; empty when the mutation succeeded."
@@ -5164,8 +5730,10 @@ type PageInfo {
 
 "A problem a person can fix. The message is in the caller's language (Danish by default)."
 type UserError {
-  "Stable code the app can branch on, e.g. SLOT_NOT_FOUND."
-  code: String!
+  "Stable code the app can branch on, e.g. SLOT_NOT_FOUND; the same value as errorCode."
+  code: String! @deprecated(reason: "Use errorCode: the same value as the UserErrorCode enum, which lists every code.")
+  "What went wrong, for the app to branch on (e.g. SLOT_NOT_FOUND). Added in 0.3.0."
+  errorCode: UserErrorCode!
   "What went wrong, for the person, in the caller's language."
   message: String!
   "Path to the input field the error is about, e.g. [\"input\", \"title\"]."
@@ -5253,6 +5821,24 @@ type MediaPickup {
   url: String
   "When it appeared."
   pickedUpAt: Time!
+}
+
+"A page of Call items (a Relay connection)."
+type CallConnection {
+  "The items of this page, in order."
+  edges: [CallEdge!]!
+  "Whether more items follow, and the cursor to ask for them."
+  pageInfo: PageInfo!
+  "How many items the whole list has."
+  totalCount: Int!
+}
+
+"One Call in a page, with its cursor."
+type CallEdge {
+  "Opaque cursor of this item: pass it as ` + "`" + `after` + "`" + ` to get the items that follow it."
+  cursor: String!
+  "The item."
+  node: Call!
 }
 
 "A call for contributions, e.g. the photo competition \"Min sommer i Ishøj\"."
@@ -5355,7 +5941,14 @@ type Stats {
 
 extend type Me {
   "My stories, whatever their status."
-  stories: [Story!]!
+  stories: [Story!]! @deprecated(reason: "Use storiesConnection, which pages.")
+  "My stories, whatever their status, in the order of stories, a page at a time. Added in 0.3.0."
+  storiesConnection(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+  ): StoryConnection!
 }
 
 extend type Query {
@@ -5370,7 +5963,16 @@ extend type Query {
   calls(
     "True (the default): open calls whose deadline has not passed; false: every call."
     open: Boolean
-  ): [Call!]!
+  ): [Call!]! @deprecated(reason: "Use callsConnection, which pages.")
+  "Calls for contributions, a page at a time, in the order of calls. Added in 0.3.0."
+  callsConnection(
+    "True (the default): open calls whose deadline has not passed; false: every call."
+    open: Boolean = true
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+  ): CallConnection!
   "A call by its global ID; null when there is none."
   call(
     "A Call id."
@@ -5741,7 +6343,16 @@ type Me {
   claims(
     "True (the default): claims on slots that have not ended; false: those on ended slots."
     upcoming: Boolean = true
-  ): [SlotClaim!]!
+  ): [SlotClaim!]! @deprecated(reason: "Use claimsConnection, which pages.")
+  "The person's volunteer sign-ups, a page at a time: upcoming ones (slot not ended) soonest first by default, past ones latest first with upcoming: false. Added in 0.3.0."
+  claimsConnection(
+    "True (the default): claims on slots that have not ended; false: those on ended slots."
+    upcoming: Boolean = true
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+  ): SlotClaimConnection!
   "Hours given as a volunteer, across every organisation."
   hours: VolunteerHours!
   "Recorded qualifications such as the børneattest."
@@ -6105,6 +6716,24 @@ type Qualification {
   expiresAt: Time
 }
 
+"A page of a person's SlotClaim items (a Relay connection)."
+type SlotClaimConnection {
+  "The items of this page, in order."
+  edges: [SlotClaimEdge!]!
+  "Whether more items follow, and the cursor to ask for them."
+  pageInfo: PageInfo!
+  "How many items the whole list has."
+  totalCount: Int!
+}
+
+"One SlotClaim in a page, with its cursor."
+type SlotClaimEdge {
+  "Opaque cursor of this item: pass it as ` + "`" + `after` + "`" + ` to get the items that follow it."
+  cursor: String!
+  "The item."
+  node: SlotClaim!
+}
+
 "A page of VolunteerSlot items (a Relay connection)."
 type VolunteerSlotConnection {
   "The items of this page, in order."
@@ -6123,7 +6752,14 @@ type VolunteerSlotEdge {
 
 extend type Activity {
   "Volunteer slots, earliest first."
-  slots: [VolunteerSlot!]!
+  slots: [VolunteerSlot!]! @deprecated(reason: "Use slotsConnection, which pages.")
+  "Volunteer slots, earliest first, a page at a time. Added in 0.3.0."
+  slotsConnection(
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+    "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
+    after: String
+  ): VolunteerSlotConnection!
 }
 
 extend type Query {
@@ -6150,6 +6786,8 @@ input ClaimSlotInput {
 
 "A full slot is not an error: the claim is WAITLISTED. Errors: SLOT_NOT_FOUND, SLOT_IN_PAST, SIGNUP_NOT_OPEN, SIGNUP_CLOSED, ALREADY_CLAIMED, OVERLAPS_OTHER_CLAIM, DAILY_LIMIT_REACHED, REQUIREMENT_NOT_MET, ACTIVITY_CANCELLED, VERIFIED_ACCOUNT_REQUIRED, IDEMPOTENCY_KEY_REUSED."
 type ClaimSlotPayload {
+  "The slot as it is after the call, with its new myClaim, taken, spotsLeft and waitlistLength, so a cache updates it; also when the claim was refused (a full slot, a closed sign-up), null only when the slot is not there for the caller. Added in 0.3.0."
+  slot: VolunteerSlot
   "The claim, CONFIRMED or WAITLISTED; null on error."
   claim: SlotClaim
   "Problems with the input that the person can fix; empty when the mutation succeeded."
@@ -6488,6 +7126,8 @@ func (ec *executionContext) childFields_Activity(ctx context.Context, field grap
 		return ec.fieldContext_Activity_webUrl(ctx, field)
 	case "slots":
 		return ec.fieldContext_Activity_slots(ctx, field)
+	case "slotsConnection":
+		return ec.fieldContext_Activity_slotsConnection(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Activity", field.Name)
 }
@@ -6622,6 +7262,28 @@ func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Call", field.Name)
 }
 
+func (ec *executionContext) childFields_CallConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CallConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CallConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CallConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CallEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CallEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CallEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_CallPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "call":
@@ -6656,6 +7318,8 @@ func (ec *executionContext) childFields_ChannelLink(ctx context.Context, field g
 
 func (ec *executionContext) childFields_ClaimSlotPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "slot":
+		return ec.fieldContext_ClaimSlotPayload_slot(ctx, field)
 	case "claim":
 		return ec.fieldContext_ClaimSlotPayload_claim(ctx, field)
 	case "userErrors":
@@ -6692,6 +7356,16 @@ func (ec *executionContext) childFields_DeleteMyAccountPayload(ctx context.Conte
 		return ec.fieldContext_DeleteMyAccountPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteMyAccountPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_EnumLabel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_EnumLabel_value(ctx, field)
+	case "label":
+		return ec.fieldContext_EnumLabel_label(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnumLabel", field.Name)
 }
 
 func (ec *executionContext) childFields_ExportMyDataPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6812,6 +7486,10 @@ func (ec *executionContext) childFields_InitiativePayload(ctx context.Context, f
 
 func (ec *executionContext) childFields_MarkNotificationsReadPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "notifications":
+		return ec.fieldContext_MarkNotificationsReadPayload_notifications(ctx, field)
+	case "me":
+		return ec.fieldContext_MarkNotificationsReadPayload_me(ctx, field)
 	case "marked":
 		return ec.fieldContext_MarkNotificationsReadPayload_marked(ctx, field)
 	case "userErrors":
@@ -6852,6 +7530,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_organises(ctx, field)
 	case "claims":
 		return ec.fieldContext_Me_claims(ctx, field)
+	case "claimsConnection":
+		return ec.fieldContext_Me_claimsConnection(ctx, field)
 	case "hours":
 		return ec.fieldContext_Me_hours(ctx, field)
 	case "qualifications":
@@ -6870,6 +7550,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_organiserInvitations(ctx, field)
 	case "stories":
 		return ec.fieldContext_Me_stories(ctx, field)
+	case "storiesConnection":
+		return ec.fieldContext_Me_storiesConnection(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
 }
@@ -6904,6 +7586,8 @@ func (ec *executionContext) childFields_Notification(ctx context.Context, field 
 		return ec.fieldContext_Notification_id(ctx, field)
 	case "kind":
 		return ec.fieldContext_Notification_kind(ctx, field)
+	case "type":
+		return ec.fieldContext_Notification_type(ctx, field)
 	case "title":
 		return ec.fieldContext_Notification_title(ctx, field)
 	case "body":
@@ -6926,6 +7610,8 @@ func (ec *executionContext) childFields_NotificationConnection(ctx context.Conte
 		return ec.fieldContext_NotificationConnection_edges(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_NotificationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationConnection", field.Name)
 }
@@ -7284,6 +7970,28 @@ func (ec *executionContext) childFields_SlotClaim(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type SlotClaim", field.Name)
 }
 
+func (ec *executionContext) childFields_SlotClaimConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SlotClaimConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SlotClaimConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SlotClaimConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SlotClaimConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SlotClaimEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SlotClaimEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SlotClaimEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SlotClaimEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_SlotClaimPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "claim":
@@ -7480,6 +8188,8 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 	switch field.Name {
 	case "code":
 		return ec.fieldContext_UserError_code(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_UserError_errorCode(ctx, field)
 	case "message":
 		return ec.fieldContext_UserError_message(ctx, field)
 	case "field":
@@ -7716,6 +8426,28 @@ func (ec *executionContext) field_Activity_occurrences_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Activity_slotsConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Call_stories_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7738,6 +8470,36 @@ func (ec *executionContext) field_Call_stories_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Me_claimsConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "upcoming",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["upcoming"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Me_claims_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7753,6 +8515,28 @@ func (ec *executionContext) field_Me_claims_args(ctx context.Context, rawArgs ma
 }
 
 func (ec *executionContext) field_Me_notifications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Me_storiesConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -8646,6 +9430,36 @@ func (ec *executionContext) field_Query_call_args(ctx context.Context, rawArgs m
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_callsConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "open",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["open"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_calls_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8701,6 +9515,20 @@ func (ec *executionContext) field_Query_initiatives_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_labels_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "enum",
+		func(ctx context.Context, v any) (model.LabelledEnum, error) {
+			return ec.unmarshalNLabelledEnum2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐLabelledEnum(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["enum"] = arg0
 	return args, nil
 }
 
@@ -9471,6 +10299,50 @@ func (ec *executionContext) fieldContext_Activity_slots(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VolunteerSlot(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Activity_slotsConnection(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_slotsConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Activity().SlotsConnection(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VolunteerSlotConnection) graphql.Marshaler {
+			return ec.marshalNVolunteerSlotConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐVolunteerSlotConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_slotsConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Activity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VolunteerSlotConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Activity_slotsConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -10496,6 +11368,148 @@ func (ec *executionContext) fieldContext_Call_webUrl(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Call", field, true, true, "String")
 }
 
+func (ec *executionContext) _CallConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CallConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CallEdge) graphql.Marshaler {
+			return ec.marshalNCallEdge2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CallConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CallConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CallEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CallEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CallEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CallEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *story.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCall(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CallPayload_call(ctx context.Context, field graphql.CollectedField, obj *model.CallPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10691,6 +11705,38 @@ func (ec *executionContext) _ChannelLink_label(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ChannelLink_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ChannelLink", field, false, false, "String")
+}
+
+func (ec *executionContext) _ClaimSlotPayload_slot(ctx context.Context, field graphql.CollectedField, obj *model.ClaimSlotPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClaimSlotPayload_slot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *volunteer.Slot) graphql.Marshaler {
+			return ec.marshalOVolunteerSlot2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋvolunteerᚐSlot(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ClaimSlotPayload_slot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ClaimSlotPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VolunteerSlot(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ClaimSlotPayload_claim(ctx context.Context, field graphql.CollectedField, obj *model.ClaimSlotPayload) (ret graphql.Marshaler) {
@@ -10938,6 +11984,52 @@ func (ec *executionContext) fieldContext_DeleteMyAccountPayload_userErrors(_ con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _EnumLabel_value(ctx context.Context, field graphql.CollectedField, obj *model.EnumLabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnumLabel_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnumLabel_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnumLabel", field, false, false, "String")
+}
+
+func (ec *executionContext) _EnumLabel_label(ctx context.Context, field graphql.CollectedField, obj *model.EnumLabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnumLabel_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnumLabel_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnumLabel", field, false, false, "String")
 }
 
 func (ec *executionContext) _ExportMyDataPayload_data(ctx context.Context, field graphql.CollectedField, obj *model.ExportMyDataPayload) (ret graphql.Marshaler) {
@@ -11848,6 +12940,70 @@ func (ec *executionContext) fieldContext_InitiativePayload_userErrors(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _MarkNotificationsReadPayload_notifications(ctx context.Context, field graphql.CollectedField, obj *model.MarkNotificationsReadPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarkNotificationsReadPayload_notifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notifications, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []notify.Notification) graphql.Marshaler {
+			return ec.marshalONotification2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐNotificationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MarkNotificationsReadPayload_notifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MarkNotificationsReadPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MarkNotificationsReadPayload_me(ctx context.Context, field graphql.CollectedField, obj *model.MarkNotificationsReadPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarkNotificationsReadPayload_me(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Me, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *user.User) graphql.Marshaler {
+			return ec.marshalOMe2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋuserᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MarkNotificationsReadPayload_me(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MarkNotificationsReadPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Me(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MarkNotificationsReadPayload_marked(ctx context.Context, field graphql.CollectedField, obj *model.MarkNotificationsReadPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12218,6 +13374,50 @@ func (ec *executionContext) fieldContext_Me_claims(ctx context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _Me_claimsConnection(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_claimsConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Me().ClaimsConnection(ctx, obj, fc.Args["upcoming"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SlotClaimConnection) graphql.Marshaler {
+			return ec.marshalNSlotClaimConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSlotClaimConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_claimsConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SlotClaimConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Me_claimsConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Me_hours(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12496,6 +13696,50 @@ func (ec *executionContext) fieldContext_Me_stories(_ context.Context, field gra
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Story(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Me_storiesConnection(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_storiesConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Me().StoriesConnection(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoryConnection) graphql.Marshaler {
+			return ec.marshalNStoryConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐStoryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_storiesConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Me_storiesConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -15156,6 +16400,29 @@ func (ec *executionContext) fieldContext_Notification_kind(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Notification", field, true, true, "String")
 }
 
+func (ec *executionContext) _Notification_type(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Notification().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNNotificationKind2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, true, "NotificationKind")
+}
+
 func (ec *executionContext) _Notification_title(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15356,6 +16623,29 @@ func (ec *executionContext) fieldContext_NotificationConnection_pageInfo(_ conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _NotificationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _NotificationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.NotificationEdge) (ret graphql.Marshaler) {
@@ -17744,6 +19034,50 @@ func (ec *executionContext) fieldContext_Query_initiative(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_labels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Labels(ctx, fc.Args["enum"].(model.LabelledEnum))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.EnumLabel) graphql.Marshaler {
+			return ec.marshalNEnumLabel2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐEnumLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_labels(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnumLabel(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_labels_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_reviewQueue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17826,6 +19160,50 @@ func (ec *executionContext) fieldContext_Query_calls(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_calls_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_callsConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_callsConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CallsConnection(ctx, fc.Args["open"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CallConnection) graphql.Marshaler {
+			return ec.marshalNCallConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_callsConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_callsConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18829,6 +20207,148 @@ func (ec *executionContext) _SlotClaim_lateCancel(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_SlotClaim_lateCancel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SlotClaim", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SlotClaimConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SlotClaimConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlotClaimConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SlotClaimEdge) graphql.Marshaler {
+			return ec.marshalNSlotClaimEdge2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSlotClaimEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SlotClaimConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SlotClaimConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SlotClaimEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SlotClaimConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SlotClaimConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlotClaimConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SlotClaimConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SlotClaimConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SlotClaimConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SlotClaimConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlotClaimConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SlotClaimConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SlotClaimConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SlotClaimEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SlotClaimEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlotClaimEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SlotClaimEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SlotClaimEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SlotClaimEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SlotClaimEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlotClaimEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *volunteer.Claim) graphql.Marshaler {
+			return ec.marshalNSlotClaim2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋvolunteerᚐClaim(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SlotClaimEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SlotClaimEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SlotClaim(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SlotClaimPayload_claim(ctx context.Context, field graphql.CollectedField, obj *model.SlotClaimPayload) (ret graphql.Marshaler) {
@@ -20609,6 +22129,29 @@ func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_UserError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserError", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserError_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserError_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNUserErrorCode2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserError_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserError", field, false, false, "UserErrorCode")
 }
 
 func (ec *executionContext) _UserError_message(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
@@ -25973,6 +27516,12 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Activity_slots(ctx, field, obj)
 				})
+		case "slotsConnection":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Activity_slotsConnection(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26441,6 +27990,87 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var callConnectionImplementors = []string{"CallConnection"}
+
+func (ec *executionContext) _CallConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CallConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, callConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CallConnection")
+		case "edges":
+			out.Values[i] = ec._CallConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CallConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CallConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var callEdgeImplementors = []string{"CallEdge"}
+
+func (ec *executionContext) _CallEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CallEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, callEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CallEdge")
+		case "cursor":
+			out.Values[i] = ec._CallEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CallEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var callPayloadImplementors = []string{"CallPayload"}
 
 func (ec *executionContext) _CallPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CallPayload) graphql.Marshaler {
@@ -26571,6 +28201,11 @@ func (ec *executionContext) _ClaimSlotPayload(ctx context.Context, sel ast.Selec
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ClaimSlotPayload")
+		case "slot":
+			out.Values[i] = ec._ClaimSlotPayload_slot(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "claim":
 			out.Values[i] = ec._ClaimSlotPayload_claim(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -26692,6 +28327,44 @@ func (ec *executionContext) _DeleteMyAccountPayload(ctx context.Context, sel ast
 			}
 		case "userErrors":
 			out.Values[i] = ec._DeleteMyAccountPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var enumLabelImplementors = []string{"EnumLabel"}
+
+func (ec *executionContext) _EnumLabel(ctx context.Context, sel ast.SelectionSet, obj *model.EnumLabel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, enumLabelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EnumLabel")
+		case "value":
+			out.Values[i] = ec._EnumLabel_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._EnumLabel_label(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -27129,6 +28802,16 @@ func (ec *executionContext) _MarkNotificationsReadPayload(ctx context.Context, s
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MarkNotificationsReadPayload")
+		case "notifications":
+			out.Values[i] = ec._MarkNotificationsReadPayload_notifications(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "me":
+			out.Values[i] = ec._MarkNotificationsReadPayload_me(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "marked":
 			out.Values[i] = ec._MarkNotificationsReadPayload_marked(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -27260,6 +28943,12 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_claims(ctx, field, obj)
 				})
+		case "claimsConnection":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_claimsConnection(ctx, field, obj)
+				})
 		case "hours":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -27313,6 +29002,12 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_stories(ctx, field, obj)
+				})
+		case "storiesConnection":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_storiesConnection(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27876,6 +29571,12 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Notification_kind(ctx, field, obj)
 				})
+		case "type":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Notification_type(ctx, field, obj)
+				})
 		case "title":
 			out.Values[i] = ec._Notification_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -27943,6 +29644,11 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 			}
 		case "pageInfo":
 			out.Values[i] = ec._NotificationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._NotificationConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28935,6 +30641,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_initiative(ctx, field)
 				})
+		case "labels":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_labels(ctx, field)
+				})
 		case "reviewQueue":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -28946,6 +30658,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_calls(ctx, field)
+				})
+		case "callsConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_callsConnection(ctx, field)
 				})
 		case "call":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -29376,6 +31094,87 @@ func (ec *executionContext) _SlotClaim(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = ec._SlotClaim_lateCancel(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var slotClaimConnectionImplementors = []string{"SlotClaimConnection"}
+
+func (ec *executionContext) _SlotClaimConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SlotClaimConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, slotClaimConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SlotClaimConnection")
+		case "edges":
+			out.Values[i] = ec._SlotClaimConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SlotClaimConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SlotClaimConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var slotClaimEdgeImplementors = []string{"SlotClaimEdge"}
+
+func (ec *executionContext) _SlotClaimEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SlotClaimEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, slotClaimEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SlotClaimEdge")
+		case "cursor":
+			out.Values[i] = ec._SlotClaimEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SlotClaimEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -30085,6 +31884,11 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = graphql.MarshalString("UserError")
 		case "code":
 			out.Values[i] = ec._UserError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errorCode":
+			out.Values[i] = ec._UserError_errorCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30976,6 +32780,42 @@ func (ec *executionContext) marshalNCall2ᚕgithubᚗcomᚋishojᚋvoresishojᚋ
 	return ret
 }
 
+func (ec *executionContext) marshalNCall2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐCall(ctx context.Context, sel ast.SelectionSet, v *story.Call) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Call!")
+		return graphql.Null
+	}
+	return ec._Call(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCallConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallConnection(ctx context.Context, sel ast.SelectionSet, v *model.CallConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CallConnection!")
+		return graphql.Null
+	}
+	return ec._CallConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCallEdge2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallEdge(ctx context.Context, sel ast.SelectionSet, v model.CallEdge) graphql.Marshaler {
+	return ec._CallEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCallEdge2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CallEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCallEdge2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNCallIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCallIDInput(ctx context.Context, v any) (model.CallIDInput, error) {
 	res, err := ec.unmarshalInputCallIdInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31157,6 +32997,26 @@ func (ec *executionContext) marshalNDeleteMyAccountPayload2ᚖgithubᚗcomᚋish
 func (ec *executionContext) unmarshalNEditStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐEditStoryInput(ctx context.Context, v any) (model.EditStoryInput, error) {
 	res, err := ec.unmarshalInputEditStoryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEnumLabel2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐEnumLabel(ctx context.Context, sel ast.SelectionSet, v model.EnumLabel) graphql.Marshaler {
+	return ec._EnumLabel(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEnumLabel2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐEnumLabelᚄ(ctx context.Context, sel ast.SelectionSet, v []model.EnumLabel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEnumLabel2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐEnumLabel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNExportMyDataPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐExportMyDataPayload(ctx context.Context, sel ast.SelectionSet, v *model.ExportMyDataPayload) graphql.Marshaler {
@@ -31387,6 +33247,16 @@ func (ec *executionContext) unmarshalNJoinInitiativeInput2githubᚗcomᚋishoj�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNLabelledEnum2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐLabelledEnum(ctx context.Context, v any) (model.LabelledEnum, error) {
+	var res model.LabelledEnum
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLabelledEnum2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐLabelledEnum(ctx context.Context, sel ast.SelectionSet, v model.LabelledEnum) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNMarkAttendanceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkAttendanceInput(ctx context.Context, v any) (model.MarkAttendanceInput, error) {
 	res, err := ec.unmarshalInputMarkAttendanceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31457,6 +33327,10 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋishojᚋvoresishojᚋ
 	return ret
 }
 
+func (ec *executionContext) marshalNNotification2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐNotification(ctx context.Context, sel ast.SelectionSet, v notify.Notification) graphql.Marshaler {
+	return ec._Notification(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐNotification(ctx context.Context, sel ast.SelectionSet, v *notify.Notification) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Notification!")
@@ -31491,6 +33365,20 @@ func (ec *executionContext) marshalNNotificationEdge2ᚕgithubᚗcomᚋishojᚋv
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNNotificationKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "NotificationKind!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNNotificationPreferences2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPreferences(ctx context.Context, sel ast.SelectionSet, v *notify.Preferences) graphql.Marshaler {
@@ -32092,6 +33980,42 @@ func (ec *executionContext) marshalNSlotClaim2ᚕgithubᚗcomᚋishojᚋvoresish
 	return ret
 }
 
+func (ec *executionContext) marshalNSlotClaim2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋvolunteerᚐClaim(ctx context.Context, sel ast.SelectionSet, v *volunteer.Claim) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SlotClaim!")
+		return graphql.Null
+	}
+	return ec._SlotClaim(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSlotClaimConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSlotClaimConnection(ctx context.Context, sel ast.SelectionSet, v *model.SlotClaimConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SlotClaimConnection!")
+		return graphql.Null
+	}
+	return ec._SlotClaimConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSlotClaimEdge2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSlotClaimEdge(ctx context.Context, sel ast.SelectionSet, v model.SlotClaimEdge) graphql.Marshaler {
+	return ec._SlotClaimEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSlotClaimEdge2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSlotClaimEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SlotClaimEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSlotClaimEdge2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSlotClaimEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNSlotClaimPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSlotClaimPayload(ctx context.Context, sel ast.SelectionSet, v *model.SlotClaimPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SlotClaimPayload!")
@@ -32426,6 +34350,20 @@ func (ec *executionContext) marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresish
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNUserErrorCode2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUserErrorCode2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "UserErrorCode!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNVolunteerHours2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐVolunteerHours(ctx context.Context, sel ast.SelectionSet, v *model.VolunteerHours) graphql.Marshaler {
@@ -32967,6 +34905,25 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋishojᚋvoresishojᚋgra
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalONotification2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐNotificationᚄ(ctx context.Context, sel ast.SelectionSet, v []notify.Notification) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotification2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐNotification(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalONotificationPreferences2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐPreferences(ctx context.Context, sel ast.SelectionSet, v *notify.Preferences) graphql.Marshaler {

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"time"
@@ -132,3 +133,42 @@ func connection[T, E any](rows []T, limit int, cursorOf func(*T) cursor, edge fu
 	}
 	return edges, info
 }
+
+// pageOf pages a list the domain returned whole, sorted by key (ascending,
+// or descending when desc): the first limit+1 rows after the cursor, for
+// connection. The cursor holds the sort key, not a position, so a page
+// starts in the right place even when the row it was made from has left
+// the list (a cancelled claim). Lists a person holds are short enough to
+// read whole; the page keeps the answer small.
+func pageOf[T any](rows []T, limit int, after *cursor, key func(*T) cursor, desc bool) ([]T, error) {
+	start := 0
+	if after != nil {
+		if _, err := cursorTime(after); err != nil {
+			return nil, err
+		}
+		start = len(rows)
+		for i := range rows {
+			if keyAfter(key(&rows[i]), *after, desc) {
+				start = i
+				break
+			}
+		}
+	}
+	return rows[start:min(len(rows), start+limit+1)], nil
+}
+
+// keyAfter reports whether key k comes after cursor c in a list sorted
+// by time, then id.
+func keyAfter(k, c cursor, desc bool) bool {
+	order := k.T.Compare(*c.T)
+	if order == 0 {
+		order = cmp.Compare(k.ID, c.ID)
+	}
+	if desc {
+		return order < 0
+	}
+	return order > 0
+}
+
+// timeKey is a cursor of a time and an id.
+func timeKey(t time.Time, id int64) cursor { return cursor{T: &t, ID: id} }

@@ -81,7 +81,11 @@ func (r *meResolver) Notifications(ctx context.Context, obj *user.User, first *i
 		func(cur string, n *notify.Notification) model.NotificationEdge {
 			return model.NotificationEdge{Cursor: cur, Node: n}
 		})
-	return &model.NotificationConnection{Edges: edges, PageInfo: info}, nil
+	total, err := r.Domain.Notify.Total(ctx, user.CallerFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &model.NotificationConnection{Edges: edges, PageInfo: info, TotalCount: total}, nil
 }
 
 // UnreadNotifications is the resolver for the unreadNotifications field.
@@ -186,9 +190,22 @@ func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, input mode
 		}
 		ids = append(ids, id)
 	}
-	n, err := r.Domain.Notify.MarkRead(ctx, user.CallerFrom(ctx), ids, deref(input.All))
-	ues, err := userErrors(ctx, err)
-	return &model.MarkNotificationsReadPayload{Marked: int(n), UserErrors: ues}, err
+	changed, err := r.Domain.Notify.MarkReadIDs(ctx, user.CallerFrom(ctx), ids, deref(input.All))
+	if err != nil {
+		ues, err := userErrors(ctx, err)
+		return &model.MarkNotificationsReadPayload{UserErrors: ues}, err
+	}
+	// Read back afresh through the loaders node(id:) and me use.
+	l := r.forgetLoaded(ctx)
+	ns, err := loadAll(ctx, l.notification, changed)
+	if err != nil {
+		return nil, err
+	}
+	me, err := load(ctx, l.user, user.CallerFrom(ctx).UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MarkNotificationsReadPayload{Marked: len(changed), Notifications: ns, Me: me, UserErrors: []model.UserError{}}, nil
 }
 
 // SendAnnouncement is the resolver for the sendAnnouncement field.
@@ -224,6 +241,11 @@ func (r *notificationResolver) ID(ctx context.Context, obj *notify.Notification)
 
 // Kind is the resolver for the kind field.
 func (r *notificationResolver) Kind(ctx context.Context, obj *notify.Notification) (string, error) {
+	return string(obj.Kind), nil
+}
+
+// Type is the resolver for the type field.
+func (r *notificationResolver) Type(ctx context.Context, obj *notify.Notification) (string, error) {
 	return string(obj.Kind), nil
 }
 

@@ -93,3 +93,15 @@ func calendarSources(l *loaders) *dataloadgen.Loader[int64, calimport.Source] {
 func invitations(l *loaders) *dataloadgen.Loader[int64, organisation.Invitation] {
 	return l.invitation
 }
+
+// slotAfterClaim reads a slot afresh for a claim's payload, whether the
+// claim was made or refused: taken, spotsLeft, waitlistLength and the
+// caller's myClaim as they are now, so the app's cache updates the slot
+// without a refetch. Null when the id did not parse or the caller may not
+// see the slot.
+func slotAfterClaim(ctx context.Context, r *Resolver, slotID int64) (*volunteer.Slot, error) {
+	if slotID == 0 {
+		return nil, nil
+	}
+	return load(ctx, slots(r.forgetLoaded(ctx)), slotID)
+}

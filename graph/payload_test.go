@@ -24,7 +24,7 @@ import (
 // without a scenario fails.
 var payloadTypes = map[string]bool{
 	"Story": true, "Activity": true, "Initiative": true, "User": true, "VolunteerSlot": true, "SlotClaim": true,
-	"Me": true, "Organisation": true, "Place": true, "Call": true, "CalendarSource": true,
+	"Me": true, "Organisation": true, "Place": true, "Call": true, "CalendarSource": true, "Notification": true,
 }
 
 // payloadScenario runs one mutation as every role, with each input in
@@ -303,11 +303,25 @@ func checkPayload(t *testing.T, ts *testServer, s *ast.Schema, mutation string, 
 	payload, _ := dig(resp.Data, mutation).(map[string]any)
 	n := 0
 	for f, typ := range pf {
-		obj, _ := payload[f].(map[string]any)
-		if obj == nil {
-			continue
+		// A payload field holds one object or a list of them
+		// (markNotificationsRead's notifications).
+		objs, _ := payload[f].([]any)
+		if obj, ok := payload[f].(map[string]any); ok {
+			objs = []any{obj}
 		}
-		n++
+		for _, o := range objs {
+			n += checkPayloadObject(t, ts, s, mutation, f, typ, o.(map[string]any), vs, rt, role)
+		}
+	}
+	return n
+}
+
+// checkPayloadObject compares one object of a payload with node(id:) (or
+// me) asked by the same role; it returns 1.
+func checkPayloadObject(t *testing.T, ts *testServer, s *ast.Schema, mutation, f, typ string, obj map[string]any,
+	vs map[string]any, rt readTown, role string) int {
+	t.Helper()
+	{
 		q := fmt.Sprintf("query($id: ID!) { node(id: $id) { ... on %s { %s } } }", typ, selection(s, typ, 3))
 		qv := map[string]any{"id": obj["id"]}
 		if typ == "Me" {
@@ -324,7 +338,7 @@ func checkPayload(t *testing.T, ts *testServer, s *ast.Schema, mutation string, 
 			t.Errorf("%v as %s: %s", vs, role, leak)
 		}
 	}
-	return n
+	return 1
 }
 
 // emptyDB deletes every row a test wrote to a migrated database, so the

@@ -304,6 +304,9 @@ var readMatrix = []readCase{
 	{fields: []string{"Query.activity", "Activity.slots"}, name: "activity.slots (of a draft)",
 		query: `query($id: ID!) { activity(id: $id) { slots { id title } } }`,
 		vars:  gidVars("id", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })), path: "activity.slots.0.title", want: only(organisersOf...)},
+	{fields: []string{"Activity.slotsConnection"}, name: "activity.slotsConnection (of a draft)",
+		query: `query($id: ID!) { activity(id: $id) { slotsConnection { edges { node { id title } } } } }`,
+		vars:  gidVars("id", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })), path: "activity.slotsConnection.edges.0.node.title", want: only(organisersOf...)},
 	{fields: []string{"Query.node", "VolunteerSlot.activity"}, name: "node (a slot of a draft)",
 		query: `query($id: ID!) { node(id: $id) { ... on VolunteerSlot { title activity { title } } } }`,
 		vars:  gidVars("id", idOf2(typeSlot, func(rt readTown) int64 { return rt.draftSlot.ID })), path: "node.activity.title", want: only(organisersOf...)},
@@ -528,7 +531,7 @@ func TestReadAuthorisationMatrix(t *testing.T) {
 // publicFields need no row: what they hold is public wherever the object
 // holding them may be seen, and the matrix rows show who may see that.
 var publicFields = map[string]string{
-	"Query":                   "organisations organisation places place themes calls call",
+	"Query":                   "organisations organisation places place themes calls call callsConnection labels",
 	"Activity":                "id title description startsAt endsAt recurrence nextOccurrence occurrences place organisation themes links publishedAt importedFrom webUrl",
 	"Occurrence":              "activity startsAt endsAt",
 	"ActivityConnection":      "edges pageInfo",
@@ -548,6 +551,9 @@ var publicFields = map[string]string{
 	"Photo":                   "id alt smallUrl largeUrl width height",
 	"ReactionCount":           "kind count",
 	"Call":                    "id title description deadline status organisation webUrl",
+	"CallConnection":          "edges pageInfo totalCount",
+	"CallEdge":                "cursor node",
+	"EnumLabel":               "value label",
 	"VolunteerSlot":           "id title description startsAt endsAt occurrenceStartsAt capacity taken spotsLeft waitlistLength requirement signupOpensAt signupClosesAt cancelDeadline",
 	"VolunteerSlotConnection": "edges pageInfo",
 	"VolunteerSlotEdge":       "cursor node",
@@ -563,15 +569,17 @@ var publicFields = map[string]string{
 // hangs off it are the caller's own; the rest belong to one restricted
 // field named beside them.
 var withinFields = map[string]string{
-	"SlotClaim":               "id slot waitlistPosition createdAt attendance lateCancel",                                                                                                                                                                                                   // node (claim), slot.claims, slot.myClaim, me.claims
-	"Me":                      "id displayName email phone language languageChosen role verified organises claims hours qualifications calendarFeedUrl follows notifications unreadNotifications notificationPreferences stories organiserInvitations",                                      // Query.me
+	"SlotClaim":               "id slot waitlistPosition createdAt attendance lateCancel",
+	"SlotClaimConnection":     "edges pageInfo totalCount",                                                                                                                                                                                                                                  // Me.claimsConnection
+	"SlotClaimEdge":           "cursor node",                                                                                                                                                                                                                                                // Me.claimsConnection                                                                                                                                                                                                   // node (claim), slot.claims, slot.myClaim, me.claims
+	"Me":                      "id displayName email phone language languageChosen role verified organises claims claimsConnection hours qualifications calendarFeedUrl follows notifications unreadNotifications notificationPreferences stories storiesConnection organiserInvitations",   // Query.me
 	"VolunteerHours":          "total byOrganisation",                                                                                                                                                                                                                                       // Me.hours
 	"OrganisationHours":       "organisation hours",                                                                                                                                                                                                                                         // Me.hours
 	"Qualification":           "requirement recordedAt expiresAt checkedAt organisation",                                                                                                                                                                                                    // Me.qualifications
 	"Follow":                  "organisation place theme createdAt",                                                                                                                                                                                                                         // Me.follows
-	"NotificationConnection":  "edges pageInfo",                                                                                                                                                                                                                                             // Me.notifications
+	"NotificationConnection":  "edges pageInfo totalCount",                                                                                                                                                                                                                                  // Me.notifications
 	"NotificationEdge":        "cursor node",                                                                                                                                                                                                                                                // Me.notifications
-	"Notification":            "id kind body deepLink data createdAt readAt",                                                                                                                                                                                                                // node (notification), Me.notifications
+	"Notification":            "id kind type body deepLink data createdAt readAt",                                                                                                                                                                                                           // node (notification), Me.notifications
 	"NotificationPreferences": "newEvents announcements reminders waitlist stories quietHoursStart quietHoursEnd",                                                                                                                                                                           // Me.notificationPreferences
 	"Initiative":              "joinedByMe proposedByMe",                                                                                                                                                                                                                                    // about the caller only
 	"InitiativeMember":        "message joinedAt",                                                                                                                                                                                                                                           // Initiative.members

@@ -37,6 +37,25 @@ func (r *meResolver) Stories(ctx context.Context, obj *user.User) ([]story.Story
 	return r.Domain.Stories.MyStories(ctx, user.CallerFrom(ctx))
 }
 
+// StoriesConnection is the resolver for the storiesConnection field.
+func (r *meResolver) StoriesConnection(ctx context.Context, obj *user.User, first *int, after *string) (*model.StoryConnection, error) {
+	limit, c, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	all, err := r.Domain.Stories.MyStories(ctx, user.CallerFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	// MyStories is newest first.
+	key := func(s *story.Story) cursor { return timeKey(s.CreatedAt, s.ID) }
+	rows, err := pageOf(all, limit, c, key, true)
+	if err != nil {
+		return nil, err
+	}
+	return storyConnection(rows, limit, key), nil
+}
+
 // URL is the resolver for the url field.
 func (r *mediaPickupResolver) URL(ctx context.Context, obj *story.MediaPickup) (*string, error) {
 	if obj.URL == "" {
@@ -210,6 +229,31 @@ func (r *queryResolver) ReviewQueue(ctx context.Context, first *int, after *stri
 // Calls is the resolver for the calls field.
 func (r *queryResolver) Calls(ctx context.Context, open *bool) ([]story.Call, error) {
 	return r.Domain.Stories.Calls(ctx, user.CallerFrom(ctx), open == nil || *open)
+}
+
+// CallsConnection is the resolver for the callsConnection field.
+func (r *queryResolver) CallsConnection(ctx context.Context, open *bool, first *int, after *string) (*model.CallConnection, error) {
+	limit, c, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	onlyOpen := open == nil || *open
+	all, err := r.Domain.Stories.Calls(ctx, user.CallerFrom(ctx), onlyOpen)
+	if err != nil {
+		return nil, err
+	}
+	// Open calls come by deadline, soonest first; all of them newest first.
+	key := func(c *story.Call) cursor { return timeKey(c.CreatedAt, c.ID) }
+	if onlyOpen {
+		key = func(c *story.Call) cursor { return timeKey(c.Deadline, c.ID) }
+	}
+	rows, err := pageOf(all, limit, c, key, !onlyOpen)
+	if err != nil {
+		return nil, err
+	}
+	edges, info := connection(rows, limit, key,
+		func(cur string, c *story.Call) model.CallEdge { return model.CallEdge{Cursor: cur, Node: c} })
+	return &model.CallConnection{Edges: edges, PageInfo: info, TotalCount: len(all)}, nil
 }
 
 // Call is the resolver for the call field.

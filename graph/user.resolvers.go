@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/apperr"
@@ -51,6 +52,43 @@ func (r *meResolver) Organises(ctx context.Context, obj *user.User) ([]organisat
 // Claims is the resolver for the claims field.
 func (r *meResolver) Claims(ctx context.Context, obj *user.User, upcoming *bool) ([]volunteer.Claim, error) {
 	return r.Domain.Volunteer.ClaimsByUser(ctx, user.CallerFrom(ctx), upcoming == nil || *upcoming, r.requestNow(ctx))
+}
+
+// ClaimsConnection is the resolver for the claimsConnection field.
+func (r *meResolver) ClaimsConnection(ctx context.Context, obj *user.User, upcoming *bool, first *int, after *string) (*model.SlotClaimConnection, error) {
+	limit, c, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	soon := upcoming == nil || *upcoming
+	all, err := r.Domain.Volunteer.ClaimsByUser(ctx, user.CallerFrom(ctx), soon, r.requestNow(ctx))
+	if err != nil {
+		return nil, err
+	}
+	// The list is sorted by its slots' start; the slots come through the
+	// loader the claims' slot field uses anyway.
+	slotIDs := make([]int64, len(all))
+	for i, cl := range all {
+		slotIDs[i] = cl.SlotID
+	}
+	sls, err := r.loaders(ctx).slot.LoadAll(ctx, slotIDs)
+	if err != nil {
+		return nil, err
+	}
+	starts := map[int64]time.Time{}
+	for _, sl := range sls {
+		starts[sl.ID] = sl.StartsAt
+	}
+	key := func(cl *volunteer.Claim) cursor { return timeKey(starts[cl.SlotID], cl.ID) }
+	rows, err := pageOf(all, limit, c, key, !soon)
+	if err != nil {
+		return nil, err
+	}
+	edges, info := connection(rows, limit, key,
+		func(cur string, cl *volunteer.Claim) model.SlotClaimEdge {
+			return model.SlotClaimEdge{Cursor: cur, Node: cl}
+		})
+	return &model.SlotClaimConnection{Edges: edges, PageInfo: info, TotalCount: len(all)}, nil
 }
 
 // Hours is the resolver for the hours field.

@@ -20,6 +20,28 @@ func (r *activityResolver) Slots(ctx context.Context, obj *activity.Activity) ([
 	return r.loaders(ctx).activitySlots.Load(ctx, obj.ID)
 }
 
+// SlotsConnection is the resolver for the slotsConnection field.
+func (r *activityResolver) SlotsConnection(ctx context.Context, obj *activity.Activity, first *int, after *string) (*model.VolunteerSlotConnection, error) {
+	limit, c, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	all, err := r.loaders(ctx).activitySlots.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	key := func(sl *volunteer.Slot) cursor { return timeKey(sl.StartsAt, sl.ID) }
+	rows, err := pageOf(all, limit, c, key, false)
+	if err != nil {
+		return nil, err
+	}
+	edges, info := connection(rows, limit, key,
+		func(cur string, sl *volunteer.Slot) model.VolunteerSlotEdge {
+			return model.VolunteerSlotEdge{Cursor: cur, Node: sl}
+		})
+	return &model.VolunteerSlotConnection{Edges: edges, PageInfo: info}, nil
+}
+
 // ClaimSlot is the resolver for the claimSlot field.
 func (r *mutationResolver) ClaimSlot(ctx context.Context, input model.ClaimSlotInput) (*model.ClaimSlotPayload, error) {
 	slotID, err := idOf(typeSlot, input.SlotID, "slotId")
@@ -27,7 +49,11 @@ func (r *mutationResolver) ClaimSlot(ctx context.Context, input model.ClaimSlotI
 		c, err := r.Domain.Volunteer.Claim(ctx, user.CallerFrom(ctx), slotID, input.IdempotencyKey)
 		return c.ID, err
 	})
-	return &model.ClaimSlotPayload{Claim: c, UserErrors: ues}, err
+	if err != nil {
+		return nil, err
+	}
+	sl, err := slotAfterClaim(ctx, r.Resolver, slotID)
+	return &model.ClaimSlotPayload{Claim: c, Slot: sl, UserErrors: ues}, err
 }
 
 // CancelClaim is the resolver for the cancelClaim field.
@@ -136,7 +162,11 @@ func (r *mutationResolver) SignUpVolunteer(ctx context.Context, input model.Sign
 		c, err := r.Domain.Volunteer.SignUpOnBehalf(ctx, user.CallerFrom(ctx), id, input.Name, input.Phone)
 		return c.ID, err
 	})
-	return &model.ClaimSlotPayload{Claim: c, UserErrors: ues}, err
+	if err != nil {
+		return nil, err
+	}
+	sl, err := slotAfterClaim(ctx, r.Resolver, id)
+	return &model.ClaimSlotPayload{Claim: c, Slot: sl, UserErrors: ues}, err
 }
 
 // MarkAttendance is the resolver for the markAttendance field.

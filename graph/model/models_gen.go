@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -155,6 +159,24 @@ type CalendarSourcePayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// A page of Call items (a Relay connection).
+type CallConnection struct {
+	// The items of this page, in order.
+	Edges []CallEdge `json:"edges"`
+	// Whether more items follow, and the cursor to ask for them.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many items the whole list has.
+	TotalCount int `json:"totalCount"`
+}
+
+// One Call in a page, with its cursor.
+type CallEdge struct {
+	// Opaque cursor of this item: pass it as `after` to get the items that follow it.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node *story.Call `json:"node"`
+}
+
 // Names one call.
 type CallIDInput struct {
 	// A Call id.
@@ -203,6 +225,8 @@ type ClaimSlotInput struct {
 
 // A full slot is not an error: the claim is WAITLISTED. Errors: SLOT_NOT_FOUND, SLOT_IN_PAST, SIGNUP_NOT_OPEN, SIGNUP_CLOSED, ALREADY_CLAIMED, OVERLAPS_OTHER_CLAIM, DAILY_LIMIT_REACHED, REQUIREMENT_NOT_MET, ACTIVITY_CANCELLED, VERIFIED_ACCOUNT_REQUIRED, IDEMPOTENCY_KEY_REUSED.
 type ClaimSlotPayload struct {
+	// The slot as it is after the call, with its new myClaim, taken, spotsLeft and waitlistLength, so a cache updates it; also when the claim was refused (a full slot, a closed sign-up), null only when the slot is not there for the caller. Added in 0.3.0.
+	Slot *volunteer.Slot `json:"slot,omitempty"`
 	// The claim, CONFIRMED or WAITLISTED; null on error.
 	Claim *volunteer.Claim `json:"claim,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
@@ -323,6 +347,14 @@ type EditStoryInput struct {
 	ConsentGuardian *bool `json:"consentGuardian,omitempty"`
 }
 
+// One value of an enum with its name in the caller's language.
+type EnumLabel struct {
+	// The enum value, e.g. CHILD_CERTIFICATE.
+	Value string `json:"value"`
+	// Its name in the caller's language (Accept-Language or the person's language), e.g. Børneattest.
+	Label string `json:"label"`
+}
+
 // What `exportMyData` returns.
 type ExportMyDataPayload struct {
 	// Everything held about the person: profile, organiser rights, qualifications, volunteer sign-ups, stories.
@@ -435,6 +467,10 @@ type MarkNotificationsReadInput struct {
 
 // What `markNotificationsRead` returns.
 type MarkNotificationsReadPayload struct {
+	// The entries this call marked read (those already read are left out), so a cache updates their readAt; null on error. Added in 0.3.0.
+	Notifications []notify.Notification `json:"notifications,omitempty"`
+	// The signed-in person, for the new unreadNotifications; null on error. Added in 0.3.0.
+	Me *user.User `json:"me,omitempty"`
 	// How many entries were unread and are now read.
 	Marked int `json:"marked"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
@@ -489,6 +525,8 @@ type NotificationConnection struct {
 	Edges []NotificationEdge `json:"edges"`
 	// Whether more items follow, and the cursor to ask for them.
 	PageInfo *PageInfo `json:"pageInfo"`
+	// How many entries the whole inbox has. Added in 0.3.0.
+	TotalCount int `json:"totalCount"`
 }
 
 // One Notification in a page, with its cursor.
@@ -845,6 +883,24 @@ type SignUpVolunteerInput struct {
 	Phone string `json:"phone"`
 }
 
+// A page of a person's SlotClaim items (a Relay connection).
+type SlotClaimConnection struct {
+	// The items of this page, in order.
+	Edges []SlotClaimEdge `json:"edges"`
+	// Whether more items follow, and the cursor to ask for them.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many items the whole list has.
+	TotalCount int `json:"totalCount"`
+}
+
+// One SlotClaim in a page, with its cursor.
+type SlotClaimEdge struct {
+	// Opaque cursor of this item: pass it as `after` to get the items that follow it.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node *volunteer.Claim `json:"node"`
+}
+
 // What `markAttendance` returns.
 type SlotClaimPayload struct {
 	// The claim as it is now; null on error.
@@ -1092,8 +1148,10 @@ type UpdateVolunteerSlotInput struct {
 
 // A problem a person can fix. The message is in the caller's language (Danish by default).
 type UserError struct {
-	// Stable code the app can branch on, e.g. SLOT_NOT_FOUND.
+	// Stable code the app can branch on, e.g. SLOT_NOT_FOUND; the same value as errorCode.
 	Code string `json:"code"`
+	// What went wrong, for the app to branch on (e.g. SLOT_NOT_FOUND). Added in 0.3.0.
+	ErrorCode string `json:"errorCode"`
 	// What went wrong, for the person, in the caller's language.
 	Message string `json:"message"`
 	// Path to the input field the error is about, e.g. ["input", "title"].
@@ -1132,4 +1190,71 @@ type VolunteerSlotPayload struct {
 	Slot *volunteer.Slot `json:"slot,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// An enum whose values the app shows to people, for Query.labels.
+type LabelledEnum string
+
+const (
+	// Organisation.kind (OrganisationKind).
+	LabelledEnumOrganisationKind LabelledEnum = "ORGANISATION_KIND"
+	// VolunteerSlot.requirement and Qualification.requirement (Requirement).
+	LabelledEnumRequirement LabelledEnum = "REQUIREMENT"
+	// SlotClaim.status (ClaimStatus).
+	LabelledEnumClaimStatus LabelledEnum = "CLAIM_STATUS"
+	// Story.status (StoryStatus).
+	LabelledEnumStoryStatus LabelledEnum = "STORY_STATUS"
+	// Notification.type (NotificationKind).
+	LabelledEnumNotificationKind LabelledEnum = "NOTIFICATION_KIND"
+)
+
+var AllLabelledEnum = []LabelledEnum{
+	LabelledEnumOrganisationKind,
+	LabelledEnumRequirement,
+	LabelledEnumClaimStatus,
+	LabelledEnumStoryStatus,
+	LabelledEnumNotificationKind,
+}
+
+func (e LabelledEnum) IsValid() bool {
+	switch e {
+	case LabelledEnumOrganisationKind, LabelledEnumRequirement, LabelledEnumClaimStatus, LabelledEnumStoryStatus, LabelledEnumNotificationKind:
+		return true
+	}
+	return false
+}
+
+func (e LabelledEnum) String() string {
+	return string(e)
+}
+
+func (e *LabelledEnum) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LabelledEnum(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LabelledEnum", str)
+	}
+	return nil
+}
+
+func (e LabelledEnum) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LabelledEnum) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LabelledEnum) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

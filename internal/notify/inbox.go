@@ -1,9 +1,11 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/store"
@@ -112,32 +114,52 @@ func (s *Service) UnreadCount(ctx context.Context, c user.Caller) (int, error) {
 	return n, nil
 }
 
-// MarkRead marks the caller's notifications with ids read, or all of them
-// when all is true, and returns how many changed. Ids of other people's
-// notifications are ignored rather than reported, so the answer does not
-// tell which ids exist.
-func (s *Service) MarkRead(ctx context.Context, caller user.Caller, ids []int64, all bool) (int64, error) {
-	if err := caller.RequireSignedIn(); err != nil {
-		return 0, err
-	}
-	now := s.now()
-	if all {
-		n, err := store.Exec(ctx, s.db, `UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL`, now, caller.UserID)
-		if err != nil {
-			return 0, fmt.Errorf("mark all read for user %d: %w", caller.UserID, err)
-		}
-		return n, nil
-	}
-	if len(ids) == 0 {
+// Total returns how many notifications c has, read or not.
+func (s *Service) Total(ctx context.Context, c user.Caller) (int, error) {
+	if !c.SignedIn() {
 		return 0, nil
 	}
-	q, args, err := store.In(`UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL AND id IN (?)`, now, caller.UserID, ids)
+	var n int
+	err := store.Get(ctx, s.db, &n, `SELECT COUNT(*) FROM notifications WHERE user_id = ?`, c.UserID)
 	if err != nil {
-		return 0, err
-	}
-	n, err := store.Exec(ctx, s.db, q, args...)
-	if err != nil {
-		return 0, fmt.Errorf("mark read for user %d: %w", caller.UserID, err)
+		return 0, fmt.Errorf("notification count of user %d: %w", c.UserID, err)
 	}
 	return n, nil
+}
+
+// MarkRead marks the caller's notifications with ids read, or all of them
+// when all is true, and returns how many changed.
+func (s *Service) MarkRead(ctx context.Context, caller user.Caller, ids []int64, all bool) (int64, error) {
+	changed, err := s.MarkReadIDs(ctx, caller, ids, all)
+	return int64(len(changed)), err
+}
+
+// MarkReadIDs is MarkRead returning the ids of the notifications it
+// changed, newest first, so the app's cache can update them. Ids of other
+// people's notifications are ignored rather than reported, so the answer
+// does not tell which ids exist.
+func (s *Service) MarkReadIDs(ctx context.Context, caller user.Caller, ids []int64, all bool) ([]int64, error) {
+	if err := caller.RequireSignedIn(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var changed []int64
+	if all {
+		err := store.Select(ctx, s.db, &changed, `UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL RETURNING id`,
+			now, caller.UserID)
+		if err != nil {
+			return nil, fmt.Errorf("mark all read for user %d: %w", caller.UserID, err)
+		}
+	} else if len(ids) > 0 {
+		q, args, err := store.In(`UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL AND id IN (?) RETURNING id`,
+			now, caller.UserID, ids)
+		if err != nil {
+			return nil, err
+		}
+		if err := store.Select(ctx, s.db, &changed, q, args...); err != nil {
+			return nil, fmt.Errorf("mark read for user %d: %w", caller.UserID, err)
+		}
+	}
+	slices.SortFunc(changed, func(a, b int64) int { return cmp.Compare(b, a) })
+	return changed, nil
 }

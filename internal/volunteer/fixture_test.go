@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -88,10 +89,23 @@ func (f *fixture) org(name string) int64 {
 	return f.insert(`INSERT INTO organisations (name, kind, created_at, updated_at) VALUES (?, 'ASSOCIATION', ?, ?)`, name, now, now)
 }
 
+// activity takes place every day from 08:00 to 20:00 for over a year, so
+// a test may put a slot on any day (slots must lie near an occurrence).
 func (f *fixture) activity(orgID int64, status string) int64 {
 	now := f.clock.Now()
-	return f.insert(`INSERT INTO activities (organisation_id, title, starts_at, ends_at, status, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, orgID, "HavhyttenFri", at(1, 10, 0).UTC(), at(1, 14, 0).UTC(), status, now, now)
+	id := f.insert(`INSERT INTO activities (organisation_id, title, starts_at, ends_at, recurrence, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 'FREQ=DAILY', ?, ?, ?)`, orgID, "HavhyttenFri", at(-2, 8, 0).UTC(), at(-2, 20, 0).UTC(), status, now, now)
+	const days, batch = 410, 100
+	for from := -2; from < days; from += batch {
+		var values []string
+		var args []any
+		for d := from; d < min(from+batch, days); d++ {
+			values = append(values, "(?, ?, ?)")
+			args = append(args, id, at(d, 8, 0).UTC(), at(d, 20, 0).UTC())
+		}
+		f.exec(`INSERT INTO occurrences (activity_id, starts_at, ends_at) VALUES `+strings.Join(values, ", "), args...)
+	}
+	return id
 }
 
 // user creates a verified resident with the app.

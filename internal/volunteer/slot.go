@@ -107,7 +107,44 @@ func (s *Service) validate(ctx context.Context, q store.Querier, activityID int6
 			errs.Add(CodeOccurrenceNotFound, "occurrenceStartsAt")
 		}
 	}
+	if !in.StartsAt.IsZero() && in.EndsAt.After(in.StartsAt) {
+		near, err := nearOccurrence(ctx, q, activityID, in)
+		if err != nil {
+			return err
+		}
+		if !near {
+			errs.Add(CodeSlotOutsideOccurrence, "startsAt").With("MarginHours", int(SlotMargin/time.Hour))
+		}
+	}
 	return errs.Err()
+}
+
+// nearOccurrence reports whether the slot lies within SlotMargin of its
+// occurrence: the one it names, or else any of the activity's (a one-off
+// has just one), so a shift cannot land on another day or months away
+// from what it is for. An occurrence the slot names that does not exist
+// is OCCURRENCE_NOT_FOUND already and counts as near here.
+func nearOccurrence(ctx context.Context, q store.Querier, activityID int64, in NewSlot) (bool, error) {
+	// The slot lies within [occurrence start - margin, occurrence end + margin].
+	query := `SELECT COUNT(*) FROM occurrences WHERE activity_id = ? AND starts_at <= ? AND ends_at >= ?`
+	args := []any{activityID, in.StartsAt.Add(SlotMargin), in.EndsAt.Add(-SlotMargin)}
+	if in.OccurrenceStartsAt != nil {
+		var exists int
+		if err := store.Get(ctx, q, &exists, `SELECT COUNT(*) FROM occurrences WHERE activity_id = ? AND starts_at = ?`,
+			activityID, *in.OccurrenceStartsAt); err != nil {
+			return false, fmt.Errorf("check occurrence: %w", err)
+		}
+		if exists == 0 {
+			return true, nil
+		}
+		query += ` AND starts_at = ?`
+		args = append(args, *in.OccurrenceStartsAt)
+	}
+	var n int
+	if err := store.Get(ctx, q, &n, query, args...); err != nil {
+		return false, fmt.Errorf("check slot near occurrence: %w", err)
+	}
+	return n > 0, nil
 }
 
 type activityInfo struct {

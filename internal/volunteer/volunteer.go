@@ -52,6 +52,7 @@ const (
 	CodeSlotTooLong           = "SLOT_TOO_LONG"
 	CodeUnknownRequirement    = "UNKNOWN_REQUIREMENT"
 	CodeOccurrenceNotFound    = "OCCURRENCE_NOT_FOUND"
+	CodeSlotOutsideOccurrence = "SLOT_OUTSIDE_OCCURRENCE"
 	CodeInvalidSignupWindow   = "INVALID_SIGNUP_WINDOW"
 	CodeInvalidCancelDeadline = "INVALID_CANCEL_DEADLINE"
 	CodeOwnQualification      = "OWN_QUALIFICATION"
@@ -97,10 +98,13 @@ const (
 
 // Limits on input.
 const (
-	MaxTitle          = 120
-	MaxDescription    = 2000
-	MaxCapacity       = 500
-	MaxSlotLength     = 24 * time.Hour
+	MaxTitle       = 120
+	MaxDescription = 2000
+	MaxCapacity    = 500
+	MaxSlotLength  = 24 * time.Hour
+	// SlotMargin is how far a slot may lie before its occurrence starts
+	// (setting up) and after it ends (clearing up).
+	SlotMargin        = 12 * time.Hour
 	MaxIdempotencyKey = seat.MaxKey
 	MaxName           = 100
 	MaxPageSize       = 100

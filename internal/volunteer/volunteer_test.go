@@ -975,3 +975,61 @@ func TestReadsTakeTheCaller(t *testing.T) {
 		}
 	})
 }
+
+// A slot lies within SlotMargin of its occurrence: a one-off evening
+// activity takes no slot on another day or months away (issue 18, 7).
+func TestSlotNearItsOccurrence(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		now := f.clock.Now()
+		// A one-off on Friday 5 June, 18:00–21:00.
+		oneOff := f.insert(`INSERT INTO activities (organisation_id, title, starts_at, ends_at, status, created_at, updated_at)
+			VALUES (?, 'Fællesspisning', ?, ?, 'PUBLISHED', ?, ?)`, f.orgID, at(4, 18, 0).UTC(), at(4, 21, 0).UTC(), now, now)
+		f.exec(`INSERT INTO occurrences (activity_id, starts_at, ends_at) VALUES (?, ?, ?)`, oneOff, at(4, 18, 0).UTC(), at(4, 21, 0).UTC())
+		// A weekly one on Mondays 10:00–12:00, twice.
+		weekly := f.insert(`INSERT INTO activities (organisation_id, title, starts_at, ends_at, recurrence, status, created_at, updated_at)
+			VALUES (?, 'Strik', ?, ?, 'FREQ=WEEKLY;COUNT=2', 'PUBLISHED', ?, ?)`, f.orgID, at(7, 10, 0).UTC(), at(7, 12, 0).UTC(), now, now)
+		f.exec(`INSERT INTO occurrences (activity_id, starts_at, ends_at) VALUES (?, ?, ?), (?, ?, ?)`,
+			weekly, at(7, 10, 0).UTC(), at(7, 12, 0).UTC(), weekly, at(14, 10, 0).UTC(), at(14, 12, 0).UTC())
+
+		cases := []struct {
+			name       string
+			activity   int64
+			occurrence *time.Time
+			start, end time.Time
+			ok         bool
+		}{
+			{"during", oneOff, nil, at(4, 18, 0), at(4, 21, 0), true},
+			{"setting up that morning", oneOff, nil, at(4, 6, 0), at(4, 9, 0), true},
+			{"clearing up after midnight", oneOff, nil, at(4, 22, 0), at(5, 1, 0), true},
+			{"starts too early", oneOff, nil, at(4, 5, 59), at(4, 9, 0), false},
+			{"ends too late", oneOff, nil, at(5, 8, 0), at(5, 9, 1), false},
+			{"the next day", oneOff, nil, at(5, 10, 0), at(5, 14, 0), false},
+			{"months later", oneOff, nil, at(90, 18, 0), at(90, 21, 0), false},
+			{"near either occurrence", weekly, nil, at(14, 9, 0), at(14, 12, 0), true},
+			{"between the occurrences", weekly, nil, at(10, 10, 0), at(10, 12, 0), false},
+			{"its own occurrence", weekly, ptr(at(14, 10, 0)), at(14, 10, 0), at(14, 12, 0), true},
+			{"another occurrence's day", weekly, ptr(at(7, 10, 0)), at(14, 10, 0), at(14, 12, 0), false},
+		}
+		for _, c := range cases {
+			in := NewSlot{ActivityID: c.activity, OccurrenceStartsAt: c.occurrence, Title: "Vagt", StartsAt: c.start, EndsAt: c.end, Capacity: 1}
+			_, err := f.svc.AddSlot(f.ctx, f.organiser, in)
+			switch {
+			case c.ok && err != nil:
+				t.Errorf("%s: %v", c.name, err)
+			case !c.ok && err == nil:
+				t.Errorf("%s: accepted", c.name)
+			case !c.ok:
+				wantCode(t, err, CodeSlotOutsideOccurrence, "startsAt")
+			}
+		}
+
+		// Moving a slot away from its activity is refused too.
+		sl, err := f.svc.AddSlot(f.ctx, f.organiser, NewSlot{ActivityID: oneOff, Title: "Opvask", StartsAt: at(4, 20, 0), EndsAt: at(4, 22, 0), Capacity: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.UpdateSlot(f.ctx, f.organiser, sl.ID, NewSlot{Title: "Opvask", StartsAt: at(40, 20, 0), EndsAt: at(40, 22, 0), Capacity: 2})
+		wantCode(t, err, CodeSlotOutsideOccurrence, "startsAt")
+	})
+}
