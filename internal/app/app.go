@@ -136,7 +136,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		return nil, err
 	}
 	a.notifier, err = notify.New(db, sender, log, notify.Config{AnnouncementsPerDay: cfg.AnnouncementsPerDay, Now: now,
-		Lease: cfg.PushLease, Recorded: a.metrics.Delivery})
+		Lease: cfg.PushLease, Recorded: a.metrics.Delivery, PublicURL: cfg.PublicURL})
 	if err != nil {
 		return nil, fmt.Errorf("set up notifications: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
+	"github.com/ishoj/voresishoj/internal/weblink"
 )
 
 // Every link the server hands out answers: the URL: lines of the
@@ -138,6 +140,53 @@ func TestHandedOutLinksResolve(t *testing.T) {
 			}
 			for _, u := range urls {
 				resolve("webUrl", u)
+			}
+
+			// The https fallbacks of push deep links, in every format PUSH.md
+			// gives, and those of the notifications the demo data holds; a
+			// slot's leads by a redirect to its activity.
+			ctx := context.Background()
+			var ids struct {
+				Activity int64 `db:"activity"`
+				Story    int64 `db:"story"`
+				Slot     int64 `db:"slot"`
+			}
+			if err := store.Get(ctx, s.app.db, &ids, `SELECT
+				(SELECT MIN(id) FROM activities WHERE status = 'PUBLISHED') AS activity,
+				(SELECT MIN(id) FROM stories WHERE status = 'PUBLISHED') AS story,
+				(SELECT MIN(vs.id) FROM volunteer_slots vs JOIN activities a ON a.id = vs.activity_id WHERE a.status = 'PUBLISHED') AS slot`); err != nil {
+				t.Fatal(err)
+			}
+			deepLinks := []string{"voresishoj://activity/" + strconv.FormatInt(ids.Activity, 10),
+				"voresishoj://story/" + strconv.FormatInt(ids.Story, 10), "voresishoj://slot/" + strconv.FormatInt(ids.Slot, 10),
+				"voresishoj://announcement/1", "voresishoj://notifications"}
+			var stored []string
+			if err := store.Select(ctx, s.app.db, &stored, `SELECT DISTINCT deep_link FROM notifications`); err != nil {
+				t.Fatal(err)
+			}
+			for _, dl := range append(deepLinks, stored...) {
+				u := weblink.New(public).FromDeepLink(dl)
+				// One redirect is followed, to an address under PUBLIC_URL.
+				for hop := 0; ; hop++ {
+					if !strings.HasPrefix(u, public+"/") {
+						t.Errorf("push %s falls back to %q, not under PUBLIC_URL", dl, u)
+						break
+					}
+					resp, err := client.Get(s.url + strings.TrimPrefix(u, public))
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusMovedPermanently && hop == 0 {
+						u = resp.Header.Get("Location")
+						continue
+					}
+					if resp.StatusCode != http.StatusOK {
+						t.Errorf("push %s falls back to %s, which answers %d", dl, u, resp.StatusCode)
+					}
+					break
+				}
+				checked++
 			}
 
 			// The sitemap, and robots.txt pointing at it.

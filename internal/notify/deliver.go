@@ -15,6 +15,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/weblink"
 )
 
 // DeliverArgs is the River job that pushes a batch of notifications to
@@ -273,6 +274,9 @@ func (s *Service) sendBatch(ctx context.Context, log *slog.Logger, claim string,
 	msgs := make([]push.Message, len(batch))
 	for i, d := range batch {
 		msgs[i] = Message(d.Notification, d.Token, now)
+		if s.cfg.PublicURL != "" {
+			msgs[i].Link = weblink.New(s.cfg.PublicURL).FromDeepLink(d.Notification.DeepLink)
+		}
 	}
 	// Not the job's context: a stopping worker finishes the batch in
 	// flight so that what FCM accepted is recorded (see deliver).

@@ -100,6 +100,10 @@ type Config struct {
 	// Recorded, when set, hears the statuses deliveries were given once
 	// they are committed (stats.go): n deliveries of status.
 	Recorded func(status string, n int)
+	// PublicURL is where the public pages are (PUBLIC_URL): each push
+	// carries the https page of its deep link, which a browser opens for
+	// a web push. Empty sends none.
+	PublicURL string
 }
 
 // DefaultLease is Config.Lease when unset.

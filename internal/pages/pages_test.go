@@ -696,3 +696,71 @@ func TestAppLinksAndSitemap(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// What people typed is text wherever it lands: in the HTML, the meta
+// tags and the JSON-LD, a title that tries to close the script element
+// or add an attribute stays a title.
+func TestHostileText(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{})
+		ctx := context.Background()
+		hostile := `Loppemarked</script><script>alert(1)</script>" onmouseover="x`
+		id := f.activityID(t, "Fællessang med Ældresagen")
+		if _, err := store.Exec(ctx, db, `UPDATE activities SET title = ?, description = ? WHERE id = ?`, hostile, hostile+"\n\n<img src=x onerror=alert(2)>", id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Exec(ctx, db, `UPDATE stories SET title = ?, author_name = ? WHERE id = ?`, hostile, hostile, f.photoOf); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/activities/" + gid.Encode("Activity", id), "/stories/" + gid.Encode("Story", f.photoOf), pages.FrontPath} {
+			d, body := f.page(t, path)
+			for _, bad := range []string{"<script>alert", "<img src=x", `" onmouseover="`} {
+				if strings.Contains(body, bad) {
+					t.Errorf("%s: %q came through unescaped", path, bad)
+				}
+			}
+			if path != pages.FrontPath {
+				if !strings.Contains(d.meta["og:title"], hostile) {
+					t.Errorf("%s: og:title %q does not read as the title", path, d.meta["og:title"])
+				}
+				if len(d.jsonld) == 0 {
+					t.Fatalf("%s: JSON-LD does not parse", path)
+				}
+				name, _ := d.jsonld[0]["name"].(string)
+				if name == "" {
+					name, _ = d.jsonld[0]["headline"].(string)
+				}
+				if !strings.HasPrefix(hostile, strings.TrimSuffix(name, "…")) {
+					t.Errorf("%s: JSON-LD name %q", path, name)
+				}
+			}
+		}
+		// A hostile ?lang= or id is no language and no page.
+		d, body := f.page(t, pages.FrontPath+`?lang="><script>`)
+		if d.lang != "da" || strings.Contains(body, `"><script>`) {
+			t.Errorf("?lang: %q", d.lang)
+		}
+		for _, p := range []string{"/stories/" + strings.Repeat("A", 5000), "/stories/%00", "/activities/-1", "/activities/0", "/calls/" + gid.Encode("Call", 1<<62)} {
+			if resp, _ := f.get(t, p); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s: %d, want 404", p, resp.StatusCode)
+			}
+		}
+		// HEAD answers like GET, without a body.
+		req, _ := http.NewRequest(http.MethodHead, f.srv.URL+pages.FrontPath, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") == "" {
+			t.Errorf("HEAD: %d", resp.StatusCode)
+		}
+		if resp, _ := f.get(t, pages.FrontPath); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET after HEAD: %d", resp.StatusCode)
+		}
+		req, _ = http.NewRequest(http.MethodPost, f.srv.URL+pages.FrontPath, nil)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("POST: %v %v", resp.StatusCode, err)
+		}
+	})
+}

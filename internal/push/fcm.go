@@ -221,6 +221,10 @@ func (f *FCM) fcmMessage(m Message, now time.Time) (*messaging.Message, error) {
 		webpushHeaders["TTL"] = strconv.FormatInt(int64(m.TTL/time.Second), 10)
 	}
 
+	var webpushOptions *messaging.WebpushFCMOptions
+	if strings.HasPrefix(m.Link, "https://") {
+		webpushOptions = &messaging.WebpushFCMOptions{Link: m.Link}
+	}
 	return &messaging.Message{
 		Token: m.Token,
 		Data:  m.Data,
@@ -236,6 +240,7 @@ func (f *FCM) fcmMessage(m Message, now time.Time) (*messaging.Message, error) {
 				Body:  m.Body,
 				Tag:   m.CollapseKey,
 			},
+			FCMOptions: webpushOptions,
 		},
 		APNS: &messaging.APNSConfig{
 			Headers: apnsHeaders,

@@ -50,6 +50,7 @@ func TestFCMDeliversMessageAsBuilt(t *testing.T) {
 		ChannelID:   "activities",
 		TTL:         6 * time.Hour,
 		Priority:    push.PriorityHigh,
+		Link:        "https://voresishoj.example/activities/QWN0aXZpdHk6NDI",
 	})
 	if res[0].Outcome != push.Delivered || res[0].Err != nil || res[0].Token != "tok-1" {
 		t.Fatalf("result = %+v, want delivered", res[0])
@@ -88,6 +89,10 @@ func TestFCMDeliversMessageAsBuilt(t *testing.T) {
 	if w := m.Webpush; w == nil || w.Headers["Topic"] != "activity-42" || w.Headers["Urgency"] != "high" ||
 		w.Headers["TTL"] != "21600" || w.Notification == nil || w.Notification.Tag != "activity-42" || w.Notification.Title != "Ny aktivitet" {
 		t.Errorf("webpush = %+v", w)
+	}
+	// The page a browser opens for a web push.
+	if w := m.Webpush; w == nil || w.FCMOptions == nil || w.FCMOptions.Link != "https://voresishoj.example/activities/QWN0aXZpdHk6NDI" {
+		t.Errorf("webpush fcm_options = %+v", w)
 	}
 	if m.APNS == nil || m.APNS.Payload == nil || m.APNS.Payload.Aps == nil || m.APNS.Payload.Aps.Alert == nil {
 		t.Fatalf("apns = %+v", m.APNS)
@@ -327,5 +332,19 @@ func atoi(s string) int {
 func TestFCMNeedsProject(t *testing.T) {
 	if _, err := push.NewFCM(context.Background(), "", push.FCMOptions{Endpoint: "http://127.0.0.1:1/v1"}); err == nil {
 		t.Fatal("NewFCM without a project id succeeded")
+	}
+}
+
+// FCM takes only https links for web push; a development server's http
+// address is left out rather than failing the send.
+func TestFCMLeavesOutAnInsecureLink(t *testing.T) {
+	t.Parallel()
+	srv := fcmtest.New(t)
+	res := send(t, newFCM(t, srv), push.Message{Token: "tok-2", Title: "t", Body: "b", Link: "http://127.0.0.1:8080/app"})
+	if res[0].Outcome != push.Delivered {
+		t.Fatalf("result = %+v", res[0])
+	}
+	if w := srv.Requests()[0].Message.Webpush; w == nil || w.FCMOptions != nil {
+		t.Errorf("webpush = %+v, want no fcm_options", w)
 	}
 }

@@ -37,6 +37,10 @@ type Message struct {
 	TTL time.Duration
 	// Priority is "high" or "normal"; empty means "normal".
 	Priority string
+	// Link is the https page of what the message is about, opened where
+	// the app cannot take its deep link: a browser showing a web push
+	// (FCM's webpush fcm_options.link, which must be https).
+	Link string
 }
 
 // Priorities accepted in Message.Priority.

@@ -8,6 +8,7 @@
 package weblink
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/ishoj/voresishoj/internal/gid"
@@ -73,3 +74,38 @@ func (l Links) Call(id int64) string { return l.of(Calls, id) }
 // Slot is the address of a volunteer slot: it leads to its activity's
 // page, at the slot.
 func (l Links) Slot(id int64) string { return l.of(Slots, id) }
+
+// deepKinds are the app's deep-link hosts (voresishoj://<kind>/<id>) that
+// have a public page, by the page's path.
+var deepKinds = map[string]string{
+	"activity":     Activities,
+	"story":        Stories,
+	"slot":         Slots,
+	"organisation": Organisations,
+	"place":        Places,
+	"call":         Calls,
+}
+
+// FromDeepLink is the https page of what the app's deep link
+// voresishoj://<kind>/<id> opens, for where the app cannot take it (a
+// browser, web push). The id may be the global id or, in links made
+// before global ids, the number. What has no public page (the inbox, an
+// announcement) gets the app page.
+func (l Links) FromDeepLink(deepLink string) string {
+	rest, ok := strings.CutPrefix(deepLink, "voresishoj://")
+	if !ok {
+		return l.URL(App)
+	}
+	kind, id, _ := strings.Cut(rest, "/")
+	path, ok := deepKinds[kind]
+	if !ok || id == "" {
+		return l.URL(App)
+	}
+	if typ, n, ok := gid.Decode(id); ok && typ == Types[path] {
+		return l.of(path, n)
+	}
+	if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > 0 {
+		return l.of(path, n)
+	}
+	return l.URL(App)
+}

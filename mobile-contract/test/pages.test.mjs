@@ -159,6 +159,31 @@ test('public pages: accessible, previewable, structured', { timeout: 180000 }, a
     await context.close();
   }
 
+  // Every language of the catalogue, as the language menu offers it: the
+  // lang and dir attributes (right to left for Arabic and Urdu), and
+  // axe-core on the front page and the story in each.
+  const langs = [...front.matchAll(/<link rel="alternate" hreflang="([a-z-]+)" href="([^"]+)">/g)].map((m) => m[1]);
+  assert.ok(langs.includes('da') && langs.includes('en'), `languages offered: ${langs}`);
+  const phone = await browser.newContext({ viewport: { width: 375, height: 740 } });
+  for (const code of langs) {
+    for (const p of [pages[0], pages[2]]) {
+      const page = await phone.newPage();
+      await page.goto(new URL(`${p.path}?lang=${code}`, base).href, { waitUntil: 'load' });
+      assert.equal(await page.getAttribute('html', 'lang'), code);
+      assert.equal(await page.getAttribute('html', 'dir'), ['ar', 'ur', 'fa', 'he'].includes(code) ? 'rtl' : 'ltr', `${code}: dir`);
+      await page.addScriptTag({ path: axePath });
+      const results = await page.evaluate(() => window.axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      }));
+      const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      assert.deepEqual(bad.map((v) => `${v.id}: ${v.help}`), [], `${p.name} in ${code}: axe-core violations`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${p.name} in ${code}: ${overflow}px of horizontal scrolling`);
+      await page.close();
+    }
+  }
+  await phone.close();
+
   // Readable with JavaScript off: the page is the HTML.
   const noJS = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 375, height: 740 } });
   const page = await noJS.newPage();
