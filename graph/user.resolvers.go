@@ -27,6 +27,12 @@ func (r *meResolver) ID(ctx context.Context, obj *user.User) (string, error) {
 	return globalID(typeUser, obj.ID), nil
 }
 
+// User is the resolver for the user field.
+func (r *meResolver) User(ctx context.Context, obj *user.User) (*user.User, error) {
+	// The same row, shown as the User type shows it to this caller.
+	return obj, nil
+}
+
 // Language is the resolver for the language field.
 func (r *meResolver) Language(ctx context.Context, obj *user.User) (string, error) {
 	if obj.LanguageChosen {
@@ -133,7 +139,7 @@ func (r *mutationResolver) UpdateMe(ctx context.Context, input model.UpdateMeInp
 		}, r.Domain.Languages)
 		return u.ID, err
 	})
-	return &model.UpdateMePayload{Me: me, UserErrors: ues}, err
+	return &model.UpdateMePayload{Me: me, User: me, UserErrors: ues}, err
 }
 
 // CreateOrganisation is the resolver for the createOrganisation field.
