@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -300,5 +301,115 @@ func TestPageOfAfterARemovedRow(t *testing.T) {
 	}
 	if _, err := pageOf(rows, 2, &cursor{ID: 3}, key, false); err == nil {
 		t.Error("a cursor without a time (another list's) is accepted")
+	}
+}
+
+// updateMe returns the person as Me and as User, so both cache entries of
+// one person change together; Me.user is the same person.
+func TestUpdateMeReturnsTheUserToo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ts := newTestServer(t, db)
+		token, c := ts.person("anna", true)
+		var r struct {
+			UpdateMe struct {
+				Me   struct{ ID, DisplayName string }
+				User struct{ ID, DisplayName string }
+			}
+		}
+		ts.client.MustPost(`mutation { updateMe(input: {displayName: "Anna Ny"}) { me { id displayName } user { id displayName } } }`, &r, bearer(token))
+		if r.UpdateMe.Me.ID != globalID(typeUser, c.UserID) || r.UpdateMe.User.ID != r.UpdateMe.Me.ID || r.UpdateMe.User.DisplayName != "Anna Ny" {
+			t.Fatalf("updateMe: %+v", r.UpdateMe)
+		}
+		var q struct {
+			Me struct {
+				ID   string
+				User struct{ ID, DisplayName string }
+			}
+		}
+		ts.client.MustPost(`{ me { id user { id displayName } } }`, &q, bearer(token))
+		if q.Me.User.ID != q.Me.ID || q.Me.User.DisplayName != "Anna Ny" {
+			t.Fatalf("me.user: %+v", q.Me)
+		}
+	})
+}
+
+// A malformed or wrong-type id in a query's argument, or in a filter, is
+// one error wherever it is: BAD_USER_INPUT with userErrorCode INVALID_ID
+// and the field it was in. Only node and nodes answer null instead
+// (Relay's rule: null for any id they cannot show). Mutations put it in
+// their payload's userErrors (their matrix rows and fuzz tests check that).
+func TestMalformedIDsAreOneError(t *testing.T) {
+	s := NewExecutableSchema(Config{Resolvers: &Resolver{}}).Schema()
+	ts := newTestServer(t, storetest.SQLite(t))
+	token, _ := ts.person("anna", true)
+	isID := func(name string) bool { return name == "ID" }
+	checked := 0
+	for _, f := range s.Query.Fields {
+		if f.Name == "node" || f.Name == "nodes" || len(f.Arguments) == 0 {
+			continue
+		}
+		sel := ""
+		if def := s.Types[f.Type.Name()]; def.Kind != "SCALAR" && def.Kind != "ENUM" {
+			sel = "{ __typename }"
+		}
+		for _, a := range f.Arguments {
+			var value any
+			var field []string
+			switch {
+			case isID(a.Type.Name()) && a.Type.Elem == nil:
+				value, field = globalID("Nothing", 1), []string{a.Name}
+			case isID(a.Type.Name()):
+				value, field = []string{"%%%"}, []string{a.Name}
+			case s.Types[a.Type.Name()].Kind == "INPUT_OBJECT":
+				for _, in := range s.Types[a.Type.Name()].Fields {
+					if isID(in.Type.Name()) && in.Type.Elem == nil {
+						value, field = map[string]any{in.Name: "%%%"}, []string{a.Name, in.Name}
+						break
+					}
+				}
+			}
+			if value == nil {
+				continue
+			}
+			// Other required arguments get a harmless value.
+			var decls, uses []string
+			vs := map[string]any{"v": value}
+			decls, uses = append(decls, "$v: "+a.Type.String()), append(uses, a.Name+": $v")
+			for _, o := range f.Arguments {
+				if o.Name == a.Name || !o.Type.NonNull || o.DefaultValue != nil {
+					continue
+				}
+				t.Fatalf("%s needs %s too; give the test a value for it", f.Name, o.Name)
+			}
+			doc := fmt.Sprintf("query(%s) { %s(%s) %s }", decls[0], f.Name, uses[0], sel)
+			r, err := ts.client.RawPost(doc, vars(flatten(vs)...), bearer(token))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var errs []struct {
+				Extensions struct {
+					Code, UserErrorCode string
+					Field               []string
+				}
+			}
+			if err := json.Unmarshal(r.Errors, &errs); err != nil || len(errs) != 1 ||
+				errs[0].Extensions.Code != "BAD_USER_INPUT" || errs[0].Extensions.UserErrorCode != "INVALID_ID" ||
+				!slices.Equal(errs[0].Extensions.Field, field) {
+				t.Errorf("%s(%s: %v): %s, want BAD_USER_INPUT INVALID_ID on %s", f.Name, a.Name, value, r.Errors, field)
+			}
+			checked++
+		}
+	}
+	if checked < 8 {
+		t.Errorf("checked only %d arguments; is the walk broken?", checked)
+	}
+	// node and nodes: null, no error.
+	var n struct {
+		Node  *struct{ ID string }
+		Nodes []*struct{ ID string }
+	}
+	ts.client.MustPost(`{ node(id: "%%%") { id } nodes(ids: ["%%%", "`+globalID("Nothing", 1)+`"]) { id } }`, &n)
+	if n.Node != nil || len(n.Nodes) != 2 || n.Nodes[0] != nil || n.Nodes[1] != nil {
+		t.Errorf("node and nodes: %+v", n)
 	}
 }

@@ -302,6 +302,7 @@ type ComplexityRoot struct {
 		Stories                 func(childComplexity int) int
 		StoriesConnection       func(childComplexity int, first *int, after *string) int
 		UnreadNotifications     func(childComplexity int) int
+		User                    func(childComplexity int) int
 		Verified                func(childComplexity int) int
 	}
 
@@ -695,6 +696,7 @@ type ComplexityRoot struct {
 
 	UpdateMePayload struct {
 		Me         func(childComplexity int) int
+		User       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -819,6 +821,7 @@ type InitiativeResolver interface {
 }
 type MeResolver interface {
 	ID(ctx context.Context, obj *user.User) (string, error)
+	User(ctx context.Context, obj *user.User) (*user.User, error)
 
 	Verified(ctx context.Context, obj *user.User) (bool, error)
 	Organises(ctx context.Context, obj *user.User) ([]organisation.Organisation, error)
@@ -1926,6 +1929,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.UnreadNotifications(childComplexity), true
+	case "Me.user":
+		if e.ComplexityRoot.Me.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.User(childComplexity), true
 	case "Me.verified":
 		if e.ComplexityRoot.Me.Verified == nil {
 			break
@@ -3883,6 +3892,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateMePayload.Me(childComplexity), true
+	case "UpdateMePayload.user":
+		if e.ComplexityRoot.UpdateMePayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateMePayload.User(childComplexity), true
 	case "UpdateMePayload.userErrors":
 		if e.ComplexityRoot.UpdateMePayload.UserErrors == nil {
 			break
@@ -6310,10 +6325,17 @@ enum Role {
   SECRETARIAT
 }
 
-"The signed-in person, with everything that is theirs."
+"""
+The signed-in person, with everything that is theirs: the viewer's private
+view. Its id is the person's User id, so a normalised cache holds the person
+twice, as Me and as User (keyed by type and id, so they never clash):
+` + "`" + `user` + "`" + ` links the two, and updateMe returns both.
+"""
 type Me {
   "Global ID of the person (a User)."
   id: ID!
+  "The same person as a User, as others see them (with their own e-mail and phone). Added in 0.3.0."
+  user: User!
   "The name shown to others."
   displayName: String!
   "The e-mail address of the sign-in; null for an anonymous sign-in."
@@ -6407,6 +6429,8 @@ input UpdateMeInput {
 type UpdateMePayload {
   "The person after the change; null on error."
   me: Me
+  "The person as a User after the change, so a cache's User entry (in organiser lists, story reports) gets the new name too; null on error. Added in 0.3.0."
+  user: User
   "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
@@ -7501,6 +7525,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Me_id(ctx, field)
+	case "user":
+		return ec.fieldContext_Me_user(ctx, field)
 	case "displayName":
 		return ec.fieldContext_Me_displayName(ctx, field)
 	case "email":
@@ -8139,6 +8165,8 @@ func (ec *executionContext) childFields_UpdateMePayload(ctx context.Context, fie
 	switch field.Name {
 	case "me":
 		return ec.fieldContext_UpdateMePayload_me(ctx, field)
+	case "user":
+		return ec.fieldContext_UpdateMePayload_user(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_UpdateMePayload_userErrors(ctx, field)
 	}
@@ -13122,6 +13150,38 @@ func (ec *executionContext) _Me_id(ctx context.Context, field graphql.CollectedF
 }
 func (ec *executionContext) fieldContext_Me_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Me_user(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().User(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *user.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋuserᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Me_displayName(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
@@ -21861,6 +21921,38 @@ func (ec *executionContext) fieldContext_UpdateMePayload_me(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateMePayload_user(ctx context.Context, field graphql.CollectedField, obj *model.UpdateMePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateMePayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *user.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋuserᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateMePayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateMePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateMePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateMePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28858,6 +28950,12 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_id(ctx, field, obj)
 				})
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_user(ctx, field, obj)
+				})
 		case "displayName":
 			out.Values[i] = ec._Me_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31712,6 +31810,11 @@ func (ec *executionContext) _UpdateMePayload(ctx context.Context, sel ast.Select
 			out.Values[i] = graphql.MarshalString("UpdateMePayload")
 		case "me":
 			out.Values[i] = ec._UpdateMePayload_me(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "user":
+			out.Values[i] = ec._UpdateMePayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

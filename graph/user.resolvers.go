@@ -26,6 +26,12 @@ func (r *meResolver) ID(ctx context.Context, obj *user.User) (string, error) {
 	return globalID(typeUser, obj.ID), nil
 }
 
+// User is the resolver for the user field.
+func (r *meResolver) User(ctx context.Context, obj *user.User) (*user.User, error) {
+	// The same row, shown as the User type shows it to this caller.
+	return obj, nil
+}
+
 // Verified is the resolver for the verified field.
 func (r *meResolver) Verified(ctx context.Context, obj *user.User) (bool, error) {
 	return user.CallerFrom(ctx).Verified, nil
@@ -124,7 +130,7 @@ func (r *mutationResolver) UpdateMe(ctx context.Context, input model.UpdateMeInp
 		}, r.Domain.Languages)
 		return u.ID, err
 	})
-	return &model.UpdateMePayload{Me: me, UserErrors: ues}, err
+	return &model.UpdateMePayload{Me: me, User: me, UserErrors: ues}, err
 }
 
 // CreateOrganisation is the resolver for the createOrganisation field.

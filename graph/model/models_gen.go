@@ -1080,6 +1080,8 @@ type UpdateMeInput struct {
 type UpdateMePayload struct {
 	// The person after the change; null on error.
 	Me *user.User `json:"me,omitempty"`
+	// The person as a User after the change, so a cache's User entry (in organiser lists, story reports) gets the new name too; null on error. Added in 0.3.0.
+	User *user.User `json:"user,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
