@@ -9,8 +9,8 @@ import (
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 )
 
-// languageChosenMigration is 00015_language_chosen.sql.
-const languageChosenMigration = 15
+// languageChosenMigration is 00016_language_chosen.sql.
+const languageChosenMigration = 16
 
 // A stored language other than Danish was chosen; a stored 'da' cannot be
 // told from the default and counts as not chosen, so Accept-Language

@@ -5,7 +5,7 @@
 -- Every language other than Danish was chosen (the default is 'da'); a
 -- stored 'da' cannot be told apart and is taken as not chosen, so such a
 -- person gets their device's language until they choose again.
--- Kept equivalent to ../sqlite/00015_language_chosen.sql.
+-- Kept equivalent to ../postgres/00016_language_chosen.sql.
 ALTER TABLE users ADD COLUMN language_chosen BOOLEAN NOT NULL DEFAULT FALSE;
 UPDATE users SET language_chosen = TRUE WHERE language <> 'da';
 
