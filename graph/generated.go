@@ -5232,6 +5232,12 @@ enum NotificationKind {
   STORY_PUBLISHED
   "The person's story was not published."
   STORY_REJECTED
+  "The person's story was sent back to them for changes, with the reviewer's reason."
+  STORY_CHANGES_REQUESTED
+  "A shift the person signed up for (confirmed or waitlisted) moved, or got shorter or longer."
+  SLOT_CHANGED
+  "A shift the person signed up for was removed; their claim went with it."
+  SLOT_CANCELLED
   "To the secretariat: reports hid a story."
   STORY_HIDDEN
   "The person is invited to be an organiser."
@@ -6881,6 +6887,12 @@ input UpdateActivityInput {
   themes: [String!]
   "Links as they should be from now on."
   links: [ChannelLinkInput!]
+  """
+  When the update moves the activity, whether its volunteer slots that have
+  not started move with it by the same offset (the default). False leaves
+  them where they are, for the organiser to place with updateVolunteerSlot.
+  """
+  moveSlots: Boolean = true
 }
 
 "Names one activity."
@@ -26973,7 +26985,11 @@ func (ec *executionContext) unmarshalInputUpdateActivityInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"activityId", "placeId", "title", "description", "startsAt", "endsAt", "recurrence", "themes", "links"}
+	if _, present := asMap["moveSlots"]; !present {
+		asMap["moveSlots"] = true
+	}
+
+	fieldsInOrder := [...]string{"activityId", "placeId", "title", "description", "startsAt", "endsAt", "recurrence", "themes", "links", "moveSlots"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27043,6 +27059,13 @@ func (ec *executionContext) unmarshalInputUpdateActivityInput(ctx context.Contex
 				return it, err
 			}
 			it.Links = data
+		case "moveSlots":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("moveSlots"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MoveSlots = data
 		}
 	}
 	return it, nil

@@ -46,6 +46,7 @@ type testServer struct {
 	events   *event.Recorder
 	tokens   *fakeVerifier
 	handler  http.Handler
+	jobs     bool // the outbox's jobs run
 	// blobs is the media store the stories write their photos to.
 	blobs media.Store
 }
@@ -64,6 +65,20 @@ func newTestServerWith(t testing.TB, db *store.DB, opts Options) *testServer {
 // to log, for tests that look at what is logged.
 func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Logger) *testServer {
 	t.Helper()
+	return newTestServerJobs(t, db, opts, log, true)
+}
+
+// newCountedServer is newTestServer for tests that count the statements
+// a request sends: River's polling would count too, so the outbox's jobs
+// do not run (notifications are not made).
+func newCountedServer(t testing.TB, db *store.DB) *testServer {
+	t.Helper()
+	return newTestServerJobs(t, db, Options{Development: true, ComplexityLimit: 1000},
+		slog.New(slog.NewTextHandler(io.Discard, nil)), false)
+}
+
+func newTestServerJobs(t testing.TB, db *store.DB, opts Options, log *slog.Logger, jobs bool) *testServer {
+	t.Helper()
 	rec := &event.Recorder{}
 	bus := event.NewBus(log)
 	bus.Subscribe(func(ctx context.Context, e event.Event) { rec.Publish(ctx, e) })
@@ -81,15 +96,27 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 	}
 	activities := activity.NewService(db, themes, bus, now)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
+	activities.SetMoveHook(volunteers.MoveActivitySlots)
 	if err := notify.Migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
-	notifier, err := notify.New(db, push.NewLog(log), log, notify.Config{Now: now})
+	notifier, err := notify.New(db, push.NewLog(log), log, notify.Config{Now: now, FetchPollInterval: 25 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bus.Subscribe(notifier.EventHandler())
+	bus.SetOutbox(notifier)
 	notifier.OnCreated(NotifyLive(broker, log))
+	// The outbox's jobs make the notifications, as on the server.
+	if jobs {
+		if err := notifier.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = notifier.Stop(ctx)
+		})
+	}
 	organisations := organisation.NewService(db, now)
 	organisations.SetNotifier(notifier)
 	users := user.NewService(db, now)
@@ -121,7 +148,32 @@ func newTestServerLogging(t testing.TB, db *store.DB, opts Options, log *slog.Lo
 	opts.WebsocketInit = AuthenticateWebsocket(authn)
 	opts.Authenticate = authn.Middleware
 	h := NewHandler(r, opts)
-	return &testServer{t: t, db: db, now: now, resolver: r, client: client.New(h), handler: h, events: rec, tokens: tokens, blobs: blobs}
+	return &testServer{t: t, db: db, now: now, resolver: r, client: client.New(h), handler: h, events: rec, tokens: tokens, jobs: jobs, blobs: blobs}
+}
+
+// drain waits until the outbox has made every notification promised so
+// far (the River jobs are done), as a request's changes are told shortly
+// after its commit.
+func (ts *testServer) drain() {
+	ts.t.Helper()
+	if !ts.jobs {
+		return
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := store.Get(context.Background(), ts.db, &n,
+			`SELECT COUNT(*) FROM river_job WHERE kind = 'notify_event' AND state NOT IN ('completed', 'discarded', 'cancelled')`); err != nil {
+			ts.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.t.Fatalf("%d outbox jobs still waiting after 10s", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // fakeVerifier stands in for Firebase: it knows a fixed set of tokens.

@@ -248,7 +248,7 @@ func TestActivitiesPagingAndFilters(t *testing.T) {
 // The count of SQL statements for a page must not grow with the page.
 func TestNoNPlusOne(t *testing.T) {
 	db, counter := storetest.CountingSQLite(t)
-	ts := newTestServer(t, db)
+	ts := newCountedServer(t, db)
 	// The test is about whether every relation goes through a batching
 	// loader, not about the batch window; a wide window keeps a slow
 	// machine (-race) from splitting a batch.

@@ -19,7 +19,7 @@ import (
 // adds none per item.
 func TestActivityListStatements(t *testing.T) {
 	db, counter := storetest.CountingSQLite(t)
-	ts := newTestServer(t, db)
+	ts := newCountedServer(t, db)
 	ts.resolver.LoaderWait = 50 * time.Millisecond
 	w := makeWorld(t, ts, 20)
 	for i, a := range w.oneOffs[:10] {
@@ -73,7 +73,7 @@ func TestActivityListStatements(t *testing.T) {
 // (joinedByMe, myReaction): one batch each, not one per item.
 func TestListsDoNotReadPerItem(t *testing.T) {
 	db, counter := storetest.CountingSQLite(t)
-	ts := newTestServer(t, db)
+	ts := newCountedServer(t, db)
 	ts.resolver.LoaderWait = 50 * time.Millisecond
 	ctx := context.Background()
 	d := ts.resolver.Domain

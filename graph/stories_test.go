@@ -124,6 +124,8 @@ func TestStoryLifeCycle(t *testing.T) {
 				}
 			}
 		}
+		// The outbox's job tells the author right after the commit.
+		ts.drain()
 		ts.client.MustPost(`{ me { notifications(first: 5) { edges { node { kind } } } } }`, &inbox, bearer(author))
 		if len(inbox.Me.Notifications.Edges) == 0 || inbox.Me.Notifications.Edges[0].Node.Kind != "STORY_PUBLISHED" {
 			t.Errorf("author not told: %+v", inbox)

@@ -85,7 +85,8 @@ func (r *mutationResolver) CreateActivity(ctx context.Context, input model.Creat
 // UpdateActivity is the resolver for the updateActivity field.
 func (r *mutationResolver) UpdateActivity(ctx context.Context, input model.UpdateActivityInput) (*model.ActivityPayload, error) {
 	in := activity.Input{Title: input.Title, Description: deref(input.Description), StartsAt: input.StartsAt, EndsAt: input.EndsAt,
-		Recurrence: input.Recurrence, Themes: input.Themes, Links: activityLinks(input.Links)}
+		Recurrence: input.Recurrence, Themes: input.Themes, Links: activityLinks(input.Links),
+		KeepSlots: input.MoveSlots != nil && !*input.MoveSlots}
 	id, err := idOf(typeActivity, input.ActivityID, "activityId")
 	if err == nil {
 		in.PlaceID, err = optionalID(typePlace, input.PlaceID, "placeId")

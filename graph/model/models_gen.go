@@ -1064,6 +1064,10 @@ type UpdateActivityInput struct {
 	Themes []string `json:"themes,omitempty"`
 	// Links as they should be from now on.
 	Links []ChannelLinkInput `json:"links,omitempty"`
+	// When the update moves the activity, whether its volunteer slots that have
+	// not started move with it by the same offset (the default). False leaves
+	// them where they are, for the organiser to place with updateVolunteerSlot.
+	MoveSlots *bool `json:"moveSlots,omitempty"`
 }
 
 // The input of `updateMe`.

@@ -64,6 +64,7 @@ type Service struct {
 	now    func() time.Time
 
 	onCancel CancelHook
+	onMove   MoveHook
 }
 
 // NewService returns a Service on db that reads the time from now

@@ -2,7 +2,9 @@ package activity
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -90,26 +92,45 @@ func importedOccurrence(ctx context.Context, tx *sqlx.Tx, id int64, in Imported)
 }
 
 // CancelTx calls activity id off inside tx, with what hangs on it (the
-// cancel hook: volunteer claims), and returns the hook's events to publish
-// once tx commits. It reports false, and does nothing, when the activity
-// was cancelled already.
-func (s *Service) CancelTx(ctx context.Context, tx *sqlx.Tx, id int64, now time.Time) (bool, []event.Event, error) {
-	n, err := store.Exec(ctx, tx, `UPDATE activities SET status = 'CANCELLED', cancelled_at = ?, updated_at = ?
-		WHERE id = ? AND status <> 'CANCELLED'`, now, now, id)
+// cancel hook: volunteer claims), and returns the events to record in tx
+// and publish once it commits: the hook's and, last, ActivityCancelled,
+// which names the volunteers whose claims were released. actorID is who
+// cancels (zero for an import). It reports false, and does nothing, when
+// the activity was cancelled already.
+func (s *Service) CancelTx(ctx context.Context, tx *sqlx.Tx, id, actorID int64, now time.Time) (bool, []event.Event, error) {
+	var org int64
+	err := store.Get(ctx, tx, &org, `UPDATE activities SET status = 'CANCELLED', cancelled_at = ?, updated_at = ?
+		WHERE id = ? AND status <> 'CANCELLED' RETURNING organisation_id`, now, now, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil, nil
+	}
 	if err != nil {
 		return false, nil, fmt.Errorf("cancel activity %d: %w", id, err)
 	}
-	if n == 0 {
-		return false, nil, nil
-	}
+	e := event.Event{Kind: event.ActivityCancelled, ActivityID: id, OrganisationID: org, ActorID: actorID}
 	if s.onCancel == nil {
-		return true, nil, nil
+		return true, []event.Event{e}, nil
 	}
 	evs, err := s.onCancel(ctx, tx, id, now)
 	if err != nil {
 		return false, nil, err
 	}
-	return true, evs, nil
+	e.UserIDs = releasedVolunteers(evs)
+	return true, append(evs, e), nil
+}
+
+// releasedVolunteers are the people whose claims the events cancelled:
+// once their claims are gone the database no longer links them to the
+// activity, so the cancellation carries them.
+func releasedVolunteers(evs []event.Event) []int64 {
+	var ids []int64
+	for _, e := range evs {
+		if e.Kind == event.ClaimCancelled && e.UserID != 0 {
+			ids = append(ids, e.UserID)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // SearchText is the search_text of an activity: what a search in the

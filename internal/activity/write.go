@@ -28,6 +28,9 @@ type Input struct {
 	Recurrence     *string
 	Themes         []string
 	Links          []LinkInput
+	// KeepSlots leaves the volunteer slots where they are when an update
+	// moves the activity; by default they move with it.
+	KeepSlots bool
 }
 
 // LinkInput is a channel link as a person gives it.
@@ -52,6 +55,14 @@ type CancelHook func(ctx context.Context, tx *sqlx.Tx, activityID int64, now tim
 
 // SetCancelHook sets what cancelling an activity also cancels.
 func (s *Service) SetCancelHook(h CancelHook) { s.onCancel = h }
+
+// MoveHook moves what hangs on an activity (volunteer slots that have not
+// started) by offset, inside the transaction that moved the activity, and
+// returns the events of that. The volunteer package provides it.
+type MoveHook func(ctx context.Context, tx *sqlx.Tx, activityID int64, offset time.Duration, now time.Time) ([]event.Event, error)
+
+// SetMoveHook sets what moving an activity also moves.
+func (s *Service) SetMoveHook(h MoveHook) { s.onMove = h }
 
 func (s *Service) validate(ctx context.Context, q store.Querier, in *Input, checkPast bool) ([]link.Link, error) {
 	in.Title = strings.TrimSpace(in.Title)
@@ -153,7 +164,9 @@ func (s *Service) Create(ctx context.Context, c user.Caller, in Input, publish b
 		status, publishedAt = Published, &now
 	}
 	var a Activity
+	var events []event.Event
 	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		events = nil
 		var id int64
 		err := store.Get(ctx, tx, &id, `INSERT INTO activities
 			(organisation_id, place_id, title, description, search_text, starts_at, ends_at, recurrence, status,
@@ -170,15 +183,25 @@ func (s *Service) Create(ctx context.Context, c user.Caller, in Input, publish b
 		if a, err = activityByID(ctx, tx, id); err != nil {
 			return err
 		}
-		return materialise(ctx, tx, a, now)
+		if err := materialise(ctx, tx, a, now); err != nil {
+			return err
+		}
+		if publish {
+			events = []event.Event{{Kind: event.ActivityPublished, ActivityID: a.ID, OrganisationID: a.OrganisationID, ActorID: c.UserID}}
+		}
+		return s.bus.Record(ctx, tx, events...)
 	})
 	if err != nil {
 		return Activity{}, err
 	}
-	if publish {
-		s.bus.Publish(ctx, event.Event{Kind: event.ActivityPublished, ActivityID: a.ID, OrganisationID: a.OrganisationID})
-	}
+	s.publish(ctx, events)
 	return a, nil
+}
+
+func (s *Service) publish(ctx context.Context, events []event.Event) {
+	if len(events) > 0 {
+		s.bus.Publish(ctx, events...)
+	}
 }
 
 func (s *Service) writeDetails(ctx context.Context, tx *sqlx.Tx, id int64, in Input, links []link.Link) error {
@@ -217,7 +240,9 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 	}
 	now := s.now()
 	var a Activity
+	var events []event.Event
 	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		events = nil
 		_, err := store.Exec(ctx, tx, `UPDATE activities SET place_id = ?, title = ?, description = ?, search_text = ?,
 			starts_at = ?, ends_at = ?, recurrence = ?, updated_at = ? WHERE id = ?`,
 			in.PlaceID, in.Title, in.Description, SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence, now, id)
@@ -230,16 +255,40 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 		if a, err = activityByID(ctx, tx, id); err != nil {
 			return err
 		}
-		return materialise(ctx, tx, a, now)
+		if err := materialise(ctx, tx, a, now); err != nil {
+			return err
+		}
+		// Its slots keep their place in the activity: moved by the same
+		// offset, unless the organiser asked to place them by hand.
+		if offset := a.StartsAt.Sub(old.StartsAt); offset != 0 && !in.KeepSlots && s.onMove != nil {
+			evs, err := s.onMove(ctx, tx, id, offset, now)
+			if err != nil {
+				return err
+			}
+			events = append(events, evs...)
+		}
+		// Only what changes whether and where people go is news; a
+		// corrected description is not worth a push to every follower.
+		if a.Status == Published && movedOrRelocated(old, a) {
+			events = append(events, event.Event{Kind: event.ActivityChanged, ActivityID: a.ID, OrganisationID: a.OrganisationID, ActorID: c.UserID})
+		}
+		return s.bus.Record(ctx, tx, events...)
 	})
 	if err != nil {
 		return Activity{}, err
 	}
-	if a.Status == Published {
-		s.bus.Publish(ctx, event.Event{Kind: event.ActivityChanged, ActivityID: a.ID, OrganisationID: a.OrganisationID})
-	}
+	s.publish(ctx, events)
 	return a, nil
 }
+
+// movedOrRelocated reports whether b differs from a in time, recurrence
+// or place.
+func movedOrRelocated(a, b Activity) bool {
+	return !a.StartsAt.Equal(b.StartsAt) || !a.EndsAt.Equal(b.EndsAt) ||
+		!equalPtr(a.Recurrence, b.Recurrence) || !equalPtr(a.PlaceID, b.PlaceID)
+}
+
+func equalPtr[T comparable](a, b *T) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 // Publish makes a draft visible to everyone.
 func (s *Service) Publish(ctx context.Context, c user.Caller, id int64) (Activity, error) {
@@ -251,21 +300,29 @@ func (s *Service) Publish(ctx context.Context, c user.Caller, id int64) (Activit
 		return Activity{}, apperr.New("INVALID_STATUS_CHANGE")
 	}
 	now := s.now()
-	n, err := store.Exec(ctx, s.db, `UPDATE activities SET status = 'PUBLISHED', published_at = ?, updated_at = ?
-		WHERE id = ? AND status = 'DRAFT'`, now, now, id)
+	e := event.Event{Kind: event.ActivityPublished, ActivityID: id, OrganisationID: old.OrganisationID, ActorID: c.UserID}
+	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		n, err := store.Exec(ctx, tx, `UPDATE activities SET status = 'PUBLISHED', published_at = ?, updated_at = ?
+			WHERE id = ? AND status = 'DRAFT'`, now, now, id)
+		if err != nil {
+			return fmt.Errorf("publish activity %d: %w", id, err)
+		}
+		if n == 0 {
+			return apperr.New("INVALID_STATUS_CHANGE")
+		}
+		return s.bus.Record(ctx, tx, e)
+	})
 	if err != nil {
-		return Activity{}, fmt.Errorf("publish activity %d: %w", id, err)
+		return Activity{}, err
 	}
-	if n == 0 {
-		return Activity{}, apperr.New("INVALID_STATUS_CHANGE")
-	}
-	s.bus.Publish(ctx, event.Event{Kind: event.ActivityPublished, ActivityID: id, OrganisationID: old.OrganisationID})
+	s.bus.Publish(ctx, e)
 	return activityByID(ctx, s.db, id)
 }
 
 // Cancel calls an activity off: it stays visible as cancelled, its future
-// occurrences go, and every live volunteer claim on it is cancelled so the
-// people affected are told.
+// occurrences go, and every live volunteer claim on it is cancelled. Its
+// volunteers (confirmed and waitlisted), the other organisers and its
+// followers are told, through the outbox in the same transaction.
 func (s *Service) Cancel(ctx context.Context, c user.Caller, id int64) (Activity, error) {
 	old, err := s.authorise(ctx, c, id)
 	if err != nil {
@@ -277,7 +334,7 @@ func (s *Service) Cancel(ctx context.Context, c user.Caller, id int64) (Activity
 	now := s.now()
 	var events []event.Event
 	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
-		cancelled, evs, err := s.CancelTx(ctx, tx, id, now)
+		cancelled, evs, err := s.CancelTx(ctx, tx, id, c.UserID, now)
 		if err != nil {
 			return err
 		}
@@ -285,13 +342,12 @@ func (s *Service) Cancel(ctx context.Context, c user.Caller, id int64) (Activity
 			return apperr.New("INVALID_STATUS_CHANGE")
 		}
 		events = evs
-		return nil
+		return s.bus.Record(ctx, tx, events...)
 	})
 	if err != nil {
 		return Activity{}, err
 	}
-	events = append(events, event.Event{Kind: event.ActivityCancelled, ActivityID: id, OrganisationID: old.OrganisationID})
-	s.bus.Publish(ctx, events...)
+	s.publish(ctx, events)
 	return activityByID(ctx, s.db, id)
 }
 

@@ -131,16 +131,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		Claims: ratelimit.Quota{N: cfg.ClaimsPerHour, Per: time.Hour}})
 	activities := activity.NewService(db, themes, a.bus, now)
 	activities.SetCancelHook(volunteers.CancelActivityClaims)
+	activities.SetMoveHook(volunteers.MoveActivitySlots)
 	sender, err := a.pushSender(ctx)
 	if err != nil {
 		return nil, err
 	}
 	a.notifier, err = notify.New(db, sender, log, notify.Config{AnnouncementsPerDay: cfg.AnnouncementsPerDay, Now: now,
-		Lease: cfg.PushLease, Recorded: a.metrics.Delivery, PublicURL: cfg.PublicURL})
+		Lease: cfg.PushLease, Recorded: a.metrics.Delivery, PublicURL: cfg.PublicURL, Housekeeping: a.housekeeping()})
 	if err != nil {
 		return nil, fmt.Errorf("set up notifications: %w", err)
 	}
-	a.bus.Subscribe(a.notifier.EventHandler())
+	// What someone must hear about goes through the outbox, in the
+	// transaction of the change; the bus only feeds live updates.
+	a.bus.SetOutbox(a.notifier)
 	imports := calimport.NewService(db, activities, themes, a.bus, calimport.Options{Logger: log, Now: now})
 	// Organiser invitations are told in the inviting transaction, and an
 	// account that proves an address at sign-in gets what waits for it.
@@ -376,51 +379,45 @@ func (a *App) Serve(ctx context.Context) error {
 	return a.ServeListener(ctx, ln)
 }
 
-// maintain does the daily housekeeping until ctx ends: moving the horizon
-// of recurring activities, forgetting idempotency keys older than two
-// days, closing proposals nobody joined in 90 days, and what privacy
-// keeps only for a while (privacy.Service.Housekeep). Each step is
-// idempotent, so several replicas doing it is harmless.
-func (a *App) maintain(ctx context.Context) {
-	tick := time.NewTicker(6 * time.Hour)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		now := a.now()
-		if _, err := a.domain.Activities.RefreshOccurrences(ctx); err != nil {
-			a.log.Error("refresh occurrences", slog.String("error", err.Error()))
-		}
-		if _, err := a.domain.Volunteer.PurgeIdempotencyKeys(ctx, now.Add(-48*time.Hour)); err != nil {
-			a.log.Error("purge idempotency keys", slog.String("error", err.Error()))
-		}
-		if _, err := a.domain.Initiatives.CloseStale(ctx, now, 0); err != nil {
-			a.log.Error("close stale initiatives", slog.String("error", err.Error()))
-		}
-		if err := a.domain.Privacy.Housekeep(ctx, now); err != nil {
-			a.log.Error("privacy housekeeping", slog.String("error", err.Error()))
-		}
-	}
-}
+// Retention of what would otherwise grow without bound.
+const (
+	// idempotencyRetention: a claim's key answers a retry for two days.
+	idempotencyRetention = 48 * time.Hour
+)
 
-// importCalendars fetches the external calendars that are due, each
-// minute; a source's next fetch time is claimed before it is fetched, so
-// replicas do not fetch the same source twice.
-func (a *App) importCalendars(ctx context.Context) {
-	tick := time.NewTicker(time.Minute)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if _, err := a.domain.CalendarImport.RunDue(ctx, a.now()); err != nil {
-			a.log.Error("import calendars", slog.String("error", err.Error()))
-		}
+// housekeeping is the periodic work the cluster does once, as River
+// periodic jobs (notify.Task): the elected leader inserts each on
+// schedule and when it is elected, so a fresh cluster does it at once and
+// replicas restarted often do not keep it from happening. Each task is
+// idempotent, so a run repeated after a crash is harmless.
+func (a *App) housekeeping() []notify.Task {
+	return []notify.Task{
+		{Name: "occurrences", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			// Moves the horizon of recurring activities on.
+			_, err := a.domain.Activities.RefreshOccurrences(ctx)
+			return err
+		}},
+		{Name: "calendar-import", Every: time.Minute, Run: func(ctx context.Context) error {
+			// Each source keeps its own next fetch time and backoff.
+			_, err := a.domain.CalendarImport.RunDue(ctx, a.now())
+			return err
+		}},
+		{Name: "idempotency-keys", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.domain.Volunteer.PurgeIdempotencyKeys(ctx, a.now().Add(-idempotencyRetention))
+			return err
+		}},
+		{Name: "stale-proposals", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.domain.Initiatives.CloseStale(ctx, a.now(), 0)
+			return err
+		}},
+		{Name: "inbox-retention", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.notifier.PurgeNotifications(ctx, a.now().Add(-notify.InboxRetention))
+			return err
+		}},
+		{Name: "privacy", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			// What privacy keeps only for a while (privacy.Service.Housekeep).
+			return a.domain.Privacy.Housekeep(ctx, a.now())
+		}},
 	}
 }
 

@@ -51,8 +51,6 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	if err := a.notifier.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start notification workers: %w", err)
 	}
-	go a.maintain(ctx)
-	go a.importCalendars(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving", slog.String("addr", "http://"+ln.Addr().String()+"/graphql"),

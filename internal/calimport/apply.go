@@ -116,6 +116,10 @@ func (s *Service) apply(ctx context.Context, tx *sqlx.Tx, src Source, f feed, no
 		}
 		res.Cancelled++
 	}
+	// Who must hear of the changes is told through the outbox, in tx.
+	if err := s.bus.Record(ctx, tx, out.events...); err != nil {
+		return res, out, err
+	}
 	return res, out, nil
 }
 
@@ -237,11 +241,10 @@ func (s *Service) update(ctx context.Context, tx *sqlx.Tx, src Source, id int64,
 // cancel calls off an imported activity the feed no longer holds or marks
 // cancelled, with what hangs on it (volunteer claims).
 func (s *Service) cancel(ctx context.Context, tx *sqlx.Tx, src Source, id int64, now time.Time, out *applied) error {
-	cancelled, evs, err := s.activities.CancelTx(ctx, tx, id, now)
+	cancelled, evs, err := s.activities.CancelTx(ctx, tx, id, 0, now)
 	if err != nil || !cancelled {
 		return err
 	}
 	out.events = append(out.events, evs...)
-	out.events = append(out.events, event.Event{Kind: event.ActivityCancelled, ActivityID: id, OrganisationID: src.OrganisationID})
 	return nil
 }

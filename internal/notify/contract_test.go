@@ -75,9 +75,11 @@ func contractSamples(k Kind) []NewNotification {
 			{Kind: k, AnnouncementID: 5, ActivityID: 7},            // activity volunteers
 			{Kind: k, AnnouncementID: 5, ActivityID: 7, SlotID: 8}, // slot volunteers
 		}
-	case KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation:
+	case KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation, KindSlotChanged:
 		return []NewNotification{claim}
-	case KindStoryPublished, KindStoryRejected, KindStoryHidden:
+	case KindSlotCancelled:
+		return []NewNotification{activity}
+	case KindStoryPublished, KindStoryRejected, KindStoryHidden, KindStoryChangesRequested:
 		return []NewNotification{{Kind: k, StoryID: 11}}
 	case KindOrganiserInvitation:
 		return []NewNotification{{Kind: k}}

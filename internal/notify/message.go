@@ -26,7 +26,7 @@ func Channel(k Kind) string {
 		return ChannelReminders
 	case KindWaitlistPromoted:
 		return ChannelWaitlist
-	case KindStoryPublished, KindStoryRejected, KindStoryHidden:
+	case KindStoryPublished, KindStoryRejected, KindStoryHidden, KindStoryChangesRequested:
 		return ChannelStories
 	}
 	return ChannelEvents
@@ -40,7 +40,8 @@ func defaultTTL(k Kind) time.Duration {
 		return 2 * time.Hour
 	case KindReminder24h:
 		return 22 * time.Hour
-	case KindWaitlistPromoted, KindLateCancellation, KindActivityCancelled, KindActivityChanged:
+	case KindWaitlistPromoted, KindLateCancellation, KindActivityCancelled, KindActivityChanged,
+		KindSlotChanged, KindSlotCancelled:
 		return 24 * time.Hour
 	case KindNewEvent, KindAnnouncement:
 		return 3 * 24 * time.Hour
@@ -72,7 +73,7 @@ func Message(n Notification, token string, now time.Time) push.Message {
 	ttl = max(ttl, time.Minute).Truncate(time.Second)
 	priority := push.PriorityNormal
 	switch n.Kind {
-	case KindReminder2h, KindWaitlistPromoted, KindActivityCancelled:
+	case KindReminder2h, KindWaitlistPromoted, KindActivityCancelled, KindSlotCancelled:
 		priority = push.PriorityHigh
 	}
 	if n.Urgent {

@@ -48,6 +48,15 @@ const (
 	KindLateCancellation  Kind = "LATE_CANCELLATION"
 	KindStoryPublished    Kind = "STORY_PUBLISHED"
 	KindStoryRejected     Kind = "STORY_REJECTED"
+	// KindStoryChangesRequested sends a story back to its author with the
+	// reviewer's reason.
+	KindStoryChangesRequested Kind = "STORY_CHANGES_REQUESTED"
+	// KindSlotChanged tells a slot's volunteers its new times; a slot
+	// moved with its activity is told as ACTIVITY_CHANGED.
+	KindSlotChanged Kind = "SLOT_CHANGED"
+	// KindSlotCancelled tells the volunteers of a removed slot that their
+	// shift is gone.
+	KindSlotCancelled Kind = "SLOT_CANCELLED"
 	// KindStoryHidden tells the secretariat that reports hid a story.
 	KindStoryHidden Kind = "STORY_HIDDEN"
 	// KindOrganiserInvitation asks a person to become organiser; they
@@ -60,6 +69,7 @@ var Kinds = []Kind{
 	KindNewEvent, KindActivityChanged, KindActivityCancelled, KindAnnouncement,
 	KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation,
 	KindStoryPublished, KindStoryRejected, KindStoryHidden, KindOrganiserInvitation,
+	KindStoryChangesRequested, KindSlotChanged, KindSlotCancelled,
 }
 
 // Config tunes the service; the zero value gives production defaults.
@@ -97,6 +107,9 @@ type Config struct {
 	// (DEV_NOW) and tests replace it. River schedules jobs on the real
 	// clock.
 	Now func() time.Time
+	// Housekeeping is the periodic work the cluster does once (Task);
+	// the server passes the domain's, see internal/app.
+	Housekeeping []Task
 	// Recorded, when set, hears the statuses deliveries were given once
 	// they are committed (stats.go): n deliveries of status.
 	Recorded func(status string, n int)
@@ -150,6 +163,7 @@ type Service struct {
 	log    *slog.Logger
 	cfg    Config
 	river  *river.Client[*sql.Tx]
+	tasks  map[string]Task
 
 	onCreated func(ctx context.Context, created []Created)
 }
@@ -160,7 +174,13 @@ func New(db *store.DB, sender push.Sender, log *slog.Logger, cfg Config) (*Servi
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{db: db, sender: sender, log: log, cfg: cfg.withDefaults()}
+	s := &Service{db: db, sender: sender, log: log, cfg: cfg.withDefaults(), tasks: map[string]Task{}}
+	for _, t := range s.cfg.Housekeeping {
+		if t.Name == "" || t.Every <= 0 || t.Run == nil || s.tasks[t.Name].Run != nil {
+			return nil, fmt.Errorf("housekeeping task %q: needs a unique name, a positive interval and a function", t.Name)
+		}
+		s.tasks[t.Name] = t
+	}
 	rc, err := s.newRiverClient()
 	if err != nil {
 		return nil, err
@@ -467,6 +487,8 @@ func (n NewNotification) collapseKey() string {
 	switch n.Kind {
 	case KindActivityChanged, KindActivityCancelled:
 		return fmt.Sprintf("activity-%d", n.ActivityID)
+	case KindSlotChanged:
+		return fmt.Sprintf("slot-%d", n.SlotID)
 	case KindReminder24h, KindReminder2h:
 		return fmt.Sprintf("reminder-%d", n.ClaimID)
 	}

@@ -46,7 +46,7 @@ func (p Preferences) Wants(k Kind) bool {
 		return p.Reminders
 	case KindWaitlistPromoted:
 		return p.Waitlist
-	case KindStoryPublished, KindStoryRejected, KindStoryHidden:
+	case KindStoryPublished, KindStoryRejected, KindStoryHidden, KindStoryChangesRequested:
 		return p.Stories
 	}
 	return true

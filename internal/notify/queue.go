@@ -30,6 +30,8 @@ func (s *Service) newRiverClient() (*river.Client[*sql.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deliverWorker{s: s})
 	river.AddWorker(workers, &reminderWorker{s: s})
+	river.AddWorker(workers, &eventWorker{s: s})
+	river.AddWorker(workers, &housekeepingWorker{s: s})
 	cooldown := min(100*time.Millisecond, s.cfg.FetchPollInterval)
 	rc, err := river.NewClient(s.db.RiverDriver(), &river.Config{
 		Logger:            s.log.With(slog.String("component", "river")),
@@ -45,11 +47,12 @@ func (s *Service) newRiverClient() (*river.Client[*sql.Tx], error) {
 		// The default for kinds without a Timeout of their own; a
 		// delivery run ends well within it (see deliver).
 		JobTimeout: s.cfg.Lease,
-		PeriodicJobs: []*river.PeriodicJob{
+		// Only the elected leader inserts periodic jobs: once per cluster.
+		PeriodicJobs: append([]*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(s.cfg.ReminderInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return ReminderArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
-		},
+		}, s.periodicJobs()...),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)

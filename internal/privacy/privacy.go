@@ -224,6 +224,11 @@ func (s *Service) DeleteAccount(ctx context.Context, c user.Caller, stories Stor
 				return fmt.Errorf("cancel claims: %w", err)
 			}
 			events = evs
+			// People promoted into the freed places are told through the
+			// outbox, in this transaction.
+			if err := s.bus.Record(ctx, tx, events...); err != nil {
+				return err
+			}
 		}
 		// Each table is cleared by the package that writes it.
 		if err := organisation.RemovePersonTx(ctx, tx, c.UserID); err != nil {

@@ -106,6 +106,7 @@ func (s *Service) Review(ctx context.Context, c user.Caller, id int64, action Ac
 	now := s.now()
 	var firstPublish bool
 	var st Story
+	var events []event.Event
 	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		var err error
 		st, err = s.lockStory(ctx, tx, id)
@@ -145,24 +146,40 @@ func (s *Service) Review(ctx context.Context, c user.Caller, id int64, action Ac
 		if err != nil {
 			return fmt.Errorf("review story %d: %w", id, err)
 		}
-		return logModeration(ctx, tx, id, &c.UserID, logAction, reason, now)
-	})
-	if err != nil {
-		return Story{}, err
-	}
-	slog.InfoContext(ctx, "story reviewed", slog.Int64("story_id", id), slog.Int64("user_id", c.UserID),
-		slog.String("action", string(action)))
-	// Only the first publication is news: a story restored after reports
-	// must not notify followers or the author a second time.
-	if firstPublish {
-		e := event.Event{Kind: event.StoryPublished, StoryID: id}
+		if err := logModeration(ctx, tx, id, &c.UserID, logAction, reason, now); err != nil {
+			return err
+		}
+		// Only the first publication is news: a story restored after
+		// reports must not notify followers or the author a second time.
+		// A rejection or a request for changes tells the author why.
+		events = nil
+		e := event.Event{StoryID: id, ActorID: c.UserID}
 		if st.AuthorID != nil {
 			e.UserID = *st.AuthorID
 		}
 		if st.OrganisationID != nil {
 			e.OrganisationID = *st.OrganisationID
 		}
-		s.bus.Publish(ctx, e)
+		switch {
+		case firstPublish:
+			e.Kind = event.StoryPublished
+		case action == ActionReject:
+			e.Kind, e.Reason = event.StoryRejected, reason
+		case action == ActionRequestChanges:
+			e.Kind, e.Reason = event.StoryChangesRequested, reason
+		default:
+			return nil
+		}
+		events = []event.Event{e}
+		return s.bus.Record(ctx, tx, events...)
+	})
+	if err != nil {
+		return Story{}, err
+	}
+	slog.InfoContext(ctx, "story reviewed", slog.Int64("story_id", id), slog.Int64("user_id", c.UserID),
+		slog.String("action", string(action)))
+	if len(events) > 0 {
+		s.bus.Publish(ctx, events...)
 	}
 	return s.byID(ctx, id)
 }

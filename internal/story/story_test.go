@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/gif"
 	"io"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -153,8 +154,12 @@ func TestLifeCycle(t *testing.T) {
 		if err != nil || st.Status != Published || st.PublishedAt == nil || !st.PublishedAt.Equal(f.now) {
 			t.Fatalf("publish: %+v, %v", st, err)
 		}
-		want := []event.Event{{Kind: event.StoryPublished, StoryID: st.ID, UserID: author.UserID, OrganisationID: org}}
-		if got := f.events.Snapshot(); !slices.Equal(got, want) {
+		// The request for changes before it told the author why.
+		want := []event.Event{
+			{Kind: event.StoryChangesRequested, StoryID: st.ID, UserID: author.UserID, OrganisationID: org, ActorID: sec.UserID, Reason: "Skriv gerne hvornår det var."},
+			{Kind: event.StoryPublished, StoryID: st.ID, UserID: author.UserID, OrganisationID: org, ActorID: sec.UserID},
+		}
+		if got := f.events.Snapshot(); !reflect.DeepEqual(got, want) {
 			t.Errorf("events = %+v, want %+v", got, want)
 		}
 		if !CanSee(stranger, st) || !CanSee(user.Caller{}, st) {
@@ -236,8 +241,8 @@ func TestLifeCycle(t *testing.T) {
 		if err != nil || st.Status != Published || !st.PublishedAt.Equal(published) || !st.Featured {
 			t.Fatalf("republish: %+v, %v", st, err)
 		}
-		if n := len(f.events.Snapshot()); n != 1 {
-			t.Errorf("%d events after republish, want 1", n)
+		if n := len(f.events.Snapshot()); n != 2 {
+			t.Errorf("%d events after republish, want the 2 before it", n)
 		}
 		// The reports are kept, weighed: the same people cannot report it
 		// again, and one more report does not hide it: the count starts over.

@@ -183,7 +183,7 @@ func (s *Service) claim(ctx context.Context, caller user.Caller, slotID int64, k
 			{Kind: kind, SlotID: slotID, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID, ClaimID: id, UserID: userID},
 			{Kind: event.SlotChanged, SlotID: slotID, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID},
 		}
-		return nil
+		return s.bus.Record(ctx, tx, events...)
 	})
 	if err != nil {
 		if key != "" {
@@ -563,7 +563,7 @@ func (s *Service) CancelClaim(ctx context.Context, caller user.Caller, claimID i
 			return fmt.Errorf("uncount claim on slot %d: %w", sl.ID, err)
 		}
 		events = []event.Event{{Kind: event.ClaimCancelled, SlotID: sl.ID, ActivityID: sl.ActivityID,
-			OrganisationID: a.OrganisationID, ClaimID: claimID, UserID: cur.UserID, Late: late}}
+			OrganisationID: a.OrganisationID, ClaimID: claimID, UserID: cur.UserID, Late: late, ActorID: caller.UserID}}
 		if cur.Status == Confirmed {
 			promoted, err := s.promote(ctx, tx, sl, a.OrganisationID, now)
 			if err != nil {
@@ -572,8 +572,10 @@ func (s *Service) CancelClaim(ctx context.Context, caller user.Caller, claimID i
 			events = append(events, promoted...)
 		}
 		events = append(events, event.Event{Kind: event.SlotChanged, SlotID: sl.ID, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID})
-		c, err = claimByID(ctx, tx, claimID)
-		return err
+		if c, err = claimByID(ctx, tx, claimID); err != nil {
+			return err
+		}
+		return s.bus.Record(ctx, tx, events...)
 	})
 	if err != nil {
 		return Claim{}, err

@@ -445,6 +445,43 @@ func (s *Service) CancelActivityClaims(ctx context.Context, tx *sqlx.Tx, activit
 	return events, nil
 }
 
+// MoveActivitySlots moves the activity's slots that have not started by
+// offset, with their signup windows and cancel deadlines, inside the
+// caller's transaction (the activity package's, which moved the
+// activity). Their volunteers are told by the activity's change, so it
+// returns only the live-update events.
+func (s *Service) MoveActivitySlots(ctx context.Context, tx *sqlx.Tx, activityID int64, offset time.Duration, now time.Time) ([]event.Event, error) {
+	a, err := activityOf(ctx, tx, activityID)
+	if err != nil {
+		return nil, err
+	}
+	var slots []Slot
+	err = store.Select(ctx, tx, &slots, `SELECT `+slotColumns+` FROM volunteer_slots s
+		WHERE s.activity_id = ? AND s.starts_at > ? ORDER BY s.id`+s.db.ForUpdate(), activityID, now.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("lock slots of activity %d: %w", activityID, err)
+	}
+	move := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		m := t.Add(offset).UTC()
+		return &m
+	}
+	var events []event.Event
+	for _, sl := range slots {
+		_, err := store.Exec(ctx, tx, `UPDATE volunteer_slots SET occurrence_starts_at = ?, starts_at = ?, ends_at = ?,
+			signup_opens_at = ?, signup_closes_at = ?, cancel_deadline = ? WHERE id = ?`,
+			move(sl.OccurrenceStartsAt), sl.StartsAt.Add(offset).UTC(), sl.EndsAt.Add(offset).UTC(),
+			move(sl.SignupOpensAt), move(sl.SignupClosesAt), move(sl.CancelDeadline), sl.ID)
+		if err != nil {
+			return nil, fmt.Errorf("move slot %d: %w", sl.ID, err)
+		}
+		events = append(events, event.Event{Kind: event.SlotChanged, SlotID: sl.ID, ActivityID: activityID, OrganisationID: a.OrganisationID})
+	}
+	return events, nil
+}
+
 // CancelUserClaims cancels a person's live claims on slots that have not
 // started, inside the caller's transaction (account deletion), promoting
 // from each waitlist a freed confirmed place. Claims on slots that have

@@ -246,8 +246,8 @@ func (s *Service) AddSlot(ctx context.Context, caller user.Caller, in NewSlot) (
 // UpdateSlot changes a slot. Raising the capacity promotes people from the
 // waitlist; lowering it below the number already confirmed is refused
 // rather than silently cancelling someone's shift. Moving the times does
-// not re-check the confirmed volunteers' other shifts: the organiser is
-// expected to tell them, and they can cancel.
+// not re-check the confirmed volunteers' other shifts: they are told the
+// new times (SlotMoved) and can cancel.
 func (s *Service) UpdateSlot(ctx context.Context, caller user.Caller, id int64, in NewSlot) (Slot, error) {
 	_, a, err := s.slotForOrganiser(ctx, caller, id)
 	if err != nil {
@@ -288,8 +288,16 @@ func (s *Service) UpdateSlot(ctx context.Context, caller user.Caller, id int64, 
 			return err
 		}
 		events = append(promoted, event.Event{Kind: event.SlotChanged, SlotID: id, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID})
-		sl, err = slotByID(ctx, tx, id, "")
-		return err
+		if !sl.StartsAt.Equal(old.StartsAt) || !sl.EndsAt.Equal(old.EndsAt) {
+			// Moved, shortened or lengthened: its volunteers are told the
+			// new times.
+			events = append(events, event.Event{Kind: event.SlotMoved, SlotID: id, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID,
+				ActorID: caller.UserID, StartsAt: old.StartsAt, EndsAt: old.EndsAt})
+		}
+		if sl, err = slotByID(ctx, tx, id, ""); err != nil {
+			return err
+		}
+		return s.bus.Record(ctx, tx, events...)
 	})
 	if err != nil {
 		return Slot{}, err
@@ -298,9 +306,10 @@ func (s *Service) UpdateSlot(ctx context.Context, caller user.Caller, id int64, 
 	return sl, nil
 }
 
-// RemoveSlot deletes a slot that has not started, cancelling its claims
-// and telling each volunteer through a ClaimCancelled event. A slot that
-// has started is kept: it carries people's hours.
+// RemoveSlot deletes a slot that has not started with its claims; its
+// volunteers (confirmed and waitlisted) are told through the outbox
+// (SlotRemoved names them). A slot that has started is kept: it carries
+// people's hours.
 func (s *Service) RemoveSlot(ctx context.Context, caller user.Caller, id int64) error {
 	_, a, err := s.slotForOrganiser(ctx, caller, id)
 	if err != nil {
@@ -331,12 +340,15 @@ func (s *Service) RemoveSlot(ctx context.Context, caller user.Caller, id int64) 
 		if _, err := store.Exec(ctx, tx, `DELETE FROM volunteer_slots WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete slot %d: %w", id, err)
 		}
+		removed := event.Event{Kind: event.SlotRemoved, SlotID: id, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID,
+			ActorID: caller.UserID, Title: sl.Title, StartsAt: sl.StartsAt, EndsAt: sl.EndsAt}
 		for _, c := range live {
 			events = append(events, event.Event{Kind: event.ClaimCancelled, SlotID: id, ActivityID: sl.ActivityID,
 				OrganisationID: a.OrganisationID, ClaimID: c.ID, UserID: c.UserID})
+			removed.UserIDs = append(removed.UserIDs, c.UserID)
 		}
-		events = append(events, event.Event{Kind: event.SlotChanged, SlotID: id, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID})
-		return nil
+		events = append(events, removed, event.Event{Kind: event.SlotChanged, SlotID: id, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID})
+		return s.bus.Record(ctx, tx, events...)
 	})
 	if err != nil {
 		return err

@@ -146,6 +146,19 @@ func Unmigrated(t testing.TB, d store.Dialect) *store.DB {
 // lost its database at once (killed), while db stays open.
 func Reopen(t testing.TB, db *store.DB) *store.DB {
 	t.Helper()
+	again, err := store.Open(context.Background(), URL(t, db))
+	if err != nil {
+		t.Fatalf("reopen database: %v", err)
+	}
+	t.Cleanup(func() { again.Close() })
+	return again
+}
+
+// URL is what DATABASE_URL would be to reach db: its file, or the
+// PostgreSQL URL with its schema; for tests that start whole servers on a
+// test database.
+func URL(t testing.TB, db *store.DB) string {
+	t.Helper()
 	ctx := context.Background()
 	var dsn string
 	if db.Dialect == store.Postgres {
@@ -172,10 +185,5 @@ func Reopen(t testing.TB, db *store.DB) *store.DB {
 		}
 		dsn = files[0].File
 	}
-	again, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatalf("reopen database: %v", err)
-	}
-	t.Cleanup(func() { again.Close() })
-	return again
+	return dsn
 }
