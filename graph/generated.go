@@ -5606,7 +5606,7 @@ extend type Mutation {
 # share sheets; the same address opens the app where it is installed.
 
 extend type Activity {
-  "The activity's public web page (https, under the server's PUBLIC_URL), to share; it opens the app where it is installed."
+  "The activity's public web page (https, under the server's PUBLIC_URL), to share; it opens the app where it is installed. A draft's answers 404 until it is published."
   webUrl: String!
 }
 
