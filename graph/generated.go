@@ -24,6 +24,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
+	"github.com/ishoj/voresishoj/internal/search"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/theme"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -540,6 +541,7 @@ type ComplexityRoot struct {
 		Place           func(childComplexity int, id string) int
 		Places          func(childComplexity int, first *int, after *string) int
 		ReviewQueue     func(childComplexity int, first *int, after *string) int
+		Search          func(childComplexity int, query string, kinds []search.Kind, first *int, after *string) int
 		Stats           func(childComplexity int) int
 		Stories         func(childComplexity int, first *int, after *string, filter *model.StoryFilter) int
 		Story           func(childComplexity int, id string) int
@@ -580,6 +582,18 @@ type ComplexityRoot struct {
 	RevokeQualificationPayload struct {
 		Revoked    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	SearchConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	SearchEdge struct {
+		Cursor  func(childComplexity int) int
+		InTitle func(childComplexity int) int
+		Kind    func(childComplexity int) int
+		Node    func(childComplexity int) int
 	}
 
 	SendAnnouncementPayload struct {
@@ -961,6 +975,7 @@ type QueryResolver interface {
 	Initiatives(ctx context.Context, first *int, after *string, filter *model.InitiativeFilter) (*model.InitiativeConnection, error)
 	Initiative(ctx context.Context, id string) (*initiative.Initiative, error)
 	Labels(ctx context.Context, enum model.LabelledEnum) ([]model.EnumLabel, error)
+	Search(ctx context.Context, query string, kinds []search.Kind, first *int, after *string) (*model.SearchConnection, error)
 	ReviewQueue(ctx context.Context, first *int, after *string) (*model.StoryConnection, error)
 	Calls(ctx context.Context, open *bool) ([]story.Call, error)
 	CallsConnection(ctx context.Context, open *bool, first *int, after *string) (*model.CallConnection, error)
@@ -3310,6 +3325,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ReviewQueue(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.search":
+		if e.ComplexityRoot.Query.Search == nil {
+			break
+		}
+
+		args, err := ec.field_Query_search_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Search(childComplexity, args["query"].(string), args["kinds"].([]search.Kind), args["first"].(*int), args["after"].(*string)), true
 	case "Query.stats":
 		if e.ComplexityRoot.Query.Stats == nil {
 			break
@@ -3441,6 +3467,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevokeQualificationPayload.UserErrors(childComplexity), true
+
+	case "SearchConnection.edges":
+		if e.ComplexityRoot.SearchConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchConnection.Edges(childComplexity), true
+	case "SearchConnection.pageInfo":
+		if e.ComplexityRoot.SearchConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchConnection.PageInfo(childComplexity), true
+
+	case "SearchEdge.cursor":
+		if e.ComplexityRoot.SearchEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchEdge.Cursor(childComplexity), true
+	case "SearchEdge.inTitle":
+		if e.ComplexityRoot.SearchEdge.InTitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchEdge.InTitle(childComplexity), true
+	case "SearchEdge.kind":
+		if e.ComplexityRoot.SearchEdge.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchEdge.Kind(childComplexity), true
+	case "SearchEdge.node":
+		if e.ComplexityRoot.SearchEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchEdge.Node(childComplexity), true
 
 	case "SendAnnouncementPayload.announcement":
 		if e.ComplexityRoot.SendAnnouncementPayload.Announcement == nil {
@@ -4860,6 +4924,14 @@ enum UserErrorCode {
   REQUIRED
   "This slot requires a child protection certificate (børneattest) seen by the association behind the slot itself. Contact the organiser."
   REQUIREMENT_NOT_MET
+  "Type one or more words to search for."
+  SEARCH_EMPTY
+  "At most <Max> results are shown. Type more words to find what you are looking for."
+  SEARCH_TOO_DEEP
+  "A search may be at most <Max> characters."
+  SEARCH_TOO_LONG
+  "Search for at most <Max> words at a time."
+  SEARCH_TOO_MANY_WORDS
   "<Going> people are already coming on one date. There must be at least as many seats."
   SEATS_BELOW_GOING
   "The organisation has sent <Max> messages in the last 24 hours. Try again later."
@@ -5534,7 +5606,7 @@ extend type Mutation {
 # share sheets; the same address opens the app where it is installed.
 
 extend type Activity {
-  "The activity's public web page (https, under the server's PUBLIC_URL), to share; it opens the app where it is installed."
+  "The activity's public web page (https, under the server's PUBLIC_URL), to share; it opens the app where it is installed. A draft's answers 404 until it is published."
   webUrl: String!
 }
 
@@ -5766,6 +5838,68 @@ type Query {
     "Global IDs; at most 100."
     ids: [ID!]!
   ): [Node]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/search.graphqls", Input: `"The kinds of things a search finds."
+enum SearchKind {
+  "An activity with an occurrence still to end."
+  ACTIVITY
+  "An organisation."
+  ORGANISATION
+  "A place."
+  PLACE
+  "A published story."
+  STORY
+  "An open initiative (proposed or active)."
+  INITIATIVE
+}
+
+"Something a search found: one of the kinds in SearchKind."
+union SearchResult = Activity | Organisation | Place | Story | Initiative
+
+"A search hit in a list of hits, best first."
+type SearchEdge {
+  "Where the list goes on after this hit."
+  cursor: String!
+  "What kind of thing the hit is."
+  kind: SearchKind!
+  "The thing found."
+  node: SearchResult!
+  "Whether every word was found in its title or name (such hits come first)."
+  inTitle: Boolean!
+}
+
+"Search hits, a page at a time."
+type SearchConnection {
+  "The hits of this page."
+  edges: [SearchEdge!]!
+  "Whether there are more."
+  pageInfo: PageInfo!
+}
+
+extend type Query {
+  """
+  Search across activities (with an occurrence still to end), organisations,
+  places, published stories and open initiatives. Case, accents and the
+  Danish letters fold (café = cafe, børn = born, Vejleå = Vejleaa = vejlea);
+  every word must be found, also inside a longer word ("cafe" finds
+  "Lektiecafé"), so a word typed halfway finds what it begins. On PostgreSQL
+  other forms of a Danish word are found too ("børnene" finds "børn").
+  Hits whose title has every word come first. Quotes, ` + "`" + `*` + "`" + ` and other
+  punctuation only separate words. A query with no letter or digit is the
+  user error SEARCH_EMPTY; over 200 characters SEARCH_TOO_LONG; over 10
+  words SEARCH_TOO_MANY_WORDS; paging past 1,000 hits SEARCH_TOO_DEEP.
+  """
+  search(
+    "What the person typed."
+    query: String!
+    "Only these kinds (default: all)."
+    kinds: [SearchKind!]
+    "How many hits (default 20, at most 100)."
+    first: Int
+    "The cursor of the hit to go on after."
+    after: String
+  ): SearchConnection!
 }
 `, BuiltIn: false},
 	{Name: "../schema/stories.graphqls", Input: `"A file in a GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec)."
@@ -7963,6 +8097,30 @@ func (ec *executionContext) childFields_RevokeQualificationPayload(ctx context.C
 	return nil, fmt.Errorf("no field named %q was found under type RevokeQualificationPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SearchConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SearchConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SearchEdge_cursor(ctx, field)
+	case "kind":
+		return ec.fieldContext_SearchEdge_kind(ctx, field)
+	case "node":
+		return ec.fieldContext_SearchEdge_node(ctx, field)
+	case "inTitle":
+		return ec.fieldContext_SearchEdge_inTitle(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_SendAnnouncementPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "announcement":
@@ -9724,6 +9882,44 @@ func (ec *executionContext) field_Query_reviewQueue_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]search.Kind, error) {
+			return ec.unmarshalOSearchKind2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋsearchᚐKindᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -19114,6 +19310,50 @@ func (ec *executionContext) fieldContext_Query_labels(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_search(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_search(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Search(ctx, fc.Args["query"].(string), fc.Args["kinds"].([]search.Kind), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SearchConnection) graphql.Marshaler {
+			return ec.marshalNSearchConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSearchConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_search(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_search_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_reviewQueue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19977,6 +20217,162 @@ func (ec *executionContext) fieldContext_RevokeQualificationPayload_userErrors(_
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SearchEdge) graphql.Marshaler {
+			return ec.marshalNSearchEdge2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSearchEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SearchEdge_kind(ctx context.Context, field graphql.CollectedField, obj *model.SearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchEdge_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v search.Kind) graphql.Marshaler {
+			return ec.marshalNSearchKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋsearchᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchEdge_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchEdge", field, false, false, "SearchKind")
+}
+
+func (ec *executionContext) _SearchEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalNSearchResult2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchEdge", field, false, false, "SearchResult")
+}
+
+func (ec *executionContext) _SearchEdge_inTitle(ctx context.Context, field graphql.CollectedField, obj *model.SearchEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchEdge_inTitle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InTitle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchEdge_inTitle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchEdge", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SendAnnouncementPayload_announcement(ctx context.Context, field graphql.CollectedField, obj *model.SendAnnouncementPayload) (ret graphql.Marshaler) {
@@ -27485,11 +27881,59 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	}
 }
 
+func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case story.Story:
+		return ec._Story(ctx, sel, &obj)
+	case *story.Story:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Story(ctx, sel, obj)
+	case place.Place:
+		return ec._Place(ctx, sel, &obj)
+	case *place.Place:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Place(ctx, sel, obj)
+	case organisation.Organisation:
+		return ec._Organisation(ctx, sel, &obj)
+	case *organisation.Organisation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Organisation(ctx, sel, obj)
+	case initiative.Initiative:
+		return ec._Initiative(ctx, sel, &obj)
+	case *initiative.Initiative:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Initiative(ctx, sel, obj)
+	case activity.Activity:
+		return ec._Activity(ctx, sel, &obj)
+	case *activity.Activity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Activity(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of SearchResult must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
 
-var activityImplementors = []string{"Activity", "Node"}
+var activityImplementors = []string{"Activity", "Node", "SearchResult"}
 
 func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet, obj *activity.Activity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, activityImplementors)
@@ -28591,7 +29035,7 @@ func (ec *executionContext) _FollowPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var initiativeImplementors = []string{"Initiative", "Node"}
+var initiativeImplementors = []string{"Initiative", "Node", "SearchResult"}
 
 func (ec *executionContext) _Initiative(ctx context.Context, sel ast.SelectionSet, obj *initiative.Initiative) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, initiativeImplementors)
@@ -29933,7 +30377,7 @@ func (ec *executionContext) _Occurrence(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var organisationImplementors = []string{"Organisation", "Node"}
+var organisationImplementors = []string{"Organisation", "Node", "SearchResult"}
 
 func (ec *executionContext) _Organisation(ctx context.Context, sel ast.SelectionSet, obj *organisation.Organisation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, organisationImplementors)
@@ -30428,7 +30872,7 @@ func (ec *executionContext) _Photo(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
-var placeImplementors = []string{"Place", "Node"}
+var placeImplementors = []string{"Place", "Node", "SearchResult"}
 
 func (ec *executionContext) _Place(ctx context.Context, sel ast.SelectionSet, obj *place.Place) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, placeImplementors)
@@ -30725,6 +31169,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_labels(ctx, field)
+				})
+		case "search":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_search(ctx, field)
 				})
 		case "reviewQueue":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -31082,6 +31532,92 @@ func (ec *executionContext) _RevokeQualificationPayload(ctx context.Context, sel
 	return out
 }
 
+var searchConnectionImplementors = []string{"SearchConnection"}
+
+func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchConnection")
+		case "edges":
+			out.Values[i] = ec._SearchConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SearchConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var searchEdgeImplementors = []string{"SearchEdge"}
+
+func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SearchEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchEdge")
+		case "cursor":
+			out.Values[i] = ec._SearchEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._SearchEdge_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SearchEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inTitle":
+			out.Values[i] = ec._SearchEdge_inTitle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var sendAnnouncementPayloadImplementors = []string{"SendAnnouncementPayload"}
 
 func (ec *executionContext) _SendAnnouncementPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SendAnnouncementPayload) graphql.Marshaler {
@@ -31408,7 +31944,7 @@ func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
-var storyImplementors = []string{"Story", "Node"}
+var storyImplementors = []string{"Story", "SearchResult", "Node"}
 
 func (ec *executionContext) _Story(ctx context.Context, sel ast.SelectionSet, obj *story.Story) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, storyImplementors)
@@ -34026,6 +34562,74 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNSearchConnection2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.SearchConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SearchConnection!")
+		return graphql.Null
+	}
+	return ec._SearchConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSearchEdge2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSearchEdge(ctx context.Context, sel ast.SelectionSet, v model.SearchEdge) graphql.Marshaler {
+	return ec._SearchEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSearchEdge2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SearchEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSearchEdge2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSearchEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSearchKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋsearchᚐKind(ctx context.Context, v any) (search.Kind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNSearchKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋsearchᚐKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSearchKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋsearchᚐKind(ctx context.Context, sel ast.SelectionSet, v search.Kind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNSearchKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋsearchᚐKind[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "SearchKind!")
+	}
+	return res
+}
+
+var (
+	unmarshalNSearchKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋsearchᚐKind = map[string]search.Kind{
+		"ACTIVITY":     search.KindActivity,
+		"ORGANISATION": search.KindOrganisation,
+		"PLACE":        search.KindPlace,
+		"STORY":        search.KindStory,
+		"INITIATIVE":   search.KindInitiative,
+	}
+	marshalNSearchKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋsearchᚐKind = map[search.Kind]string{
+		search.KindActivity:     "ACTIVITY",
+		search.KindOrganisation: "ORGANISATION",
+		search.KindPlace:        "PLACE",
+		search.KindStory:        "STORY",
+		search.KindInitiative:   "INITIATIVE",
+	}
+)
+
+func (ec *executionContext) marshalNSearchResult2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SearchResult!")
+		return graphql.Null
+	}
+	return ec._SearchResult(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSendAnnouncementInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSendAnnouncementInput(ctx context.Context, v any) (model.SendAnnouncementInput, error) {
 	res, err := ec.unmarshalInputSendAnnouncementInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -35180,6 +35784,42 @@ func (ec *executionContext) marshalORequirement2ᚖstring(ctx context.Context, s
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOSearchKind2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋsearchᚐKindᚄ(ctx context.Context, v any) ([]search.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]search.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSearchKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋsearchᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSearchKind2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋsearchᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []search.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSearchKind2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋsearchᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOSlotClaim2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋvolunteerᚐClaimᚄ(ctx context.Context, sel ast.SelectionSet, v []volunteer.Claim) graphql.Marshaler {

@@ -29,6 +29,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/pubsub"
 	"github.com/ishoj/voresishoj/internal/push"
+	"github.com/ishoj/voresishoj/internal/search"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/theme"
@@ -142,6 +143,8 @@ func newTestServerJobs(t testing.TB, db *store.DB, opts Options, log *slog.Logge
 		},
 		Now: now,
 	}
+	d := r.Domain
+	r.Domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
 	r.Domain.Privacy.SetMedia(blobs)
 	tokens := &fakeVerifier{identities: map[string]user.Identity{}}
 	authn := auth.NewAuthenticator(tokens, r.Domain.Users, r.Log)

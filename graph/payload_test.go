@@ -359,7 +359,10 @@ func emptyDB(t *testing.T, db *store.DB) {
 		}
 		return
 	}
-	if err := store.Select(ctx, db, &tables, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN (`+keep+`)`); err != nil {
+	// Ordinary tables only: search's FTS5 tables follow their tables
+	// through triggers, and a DELETE of their shadow tables would corrupt
+	// them.
+	if err := store.Select(ctx, db, &tables, `SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN (`+keep+`)`); err != nil {
 		t.Fatal(err)
 	}
 	err := db.Transact(ctx, func(tx *sqlx.Tx) error {

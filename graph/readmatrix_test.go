@@ -274,6 +274,20 @@ func member(name, field string) func(any, readTown, string) any {
 var readMatrix = []readCase{
 	{fields: []string{"Query.me"}, name: "me", query: `{ me { id email } }`, path: "me.id", want: only(signedIn...)},
 
+	// Search lists only what everybody may see, whoever asks.
+	{fields: []string{"Query.search"}, name: "search (finds a published story)",
+		query: `{ search(query: "høstfest") { edges { kind node { ... on Story { id title } } } } }`,
+		pick:  listed("search.edges", idOfStory(func(rt readTown) int64 { return rt.published })), want: only(everyone...)},
+	{fields: []string{"Query.search"}, name: "search (lists a draft activity)",
+		query: `{ search(query: "udkast") { edges { node { ... on Activity { id } } } } }`,
+		pick:  listed("search.edges", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })), want: only(nobody...)},
+	{fields: []string{"Query.search"}, name: "search (lists a pending story)",
+		query: `{ search(query: "byttemarkedet", kinds: [STORY]) { edges { node { ... on Story { id } } } } }`,
+		pick:  listed("search.edges", idOfStory(func(rt readTown) int64 { return rt.pendingStory })), want: only(nobody...)},
+	{fields: []string{"Query.search"}, name: "search (lists a hidden initiative)",
+		query: `{ search(query: "skjult forslag") { edges { node { ... on Initiative { id } } } } }`,
+		pick:  listed("search.edges", idOf2(typeInitiative, func(rt readTown) int64 { return rt.hiddenInitiative })), want: only(nobody...)},
+
 	// Drafts: the organisers of the activity's organisation and the secretariat.
 	{fields: []string{"Query.node", "Activity.status"}, name: "node (a draft activity)",
 		query: `query($id: ID!) { node(id: $id) { ... on Activity { id title status } } }`,
@@ -562,6 +576,8 @@ var publicFields = map[string]string{
 	"Initiative":              "id name description place neighbourhood themes helpNeeded status organisation mergeMessage memberCount createdAt",
 	"InitiativeConnection":    "edges pageInfo",
 	"InitiativeEdge":          "cursor node",
+	"SearchConnection":        "edges pageInfo",
+	"SearchEdge":              "cursor kind node inTitle",
 	"User":                    "id",
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/pubsub"
+	"github.com/ishoj/voresishoj/internal/search"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/theme"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -54,6 +55,7 @@ type Domain struct {
 	Calendar       *calendar.Service
 	Notify         *notify.Service
 	Initiatives    *initiative.Service
+	Search         *search.Service
 	CalendarImport *calimport.Service
 	// Languages are the languages people may choose.
 	Languages []string

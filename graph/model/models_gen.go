@@ -18,6 +18,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
+	"github.com/ishoj/voresishoj/internal/search"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
 	"github.com/ishoj/voresishoj/internal/volunteer"
@@ -847,6 +848,26 @@ type RevokeQualificationPayload struct {
 	Revoked bool `json:"revoked"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// Search hits, a page at a time.
+type SearchConnection struct {
+	// The hits of this page.
+	Edges []SearchEdge `json:"edges"`
+	// Whether there are more.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A search hit in a list of hits, best first.
+type SearchEdge struct {
+	// Where the list goes on after this hit.
+	Cursor string `json:"cursor"`
+	// What kind of thing the hit is.
+	Kind search.Kind `json:"kind"`
+	// The thing found.
+	Node Node `json:"node"`
+	// Whether every word was found in its title or name (such hits come first).
+	InTitle bool `json:"inTitle"`
 }
 
 // The input of `sendAnnouncement`.

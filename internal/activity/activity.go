@@ -214,9 +214,9 @@ func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key,
 		where = append(where, "EXISTS (SELECT 1 FROM activity_themes t WHERE t.activity_id = a.id AND t.theme IN (?))")
 		args = append(args, f.Themes)
 	}
-	if q := strings.TrimSpace(f.Search); q != "" {
-		where = append(where, `a.search_text LIKE ? ESCAPE '\'`)
-		args = append(args, store.SearchPattern(q))
+	if cond, cargs := s.db.SearchWhere("activities", "a", f.Search); cond != "" {
+		where = append(where, cond)
+		args = append(args, cargs...)
 	}
 	if f.HasOpenSlots != nil {
 		open := `EXISTS (SELECT 1 FROM volunteer_slots vs WHERE vs.activity_id = a.id AND vs.starts_at > ? AND vs.taken < vs.capacity)`

@@ -36,10 +36,10 @@ type Imported struct {
 func (s *Service) ImportTx(ctx context.Context, tx *sqlx.Tx, in Imported, now time.Time) (int64, error) {
 	var id int64
 	err := store.Get(ctx, tx, &id, `INSERT INTO activities
-		(organisation_id, place_id, title, description, search_text, starts_at, ends_at, recurrence, status,
+		(organisation_id, place_id, title, description, search_title, search_text, starts_at, ends_at, recurrence, status,
 		 created_by, created_at, updated_at, published_at, source_id, source_uid, source_url)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PUBLISHED', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		in.OrganisationID, in.PlaceID, in.Title, in.Description, SearchText(in.Title, in.Description),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'PUBLISHED', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		in.OrganisationID, in.PlaceID, in.Title, in.Description, store.SearchText(in.Title), SearchText(in.Title, in.Description),
 		in.StartsAt, in.EndsAt, in.Recurrence, in.CreatedBy, now, now, now, in.SourceID, in.SourceUID, in.SourceURL)
 	if err != nil {
 		return 0, fmt.Errorf("insert imported activity %q: %w", in.SourceUID, err)
@@ -64,10 +64,10 @@ func (s *Service) ImportTx(ctx context.Context, tx *sqlx.Tx, in Imported, now ti
 // UpdateImportTx brings imported activity id in line with its calendar
 // inside tx, publishing it again if it had been cancelled.
 func (s *Service) UpdateImportTx(ctx context.Context, tx *sqlx.Tx, id int64, in Imported, now time.Time) error {
-	_, err := store.Exec(ctx, tx, `UPDATE activities SET place_id = ?, title = ?, description = ?, search_text = ?,
+	_, err := store.Exec(ctx, tx, `UPDATE activities SET place_id = ?, title = ?, description = ?, search_title = ?, search_text = ?,
 		starts_at = ?, ends_at = ?, recurrence = ?, status = 'PUBLISHED', cancelled_at = NULL,
 		published_at = COALESCE(published_at, ?), updated_at = ? WHERE id = ?`,
-		in.PlaceID, in.Title, in.Description, SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence,
+		in.PlaceID, in.Title, in.Description, store.SearchText(in.Title), SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence,
 		now, now, id)
 	if err != nil {
 		return fmt.Errorf("update imported activity %d: %w", id, err)
@@ -137,4 +137,39 @@ func releasedVolunteers(evs []event.Event) []int64 {
 // activity list matches.
 func SearchText(title, description string) string {
 	return store.SearchText(title, description)
+}
+
+// RefreshSearch folds the search text of activities written before
+// migration 00015 (those whose search_title is NULL) and reports how many
+// it folded. The server runs it at start; it does nothing once every row
+// is folded.
+func RefreshSearch(ctx context.Context, db *store.DB) (int, error) {
+	n := 0
+	for {
+		var rows []struct {
+			ID          int64  `db:"id"`
+			Title       string `db:"title"`
+			Description string `db:"description"`
+		}
+		err := store.Select(ctx, db, &rows, `SELECT id, title, description FROM activities WHERE search_title IS NULL ORDER BY id LIMIT 500`)
+		if err != nil {
+			return n, fmt.Errorf("activities to fold: %w", err)
+		}
+		if len(rows) == 0 {
+			return n, nil
+		}
+		err = db.Transact(ctx, func(tx *sqlx.Tx) error {
+			for _, r := range rows {
+				if _, err := store.Exec(ctx, tx, `UPDATE activities SET search_title = ?, search_text = ? WHERE id = ?`,
+					store.SearchText(r.Title), SearchText(r.Title, r.Description), r.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("fold search text of activities: %w", err)
+		}
+		n += len(rows)
+	}
 }

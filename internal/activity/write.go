@@ -169,10 +169,10 @@ func (s *Service) Create(ctx context.Context, c user.Caller, in Input, publish b
 		events = nil
 		var id int64
 		err := store.Get(ctx, tx, &id, `INSERT INTO activities
-			(organisation_id, place_id, title, description, search_text, starts_at, ends_at, recurrence, status,
+			(organisation_id, place_id, title, description, search_title, search_text, starts_at, ends_at, recurrence, status,
 			 created_by, created_at, updated_at, published_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			in.OrganisationID, in.PlaceID, in.Title, in.Description, SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			in.OrganisationID, in.PlaceID, in.Title, in.Description, store.SearchText(in.Title), SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence,
 			status, c.UserID, now, now, publishedAt)
 		if err != nil {
 			return fmt.Errorf("insert activity: %w", err)
@@ -243,9 +243,9 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 	var events []event.Event
 	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		events = nil
-		_, err := store.Exec(ctx, tx, `UPDATE activities SET place_id = ?, title = ?, description = ?, search_text = ?,
+		_, err := store.Exec(ctx, tx, `UPDATE activities SET place_id = ?, title = ?, description = ?, search_title = ?, search_text = ?,
 			starts_at = ?, ends_at = ?, recurrence = ?, updated_at = ? WHERE id = ?`,
-			in.PlaceID, in.Title, in.Description, SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence, now, id)
+			in.PlaceID, in.Title, in.Description, store.SearchText(in.Title), SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence, now, id)
 		if err != nil {
 			return fmt.Errorf("update activity %d: %w", id, err)
 		}

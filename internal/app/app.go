@@ -40,6 +40,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/redisconn"
+	"github.com/ishoj/voresishoj/internal/search"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/theme"
@@ -104,9 +105,31 @@ func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB
 		db.Close()
 		return nil, fmt.Errorf("migrate job queue: %w", err)
 	}
+	folded, err := refreshSearch(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	log.Info("database ready", slog.String("dialect", string(db.Dialect)),
-		slog.String("database", cfg.RedactedDatabaseURL()), slog.Int("migrations_applied", n))
+		slog.String("database", cfg.RedactedDatabaseURL()), slog.Int("migrations_applied", n),
+		slog.Int("search_rows_folded", folded))
 	return db, nil
+}
+
+// refreshSearch folds the search text of rows written before search
+// folded it (migration 00015), through each table's owner.
+func refreshSearch(ctx context.Context, db *store.DB) (int, error) {
+	total := 0
+	for _, refresh := range []func(context.Context, *store.DB) (int, error){
+		activity.RefreshSearch, organisation.RefreshSearch, place.RefreshSearch, story.RefreshSearch, initiative.RefreshSearch,
+	} {
+		n, err := refresh(ctx, db)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // New builds the server on an open, migrated database.
@@ -170,6 +193,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		CalendarImport: imports,
 		Languages:      i18n.Supported(),
 	}
+	d := a.domain
+	a.domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
 
 	if cfg.DemoData {
 		empty, err := demo.Empty(ctx, db)

@@ -298,10 +298,10 @@ func (l *loader) insertActivity(a activitySpec, past bool) error {
 
 	var id int64
 	err := store.Get(l.ctx, l.tx, &id, `INSERT INTO activities
-		(organisation_id, place_id, title, description, search_text, starts_at, ends_at, recurrence, status,
+		(organisation_id, place_id, title, description, search_title, search_text, starts_at, ends_at, recurrence, status,
 		 created_by, created_at, updated_at, published_at, cancelled_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		org, place, a.title, a.description, activity.SearchText(a.title, a.description), a.start, ends, rule, a.status,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		org, place, a.title, a.description, store.SearchText(a.title), activity.SearchText(a.title, a.description), a.start, ends, rule, a.status,
 		l.creatorOf(a.org), created, created, publishedAt, cancelledAt)
 	if err != nil {
 		return fmt.Errorf("activity %s: %w", a.key, err)

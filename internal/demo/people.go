@@ -131,8 +131,9 @@ var places = []place{
 func (l *loader) loadPlaces() error {
 	for _, p := range places {
 		var id int64
-		err := store.Get(l.ctx, l.tx, &id, `INSERT INTO places (name, address, description, latitude, longitude, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, p.name, p.address, p.description, p.lat, p.lng, l.now)
+		err := store.Get(l.ctx, l.tx, &id, `INSERT INTO places (name, address, description, latitude, longitude, search_title, search_text, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, p.name, p.address, p.description, p.lat, p.lng,
+			store.SearchText(p.name), store.SearchText(p.name, p.address, p.description), l.now)
 		if err != nil {
 			return fmt.Errorf("place %s: %w", p.name, err)
 		}
@@ -200,8 +201,9 @@ var organisations = []organisationSpec{
 func (l *loader) loadOrganisations() error {
 	for _, o := range organisations {
 		var id int64
-		err := store.Get(l.ctx, l.tx, &id, `INSERT INTO organisations (name, kind, description, search_text, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, o.name, o.kind, o.description, organisation.SearchText(o.name, o.description), l.now, l.now)
+		err := store.Get(l.ctx, l.tx, &id, `INSERT INTO organisations (name, kind, description, search_title, search_text, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, o.name, o.kind, o.description, store.SearchText(o.name),
+			organisation.SearchText(o.name, o.description), l.now, l.now)
 		if err != nil {
 			return fmt.Errorf("organisation %s: %w", o.name, err)
 		}

@@ -122,10 +122,10 @@ func (l *loader) loadStories() error {
 		}
 		var id int64
 		err = store.Get(l.ctx, l.tx, &id, `INSERT INTO stories
-			(author_id, author_name, title, body, search_text, status, activity_id, organisation_id, featured,
+			(author_id, author_name, title, body, search_title, search_text, status, activity_id, organisation_id, featured,
 			 created_at, updated_at, published_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			author, p.name, s.title, s.body, story.SearchText(s.title, s.body, p.name), s.status, activity, org, s.featured,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			author, p.name, s.title, s.body, store.SearchText(s.title), story.SearchText(s.title, s.body, p.name), s.status, activity, org, s.featured,
 			created, updated, publishedAt)
 		if err != nil {
 			return fmt.Errorf("story %q: %w", s.title, err)

@@ -166,9 +166,9 @@ func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key,
 		where = append(where, "EXISTS (SELECT 1 FROM initiative_themes t WHERE t.initiative_id = i.id AND t.theme IN (?))")
 		args = append(args, f.Themes)
 	}
-	if q := strings.TrimSpace(f.Search); q != "" {
-		where = append(where, `i.search_text LIKE ? ESCAPE '\'`)
-		args = append(args, store.SearchPattern(q))
+	if cond, cargs := s.db.SearchWhere("initiatives", "i", f.Search); cond != "" {
+		where = append(where, cond)
+		args = append(args, cargs...)
 	}
 	if after != nil {
 		where = append(where, "(i.created_at < ? OR (i.created_at = ? AND i.id < ?))")

@@ -134,10 +134,10 @@ func (s *Service) Propose(ctx context.Context, c user.Caller, in Input) (Initiat
 		now := s.now()
 		var id int64
 		err := store.Get(ctx, tx, &id, `INSERT INTO initiatives
-			(name, description, search_text, place_id, neighbourhood, help_needed, status, proposer_id,
+			(name, description, search_title, search_text, place_id, neighbourhood, help_needed, status, proposer_id,
 			 created_at, updated_at, last_activity_at)
-			VALUES (?, ?, ?, ?, ?, ?, 'PROPOSED', ?, ?, ?, ?) RETURNING id`,
-			in.Name, in.Description, searchText(in), in.PlaceID, in.Neighbourhood, in.HelpNeeded, c.UserID, now, now, now)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'PROPOSED', ?, ?, ?, ?) RETURNING id`,
+			in.Name, in.Description, store.SearchText(in.Name), searchText(in), in.PlaceID, in.Neighbourhood, in.HelpNeeded, c.UserID, now, now, now)
 		if err != nil {
 			return fmt.Errorf("insert initiative: %w", err)
 		}
@@ -455,4 +455,41 @@ func wrapFault(err error, format string, args ...any) error {
 		return err
 	}
 	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// RefreshSearch folds the search text of initiatives written before
+// migration 00015 (those whose search_title is NULL) and reports how many
+// it folded. The server runs it at start; it does nothing once every row
+// is folded.
+func RefreshSearch(ctx context.Context, db *store.DB) (int, error) {
+	n := 0
+	for {
+		var rows []struct {
+			ID            int64  `db:"id"`
+			Name          string `db:"name"`
+			Description   string `db:"description"`
+			Neighbourhood string `db:"neighbourhood"`
+			HelpNeeded    string `db:"help_needed"`
+		}
+		err := store.Select(ctx, db, &rows, `SELECT id, name, description, neighbourhood, help_needed FROM initiatives WHERE search_title IS NULL ORDER BY id LIMIT 500`)
+		if err != nil {
+			return n, fmt.Errorf("initiatives to fold: %w", err)
+		}
+		if len(rows) == 0 {
+			return n, nil
+		}
+		err = db.Transact(ctx, func(tx *sqlx.Tx) error {
+			for _, r := range rows {
+				if _, err := store.Exec(ctx, tx, `UPDATE initiatives SET search_title = ?, search_text = ? WHERE id = ?`,
+					store.SearchText(r.Name), store.SearchText(r.Name, r.Description, r.Neighbourhood, r.HelpNeeded), r.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("fold search text of initiatives: %w", err)
+		}
+		n += len(rows)
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
@@ -90,14 +91,15 @@ func Seed(ctx context.Context, db *store.DB, sc Scale, now time.Time) (Counts, e
 
 	for i := 1; i <= sc.Organisations; i++ {
 		name, description := fmt.Sprintf("Forening %03d", i), "En forening i Ishøj."
-		b.add(`INSERT INTO organisations (id, name, kind, description, search_text, created_at, updated_at) VALUES `,
-			i, name, kinds[r.IntN(len(kinds))], description, organisation.SearchText(name, description), now, now)
+		b.add(`INSERT INTO organisations (id, name, kind, description, search_title, search_text, created_at, updated_at) VALUES `,
+			i, name, kinds[r.IntN(len(kinds))], description, store.SearchText(name), organisation.SearchText(name, description), now, now)
 	}
 	c.Organisations = sc.Organisations
 	for i := 1; i <= sc.Places; i++ {
-		b.add(`INSERT INTO places (id, name, address, description, latitude, longitude, created_at) VALUES `,
-			i, fmt.Sprintf("Sted %02d", i), fmt.Sprintf("Ishøj Byvej %d, 2635 Ishøj", i), "",
-			55.61+r.Float64()*0.03, 12.33+r.Float64()*0.05, now)
+		name, address := fmt.Sprintf("Sted %02d", i), fmt.Sprintf("Ishøj Byvej %d, 2635 Ishøj", i)
+		b.add(`INSERT INTO places (id, name, address, description, latitude, longitude, search_title, search_text, created_at) VALUES `,
+			i, name, address, "", 55.61+r.Float64()*0.03, 12.33+r.Float64()*0.05,
+			store.SearchText(name), place.SearchText(name, address, ""), now)
 	}
 	c.Places = sc.Places
 	for i := 1; i <= sc.Users; i++ {
@@ -130,9 +132,9 @@ func Seed(ctx context.Context, db *store.DB, sc Scale, now time.Time) (Counts, e
 			place = &p
 		}
 		title, description := fmt.Sprintf("%s %d", words[r.IntN(len(words))], id), "Kom og vær med."
-		b.add(`INSERT INTO activities (id, organisation_id, place_id, title, description, search_text, starts_at, ends_at,
+		b.add(`INSERT INTO activities (id, organisation_id, place_id, title, description, search_title, search_text, starts_at, ends_at,
 			recurrence, status, created_at, updated_at, published_at) VALUES `,
-			id, 1+r.IntN(sc.Organisations), place, title, description, activity.SearchText(title, description),
+			id, 1+r.IntN(sc.Organisations), place, title, description, store.SearchText(title), activity.SearchText(title, description),
 			start, start.Add(dur), rule, status, now, now, now)
 		for k := 0; k < occ; k++ {
 			s := start.AddDate(0, 0, 7*k)

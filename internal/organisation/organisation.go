@@ -112,9 +112,9 @@ func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key,
 		where = append(where, "kind = ?")
 		args = append(args, f.Kind)
 	}
-	if q := strings.TrimSpace(f.Search); q != "" {
-		where = append(where, `search_text LIKE ? ESCAPE '\'`)
-		args = append(args, store.SearchPattern(q))
+	if cond, cargs := s.db.SearchWhere("organisations", "organisations", f.Search); cond != "" {
+		where = append(where, cond)
+		args = append(args, cargs...)
 	}
 	if after != nil {
 		where = append(where, "(name > ? OR (name = ? AND id > ?))")
@@ -201,9 +201,9 @@ func CreateTx(ctx context.Context, tx *sqlx.Tx, in Input, now time.Time) (int64,
 		return 0, err
 	}
 	var id int64
-	err = store.Get(ctx, tx, &id, `INSERT INTO organisations (name, kind, description, search_text, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		in.Name, in.Kind, in.Description, searchText(in), now, now)
+	err = store.Get(ctx, tx, &id, `INSERT INTO organisations (name, kind, description, search_title, search_text, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		in.Name, in.Kind, in.Description, store.SearchText(in.Name), searchText(in), now, now)
 	if store.IsAlreadyExists(err) {
 		return 0, apperr.New("NAME_TAKEN", "name")
 	}
@@ -249,8 +249,8 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 		return Organisation{}, err
 	}
 	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
-		_, err := store.Exec(ctx, tx, `UPDATE organisations SET name = ?, kind = ?, description = ?, search_text = ?, updated_at = ?
-			WHERE id = ?`, in.Name, in.Kind, in.Description, searchText(in), s.now(), id)
+		_, err := store.Exec(ctx, tx, `UPDATE organisations SET name = ?, kind = ?, description = ?, search_title = ?, search_text = ?, updated_at = ?
+			WHERE id = ?`, in.Name, in.Kind, in.Description, store.SearchText(in.Name), searchText(in), s.now(), id)
 		if err != nil {
 			return err
 		}
@@ -359,4 +359,39 @@ func RemovePersonTx(ctx context.Context, tx *sqlx.Tx, userID int64) error {
 		return fmt.Errorf("forget invitations sent by %d: %w", userID, err)
 	}
 	return nil
+}
+
+// RefreshSearch folds the search text of organisations written before
+// migration 00015 (those whose search_title is NULL) and reports how many
+// it folded. The server runs it at start; it does nothing once every row
+// is folded.
+func RefreshSearch(ctx context.Context, db *store.DB) (int, error) {
+	n := 0
+	for {
+		var rows []struct {
+			ID          int64  `db:"id"`
+			Name        string `db:"name"`
+			Description string `db:"description"`
+		}
+		err := store.Select(ctx, db, &rows, `SELECT id, name, description FROM organisations WHERE search_title IS NULL ORDER BY id LIMIT 500`)
+		if err != nil {
+			return n, fmt.Errorf("organisations to fold: %w", err)
+		}
+		if len(rows) == 0 {
+			return n, nil
+		}
+		err = db.Transact(ctx, func(tx *sqlx.Tx) error {
+			for _, r := range rows {
+				if _, err := store.Exec(ctx, tx, `UPDATE organisations SET search_title = ?, search_text = ? WHERE id = ?`,
+					store.SearchText(r.Name), SearchText(r.Name, r.Description), r.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("fold search text of organisations: %w", err)
+		}
+		n += len(rows)
+	}
 }

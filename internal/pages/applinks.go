@@ -44,7 +44,6 @@ func (s *Service) appleAssociation(w http.ResponseWriter, r *http.Request) {
 			"apps":    []string{},
 			"details": []map[string]any{{"appIDs": ids, "components": components, "appID": ids[0], "paths": paths}},
 		},
-		"webcredentials": map[string]any{"apps": ids},
 	}
 	s.writeJSON(w, r, doc)
 }

@@ -764,3 +764,33 @@ func TestHostileText(t *testing.T) {
 		}
 	})
 }
+
+// In production GraphiQL is off and "/" is the front page, its canonical
+// address; /forside answers too.
+func TestProductionFrontPage(t *testing.T) {
+	db := storetest.SQLite(t)
+	f := setup(t, db, pages.AppLinks{})
+	p, err := pages.New(f.domain, pages.Options{PublicURL: publicURL, Production: true, Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	p.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, path := range []string{"/", pages.FrontPath} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		d := parse(t, string(b))
+		if resp.StatusCode != http.StatusOK || d.canonical != publicURL+"/" || !strings.Contains(d.text, "Det sker i Ishøj") {
+			t.Errorf("%s: %d, canonical %q", path, resp.StatusCode, d.canonical)
+		}
+	}
+	if resp, err := http.Get(srv.URL + "/nothing-here"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown path: %v", resp.StatusCode)
+	}
+}

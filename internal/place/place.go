@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -92,6 +94,12 @@ func (s *Service) List(ctx context.Context, c user.Caller, after *Key, limit int
 	return ps, nil
 }
 
+// SearchText is the search_text of a place: what a search for places
+// matches.
+func SearchText(name, address, description string) string {
+	return store.SearchText(name, address, description)
+}
+
 // Input is a new or changed place.
 type Input struct {
 	Name, Address, Description string
@@ -134,8 +142,9 @@ func (s *Service) Create(ctx context.Context, c user.Caller, in Input) (Place, e
 		return Place{}, err
 	}
 	var id int64
-	err := store.Get(ctx, s.db, &id, `INSERT INTO places (name, address, description, latitude, longitude, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, in.Name, in.Address, in.Description, in.Latitude, in.Longitude, s.now())
+	err := store.Get(ctx, s.db, &id, `INSERT INTO places (name, address, description, latitude, longitude, search_title, search_text, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, in.Name, in.Address, in.Description, in.Latitude, in.Longitude,
+		store.SearchText(in.Name), SearchText(in.Name, in.Address, in.Description), s.now())
 	if err != nil {
 		if store.IsAlreadyExists(err) {
 			return Place{}, apperr.New("NAME_TAKEN", "name")
@@ -155,8 +164,9 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 	if err := in.validate(); err != nil {
 		return Place{}, err
 	}
-	n, err := store.Exec(ctx, s.db, `UPDATE places SET name = ?, address = ?, description = ?, latitude = ?, longitude = ?
-		WHERE id = ?`, in.Name, in.Address, in.Description, in.Latitude, in.Longitude, id)
+	n, err := store.Exec(ctx, s.db, `UPDATE places SET name = ?, address = ?, description = ?, latitude = ?, longitude = ?,
+		search_title = ?, search_text = ? WHERE id = ?`, in.Name, in.Address, in.Description, in.Latitude, in.Longitude,
+		store.SearchText(in.Name), SearchText(in.Name, in.Address, in.Description), id)
 	if store.IsAlreadyExists(err) {
 		return Place{}, apperr.New("NAME_TAKEN", "name")
 	}
@@ -167,4 +177,40 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 		return Place{}, fmt.Errorf("update place %d: %w", id, store.ErrNotFound)
 	}
 	return s.byID(ctx, id)
+}
+
+// RefreshSearch folds the search text of places written before
+// migration 00015 (those whose search_title is NULL) and reports how many
+// it folded. The server runs it at start; it does nothing once every row
+// is folded.
+func RefreshSearch(ctx context.Context, db *store.DB) (int, error) {
+	n := 0
+	for {
+		var rows []struct {
+			ID          int64  `db:"id"`
+			Name        string `db:"name"`
+			Address     string `db:"address"`
+			Description string `db:"description"`
+		}
+		err := store.Select(ctx, db, &rows, `SELECT id, name, address, description FROM places WHERE search_title IS NULL ORDER BY id LIMIT 500`)
+		if err != nil {
+			return n, fmt.Errorf("places to fold: %w", err)
+		}
+		if len(rows) == 0 {
+			return n, nil
+		}
+		err = db.Transact(ctx, func(tx *sqlx.Tx) error {
+			for _, r := range rows {
+				if _, err := store.Exec(ctx, tx, `UPDATE places SET search_title = ?, search_text = ? WHERE id = ?`,
+					store.SearchText(r.Name), SearchText(r.Name, r.Address, r.Description), r.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("fold search text of places: %w", err)
+		}
+		n += len(rows)
+	}
 }

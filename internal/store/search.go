@@ -1,21 +1,257 @@
 package store
 
-import "strings"
+import (
+	"strings"
+	"unicode"
 
-// Searchable rows keep a search_text column: the text a search may match,
-// lower-cased, so that one LIKE finds it on both databases alike
-// (PostgreSQL's LIKE is case-sensitive and SQLite's folds only ASCII
-// letters, so neither would let "Ø" find "ø"). The package that writes a table fills the column through
-// SearchText with the fields people search by; lists match it with
-// SearchPattern.
+	"golang.org/x/text/unicode/norm"
+)
 
-// SearchText is the search_text of a row made of parts.
+// Searchable rows keep two columns of folded text: search_title (the
+// title or name) and search_text (everything a search may match, title
+// included). The package that writes a table fills them through
+// SearchText; lists and the search across kinds match them through
+// ParseSearch and the dialect's SearchMatch.
+//
+// Folding happens here, in Go, not in the database, so both databases
+// compare the same letters: PostgreSQL's unaccent and SQLite's
+// remove_diacritics disagree (SQLite keeps ø and æ), and unaccent is an
+// extension a managed server may not offer.
+//
+// A row written before migration 00015 has a NULL search_title; its owner
+// folds it again at start (RefreshSearch in each package).
+
+// SearchText folds the parts of a row into its search text.
 func SearchText(parts ...string) string {
-	return strings.ToLower(strings.Join(parts, " "))
+	return Fold(strings.Join(parts, " "))
 }
 
-// SearchPattern is the LIKE pattern (with ESCAPE '\') that finds q as
-// typed anywhere in a search_text.
-func SearchPattern(q string) string {
-	return LikePattern(strings.ToLower(q))
+// Fold is the text a search compares: lower case, without diacritics
+// (café = cafe, ş = s, Arabic vowel marks dropped), with the Danish and
+// Norwegian letters spelled out as people type them without a Danish
+// keyboard (ø = o, æ = ae, å = aa = a), and the Arabic letters that
+// Arabic, Persian and Urdu keyboards type differently made one.
+func Fold(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range norm.NFKD.String(s) {
+		if unicode.Is(unicode.Mn, r) {
+			continue // the marks NFKD split off: accents, rings, harakat, hamza
+		}
+		r = unicode.ToLower(r)
+		switch r {
+		case 'ø':
+			b.WriteByte('o')
+		case 'æ':
+			b.WriteString("ae")
+		case 'œ':
+			b.WriteString("oe")
+		case 'ß':
+			b.WriteString("ss")
+		case 'þ':
+			b.WriteString("th")
+		case 'ı': // Turkish dotless i
+			b.WriteByte('i')
+		case 'ð', 'đ':
+			b.WriteByte('d')
+		case 'ł':
+			b.WriteByte('l')
+		case 'ـ': // tatweel, a stretch with no meaning
+		case 'ي', 'ى': // Arabic yeh and alef maksura, as Urdu's and Persian's yeh
+			b.WriteRune('ی')
+		case 'ك': // Arabic kaf, as Urdu's and Persian's keheh
+			b.WriteRune('ک')
+		case 'ة': // teh marbuta, often typed as heh
+			b.WriteRune('ه')
+		default:
+			if unicode.IsControl(r) {
+				b.WriteByte(' ')
+				continue
+			}
+			b.WriteRune(r)
+		}
+	}
+	// "aa" is how å was written before 1948 and still is in names
+	// ("Vejleaa"); å already became a above.
+	return strings.ReplaceAll(b.String(), "aa", "a")
+}
+
+// Search is a query as typed, parsed into folded words. Every word must be
+// found in a row, anywhere, also inside a longer word (Danish glues words
+// together: "cafe" finds "Lektiecafé"), which makes a word typed halfway
+// a prefix search while typing.
+type Search struct {
+	Words []string
+}
+
+// MaxSearchWords is the most words a query may have; the domain refuses
+// more.
+const MaxSearchWords = 10
+
+// ParseSearch folds q and splits it into words: runs of letters and
+// digits. Everything else — quotes, *, -, parentheses, operators of either
+// database's own query language — only separates words, so no input
+// reaches a search engine as syntax. NEAR, AND and OR are words like any
+// other.
+func ParseSearch(q string) Search {
+	var s Search
+	for _, w := range strings.FieldsFunc(Fold(q), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if !containsWord(s.Words, w) {
+			s.Words = append(s.Words, w)
+		}
+	}
+	return s
+}
+
+func containsWord(ws []string, w string) bool {
+	for _, x := range ws {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+// Empty reports whether the query has no word to look for (it was empty
+// or only punctuation).
+func (s Search) Empty() bool { return len(s.Words) == 0 }
+
+// trigram is the shortest word a trigram index finds; shorter ones are
+// matched by LIKE on the rows the longer ones found, or by a scan.
+const trigram = 3
+
+func (s Search) long() []string {
+	var out []string
+	for _, w := range s.Words {
+		if len([]rune(w)) >= trigram {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func (s Search) short() []string {
+	var out []string
+	for _, w := range s.Words {
+		if len([]rune(w)) < trigram {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// SearchSQL is how a search over one table reads in the dialect: Join
+// follows "FROM table alias", Where is ANDed into the conditions, Title is
+// 1 when every word is in the title and 0 otherwise, Score orders the rest
+// (higher first). Each part has its own arguments, to be passed in the
+// order the parts appear in the statement.
+type SearchSQL struct {
+	Join      string
+	JoinArgs  []any
+	Where     string
+	WhereArgs []any
+	Title     string
+	TitleArgs []any
+	Score     string
+	ScoreArgs []any
+}
+
+// SearchMatch is the SQL that finds s in table (one whose rows have
+// search_title and search_text, indexed by migration 00015), read as
+// alias.
+//
+// SQLite: the FTS5 table <table>_search (trigram tokenizer) finds the
+// words of three letters or more; bm25 weighs a title hit ten times a
+// body hit. PostgreSQL: the trigram GIN index finds the words inside
+// search_text, or the Danish stemmer finds them as forms of the same word
+// ("børnene" finds "børn"); ts_rank orders them.
+//
+// s must not be Empty. table and alias are constants of the caller.
+func (db *DB) SearchMatch(table, alias string, s Search) SearchSQL {
+	var out SearchSQL
+	var likes []string
+	var likeArgs []any
+	for _, w := range s.Words {
+		likes = append(likes, alias+`.search_title LIKE ? ESCAPE '\'`)
+		likeArgs = append(likeArgs, LikePattern(w))
+	}
+	out.Title = `CASE WHEN ` + strings.Join(likes, " AND ") + ` THEN 1 ELSE 0 END`
+	out.TitleArgs = likeArgs
+
+	if db.Dialect == Postgres {
+		var conds []string
+		var args []any
+		for _, w := range s.Words {
+			conds = append(conds, alias+`.search_text LIKE ? ESCAPE '\'`)
+			args = append(args, LikePattern(w))
+		}
+		query := strings.Join(s.Words, " ")
+		out.Where = `((` + strings.Join(conds, " AND ") + `) OR to_tsvector('danish', ` + alias + `.search_text) @@ plainto_tsquery('danish', ?))`
+		out.WhereArgs = append(args, query)
+		out.Score = `CAST(ts_rank(to_tsvector('danish', ` + alias + `.search_text), plainto_tsquery('danish', ?)) AS REAL)`
+		out.ScoreArgs = []any{query}
+		return out
+	}
+
+	var conds []string
+	var args []any
+	for _, w := range s.short() {
+		conds = append(conds, alias+`.search_text LIKE ? ESCAPE '\'`)
+		args = append(args, LikePattern(w))
+	}
+	long := s.long()
+	if len(long) == 0 {
+		out.Where = strings.Join(conds, " AND ")
+		out.WhereArgs = args
+		out.Score = `CAST(0 AS REAL)`
+		return out
+	}
+	fts := table + "_search"
+	phrases := make([]string, len(long))
+	for i, w := range long {
+		// Words are letters and digits only (ParseSearch), so a phrase in
+		// double quotes is always one literal string to FTS5.
+		phrases[i] = `"` + w + `"`
+	}
+	out.Join = `JOIN ` + fts + ` ON ` + fts + `.rowid = ` + alias + `.id`
+	out.Where = strings.Join(append([]string{fts + ` MATCH ?`}, conds...), " AND ")
+	out.WhereArgs = append([]any{strings.Join(phrases, " AND ")}, args...)
+	out.Score = `-bm25(` + fts + `, 10.0, 1.0)`
+	return out
+}
+
+// SearchFilter is the condition that a row of table, read as alias, matches
+// s, for lists that search among their own filters and keep their own
+// order. s must not be Empty.
+func (db *DB) SearchFilter(table, alias string, s Search) (string, []any) {
+	m := db.SearchMatch(table, alias, s)
+	if m.Join == "" {
+		return m.Where, m.WhereArgs
+	}
+	// The FTS table's rows are the table's ids; a subquery keeps the
+	// list's own joins and order as they are.
+	fts := table + "_search"
+	phrases, rest := m.WhereArgs[0], m.WhereArgs[1:]
+	cond := alias + `.id IN (SELECT rowid FROM ` + fts + ` WHERE ` + fts + ` MATCH ?)`
+	for range rest {
+		cond += ` AND ` + alias + `.search_text LIKE ? ESCAPE '\'`
+	}
+	return cond, append([]any{phrases}, rest...)
+}
+
+// SearchWhere is the condition of a list's search filter q on table, read
+// as alias: "" when q is blank, which filters nothing, and a condition no
+// row meets when q has no word (only punctuation), as a literal search for
+// it would find nothing either.
+func (db *DB) SearchWhere(table, alias, q string) (string, []any) {
+	if strings.TrimSpace(q) == "" {
+		return "", nil
+	}
+	s := ParseSearch(q)
+	if s.Empty() {
+		return "1 = 0", nil
+	}
+	return db.SearchFilter(table, alias, s)
 }

@@ -38,6 +38,22 @@ func ForgetAuthorTx(ctx context.Context, tx *sqlx.Tx, userID int64, keepPublishe
 			return err
 		}
 	}
+	// The name goes from the search text of the stories that stay too, or
+	// a search for it would still find them.
+	var kept []struct {
+		ID    int64  `db:"id"`
+		Title string `db:"title"`
+		Body  string `db:"body"`
+	}
+	if err := store.Select(ctx, tx, &kept, `SELECT id, title, body FROM stories WHERE author_id = ? AND status = 'PUBLISHED'`, userID); err != nil {
+		return fmt.Errorf("stories of %d: %w", userID, err)
+	}
+	for _, st := range kept {
+		if _, err := store.Exec(ctx, tx, `UPDATE stories SET search_title = ?, search_text = ? WHERE id = ?`,
+			store.SearchText(st.Title), SearchText(st.Title, st.Body, ""), st.ID); err != nil {
+			return fmt.Errorf("forget the name in story %d: %w", st.ID, err)
+		}
+	}
 	steps := []struct{ what, query string }{
 		{"stories", `DELETE FROM stories WHERE ` + gone},
 		{"authorship", `UPDATE stories SET author_id = NULL, author_name = '' WHERE author_id = ?`},

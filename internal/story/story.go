@@ -209,9 +209,9 @@ func (s *Service) ListPublished(ctx context.Context, c user.Caller, f Filter, af
 		where = append(where, "EXISTS (SELECT 1 FROM story_themes t WHERE t.story_id = s.id AND t.theme IN (?))")
 		args = append(args, f.Themes)
 	}
-	if q := strings.TrimSpace(f.Search); q != "" {
-		where = append(where, `s.search_text LIKE ? ESCAPE '\'`)
-		args = append(args, store.SearchPattern(q))
+	if cond, cargs := s.db.SearchWhere("stories", "s", f.Search); cond != "" {
+		where = append(where, cond)
+		args = append(args, cargs...)
 	}
 	if after != nil {
 		where = append(where, "(s.published_at < ? OR (s.published_at = ? AND s.id < ?))")

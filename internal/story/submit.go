@@ -143,10 +143,10 @@ func (s *Service) Submit(ctx context.Context, c user.Caller, in Input) (Story, e
 			}
 		}
 		err := store.Get(ctx, tx, &id, `INSERT INTO stories
-			(author_id, author_name, title, body, search_text, status, activity_id, organisation_id, call_id,
+			(author_id, author_name, title, body, search_title, search_text, status, activity_id, organisation_id, call_id,
 			 consent_people, has_children, consent_guardian, featured, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?) RETURNING id`,
-			c.UserID, in.AuthorName, in.Title, in.Body, searchText(in), PendingReview, in.ActivityID, in.OrganisationID,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?) RETURNING id`,
+			c.UserID, in.AuthorName, in.Title, in.Body, store.SearchText(in.Title), searchText(in), PendingReview, in.ActivityID, in.OrganisationID,
 			in.CallID, in.ConsentPeople, in.HasChildren, in.ConsentGuardian, now, now)
 		if err != nil {
 			return fmt.Errorf("insert story: %w", err)
@@ -211,10 +211,10 @@ func (s *Service) Edit(ctx context.Context, c user.Caller, id int64, in Input) (
 				return err
 			}
 		}
-		_, err = store.Exec(ctx, tx, `UPDATE stories SET author_name = ?, title = ?, body = ?, search_text = ?, status = ?,
+		_, err = store.Exec(ctx, tx, `UPDATE stories SET author_name = ?, title = ?, body = ?, search_title = ?, search_text = ?, status = ?,
 			activity_id = ?, organisation_id = ?, call_id = ?, consent_people = ?, has_children = ?, consent_guardian = ?,
 			updated_at = ? WHERE id = ?`,
-			in.AuthorName, in.Title, in.Body, searchText(in), PendingReview, in.ActivityID, in.OrganisationID, in.CallID,
+			in.AuthorName, in.Title, in.Body, store.SearchText(in.Title), searchText(in), PendingReview, in.ActivityID, in.OrganisationID, in.CallID,
 			in.ConsentPeople, in.HasChildren, in.ConsentGuardian, now, id)
 		if err != nil {
 			return fmt.Errorf("update story %d: %w", id, err)
@@ -629,3 +629,39 @@ func (s *Service) MyStories(ctx context.Context, c user.Caller) ([]Story, error)
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// RefreshSearch folds the search text of stories written before
+// migration 00015 (those whose search_title is NULL) and reports how many
+// it folded. The server runs it at start; it does nothing once every row
+// is folded.
+func RefreshSearch(ctx context.Context, db *store.DB) (int, error) {
+	n := 0
+	for {
+		var rows []struct {
+			ID         int64  `db:"id"`
+			Title      string `db:"title"`
+			Body       string `db:"body"`
+			AuthorName string `db:"author_name"`
+		}
+		err := store.Select(ctx, db, &rows, `SELECT id, title, body, author_name FROM stories WHERE search_title IS NULL ORDER BY id LIMIT 500`)
+		if err != nil {
+			return n, fmt.Errorf("stories to fold: %w", err)
+		}
+		if len(rows) == 0 {
+			return n, nil
+		}
+		err = db.Transact(ctx, func(tx *sqlx.Tx) error {
+			for _, r := range rows {
+				if _, err := store.Exec(ctx, tx, `UPDATE stories SET search_title = ?, search_text = ? WHERE id = ?`,
+					store.SearchText(r.Title), SearchText(r.Title, r.Body, r.AuthorName), r.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("fold search text of stories: %w", err)
+		}
+		n += len(rows)
+	}
+}

@@ -192,6 +192,36 @@ test('public pages: accessible, previewable, structured', { timeout: 180000 }, a
   await noJS.close();
 });
 
+test('public pages: a cancelled activity, found through the calendar feed', { timeout: 60000 }, async (t) => {
+  assert.ok(base, 'VORESISHOJ_URL must be set');
+  const ics = await (await fetch(new URL('/ical/activities.ics', base))).text();
+  const cancelled = ics.split('BEGIN:VEVENT').find((ev) => /\r?\nSTATUS:CANCELLED\r?\n/.test(ev));
+  assert.ok(cancelled, 'the demo data has a cancelled activity in the public calendar');
+  const url = cancelled.match(/\r?\nURL:(\S+)\r?\n/)?.[1];
+  assert.ok(url?.startsWith(`${new URL(base).origin}/activities/`), `URL: ${url}`);
+  const body = await html(new URL(url).pathname);
+  assert.match(body, /class="badge cancelled">Aflyst</);
+  const { result } = await ogs({ html: body });
+  assert.match(result.ogTitle, /^Aflyst: /);
+
+  const browser = await chromium.launch({ executablePath, headless: true, args: ['--headless', '--no-sandbox', '--disable-background-networking'] });
+  t.after(() => browser.close());
+  const page = await (await browser.newContext({ viewport: { width: 375, height: 740 }, locale: 'da-DK' })).newPage();
+  await page.goto(url, { waitUntil: 'load' });
+  const lds = (await page.$$eval('script[type="application/ld+json"]', (s) => s.map((e) => e.textContent)))
+    .flatMap((text) => { const v = JSON.parse(text); return Array.isArray(v) ? v : [v]; });
+  assert.ok(lds.length > 0);
+  for (const ev of lds) {
+    checkEvent(ev);
+    assert.equal(ev.eventStatus, 'https://schema.org/EventCancelled');
+  }
+  await page.addScriptTag({ path: axePath });
+  const results = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }));
+  assert.deepEqual(results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id), []);
+});
+
 test('public pages: languages, 404, app links', async () => {
   assert.ok(base, 'VORESISHOJ_URL must be set');
   const en = await fetch(new URL('/forside', base), { headers: { 'accept-language': 'en' } });
