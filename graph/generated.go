@@ -293,6 +293,7 @@ type ComplexityRoot struct {
 		Hours                   func(childComplexity int) int
 		ID                      func(childComplexity int) int
 		Language                func(childComplexity int) int
+		LanguageChosen          func(childComplexity int) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, first *int, after *string) int
 		OrganiserInvitations    func(childComplexity int) int
@@ -836,6 +837,8 @@ type InitiativeResolver interface {
 type MeResolver interface {
 	ID(ctx context.Context, obj *user.User) (string, error)
 	User(ctx context.Context, obj *user.User) (*user.User, error)
+
+	Language(ctx context.Context, obj *user.User) (string, error)
 
 	Verified(ctx context.Context, obj *user.User) (bool, error)
 	Organises(ctx context.Context, obj *user.User) ([]organisation.Organisation, error)
@@ -1874,6 +1877,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Language(childComplexity), true
+	case "Me.languageChosen":
+		if e.ComplexityRoot.Me.LanguageChosen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.LanguageChosen(childComplexity), true
 	case "Me.notificationPreferences":
 		if e.ComplexityRoot.Me.NotificationPreferences == nil {
 			break
@@ -6482,8 +6491,10 @@ type Me {
   email: String
   "In E.164, e.g. +4512345678."
   phone: String
-  "Preferred language for texts, e.g. da or en."
+  "The language the person's texts are in: the one they chose with updateMe, or while they have chosen none, the one this request is answered in (from Accept-Language, else da). One of da, en, ar, tr, ur."
   language: String!
+  "True when the person chose language with updateMe; false while texts follow the device's Accept-Language and pushes are in Danish."
+  languageChosen: Boolean!
   "Resident or secretariat."
   role: Role!
   "False for Firebase's anonymous sign-in: such a person may browse and follow but not claim slots, submit stories or announce."
@@ -6559,7 +6570,7 @@ extend type Query {
 input UpdateMeInput {
   "The name shown to others; a field left out keeps its value."
   displayName: String
-  "One of the supported languages, e.g. da or en."
+  "One of the supported languages: da, en, ar, tr, ur. An empty string gives up the choice: texts follow Accept-Language again, pushes are Danish."
   language: String
   "A phone number organisers may call, as people write it (12 34 56 78, +45 1234 5678, 0045 12345678); kept in E.164 (+4512345678). An empty string removes it; a number that is not one is INVALID_PHONE."
   phone: String
@@ -7681,6 +7692,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_phone(ctx, field)
 	case "language":
 		return ec.fieldContext_Me_language(ctx, field)
+	case "languageChosen":
+		return ec.fieldContext_Me_languageChosen(ctx, field)
 	case "role":
 		return ec.fieldContext_Me_role(ctx, field)
 	case "verified":
@@ -13470,7 +13483,7 @@ func (ec *executionContext) _Me_language(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Me_language(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Language, nil
+			return ec.Resolvers.Me().Language(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -13481,7 +13494,30 @@ func (ec *executionContext) _Me_language(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Me_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Me", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Me", field, true, true, "String")
+}
+
+func (ec *executionContext) _Me_languageChosen(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_languageChosen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LanguageChosen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_languageChosen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Me", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Me_role(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
@@ -29439,7 +29475,13 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "language":
-			out.Values[i] = ec._Me_language(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_language(ctx, field, obj)
+				})
+		case "languageChosen":
+			out.Values[i] = ec._Me_languageChosen(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

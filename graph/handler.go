@@ -170,12 +170,15 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	return g.wrap(opts.Authenticate, srv)
 }
 
-// withLanguage answers in the signed-in person's language, else in the
-// first supported language of Accept-Language, else Danish.
+// withLanguage answers in the language the signed-in person chose, else in
+// the first supported language of Accept-Language, else Danish. A person
+// who never chose has no Caller.Language, so their device decides.
 func withLanguage(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		lang := i18n.Match(user.CallerFrom(req.Context()).Language, req.Header.Get("Accept-Language"))
-		next.ServeHTTP(w, req.WithContext(i18n.WithLanguage(req.Context(), lang)))
+		accept := req.Header.Get("Accept-Language")
+		ctx := i18n.WithDeviceLanguage(req.Context(), i18n.Match(accept))
+		lang := i18n.Match(user.CallerFrom(ctx).Language, accept)
+		next.ServeHTTP(w, req.WithContext(i18n.WithLanguage(ctx, lang)))
 	})
 }
 

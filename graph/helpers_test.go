@@ -20,6 +20,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/clock/clocktest"
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/media"
@@ -139,7 +140,7 @@ func newTestServerJobs(t testing.TB, db *store.DB, opts Options, log *slog.Logge
 			Notify:         notifier,
 			Initiatives:    initiative.NewService(db, themes, notifier, now),
 			CalendarImport: calimport.NewService(db, activities, themes, bus, calimport.Options{Logger: log, Now: now}),
-			Languages:      []string{"da", "en"},
+			Languages:      i18n.Supported(),
 		},
 		Now: now,
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/auth"
+	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -30,6 +31,14 @@ func (r *meResolver) ID(ctx context.Context, obj *user.User) (string, error) {
 func (r *meResolver) User(ctx context.Context, obj *user.User) (*user.User, error) {
 	// The same row, shown as the User type shows it to this caller.
 	return obj, nil
+}
+
+// Language is the resolver for the language field.
+func (r *meResolver) Language(ctx context.Context, obj *user.User) (string, error) {
+	if obj.LanguageChosen {
+		return obj.Language, nil
+	}
+	return i18n.DeviceLanguage(ctx), nil
 }
 
 // Verified is the resolver for the verified field.

@@ -1095,7 +1095,7 @@ type UpdateActivityInput struct {
 type UpdateMeInput struct {
 	// The name shown to others; a field left out keeps its value.
 	DisplayName *string `json:"displayName,omitempty"`
-	// One of the supported languages, e.g. da or en.
+	// One of the supported languages: da, en, ar, tr, ur. An empty string gives up the choice: texts follow Accept-Language again, pushes are Danish.
 	Language *string `json:"language,omitempty"`
 	// A phone number organisers may call, as people write it (12 34 56 78, +45 1234 5678, 0045 12345678); kept in E.164 (+4512345678). An empty string removes it; a number that is not one is INVALID_PHONE.
 	Phone *string `json:"phone,omitempty"`

@@ -81,9 +81,9 @@ func (l *loader) loadUsers() error {
 		}
 		var id int64
 		err := store.Get(l.ctx, l.tx, &id, `INSERT INTO users
-			(firebase_uid, email, email_verified, phone, display_name, language, role, anonymous, has_app, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?) RETURNING id`,
-			uid, email, email != nil, phone, p.name, lang, role, email != nil, l.now, l.now)
+			(firebase_uid, email, email_verified, phone, display_name, language, language_chosen, role, anonymous, has_app, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?) RETURNING id`,
+			uid, email, email != nil, phone, p.name, lang, p.language != "", role, email != nil, l.now, l.now)
 		if err != nil {
 			return fmt.Errorf("user %s: %w", p.key(), err)
 		}

@@ -33,14 +33,19 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, 
 		u.DisplayName = name
 	}
 	if in.Language != nil {
-		ok := false
+		// An empty language gives up the choice: texts follow the
+		// device's Accept-Language again, pushes are Danish.
+		ok := *in.Language == ""
 		for _, l := range languages {
 			ok = ok || l == *in.Language
 		}
 		if !ok {
 			errs.Add("INVALID_LANGUAGE", "language")
 		}
-		u.Language = *in.Language
+		u.Language, u.LanguageChosen = *in.Language, *in.Language != ""
+		if !u.LanguageChosen {
+			u.Language = "da"
+		}
 	}
 	if in.Phone != nil {
 		if strings.TrimSpace(*in.Phone) == "" {
@@ -54,8 +59,8 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, 
 	if err := errs.Err(); err != nil {
 		return User{}, err
 	}
-	_, err = store.Exec(ctx, s.db, `UPDATE users SET display_name = ?, language = ?, phone = ?, updated_at = ? WHERE id = ?`,
-		u.DisplayName, u.Language, u.Phone, s.now(), u.ID)
+	_, err = store.Exec(ctx, s.db, `UPDATE users SET display_name = ?, language = ?, language_chosen = ?, phone = ?, updated_at = ? WHERE id = ?`,
+		u.DisplayName, u.Language, u.LanguageChosen, u.Phone, s.now(), u.ID)
 	if err != nil {
 		return User{}, fmt.Errorf("update profile of %d: %w", u.ID, err)
 	}

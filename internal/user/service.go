@@ -53,7 +53,7 @@ func NewService(db *store.DB, now func() time.Time) *Service {
 	return &Service{db: db, now: now}
 }
 
-const userColumns = `id, firebase_uid, email, email_verified, phone, display_name, language, role,
+const userColumns = `id, firebase_uid, email, email_verified, phone, display_name, language, language_chosen, role,
 	anonymous, has_app, ical_token, created_at, updated_at, deleted_at`
 
 // byID returns the person with id, for this package's own use: what
@@ -365,7 +365,9 @@ func (s *Service) caller(ctx context.Context, u User) (Caller, error) {
 		Verified:    !u.Anonymous && (u.EmailVerified || u.Phone != nil),
 		Secretariat: u.Role == RoleSecretariat,
 		Organises:   make(map[int64]bool, len(orgIDs)),
-		Language:    u.Language,
+	}
+	if u.LanguageChosen {
+		c.Language = u.Language
 	}
 	for _, id := range orgIDs {
 		c.Organises[id] = true

@@ -21,20 +21,24 @@ const (
 
 // User is a person as we store them.
 type User struct {
-	ID            int64      `db:"id"`
-	FirebaseUID   *string    `db:"firebase_uid"`
-	Email         *string    `db:"email"`
-	EmailVerified bool       `db:"email_verified"`
-	Phone         *string    `db:"phone"`
-	DisplayName   string     `db:"display_name"`
-	Language      string     `db:"language"`
-	Role          Role       `db:"role"`
-	Anonymous     bool       `db:"anonymous"`
-	HasApp        bool       `db:"has_app"`
-	ICalToken     *string    `db:"ical_token"`
-	CreatedAt     time.Time  `db:"created_at"`
-	UpdatedAt     time.Time  `db:"updated_at"`
-	DeletedAt     *time.Time `db:"deleted_at"`
+	ID            int64   `db:"id"`
+	FirebaseUID   *string `db:"firebase_uid"`
+	Email         *string `db:"email"`
+	EmailVerified bool    `db:"email_verified"`
+	Phone         *string `db:"phone"`
+	DisplayName   string  `db:"display_name"`
+	Language      string  `db:"language"`
+	// LanguageChosen is true when the person chose Language (updateMe);
+	// until then Language is the default 'da' and their texts follow the
+	// device's Accept-Language.
+	LanguageChosen bool       `db:"language_chosen"`
+	Role           Role       `db:"role"`
+	Anonymous      bool       `db:"anonymous"`
+	HasApp         bool       `db:"has_app"`
+	ICalToken      *string    `db:"ical_token"`
+	CreatedAt      time.Time  `db:"created_at"`
+	UpdatedAt      time.Time  `db:"updated_at"`
+	DeletedAt      *time.Time `db:"deleted_at"`
 }
 
 // Caller is who makes a request. The zero Caller is an anonymous visitor
@@ -47,7 +51,9 @@ type Caller struct {
 	Secretariat bool
 	// Organises is the set of organisation ids the caller is organiser of.
 	Organises map[int64]bool
-	Language  string
+	// Language is the language the person chose, or "" when they never
+	// chose one: then a request answers in its Accept-Language.
+	Language string
 }
 
 // SignedIn reports whether the caller has an account (possibly anonymous).

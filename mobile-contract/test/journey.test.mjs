@@ -168,8 +168,10 @@ test('a resident, a volunteer and an organiser use the app', { timeout: 15000 },
   const slot = open.openSlots.edges.map((e) => e.node).find((s) => s.id === added.slot.id);
   assert.ok(slot, 'the new slot is among the open slots');
   assert.equal(slot.spotsLeft, 2);
-  const shifts = await query(resident, 'MyShifts', { upcoming: true });
-  assert.deepEqual(overlapping(shifts.me.claims, hour), [], `the resident has nothing at ${hour.startsAt}`);
+  const shifts = await query(resident, 'MyShifts', { upcoming: true, first: 100 });
+  const claims = shifts.me.claimsConnection.edges.map((e) => e.node);
+  assert.equal(shifts.me.claimsConnection.pageInfo.hasNextPage, false, 'every upcoming shift on one page');
+  assert.deepEqual(overlapping(claims, hour), [], `the resident has nothing at ${hour.startsAt}`);
   const input = { slotId: slot.id, idempotencyKey: `journey-${slot.id}-${Date.now()}` };
   const first = await mutate(resident, 'ClaimSlot', input);
   assert.deepEqual(first.userErrors, []);
