@@ -201,11 +201,12 @@ func TestDeletionLeavesNothing(t *testing.T) {
 				t.Errorf("before deletion: no row in %s points to the person; the test person should have one", want)
 			}
 		}
-		// The announcement's push, as the push job would queue it before
-		// sending (the job does not run in these tests).
+		// The announcement's push, as the push job queues it before
+		// sending, where the job has not yet done so.
 		if _, err := store.Exec(ctx, db, `INSERT INTO deliveries (notification_id, device_id, token, platform, status, created_at)
 			SELECT n.id, d.id, d.token, d.platform, 'PENDING', ? FROM notifications n JOIN devices d ON d.user_id = n.user_id
-			WHERE n.user_id = ?`, ts.now(), id); err != nil {
+			WHERE n.user_id = ? AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.notification_id = n.id AND x.device_id = d.id)`,
+			ts.now(), id); err != nil {
 			t.Fatal(err)
 		}
 		var deliveries int

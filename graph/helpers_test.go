@@ -167,7 +167,8 @@ func (ts *testServer) drain() {
 	for {
 		var n int
 		if err := store.Get(context.Background(), ts.db, &n,
-			`SELECT COUNT(*) FROM river_job WHERE kind = 'notify_event' AND state NOT IN ('completed', 'discarded', 'cancelled')`); err != nil {
+			`SELECT COUNT(*) FROM river_job WHERE kind IN ('notify_event', 'notify_initiative_event')
+				AND state NOT IN ('completed', 'discarded', 'cancelled')`); err != nil {
 			ts.t.Fatal(err)
 		}
 		if n == 0 {

@@ -90,6 +90,7 @@ func TestInitiativeLifeCycle(t *testing.T) {
 				}
 			}
 		}
+		ts.drain()
 		ts.client.MustPost(`{ me { notifications(first: 5) { edges { node { kind body } } } } }`, &inbox, bearer(joinerB))
 		if len(inbox.Me.Notifications.Edges) == 0 || inbox.Me.Notifications.Edges[0].Node.Kind != "INITIATIVE_APPROVED" {
 			t.Errorf("a member was not told of the approval: %+v", inbox)

@@ -1,6 +1,10 @@
 package initiative
 
-import "context"
+import (
+	"context"
+
+	"github.com/jmoiron/sqlx"
+)
 
 // EventKind names what happened to an initiative.
 type EventKind string
@@ -37,7 +41,7 @@ const (
 )
 
 // Event is one thing that happened to an initiative, handed to the
-// Notifier after the change committed.
+// Notifier inside the transaction of the change.
 type Event struct {
 	Kind         EventKind
 	InitiativeID int64
@@ -60,19 +64,18 @@ type Event struct {
 	Message string
 }
 
-// Notifier is told about initiative events. The notification service
-// implements it; it must not block for long, as it runs in the request.
+// Notifier is told about initiative events inside the transaction of the
+// change, so that they are told if and only if it commits. The
+// notification service implements it with its outbox.
 type Notifier interface {
-	InitiativeEvent(ctx context.Context, e Event)
+	RecordInitiativeEvents(ctx context.Context, tx *sqlx.Tx, events ...Event) error
 }
 
-func (s *Service) notify(ctx context.Context, events ...Event) {
-	if s.notifier == nil {
-		return
+func (s *Service) record(ctx context.Context, tx *sqlx.Tx, events ...Event) error {
+	if s.notifier == nil || len(events) == 0 {
+		return nil
 	}
-	for _, e := range events {
-		s.notifier.InitiativeEvent(ctx, e)
-	}
+	return s.notifier.RecordInitiativeEvents(ctx, tx, events...)
 }
 
 func idOf(p *int64) int64 {

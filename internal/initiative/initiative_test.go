@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/jmoiron/sqlx"
+
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/event"
@@ -28,10 +30,11 @@ type recorder struct {
 	events []initiative.Event
 }
 
-func (r *recorder) InitiativeEvent(_ context.Context, e initiative.Event) {
+func (r *recorder) RecordInitiativeEvents(_ context.Context, _ *sqlx.Tx, events ...initiative.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, e)
+	r.events = append(r.events, events...)
+	return nil
 }
 
 func (r *recorder) last(kind initiative.EventKind) (initiative.Event, bool) {

@@ -79,14 +79,15 @@ func (s *Service) Join(ctx context.Context, c user.Caller, id int64, message str
 		if _, err := store.Exec(ctx, tx, `UPDATE initiatives SET last_activity_at = ? WHERE id = ?`, now, id); err != nil {
 			return fmt.Errorf("touch initiative: %w", err)
 		}
-		out, err = initiativeByID(ctx, tx, id)
-		return err
+		if out, err = initiativeByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, Event{Kind: EventJoined, InitiativeID: id, Name: out.Name, ProposerID: idOf(out.ProposerID), ActorID: c.UserID,
+			OrganisationID: idOf(out.OrganisationID), MemberIDs: []int64{c.UserID}, Message: message})
 	})
 	if err != nil {
 		return Initiative{}, wrapFault(err, "join initiative %d", id)
 	}
-	s.notify(ctx, Event{Kind: EventJoined, InitiativeID: id, Name: out.Name, ProposerID: idOf(out.ProposerID), ActorID: c.UserID,
-		OrganisationID: idOf(out.OrganisationID), MemberIDs: []int64{c.UserID}, Message: message})
 	return out, nil
 }
 

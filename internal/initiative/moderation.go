@@ -80,13 +80,10 @@ func (s *Service) Report(ctx context.Context, c user.Caller, id int64, reason st
 			return fmt.Errorf("hide initiative: %w", err)
 		}
 		hid = true
-		return nil
+		return s.record(ctx, tx, Event{Kind: EventHidden, InitiativeID: id, Name: name, ProposerID: proposer})
 	})
 	if err != nil {
 		return false, wrapFault(err, "report initiative %d", id)
-	}
-	if hid {
-		s.notify(ctx, Event{Kind: EventHidden, InitiativeID: id, Name: name, ProposerID: proposer})
 	}
 	return hid, nil
 }
@@ -131,17 +128,18 @@ func (s *Service) Review(ctx context.Context, c user.Caller, id int64, d Decisio
 		if err != nil {
 			return fmt.Errorf("review initiative: %w", err)
 		}
-		out, err = initiativeByID(ctx, tx, id)
-		return err
+		if out, err = initiativeByID(ctx, tx, id); err != nil {
+			return err
+		}
+		kind := EventRestored
+		if d == Remove {
+			kind = EventRemoved
+		}
+		return s.record(ctx, tx, Event{Kind: kind, InitiativeID: id, Name: out.Name, ProposerID: idOf(out.ProposerID), ActorID: c.UserID})
 	})
 	if err != nil {
 		return Initiative{}, wrapFault(err, "review initiative %d", id)
 	}
-	kind := EventRestored
-	if d == Remove {
-		kind = EventRemoved
-	}
-	s.notify(ctx, Event{Kind: kind, InitiativeID: id, Name: out.Name, ProposerID: idOf(out.ProposerID), ActorID: c.UserID})
 	return out, nil
 }
 

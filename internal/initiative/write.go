@@ -146,13 +146,14 @@ func (s *Service) Propose(ctx context.Context, c user.Caller, in Input) (Initiat
 				return fmt.Errorf("insert theme: %w", err)
 			}
 		}
-		created, err = initiativeByID(ctx, tx, id)
-		return err
+		if created, err = initiativeByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, Event{Kind: EventProposed, InitiativeID: created.ID, Name: created.Name, ProposerID: c.UserID, ActorID: c.UserID})
 	})
 	if err != nil {
 		return Initiative{}, wrapFault(err, "propose initiative")
 	}
-	s.notify(ctx, Event{Kind: EventProposed, InitiativeID: created.ID, Name: created.Name, ProposerID: c.UserID, ActorID: c.UserID})
 	return created, nil
 }
 
@@ -183,10 +184,7 @@ func (s *Service) RequestApproval(ctx context.Context, c user.Caller, id int64) 
 	if err := c.RequireVerified(); err != nil {
 		return Initiative{}, err
 	}
-	var (
-		out   Initiative
-		asked bool
-	)
+	var out Initiative
 	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		in, err := s.lock(ctx, tx, id)
 		if err != nil {
@@ -208,15 +206,13 @@ func (s *Service) RequestApproval(ctx context.Context, c user.Caller, id int64) 
 		if err != nil {
 			return fmt.Errorf("request approval: %w", err)
 		}
-		asked = true
-		out, err = initiativeByID(ctx, tx, id)
-		return err
+		if out, err = initiativeByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, Event{Kind: EventApprovalRequested, InitiativeID: id, Name: out.Name, ProposerID: c.UserID, ActorID: c.UserID})
 	})
 	if err != nil {
 		return Initiative{}, wrapFault(err, "request approval of initiative %d", id)
-	}
-	if asked {
-		s.notify(ctx, Event{Kind: EventApprovalRequested, InitiativeID: id, Name: out.Name, ProposerID: c.UserID, ActorID: c.UserID})
 	}
 	return out, nil
 }
@@ -306,14 +302,15 @@ func (s *Service) Approve(ctx context.Context, c user.Caller, id int64, organise
 		if err != nil {
 			return fmt.Errorf("activate initiative: %w", err)
 		}
-		out, err = initiativeByID(ctx, tx, id)
-		return err
+		if out, err = initiativeByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, Event{Kind: EventApproved, InitiativeID: id, Name: out.Name, ProposerID: idOf(out.ProposerID), ActorID: c.UserID,
+			OrganisationID: idOf(out.OrganisationID), MemberIDs: members, OrganiserIDs: organisers})
 	})
 	if err != nil {
 		return Initiative{}, wrapFault(err, "approve initiative %d", id)
 	}
-	s.notify(ctx, Event{Kind: EventApproved, InitiativeID: id, Name: out.Name, ProposerID: idOf(out.ProposerID), ActorID: c.UserID,
-		OrganisationID: idOf(out.OrganisationID), MemberIDs: members, OrganiserIDs: organisers})
 	return out, nil
 }
 
@@ -358,14 +355,15 @@ func (s *Service) Merge(ctx context.Context, c user.Caller, id, organisationID i
 		if err != nil {
 			return fmt.Errorf("merge initiative: %w", err)
 		}
-		out, err = initiativeByID(ctx, tx, id)
-		return err
+		if out, err = initiativeByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, Event{Kind: EventMerged, InitiativeID: id, Name: out.Name, ProposerID: idOf(out.ProposerID), ActorID: c.UserID,
+			OrganisationID: organisationID, MemberIDs: members, Message: message})
 	})
 	if err != nil {
 		return Initiative{}, wrapFault(err, "merge initiative %d", id)
 	}
-	s.notify(ctx, Event{Kind: EventMerged, InitiativeID: id, Name: out.Name, ProposerID: idOf(out.ProposerID), ActorID: c.UserID,
-		OrganisationID: organisationID, MemberIDs: members, Message: message})
 	return out, nil
 }
 
@@ -404,14 +402,15 @@ func (s *Service) Close(ctx context.Context, c user.Caller, id int64) (Initiativ
 		if err != nil {
 			return fmt.Errorf("close initiative: %w", err)
 		}
-		out, err = initiativeByID(ctx, tx, id)
-		return err
+		if out, err = initiativeByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, Event{Kind: EventClosed, InitiativeID: id, Name: out.Name, ProposerID: idOf(out.ProposerID), ActorID: c.UserID,
+			MemberIDs: members})
 	})
 	if err != nil {
 		return Initiative{}, wrapFault(err, "close initiative %d", id)
 	}
-	s.notify(ctx, Event{Kind: EventClosed, InitiativeID: id, Name: out.Name, ProposerID: idOf(out.ProposerID), ActorID: c.UserID,
-		MemberIDs: members})
 	return out, nil
 }
 
@@ -428,19 +427,24 @@ func (s *Service) CloseStale(ctx context.Context, now time.Time, after time.Dura
 		Name       string `db:"name"`
 		ProposerID *int64 `db:"proposer_id"`
 	}
-	err := store.Select(ctx, s.db, &closed, `UPDATE initiatives
-		SET status = 'CLOSED', close_reason = 'STALE', closed_at = ?, updated_at = ?
-		WHERE status = 'PROPOSED' AND last_activity_at < ?
-		  AND NOT EXISTS (SELECT 1 FROM initiative_members m WHERE m.initiative_id = initiatives.id)
-		RETURNING id, name, proposer_id`, now, now, now.Add(-after))
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		err := store.Select(ctx, tx, &closed, `UPDATE initiatives
+			SET status = 'CLOSED', close_reason = 'STALE', closed_at = ?, updated_at = ?
+			WHERE status = 'PROPOSED' AND last_activity_at < ?
+			  AND NOT EXISTS (SELECT 1 FROM initiative_members m WHERE m.initiative_id = initiatives.id)
+			RETURNING id, name, proposer_id`, now, now, now.Add(-after))
+		if err != nil {
+			return fmt.Errorf("close stale initiatives: %w", err)
+		}
+		events := make([]Event, len(closed))
+		for i, c := range closed {
+			events[i] = Event{Kind: EventClosedStale, InitiativeID: c.ID, Name: c.Name, ProposerID: idOf(c.ProposerID)}
+		}
+		return s.record(ctx, tx, events...)
+	})
 	if err != nil {
-		return 0, fmt.Errorf("close stale initiatives: %w", err)
+		return 0, err
 	}
-	events := make([]Event, len(closed))
-	for i, c := range closed {
-		events[i] = Event{Kind: EventClosedStale, InitiativeID: c.ID, Name: c.Name, ProposerID: idOf(c.ProposerID)}
-	}
-	s.notify(ctx, events...)
 	return len(closed), nil
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/push"
@@ -40,15 +41,16 @@ func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
 // world is the server's domain on one database, wired as internal/app
 // wires it, with River running.
 type world struct {
-	t          *testing.T
-	db         *store.DB
-	fcm        *fcmtest.Server
-	bus        *event.Bus
-	notifier   *notify.Service
-	activities *activity.Service
-	volunteers *volunteer.Service
-	stories    *story.Service
-	now        func() time.Time
+	t           *testing.T
+	db          *store.DB
+	fcm         *fcmtest.Server
+	bus         *event.Bus
+	notifier    *notify.Service
+	activities  *activity.Service
+	volunteers  *volunteer.Service
+	stories     *story.Service
+	initiatives *initiative.Service
+	now         func() time.Time
 
 	org, place int64
 	names      map[int64]string
@@ -99,6 +101,7 @@ func newWorld(t *testing.T, db *store.DB) *world {
 		t.Fatal(err)
 	}
 	w.stories = story.NewService(db, w.bus, blobs, themes, now, w.notifier, story.Limits{})
+	w.initiatives = initiative.NewService(db, themes, w.notifier, now)
 	if err := w.notifier.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -496,5 +499,54 @@ func TestStoryReviewTellsTheAuthor(t *testing.T) {
 		if b := w.body("author"); !strings.Contains(b, no) {
 			t.Errorf("author told %q, without the reason", b)
 		}
+	})
+}
+
+// Initiative events tell the people internal/initiative names for each:
+// joining tells the proposer, approval the proposer, the joiners and the
+// new organisers, closing the joiners; never the one who acted, never
+// anyone else.
+func TestInitiativeEventsTellWhomTheyConcern(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := context.Background()
+		proposer, joiner, other := w.person("proposer"), w.person("joiner"), w.person("bystander")
+		w.follower("follower")
+		w.names[other] = "bystander"
+		secID := w.person("secretariat")
+		w.exec(`UPDATE users SET role = 'SECRETARIAT' WHERE id = ?`, secID)
+		sec := user.Caller{UserID: secID, Verified: true, Secretariat: true}
+		in, err := w.initiatives.Propose(ctx, resident(proposer), initiative.Input{Name: "Fællesspisning i Vildtbanegård",
+			Description: "Vi laver mad sammen hver anden torsdag."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.expect("proposed", "")
+		if _, err := w.initiatives.Join(ctx, resident(joiner), in.ID, "Jeg kan lave dessert."); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("joined", notify.Kind(initiative.EventJoined), "proposer")
+		if _, err := w.initiatives.RequestApproval(ctx, resident(proposer), in.ID); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("approval requested", notify.Kind(initiative.EventApprovalRequested), "secretariat")
+		if _, err := w.initiatives.Approve(ctx, sec, in.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("approved", notify.Kind(initiative.EventApproved), "proposer", "joiner")
+
+		second, err := w.initiatives.Propose(ctx, resident(proposer), initiative.Input{Name: "Byttemarked",
+			Description: "Tøj og legetøj skifter ejer."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.initiatives.Join(ctx, resident(joiner), second.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		w.settle()
+		if _, err := w.initiatives.Close(ctx, resident(proposer), second.ID); err != nil {
+			t.Fatal(err)
+		}
+		w.expect("closed by the proposer", notify.Kind(initiative.EventClosed), "joiner")
 	})
 }

@@ -3,30 +3,73 @@ package notify
 import (
 	"context"
 	"fmt"
-	"log/slog"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
 
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
-// InitiativeEvent tells the people an initiative event concerns, as
-// internal/initiative documents for each kind. It runs after the change
-// committed; a failure is logged, the change stands.
-func (s *Service) InitiativeEvent(ctx context.Context, e initiative.Event) {
-	if err := s.initiativeEvent(ctx, e); err != nil {
-		s.log.ErrorContext(ctx, "initiative notification not created", slog.String("kind", string(e.Kind)),
-			slog.Int64("initiative_id", e.InitiativeID), slog.String("error", err.Error()))
-	}
+// InitiativeArgs is the outbox job of an initiative event, recorded in the
+// transaction of the change (RecordInitiativeEvents) and told like a
+// domain event (outbox.go).
+type InitiativeArgs struct {
+	Event initiative.Event `json:"event"`
 }
 
-func (s *Service) initiativeEvent(ctx context.Context, e initiative.Event) error {
+// Kind is River's name for the job.
+func (InitiativeArgs) Kind() string { return "notify_initiative_event" }
+
+// RecordInitiativeEvents keeps initiative events in tx, to be told once
+// it commits (initiative.Notifier).
+func (s *Service) RecordInitiativeEvents(ctx context.Context, tx *sqlx.Tx, events ...initiative.Event) error {
+	params := make([]river.InsertManyParams, 0, len(events))
+	for _, e := range events {
+		params = append(params, river.InsertManyParams{Args: InitiativeArgs{Event: e}, InsertOpts: &river.InsertOpts{MaxAttempts: 25}})
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := s.river.InsertManyTx(ctx, tx.Tx, params); err != nil {
+		return fmt.Errorf("record %d initiative events: %w", len(params), err)
+	}
+	return nil
+}
+
+type initiativeWorker struct {
+	river.WorkerDefaults[InitiativeArgs]
+	s *Service
+}
+
+func (w *initiativeWorker) Work(ctx context.Context, job *river.Job[InitiativeArgs]) error {
+	ns, err := w.s.initiativeNotifications(ctx, job.Args.Event)
+	if err != nil {
+		return fmt.Errorf("notifications for %s: %w", job.Args.Event.Kind, err)
+	}
+	return tellAndComplete(ctx, w.s, job, ns)
+}
+
+// InitiativeEvent tells the people initiative event e concerns at once,
+// in a transaction of its own; tests use it, the server records events.
+func (s *Service) InitiativeEvent(ctx context.Context, e initiative.Event) error {
+	ns, err := s.initiativeNotifications(ctx, e)
+	if err != nil {
+		return err
+	}
+	return s.notifyInOwnTx(ctx, ns)
+}
+
+// initiativeNotifications says who is told of e, as internal/initiative
+// documents for each kind.
+func (s *Service) initiativeNotifications(ctx context.Context, e initiative.Event) ([]NewNotification, error) {
 	var to []int64
 	switch e.Kind {
 	case initiative.EventJoined:
 		to = []int64{e.ProposerID}
 	case initiative.EventApprovalRequested, initiative.EventHidden:
 		if err := store.Select(ctx, s.db, &to, `SELECT id FROM users WHERE role = 'SECRETARIAT' AND deleted_at IS NULL ORDER BY id`); err != nil {
-			return fmt.Errorf("secretariat: %w", err)
+			return nil, fmt.Errorf("secretariat: %w", err)
 		}
 	case initiative.EventApproved, initiative.EventMerged:
 		to = append(append([]int64{e.ProposerID}, e.OrganiserIDs...), e.MemberIDs...)
@@ -38,7 +81,7 @@ func (s *Service) initiativeEvent(ctx context.Context, e initiative.Event) error
 	case initiative.EventClosedStale, initiative.EventRestored, initiative.EventRemoved:
 		to = []int64{e.ProposerID}
 	default:
-		return nil
+		return nil, nil
 	}
 	params := map[string]any{"Initiative": e.Name, "Message": e.Message}
 	if e.OrganisationID != 0 {
@@ -63,5 +106,5 @@ func (s *Service) initiativeEvent(ctx context.Context, e initiative.Event) error
 		seen[id] = true
 		ns = append(ns, NewNotification{UserID: id, Kind: Kind(e.Kind), Params: params})
 	}
-	return s.notifyInOwnTx(ctx, ns)
+	return ns, nil
 }

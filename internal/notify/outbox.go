@@ -76,18 +76,24 @@ func (w *eventWorker) Work(ctx context.Context, job *river.Job[EventArgs]) error
 	if err != nil {
 		return fmt.Errorf("notifications for %s: %w", e.Kind, err)
 	}
+	return tellAndComplete(ctx, w.s, job, ns)
+}
+
+// tellAndComplete writes ns and completes job in one transaction: a
+// crash before the commit leaves neither, after it both, so a job run
+// again (retried, rescued) never tells anyone twice. Live subscriptions
+// hear of the notifications after the commit.
+func tellAndComplete[T river.JobArgs](ctx context.Context, s *Service, job *river.Job[T], ns []NewNotification) error {
 	var created []Created
-	err = w.s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		if created, err = w.s.insert(ctx, tx, ns); err != nil {
+		if created, err = s.insert(ctx, tx, ns); err != nil {
 			return err
 		}
-		// The job is done in the transaction that wrote what it was for:
-		// a crash before the commit leaves neither, after it both. The
-		// driver named here is only a type parameter; the client's own
-		// (SQLite or PostgreSQL) does the work.
+		// The driver named here is only a type parameter; the client's
+		// own (SQLite or PostgreSQL) does the work.
 		if _, err := river.JobCompleteTx[*riverdatabasesql.Driver](ctx, tx.Tx, job); err != nil {
-			return fmt.Errorf("complete event job %d: %w", job.ID, err)
+			return fmt.Errorf("complete job %d: %w", job.ID, err)
 		}
 		return nil
 	})
@@ -95,9 +101,9 @@ func (w *eventWorker) Work(ctx context.Context, job *river.Job[EventArgs]) error
 		return err
 	}
 	if len(created) > 0 {
-		w.s.log.DebugContext(ctx, "event told", slog.String("kind", string(e.Kind)), slog.Int("notifications", len(created)))
-		if w.s.onCreated != nil {
-			w.s.onCreated(ctx, created)
+		s.log.DebugContext(ctx, "told", slog.String("job", job.Kind), slog.Int("notifications", len(created)))
+		if s.onCreated != nil {
+			s.onCreated(ctx, created)
 		}
 	}
 	return nil

@@ -32,6 +32,7 @@ func (s *Service) newRiverClient() (*river.Client[*sql.Tx], error) {
 	river.AddWorker(workers, &reminderWorker{s: s})
 	river.AddWorker(workers, &announceWorker{s: s})
 	river.AddWorker(workers, &eventWorker{s: s})
+	river.AddWorker(workers, &initiativeWorker{s: s})
 	river.AddWorker(workers, &housekeepingWorker{s: s})
 	cooldown := min(100*time.Millisecond, s.cfg.FetchPollInterval)
 	rc, err := river.NewClient(s.db.RiverDriver(), &river.Config{
