@@ -228,13 +228,6 @@ func (s *Service) publish(ctx context.Context, events []event.Event) {
 	}
 }
 
-func (s *Service) tell(ctx context.Context, tx *sqlx.Tx, ns []notify.NewNotification) error {
-	if s.notify == nil || len(ns) == 0 {
-		return nil
-	}
-	return s.notify.Notify(ctx, tx, ns...)
-}
-
 // visibleTo reports whether caller may see p: its person, the activity's
 // organisers and the secretariat. To anyone else it does not exist.
 func (p Participation) visibleTo(caller user.Caller, organisationID int64) bool {
