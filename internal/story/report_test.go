@@ -2,6 +2,7 @@ package story
 
 import (
 	"fmt"
+	"github.com/ishoj/voresishoj/internal/gid"
 	"sync"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func (f *fixture) hiddenNotices(t *testing.T, id int64) map[int64]int {
 		N      int   `db:"n"`
 	}
 	err := store.Select(ctx, f.db, &rows, `SELECT user_id, COUNT(*) AS n FROM notifications
-		WHERE kind = 'STORY_HIDDEN' AND data LIKE ? GROUP BY user_id`, fmt.Sprintf(`%%"storyId":"%d"%%`, id))
+		WHERE kind = 'STORY_HIDDEN' AND data LIKE ? GROUP BY user_id`, fmt.Sprintf(`%%"storyId":"%s"%%`, gid.Encode("Story", id)))
 	if err != nil {
 		t.Fatal(err)
 	}
