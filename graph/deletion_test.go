@@ -272,7 +272,7 @@ func TestDeletionLeavesNothing(t *testing.T) {
 			if _, err := ts.blobs.Open(ctx, k); !errors.Is(err, media.ErrNotFound) {
 				t.Errorf("photo %s after deletion: %v, want it gone", k, err)
 			}
-			srv := httptest.NewServer(media.Handler(ts.blobs))
+			srv := httptest.NewServer(media.Handler(ts.blobs, ts.resolver.Domain.Stories.MediaAccess()))
 			resp, err := http.Get(srv.URL + media.Prefix + k)
 			srv.Close()
 			if err != nil {

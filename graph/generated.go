@@ -6038,9 +6038,14 @@ type Photo {
   id: ID!
   "What the photo shows, for screen readers; empty when not given."
   alt: String!
-  "About 320 px wide (a very tall photo: at most 1280 px tall, and narrower)."
+  """
+  About 320 px wide (a very tall photo: at most 1280 px tall, and narrower).
+  A photo of a published story has a plain URL anyone may load (cached up to
+  an hour); any other photo is only shown to its author and reviewers, at a
+  URL signed for 5 to 10 minutes: load it soon, and ask again for a new one.
+  """
   smallUrl: String!
-  "About 1280 px wide (a very tall photo: at most 5120 px tall, and narrower)."
+  "About 1280 px wide (a very tall photo: at most 5120 px tall, and narrower). Public or signed as smallUrl."
   largeUrl: String!
   "Width in pixels; with height, the aspect ratio to lay the photo out before it loads."
   width: Int!

@@ -70,11 +70,6 @@ func storyInput(title, body string, authorName, activityID, orgID, callID *strin
 	return in, nil
 }
 
-// mediaURL is where the app fetches a stored photo.
-func (r *Resolver) mediaURL(key string) string {
-	return r.PublicURL + "/media/" + key
-}
-
 func months(ms []story.Month) []model.MonthCount {
 	out := make([]model.MonthCount, len(ms))
 	for i, m := range ms {

@@ -197,12 +197,12 @@ func (r *photoResolver) Alt(ctx context.Context, obj *story.Photo) (string, erro
 
 // SmallURL is the resolver for the smallUrl field.
 func (r *photoResolver) SmallURL(ctx context.Context, obj *story.Photo) (string, error) {
-	return r.mediaURL(obj.KeySmall), nil
+	return r.PublicURL + obj.SmallPath, nil
 }
 
 // LargeURL is the resolver for the largeUrl field.
 func (r *photoResolver) LargeURL(ctx context.Context, obj *story.Photo) (string, error) {
-	return r.mediaURL(obj.KeyLarge), nil
+	return r.PublicURL + obj.LargePath, nil
 }
 
 // ReviewQueue is the resolver for the reviewQueue field.

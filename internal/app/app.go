@@ -193,6 +193,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		CalendarImport: imports,
 		Languages:      i18n.Supported(),
 	}
+	// Photos of stories not yet published go out at signed URLs; the
+	// replicas share the key through the database.
+	signer, err := media.LoadSigner(ctx, db, now())
+	if err != nil {
+		return nil, err
+	}
+	a.domain.Stories.SetSigner(signer)
 	d := a.domain
 	a.domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
 
@@ -286,7 +293,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
 	mux.Handle("/ical/", a.domain.Calendar.Handler())
-	mux.Handle(media.Prefix, media.Handler(a.blobs))
+	mux.Handle(media.Prefix, media.Handler(a.blobs, a.domain.Stories.MediaAccess()))
 	mux.Handle("/feeds/", feed.NewService(db, cfg.PublicURL).Handler())
 	if err := a.registerPages(mux); err != nil {
 		return nil, err

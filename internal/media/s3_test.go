@@ -128,7 +128,7 @@ func TestHandlerOnS3(t *testing.T) {
 	if _, err := backend.HeadObject("shared", "photos/"+key); err != nil {
 		t.Errorf("object not under the URL's prefix: %v", err)
 	}
-	srv := httptest.NewServer(media.Handler(b))
+	srv := httptest.NewServer(media.Handler(b, everyonesAccess))
 	defer srv.Close()
 
 	res, err := http.Get(srv.URL + "/media/" + key)
@@ -140,7 +140,7 @@ func TestHandlerOnS3(t *testing.T) {
 	if res.StatusCode != 200 || string(body) != "\xFF\xD8\xFFjpeg from replica A" {
 		t.Fatalf("GET through B = %d %q", res.StatusCode, body)
 	}
-	if res.Header.Get("Content-Type") != "image/jpeg" || res.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+	if res.Header.Get("Content-Type") != "image/jpeg" || res.Header.Get("Cache-Control") != "public, max-age=3600" {
 		t.Errorf("headers %v", res.Header)
 	}
 

@@ -86,6 +86,12 @@ func TestDir(t *testing.T) {
 	}
 }
 
+// everyonesAccess makes every blob public.
+var everyonesAccess = media.Access{
+	Public: func(context.Context, string) (bool, error) { return true, nil },
+	Signer: media.RandomSigner(),
+}
+
 type failing struct{}
 
 func (failing) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
@@ -101,7 +107,7 @@ func TestHandler(t *testing.T) {
 	if err := d.Put(ctx, key, strings.NewReader("\xFF\xD8\xFFjpeg"), "image/jpeg"); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(http.StripPrefix("", media.Handler(d)))
+	srv := httptest.NewServer(http.StripPrefix("", media.Handler(d, everyonesAccess)))
 	defer srv.Close()
 
 	res, err := http.Get(srv.URL + "/media/" + key)
@@ -116,7 +122,7 @@ func TestHandler(t *testing.T) {
 	if got := res.Header.Get("Content-Type"); got != "image/jpeg" {
 		t.Errorf("Content-Type = %q", got)
 	}
-	if got := res.Header.Get("Cache-Control"); got != "public, max-age=31536000, immutable" {
+	if got := res.Header.Get("Cache-Control"); got != "public, max-age=3600" {
 		t.Errorf("Cache-Control = %q", got)
 	}
 

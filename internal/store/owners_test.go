@@ -73,6 +73,7 @@ var owners = map[string]string{
 	"reminders_sent":           "internal/notify",
 
 	"media_deletions": "internal/media",
+	"media_secrets":   "internal/media",
 }
 
 // bulkLoaders may write any table. They fill an empty database with

@@ -105,6 +105,7 @@ func (s *Service) Review(ctx context.Context, c user.Caller, id int64, action Ac
 	}
 	now := s.now()
 	var firstPublish bool
+	var discarded int
 	var st Story
 	var events []event.Event
 	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
@@ -133,6 +134,11 @@ func (s *Service) Review(ctx context.Context, c user.Caller, id int64, action Ac
 		case action == ActionReject && st.Status != Rejected && st.Status != Withdrawn:
 			_, err = store.Exec(ctx, tx, `UPDATE stories SET status = ?, review_reason = ?, updated_at = ? WHERE id = ?`,
 				Rejected, reason, now, id)
+			if err == nil {
+				// A rejected story is never shown again; its text stays for
+				// the author to read the reason, its photos go.
+				discarded, err = discardPhotosTx(ctx, tx, id, now)
+			}
 		case action == ActionRequestChanges && (st.Status == PendingReview || st.Status == Hidden):
 			_, err = store.Exec(ctx, tx, `UPDATE stories SET status = ?, review_reason = ?, updated_at = ? WHERE id = ?`,
 				ChangesRequested, reason, now, id)
@@ -178,6 +184,9 @@ func (s *Service) Review(ctx context.Context, c user.Caller, id int64, action Ac
 	}
 	slog.InfoContext(ctx, "story reviewed", slog.Int64("story_id", id), slog.Int64("user_id", c.UserID),
 		slog.String("action", string(action)))
+	if discarded > 0 {
+		s.sweep(ctx)
+	}
 	if len(events) > 0 {
 		s.bus.Publish(ctx, events...)
 	}

@@ -65,6 +65,7 @@ type Service struct {
 	db          *store.DB
 	bus         event.Publisher
 	media       media.Store
+	signer      *media.Signer
 	themes      *theme.Service
 	secretariat Notifier
 	limits      Limits
@@ -96,6 +97,7 @@ func NewService(db *store.DB, bus event.Publisher, blobs media.Store, themes *th
 		db:            db,
 		bus:           bus,
 		media:         blobs,
+		signer:        media.RandomSigner(),
 		themes:        themes,
 		secretariat:   secretariat,
 		limits:        limits,

@@ -84,7 +84,12 @@ type Input struct {
 
 // Photo is a photo of a story: two JPEG renditions in the media store,
 // without metadata. Width and Height are those of the large rendition.
+// SmallPath and LargePath are where the caller Photos was asked for
+// fetches them (see photoPath).
 type Photo struct {
+	SmallPath string `db:"-"`
+	LargePath string `db:"-"`
+
 	ID        int64     `db:"id"`
 	StoryID   int64     `db:"story_id"`
 	Position  int       `db:"position"`
@@ -261,6 +266,7 @@ func (s *Service) Withdraw(ctx context.Context, c user.Caller, id int64) (Story,
 		return Story{}, err
 	}
 	now := s.now()
+	var discarded int
 	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		cur, err := s.lockStory(ctx, tx, id)
 		if err != nil {
@@ -272,10 +278,17 @@ func (s *Service) Withdraw(ctx context.Context, c user.Caller, id int64) (Story,
 		if _, err := store.Exec(ctx, tx, `UPDATE stories SET status = ?, updated_at = ? WHERE id = ?`, Withdrawn, now, id); err != nil {
 			return fmt.Errorf("withdraw story %d: %w", id, err)
 		}
+		// Withdrawn is for good: the photos go now.
+		if discarded, err = discardPhotosTx(ctx, tx, id, now); err != nil {
+			return err
+		}
 		return logModeration(ctx, tx, id, &c.UserID, "WITHDRAW", "", now)
 	})
 	if err != nil {
 		return Story{}, err
+	}
+	if discarded > 0 {
+		s.sweep(ctx)
 	}
 	return s.byID(ctx, id)
 }
@@ -604,10 +617,14 @@ func (s *Service) Photos(ctx context.Context, c user.Caller, storyIDs []int64) (
 		return nil, fmt.Errorf("photos of stories: %w", err)
 	}
 	m := make(map[int64][]Photo, len(storyIDs))
+	now := s.now()
 	for _, r := range rows {
 		st := Story{ID: r.StoryID, Status: r.Status, AuthorID: r.AuthorID, OrganisationID: r.OrganisationID, OrganisersMayReview: r.OrganisersMayReview}
 		if CanSee(c, st) {
-			m[r.StoryID] = append(m[r.StoryID], r.Photo)
+			ph := r.Photo
+			ph.SmallPath = s.photoPath(ph.KeySmall, r.Status, now)
+			ph.LargePath = s.photoPath(ph.KeyLarge, r.Status, now)
+			m[r.StoryID] = append(m[r.StoryID], ph)
 		}
 	}
 	return m, nil
