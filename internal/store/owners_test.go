@@ -74,6 +74,7 @@ var owners = map[string]string{
 
 	"media_deletions": "internal/media",
 	"media_secrets":   "internal/media",
+	"data_exports":    "internal/privacy",
 }
 
 // bulkLoaders may write any table. They fill an empty database with
