@@ -6,7 +6,7 @@ import (
 
 // The SQL of "near me" and the map. Both databases answer it with the
 // same text: a box of latitudes and longitudes that the index
-// places_position_idx (migration 00018) narrows, then the exact distance
+// places_position_idx (migration 00019) narrows, then the exact distance
 // by the haversine formula, whose functions (radians, sin, cos, asin,
 // sqrt, power) PostgreSQL has built in and SQLite has since 3.35 (modernc
 // builds them in). No extension (earthdistance, cube, PostGIS, R*Tree)
