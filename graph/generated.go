@@ -225,8 +225,10 @@ type ComplexityRoot struct {
 	}
 
 	ExportMyDataPayload struct {
-		Data       func(childComplexity int) int
-		UserErrors func(childComplexity int) int
+		Data              func(childComplexity int) int
+		DownloadExpiresAt func(childComplexity int) int
+		DownloadURL       func(childComplexity int) int
+		UserErrors        func(childComplexity int) int
 	}
 
 	Follow struct {
@@ -1631,6 +1633,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ExportMyDataPayload.Data(childComplexity), true
+	case "ExportMyDataPayload.downloadExpiresAt":
+		if e.ComplexityRoot.ExportMyDataPayload.DownloadExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportMyDataPayload.DownloadExpiresAt(childComplexity), true
+	case "ExportMyDataPayload.downloadUrl":
+		if e.ComplexityRoot.ExportMyDataPayload.DownloadURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportMyDataPayload.DownloadURL(childComplexity), true
 	case "ExportMyDataPayload.userErrors":
 		if e.ComplexityRoot.ExportMyDataPayload.UserErrors == nil {
 			break
@@ -6794,8 +6808,12 @@ type UpdatePlacePayload {
 
 "What ` + "`" + `exportMyData` + "`" + ` returns."
 type ExportMyDataPayload {
-  "Everything held about the person: profile, organiser rights, qualifications, volunteer sign-ups, stories."
+  "Everything held about the person, every section described in Danish and English under ` + "`" + `sections` + "`" + ` (see README, Privacy); null on error."
   data: JSON
+  "A link to the same as a ZIP file (export.json and the person's photos under photos/), good until ` + "`" + `downloadExpiresAt` + "`" + ` and for whoever holds it: open it in the browser or a download manager, do not share it. Each call makes a new link and ends the one before."
+  downloadUrl: String
+  "When ` + "`" + `downloadUrl` + "`" + ` stops working (15 minutes after the call)."
+  downloadExpiresAt: Time
   "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
@@ -6861,7 +6879,7 @@ type Mutation {
     "What to do; see the input type."
     input: UpdatePlaceInput!
   ): UpdatePlacePayload!
-  "Everything we hold about the signed-in person, as JSON."
+  "Everything we hold about the signed-in person (GDPR articles 15 and 20), as JSON and as a link to a ZIP with their photos."
   exportMyData: ExportMyDataPayload!
   "Deletes the signed-in person's personal data; upcoming volunteer sign-ups are cancelled."
   deleteMyAccount(
@@ -7652,6 +7670,10 @@ func (ec *executionContext) childFields_ExportMyDataPayload(ctx context.Context,
 	switch field.Name {
 	case "data":
 		return ec.fieldContext_ExportMyDataPayload_data(ctx, field)
+	case "downloadUrl":
+		return ec.fieldContext_ExportMyDataPayload_downloadUrl(ctx, field)
+	case "downloadExpiresAt":
+		return ec.fieldContext_ExportMyDataPayload_downloadExpiresAt(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_ExportMyDataPayload_userErrors(ctx, field)
 	}
@@ -12592,6 +12614,52 @@ func (ec *executionContext) _ExportMyDataPayload_data(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_ExportMyDataPayload_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ExportMyDataPayload", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _ExportMyDataPayload_downloadUrl(ctx context.Context, field graphql.CollectedField, obj *model.ExportMyDataPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportMyDataPayload_downloadUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DownloadURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExportMyDataPayload_downloadUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportMyDataPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExportMyDataPayload_downloadExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.ExportMyDataPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportMyDataPayload_downloadExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DownloadExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExportMyDataPayload_downloadExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportMyDataPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ExportMyDataPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ExportMyDataPayload) (ret graphql.Marshaler) {
@@ -29343,6 +29411,16 @@ func (ec *executionContext) _ExportMyDataPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("ExportMyDataPayload")
 		case "data":
 			out.Values[i] = ec._ExportMyDataPayload_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "downloadUrl":
+			out.Values[i] = ec._ExportMyDataPayload_downloadUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "downloadExpiresAt":
+			out.Values[i] = ec._ExportMyDataPayload_downloadExpiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

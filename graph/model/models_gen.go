@@ -358,8 +358,12 @@ type EnumLabel struct {
 
 // What `exportMyData` returns.
 type ExportMyDataPayload struct {
-	// Everything held about the person: profile, organiser rights, qualifications, volunteer sign-ups, stories.
+	// Everything held about the person, every section described in Danish and English under `sections` (see README, Privacy); null on error.
 	Data map[string]any `json:"data,omitempty"`
+	// A link to the same as a ZIP file (export.json and the person's photos under photos/), good until `downloadExpiresAt` and for whoever holds it: open it in the browser or a download manager, do not share it. Each call makes a new link and ends the one before.
+	DownloadURL *string `json:"downloadUrl,omitempty"`
+	// When `downloadUrl` stops working (15 minutes after the call).
+	DownloadExpiresAt *time.Time `json:"downloadExpiresAt,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }

@@ -73,6 +73,7 @@ var owners = map[string]string{
 	"reminders_sent":           "internal/notify",
 
 	"media_deletions": "internal/media",
+	"data_exports":    "internal/privacy",
 }
 
 // bulkLoaders may write any table. They fill an empty database with
