@@ -73,6 +73,8 @@ var owners = map[string]string{
 	"reminders_sent":           "internal/notify",
 
 	"media_deletions": "internal/media",
+
+	"changes": "internal/changelog", // each owner above calls changelog.Record in its own transaction
 }
 
 // bulkLoaders may write any table. They fill an empty database with
