@@ -23,8 +23,8 @@ const syncQuery = `query($since: SyncToken, $first: Int) { sync(since: $since, f
 type syncAnswer struct {
 	Sync struct {
 		Changed []struct {
-			Typename string `json:"__typename"`
-			ID       string
+			Typename    string `json:"__typename"`
+			ID          string
 			Title       string
 			Status      string
 			StoryStatus string
@@ -218,7 +218,7 @@ func TestSyncRefusesBadInput(t *testing.T) {
 	ts := newTestServer(t, storetest.SQLite(t))
 	for _, tc := range []struct{ args, code, danish string }{
 		{`since: "nonsense"`, "INVALID_SYNC_TOKEN", "ikke gyldigt"},
-		{`since: "czEuMS4yLjMuNC41LjYuMC4wLjA"`, "SYNC_TOKEN_EXPIRED", "for gammel"}, // "s1.1.2.3.4.5.6.0.0.0": a sync begun in 1970
+		{`since: "czEuMS4yLjMuNC41LjYuMC4wLjA"`, "SYNC_TOKEN_EXPIRED", "for gammel"},   // "s1.1.2.3.4.5.6.0.0.0": a sync begun in 1970
 		{`since: "czEuMS4yLjMuNC41LjYuMC45LjA"`, "INVALID_SYNC_TOKEN", "ikke gyldigt"}, // kind 9: none such
 		{`since: ""`, "INVALID_SYNC_TOKEN", "ikke gyldigt"},
 		{`first: 0`, "INVALID_PAGE_SIZE", "mellem 1 og 100"},
