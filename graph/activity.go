@@ -7,6 +7,7 @@ import (
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/geo"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -34,7 +35,31 @@ func (r *Resolver) activityFilter(ctx context.Context, in model.ActivityFilter) 
 			return f, err
 		}
 	}
+	if f.Area, err = area(in.Near, in.Within, in.Bbox); err != nil {
+		return f, err
+	}
 	return f, nil
+}
+
+// area translates the near-me and map fields of a filter.
+func area(near *model.GeoPointInput, within *int, bbox *model.BoundingBoxInput) (geo.Area, error) {
+	var p *geo.Point
+	if near != nil {
+		p = &geo.Point{Lat: near.Lat, Lng: near.Lng}
+	}
+	var b *geo.Box
+	if bbox != nil {
+		b = &geo.Box{South: bbox.South, West: bbox.West, North: bbox.North, East: bbox.East}
+	}
+	return geo.NewArea(p, within, b, "filter")
+}
+
+// byDistance checks an order by distance has a point to measure from.
+func byDistance(distance bool, a geo.Area) error {
+	if distance && a.Near == nil {
+		return apperr.New(geo.CodeInvalidLocation, "filter", "near")
+	}
+	return nil
 }
 
 // listActivities pages through published activities with keyset cursors.
@@ -49,7 +74,11 @@ func (r *Resolver) listActivities(ctx context.Context, f activity.Filter, first 
 		if err != nil {
 			return nil, err
 		}
-		key = &activity.Key{StartsAt: t, ID: c.ID}
+		d, err := cursorDistance(c, f.ByDistance)
+		if err != nil {
+			return nil, err
+		}
+		key = &activity.Key{Distance: d, StartsAt: t, ID: c.ID}
 	}
 	rows, err := r.Domain.Activities.List(ctx, user.CallerFrom(ctx), f, key, limit+1)
 	if err != nil {
@@ -65,10 +94,16 @@ func (r *Resolver) listActivities(ctx context.Context, f activity.Filter, first 
 	}
 	l := r.loaders(ctx)
 	edges, info := connection(rows, limit,
-		func(row *activity.Listed) cursor { return cursor{T: &row.Occurrence.StartsAt, ID: row.ID} },
+		func(row *activity.Listed) cursor {
+			c := cursor{T: &row.Occurrence.StartsAt, ID: row.ID}
+			if f.ByDistance {
+				c.D = row.Distance
+			}
+			return c
+		},
 		func(cur string, row *activity.Listed) model.ActivityEdge {
 			l.activity.Prime(row.ID, row.Activity)
-			return model.ActivityEdge{Cursor: cur, Node: &row.Activity, Occurrence: &row.Occurrence}
+			return model.ActivityEdge{Cursor: cur, Node: &row.Activity, Occurrence: &row.Occurrence, Distance: row.Distance}
 		})
 	return &model.ActivityConnection{Edges: edges, PageInfo: info}, nil
 }

@@ -83,13 +83,17 @@ func (r *occurrenceResolver) Activity(ctx context.Context, obj *activity.Occurre
 }
 
 // Activities is the resolver for the activities field.
-func (r *queryResolver) Activities(ctx context.Context, first *int, after *string, filter *model.ActivityFilter) (*model.ActivityConnection, error) {
+func (r *queryResolver) Activities(ctx context.Context, first *int, after *string, filter *model.ActivityFilter, orderBy *model.ActivityOrder) (*model.ActivityConnection, error) {
 	f := activity.Filter{From: r.requestNow(ctx)}
 	if filter != nil {
 		var err error
 		if f, err = r.activityFilter(ctx, *filter); err != nil {
 			return nil, err
 		}
+	}
+	f.ByDistance = orderBy != nil && *orderBy == model.ActivityOrderDistance
+	if err := byDistance(f.ByDistance, f.Area); err != nil {
+		return nil, err
 	}
 	return r.listActivities(ctx, f, first, after)
 }

@@ -92,9 +92,19 @@ func (r *queryResolver) Organisation(ctx context.Context, id string) (*organisat
 }
 
 // Places is the resolver for the places field.
-func (r *queryResolver) Places(ctx context.Context, first *int, after *string) (*model.PlaceConnection, error) {
+func (r *queryResolver) Places(ctx context.Context, first *int, after *string, filter *model.PlaceFilter, orderBy *model.PlaceOrder) (*model.PlaceConnection, error) {
 	limit, c, err := pageArgs(first, after)
 	if err != nil {
+		return nil, err
+	}
+	var f place.Filter
+	if filter != nil {
+		if f.Area, err = area(filter.Near, filter.Within, filter.Bbox); err != nil {
+			return nil, err
+		}
+	}
+	f.ByDistance = orderBy != nil && *orderBy == model.PlaceOrderDistance
+	if err := byDistance(f.ByDistance, f.Area); err != nil {
 		return nil, err
 	}
 	var key *place.Key
@@ -103,15 +113,27 @@ func (r *queryResolver) Places(ctx context.Context, first *int, after *string) (
 		if err != nil {
 			return nil, err
 		}
-		key = &place.Key{Name: name, ID: c.ID}
+		d, err := cursorDistance(c, f.ByDistance)
+		if err != nil {
+			return nil, err
+		}
+		key = &place.Key{Distance: d, Name: name, ID: c.ID}
 	}
-	ps, err := r.Domain.Places.List(ctx, user.CallerFrom(ctx), key, limit+1)
+	ps, err := r.Domain.Places.List(ctx, user.CallerFrom(ctx), f, key, limit+1)
 	if err != nil {
 		return nil, err
 	}
 	edges, info := connection(ps, limit,
-		func(p *place.Place) cursor { return cursor{S: &p.Name, ID: p.ID} },
-		func(cur string, p *place.Place) model.PlaceEdge { return model.PlaceEdge{Cursor: cur, Node: p} })
+		func(p *place.Listed) cursor {
+			c := cursor{S: &p.Name, ID: p.ID}
+			if f.ByDistance {
+				c.D = p.Distance
+			}
+			return c
+		},
+		func(cur string, p *place.Listed) model.PlaceEdge {
+			return model.PlaceEdge{Cursor: cur, Node: &p.Place, Distance: p.Distance}
+		})
 	return &model.PlaceConnection{Edges: edges, PageInfo: info}, nil
 }
 

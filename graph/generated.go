@@ -103,6 +103,7 @@ type ComplexityRoot struct {
 
 	ActivityEdge struct {
 		Cursor     func(childComplexity int) int
+		Distance   func(childComplexity int) int
 		Node       func(childComplexity int) int
 		Occurrence func(childComplexity int) int
 	}
@@ -226,8 +227,10 @@ type ComplexityRoot struct {
 	}
 
 	ExportMyDataPayload struct {
-		Data       func(childComplexity int) int
-		UserErrors func(childComplexity int) int
+		Data              func(childComplexity int) int
+		DownloadExpiresAt func(childComplexity int) int
+		DownloadURL       func(childComplexity int) int
+		UserErrors        func(childComplexity int) int
 	}
 
 	Follow struct {
@@ -523,8 +526,9 @@ type ComplexityRoot struct {
 	}
 
 	PlaceEdge struct {
-		Cursor func(childComplexity int) int
-		Node   func(childComplexity int) int
+		Cursor   func(childComplexity int) int
+		Distance func(childComplexity int) int
+		Node     func(childComplexity int) int
 	}
 
 	Qualification struct {
@@ -536,7 +540,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Activities      func(childComplexity int, first *int, after *string, filter *model.ActivityFilter) int
+		Activities      func(childComplexity int, first *int, after *string, filter *model.ActivityFilter, orderBy *model.ActivityOrder) int
 		Activity        func(childComplexity int, id string) int
 		CalendarSources func(childComplexity int) int
 		Call            func(childComplexity int, id string) int
@@ -552,7 +556,7 @@ type ComplexityRoot struct {
 		Organisation    func(childComplexity int, id string) int
 		Organisations   func(childComplexity int, first *int, after *string, filter *model.OrganisationFilter) int
 		Place           func(childComplexity int, id string) int
-		Places          func(childComplexity int, first *int, after *string) int
+		Places          func(childComplexity int, first *int, after *string, filter *model.PlaceFilter, orderBy *model.PlaceOrder) int
 		ReviewQueue     func(childComplexity int, first *int, after *string) int
 		Search          func(childComplexity int, query string, kinds []search.Kind, first *int, after *string) int
 		Stats           func(childComplexity int) int
@@ -991,12 +995,12 @@ type QualificationResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
-	Activities(ctx context.Context, first *int, after *string, filter *model.ActivityFilter) (*model.ActivityConnection, error)
+	Activities(ctx context.Context, first *int, after *string, filter *model.ActivityFilter, orderBy *model.ActivityOrder) (*model.ActivityConnection, error)
 	Activity(ctx context.Context, id string) (*activity.Activity, error)
 	CalendarSources(ctx context.Context) ([]calimport.Source, error)
 	Organisations(ctx context.Context, first *int, after *string, filter *model.OrganisationFilter) (*model.OrganisationConnection, error)
 	Organisation(ctx context.Context, id string) (*organisation.Organisation, error)
-	Places(ctx context.Context, first *int, after *string) (*model.PlaceConnection, error)
+	Places(ctx context.Context, first *int, after *string, filter *model.PlaceFilter, orderBy *model.PlaceOrder) (*model.PlaceConnection, error)
 	Place(ctx context.Context, id string) (*place.Place, error)
 	Themes(ctx context.Context) ([]theme.Theme, error)
 	Initiatives(ctx context.Context, first *int, after *string, filter *model.InitiativeFilter) (*model.InitiativeConnection, error)
@@ -1223,6 +1227,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActivityEdge.Cursor(childComplexity), true
+	case "ActivityEdge.distance":
+		if e.ComplexityRoot.ActivityEdge.Distance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityEdge.Distance(childComplexity), true
 	case "ActivityEdge.node":
 		if e.ComplexityRoot.ActivityEdge.Node == nil {
 			break
@@ -1649,6 +1659,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ExportMyDataPayload.Data(childComplexity), true
+	case "ExportMyDataPayload.downloadExpiresAt":
+		if e.ComplexityRoot.ExportMyDataPayload.DownloadExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportMyDataPayload.DownloadExpiresAt(childComplexity), true
+	case "ExportMyDataPayload.downloadUrl":
+		if e.ComplexityRoot.ExportMyDataPayload.DownloadURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportMyDataPayload.DownloadURL(childComplexity), true
 	case "ExportMyDataPayload.userErrors":
 		if e.ComplexityRoot.ExportMyDataPayload.UserErrors == nil {
 			break
@@ -3187,6 +3209,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PlaceEdge.Cursor(childComplexity), true
+	case "PlaceEdge.distance":
+		if e.ComplexityRoot.PlaceEdge.Distance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaceEdge.Distance(childComplexity), true
 	case "PlaceEdge.node":
 		if e.ComplexityRoot.PlaceEdge.Node == nil {
 			break
@@ -3235,7 +3263,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Activities(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.ActivityFilter)), true
+		return e.ComplexityRoot.Query.Activities(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.ActivityFilter), args["orderBy"].(*model.ActivityOrder)), true
 	case "Query.activity":
 		if e.ComplexityRoot.Query.Activity == nil {
 			break
@@ -3402,7 +3430,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Places(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Places(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.PlaceFilter), args["orderBy"].(*model.PlaceOrder)), true
 	case "Query.reviewQueue":
 		if e.ComplexityRoot.Query.ReviewQueue == nil {
 			break
@@ -4345,6 +4373,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AddOrganiserInput", ec.unmarshalInputAddOrganiserInput),
 			graphql.NewInputUnmarshaler("AddVolunteerSlotInput", ec.unmarshalInputAddVolunteerSlotInput),
 			graphql.NewInputUnmarshaler("ApproveInitiativeInput", ec.unmarshalInputApproveInitiativeInput),
+			graphql.NewInputUnmarshaler("BoundingBoxInput", ec.unmarshalInputBoundingBoxInput),
 			graphql.NewInputUnmarshaler("CalendarSourceIdInput", ec.unmarshalInputCalendarSourceIdInput),
 			graphql.NewInputUnmarshaler("CallIdInput", ec.unmarshalInputCallIdInput),
 			graphql.NewInputUnmarshaler("CancelClaimInput", ec.unmarshalInputCancelClaimInput),
@@ -4357,6 +4386,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EditStoryInput", ec.unmarshalInputEditStoryInput),
 			graphql.NewInputUnmarshaler("FeatureStoryInput", ec.unmarshalInputFeatureStoryInput),
 			graphql.NewInputUnmarshaler("FollowInput", ec.unmarshalInputFollowInput),
+			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("InitiativeFilter", ec.unmarshalInputInitiativeFilter),
 			graphql.NewInputUnmarshaler("InitiativeIdInput", ec.unmarshalInputInitiativeIdInput),
 			graphql.NewInputUnmarshaler("InviteOrganiserInput", ec.unmarshalInputInviteOrganiserInput),
@@ -4370,6 +4400,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OrganisationFilter", ec.unmarshalInputOrganisationFilter),
 			graphql.NewInputUnmarshaler("OrganiserInvitationIdInput", ec.unmarshalInputOrganiserInvitationIdInput),
 			graphql.NewInputUnmarshaler("PhotoInput", ec.unmarshalInputPhotoInput),
+			graphql.NewInputUnmarshaler("PlaceFilter", ec.unmarshalInputPlaceFilter),
 			graphql.NewInputUnmarshaler("ProposeInitiativeInput", ec.unmarshalInputProposeInitiativeInput),
 			graphql.NewInputUnmarshaler("ReactToStoryInput", ec.unmarshalInputReactToStoryInput),
 			graphql.NewInputUnmarshaler("RecordMediaPickupInput", ec.unmarshalInputRecordMediaPickupInput),
@@ -4583,6 +4614,8 @@ type ActivityEdge {
   node: Activity!
   "The activity's first occurrence in the filter's window."
   occurrence: Occurrence!
+  "Metres from the filter's ` + "`" + `near` + "`" + ` to the activity's place, along the Earth's surface; null without ` + "`" + `near` + "`" + `."
+  distance: Int
 }
 
 extend type Query {
@@ -4597,6 +4630,8 @@ extend type Query {
     after: String
     "Which activities to list; all published ones in the coming window when left out."
     filter: ActivityFilter
+    "The order; START when left out."
+    orderBy: ActivityOrder
   ): ActivityConnection!
   "An activity by its global ID; null when it does not exist or the caller may not see it (a draft)."
   activity(
@@ -4817,6 +4852,8 @@ type PlaceEdge {
   cursor: String!
   "The item."
   node: Place!
+  "Metres from the filter's ` + "`" + `near` + "`" + ` to the place, along the Earth's surface; null without ` + "`" + `near` + "`" + `."
+  distance: Int
 }
 
 extend type Query {
@@ -4834,12 +4871,16 @@ extend type Query {
     "An Organisation id."
     id: ID!
   ): Organisation
-  "Places, by name."
+  "Places, by name or by distance."
   places(
     "How many items to return: 1 to 100, 20 when left out."
     first: Int
     "Return the items after this cursor (an edge's ` + "`" + `cursor` + "`" + ` or ` + "`" + `pageInfo.endCursor` + "`" + `); from the start when left out."
     after: String
+    "Which places to list: near a point, on a map; all when left out."
+    filter: PlaceFilter
+    "The order; NAME when left out."
+    orderBy: PlaceOrder
   ): PlaceConnection!
   "A place by its global ID; null when there is none."
   place(
@@ -4957,6 +4998,8 @@ enum UserErrorCode {
   INVALID_INPUT
   "The language is not supported."
   INVALID_LANGUAGE
+  "That place is not on the map. Give a point with latitude and longitude (and a map area with south at most north and west at most east)."
+  INVALID_LOCATION
   "The name must have visible letters and may not contain control characters, invisible characters or characters that reverse the text."
   INVALID_NAME
   "You can fetch between 1 and <Max> at a time."
@@ -5045,6 +5088,8 @@ enum UserErrorCode {
   PHOTO_UNREADABLE
   "The place does not exist."
   PLACE_NOT_FOUND
+  "The area is too large. Search at most <Max> km out."
+  RADIUS_TOO_LARGE
   "Write a reason. The author will see it."
   REASON_REQUIRED
   "The start time does not match the recurrence."
@@ -5127,6 +5172,68 @@ enum UserErrorCode {
   VALIDITY_TOO_LONG
   "Sign in with e-mail, phone, Apple or Google to do that."
   VERIFIED_ACCOUNT_REQUIRED
+}
+`, BuiltIn: false},
+	{Name: "../schema/geo.graphqls", Input: `"A point on the map: WGS 84 degrees, as a phone's location gives it."
+input GeoPointInput {
+  "Latitude, -90 to 90 (Ishøj: about 55.61)."
+  lat: Float!
+  "Longitude, -180 to 180 (Ishøj: about 12.35)."
+  lng: Float!
+}
+
+"""
+A rectangle on the map between two parallels and two meridians, as a map
+view shows it (WGS 84 degrees). It may not cross the 180th meridian
+(west ≤ east) and each side is at most 200 km (RADIUS_TOO_LARGE).
+"""
+input BoundingBoxInput {
+  "Southern edge, degrees latitude."
+  south: Float!
+  "Western edge, degrees longitude."
+  west: Float!
+  "Northern edge, degrees latitude."
+  north: Float!
+  "Eastern edge, degrees longitude."
+  east: Float!
+}
+
+# Where to look: near a point and within a radius of it, inside a map's
+# rectangle, or both. Activities without a place, and places without a
+# position, are in no area.
+extend input ActivityFilter {
+  "Only activities whose place is within ` + "`" + `within` + "`" + ` metres of this point (coordinates out of range: INVALID_LOCATION)."
+  near: GeoPointInput
+  "Metres from ` + "`" + `near` + "`" + `: 1 to 50000 (RADIUS_TOO_LARGE above), 50000 when left out; without ` + "`" + `near` + "`" + ` INVALID_LOCATION."
+  within: Int
+  "Only activities whose place lies in this rectangle."
+  bbox: BoundingBoxInput
+}
+
+"How a list of activities is ordered."
+enum ActivityOrder {
+  "By the first occurrence in the window, earliest first (the default)."
+  START
+  "By the distance of the activity's place from the filter's ` + "`" + `near` + "`" + `, nearest first, then by first occurrence. Needs ` + "`" + `near` + "`" + ` (INVALID_LOCATION)."
+  DISTANCE
+}
+
+"Which places to list; every field left out matches all. The same area as in ActivityFilter."
+input PlaceFilter {
+  "Only places within ` + "`" + `within` + "`" + ` metres of this point (coordinates out of range: INVALID_LOCATION)."
+  near: GeoPointInput
+  "Metres from ` + "`" + `near` + "`" + `: 1 to 50000 (RADIUS_TOO_LARGE above), 50000 when left out."
+  within: Int
+  "Only places in this rectangle."
+  bbox: BoundingBoxInput
+}
+
+"How a list of places is ordered."
+enum PlaceOrder {
+  "By name (the default)."
+  NAME
+  "By distance from the filter's ` + "`" + `near` + "`" + `, nearest first, then by name. Needs ` + "`" + `near` + "`" + ` (INVALID_LOCATION)."
+  DISTANCE
 }
 `, BuiltIn: false},
 	{Name: "../schema/initiatives.graphqls", Input: `"Where an initiative is in its life."
@@ -6920,8 +7027,12 @@ type UpdatePlacePayload {
 
 "What ` + "`" + `exportMyData` + "`" + ` returns."
 type ExportMyDataPayload {
-  "Everything held about the person: profile, organiser rights, qualifications, volunteer sign-ups, stories."
+  "Everything held about the person, every section described in Danish and English under ` + "`" + `sections` + "`" + ` (see README, Privacy); null on error."
   data: JSON
+  "A link to the same as a ZIP file (export.json and the person's photos under photos/), good until ` + "`" + `downloadExpiresAt` + "`" + ` and for whoever holds it: open it in the browser or a download manager, do not share it. Each call makes a new link and ends the one before."
+  downloadUrl: String
+  "When ` + "`" + `downloadUrl` + "`" + ` stops working (15 minutes after the call)."
+  downloadExpiresAt: Time
   "Problems with the input that the person can fix; empty when the mutation succeeded."
   userErrors: [UserError!]!
 }
@@ -6987,7 +7098,7 @@ type Mutation {
     "What to do; see the input type."
     input: UpdatePlaceInput!
   ): UpdatePlacePayload!
-  "Everything we hold about the signed-in person, as JSON."
+  "Everything we hold about the signed-in person (GDPR articles 15 and 20), as JSON and as a link to a ZIP with their photos."
   exportMyData: ExportMyDataPayload!
   "Deletes the signed-in person's personal data; upcoming volunteer sign-ups are cancelled."
   deleteMyAccount(
@@ -7536,6 +7647,8 @@ func (ec *executionContext) childFields_ActivityEdge(ctx context.Context, field 
 		return ec.fieldContext_ActivityEdge_node(ctx, field)
 	case "occurrence":
 		return ec.fieldContext_ActivityEdge_occurrence(ctx, field)
+	case "distance":
+		return ec.fieldContext_ActivityEdge_distance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ActivityEdge", field.Name)
 }
@@ -7780,6 +7893,10 @@ func (ec *executionContext) childFields_ExportMyDataPayload(ctx context.Context,
 	switch field.Name {
 	case "data":
 		return ec.fieldContext_ExportMyDataPayload_data(ctx, field)
+	case "downloadUrl":
+		return ec.fieldContext_ExportMyDataPayload_downloadUrl(ctx, field)
+	case "downloadExpiresAt":
+		return ec.fieldContext_ExportMyDataPayload_downloadExpiresAt(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_ExportMyDataPayload_userErrors(ctx, field)
 	}
@@ -8256,6 +8373,8 @@ func (ec *executionContext) childFields_PlaceEdge(ctx context.Context, field gra
 		return ec.fieldContext_PlaceEdge_cursor(ctx, field)
 	case "node":
 		return ec.fieldContext_PlaceEdge_node(ctx, field)
+	case "distance":
+		return ec.fieldContext_PlaceEdge_distance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PlaceEdge", field.Name)
 }
@@ -9851,6 +9970,14 @@ func (ec *executionContext) field_Query_activities_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["filter"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.ActivityOrder, error) {
+			return ec.unmarshalOActivityOrder2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivityOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
 	return args, nil
 }
 
@@ -10127,6 +10254,22 @@ func (ec *executionContext) field_Query_places_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.PlaceFilter, error) {
+			return ec.unmarshalOPlaceFilter2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPlaceFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.PlaceOrder, error) {
+			return ec.unmarshalOPlaceOrder2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPlaceOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
 	return args, nil
 }
 
@@ -11031,6 +11174,29 @@ func (ec *executionContext) fieldContext_ActivityEdge_occurrence(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ActivityEdge_distance(ctx context.Context, field graphql.CollectedField, obj *model.ActivityEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityEdge_distance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Distance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityEdge_distance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityEdge", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ActivityPayload_activity(ctx context.Context, field graphql.CollectedField, obj *model.ActivityPayload) (ret graphql.Marshaler) {
@@ -12781,6 +12947,52 @@ func (ec *executionContext) _ExportMyDataPayload_data(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_ExportMyDataPayload_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ExportMyDataPayload", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _ExportMyDataPayload_downloadUrl(ctx context.Context, field graphql.CollectedField, obj *model.ExportMyDataPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportMyDataPayload_downloadUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DownloadURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExportMyDataPayload_downloadUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportMyDataPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExportMyDataPayload_downloadExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.ExportMyDataPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportMyDataPayload_downloadExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DownloadExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExportMyDataPayload_downloadExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportMyDataPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ExportMyDataPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ExportMyDataPayload) (ret graphql.Marshaler) {
@@ -19166,6 +19378,29 @@ func (ec *executionContext) fieldContext_PlaceEdge_node(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _PlaceEdge_distance(ctx context.Context, field graphql.CollectedField, obj *model.PlaceEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaceEdge_distance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Distance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlaceEdge_distance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaceEdge", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Qualification_requirement(ctx context.Context, field graphql.CollectedField, obj *volunteer.Qualification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19388,7 +19623,7 @@ func (ec *executionContext) _Query_activities(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Activities(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.ActivityFilter))
+			return ec.Resolvers.Query().Activities(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.ActivityFilter), fc.Args["orderBy"].(*model.ActivityOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ActivityConnection) graphql.Marshaler {
@@ -19596,7 +19831,7 @@ func (ec *executionContext) _Query_places(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Places(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Places(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.PlaceFilter), fc.Args["orderBy"].(*model.PlaceOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PlaceConnection) graphql.Marshaler {
@@ -25123,7 +25358,7 @@ func (ec *executionContext) unmarshalInputActivityFilter(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"from", "to", "themes", "organisationId", "placeId", "hasOpenSlots", "search"}
+	fieldsInOrder := [...]string{"from", "to", "themes", "organisationId", "placeId", "hasOpenSlots", "search", "near", "within", "bbox"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25179,6 +25414,27 @@ func (ec *executionContext) unmarshalInputActivityFilter(ctx context.Context, ob
 				return it, err
 			}
 			it.Search = data
+		case "near":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("near"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Near = data
+		case "within":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("within"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Within = data
+		case "bbox":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bbox"))
+			data, err := ec.unmarshalOBoundingBoxInput2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐBoundingBoxInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bbox = data
 		}
 	}
 	return it, nil
@@ -25515,6 +25771,69 @@ func (ec *executionContext) unmarshalInputApproveInitiativeInput(ctx context.Con
 func UnmarshalApproveInitiativeInput(ctx context.Context, raw any) (model.ApproveInitiativeInput, error) {
 	var out model.ApproveInitiativeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApproveInitiativeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputBoundingBoxInput(ctx context.Context, obj any) (model.BoundingBoxInput, error) {
+	var it model.BoundingBoxInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"south", "west", "north", "east"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "south":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("south"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.South = data
+		case "west":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("west"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.West = data
+		case "north":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("north"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.North = data
+		case "east":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("east"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.East = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBoundingBoxInput unmarshals raw into the BoundingBoxInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBoundingBoxInput(ctx context.Context, raw any) (model.BoundingBoxInput, error) {
+	var out model.BoundingBoxInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BoundingBoxInput", raw, &out)
 	return out, err
 }
 
@@ -26274,6 +26593,55 @@ func UnmarshalFollowInput(ctx context.Context, raw any) (model.FollowInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (model.GeoPointInput, error) {
+	var it model.GeoPointInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"lat", "lng"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "lat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lat"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lat = data
+		case "lng":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lng"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lng = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGeoPointInput unmarshals raw into the GeoPointInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGeoPointInput(ctx context.Context, raw any) (model.GeoPointInput, error) {
+	var out model.GeoPointInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GeoPointInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputInitiativeFilter(ctx context.Context, obj any) (model.InitiativeFilter, error) {
 	var it model.InitiativeFilter
 	if obj == nil {
@@ -26978,6 +27346,62 @@ func (ec *executionContext) unmarshalInputPhotoInput(ctx context.Context, obj an
 func UnmarshalPhotoInput(ctx context.Context, raw any) (model.PhotoInput, error) {
 	var out model.PhotoInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PhotoInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPlaceFilter(ctx context.Context, obj any) (model.PlaceFilter, error) {
+	var it model.PlaceFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"near", "within", "bbox"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "near":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("near"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Near = data
+		case "within":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("within"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Within = data
+		case "bbox":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bbox"))
+			data, err := ec.unmarshalOBoundingBoxInput2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐBoundingBoxInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bbox = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPlaceFilter unmarshals raw into the PlaceFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlaceFilter(ctx context.Context, raw any) (model.PlaceFilter, error) {
+	var out model.PlaceFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlaceFilter", raw, &out)
 	return out, err
 }
 
@@ -28841,6 +29265,11 @@ func (ec *executionContext) _ActivityEdge(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "distance":
+			out.Values[i] = ec._ActivityEdge_distance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29705,6 +30134,16 @@ func (ec *executionContext) _ExportMyDataPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("ExportMyDataPayload")
 		case "data":
 			out.Values[i] = ec._ExportMyDataPayload_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "downloadUrl":
+			out.Values[i] = ec._ExportMyDataPayload_downloadUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "downloadExpiresAt":
+			out.Values[i] = ec._ExportMyDataPayload_downloadExpiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -31790,6 +32229,11 @@ func (ec *executionContext) _PlaceEdge(ctx context.Context, sel ast.SelectionSet
 		case "node":
 			out.Values[i] = ec._PlaceEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "distance":
+			out.Values[i] = ec._PlaceEdge_distance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -36178,6 +36622,22 @@ func (ec *executionContext) unmarshalOActivityFilter2ᚖgithubᚗcomᚋishojᚋv
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOActivityOrder2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivityOrder(ctx context.Context, v any) (*model.ActivityOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ActivityOrder)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOActivityOrder2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivityOrder(ctx context.Context, sel ast.SelectionSet, v *model.ActivityOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOAnnouncement2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAnnouncement(ctx context.Context, sel ast.SelectionSet, v *notify.Announcement) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -36238,6 +36698,14 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOBoundingBoxInput2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐBoundingBoxInput(ctx context.Context, v any) (*model.BoundingBoxInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBoundingBoxInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOCalendarSource2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋcalimportᚐSource(ctx context.Context, sel ast.SelectionSet, v *calimport.Source) graphql.Marshaler {
@@ -36305,6 +36773,14 @@ func (ec *executionContext) marshalOFollow2ᚕgithubᚗcomᚋishojᚋvoresishoj�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOGeoPointInput2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐGeoPointInput(ctx context.Context, v any) (*model.GeoPointInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputGeoPointInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -36627,6 +37103,30 @@ func (ec *executionContext) marshalOPlace2ᚖgithubᚗcomᚋishojᚋvoresishoj�
 		return graphql.Null
 	}
 	return ec._Place(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPlaceFilter2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPlaceFilter(ctx context.Context, v any) (*model.PlaceFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPlaceFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPlaceOrder2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPlaceOrder(ctx context.Context, v any) (*model.PlaceOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.PlaceOrder)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPlaceOrder2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPlaceOrder(ctx context.Context, sel ast.SelectionSet, v *model.PlaceOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOQualification2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋvolunteerᚐQualification(ctx context.Context, sel ast.SelectionSet, v *volunteer.Qualification) graphql.Marshaler {

@@ -41,6 +41,7 @@ func optionalID(typ string, gid *string, field ...string) (*int64, error) {
 
 // cursor is the opaque position in a list: a time or a string, then an id.
 type cursor struct {
+	D  *int       `json:"d,omitempty"`
 	T  *time.Time `json:"t,omitempty"`
 	S  *string    `json:"s,omitempty"`
 	ID int64      `json:"i"`
@@ -105,6 +106,19 @@ func cursorTime(c *cursor) (time.Time, error) {
 		return time.Time{}, apperr.New("INVALID_CURSOR", "after")
 	}
 	return *c.T, nil
+}
+
+// cursorDistance is the distance of a keyset cursor of a list ordered
+// by distance; a cursor of the other order is refused, so changing the
+// order starts a new list.
+func cursorDistance(c *cursor, byDistance bool) (int, error) {
+	if byDistance != (c.D != nil) {
+		return 0, apperr.New("INVALID_CURSOR", "after")
+	}
+	if c.D == nil {
+		return 0, nil
+	}
+	return *c.D, nil
 }
 
 // cursorName is the name of a keyset cursor.

@@ -41,6 +41,9 @@ func (r *subscriptionResolver) ActivityPublished(ctx context.Context, filter *mo
 			(len(f.Themes) > 0 && !slices.ContainsFunc(f.Themes, func(t string) bool { return slices.Contains(themes, t) })) {
 			return nil, false, nil
 		}
+		if in, err := r.Domain.Activities.InArea(context.WithoutCancel(ctx), a, f.Area); err != nil || !in {
+			return nil, false, ignoreNotFound(err)
+		}
 		return &a, true, nil
 	})
 }

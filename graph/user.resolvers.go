@@ -230,6 +230,11 @@ func (r *mutationResolver) ExportMyData(ctx context.Context) (*model.ExportMyDat
 	if err := auth.CheckRevoked(ctx); err != nil {
 		return nil, err
 	}
+	// The link first, so that the export lists it.
+	dl, err := r.Domain.Privacy.CreateDownload(ctx, user.CallerFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
 	x, err := r.Domain.Privacy.Export(ctx, user.CallerFrom(ctx))
 	if err != nil {
 		return nil, err
@@ -243,7 +248,8 @@ func (r *mutationResolver) ExportMyData(ctx context.Context) (*model.ExportMyDat
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("decode export: %w", err)
 	}
-	return &model.ExportMyDataPayload{Data: m, UserErrors: []model.UserError{}}, nil
+	url := r.PublicURL + dl.Path
+	return &model.ExportMyDataPayload{Data: m, DownloadURL: &url, DownloadExpiresAt: &dl.ExpiresAt, UserErrors: []model.UserError{}}, nil
 }
 
 // DeleteMyAccount is the resolver for the deleteMyAccount field.

@@ -7,6 +7,7 @@
 //	voresishoj-load growth --small URL --large URL [--c 50] [--d 10s]
 //	voresishoj-load claims --db URL [--n 1000]
 //	voresishoj-load coldstart [--runs 10]
+//	voresishoj-load pushkill [--db URL] [--devices 20000] [--lease 5s] [--kill-at 0.33]
 //	voresishoj-load push [--db URL] [--devices 100000] [--latency 20ms] [--cpuprofile FILE] [--memprofile FILE]
 //	voresishoj-load subscribers [--db URL] [--n 10000] [--people 0] [--variants memory,redis] [--redis URL] [--server BIN] [--profile DIR]
 package main
@@ -25,7 +26,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: voresishoj-load seed|feed|growth|claims|subscribers|push|coldstart [flags]")
+		fmt.Fprintln(os.Stderr, "usage: voresishoj-load seed|feed|growth|claims|subscribers|push|pushkill|coldstart [flags]")
 		os.Exit(2)
 	}
 	// The server runs in this process, so it gets its runtime settings;
@@ -36,7 +37,7 @@ func main() {
 	// The server's own request log would drown the figures.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	cmds := map[string]func(context.Context, []string) error{
-		"push": runPush,
+		"push": runPush, "pushkill": runPushKill,
 		"seed": runSeed, "feed": runFeed, "growth": runGrowth, "claims": runClaims, "coldstart": runColdstart,
 		"subscribers": runSubscribers,
 	}

@@ -40,6 +40,8 @@ type ActivityEdge struct {
 	Node *activity.Activity `json:"node"`
 	// The activity's first occurrence in the filter's window.
 	Occurrence *activity.Occurrence `json:"occurrence"`
+	// Metres from the filter's `near` to the activity's place, along the Earth's surface; null without `near`.
+	Distance *int `json:"distance,omitempty"`
 }
 
 // Which activities to list; every field left out matches all.
@@ -58,6 +60,12 @@ type ActivityFilter struct {
 	HasOpenSlots *bool `json:"hasOpenSlots,omitempty"`
 	// Words in the title or description.
 	Search *string `json:"search,omitempty"`
+	// Only activities whose place is within `within` metres of this point (coordinates out of range: INVALID_LOCATION).
+	Near *GeoPointInput `json:"near,omitempty"`
+	// Metres from `near`: 1 to 50000 (RADIUS_TOO_LARGE above), 50000 when left out; without `near` INVALID_LOCATION.
+	Within *int `json:"within,omitempty"`
+	// Only activities whose place lies in this rectangle.
+	Bbox *BoundingBoxInput `json:"bbox,omitempty"`
 }
 
 // Names one activity.
@@ -136,6 +144,20 @@ type ApproveInitiativeInput struct {
 	InitiativeID string `json:"initiativeId"`
 	// People who joined and become organisers beside the proposer.
 	OrganiserIds []string `json:"organiserIds,omitempty"`
+}
+
+// A rectangle on the map between two parallels and two meridians, as a map
+// view shows it (WGS 84 degrees). It may not cross the 180th meridian
+// (west ≤ east) and each side is at most 200 km (RADIUS_TOO_LARGE).
+type BoundingBoxInput struct {
+	// Southern edge, degrees latitude.
+	South float64 `json:"south"`
+	// Western edge, degrees longitude.
+	West float64 `json:"west"`
+	// Northern edge, degrees latitude.
+	North float64 `json:"north"`
+	// Eastern edge, degrees longitude.
+	East float64 `json:"east"`
 }
 
 // What `createCalendarFeed` returns.
@@ -358,8 +380,12 @@ type EnumLabel struct {
 
 // What `exportMyData` returns.
 type ExportMyDataPayload struct {
-	// Everything held about the person: profile, organiser rights, qualifications, volunteer sign-ups, stories.
+	// Everything held about the person, every section described in Danish and English under `sections` (see README, Privacy); null on error.
 	Data map[string]any `json:"data,omitempty"`
+	// A link to the same as a ZIP file (export.json and the person's photos under photos/), good until `downloadExpiresAt` and for whoever holds it: open it in the browser or a download manager, do not share it. Each call makes a new link and ends the one before.
+	DownloadURL *string `json:"downloadUrl,omitempty"`
+	// When `downloadUrl` stops working (15 minutes after the call).
+	DownloadExpiresAt *time.Time `json:"downloadExpiresAt,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -388,6 +414,14 @@ type FollowPayload struct {
 	Follows []notify.Follow `json:"follows,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// A point on the map: WGS 84 degrees, as a phone's location gives it.
+type GeoPointInput struct {
+	// Latitude, -90 to 90 (Ishøj: about 55.61).
+	Lat float64 `json:"lat"`
+	// Longitude, -180 to 180 (Ishøj: about 12.35).
+	Lng float64 `json:"lng"`
 }
 
 // A page of Initiative items (a Relay connection).
@@ -674,6 +708,18 @@ type PlaceEdge struct {
 	Cursor string `json:"cursor"`
 	// The item.
 	Node *place.Place `json:"node"`
+	// Metres from the filter's `near` to the place, along the Earth's surface; null without `near`.
+	Distance *int `json:"distance,omitempty"`
+}
+
+// Which places to list; every field left out matches all. The same area as in ActivityFilter.
+type PlaceFilter struct {
+	// Only places within `within` metres of this point (coordinates out of range: INVALID_LOCATION).
+	Near *GeoPointInput `json:"near,omitempty"`
+	// Metres from `near`: 1 to 50000 (RADIUS_TOO_LARGE above), 50000 when left out.
+	Within *int `json:"within,omitempty"`
+	// Only places in this rectangle.
+	Bbox *BoundingBoxInput `json:"bbox,omitempty"`
 }
 
 // The input of `proposeInitiative`.
@@ -1240,6 +1286,64 @@ type VolunteerSlotPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// How a list of activities is ordered.
+type ActivityOrder string
+
+const (
+	// By the first occurrence in the window, earliest first (the default).
+	ActivityOrderStart ActivityOrder = "START"
+	// By the distance of the activity's place from the filter's `near`, nearest first, then by first occurrence. Needs `near` (INVALID_LOCATION).
+	ActivityOrderDistance ActivityOrder = "DISTANCE"
+)
+
+var AllActivityOrder = []ActivityOrder{
+	ActivityOrderStart,
+	ActivityOrderDistance,
+}
+
+func (e ActivityOrder) IsValid() bool {
+	switch e {
+	case ActivityOrderStart, ActivityOrderDistance:
+		return true
+	}
+	return false
+}
+
+func (e ActivityOrder) String() string {
+	return string(e)
+}
+
+func (e *ActivityOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ActivityOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ActivityOrder", str)
+	}
+	return nil
+}
+
+func (e ActivityOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ActivityOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ActivityOrder) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // An enum whose values the app shows to people, for Query.labels.
 type LabelledEnum string
 
@@ -1302,6 +1406,64 @@ func (e *LabelledEnum) UnmarshalJSON(b []byte) error {
 }
 
 func (e LabelledEnum) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a list of places is ordered.
+type PlaceOrder string
+
+const (
+	// By name (the default).
+	PlaceOrderName PlaceOrder = "NAME"
+	// By distance from the filter's `near`, nearest first, then by name. Needs `near` (INVALID_LOCATION).
+	PlaceOrderDistance PlaceOrder = "DISTANCE"
+)
+
+var AllPlaceOrder = []PlaceOrder{
+	PlaceOrderName,
+	PlaceOrderDistance,
+}
+
+func (e PlaceOrder) IsValid() bool {
+	switch e {
+	case PlaceOrderName, PlaceOrderDistance:
+		return true
+	}
+	return false
+}
+
+func (e PlaceOrder) String() string {
+	return string(e)
+}
+
+func (e *PlaceOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PlaceOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PlaceOrder", str)
+	}
+	return nil
+}
+
+func (e PlaceOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PlaceOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PlaceOrder) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/geo"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/theme"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -162,19 +163,30 @@ type Filter struct {
 	PlaceID        *int64
 	HasOpenSlots   *bool
 	Search         string
+	// Area keeps the activities whose place lies in it; an activity
+	// without a place, or at a place without a position, is in no area.
+	Area geo.Area
+	// ByDistance orders by the distance of the place from Area.Near,
+	// then by first occurrence.
+	ByDistance bool
 }
 
 // Key is a position in a list of activities: the start of the activity's
-// first occurrence in the window, then its id.
+// first occurrence in the window, then its id; first the distance when
+// the list is ordered by distance.
 type Key struct {
+	Distance int
 	StartsAt time.Time
 	ID       int64
 }
 
-// Listed is an activity in a list with its first occurrence in the window.
+// Listed is an activity in a list with its first occurrence in the
+// window, and the distance in metres of its place from the filter's point
+// (nil without one).
 type Listed struct {
 	Activity
 	Occurrence Occurrence
+	Distance   *int
 }
 
 // List returns up to limit published activities matching f after the key,
@@ -226,9 +238,32 @@ func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key,
 		where = append(where, open)
 		args = append(args, s.now())
 	}
+	// "Near me" and the map join the activity's place: its box narrows
+	// the rows, its distance orders them when asked.
+	join, dist, distArgs := "", "NULL", []any(nil)
+	if !f.Area.Empty() {
+		join = " JOIN places p ON p.id = a.place_id"
+		cond, cargs := store.AreaWhere("p", f.Area)
+		where = append(where, cond)
+		args = append(args, cargs...)
+	}
+	if f.Area.Near != nil {
+		dist, distArgs = store.DistanceMetres("p"), store.PointArgs(*f.Area.Near)
+	}
+	byDistance := f.ByDistance && f.Area.Near != nil
+	order, outerOrder := "o.starts_at, o.activity_id", "first_start, id"
+	if byDistance {
+		order, outerOrder = "distance, o.starts_at, o.activity_id", "distance, first_start, id"
+	}
 	if after != nil {
-		where = append(where, "(o.starts_at > ? OR (o.starts_at = ? AND o.activity_id > ?))")
-		args = append(args, after.StartsAt, after.StartsAt, after.ID)
+		if byDistance {
+			where = append(where, "("+dist+" > ? OR ("+dist+" = ? AND (o.starts_at > ? OR (o.starts_at = ? AND o.activity_id > ?))))")
+			args = append(append(append(args, distArgs...), after.Distance), distArgs...)
+			args = append(args, after.Distance, after.StartsAt, after.StartsAt, after.ID)
+		} else {
+			where = append(where, "(o.starts_at > ? OR (o.starts_at = ? AND o.activity_id > ?))")
+			args = append(args, after.StartsAt, after.StartsAt, after.ID)
+		}
 	}
 	common := strings.Join(where, " AND ")
 	long := s.db.LongOccurrence("o")
@@ -238,19 +273,22 @@ func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key,
 	// Each arm is ordered and limited on its own as well: PostgreSQL then
 	// walks each index and stops, where with only the outer LIMIT it
 	// misjudged the anti-join and sorted every upcoming occurrence.
-	query := `SELECT * FROM (SELECT ` + columns + `, o.starts_at AS first_start, o.ends_at AS first_end
-		FROM occurrences o CROSS JOIN activities a
+	query := `SELECT * FROM (SELECT ` + columns + `, o.starts_at AS first_start, o.ends_at AS first_end, ` + dist + ` AS distance
+		FROM occurrences o CROSS JOIN activities a` + join + `
 		WHERE a.id = o.activity_id AND o.starts_at > ? AND o.ends_at > ? AND ` + common + `
-		ORDER BY o.starts_at, o.activity_id LIMIT ?) recent
+		ORDER BY ` + order + ` LIMIT ?) recent
 	UNION ALL
-	SELECT * FROM (SELECT ` + columns + `, o.starts_at AS first_start, o.ends_at AS first_end
-		FROM occurrences o CROSS JOIN activities a
+	SELECT * FROM (SELECT ` + columns + `, o.starts_at AS first_start, o.ends_at AS first_end, ` + dist + ` AS distance
+		FROM occurrences o CROSS JOIN activities a` + join + `
 		WHERE a.id = o.activity_id AND ` + long + ` AND o.starts_at > ? AND o.starts_at <= ? AND o.ends_at > ? AND ` + common + `
-		ORDER BY o.starts_at, o.activity_id LIMIT ?) running
-	ORDER BY first_start, id
+		ORDER BY ` + order + ` LIMIT ?) running
+	ORDER BY ` + outerOrder + `
 	LIMIT ?`
-	all := append([]any{recent, f.From}, args...)
-	all = append(all, limit, f.From.Add(-LongestOccurrence), recent, f.From)
+	all := append(append([]any{}, distArgs...), recent, f.From)
+	all = append(all, args...)
+	all = append(all, limit)
+	all = append(all, distArgs...)
+	all = append(all, f.From.Add(-LongestOccurrence), recent, f.From)
 	all = append(all, args...)
 	all = append(all, limit, limit)
 	args = all
@@ -262,6 +300,7 @@ func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key,
 		Activity
 		FirstStart store.Time `db:"first_start"`
 		FirstEnd   store.Time `db:"first_end"`
+		Distance   *int       `db:"distance"`
 	}
 	if err := store.Select(ctx, s.db, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("list activities: %w", err)
@@ -272,9 +311,29 @@ func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key,
 			ActivityID: r.ID,
 			StartsAt:   r.FirstStart.Time,
 			EndsAt:     r.FirstEnd.Time,
-		}}
+		}, Distance: r.Distance}
 	}
 	return out, nil
+}
+
+// InArea reports whether a's place lies in area, as List decides it;
+// every activity lies in the empty area. It is for an activity the caller
+// was given, such as one a live update names.
+func (s *Service) InArea(ctx context.Context, a Activity, area geo.Area) (bool, error) {
+	if area.Empty() {
+		return true, nil
+	}
+	if a.PlaceID == nil {
+		return false, nil
+	}
+	var at struct {
+		Lat *float64 `db:"latitude"`
+		Lng *float64 `db:"longitude"`
+	}
+	if err := store.Get(ctx, s.db, &at, `SELECT latitude, longitude FROM places WHERE id = ?`, *a.PlaceID); err != nil {
+		return false, fmt.Errorf("position of place %d: %w", *a.PlaceID, err)
+	}
+	return at.Lat != nil && at.Lng != nil && area.Contains(geo.Point{Lat: *at.Lat, Lng: *at.Lng}), nil
 }
 
 // Occurrences returns up to limit occurrences of each given activity that

@@ -289,6 +289,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	mux.Handle("/graphql", gql)
 	mux.Handle("/ical/", a.domain.Calendar.Handler())
 	mux.Handle(media.Prefix, media.Handler(a.blobs))
+	mux.Handle(privacy.DownloadPrefix, a.domain.Privacy.DownloadHandler())
 	mux.Handle("/feeds/", feed.NewService(db, cfg.PublicURL).Handler())
 	if err := a.registerPages(mux); err != nil {
 		return nil, err

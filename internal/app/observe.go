@@ -18,6 +18,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/metrics"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/pages"
+	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/requestid"
 	"github.com/ishoj/voresishoj/internal/tracing"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -175,6 +176,8 @@ func route(r *http.Request) string {
 		return "ical"
 	case strings.HasPrefix(p, "/feeds/"):
 		return "feeds"
+	case strings.HasPrefix(p, privacy.DownloadPrefix):
+		return "export"
 	case p == "/healthz", p == "/readyz":
 		return p[1:]
 	case p == "/":
@@ -185,11 +188,14 @@ func route(r *http.Request) string {
 	return "other"
 }
 
-// logPath keeps secrets out of the log: a personal calendar's URL is its
-// token.
+// logPath keeps secrets out of the log: a personal calendar's URL and an
+// export download's are their tokens.
 func logPath(p string) string {
 	if strings.HasPrefix(p, "/ical/me/") {
 		return "/ical/me/{token}"
+	}
+	if strings.HasPrefix(p, privacy.DownloadPrefix) {
+		return privacy.DownloadPrefix + "{token}.zip"
 	}
 	if len(p) > 200 {
 		return p[:200] + "…"

@@ -34,19 +34,13 @@ const Retention = 60 * 24 * time.Hour
 // (created, edited, cancelled, hidden, deleted: the sync reads what they
 // now are). now is the writer's clock.
 func Record(ctx context.Context, tx *sqlx.Tx, now time.Time, kind Kind, ids ...int64) error {
-	return record(ctx, tx, now, kind, nil, ids)
+	return record(ctx, tx, now, kind, ids)
 }
 
-// RecordFor is Record for objects that are one person's own (their claims,
-// follows, inbox): only that person's sync reads the rows.
-func RecordFor(ctx context.Context, tx *sqlx.Tx, now time.Time, userID int64, kind Kind, ids ...int64) error {
-	return record(ctx, tx, now, kind, &userID, ids)
-}
-
-func record(ctx context.Context, tx *sqlx.Tx, now time.Time, kind Kind, userID *int64, ids []int64) error {
+func record(ctx context.Context, tx *sqlx.Tx, now time.Time, kind Kind, ids []int64) error {
 	for _, id := range ids {
-		if _, err := store.Exec(ctx, tx, `INSERT INTO changes (tx, kind, object_id, user_id, changed_at)
-			VALUES (`+store.ChangeTx(tx)+`, ?, ?, ?, ?)`, kind, id, userID, now); err != nil {
+		if _, err := store.Exec(ctx, tx, `INSERT INTO changes (tx, kind, object_id, changed_at)
+			VALUES (`+store.ChangeTx(tx)+`, ?, ?, ?)`, kind, id, now); err != nil {
 			return fmt.Errorf("record change of %s %d: %w", kind, id, err)
 		}
 	}
@@ -73,14 +67,12 @@ func Horizon(ctx context.Context, db *store.DB) (int64, error) {
 }
 
 // Read returns up to limit changes with tx in [from, to) after the
-// position (afterTx, afterSeq), in (tx, seq) order, of rows for everyone
-// and of userID's own (userID 0: only those for everyone).
-func Read(ctx context.Context, db *store.DB, from, to, afterTx, afterSeq, userID int64, limit int) ([]Change, error) {
+// position (afterTx, afterSeq), in (tx, seq) order.
+func Read(ctx context.Context, db *store.DB, from, to, afterTx, afterSeq int64, limit int) ([]Change, error) {
 	var cs []Change
 	err := store.Select(ctx, db, &cs, `SELECT seq, tx, kind, object_id FROM changes
 		WHERE tx >= ? AND tx < ? AND (tx > ? OR (tx = ? AND seq > ?))
-		AND (user_id IS NULL OR user_id = ?)
-		ORDER BY tx, seq LIMIT ?`, from, to, afterTx, afterTx, afterSeq, userID, limit)
+		ORDER BY tx, seq LIMIT ?`, from, to, afterTx, afterTx, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read change log: %w", err)
 	}

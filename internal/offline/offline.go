@@ -133,7 +133,7 @@ func (s *Service) delta(ctx context.Context, c user.Caller, p position, limit in
 		}
 		p.To, p.ToAt = h, s.now()
 	}
-	changes, err := changelog.Read(ctx, s.db, p.From, p.To, p.AfterTx, p.AfterSeq, c.UserID, limit)
+	changes, err := changelog.Read(ctx, s.db, p.From, p.To, p.AfterTx, p.AfterSeq, limit)
 	if err != nil {
 		return Page{}, err
 	}

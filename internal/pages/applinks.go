@@ -171,7 +171,7 @@ func (s *Service) buildSitemap(r *http.Request) ([]byte, time.Time, error) {
 	}
 	var pafter *place.Key
 	for len(set.URLs) < sitemapMax {
-		ps, err := s.d.Places.List(ctx(r), anonymous, pafter, 500)
+		ps, err := s.d.Places.List(ctx(r), anonymous, place.Filter{}, pafter, 500)
 		if err != nil {
 			return nil, time.Time{}, err
 		}

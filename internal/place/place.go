@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/geo"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
 )
@@ -72,23 +73,68 @@ func (s *Service) ByIDs(ctx context.Context, c user.Caller, ids []int64) ([]Plac
 	return ps, nil
 }
 
-// Key is a position in the list of places, ordered by name.
-type Key struct {
-	Name string
-	ID   int64
+// Filter narrows the list of places; the zero Filter lists them all by
+// name.
+type Filter struct {
+	// Area keeps the places in it; places without a position are in no
+	// area.
+	Area geo.Area
+	// ByDistance orders by distance from Area.Near, nearest first.
+	ByDistance bool
 }
 
-// List returns up to limit places c may see after the key, by name.
-func (s *Service) List(ctx context.Context, c user.Caller, after *Key, limit int) ([]Place, error) {
-	var ps []Place
-	var err error
-	if after == nil {
-		err = store.Select(ctx, s.db, &ps, `SELECT `+columns+` FROM places ORDER BY name, id LIMIT ?`, limit)
-	} else {
-		err = store.Select(ctx, s.db, &ps, `SELECT `+columns+` FROM places
-			WHERE name > ? OR (name = ? AND id > ?) ORDER BY name, id LIMIT ?`, after.Name, after.Name, after.ID, limit)
+// Key is a position in the list of places: by name, or by distance and
+// then name when the list is ordered by distance.
+type Key struct {
+	Distance int
+	Name     string
+	ID       int64
+}
+
+// Listed is a place in a list, with its distance in metres from the
+// filter's point (nil without one).
+type Listed struct {
+	Place
+	Distance *int `db:"distance"`
+}
+
+// List returns up to limit places c may see after the key, by name, or
+// by distance when f asks.
+func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key, limit int) ([]Listed, error) {
+	var where []string
+	var args []any
+	dist, distArgs := "NULL", []any(nil)
+	if f.Area.Near != nil {
+		dist, distArgs = store.DistanceMetres("p"), store.PointArgs(*f.Area.Near)
 	}
-	if err != nil {
+	if cond, cargs := store.AreaWhere("p", f.Area); cond != "" {
+		where = append(where, cond)
+		args = append(args, cargs...)
+	}
+	order := "p.name, p.id"
+	byDistance := f.ByDistance && f.Area.Near != nil
+	if byDistance {
+		order = "distance, p.name, p.id"
+	}
+	if after != nil {
+		if byDistance {
+			where = append(where, "("+dist+" > ? OR ("+dist+" = ? AND (p.name > ? OR (p.name = ? AND p.id > ?))))")
+			args = append(append(append(args, distArgs...), after.Distance), distArgs...)
+			args = append(args, after.Distance, after.Name, after.Name, after.ID)
+		} else {
+			where = append(where, "(p.name > ? OR (p.name = ? AND p.id > ?))")
+			args = append(args, after.Name, after.Name, after.ID)
+		}
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	query := `SELECT p.id, p.name, p.address, p.description, p.latitude, p.longitude, p.created_at, ` + dist + ` AS distance
+		FROM places p` + cond + ` ORDER BY ` + order + ` LIMIT ?`
+	all := append(append(distArgs, args...), limit)
+	var ps []Listed
+	if err := store.Select(ctx, s.db, &ps, query, all...); err != nil {
 		return nil, fmt.Errorf("list places: %w", err)
 	}
 	return ps, nil

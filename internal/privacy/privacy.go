@@ -27,83 +27,6 @@ import (
 	"github.com/ishoj/voresishoj/internal/volunteer"
 )
 
-// Export is everything we hold about one person.
-type Export struct {
-	GeneratedAt    time.Time       `json:"generatedAt"`
-	Profile        Profile         `json:"profile"`
-	Organises      []Organising    `json:"organises"`
-	Qualifications []Qualification `json:"qualifications"`
-	// OrganiserInvitations are the invitations to organise sent to the
-	// person, answered or not.
-	OrganiserInvitations []OrganiserInvitation `json:"organiserInvitations"`
-	Claims               []Claim               `json:"claims"`
-	Stories              []Story               `json:"stories"`
-}
-
-// Profile is the person's own record.
-type Profile struct {
-	ID            int64     `json:"id" db:"id"`
-	FirebaseUID   *string   `json:"firebaseUid" db:"firebase_uid"`
-	Email         *string   `json:"email" db:"email"`
-	EmailVerified bool      `json:"emailVerified" db:"email_verified"`
-	Phone         *string   `json:"phone" db:"phone"`
-	DisplayName   string    `json:"displayName" db:"display_name"`
-	Language      string    `json:"language" db:"language"`
-	Role          string    `json:"role" db:"role"`
-	Anonymous     bool      `json:"anonymous" db:"anonymous"`
-	CreatedAt     time.Time `json:"createdAt" db:"created_at"`
-	UpdatedAt     time.Time `json:"updatedAt" db:"updated_at"`
-}
-
-// Organising is an organisation the person organises.
-type Organising struct {
-	OrganisationID int64     `json:"organisationId" db:"organisation_id"`
-	Name           string    `json:"name" db:"name"`
-	Since          time.Time `json:"since" db:"created_at"`
-}
-
-// Qualification is e.g. a børneattest an organisation has seen.
-type Qualification struct {
-	Requirement  string     `json:"requirement" db:"requirement"`
-	Organisation string     `json:"organisation" db:"organisation"`
-	CheckedAt    time.Time  `json:"checkedAt" db:"checked_at"`
-	RecordedAt   time.Time  `json:"recordedAt" db:"recorded_at"`
-	ExpiresAt    *time.Time `json:"expiresAt" db:"expires_at"`
-}
-
-// OrganiserInvitation is an invitation to organise.
-type OrganiserInvitation struct {
-	Organisation string    `json:"organisation" db:"organisation"`
-	Email        *string   `json:"email" db:"email"`
-	Status       string    `json:"status" db:"status"`
-	CreatedAt    time.Time `json:"createdAt" db:"created_at"`
-}
-
-// Claim is a volunteer sign-up.
-type Claim struct {
-	ID            int64      `json:"id" db:"id"`
-	Slot          string     `json:"slot" db:"slot_title"`
-	Activity      string     `json:"activity" db:"activity_title"`
-	StartsAt      time.Time  `json:"startsAt" db:"starts_at"`
-	EndsAt        time.Time  `json:"endsAt" db:"ends_at"`
-	Status        string     `json:"status" db:"status"`
-	Attendance    *string    `json:"attendance" db:"attendance"`
-	LateCancel    bool       `json:"lateCancel" db:"late_cancel"`
-	CreatedAt     time.Time  `json:"createdAt" db:"created_at"`
-	CancelledAtAt *time.Time `json:"cancelledAt" db:"cancelled_at"`
-}
-
-// Story is a story the person wrote.
-type Story struct {
-	ID          int64      `json:"id" db:"id"`
-	Title       string     `json:"title" db:"title"`
-	Body        string     `json:"body" db:"body"`
-	AuthorName  string     `json:"authorName" db:"author_name"`
-	Status      string     `json:"status" db:"status"`
-	CreatedAt   time.Time  `json:"createdAt" db:"created_at"`
-	PublishedAt *time.Time `json:"publishedAt" db:"published_at"`
-}
-
 // ClaimCanceller cancels a person's upcoming claims inside the deleting
 // transaction (promoting from waitlists) and returns the events to publish.
 type ClaimCanceller func(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) ([]event.Event, error)
@@ -122,7 +45,19 @@ type Service struct {
 	now          func() time.Time
 	sessions     SessionRevoker
 	blobs        media.Store
+	guests       ParticipationForgetter
 }
+
+// ParticipationForgetter removes a person's sign-ups to activities inside
+// the deleting transaction, giving their seats to the waitlists
+// (participation.Service).
+type ParticipationForgetter interface {
+	ForgetPersonTx(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) error
+}
+
+// SetParticipations makes account deletion remove the person's sign-ups
+// to activities.
+func (s *Service) SetParticipations(p ParticipationForgetter) { s.guests = p }
 
 // NewService returns a Service on db; cancel may be nil in tests that have
 // no volunteer claims. now is the clock.
@@ -143,38 +78,7 @@ func (s *Service) Export(ctx context.Context, c user.Caller) (Export, error) {
 	if err := c.RequireSignedIn(); err != nil {
 		return Export{}, err
 	}
-	id := c.UserID
-	x := Export{GeneratedAt: s.now(), Organises: []Organising{}, Qualifications: []Qualification{},
-		OrganiserInvitations: []OrganiserInvitation{}, Claims: []Claim{}, Stories: []Story{}}
-	if err := store.Get(ctx, s.db, &x.Profile, `SELECT id, firebase_uid, email, email_verified, phone, display_name, language,
-		role, anonymous, created_at, updated_at FROM users WHERE id = ?`, id); err != nil {
-		return Export{}, fmt.Errorf("export profile: %w", err)
-	}
-	if err := store.Select(ctx, s.db, &x.Organises, `SELECT o.organisation_id, g.name, o.created_at
-		FROM organisers o JOIN organisations g ON g.id = o.organisation_id WHERE o.user_id = ? ORDER BY g.name`, id); err != nil {
-		return Export{}, fmt.Errorf("export organisers: %w", err)
-	}
-	if err := store.Select(ctx, s.db, &x.Qualifications, `SELECT q.requirement, g.name AS organisation, q.checked_at, q.recorded_at, q.expires_at
-		FROM user_qualifications q JOIN organisations g ON g.id = q.organisation_id
-		WHERE q.user_id = ? ORDER BY q.requirement, g.name`, id); err != nil {
-		return Export{}, fmt.Errorf("export qualifications: %w", err)
-	}
-	if err := store.Select(ctx, s.db, &x.OrganiserInvitations, `SELECT g.name AS organisation, i.email, i.status, i.created_at
-		FROM organiser_invitations i JOIN organisations g ON g.id = i.organisation_id
-		WHERE i.user_id = ? ORDER BY i.id`, id); err != nil {
-		return Export{}, fmt.Errorf("export organiser invitations: %w", err)
-	}
-	if err := store.Select(ctx, s.db, &x.Claims, `SELECT c.id, s.title AS slot_title, a.title AS activity_title, s.starts_at, s.ends_at,
-		c.status, c.attendance, c.late_cancel, c.created_at, c.cancelled_at
-		FROM slot_claims c JOIN volunteer_slots s ON s.id = c.slot_id JOIN activities a ON a.id = s.activity_id
-		WHERE c.user_id = ? ORDER BY s.starts_at, c.id`, id); err != nil {
-		return Export{}, fmt.Errorf("export claims: %w", err)
-	}
-	if err := store.Select(ctx, s.db, &x.Stories, `SELECT id, title, body, author_name, status, created_at, published_at
-		FROM stories WHERE author_id = ? ORDER BY created_at, id`, id); err != nil {
-		return Export{}, fmt.Errorf("export stories: %w", err)
-	}
-	return x, nil
+	return exportPerson(ctx, s.db, c.UserID, s.now().UTC())
 }
 
 // StoryChoice is what happens to a deleted person's stories.
@@ -252,6 +156,14 @@ func (s *Service) DeleteAccount(ctx context.Context, c user.Caller, stories Stor
 		if err := calimport.ForgetCreatorTx(ctx, tx, c.UserID); err != nil {
 			return err
 		}
+		if s.guests != nil {
+			if err := s.guests.ForgetPersonTx(ctx, tx, c.UserID, now); err != nil {
+				return err
+			}
+		}
+		if err := forgetLinksTx(ctx, tx, c.UserID); err != nil {
+			return err
+		}
 		return user.EraseTx(ctx, tx, c.UserID, now)
 	})
 	if err != nil {
@@ -274,7 +186,8 @@ const sweepAfterDelete = 500
 // Housekeep does what must happen a while after a deletion: photo files
 // whose removal failed are tried again, and tombstones forget the hash of
 // their sign-in uid once no token from before the deletion can still be
-// valid (user.ErasedUIDRetention). Each step is idempotent.
+// valid (user.ErasedUIDRetention), and expired export links go. Each step
+// is idempotent.
 func (s *Service) Housekeep(ctx context.Context, now time.Time) error {
 	var errs []error
 	if s.blobs != nil {
@@ -283,6 +196,9 @@ func (s *Service) Housekeep(ctx context.Context, now time.Time) error {
 		}
 	}
 	if _, err := user.ForgetErasedUIDs(ctx, s.db, now.Add(-user.ErasedUIDRetention)); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := removeExpiredLinks(ctx, s.db, now); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -73,6 +73,7 @@ var owners = map[string]string{
 	"reminders_sent":           "internal/notify",
 
 	"media_deletions": "internal/media",
+	"data_exports":    "internal/privacy",
 
 	"changes": "internal/changelog", // each owner above calls changelog.Record in its own transaction
 }

@@ -4,15 +4,13 @@
 -- changing transaction by the object's owner. seq orders the rows; tx is
 -- the position readers compare: on SQLite, whose writers take turns, the
 -- row's own seq (store.ChangeTx), so every row below a reader's horizon is
--- committed. user_id set means the row is about that person's own things
--- (claims, follows, inbox) and only their sync reads it. Rows are kept 60
--- days (changelog.Purge). Kept equivalent to ../postgres/00018_changes.sql.
+-- committed. Rows are kept 60
+-- days (changelog.Purge). Kept equivalent to ../postgres/00020_changes.sql.
 CREATE TABLE changes (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     tx         BIGINT NOT NULL,
     kind       TEXT NOT NULL,
     object_id  BIGINT NOT NULL,
-    user_id    BIGINT REFERENCES users (id) ON DELETE CASCADE,
     changed_at TIMESTAMP NOT NULL
 );
 CREATE INDEX changes_tx_idx ON changes (tx, seq);
