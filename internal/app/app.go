@@ -442,6 +442,22 @@ func (a *App) housekeeping() []notify.Task {
 			_, err := a.notifier.PurgeNotifications(ctx, a.now().Add(-notify.InboxRetention))
 			return err
 		}},
+		{Name: "delivery-retention", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			_, err := a.notifier.PurgeDeliveries(ctx, a.now().Add(-notify.DeliveryRetention))
+			return err
+		}},
+		{Name: "device-retention", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			// Devices whose app has not registered for 270 days, and dead
+			// tokens left in deliveries.
+			_, err := a.notifier.PurgeDevices(ctx, a.now().Add(-notify.DeviceRetention))
+			return err
+		}},
+		{Name: "without-app-retention", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			// Name and phone of residents without the app, 14 days after
+			// their last sign-up ended.
+			_, err := a.domain.Privacy.ForgetResidentsWithoutApp(ctx, a.now())
+			return err
+		}},
 		{Name: "change-log", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
 			// Tombstones older than sync tokens live (changelog.Retention).
 			_, err := a.domain.Offline.Purge(ctx)

@@ -18,6 +18,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/story"
 )
 
 // Scale says how much to generate.
@@ -31,7 +32,10 @@ type Scale struct {
 	// server re-expands every recurring activity at start-up, so it is kept
 	// small.
 	RecurringShare float64
-	Seed           uint64
+	// Stories are published stories (a tenth of them not published), for
+	// the search scenario; none by default.
+	Stories int
+	Seed    uint64
 }
 
 func (s *Scale) defaults() {
@@ -57,11 +61,11 @@ func (s *Scale) defaults() {
 
 // Counts reports what was inserted.
 type Counts struct {
-	Organisations, Places, Users, Activities, Occurrences, Themes, Slots, Claims int
+	Organisations, Places, Users, Activities, Occurrences, Themes, Slots, Claims, Stories int
 }
 
 func (c Counts) Rows() int {
-	return c.Organisations + c.Places + c.Users + c.Activities + c.Occurrences + c.Themes + c.Slots + c.Claims
+	return c.Organisations + c.Places + c.Users + c.Activities + c.Occurrences + c.Themes + c.Slots + c.Claims + c.Stories
 }
 
 var themes = []string{"faellesskab", "kultur", "natur", "boern", "unge", "aeldre", "mad", "historie",
@@ -71,6 +75,19 @@ var kinds = []string{"ASSOCIATION", "ASSOCIATION", "ASSOCIATION", "INFORMAL_INIT
 
 var words = []string{"Strandrens", "Fællesspisning", "Lektiecafé", "Havedag", "Strikkeklub", "Løbetur",
 	"Koncert", "Byvandring", "Repaircafé", "Brætspil", "Yoga", "Foredrag", "Loppemarked", "Madlavning"}
+
+// storyWords make story titles; the bodies are a few sentences in the
+// scripts Ishøj writes in, so search reads text of a realistic length.
+var storyWords = []string{"Sommerfest", "Børnenes", "Fællesspisning", "Strandrensning", "Nabohjælp", "Lektiecafé",
+	"Vejleåparken", "Havnen", "Bredekærgård", "Frivillige", "Koncert", "Kaffe", "Haven", "Ungerådet"}
+
+var storyBodies = []string{
+	"Vi mødtes i Glashuset og lavede mad sammen. Der kom over fyrre naboer, og børnene dækkede bord.",
+	"Tak til alle frivillige, der hjalp ved stranden i lørdags. Vi samlede tolv sække affald.",
+	"اجتمعنا في الحديقة وزرعنا الخضروات مع الأطفال. شكرا لكل المتطوعين.",
+	"Pazar günü limanda kahve ve kek vardı. Herkes çok memnundu, tekrar yapacağız.",
+	"ہم نے لائبریری میں ہوم ورک کیفے میں بچوں کی مدد کی۔ اگلے ہفتے پھر آئیں۔",
+}
 
 // Seed fills an empty, migrated database. Ids are chosen here so that rows
 // can refer to each other without reading back; on PostgreSQL the identity
@@ -174,10 +191,28 @@ func Seed(ctx context.Context, db *store.DB, sc Scale, now time.Time) (Counts, e
 			}
 		}
 	}
+	for id := 1; id <= sc.Stories; id++ {
+		title := fmt.Sprintf("%s %d", storyWords[r.IntN(len(storyWords))], id)
+		body := storyBodies[r.IntN(len(storyBodies))] + " " + storyBodies[r.IntN(len(storyBodies))]
+		author := 1 + r.IntN(sc.Users)
+		name := fmt.Sprintf("Frivillig %d", author)
+		status, published := "PUBLISHED", any(now.Add(-time.Duration(r.IntN(365*24))*time.Hour))
+		if r.IntN(10) == 0 {
+			status, published = "PENDING_REVIEW", nil
+		}
+		b.add(`INSERT INTO stories (id, author_id, author_name, title, body, search_title, search_text, status, created_at, updated_at, published_at) VALUES `,
+			id, author, name, title, body, store.SearchText(title), story.SearchText(title, body, name), status, now, now, published)
+		c.Stories++
+		if b.pending() > 20000 {
+			if err := b.flush(); err != nil {
+				return c, err
+			}
+		}
+	}
 	if err := b.flush(); err != nil {
 		return c, err
 	}
-	if err := db.MoveIDSequences(ctx, "organisations", "places", "users", "activities", "volunteer_slots", "slot_claims"); err != nil {
+	if err := db.MoveIDSequences(ctx, "organisations", "places", "users", "activities", "volunteer_slots", "slot_claims", "stories"); err != nil {
 		return c, err
 	}
 	if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/notify"
@@ -398,7 +399,7 @@ func TestActivityMovedTellsVolunteersAndMovesSlots(t *testing.T) {
 		if err != nil || !sl.StartsAt.Equal(c.slot.StartsAt.Add(26*time.Hour)) || !sl.EndsAt.Equal(c.slot.EndsAt.Add(26*time.Hour)) {
 			t.Errorf("slot at %s–%s after the activity moved 26h from %s (%v)", sl.StartsAt, sl.EndsAt, c.slot.StartsAt, err)
 		}
-		newTime := sl.StartsAt.In(tz.Copenhagen).Format("02.01. 15:04")
+		newTime := i18n.FormatTime("da", sl.StartsAt)
 		if b := w.body("confirmed"); !strings.Contains(b, newTime) {
 			t.Errorf("volunteer told %q, without the new time %s", b, newTime)
 		}
@@ -424,12 +425,23 @@ func TestSlotChangesTellItsVolunteers(t *testing.T) {
 		ctx := context.Background()
 		in := volunteer.NewSlot{Title: c.slot.Title, StartsAt: c.slot.StartsAt.Add(time.Hour), EndsAt: c.slot.EndsAt.Add(time.Hour),
 			Capacity: c.slot.Capacity}
+		// Each is told the time in their own language.
+		for id, n := range w.names {
+			if n == "waitlisted" {
+				if _, err := db.ExecContext(ctx, db.Rebind(`UPDATE users SET language = 'tr', language_chosen = TRUE WHERE id = ?`), id); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		if _, err := w.volunteers.UpdateSlot(ctx, c.mette, c.slot.ID, in); err != nil {
 			t.Fatal(err)
 		}
 		w.expect("slot moved", notify.KindSlotChanged, "confirmed", "waitlisted")
-		if b, want := w.body("waitlisted"), in.StartsAt.In(tz.Copenhagen).Format("02.01. 15:04"); !strings.Contains(b, want) {
-			t.Errorf("volunteer told %q, without the new start %s", b, want)
+		if b, want := w.body("waitlisted"), i18n.FormatTime("tr", in.StartsAt); !strings.Contains(b, want) {
+			t.Errorf("Turkish volunteer told %q, without the new start %s", b, want)
+		}
+		if b, want := w.body("confirmed"), i18n.FormatTime("da", in.StartsAt); !strings.Contains(b, want) {
+			t.Errorf("Danish volunteer told %q, without the new start %s", b, want)
 		}
 
 		in.EndsAt = in.EndsAt.Add(-time.Hour)

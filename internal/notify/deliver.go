@@ -373,13 +373,13 @@ func (s *Service) record(ctx context.Context, tx *sqlx.Tx, log *slog.Logger, cla
 		case push.Delivered:
 			sent = append(sent, d.ID)
 		case push.Unregistered:
-			if _, err := store.Exec(ctx, tx, `UPDATE deliveries SET status = 'UNREGISTERED', claim = NULL, error = ? WHERE id = ? AND claim = ?`,
+			if _, err := store.Exec(ctx, tx, `UPDATE deliveries SET status = 'UNREGISTERED', claim = NULL, token = '', error = ? WHERE id = ? AND claim = ?`,
 				errText(r.Err), d.ID, claim); err != nil {
 				return fmt.Errorf("record unregistered delivery %d: %w", d.ID, err)
 			}
-			// The token will never work again; the FK clears device_id on
-			// the delivery rows that used it.
-			if _, err := store.Exec(ctx, tx, `DELETE FROM devices WHERE token = ?`, d.Token); err != nil {
+			// The token will never work again: the device goes, and so do
+			// the copies of its token in other deliveries.
+			if err := forgetDeviceTx(ctx, tx, d.Token); err != nil {
 				return fmt.Errorf("remove unregistered device: %w", err)
 			}
 		case push.Retry:

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -78,17 +80,30 @@ func (s *Service) RegisterDevice(ctx context.Context, caller user.Caller, token 
 	return d, nil
 }
 
-// UnregisterDevice forgets the caller's token (on sign-out). A token that
-// is not the caller's is left alone and reported as not removed.
+// UnregisterDevice forgets the caller's token (on sign-out), with the
+// pushes still waiting for it: a phone signed out (perhaps handed on) gets
+// nothing more of this person's. A token that is not the caller's is left
+// alone and reported as not removed.
 func (s *Service) UnregisterDevice(ctx context.Context, caller user.Caller, token string) (bool, error) {
 	if err := caller.RequireSignedIn(); err != nil {
 		return false, err
 	}
-	n, err := store.Exec(ctx, s.db, `DELETE FROM devices WHERE token = ? AND user_id = ?`, token, caller.UserID)
+	var mine bool
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		var n int
+		if err := store.Get(ctx, tx, &n, `SELECT COUNT(*) FROM devices WHERE token = ? AND user_id = ?`, token, caller.UserID); err != nil {
+			return err
+		}
+		mine = n > 0
+		if !mine {
+			return nil
+		}
+		return forgetDeviceTx(ctx, tx, token)
+	})
 	if err != nil {
 		return false, fmt.Errorf("unregister device of user %d: %w", caller.UserID, err)
 	}
-	return n > 0, nil
+	return mine, nil
 }
 
 // Devices returns userID's registered devices.

@@ -124,7 +124,7 @@ func (s *Service) activityNotifications(ctx context.Context, e event.Event, kind
 		users = append(users, e.UserIDs...)
 	}
 	urgent := kind != KindNewEvent && a.StartsAt.After(now) && a.StartsAt.Sub(now) < urgentWithin
-	params := map[string]any{"Activity": a.Title, "Organisation": a.Organisation, "Time": localTime(a.StartsAt.Time)}
+	params := map[string]any{"Activity": a.Title, "Organisation": a.Organisation, "Time": a.StartsAt.Time}
 	ns := make([]NewNotification, 0, len(users))
 	for _, u := range uniqueIDs(users) {
 		ns = append(ns, NewNotification{UserID: u, Kind: kind, Params: params, ActivityID: a.ID, Urgent: urgent})
@@ -181,7 +181,7 @@ func (s *Service) claimNotifications(ctx context.Context, claimID int64, kind Ki
 	now := s.now()
 	base := NewNotification{
 		Kind:       kind,
-		Params:     map[string]any{"Activity": c.Activity, "Slot": c.Slot, "Time": localTime(c.StartsAt.Time), "Volunteer": c.Volunteer},
+		Params:     map[string]any{"Activity": c.Activity, "Slot": c.Slot, "Time": c.StartsAt.Time, "Volunteer": c.Volunteer},
 		ActivityID: c.ActivityID, SlotID: c.SlotID, ClaimID: c.ClaimID,
 		Urgent:    c.StartsAt.Sub(now) < urgentWithin,
 		ExpiresAt: c.StartsAt.Time,
@@ -257,7 +257,7 @@ func (s *Service) slotMovedNotifications(ctx context.Context, e event.Event) ([]
 		first = e.StartsAt
 	}
 	params := map[string]any{"Slot": sl.Title, "Activity": sl.Activity,
-		"Time": localTime(sl.StartsAt.Time), "End": sl.EndsAt.In(tz.Copenhagen).Format("15:04")}
+		"Time": sl.StartsAt.Time, "End": sl.EndsAt.In(tz.Copenhagen).Format("15:04")}
 	ns := make([]NewNotification, 0, len(claims))
 	for _, c := range claims {
 		ns = append(ns, NewNotification{UserID: c.UserID, Kind: KindSlotChanged, Params: params,
@@ -278,17 +278,11 @@ func (s *Service) slotRemovedNotifications(ctx context.Context, e event.Event) (
 		return nil, fmt.Errorf("activity %d: %w", e.ActivityID, err)
 	}
 	now := s.now()
-	params := map[string]any{"Slot": e.Title, "Activity": activity, "Time": localTime(e.StartsAt)}
+	params := map[string]any{"Slot": e.Title, "Activity": activity, "Time": e.StartsAt}
 	var ns []NewNotification
 	for _, u := range uniqueIDs(e.UserIDs) {
 		ns = append(ns, NewNotification{UserID: u, Kind: KindSlotCancelled, Params: params, ActivityID: e.ActivityID,
 			Urgent: e.StartsAt.After(now) && e.StartsAt.Sub(now) < urgentWithin, ExpiresAt: e.StartsAt})
 	}
 	return ns, nil
-}
-
-// localTime formats t for a push text, in Copenhagen time; the format reads
-// in both Danish and English.
-func localTime(t time.Time) string {
-	return t.In(tz.Copenhagen).Format("02.01. 15:04")
 }

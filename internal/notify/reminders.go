@@ -90,7 +90,7 @@ func (s *Service) remind(ctx context.Context, kind Kind, key string, claims []cl
 			}
 			ns = append(ns, NewNotification{
 				UserID: c.UserID, Kind: kind,
-				Params:     map[string]any{"Activity": c.Activity, "Slot": c.Slot, "Time": localTime(c.StartsAt.Time)},
+				Params:     map[string]any{"Activity": c.Activity, "Slot": c.Slot, "Time": c.StartsAt.Time},
 				ActivityID: c.ActivityID, SlotID: c.SlotID, ClaimID: c.ClaimID,
 				// The 2-hour reminder must arrive before the shift, so it
 				// breaks quiet hours; the 24-hour one can wait for morning.

@@ -115,7 +115,7 @@ func (db *DB) Explain(ctx context.Context, query string, args ...any) ([]string,
 }
 
 // ChangeTx is the SQL expression for the tx column of a change log row
-// (migration 00020) written in tx, and ChangeHorizon the one readers
+// (migration 00021) written in tx, and ChangeHorizon the one readers
 // compare it with: every row whose tx is below a horizon read now is
 // committed, and no row committed later can fall below it.
 //

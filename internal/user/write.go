@@ -172,9 +172,18 @@ func WithoutAppTx(ctx context.Context, tx *sqlx.Tx, name, phone string, now time
 		WHERE phone = ? AND has_app = FALSE AND firebase_uid IS NULL AND deleted_at IS NULL
 		ORDER BY id LIMIT 1`, phone)
 	if err == nil {
-		return id, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
+		// Touching the row locks it until tx ends, so the retention
+		// (EraseWithoutAppTx) cannot erase the person while this
+		// transaction signs them up; one it erased first is gone here and
+		// a new person is made.
+		n, err := store.Exec(ctx, tx, `UPDATE users SET updated_at = ? WHERE id = ? AND deleted_at IS NULL`, now, id)
+		if err != nil {
+			return 0, fmt.Errorf("keep resident by phone: %w", err)
+		}
+		if n > 0 {
+			return id, nil
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return 0, fmt.Errorf("find resident by phone: %w", err)
 	}
 	id, err = CreatePlaceholderTx(ctx, tx, Placeholder{Phone: phone, DisplayName: name, HasApp: false}, now)

@@ -40,3 +40,14 @@ func ForgetPersonTx(ctx context.Context, tx *sqlx.Tx, userID int64) error {
 	}
 	return nil
 }
+
+// ForgetQualificationsTx deletes, inside tx, the qualifications recorded
+// for a person whose record is being erased while their claims stay (a
+// resident without the app, after user.WithoutAppRetention): nobody can
+// be matched to the record any more.
+func ForgetQualificationsTx(ctx context.Context, tx *sqlx.Tx, userID int64) error {
+	if _, err := store.Exec(ctx, tx, `DELETE FROM user_qualifications WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("forget qualifications of user %d: %w", userID, err)
+	}
+	return nil
+}

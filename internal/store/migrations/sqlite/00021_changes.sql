@@ -5,7 +5,7 @@
 -- the position readers compare: on SQLite, whose writers take turns, the
 -- row's own seq (store.ChangeTx), so every row below a reader's horizon is
 -- committed. Rows are kept 60
--- days (changelog.Purge). Kept equivalent to ../postgres/00020_changes.sql.
+-- days (changelog.Purge). Kept equivalent to ../postgres/00021_changes.sql.
 CREATE TABLE changes (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     tx         BIGINT NOT NULL,
