@@ -92,6 +92,7 @@ type ComplexityRoot struct {
 		Status          func(childComplexity int) int
 		Themes          func(childComplexity int) int
 		Title           func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
 		WebURL          func(childComplexity int) int
 	}
 
@@ -561,6 +562,7 @@ type ComplexityRoot struct {
 		Stats           func(childComplexity int) int
 		Stories         func(childComplexity int, first *int, after *string, filter *model.StoryFilter) int
 		Story           func(childComplexity int, id string) int
+		Sync            func(childComplexity int, since *string, first *int) int
 		Themes          func(childComplexity int) int
 	}
 
@@ -680,6 +682,7 @@ type ComplexityRoot struct {
 		Status       func(childComplexity int) int
 		Themes       func(childComplexity int) int
 		Title        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
 		WebURL       func(childComplexity int) int
 	}
 
@@ -712,6 +715,13 @@ type ComplexityRoot struct {
 		NotificationReceived func(childComplexity int) int
 		SlotChanged          func(childComplexity int, activityID string) int
 		StoryPublished       func(childComplexity int) int
+	}
+
+	SyncPage struct {
+		Changed func(childComplexity int) int
+		HasMore func(childComplexity int) int
+		Removed func(childComplexity int) int
+		Token   func(childComplexity int) int
 	}
 
 	Theme struct {
@@ -809,6 +819,7 @@ type ActivityResolver interface {
 
 	ImportedFrom(ctx context.Context, obj *activity.Activity) (*string, error)
 	WebURL(ctx context.Context, obj *activity.Activity) (string, error)
+
 	Slots(ctx context.Context, obj *activity.Activity) ([]volunteer.Slot, error)
 	SlotsConnection(ctx context.Context, obj *activity.Activity, first *int, after *string) (*model.VolunteerSlotConnection, error)
 }
@@ -1003,6 +1014,7 @@ type QueryResolver interface {
 	Stats(ctx context.Context) (*model.Stats, error)
 	Stories(ctx context.Context, first *int, after *string, filter *model.StoryFilter) (*model.StoryConnection, error)
 	Story(ctx context.Context, id string) (*story.Story, error)
+	Sync(ctx context.Context, since *string, first *int) (*model.SyncPage, error)
 	Me(ctx context.Context) (*user.User, error)
 	OpenSlots(ctx context.Context, first *int, after *string, from *time.Time, to *time.Time) (*model.VolunteerSlotConnection, error)
 }
@@ -1183,6 +1195,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Activity.Title(childComplexity), true
+	case "Activity.updatedAt":
+		if e.ComplexityRoot.Activity.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.UpdatedAt(childComplexity), true
 	case "Activity.webUrl":
 		if e.ComplexityRoot.Activity.WebURL == nil {
 			break
@@ -3463,6 +3481,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Story(childComplexity, args["id"].(string)), true
+	case "Query.sync":
+		if e.ComplexityRoot.Query.Sync == nil {
+			break
+		}
+
+		args, err := ec.field_Query_sync_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Sync(childComplexity, args["since"].(*string), args["first"].(*int)), true
 	case "Query.themes":
 		if e.ComplexityRoot.Query.Themes == nil {
 			break
@@ -3905,6 +3934,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Story.Title(childComplexity), true
+	case "Story.updatedAt":
+		if e.ComplexityRoot.Story.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Story.UpdatedAt(childComplexity), true
 	case "Story.webUrl":
 		if e.ComplexityRoot.Story.WebURL == nil {
 			break
@@ -4022,6 +4057,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.StoryPublished(childComplexity), true
+
+	case "SyncPage.changed":
+		if e.ComplexityRoot.SyncPage.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncPage.Changed(childComplexity), true
+	case "SyncPage.hasMore":
+		if e.ComplexityRoot.SyncPage.HasMore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncPage.HasMore(childComplexity), true
+	case "SyncPage.removed":
+		if e.ComplexityRoot.SyncPage.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncPage.Removed(childComplexity), true
+	case "SyncPage.token":
+		if e.ComplexityRoot.SyncPage.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncPage.Token(childComplexity), true
 
 	case "Theme.name":
 		if e.ComplexityRoot.Theme.Name == nil {
@@ -4960,6 +5020,8 @@ enum UserErrorCode {
   INVALID_SIGNUP_WINDOW
   "That is not possible in the activity's current state."
   INVALID_STATUS_CHANGE
+  "The sync token is not valid. Sync from scratch."
+  INVALID_SYNC_TOKEN
   "The time must be written as RFC 3339 with an offset, e.g. <Example>."
   INVALID_TIME
   "The link is not a valid https address."
@@ -5076,6 +5138,8 @@ enum UserErrorCode {
   STORY_NOT_FOUND
   "The story is not published."
   STORY_NOT_PUBLISHED
+  "The last sync is too old. Sync from scratch."
+  SYNC_TOKEN_EXPIRED
   "The time must be between the years <Min> and <Max>."
   TIME_OUT_OF_RANGE
   "At most <Max> characters."
@@ -6666,6 +6730,68 @@ extend type Query {
   ): Story
 }
 `, BuiltIn: false},
+	{Name: "../schema/sync.graphqls", Input: `# The app's delta sync (internal/offline): what the phone keeps offline,
+# and what changed in it since the phone last asked. README "Offline sync"
+# is the protocol for the app team.
+
+"""
+An opaque position in the app's sync (Query.sync). Keep the last one and
+pass it back as it is; it survives server restarts, is valid on every
+replica, and expires 60 days after the sync it came from started
+(SYNC_TOKEN_EXPIRED: sync from scratch).
+"""
+scalar SyncToken
+
+extend type Query {
+  """
+  What the app keeps offline (upcoming activities that are not drafts, and
+  published stories), as the caller may see it: without ` + "`" + `since` + "`" + `, all of
+  it; with the token of the last sync, only what was created, changed or
+  removed since. Call again with ` + "`" + `token` + "`" + ` while ` + "`" + `hasMore` + "`" + ` is true, then keep
+  the last token for the next sync (e.g. when the app opens or reconnects).
+  A bad token answers INVALID_SYNC_TOKEN, one too old SYNC_TOKEN_EXPIRED
+  (extensions.userErrorCode): drop what the sync gave and start without
+  ` + "`" + `since` + "`" + `.
+  """
+  sync(
+    "The token of the last page; none for a first sync."
+    since: SyncToken
+    "How many objects a page holds at most (1 to 100)."
+    first: Int = 100
+  ): SyncPage!
+}
+
+"One page of a sync."
+type SyncPage {
+  """
+  Objects created or changed since the token (in a first sync: all of
+  them), as the caller may see them now: Activity and Story so far; more
+  kinds will come, so skip a __typename you do not know. An object may
+  come twice in a sync; the later one wins.
+  """
+  changed: [Node!]!
+  """
+  Global ids to drop: deleted, no longer visible to the caller, or no longer
+  kept offline (an activity back to draft, a story hidden or withdrawn
+  from publication). An id the app never had may come; ignore it.
+  """
+  removed: [ID!]!
+  "True when the sync is not finished: ask again at once with ` + "`" + `token` + "`" + `."
+  hasMore: Boolean!
+  "Pass as ` + "`" + `since` + "`" + `: for the next page while hasMore, else at the next sync."
+  token: SyncToken!
+}
+
+extend type Activity {
+  "When it last changed (what an organiser or an import wrote)."
+  updatedAt: Time!
+}
+
+extend type Story {
+  "When it last changed (an edit, a review, hiding, featuring)."
+  updatedAt: Time!
+}
+`, BuiltIn: false},
 	{Name: "../schema/user.graphqls", Input: `"A person's role in the app."
 enum Role {
   "A resident: volunteers, follows, writes stories; organises where made organiser."
@@ -7498,6 +7624,8 @@ func (ec *executionContext) childFields_Activity(ctx context.Context, field grap
 		return ec.fieldContext_Activity_importedFrom(ctx, field)
 	case "webUrl":
 		return ec.fieldContext_Activity_webUrl(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Activity_updatedAt(ctx, field)
 	case "slots":
 		return ec.fieldContext_Activity_slots(ctx, field)
 	case "slotsConnection":
@@ -8506,6 +8634,8 @@ func (ec *executionContext) childFields_Story(ctx context.Context, field graphql
 		return ec.fieldContext_Story_mediaPickups(ctx, field)
 	case "reports":
 		return ec.fieldContext_Story_reports(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Story_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Story", field.Name)
 }
@@ -8556,6 +8686,20 @@ func (ec *executionContext) childFields_StoryReport(ctx context.Context, field g
 		return ec.fieldContext_StoryReport_counts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StoryReport", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "changed":
+		return ec.fieldContext_SyncPage_changed(ctx, field)
+	case "removed":
+		return ec.fieldContext_SyncPage_removed(ctx, field)
+	case "hasMore":
+		return ec.fieldContext_SyncPage_hasMore(ctx, field)
+	case "token":
+		return ec.fieldContext_SyncPage_token(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncPage", field.Name)
 }
 
 func (ec *executionContext) childFields_Theme(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10238,6 +10382,28 @@ func (ec *executionContext) field_Query_story_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_sync_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOSyncToken2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_activityPublished_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10763,6 +10929,29 @@ func (ec *executionContext) _Activity_webUrl(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Activity_webUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Activity", field, true, true, "String")
+}
+
+func (ec *executionContext) _Activity_updatedAt(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Activity_slots(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
@@ -20229,6 +20418,50 @@ func (ec *executionContext) fieldContext_Query_story(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_sync(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_sync(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Sync(ctx, fc.Args["since"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncPage) graphql.Marshaler {
+			return ec.marshalNSyncPage2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSyncPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_sync(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_sync_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22293,6 +22526,29 @@ func (ec *executionContext) fieldContext_Story_reports(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Story_updatedAt(ctx context.Context, field graphql.CollectedField, obj *story.Story) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Story_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Story_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Story", field, false, false, "Time")
+}
+
 func (ec *executionContext) _StoryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StoryConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22773,6 +23029,107 @@ func (ec *executionContext) fieldContext_Subscription_notificationReceived(_ con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SyncPage_changed(ctx context.Context, field graphql.CollectedField, obj *model.SyncPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncPage_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Node) graphql.Marshaler {
+			return ec.marshalNNode2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncPage_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncPage_removed(ctx context.Context, field graphql.CollectedField, obj *model.SyncPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncPage_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncPage_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncPage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SyncPage_hasMore(ctx context.Context, field graphql.CollectedField, obj *model.SyncPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncPage_hasMore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasMore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncPage_hasMore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncPage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SyncPage_token(ctx context.Context, field graphql.CollectedField, obj *model.SyncPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncPage_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNSyncToken2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncPage_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncPage", field, false, false, "SyncToken")
 }
 
 func (ec *executionContext) _Theme_slug(ctx context.Context, field graphql.CollectedField, obj *theme.Theme) (ret graphql.Marshaler) {
@@ -28815,6 +29172,11 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Activity_webUrl(ctx, field, obj)
 				})
+		case "updatedAt":
+			out.Values[i] = ec._Activity_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "slots":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -32095,6 +32457,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_story(ctx, field)
 				})
+		case "sync":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_sync(ctx, field)
+				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -32940,6 +33308,11 @@ func (ec *executionContext) _Story(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Story_reports(ctx, field, obj)
 				})
+		case "updatedAt":
+			out.Values[i] = ec._Story_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33154,6 +33527,54 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var syncPageImplementors = []string{"SyncPage"}
+
+func (ec *executionContext) _SyncPage(ctx context.Context, sel ast.SelectionSet, obj *model.SyncPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncPage")
+		case "changed":
+			out.Values[i] = ec._SyncPage_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._SyncPage_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasMore":
+			out.Values[i] = ec._SyncPage_hasMore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "token":
+			out.Values[i] = ec._SyncPage_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var themeImplementors = []string{"Theme"}
@@ -34814,12 +35235,36 @@ func (ec *executionContext) marshalNMonthCount2ᚕgithubᚗcomᚋishojᚋvoresis
 	return ret
 }
 
+func (ec *executionContext) marshalNNode2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Node!")
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNode(ctx, sel, v[i])
 	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNode2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
 
 	return ret
 }
@@ -35781,6 +36226,28 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 func (ec *executionContext) unmarshalNSubmitStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSubmitStoryInput(ctx context.Context, v any) (model.SubmitStoryInput, error) {
 	res, err := ec.unmarshalInputSubmitStoryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSyncPage2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSyncPage(ctx context.Context, sel ast.SelectionSet, v *model.SyncPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SyncPage!")
+		return graphql.Null
+	}
+	return ec._SyncPage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSyncToken2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSyncToken2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "SyncToken!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNTheme2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋthemeᚐTheme(ctx context.Context, sel ast.SelectionSet, v theme.Theme) graphql.Marshaler {
@@ -36895,6 +37362,24 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 }
 
 func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOSyncToken2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSyncToken2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

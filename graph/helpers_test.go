@@ -25,6 +25,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/notify"
+	"github.com/ishoj/voresishoj/internal/offline"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
@@ -146,6 +147,7 @@ func newTestServerJobs(t testing.TB, db *store.DB, opts Options, log *slog.Logge
 	}
 	d := r.Domain
 	r.Domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
+	r.Domain.Offline = offline.NewService(db, d.Activities, d.Stories, now)
 	r.Domain.Privacy.SetMedia(blobs)
 	tokens := &fakeVerifier{identities: map[string]user.Identity{}}
 	authn := auth.NewAuthenticator(tokens, r.Domain.Users, r.Log)

@@ -296,6 +296,25 @@ var readMatrix = []readCase{
 		query: `{ search(query: "skjult forslag") { edges { node { ... on Initiative { id } } } } }`,
 		pick:  listed("search.edges", idOf2(typeInitiative, func(rt readTown) int64 { return rt.hiddenInitiative })), want: only(nobody...)},
 
+	// The offline sync holds what everybody may see, whoever asks: no
+	// drafts (not even their organisers'), no unpublished stories.
+	{fields: []string{"Query.sync", "SyncPage.changed", "SyncPage.removed", "SyncPage.hasMore", "SyncPage.token", "Activity.updatedAt"},
+		name:  "sync (lists a published activity)",
+		query: `{ sync(first: 100) { changed { ... on Activity { id updatedAt } } removed hasMore token } }`,
+		pick:  listed("sync.changed", idOfActivity(func(rt readTown) int64 { return rt.activity.ID })), want: only(everyone...)},
+	{fields: []string{"Query.sync", "SyncPage.changed", "Story.updatedAt"}, name: "sync (lists a published story)",
+		query: `{ sync(first: 100) { changed { ... on Story { id updatedAt } } } }`,
+		pick:  listed("sync.changed", idOfStory(func(rt readTown) int64 { return rt.published })), want: only(everyone...)},
+	{fields: []string{"Query.sync", "SyncPage.changed"}, name: "sync (lists a draft activity)",
+		query: `{ sync(first: 100) { changed { ... on Activity { id } } } }`,
+		pick:  listed("sync.changed", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })), want: only(nobody...)},
+	{fields: []string{"Query.sync", "SyncPage.changed"}, name: "sync (lists a pending story)",
+		query: `{ sync(first: 100) { changed { ... on Story { id } } } }`,
+		pick:  listed("sync.changed", idOfStory(func(rt readTown) int64 { return rt.pendingStory })), want: only(nobody...)},
+	{fields: []string{"Query.sync", "SyncPage.changed"}, name: "sync (lists a hidden story)",
+		query: `{ sync(first: 100) { changed { ... on Story { id } } } }`,
+		pick:  listed("sync.changed", idOfStory(func(rt readTown) int64 { return rt.hiddenStory })), want: only(nobody...)},
+
 	// Drafts: the organisers of the activity's organisation and the secretariat.
 	{fields: []string{"Query.node", "Activity.status"}, name: "node (a draft activity)",
 		query: `query($id: ID!) { node(id: $id) { ... on Activity { id title status } } }`,

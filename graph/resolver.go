@@ -13,6 +13,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/notify"
+	"github.com/ishoj/voresishoj/internal/offline"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
@@ -57,6 +58,7 @@ type Domain struct {
 	Initiatives    *initiative.Service
 	Search         *search.Service
 	CalendarImport *calimport.Service
+	Offline        *offline.Service
 	// Languages are the languages people may choose.
 	Languages []string
 }

@@ -1101,6 +1101,23 @@ type SubmitStoryInput struct {
 type Subscription struct {
 }
 
+// One page of a sync.
+type SyncPage struct {
+	// Objects created or changed since the token (in a first sync: all of
+	// them), as the caller may see them now: Activity and Story so far; more
+	// kinds will come, so skip a __typename you do not know. An object may
+	// come twice in a sync; the later one wins.
+	Changed []Node `json:"changed"`
+	// Global ids to drop: deleted, no longer visible to the caller, or no longer
+	// kept offline (an activity back to draft, a story hidden or withdrawn
+	// from publication). An id the app never had may come; ignore it.
+	Removed []string `json:"removed"`
+	// True when the sync is not finished: ask again at once with `token`.
+	HasMore bool `json:"hasMore"`
+	// Pass as `since`: for the next page while hasMore, else at the next sync.
+	Token string `json:"token"`
+}
+
 // The input of `unregisterDevice`.
 type UnregisterDeviceInput struct {
 	// The FCM registration token to forget.

@@ -374,3 +374,24 @@ func (s *Service) Occurrences(ctx context.Context, activityIDs []int64, from tim
 	}
 	return m, nil
 }
+
+// ForSync returns up to limit activities the app keeps offline, by id
+// after afterID, as c may see them: those not drafts with an occurrence
+// still to end after now. The first sync of a phone reads them
+// (internal/offline); later ones follow the change log. next is the id to
+// go on after, 0 when there are no more.
+func (s *Service) ForSync(ctx context.Context, c user.Caller, afterID int64, limit int) (as []Activity, next int64, err error) {
+	var ids []int64
+	err = store.Select(ctx, s.db, &ids, `SELECT a.id FROM activities a
+		WHERE a.id > ? AND a.status <> 'DRAFT'
+		AND EXISTS (SELECT 1 FROM occurrences o WHERE o.activity_id = a.id AND o.ends_at > ?)
+		ORDER BY a.id LIMIT ?`, afterID, s.now(), limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("activities for sync: %w", err)
+	}
+	as, err = s.ByIDs(ctx, c, ids)
+	if err != nil || len(ids) < limit {
+		return as, 0, err
+	}
+	return as, ids[len(ids)-1], nil
+}

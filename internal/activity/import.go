@@ -9,6 +9,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -58,6 +59,9 @@ func (s *Service) ImportTx(ctx context.Context, tx *sqlx.Tx, in Imported, now ti
 	if err := importedOccurrence(ctx, tx, id, in); err != nil {
 		return 0, err
 	}
+	if err := changelog.Record(ctx, tx, now, changelog.Activity, id); err != nil {
+		return 0, err
+	}
 	return id, nil
 }
 
@@ -71,6 +75,9 @@ func (s *Service) UpdateImportTx(ctx context.Context, tx *sqlx.Tx, id int64, in 
 		now, now, id)
 	if err != nil {
 		return fmt.Errorf("update imported activity %d: %w", id, err)
+	}
+	if err := changelog.Record(ctx, tx, now, changelog.Activity, id); err != nil {
+		return err
 	}
 	return importedOccurrence(ctx, tx, id, in)
 }
@@ -106,6 +113,9 @@ func (s *Service) CancelTx(ctx context.Context, tx *sqlx.Tx, id, actorID int64, 
 	}
 	if err != nil {
 		return false, nil, fmt.Errorf("cancel activity %d: %w", id, err)
+	}
+	if err := changelog.Record(ctx, tx, now, changelog.Activity, id); err != nil {
+		return false, nil, err
 	}
 	e := event.Event{Kind: event.ActivityCancelled, ActivityID: id, OrganisationID: org, ActorID: actorID}
 	if s.onCancel == nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -188,6 +189,9 @@ func (s *Service) Create(ctx context.Context, c user.Caller, in Input, publish b
 		}
 		if publish {
 			events = []event.Event{{Kind: event.ActivityPublished, ActivityID: a.ID, OrganisationID: a.OrganisationID, ActorID: c.UserID}}
+			if err := changelog.Record(ctx, tx, now, changelog.Activity, id); err != nil {
+				return err
+			}
 		}
 		return s.bus.Record(ctx, tx, events...)
 	})
@@ -272,6 +276,13 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 		if a.Status == Published && movedOrRelocated(old, a) {
 			events = append(events, event.Event{Kind: event.ActivityChanged, ActivityID: a.ID, OrganisationID: a.OrganisationID, ActorID: c.UserID})
 		}
+		// A draft's edits are no phone's business (drafts are not synced,
+		// and a log row would tell everyone the draft exists).
+		if a.Status != Draft {
+			if err := changelog.Record(ctx, tx, now, changelog.Activity, id); err != nil {
+				return err
+			}
+		}
 		return s.bus.Record(ctx, tx, events...)
 	})
 	if err != nil {
@@ -309,6 +320,9 @@ func (s *Service) Publish(ctx context.Context, c user.Caller, id int64) (Activit
 		}
 		if n == 0 {
 			return apperr.New("INVALID_STATUS_CHANGE")
+		}
+		if err := changelog.Record(ctx, tx, now, changelog.Activity, id); err != nil {
+			return err
 		}
 		return s.bus.Record(ctx, tx, e)
 	})

@@ -32,6 +32,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/metrics"
 	"github.com/ishoj/voresishoj/internal/notify"
+	"github.com/ishoj/voresishoj/internal/offline"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/pages"
 	"github.com/ishoj/voresishoj/internal/place"
@@ -202,6 +203,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	a.domain.Stories.SetSigner(signer)
 	d := a.domain
 	a.domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
+	a.domain.Offline = offline.NewService(db, d.Activities, d.Stories, now)
 
 	if cfg.DemoData {
 		empty, err := demo.Empty(ctx, db)
@@ -461,6 +463,11 @@ func (a *App) housekeeping() []notify.Task {
 			// Name and phone of residents without the app, 14 days after
 			// their last sign-up ended.
 			_, err := a.domain.Privacy.ForgetResidentsWithoutApp(ctx, a.now())
+			return err
+		}},
+		{Name: "change-log", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			// Tombstones older than sync tokens live (changelog.Retention).
+			_, err := a.domain.Offline.Purge(ctx)
 			return err
 		}},
 		{Name: "privacy", Every: 6 * time.Hour, Run: func(ctx context.Context) error {

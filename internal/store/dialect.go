@@ -113,3 +113,33 @@ func (db *DB) Explain(ctx context.Context, query string, args ...any) ([]string,
 	}
 	return lines, nil
 }
+
+// ChangeTx is the SQL expression for the tx column of a change log row
+// (migration 00021) written in tx, and ChangeHorizon the one readers
+// compare it with: every row whose tx is below a horizon read now is
+// committed, and no row committed later can fall below it.
+//
+// On PostgreSQL sequence order is not commit order: a transaction may take
+// seq 10 and commit after another took 11 and committed. The row's tx is
+// its transaction's id, and the horizon the xmin of the reader's snapshot,
+// the oldest transaction still running: everything older has settled.
+// On SQLite writers take turns, so the next value of the table's
+// AUTOINCREMENT is both: a row's own seq and, for a reader, one past the
+// last committed row. tx picks by driver because the domain writes the
+// log with the transaction it has.
+func ChangeTx(tx *sqlx.Tx) string {
+	if sqlx.BindType(tx.DriverName()) == sqlx.DOLLAR {
+		return `pg_current_xact_id()::text::bigint`
+	}
+	return sqliteNextChange
+}
+
+// ChangeHorizon: see ChangeTx.
+func (db *DB) ChangeHorizon() string {
+	if db.Dialect == Postgres {
+		return `pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
+	}
+	return sqliteNextChange
+}
+
+const sqliteNextChange = `(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) + 1)`

@@ -75,6 +75,8 @@ var owners = map[string]string{
 	"media_deletions": "internal/media",
 	"media_secrets":   "internal/media",
 	"data_exports":    "internal/privacy",
+
+	"changes": "internal/changelog", // each owner above calls changelog.Record in its own transaction
 }
 
 // bulkLoaders may write any table. They fill an empty database with

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
 )
@@ -53,6 +54,14 @@ func ForgetAuthorTx(ctx context.Context, tx *sqlx.Tx, userID int64, keepPublishe
 			store.SearchText(st.Title), SearchText(st.Title, st.Body, ""), st.ID); err != nil {
 			return fmt.Errorf("forget the name in story %d: %w", st.ID, err)
 		}
+	}
+	// Their published stories leave phones or lose the name on them.
+	var published []int64
+	if err := store.Select(ctx, tx, &published, `SELECT id FROM stories WHERE author_id = ? AND status = 'PUBLISHED'`, userID); err != nil {
+		return fmt.Errorf("published stories of %d: %w", userID, err)
+	}
+	if err := changelog.Record(ctx, tx, now, changelog.Story, published...); err != nil {
+		return err
 	}
 	steps := []struct{ what, query string }{
 		{"stories", `DELETE FROM stories WHERE ` + gone},

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -92,6 +93,9 @@ func (s *Service) Report(ctx context.Context, c user.Caller, id int64, reason st
 		}
 		if _, err := store.Exec(ctx, tx, `UPDATE stories SET status = ?, updated_at = ? WHERE id = ?`, Hidden, now, id); err != nil {
 			return fmt.Errorf("hide story %d: %w", id, err)
+		}
+		if err := changelog.Record(ctx, tx, now, changelog.Story, id); err != nil {
+			return err
 		}
 		hidden = true
 		if err := logModeration(ctx, tx, id, nil, "AUTO_HIDE", fmt.Sprintf("%d reports", n), now); err != nil {

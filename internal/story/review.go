@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -151,6 +152,12 @@ func (s *Service) Review(ctx context.Context, c user.Caller, id int64, action Ac
 		}
 		if err != nil {
 			return fmt.Errorf("review story %d: %w", id, err)
+		}
+		// Phones hold published stories only: one published, or no longer.
+		if action == ActionPublish || st.Status == Published {
+			if err := changelog.Record(ctx, tx, now, changelog.Story, id); err != nil {
+				return err
+			}
 		}
 		if err := logModeration(ctx, tx, id, &c.UserID, logAction, reason, now); err != nil {
 			return err
@@ -296,6 +303,9 @@ func (s *Service) Feature(ctx context.Context, c user.Caller, id int64, featured
 		}
 		if _, err := store.Exec(ctx, tx, `UPDATE stories SET featured = ?, updated_at = ? WHERE id = ?`, featured, now, id); err != nil {
 			return fmt.Errorf("feature story %d: %w", id, err)
+		}
+		if err := changelog.Record(ctx, tx, now, changelog.Story, id); err != nil {
+			return err
 		}
 		action := "FEATURE"
 		if !featured {

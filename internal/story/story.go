@@ -255,3 +255,20 @@ func (s *Service) ThemesByIDs(ctx context.Context, ids []int64) (map[int64][]str
 	}
 	return m, nil
 }
+
+// ForSync returns up to limit published stories, by id after afterID, as
+// c may see them, for a phone's first sync (internal/offline); later ones
+// follow the change log. next is the id to go on after, 0 when there are
+// no more.
+func (s *Service) ForSync(ctx context.Context, c user.Caller, afterID int64, limit int) (sts []Story, next int64, err error) {
+	var ids []int64
+	err = store.Select(ctx, s.db, &ids, `SELECT id FROM stories WHERE id > ? AND status = 'PUBLISHED' ORDER BY id LIMIT ?`, afterID, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("stories for sync: %w", err)
+	}
+	sts, err = s.ByIDs(ctx, c, ids)
+	if err != nil || len(ids) < limit {
+		return sts, 0, err
+	}
+	return sts, ids[len(ids)-1], nil
+}
