@@ -5325,7 +5325,14 @@ type Image {
   may be cached an hour; any other is signed for 5 to 10 minutes, like
   ` + "`" + `Photo.smallUrl` + "`" + `.
   """
-  url(width: Int, height: Int, fit: ImageFit = COVER): String!
+  url(
+    "Pixels across; snapped up to an allowed width."
+    width: Int
+    "Pixels down; with width, picks the nearest allowed ratio."
+    height: Int
+    "How the box of width and height is filled; only with both."
+    fit: ImageFit = COVER
+  ): String!
   "Width of the source in pixels; with height, the aspect ratio to lay the image out before it loads."
   width: Int!
   "Height of the source in pixels."
