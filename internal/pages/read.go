@@ -66,10 +66,10 @@ type activityBody struct {
 	Occurrences  []activity.Occurrence
 	// Dates are the Occurrences as shown, with the start each had
 	// before the activity was moved.
-	Dates []dateItem
-	Slots        []slotItem
-	Cards        []card
-	Stories      []storyItem
+	Dates   []dateItem
+	Slots   []slotItem
+	Cards   []card
+	Stories []storyItem
 }
 
 type storyBody struct {
