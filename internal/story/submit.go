@@ -101,7 +101,7 @@ type Photo struct {
 	KeyLarge string `db:"key_large"`
 	Width    int    `db:"width"`
 	Height   int    `db:"height"`
-	// Placeholder is the BlurHash; NULL for photos stored before 00023.
+	// Placeholder is the BlurHash; NULL for photos stored before 00024.
 	Placeholder *string   `db:"placeholder"`
 	CreatedAt   time.Time `db:"created_at"`
 }
