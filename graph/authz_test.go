@@ -416,6 +416,34 @@ var matrix = []matrixCase{
 		[]string{secretariatRol}},
 	{"createCalendarFeed", `mutation { createCalendarFeed { url userErrors { code } } }`, nil, everyoneSignedIn()},
 	{"revokeCalendarFeed", `mutation { revokeCalendarFeed { revoked userErrors { code } } }`, nil, everyoneSignedIn()},
+	// Covers: whoever may edit the thing (issue 19).
+	{"setCover (activity)", setCoverMutation, coverInput(func(tw town) string { return globalID(typeActivity, tw.activity.ID) }), managers},
+	{"setCover (draft activity)", setCoverMutation, coverInput(func(tw town) string { return globalID(typeActivity, tw.draft.ID) }), managers},
+	{"setCover (organisation)", setCoverMutation, coverInput(func(tw town) string { return globalID(typeOrganisation, tw.orgA.ID) }), managers},
+	{"setCover (place)", setCoverMutation, coverInput(func(tw town) string { return globalID(typePlace, tw.farm.ID) }), []string{secretariatRol}},
+	{"setCover (someone else's initiative)", setCoverMutation, coverInput(func(tw town) string { return globalID(typeInitiative, tw.initiative) }), []string{secretariatRol}},
+	{"removeCover (activity)", removeCoverMutation, targetInput(func(tw town) string { return globalID(typeActivity, tw.activity.ID) }), managers},
+	{"removeCover (draft activity)", removeCoverMutation, targetInput(func(tw town) string { return globalID(typeActivity, tw.draft.ID) }), managers},
+	{"removeCover (organisation)", removeCoverMutation, targetInput(func(tw town) string { return globalID(typeOrganisation, tw.orgA.ID) }), managers},
+	{"removeCover (place)", removeCoverMutation, targetInput(func(tw town) string { return globalID(typePlace, tw.farm.ID) }), []string{secretariatRol}},
+	{"removeCover (someone else's initiative)", removeCoverMutation, targetInput(func(tw town) string { return globalID(typeInitiative, tw.initiative) }), []string{secretariatRol}},
+}
+
+const (
+	setCoverMutation = `mutation($i: SetCoverInput!) { setCover(input: $i) {
+		activity { id cover { url } } organisation { id cover { url } } place { id cover { url } } initiative { id cover { url } } userErrors { code } } }`
+	removeCoverMutation = `mutation($i: RemoveCoverInput!) { removeCover(input: $i) {
+		activity { id } organisation { id } place { id } initiative { id } userErrors { code } } }`
+)
+
+func coverInput(target func(tw town) string) func(tw town) map[string]any {
+	return func(tw town) map[string]any {
+		return map[string]any{"targetId": target(tw), "file": coverFile(), "alt": "Et billede"}
+	}
+}
+
+func targetInput(target func(tw town) string) func(tw town) map[string]any {
+	return func(tw town) map[string]any { return map[string]any{"targetId": target(tw)} }
 }
 
 // refusal tells how a call was refused, or "" when it was allowed and

@@ -77,6 +77,7 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Activity struct {
+		Cover           func(childComplexity int) int
 		Description     func(childComplexity int) int
 		EndsAt          func(childComplexity int) int
 		ID              func(childComplexity int) int
@@ -208,6 +209,14 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	CoverPayload struct {
+		Activity     func(childComplexity int) int
+		Initiative   func(childComplexity int) int
+		Organisation func(childComplexity int) int
+		Place        func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
+	}
+
 	CreateActivityPayload struct {
 		Activity   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -256,6 +265,7 @@ type ComplexityRoot struct {
 	}
 
 	Initiative struct {
+		Cover         func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
 		Description   func(childComplexity int) int
 		HelpNeeded    func(childComplexity int) int
@@ -382,6 +392,7 @@ type ComplexityRoot struct {
 		RecordQualification           func(childComplexity int, input model.RecordQualificationInput) int
 		RegisterDevice                func(childComplexity int, input model.RegisterDeviceInput) int
 		RemoveCalendarSource          func(childComplexity int, input model.CalendarSourceIDInput) int
+		RemoveCover                   func(childComplexity int, input model.RemoveCoverInput) int
 		RemoveOrganiser               func(childComplexity int, input model.RemoveOrganiserInput) int
 		RemoveVolunteerSlot           func(childComplexity int, input model.RemoveVolunteerSlotInput) int
 		ReportInitiative              func(childComplexity int, input model.ReportInitiativeInput) int
@@ -392,6 +403,7 @@ type ComplexityRoot struct {
 		RevokeOrganiserInvitation     func(childComplexity int, input model.OrganiserInvitationIDInput) int
 		RevokeQualification           func(childComplexity int, input model.RevokeQualificationInput) int
 		SendAnnouncement              func(childComplexity int, input model.SendAnnouncementInput) int
+		SetCover                      func(childComplexity int, input model.SetCoverInput) int
 		SignUpVolunteer               func(childComplexity int, input model.SignUpVolunteerInput) int
 		SubmitStory                   func(childComplexity int, input model.SubmitStoryInput) int
 		Unfollow                      func(childComplexity int, input model.FollowInput) int
@@ -451,6 +463,7 @@ type ComplexityRoot struct {
 
 	Organisation struct {
 		Activities           func(childComplexity int, first *int, after *string) int
+		Cover                func(childComplexity int) int
 		Description          func(childComplexity int) int
 		ID                   func(childComplexity int) int
 		Kind                 func(childComplexity int) int
@@ -523,6 +536,7 @@ type ComplexityRoot struct {
 	Place struct {
 		Activities  func(childComplexity int, first *int, after *string) int
 		Address     func(childComplexity int) int
+		Cover       func(childComplexity int) int
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Latitude    func(childComplexity int) int
@@ -829,6 +843,7 @@ type ActivityResolver interface {
 	Links(ctx context.Context, obj *activity.Activity) ([]link.Link, error)
 
 	ImportedFrom(ctx context.Context, obj *activity.Activity) (*string, error)
+	Cover(ctx context.Context, obj *activity.Activity) (*media.Image, error)
 	WebURL(ctx context.Context, obj *activity.Activity) (string, error)
 
 	Slots(ctx context.Context, obj *activity.Activity) ([]volunteer.Slot, error)
@@ -877,6 +892,8 @@ type InitiativeResolver interface {
 	JoinedByMe(ctx context.Context, obj *initiative.Initiative) (bool, error)
 	ProposedByMe(ctx context.Context, obj *initiative.Initiative) (bool, error)
 	Members(ctx context.Context, obj *initiative.Initiative) ([]initiative.Member, error)
+
+	Cover(ctx context.Context, obj *initiative.Initiative) (*media.Image, error)
 }
 type MeResolver interface {
 	ID(ctx context.Context, obj *user.User) (string, error)
@@ -915,6 +932,8 @@ type MutationResolver interface {
 	AddCalendarSource(ctx context.Context, input model.AddCalendarSourceInput) (*model.CalendarSourcePayload, error)
 	RemoveCalendarSource(ctx context.Context, input model.CalendarSourceIDInput) (*model.RemoveCalendarSourcePayload, error)
 	FetchCalendarSource(ctx context.Context, input model.CalendarSourceIDInput) (*model.CalendarSourcePayload, error)
+	SetCover(ctx context.Context, input model.SetCoverInput) (*model.CoverPayload, error)
+	RemoveCover(ctx context.Context, input model.RemoveCoverInput) (*model.CoverPayload, error)
 	ProposeInitiative(ctx context.Context, input model.ProposeInitiativeInput) (*model.InitiativePayload, error)
 	JoinInitiative(ctx context.Context, input model.JoinInitiativeInput) (*model.InitiativePayload, error)
 	LeaveInitiative(ctx context.Context, input model.InitiativeIDInput) (*model.InitiativePayload, error)
@@ -981,6 +1000,7 @@ type OrganisationResolver interface {
 
 	Links(ctx context.Context, obj *organisation.Organisation) ([]link.Link, error)
 	Activities(ctx context.Context, obj *organisation.Organisation, first *int, after *string) (*model.ActivityConnection, error)
+	Cover(ctx context.Context, obj *organisation.Organisation) (*media.Image, error)
 	WebURL(ctx context.Context, obj *organisation.Organisation) (string, error)
 	OrganiserInvitations(ctx context.Context, obj *organisation.Organisation) ([]organisation.Invitation, error)
 	Organisers(ctx context.Context, obj *organisation.Organisation) ([]user.User, error)
@@ -1004,6 +1024,7 @@ type PlaceResolver interface {
 	ID(ctx context.Context, obj *place.Place) (string, error)
 
 	Activities(ctx context.Context, obj *place.Place, first *int, after *string) (*model.ActivityConnection, error)
+	Cover(ctx context.Context, obj *place.Place) (*media.Image, error)
 	WebURL(ctx context.Context, obj *place.Place) (string, error)
 }
 type QualificationResolver interface {
@@ -1100,6 +1121,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "Activity.cover":
+		if e.ComplexityRoot.Activity.Cover == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Cover(childComplexity), true
 	case "Activity.description":
 		if e.ComplexityRoot.Activity.Description == nil {
 			break
@@ -1618,6 +1645,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ClaimSlotPayload.UserErrors(childComplexity), true
 
+	case "CoverPayload.activity":
+		if e.ComplexityRoot.CoverPayload.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoverPayload.Activity(childComplexity), true
+	case "CoverPayload.initiative":
+		if e.ComplexityRoot.CoverPayload.Initiative == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoverPayload.Initiative(childComplexity), true
+	case "CoverPayload.organisation":
+		if e.ComplexityRoot.CoverPayload.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoverPayload.Organisation(childComplexity), true
+	case "CoverPayload.place":
+		if e.ComplexityRoot.CoverPayload.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoverPayload.Place(childComplexity), true
+	case "CoverPayload.userErrors":
+		if e.ComplexityRoot.CoverPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoverPayload.UserErrors(childComplexity), true
+
 	case "CreateActivityPayload.activity":
 		if e.ComplexityRoot.CreateActivityPayload.Activity == nil {
 			break
@@ -1769,6 +1827,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Image.Width(childComplexity), true
 
+	case "Initiative.cover":
+		if e.ComplexityRoot.Initiative.Cover == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Initiative.Cover(childComplexity), true
 	case "Initiative.createdAt":
 		if e.ComplexityRoot.Initiative.CreatedAt == nil {
 			break
@@ -2545,6 +2609,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveCalendarSource(childComplexity, args["input"].(model.CalendarSourceIDInput)), true
+	case "Mutation.removeCover":
+		if e.ComplexityRoot.Mutation.RemoveCover == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeCover_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveCover(childComplexity, args["input"].(model.RemoveCoverInput)), true
 	case "Mutation.removeOrganiser":
 		if e.ComplexityRoot.Mutation.RemoveOrganiser == nil {
 			break
@@ -2650,6 +2725,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendAnnouncement(childComplexity, args["input"].(model.SendAnnouncementInput)), true
+	case "Mutation.setCover":
+		if e.ComplexityRoot.Mutation.SetCover == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setCover_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetCover(childComplexity, args["input"].(model.SetCoverInput)), true
 	case "Mutation.signUpVolunteer":
 		if e.ComplexityRoot.Mutation.SignUpVolunteer == nil {
 			break
@@ -2945,6 +3031,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Activities(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Organisation.cover":
+		if e.ComplexityRoot.Organisation.Cover == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.Cover(childComplexity), true
 	case "Organisation.description":
 		if e.ComplexityRoot.Organisation.Description == nil {
 			break
@@ -3212,6 +3304,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Place.Address(childComplexity), true
+	case "Place.cover":
+		if e.ComplexityRoot.Place.Cover == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.Cover(childComplexity), true
 	case "Place.description":
 		if e.ComplexityRoot.Place.Description == nil {
 			break
@@ -4465,6 +4563,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RecordMediaPickupInput", ec.unmarshalInputRecordMediaPickupInput),
 			graphql.NewInputUnmarshaler("RecordQualificationInput", ec.unmarshalInputRecordQualificationInput),
 			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
+			graphql.NewInputUnmarshaler("RemoveCoverInput", ec.unmarshalInputRemoveCoverInput),
 			graphql.NewInputUnmarshaler("RemoveOrganiserInput", ec.unmarshalInputRemoveOrganiserInput),
 			graphql.NewInputUnmarshaler("RemoveVolunteerSlotInput", ec.unmarshalInputRemoveVolunteerSlotInput),
 			graphql.NewInputUnmarshaler("ReportInitiativeInput", ec.unmarshalInputReportInitiativeInput),
@@ -4472,6 +4571,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ReviewStoryInput", ec.unmarshalInputReviewStoryInput),
 			graphql.NewInputUnmarshaler("RevokeQualificationInput", ec.unmarshalInputRevokeQualificationInput),
 			graphql.NewInputUnmarshaler("SendAnnouncementInput", ec.unmarshalInputSendAnnouncementInput),
+			graphql.NewInputUnmarshaler("SetCoverInput", ec.unmarshalInputSetCoverInput),
 			graphql.NewInputUnmarshaler("SignUpVolunteerInput", ec.unmarshalInputSignUpVolunteerInput),
 			graphql.NewInputUnmarshaler("StoryFilter", ec.unmarshalInputStoryFilter),
 			graphql.NewInputUnmarshaler("StoryIdInput", ec.unmarshalInputStoryIdInput),
@@ -5344,6 +5444,74 @@ type Image {
   characters; null for story photos uploaded before placeholders existed.
   """
   placeholder: String
+}
+
+extend type Activity {
+  "The cover image, or null. A draft's is seen by its organisers only (at signed URLs)."
+  cover: Image
+}
+
+extend type Organisation {
+  "The cover image, or null."
+  cover: Image
+}
+
+extend type Place {
+  "The cover image, or null."
+  cover: Image
+}
+
+extend type Initiative {
+  "The cover image, or null. One hidden after reports is seen by its proposer and the secretariat only (at signed URLs)."
+  cover: Image
+}
+
+"The input of ` + "`" + `setCover` + "`" + `."
+input SetCoverInput {
+  "The activity, organisation, place or initiative."
+  targetId: ID!
+  """
+  The image: a file part of the multipart request. JPEG, PNG or WebP, at
+  most 15 MB and 50 megapixels; it is stored upright, at most 1920 px
+  wide, without any metadata (no GPS position).
+  """
+  file: Upload!
+  "What the image shows, for screen readers (at most 500 characters)."
+  alt: String
+}
+
+"The input of ` + "`" + `removeCover` + "`" + `."
+input RemoveCoverInput {
+  "The activity, organisation, place or initiative."
+  targetId: ID!
+}
+
+"The result of ` + "`" + `setCover` + "`" + ` and ` + "`" + `removeCover` + "`" + `: the thing whose cover changed, in the field of its kind."
+type CoverPayload {
+  "The activity as it is now, when the target is one; null otherwise and on error."
+  activity: Activity
+  "The organisation as it is now, when the target is one."
+  organisation: Organisation
+  "The place as it is now, when the target is one."
+  place: Place
+  "The initiative as it is now, when the target is one."
+  initiative: Initiative
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  """
+  Give an activity, organisation, place or initiative a new cover,
+  replacing the one it had. Who may: an activity's organisers and an
+  organisation's (and the secretariat); a place's, the secretariat; an
+  initiative's, its proposer while it is proposed (and the secretariat).
+  Errors include PHOTO_TOO_LARGE, PHOTO_TYPE_NOT_ALLOWED, PHOTO_UNREADABLE,
+  IMAGE_TOO_LARGE (too many pixels or bytes once decoded), INVALID_ID.
+  """
+  setCover(input: SetCoverInput!): CoverPayload!
+  "Take the cover of an activity, organisation, place or initiative away; the same people may as for setCover."
+  removeCover(input: RemoveCoverInput!): CoverPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/initiatives.graphqls", Input: `"Where an initiative is in its life."
@@ -7734,6 +7902,8 @@ func (ec *executionContext) childFields_Activity(ctx context.Context, field grap
 		return ec.fieldContext_Activity_publishedAt(ctx, field)
 	case "importedFrom":
 		return ec.fieldContext_Activity_importedFrom(ctx, field)
+	case "cover":
+		return ec.fieldContext_Activity_cover(ctx, field)
 	case "webUrl":
 		return ec.fieldContext_Activity_webUrl(ctx, field)
 	case "updatedAt":
@@ -7966,6 +8136,22 @@ func (ec *executionContext) childFields_ClaimSlotPayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ClaimSlotPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CoverPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activity":
+		return ec.fieldContext_CoverPayload_activity(ctx, field)
+	case "organisation":
+		return ec.fieldContext_CoverPayload_organisation(ctx, field)
+	case "place":
+		return ec.fieldContext_CoverPayload_place(ctx, field)
+	case "initiative":
+		return ec.fieldContext_CoverPayload_initiative(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CoverPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CoverPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateActivityPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "activity":
@@ -8092,6 +8278,8 @@ func (ec *executionContext) childFields_Initiative(ctx context.Context, field gr
 		return ec.fieldContext_Initiative_members(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Initiative_createdAt(ctx, field)
+	case "cover":
+		return ec.fieldContext_Initiative_cover(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Initiative", field.Name)
 }
@@ -8342,6 +8530,8 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 		return ec.fieldContext_Organisation_links(ctx, field)
 	case "activities":
 		return ec.fieldContext_Organisation_activities(ctx, field)
+	case "cover":
+		return ec.fieldContext_Organisation_cover(ctx, field)
 	case "webUrl":
 		return ec.fieldContext_Organisation_webUrl(ctx, field)
 	case "organiserInvitations":
@@ -8486,6 +8676,8 @@ func (ec *executionContext) childFields_Place(ctx context.Context, field graphql
 		return ec.fieldContext_Place_longitude(ctx, field)
 	case "activities":
 		return ec.fieldContext_Place_activities(ctx, field)
+	case "cover":
+		return ec.fieldContext_Place_cover(ctx, field)
 	case "webUrl":
 		return ec.fieldContext_Place_webUrl(ctx, field)
 	}
@@ -9770,6 +9962,20 @@ func (ec *executionContext) field_Mutation_removeCalendarSource_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_removeCover_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveCoverInput, error) {
+			return ec.unmarshalNRemoveCoverInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRemoveCoverInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeOrganiser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9888,6 +10094,20 @@ func (ec *executionContext) field_Mutation_sendAnnouncement_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SendAnnouncementInput, error) {
 			return ec.unmarshalNSendAnnouncementInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSendAnnouncementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setCover_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetCoverInput, error) {
+			return ec.unmarshalNSetCoverInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSetCoverInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11066,6 +11286,38 @@ func (ec *executionContext) _Activity_importedFrom(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_Activity_importedFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Activity", field, true, true, "String")
+}
+
+func (ec *executionContext) _Activity_cover(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_cover(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Activity().Cover(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *media.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_cover(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Activity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Activity_webUrl(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
@@ -12862,6 +13114,166 @@ func (ec *executionContext) fieldContext_ClaimSlotPayload_userErrors(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _CoverPayload_activity(ctx context.Context, field graphql.CollectedField, obj *model.CoverPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoverPayload_activity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Activity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CoverPayload_activity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CoverPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Activity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CoverPayload_organisation(ctx context.Context, field graphql.CollectedField, obj *model.CoverPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoverPayload_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *organisation.Organisation) graphql.Marshaler {
+			return ec.marshalOOrganisation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋorganisationᚐOrganisation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CoverPayload_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CoverPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organisation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CoverPayload_place(ctx context.Context, field graphql.CollectedField, obj *model.CoverPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoverPayload_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *place.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋplaceᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CoverPayload_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CoverPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CoverPayload_initiative(ctx context.Context, field graphql.CollectedField, obj *model.CoverPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoverPayload_initiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Initiative, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *initiative.Initiative) graphql.Marshaler {
+			return ec.marshalOInitiative2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐInitiative(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CoverPayload_initiative(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CoverPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Initiative(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CoverPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CoverPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoverPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoverPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CoverPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreateActivityPayload_activity(ctx context.Context, field graphql.CollectedField, obj *model.CreateActivityPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13881,6 +14293,38 @@ func (ec *executionContext) _Initiative_createdAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Initiative_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Initiative", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Initiative_cover(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Initiative_cover(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Initiative().Cover(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *media.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Initiative_cover(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Initiative",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _InitiativeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InitiativeConnection) (ret graphql.Marshaler) {
@@ -15665,6 +16109,94 @@ func (ec *executionContext) fieldContext_Mutation_fetchCalendarSource(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_fetchCalendarSource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setCover(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setCover(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetCover(ctx, fc.Args["input"].(model.SetCoverInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CoverPayload) graphql.Marshaler {
+			return ec.marshalNCoverPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCoverPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setCover(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CoverPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setCover_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeCover(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeCover(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveCover(ctx, fc.Args["input"].(model.RemoveCoverInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CoverPayload) graphql.Marshaler {
+			return ec.marshalNCoverPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCoverPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeCover(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CoverPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeCover_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18447,6 +18979,38 @@ func (ec *executionContext) fieldContext_Organisation_activities(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Organisation_cover(ctx context.Context, field graphql.CollectedField, obj *organisation.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_cover(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organisation().Cover(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *media.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_cover(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organisation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organisation_webUrl(ctx context.Context, field graphql.CollectedField, obj *organisation.Organisation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19565,6 +20129,38 @@ func (ec *executionContext) fieldContext_Place_activities(ctx context.Context, f
 	if fc.Args, err = ec.field_Place_activities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Place_cover(ctx context.Context, field graphql.CollectedField, obj *place.Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_cover(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Place().Cover(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *media.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Place_cover(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Place",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -28060,6 +28656,48 @@ func UnmarshalRegisterDeviceInput(ctx context.Context, raw any) (model.RegisterD
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRemoveCoverInput(ctx context.Context, obj any) (model.RemoveCoverInput, error) {
+	var it model.RemoveCoverInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"targetId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "targetId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRemoveCoverInput unmarshals raw into the RemoveCoverInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemoveCoverInput(ctx context.Context, raw any) (model.RemoveCoverInput, error) {
+	var out model.RemoveCoverInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveCoverInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRemoveOrganiserInput(ctx context.Context, obj any) (model.RemoveOrganiserInput, error) {
 	var it model.RemoveOrganiserInput
 	if obj == nil {
@@ -28442,6 +29080,62 @@ func (ec *executionContext) unmarshalInputSendAnnouncementInput(ctx context.Cont
 func UnmarshalSendAnnouncementInput(ctx context.Context, raw any) (model.SendAnnouncementInput, error) {
 	var out model.SendAnnouncementInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SendAnnouncementInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetCoverInput(ctx context.Context, obj any) (model.SetCoverInput, error) {
+	var it model.SetCoverInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"targetId", "file", "alt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "targetId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetID = data
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
+		case "alt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alt"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Alt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetCoverInput unmarshals raw into the SetCoverInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetCoverInput(ctx context.Context, raw any) (model.SetCoverInput, error) {
+	var out model.SetCoverInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetCoverInput", raw, &out)
 	return out, err
 }
 
@@ -29494,6 +30188,12 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Activity_importedFrom(ctx, field, obj)
 				})
+		case "cover":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Activity_cover(ctx, field, obj)
+				})
 		case "webUrl":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -30302,6 +31002,59 @@ func (ec *executionContext) _ClaimSlotPayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var coverPayloadImplementors = []string{"CoverPayload"}
+
+func (ec *executionContext) _CoverPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CoverPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, coverPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CoverPayload")
+		case "activity":
+			out.Values[i] = ec._CoverPayload_activity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "organisation":
+			out.Values[i] = ec._CoverPayload_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "place":
+			out.Values[i] = ec._CoverPayload_place(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "initiative":
+			out.Values[i] = ec._CoverPayload_initiative(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CoverPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createActivityPayloadImplementors = []string{"CreateActivityPayload"}
 
 func (ec *executionContext) _CreateActivityPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateActivityPayload) graphql.Marshaler {
@@ -30741,6 +31494,12 @@ func (ec *executionContext) _Initiative(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cover":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Initiative_cover(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -31352,6 +32111,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "fetchCalendarSource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_fetchCalendarSource(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setCover":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setCover(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeCover":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeCover(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32038,6 +32811,12 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organisation_activities(ctx, field, obj)
 				})
+		case "cover":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organisation_cover(ctx, field, obj)
+				})
 		case "webUrl":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -32542,6 +33321,12 @@ func (ec *executionContext) _Place(ctx context.Context, sel ast.SelectionSet, ob
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Place_activities(ctx, field, obj)
+				})
+		case "cover":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Place_cover(ctx, field, obj)
 				})
 		case "webUrl":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -35257,6 +36042,14 @@ func (ec *executionContext) marshalNClaimStatus2string(ctx context.Context, sel 
 	return res
 }
 
+func (ec *executionContext) marshalNCoverPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCoverPayload(ctx context.Context, sel ast.SelectionSet, v *model.CoverPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CoverPayload!")
+		return graphql.Null
+	}
+	return ec._CoverPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateActivityInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCreateActivityInput(ctx context.Context, v any) (model.CreateActivityInput, error) {
 	res, err := ec.unmarshalInputCreateActivityInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36159,6 +36952,11 @@ func (ec *executionContext) marshalNRemoveCalendarSourcePayload2ᚖgithubᚗcom�
 	return ec._RemoveCalendarSourcePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRemoveCoverInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRemoveCoverInput(ctx context.Context, v any) (model.RemoveCoverInput, error) {
+	res, err := ec.unmarshalInputRemoveCoverInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRemoveOrganiserInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRemoveOrganiserInput(ctx context.Context, v any) (model.RemoveOrganiserInput, error) {
 	res, err := ec.unmarshalInputRemoveOrganiserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36360,6 +37158,11 @@ func (ec *executionContext) marshalNSendAnnouncementPayload2ᚖgithubᚗcomᚋis
 		return graphql.Null
 	}
 	return ec._SendAnnouncementPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSetCoverInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSetCoverInput(ctx context.Context, v any) (model.SetCoverInput, error) {
+	res, err := ec.unmarshalInputSetCoverInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSignUpVolunteerInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSignUpVolunteerInput(ctx context.Context, v any) (model.SignUpVolunteerInput, error) {
@@ -37236,6 +38039,13 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	_ = ctx
 	res := graphql.MarshalID(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOImage2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐImage(ctx context.Context, sel ast.SelectionSet, v *media.Image) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Image(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOImageFit2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐFit(ctx context.Context, v any) (*media.Fit, error) {

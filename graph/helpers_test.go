@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/media"
+	"github.com/ishoj/voresishoj/internal/media/mediatest"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/offline"
 	"github.com/ishoj/voresishoj/internal/organisation"
@@ -149,6 +151,7 @@ func newTestServerJobs(t testing.TB, db *store.DB, opts Options, log *slog.Logge
 	r.Domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
 	r.Domain.Offline = offline.NewService(db, d.Activities, d.Stories, now)
 	r.Domain.Privacy.SetMedia(blobs)
+	r.Domain.UseCovers(media.NewCovers(db, blobs, r.Domain.Stories.MediaAccess().Signer, now))
 	tokens := &fakeVerifier{identities: map[string]user.Identity{}}
 	authn := auth.NewAuthenticator(tokens, r.Domain.Users, r.Log)
 	opts.WebsocketInit = AuthenticateWebsocket(authn)
@@ -251,7 +254,58 @@ func vars(kv ...any) client.Option {
 		for i := 0; i+1 < len(kv); i += 2 {
 			bd.Variables[kv[i].(string)] = kv[i+1]
 		}
+		// An upload among the variables (a cover in the matrices) goes as
+		// a multipart request, as the app sends it.
+		if holdsFile(bd.Variables) {
+			client.WithFiles()(bd)
+		}
 	}
+}
+
+func holdsFile(v any) bool {
+	switch v := v.(type) {
+	case *os.File:
+		return true
+	case map[string]any:
+		for _, x := range v {
+			if holdsFile(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if holdsFile(x) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var coverOnce struct {
+	sync.Once
+	path string
+}
+
+// coverFile opens a fresh copy of a test cover (a 400×300 PNG), for
+// matrix rows whose input is read once per request.
+func coverFile() *os.File {
+	coverOnce.Do(func() {
+		f, err := os.CreateTemp("", "cover-*.png")
+		if err != nil {
+			panic(err)
+		}
+		if _, err := f.Write(mediatest.PNG(400, 300)); err != nil {
+			panic(err)
+		}
+		f.Close()
+		coverOnce.path = f.Name()
+	})
+	f, err := os.Open(coverOnce.path)
+	if err != nil {
+		panic(err)
+	}
+	return f
 }
 
 // lang sets Accept-Language.

@@ -8,8 +8,18 @@ package graph
 import (
 	"context"
 
+	"github.com/ishoj/voresishoj/graph/model"
+	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/media"
+	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/place"
 )
+
+// Cover is the resolver for the cover field.
+func (r *activityResolver) Cover(ctx context.Context, obj *activity.Activity) (*media.Image, error) {
+	return r.Domain.Activities.Cover(*obj), nil
+}
 
 // URL is the resolver for the url field.
 func (r *imageResolver) URL(ctx context.Context, obj *media.Image, width *int, height *int, fit *media.Fit) (string, error) {
@@ -30,6 +40,32 @@ func (r *imageResolver) Placeholder(ctx context.Context, obj *media.Image) (*str
 		return nil, nil
 	}
 	return &obj.Placeholder, nil
+}
+
+// Cover is the resolver for the cover field.
+func (r *initiativeResolver) Cover(ctx context.Context, obj *initiative.Initiative) (*media.Image, error) {
+	return r.Domain.Initiatives.Cover(*obj), nil
+}
+
+// SetCover is the resolver for the setCover field.
+func (r *mutationResolver) SetCover(ctx context.Context, input model.SetCoverInput) (*model.CoverPayload, error) {
+	u := media.Upload{Reader: input.File.File, Alt: deref(input.Alt)}
+	return r.changeCover(ctx, input.TargetID, &u)
+}
+
+// RemoveCover is the resolver for the removeCover field.
+func (r *mutationResolver) RemoveCover(ctx context.Context, input model.RemoveCoverInput) (*model.CoverPayload, error) {
+	return r.changeCover(ctx, input.TargetID, nil)
+}
+
+// Cover is the resolver for the cover field.
+func (r *organisationResolver) Cover(ctx context.Context, obj *organisation.Organisation) (*media.Image, error) {
+	return r.Domain.Organisations.Cover(*obj), nil
+}
+
+// Cover is the resolver for the cover field.
+func (r *placeResolver) Cover(ctx context.Context, obj *place.Place) (*media.Image, error) {
+	return r.Domain.Places.Cover(*obj), nil
 }
 
 // Image returns ImageResolver implementation.

@@ -256,6 +256,20 @@ type ClaimSlotPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The result of `setCover` and `removeCover`: the thing whose cover changed, in the field of its kind.
+type CoverPayload struct {
+	// The activity as it is now, when the target is one; null otherwise and on error.
+	Activity *activity.Activity `json:"activity,omitempty"`
+	// The organisation as it is now, when the target is one.
+	Organisation *organisation.Organisation `json:"organisation,omitempty"`
+	// The place as it is now, when the target is one.
+	Place *place.Place `json:"place,omitempty"`
+	// The initiative as it is now, when the target is one.
+	Initiative *initiative.Initiative `json:"initiative,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
+}
+
 // The input of `createActivity`.
 type CreateActivityInput struct {
 	// The organisation that arranges it (an Organisation id); the caller organises it.
@@ -822,6 +836,12 @@ type RemoveCalendarSourcePayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `removeCover`.
+type RemoveCoverInput struct {
+	// The activity, organisation, place or initiative.
+	TargetID string `json:"targetId"`
+}
+
 // The input of `removeOrganiser`.
 type RemoveOrganiserInput struct {
 	// An Organisation id.
@@ -942,6 +962,18 @@ type SendAnnouncementPayload struct {
 	Announcement *notify.Announcement `json:"announcement,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// The input of `setCover`.
+type SetCoverInput struct {
+	// The activity, organisation, place or initiative.
+	TargetID string `json:"targetId"`
+	// The image: a file part of the multipart request. JPEG, PNG or WebP, at
+	// most 15 MB and 50 megapixels; it is stored upright, at most 1920 px
+	// wide, without any metadata (no GPS position).
+	File graphql.Upload `json:"file"`
+	// What the image shows, for screen readers (at most 500 characters).
+	Alt *string `json:"alt,omitempty"`
 }
 
 // An organiser signs up a resident who has no app (name and phone).

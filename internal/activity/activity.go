@@ -13,6 +13,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/geo"
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/theme"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -48,6 +49,8 @@ type Activity struct {
 	// RescheduledFrom is the start the activity had before it was last
 	// moved while published; nil when it never was, or was moved back.
 	RescheduledFrom *time.Time `db:"rescheduled_from"`
+	// The cover image, if any (see Cover).
+	media.CoverColumns
 }
 
 // Rescheduled reports whether the activity was moved after it was
@@ -98,6 +101,7 @@ type Service struct {
 
 	onCancel CancelHook
 	onMove   MoveHook
+	covers   *media.Covers
 }
 
 // NewService returns a Service on db that reads the time from now
@@ -112,7 +116,8 @@ func NewService(db *store.DB, themes *theme.Service, bus event.Publisher, now fu
 const shortOccurrence = 12 * time.Hour
 
 const columns = `a.id, a.organisation_id, a.place_id, a.title, a.description, a.starts_at, a.ends_at,
-	a.recurrence, a.status, a.created_by, a.created_at, a.updated_at, a.published_at, a.cancelled_at, a.rescheduled_from`
+	a.recurrence, a.status, a.created_by, a.created_at, a.updated_at, a.published_at, a.cancelled_at, a.rescheduled_from,
+	a.cover_key, a.cover_width, a.cover_height, a.cover_alt, a.cover_placeholder`
 
 // Visible reports whether c may see an activity of organisationID in
 // status: drafts only its organisers and the secretariat; published and

@@ -201,6 +201,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		return nil, err
 	}
 	a.domain.Stories.SetSigner(signer)
+	a.domain.UseCovers(media.NewCovers(db, blobs, signer, now))
 	d := a.domain
 	a.domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
 	a.domain.Offline = offline.NewService(db, d.Activities, d.Stories, now)
@@ -295,7 +296,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
 	mux.Handle("/ical/", a.domain.Calendar.Handler())
-	mux.Handle(media.Prefix, media.Handler(a.blobs, a.domain.Stories.MediaAccess()))
+	mux.Handle(media.Prefix, media.Handler(a.blobs, a.domain.MediaAccess()))
 	mux.Handle(privacy.DownloadPrefix, a.domain.Privacy.DownloadHandler())
 	mux.Handle("/feeds/", feed.NewService(db, cfg.PublicURL).Handler())
 	if err := a.registerPages(mux); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
 )
 
@@ -29,6 +30,15 @@ func ForgetPersonTx(ctx context.Context, tx *sqlx.Tx, userID int64, keepContent 
 		}{what, query, args})
 	}
 	if !keepContent {
+		// The covers of the proposals that go go with them.
+		var covers []string
+		if err := store.Select(ctx, tx, &covers, `SELECT cover_key FROM initiatives
+			WHERE proposer_id = ? AND status IN ('PROPOSED', 'CLOSED') AND cover_key IS NOT NULL`, userID); err != nil {
+			return fmt.Errorf("covers of the proposals of user %d: %w", userID, err)
+		}
+		if err := media.DiscardTx(ctx, tx, now, covers...); err != nil {
+			return err
+		}
 		add("proposals", `DELETE FROM initiatives WHERE proposer_id = ? AND status IN ('PROPOSED', 'CLOSED')`, userID)
 	}
 	add("open proposals", `UPDATE initiatives SET status = 'CLOSED', close_reason = 'PROPOSER', closed_at = ?, updated_at = ?

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/theme"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -64,6 +65,8 @@ type Initiative struct {
 	CreatedAt           time.Time    `db:"created_at"`
 	UpdatedAt           time.Time    `db:"updated_at"`
 	LastActivityAt      time.Time    `db:"last_activity_at"`
+	// The cover image, if any (see Cover).
+	media.CoverColumns
 }
 
 // ProposedBy reports whether c is the person who proposed the initiative.
@@ -83,6 +86,7 @@ type Service struct {
 	themes   *theme.Service
 	notifier Notifier
 	now      func() time.Time
+	covers   *media.Covers
 }
 
 // NewService returns a Service on db. notifier may be nil: the events are
@@ -94,7 +98,8 @@ func NewService(db *store.DB, themes *theme.Service, notifier Notifier, now func
 
 const columns = `i.id, i.name, i.description, i.place_id, i.neighbourhood, i.help_needed, i.status,
 	i.proposer_id, i.organisation_id, i.merge_message, i.close_reason, i.hidden, i.hidden_at, i.reviewed_at,
-	i.approval_requested_at, i.closed_at, i.created_at, i.updated_at, i.last_activity_at`
+	i.approval_requested_at, i.closed_at, i.created_at, i.updated_at, i.last_activity_at,
+	i.cover_key, i.cover_width, i.cover_height, i.cover_alt, i.cover_placeholder`
 
 // Initiative returns the initiative with id as c may see it (VisibleTo);
 // one c may not see is not found, as if it did not exist.

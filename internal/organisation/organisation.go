@@ -12,6 +12,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
 )
@@ -42,6 +43,8 @@ type Organisation struct {
 	Description string    `db:"description"`
 	CreatedAt   time.Time `db:"created_at"`
 	UpdatedAt   time.Time `db:"updated_at"`
+	// The cover image, if any (see Cover).
+	media.CoverColumns
 }
 
 // Service reads and writes organisations.
@@ -49,6 +52,7 @@ type Service struct {
 	db       *store.DB
 	now      func() time.Time
 	notifier Notifier
+	covers   *media.Covers
 }
 
 // NewService returns a Service on db that reads the time from now.
@@ -56,7 +60,8 @@ func NewService(db *store.DB, now func() time.Time) *Service {
 	return &Service{db: db, now: now}
 }
 
-const columns = `id, name, kind, description, created_at, updated_at`
+const columns = `id, name, kind, description, created_at, updated_at,
+	cover_key, cover_width, cover_height, cover_alt, cover_placeholder`
 
 // Organisations are public: every caller, signed in or not, sees every
 // organisation and all of it but its organisers (see Organisers). The

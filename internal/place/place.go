@@ -12,6 +12,7 @@ import (
 
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/geo"
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
 )
@@ -25,12 +26,15 @@ type Place struct {
 	Latitude    *float64  `db:"latitude"`
 	Longitude   *float64  `db:"longitude"`
 	CreatedAt   time.Time `db:"created_at"`
+	// The cover image, if any (see Cover).
+	media.CoverColumns
 }
 
 // Service reads and writes places.
 type Service struct {
-	db  *store.DB
-	now func() time.Time
+	db     *store.DB
+	now    func() time.Time
+	covers *media.Covers
 }
 
 // NewService returns a Service on db that reads the time from now.
@@ -38,7 +42,8 @@ func NewService(db *store.DB, now func() time.Time) *Service {
 	return &Service{db: db, now: now}
 }
 
-const columns = `id, name, address, description, latitude, longitude, created_at`
+const columns = `id, name, address, description, latitude, longitude, created_at,
+	cover_key, cover_width, cover_height, cover_alt, cover_placeholder`
 
 // Places are public: every caller sees every place. The reads take the
 // caller all the same, so the rule stays here if it changes.
@@ -130,7 +135,8 @@ func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key,
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	query := `SELECT p.id, p.name, p.address, p.description, p.latitude, p.longitude, p.created_at, ` + dist + ` AS distance
+	query := `SELECT p.id, p.name, p.address, p.description, p.latitude, p.longitude, p.created_at,
+		p.cover_key, p.cover_width, p.cover_height, p.cover_alt, p.cover_placeholder, ` + dist + ` AS distance
 		FROM places p` + cond + ` ORDER BY ` + order + ` LIMIT ?`
 	all := append(append(distArgs, args...), limit)
 	var ps []Listed
