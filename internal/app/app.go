@@ -216,6 +216,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 				return nil, fmt.Errorf("load demo data: %w", err)
 			}
 			log.Info("demo data loaded into the empty database")
+			n, err := demo.LoadCovers(ctx, db, blobs)
+			if err != nil {
+				return nil, fmt.Errorf("load demo covers: %w", err)
+			}
+			log.Info("demo covers drawn", slog.Int("covers", n))
 		}
 	}
 	n, err := a.domain.Activities.RefreshOccurrences(ctx)

@@ -2,15 +2,19 @@ package demo_test
 
 import (
 	"context"
+	"image/jpeg"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bbrks/go-blurhash"
 
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/clock/clocktest"
 	"github.com/ishoj/voresishoj/internal/demo"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/theme"
@@ -306,4 +310,56 @@ func checkInvariants(t *testing.T, db *store.DB, now time.Time) {
 	if err := store.Get(ctx, db, &n, `SELECT COUNT(*) FROM activities WHERE search_text LIKE ? ESCAPE '\'`, store.LikePattern("byttemarked")); err != nil || n < 2 {
 		t.Errorf("search for byttemarked finds %d activities (%v)", n, err)
 	}
+}
+
+// Every demo organisation, place and activity gets a drawn cover, fast,
+// stored as a JPEG with a placeholder; a second run draws nothing.
+func TestLoadCovers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := demo.Load(ctx, db, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		blobs, err := media.NewDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer blobs.Close()
+		start := time.Now()
+		n, err := demo.LoadCovers(ctx, db, blobs)
+		took := time.Since(start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want int
+		if err := store.Get(ctx, db, &want, `SELECT (SELECT COUNT(*) FROM organisations) + (SELECT COUNT(*) FROM places) + (SELECT COUNT(*) FROM activities)`); err != nil {
+			t.Fatal(err)
+		}
+		if n != want || n < 10 {
+			t.Fatalf("drew %d covers, want %d", n, want)
+		}
+		t.Logf("%d covers in %v", n, took)
+		var row struct {
+			Key         string `db:"cover_key"`
+			Placeholder string `db:"cover_placeholder"`
+		}
+		if err := store.Get(ctx, db, &row, `SELECT cover_key, cover_placeholder FROM places ORDER BY id LIMIT 1`); err != nil {
+			t.Fatal(err)
+		}
+		rc, err := blobs.Open(ctx, row.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		cfg, err := jpeg.DecodeConfig(rc)
+		if err != nil || cfg.Width != 640 || cfg.Height != 360 || !media.IsCoverKey(row.Key) {
+			t.Errorf("cover %s: %+v %v", row.Key, cfg, err)
+		}
+		if _, err := blurhash.Decode(row.Placeholder, 8, 8, 1); err != nil {
+			t.Errorf("placeholder %q: %v", row.Placeholder, err)
+		}
+		if again, err := demo.LoadCovers(ctx, db, blobs); err != nil || again != 0 {
+			t.Errorf("second run drew %d (%v), want 0", again, err)
+		}
+	})
 }

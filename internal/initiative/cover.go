@@ -25,7 +25,9 @@ import (
 func (s *Service) SetCovers(cv *media.Covers) { s.covers = cv }
 
 // Cover is in's cover as someone who may see in gets it, or nil.
-func (s *Service) Cover(in Initiative) *media.Image { return s.covers.Image(in.CoverColumns, !in.Hidden) }
+func (s *Service) Cover(in Initiative) *media.Image {
+	return s.covers.Image(in.CoverColumns, !in.Hidden)
+}
 
 // SetCover gives the initiative a new cover, replacing the one it had.
 func (s *Service) SetCover(ctx context.Context, c user.Caller, id int64, u media.Upload) (Initiative, error) {
