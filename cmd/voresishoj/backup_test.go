@@ -250,7 +250,7 @@ func TestBackupWhileClaimingThenRestore(t *testing.T) {
 		t.Fatalf("no volunteer with a claim in the backup: %v", err)
 	}
 	want := busiest.Claims
-	token, err := local.IssueForEmail(ctx, busiest.Email)
+	token, err := local.IssueForEmail(ctx, busiest.Email, "")
 	if err != nil {
 		t.Fatal(err)
 	}

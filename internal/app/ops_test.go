@@ -366,7 +366,7 @@ func tokenFor(t *testing.T, s *started, email string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := local.IssueForEmail(context.Background(), email)
+	tok, err := local.IssueForEmail(context.Background(), email, "")
 	if err != nil {
 		t.Fatal(err)
 	}
