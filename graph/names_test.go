@@ -88,7 +88,9 @@ func TestDisplayNameRequired(t *testing.T) {
 		for _, c := range []struct{ lang, want string }{{"da", "En frivillig"}, {"en", "A volunteer"}} {
 			var got struct {
 				Node struct {
-					Claims []struct{ Volunteer struct{ ID, DisplayName string } }
+					Claims []struct {
+						Volunteer struct{ ID, DisplayName string }
+					}
 				}
 			}
 			ts.client.MustPost(roster, &got, vars("id", globalID(typeSlot, tw.slot.ID)), bearer(tw.tokens[organiserSame]), lang(c.lang))
