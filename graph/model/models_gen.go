@@ -713,7 +713,7 @@ type ParticipateInput struct {
 type ParticipatePayload struct {
 	// The participation, GOING, INTERESTED or WAITLISTED; null on error.
 	Participation *participation.Participation `json:"participation,omitempty"`
-	// The occurrence's counts after the call, so a cache updates seatsLeft; null when the occurrence is not known (refused before it was found).
+	// The occurrence's counts after the call, so a cache updates seatsLeft; null on error.
 	Headcount *participation.Headcount `json:"headcount,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
