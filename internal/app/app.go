@@ -333,7 +333,7 @@ func (a *App) registerPages(mux *http.ServeMux) error {
 		Now:        a.now,
 		Apps: pages.AppLinks{AppleAppIDs: apps.AppleAppIDs, AppStoreID: apps.AppStoreID,
 			AndroidPackage: apps.AndroidPackage, AndroidFingerprints: apps.AndroidFingerprints},
-		Embeds: pages.NewEmbeds(calimport.PublicClient(10*time.Second, false), nil, a.log, a.now),
+		Embeds: pages.NewEmbeds(calimport.PublicClient(10*time.Second, false), pages.DefaultProviders(apps.MetaOEmbedToken), a.log, a.now),
 		Log:    a.log,
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,7 +94,7 @@ func setup(t *testing.T, db *store.DB, apps pages.AppLinks) *fixture {
 	f.oembed = httptest.NewServer(mux)
 	t.Cleanup(f.oembed.Close)
 	f.embeds = pages.NewEmbeds(calimport.PublicClient(5*time.Second, true),
-		map[link.Kind]string{link.YouTube: f.oembed.URL + "/oembed"}, nil, clock)
+		pages.Providers{YouTube: f.oembed.URL + "/oembed"}, nil, clock)
 
 	p, err := pages.New(f.domain, pages.Options{PublicURL: publicURL, Now: clock, Apps: apps, Embeds: f.embeds})
 	if err != nil {
@@ -899,6 +901,128 @@ func TestRescheduledActivity(t *testing.T) {
 		}
 		if a := move(draft, 24*time.Hour); a.RescheduledFrom != nil {
 			t.Errorf("a moved draft is rescheduled from %v", a.RescheduledFrom)
+		}
+	})
+}
+
+// Facebook and Instagram links get their titles from Meta's oEmbed when a
+// token is set, through the same public-addresses-only client, with the
+// token as access_token; the embed HTML Meta returns is never used, links
+// that are no single post (groups, profiles) are not asked about, and the
+// token never reaches the log. Without a token (setup's Embeds) nothing
+// is asked and the card shows the link's label.
+func TestMetaEmbeds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{})
+		ctx := context.Background()
+		const token = "1234567890|app-secret-value"
+		var mu sync.Mutex
+		asked := map[string][]string{} // endpoint → urls asked about
+		mux := http.NewServeMux()
+		for _, ep := range []string{"instagram_oembed", "oembed_post", "oembed_video"} {
+			mux.HandleFunc("GET /v26.0/"+ep, func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				asked[ep] = append(asked[ep], r.URL.Query().Get("url"))
+				mu.Unlock()
+				if r.URL.Query().Get("access_token") != token || r.URL.Query().Get("omitscript") != "true" {
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write([]byte(`{"error":{"message":"Invalid OAuth access token","type":"OAuthException","code":190}}`))
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(map[string]any{"type": "rich", "version": "1.0", "provider_name": "Instagram",
+					"title": "Høsten i bedene (" + ep + ")", "width": 480,
+					"html": `<blockquote class="instagram-media"></blockquote><script async src="//www.instagram.com/embed.js"></script>`,
+					"thumbnail_url": "http://" + r.Host + "/thumb.jpg", "thumbnail_width": 480, "thumbnail_height": 480})
+			})
+		}
+		mux.HandleFunc("GET /thumb.jpg", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "image/jpeg")
+			_, _ = w.Write([]byte("\xff\xd8\xff\xe0 fake jpeg"))
+		})
+		meta := httptest.NewServer(mux)
+		defer meta.Close()
+
+		// A Facebook video and a group on the story with the Instagram post.
+		for i, u := range []string{"https://www.facebook.com/dyrkishoj/videos/987654321/", "https://www.facebook.com/groups/dyrkishoj"} {
+			if _, err := store.Exec(ctx, db, `INSERT INTO channel_links (story_id, kind, url, label, position) VALUES (?, 'FACEBOOK', ?, ?, ?)`,
+				f.photoOf, u, "Facebook "+itoa(int64(i)), 10+i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		path := "/stories/" + gid.Encode("Story", f.photoOf)
+
+		// Without a token: the label, and Meta is not asked.
+		f.page(t, path)
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := f.embeds.Wait(wctx); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := f.page(t, path)
+		if !strings.Contains(d.text, "Høsten på Instagram") || strings.Contains(d.text, "Høsten i bedene") {
+			t.Errorf("without a token the card shows the label: %s", d.text)
+		}
+
+		var logged bytes.Buffer
+		embeds := pages.NewEmbeds(calimport.PublicClient(5*time.Second, true), pages.Providers{
+			Instagram: meta.URL + "/v26.0/instagram_oembed", FacebookPost: meta.URL + "/v26.0/oembed_post",
+			FacebookVideo: meta.URL + "/v26.0/oembed_video", MetaToken: token,
+		}, slog.New(slog.NewTextHandler(&logged, nil)), func() time.Time { return f.now })
+		p, err := pages.New(f.domain, pages.Options{PublicURL: publicURL, Now: func() time.Time { return f.now }, Embeds: embeds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := http.NewServeMux()
+		p.Register(served)
+		srv := httptest.NewServer(served)
+		defer srv.Close()
+		g := *f
+		g.srv = srv
+		g.page(t, path)
+		if err := embeds.Wait(wctx); err != nil {
+			t.Fatal(err)
+		}
+		d, body := g.page(t, path)
+		if !strings.Contains(d.text, "Høsten i bedene (instagram_oembed)") || !strings.Contains(d.text, "Høsten i bedene (oembed_video)") {
+			t.Errorf("Meta's titles not shown: %s", d.text)
+		}
+		if !strings.Contains(d.text, "Facebook 1") {
+			t.Errorf("the group's card lost its label: %s", d.text)
+		}
+		if strings.Contains(body, "instagram-media") || strings.Contains(body, "embed.js") || strings.Contains(body, "<iframe") || strings.Contains(body, meta.URL) {
+			t.Error("the page carries Meta's embed HTML or links its thumbnail")
+		}
+		if !strings.Contains(body, publicURL+"/embeds/") {
+			t.Error("no thumbnail served from /embeds/")
+		}
+		mu.Lock()
+		if len(asked["instagram_oembed"]) != 1 || asked["instagram_oembed"][0] != "https://www.instagram.com/p/dyrkishoj_hoest_demo/" ||
+			len(asked["oembed_video"]) != 1 || len(asked["oembed_post"]) != 0 {
+			t.Errorf("asked %v; want the Instagram post and the video once, never the group", asked)
+		}
+		mu.Unlock()
+
+		// A provider that does not answer: the error is logged without
+		// the token, and the card keeps its label.
+		dead := httptest.NewServer(http.NotFoundHandler())
+		deadURL := dead.URL
+		dead.Close()
+		logged.Reset()
+		broken := pages.NewEmbeds(calimport.PublicClient(2*time.Second, true), pages.Providers{
+			Instagram: deadURL + "/v26.0/instagram_oembed", MetaToken: token}, slog.New(slog.NewTextHandler(&logged, nil)), nil)
+		if _, ok := broken.Lookup(link.Instagram, "https://www.instagram.com/p/abc/"); ok {
+			t.Error("a first lookup is known at once")
+		}
+		if err := broken.Wait(wctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := broken.Lookup(link.Instagram, "https://www.instagram.com/p/abc/"); ok {
+			t.Error("a failed lookup counts as known")
+		}
+		if !strings.Contains(logged.String(), "oembed lookup failed") || strings.Contains(logged.String(), "app-secret") ||
+			strings.Contains(logged.String(), "access_token") {
+			t.Errorf("log: %s", logged.String())
 		}
 	})
 }
