@@ -932,7 +932,7 @@ func TestMetaEmbeds(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				_ = json.NewEncoder(w).Encode(map[string]any{"type": "rich", "version": "1.0", "provider_name": "Instagram",
 					"title": "Høsten i bedene (" + ep + ")", "width": 480,
-					"html": `<blockquote class="instagram-media"></blockquote><script async src="//www.instagram.com/embed.js"></script>`,
+					"html":          `<blockquote class="instagram-media"></blockquote><script async src="//www.instagram.com/embed.js"></script>`,
 					"thumbnail_url": "http://" + r.Host + "/thumb.jpg", "thumbnail_width": 480, "thumbnail_height": 480})
 			})
 		}
