@@ -28,6 +28,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/pages"
 	"github.com/ishoj/voresishoj/internal/place"
+	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/story"
@@ -1025,4 +1026,69 @@ func TestMetaEmbeds(t *testing.T) {
 			t.Errorf("log: %s", logged.String())
 		}
 	})
+}
+
+// The pages are limited per client address: past the burst a reader gets
+// 429 with Retry-After and a page in their language (right to left in
+// Arabic); another address, or the proxy's header naming one, has its
+// own bucket, and an IPv6 address counts by its /64.
+func TestRateLimit(t *testing.T) {
+	f := setup(t, storetest.SQLite(t), pages.AppLinks{})
+	limit := ratelimit.Limit{Rate: 6, Per: time.Minute, Burst: 3}
+	p, err := pages.New(f.domain, pages.Options{PublicURL: publicURL, Now: func() time.Time { return f.now },
+		RateLimit: ratelimit.NewMemory(limit), ClientIPHeader: "X-Real-IP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	p.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	g := *f
+	g.srv = srv
+
+	from := func(ip, path string, header ...string) (*http.Response, string) {
+		return g.get(t, path, append([]string{"X-Real-IP", ip}, header...)...)
+	}
+	for i := 0; i < limit.Burst; i++ {
+		if resp, _ := from("203.0.113.7", pages.FrontPath); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d within the burst: %d", i+1, resp.StatusCode)
+		}
+	}
+	resp, body := from("203.0.113.7", "/sitemap.xml")
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("past the burst: %d, want 429", resp.StatusCode)
+	}
+	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if err != nil || secs < 1 || secs > 10 {
+		t.Errorf("Retry-After %q, want about 10 s", resp.Header.Get("Retry-After"))
+	}
+	d := parse(t, body)
+	if d.lang != "da" || !strings.Contains(d.text, "For mange sidevisninger") || !strings.Contains(d.text, "om "+strconv.Itoa(secs)+" s") ||
+		resp.Header.Get("Content-Type") != "text/html; charset=utf-8" || d.meta["robots"] != "noindex" {
+		t.Errorf("429 page: %q %q robots %q: %s", d.lang, resp.Header.Get("Content-Type"), d.meta["robots"], d.text)
+	}
+	resp, body = from("203.0.113.7", "/stories", "Accept-Language", "en")
+	if d := parse(t, body); resp.StatusCode != http.StatusTooManyRequests || d.lang != "en" || !strings.Contains(d.text, "Too many page views") {
+		t.Errorf("429 in English: %d %q %s", resp.StatusCode, d.lang, d.text)
+	}
+	resp, body = from("203.0.113.7", pages.FrontPath+"?lang=ar")
+	if d := parse(t, body); resp.StatusCode != http.StatusTooManyRequests || d.lang != "ar" || d.dir != "rtl" {
+		t.Errorf("429 in Arabic: %d lang %q dir %q", resp.StatusCode, d.lang, d.dir)
+	}
+
+	// Another address is another reader.
+	if resp, _ := from("198.51.100.1", pages.FrontPath); resp.StatusCode != http.StatusOK {
+		t.Errorf("another address: %d", resp.StatusCode)
+	}
+	// One IPv6 subscriber's addresses share a bucket.
+	for i := 0; i < limit.Burst; i++ {
+		from("2001:db8:1:2::"+strconv.Itoa(i+1), "/robots.txt")
+	}
+	if resp, _ := from("2001:db8:1:2:ffff::9", "/robots.txt"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the same /64: %d, want 429", resp.StatusCode)
+	}
+	if resp, _ := from("2001:db8:1:3::1", "/robots.txt"); resp.StatusCode != http.StatusOK {
+		t.Errorf("another /64: %d", resp.StatusCode)
+	}
 }
