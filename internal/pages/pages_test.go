@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"golang.org/x/net/html"
 
 	"github.com/ishoj/voresishoj/internal/activity"
@@ -23,8 +24,10 @@ import (
 	"github.com/ishoj/voresishoj/internal/demo"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/gid"
+	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/media"
+	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/pages"
 	"github.com/ishoj/voresishoj/internal/place"
@@ -50,6 +53,16 @@ type fixture struct {
 	callID  int64
 	secID   int64
 	photoOf int64 // a published story with a photo
+	// secretariat counts what the secretariat is told (a story hidden
+	// after reports); the outbox is notify's to test.
+	secretariat told
+}
+
+type told struct{ kinds []notify.Kind }
+
+func (t *told) NotifySecretariat(_ context.Context, _ *sqlx.Tx, n notify.NewNotification) error {
+	t.kinds = append(t.kinds, n.Kind)
+	return nil
 }
 
 func setup(t *testing.T, db *store.DB, apps pages.AppLinks) *fixture {
@@ -73,7 +86,7 @@ func setup(t *testing.T, db *store.DB, apps pages.AppLinks) *fixture {
 	f := &fixture{db: db, now: now}
 	f.domain = pages.Domain{
 		Activities:    activities,
-		Stories:       story.NewService(db, bus, blobs, themes, clock, nil, story.Limits{}),
+		Stories:       story.NewService(db, bus, blobs, themes, clock, &f.secretariat, story.Limits{}),
 		Organisations: organisation.NewService(db, clock),
 		Places:        place.NewService(db, clock),
 		Volunteer:     volunteer.NewService(db, bus, volunteer.Config{Now: clock}),
@@ -334,6 +347,34 @@ func TestPages(t *testing.T) {
 			t.Errorf("call page: %s", d.text)
 		}
 
+		// Every link the pages hand out to a page answers 200, in every
+		// language (the language menu's links too); a slot's after its
+		// redirect.
+		seen := map[string]bool{}
+		for _, body := range all {
+			for _, u := range parse(t, body).links {
+				u, _, _ = strings.Cut(u, "#")
+				if !strings.HasPrefix(u, publicURL+"/") || seen[u] {
+					continue
+				}
+				seen[u] = true
+				path := strings.TrimPrefix(u, publicURL)
+				if strings.HasPrefix(path, "/feeds/") || strings.HasPrefix(path, "/ical/") || strings.HasPrefix(path, "/media/") {
+					continue // not served here: TestHandedOutLinksResolve (internal/app) fetches those
+				}
+				resp, _ := f.get(t, path)
+				if resp.StatusCode == http.StatusMovedPermanently && strings.HasPrefix(path, "/slots/") {
+					resp, _ = f.get(t, strings.SplitN(resp.Header.Get("Location"), "#", 2)[0])
+				}
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("a page links %s, which answers %d", u, resp.StatusCode)
+				}
+			}
+		}
+		if len(seen) < 100 {
+			t.Errorf("only %d distinct links on the pages", len(seen))
+		}
+
 		// Nothing unpublished renders anywhere.
 		for _, body := range all {
 			for _, title := range append(hiddenTitles, draftTitles...) {
@@ -584,6 +625,44 @@ func TestStoryPage(t *testing.T) {
 			t.Errorf("story pending review: %d, want 404", resp.StatusCode)
 		}
 	})
+}
+
+// Every language of the catalogue, by ?lang= and by Accept-Language, on
+// every kind of page: its lang and dir (right to left for Arabic and
+// Urdu), a heading in that language, and the hreflang alternates.
+func TestEveryLanguage(t *testing.T) {
+	f := setup(t, storetest.SQLite(t), pages.AppLinks{})
+	langs := i18n.Supported()
+	if len(langs) < 5 {
+		t.Fatalf("the catalogue has %v", langs)
+	}
+	paths := []string{pages.FrontPath, "/activities", "/stories", "/app",
+		"/activities/" + gid.Encode("Activity", f.activityID(t, "Fællessang med Ældresagen")),
+		"/stories/" + gid.Encode("Story", f.photoOf), "/calls/" + gid.Encode("Call", f.callID)}
+	danish, _ := f.page(t, pages.FrontPath)
+	for _, code := range langs {
+		wantDir := "ltr"
+		if code == "ar" || code == "ur" {
+			wantDir = "rtl"
+		}
+		for _, path := range paths {
+			byQuery, body := f.page(t, path+"?lang="+code)
+			byHeader, _ := f.page(t, path, "Accept-Language", code+";q=0.9, da;q=0.1")
+			for how, d := range map[string]doc{"?lang": byQuery, "Accept-Language": byHeader} {
+				if d.lang != code || d.dir != wantDir {
+					t.Errorf("%s by %s %s: lang %q dir %q, want %s %s", path, how, code, d.lang, d.dir, code, wantDir)
+				}
+			}
+			for _, other := range langs {
+				if !strings.Contains(body, `hreflang="`+other+`"`) {
+					t.Errorf("%s in %s: no hreflang alternate for %s", path, code, other)
+				}
+			}
+		}
+		if front, _ := f.page(t, pages.FrontPath+"?lang="+code); code != "da" && front.meta["og:title"] == danish.meta["og:title"] {
+			t.Errorf("the front page in %s has the Danish title %q", code, front.meta["og:title"])
+		}
+	}
 }
 
 func TestLanguages(t *testing.T) {
@@ -1091,4 +1170,128 @@ func TestRateLimit(t *testing.T) {
 	if resp, _ := from("2001:db8:1:3::1", "/robots.txt"); resp.StatusCode != http.StatusOK {
 		t.Errorf("another /64: %d", resp.StatusCode)
 	}
+}
+
+// The front page shows what is coming up (the next activities as the app
+// lists them) and the featured stories, the open calls for contributions,
+// and nothing of stories that are not featured while some are.
+func TestFrontPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{})
+		ctx := context.Background()
+		section := func(body, id string) string {
+			i := strings.Index(body, `id="`+id+`"`)
+			if i < 0 {
+				t.Fatalf("the front page has no section %s", id)
+			}
+			rest := body[i:]
+			return rest[:strings.Index(rest, "</section>")]
+		}
+		_, body := f.page(t, pages.FrontPath)
+		next, err := f.domain.Activities.List(ctx, user.Caller{}, activity.Filter{From: f.now}, nil, 6)
+		if err != nil || len(next) == 0 {
+			t.Fatalf("upcoming: %v %d", err, len(next))
+		}
+		coming := section(body, "coming")
+		for _, a := range next {
+			if !strings.Contains(coming, html.EscapeString(a.Title)) {
+				t.Errorf("coming up lacks %q", a.Title)
+			}
+		}
+		var featured, plain []string
+		if err := store.Select(ctx, db, &featured, `SELECT title FROM stories WHERE status = 'PUBLISHED' AND featured`); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Select(ctx, db, &plain, `SELECT title FROM stories WHERE status = 'PUBLISHED' AND NOT featured`); err != nil {
+			t.Fatal(err)
+		}
+		if len(featured) == 0 || len(plain) == 0 {
+			t.Fatalf("the demo data has %d featured and %d other stories", len(featured), len(plain))
+		}
+		got := section(body, "featured")
+		for _, title := range featured {
+			if !strings.Contains(got, html.EscapeString(title)) {
+				t.Errorf("featured lacks %q", title)
+			}
+		}
+		for _, title := range plain {
+			if strings.Contains(got, html.EscapeString(title)) {
+				t.Errorf("featured shows the story %q, which is not featured", title)
+			}
+		}
+		if calls := section(body, "calls"); !strings.Contains(calls, "Min vinter i Ishøj") || !strings.Contains(calls, "/calls/"+gid.Encode("Call", f.callID)) {
+			t.Errorf("the open call is not on the front page: %s", calls)
+		}
+
+		// With nothing featured, the latest stories stand in.
+		if _, err := store.Exec(ctx, db, `UPDATE stories SET featured = FALSE`); err != nil {
+			t.Fatal(err)
+		}
+		_, body = f.page(t, pages.FrontPath)
+		if got := section(body, "featured"); !strings.Contains(got, "/stories/") {
+			t.Errorf("with nothing featured the section is empty: %s", got)
+		}
+	})
+}
+
+// A story taken down after it was public answers 410 Gone, in the
+// reader's language and not to be indexed: rejected by the secretariat,
+// or hidden by readers' reports (the domain's own ways); one never
+// published answers 404.
+func TestWithdrawnStory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{})
+		ctx := context.Background()
+		sec := user.Caller{UserID: f.secID, Secretariat: true, Verified: true}
+		var ids []int64
+		if err := store.Select(ctx, db, &ids, `SELECT id FROM stories WHERE status = 'PUBLISHED' AND id <> ? ORDER BY id LIMIT 2`, f.photoOf); err != nil || len(ids) < 2 {
+			t.Fatalf("two published stories: %v", err)
+		}
+		rejected, reported := ids[0], ids[1]
+		var title string
+		if err := store.Get(ctx, db, &title, `SELECT title FROM stories WHERE id = ?`, rejected); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.domain.Stories.Review(ctx, sec, rejected, story.ActionReject, "Krænker en persons privatliv."); err != nil {
+			t.Fatalf("reject a published story: %v", err)
+		}
+		var readers []int64
+		if err := store.Select(ctx, db, &readers, `SELECT id FROM users WHERE id <> ? ORDER BY id LIMIT ?`, f.secID, story.ReportThreshold); err != nil || len(readers) < story.ReportThreshold {
+			t.Fatalf("readers to report: %v", err)
+		}
+		for _, u := range readers {
+			if _, err := f.domain.Stories.Report(ctx, user.Caller{UserID: u, Verified: true}, reported, "Upassende"); err != nil {
+				t.Fatalf("report: %v", err)
+			}
+		}
+		if len(f.secretariat.kinds) != 1 || f.secretariat.kinds[0] != notify.KindStoryHidden {
+			t.Errorf("the secretariat was told %v, want that the story was hidden", f.secretariat.kinds)
+		}
+		for _, id := range []int64{rejected, reported} {
+			path := "/stories/" + gid.Encode("Story", id)
+			resp, body := f.get(t, path, "Accept-Language", "en")
+			d := parse(t, body)
+			if resp.StatusCode != http.StatusGone || d.lang != "en" || !strings.Contains(d.text, "This page has been removed") || d.meta["robots"] != "noindex" {
+				t.Errorf("story %d taken down: %d lang %q robots %q %s", id, resp.StatusCode, d.lang, d.meta["robots"], d.text)
+			}
+			if id == rejected && strings.Contains(body, html.EscapeString(title)) {
+				t.Error("the 410 page shows the story's title")
+			}
+		}
+		// Gone from the lists and the sitemap too.
+		_, sitemap := f.get(t, "/sitemap.xml")
+		_, list := f.get(t, "/stories")
+		for _, id := range []int64{rejected, reported} {
+			if strings.Contains(sitemap, gid.Encode("Story", id)) || strings.Contains(list, gid.Encode("Story", id)) {
+				t.Errorf("story %d is still listed", id)
+			}
+		}
+		var pending int64
+		if err := store.Get(ctx, db, &pending, `SELECT id FROM stories WHERE status = 'PENDING_REVIEW' AND published_at IS NULL ORDER BY id LIMIT 1`); err != nil {
+			t.Fatal(err)
+		}
+		if resp, _ := f.get(t, "/stories/"+gid.Encode("Story", pending)); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("a story never published: %d, want 404", resp.StatusCode)
+		}
+	})
 }
