@@ -338,14 +338,30 @@ func (a *App) registerPages(mux *http.ServeMux) error {
 		Now:        a.now,
 		Apps: pages.AppLinks{AppleAppIDs: apps.AppleAppIDs, AppStoreID: apps.AppStoreID,
 			AndroidPackage: apps.AndroidPackage, AndroidFingerprints: apps.AndroidFingerprints},
-		Embeds: pages.NewEmbeds(calimport.PublicClient(10*time.Second, false), nil, a.log, a.now),
-		Log:    a.log,
+		Embeds:         pages.NewEmbeds(calimport.PublicClient(10*time.Second, false), pages.DefaultProviders(apps.MetaOEmbedToken), a.log, a.now),
+		RateLimit:      a.pagesLimiter(),
+		ClientIPHeader: a.cfg.ClientIPHeader,
+		Log:            a.log,
 	})
 	if err != nil {
 		return fmt.Errorf("public pages: %w", err)
 	}
 	p.Register(mux)
 	return nil
+}
+
+// pagesLimiter counts requests to the public pages per client address,
+// in Redis when there is one so the limit holds across replicas; nil
+// when PAGES_RATE_LIMIT_IP is 0.
+func (a *App) pagesLimiter() ratelimit.Limiter {
+	l := ratelimit.PerMinute(a.cfg.PagesRateLimitIP)
+	if !l.Enabled() {
+		return nil
+	}
+	if a.redis != nil {
+		return ratelimit.NewRedis(a.redis.Client, "voresishoj:ratelimit:pages:", l)
+	}
+	return ratelimit.NewMemory(l)
 }
 
 // pushSender picks FCM when Firebase is configured and the log otherwise,
