@@ -26,6 +26,7 @@ const (
 	typePhoto          = "Photo"
 	typeInitiative     = "Initiative"
 	typeCalendarSource = "CalendarSource"
+	typeParticipation  = "Participation"
 )
 
 // nodeThunk starts loading any global ID through the caller's loaders and
@@ -64,6 +65,8 @@ func (r *Resolver) nodeThunk(ctx context.Context, gid string) func() (model.Node
 		return nodeOf(ctx, l.story, id)
 	case typeCalendarSource:
 		return nodeOf(ctx, l.calendarSource, id)
+	case typeParticipation:
+		return nodeOf(ctx, l.participation, id)
 	}
 	return noNode
 }
