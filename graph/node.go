@@ -26,6 +26,7 @@ const (
 	typePhoto          = "Photo"
 	typeInitiative     = "Initiative"
 	typeCalendarSource = "CalendarSource"
+	typeFollow         = "Follow"
 )
 
 // nodeThunk starts loading any global ID through the caller's loaders and
@@ -54,6 +55,8 @@ func (r *Resolver) nodeThunk(ctx context.Context, gid string) func() (model.Node
 		return nodeOf(ctx, l.user, id)
 	case typeNotification:
 		return nodeOf(ctx, l.notification, id)
+	case typeFollow:
+		return nodeOf(ctx, l.follow, id)
 	case typeAnnouncement:
 		return nodeOf(ctx, l.announcement, id)
 	case typeCall:
