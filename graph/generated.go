@@ -6844,7 +6844,7 @@ type SyncPage {
   removed: [ID!]!
   """
   The whole theme vocabulary, in display order, when it changed since the
-  token (always in a first sync's pages); null when unchanged. Themes are
+  token (in a first sync, on one of its pages); null when unchanged. Themes are
   named in the caller's language.
   """
   themes: [Theme!]

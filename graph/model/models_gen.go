@@ -1119,7 +1119,7 @@ type SyncPage struct {
 	// older yourself.
 	Removed []string `json:"removed"`
 	// The whole theme vocabulary, in display order, when it changed since the
-	// token (always in a first sync's pages); null when unchanged. Themes are
+	// token (in a first sync, on one of its pages); null when unchanged. Themes are
 	// named in the caller's language.
 	Themes []theme.Theme `json:"themes,omitempty"`
 	// True when the sync is not finished: ask again at once with `token`.

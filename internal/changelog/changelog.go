@@ -153,3 +153,14 @@ func Purge(ctx context.Context, db *store.DB, now time.Time) (int64, error) {
 	}
 	return n, nil
 }
+
+// ForgetPersonTx removes, inside the deletion of userID's account, the
+// rows that name them: which of their claims, follows and inbox entries
+// changed when. Their objects are gone with the account, and their phones
+// with their sign-in.
+func ForgetPersonTx(ctx context.Context, tx *sqlx.Tx, userID int64) error {
+	if _, err := store.Exec(ctx, tx, `DELETE FROM changes WHERE person_id = ?`, userID); err != nil {
+		return fmt.Errorf("forget change log of user %d: %w", userID, err)
+	}
+	return nil
+}

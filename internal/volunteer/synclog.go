@@ -36,8 +36,18 @@ func logChanges(ctx context.Context, tx *sqlx.Tx, now time.Time, events []event.
 		if _, err := store.Exec(ctx, tx, `UPDATE volunteer_slots SET updated_at = ? WHERE id = ?`, now, id); err != nil {
 			return fmt.Errorf("stamp slot %d: %w", id, err)
 		}
-		if err := changelog.Record(ctx, tx, now, changelog.Slot, id); err != nil {
-			return err
+		// A draft's slots are no phone's business, as the draft is not
+		// (a log row would tell everyone it exists); publishing the draft
+		// logs them (changelog.Record).
+		var status []string
+		if err := store.Select(ctx, tx, &status, `SELECT a.status FROM volunteer_slots s JOIN activities a ON a.id = s.activity_id
+			WHERE s.id = ?`, id); err != nil {
+			return fmt.Errorf("activity status of slot %d: %w", id, err)
+		}
+		if len(status) == 0 || status[0] != "DRAFT" {
+			if err := changelog.Record(ctx, tx, now, changelog.Slot, id); err != nil {
+				return err
+			}
 		}
 		var waiting []struct {
 			ID     int64 `db:"id"`
