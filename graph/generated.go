@@ -20,6 +20,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/calimport"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/link"
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
@@ -48,6 +49,7 @@ type ResolverRoot interface {
 	CalendarSource() CalendarSourceResolver
 	Call() CallResolver
 	Follow() FollowResolver
+	Image() ImageResolver
 	Initiative() InitiativeResolver
 	Me() MeResolver
 	MediaPickup() MediaPickupResolver
@@ -245,6 +247,14 @@ type ComplexityRoot struct {
 	FollowPayload struct {
 		Follows    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Image struct {
+		Alt         func(childComplexity int) int
+		Height      func(childComplexity int) int
+		Placeholder func(childComplexity int) int
+		URL         func(childComplexity int, width *int, height *int, fit *media.Fit) int
+		Width       func(childComplexity int) int
 	}
 
 	Initiative struct {
@@ -508,6 +518,7 @@ type ComplexityRoot struct {
 		Alt      func(childComplexity int) int
 		Height   func(childComplexity int) int
 		ID       func(childComplexity int) int
+		Image    func(childComplexity int) int
 		LargeURL func(childComplexity int) int
 		SmallURL func(childComplexity int) int
 		Width    func(childComplexity int) int
@@ -858,6 +869,11 @@ type FollowResolver interface {
 
 	ID(ctx context.Context, obj *notify.Follow) (string, error)
 }
+type ImageResolver interface {
+	URL(ctx context.Context, obj *media.Image, width *int, height *int, fit *media.Fit) (string, error)
+
+	Placeholder(ctx context.Context, obj *media.Image) (*string, error)
+}
 type InitiativeResolver interface {
 	ID(ctx context.Context, obj *initiative.Initiative) (string, error)
 
@@ -993,6 +1009,7 @@ type PhotoResolver interface {
 	Alt(ctx context.Context, obj *story.Photo) (string, error)
 	SmallURL(ctx context.Context, obj *story.Photo) (string, error)
 	LargeURL(ctx context.Context, obj *story.Photo) (string, error)
+	Image(ctx context.Context, obj *story.Photo) (*media.Image, error)
 }
 type PlaceResolver interface {
 	ID(ctx context.Context, obj *place.Place) (string, error)
@@ -1738,6 +1755,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FollowPayload.UserErrors(childComplexity), true
+
+	case "Image.alt":
+		if e.ComplexityRoot.Image.Alt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Image.Alt(childComplexity), true
+	case "Image.height":
+		if e.ComplexityRoot.Image.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Image.Height(childComplexity), true
+	case "Image.placeholder":
+		if e.ComplexityRoot.Image.Placeholder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Image.Placeholder(childComplexity), true
+	case "Image.url":
+		if e.ComplexityRoot.Image.URL == nil {
+			break
+		}
+
+		args, err := ec.field_Image_url_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Image.URL(childComplexity, args["width"].(*int), args["height"].(*int), args["fit"].(*media.Fit)), true
+	case "Image.width":
+		if e.ComplexityRoot.Image.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Image.Width(childComplexity), true
 
 	case "Initiative.createdAt":
 		if e.ComplexityRoot.Initiative.CreatedAt == nil {
@@ -3152,6 +3205,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Photo.ID(childComplexity), true
+	case "Photo.image":
+		if e.ComplexityRoot.Photo.Image == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Photo.Image(childComplexity), true
 	case "Photo.largeUrl":
 		if e.ComplexityRoot.Photo.LargeURL == nil {
 			break
@@ -5021,6 +5080,8 @@ enum UserErrorCode {
   GUARDIAN_CONSENT_REQUIRED
   "The request key was already used for something else."
   IDEMPOTENCY_KEY_REUSED
+  "An image size must be between 1 and <Max> pixels."
+  IMAGE_SIZE_INVALID
   "The photo is too large to process (<Width> × <Height> pixels). Save it in a smaller size and try again."
   IMAGE_TOO_LARGE
   "You are already in."
@@ -5293,6 +5354,55 @@ enum PlaceOrder {
   NAME
   "By distance from the filter's ` + "`" + `near` + "`" + `, nearest first, then by name. Needs ` + "`" + `near` + "`" + ` (INVALID_LOCATION)."
   DISTANCE
+}
+`, BuiltIn: false},
+	{Name: "../schema/image.graphqls", Input: `"How an image fills a box asked with both a width and a height."
+enum ImageFit {
+  "Fill the box, cropping what sticks out (centred)."
+  COVER
+  "Show the whole image inside the box, in its own aspect ratio (no bands)."
+  CONTAIN
+}
+
+"""
+A picture: a story's photo, or the cover of an activity, organisation,
+place or initiative. Every size is made from one source, re-encoded
+without any metadata (no GPS position).
+"""
+type Image {
+  """
+  The URL of a JPEG of the image in a size for the screen. Sizes come from
+  a fixed set: the width is the smallest of 160, 320, 480, 640, 960, 1280
+  and 1920 at least as wide as asked (1920 for anything wider); with a
+  height too, the box takes the nearest of the ratios 1:1, 4:3, 3:4, 3:2,
+  2:3, 16:9, 9:16 and 2:1, filled as ` + "`" + `fit` + "`" + ` says. Ask for the pixels the
+  screen shows (points × scale) and lay out by the ratio you asked; an
+  image is never enlarged, so a small source comes back smaller. With
+  neither width nor height, the source (at most 1920 px wide). Width or
+  height under 1 or over 100000 is a ` + "`" + `BAD_USER_INPUT` + "`" + ` error with
+  ` + "`" + `userErrorCode` + "`" + ` ` + "`" + `IMAGE_SIZE_INVALID` + "`" + `. A public image's URL is plain and
+  may be cached an hour; any other is signed for 5 to 10 minutes, like
+  ` + "`" + `Photo.smallUrl` + "`" + `.
+  """
+  url(
+    "Pixels across; snapped up to an allowed width."
+    width: Int
+    "Pixels down; with width, picks the nearest allowed ratio."
+    height: Int
+    "How the box of width and height is filled; only with both."
+    fit: ImageFit = COVER
+  ): String!
+  "Width of the source in pixels; with height, the aspect ratio to lay the image out before it loads."
+  width: Int!
+  "Height of the source in pixels."
+  height: Int!
+  "What the image shows, for screen readers; empty when not given."
+  alt: String!
+  """
+  A BlurHash (https://blurha.sh) to draw while the image loads, about 30
+  characters; null for story photos uploaded before placeholders existed.
+  """
+  placeholder: String
 }
 `, BuiltIn: false},
 	{Name: "../schema/initiatives.graphqls", Input: `"Where an initiative is in its life."
@@ -6274,9 +6384,11 @@ type Photo {
   an hour); any other photo is only shown to its author and reviewers, at a
   URL signed for 5 to 10 minutes: load it soon, and ask again for a new one.
   """
-  smallUrl: String!
+  smallUrl: String! @deprecated(reason: "Use image.url(width: 320).")
   "About 1280 px wide (a very tall photo: at most 5120 px tall, and narrower). Public or signed as smallUrl."
-  largeUrl: String!
+  largeUrl: String! @deprecated(reason: "Use image.url(width: 1280).")
+  "The photo as an image in any of the sizes offered (at most 1280 px wide), with its placeholder."
+  image: Image!
   "Width in pixels; with height, the aspect ratio to lay the photo out before it loads."
   width: Int!
   "Height in pixels."
@@ -8040,6 +8152,22 @@ func (ec *executionContext) childFields_FollowPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type FollowPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Image(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_Image_url(ctx, field)
+	case "width":
+		return ec.fieldContext_Image_width(ctx, field)
+	case "height":
+		return ec.fieldContext_Image_height(ctx, field)
+	case "alt":
+		return ec.fieldContext_Image_alt(ctx, field)
+	case "placeholder":
+		return ec.fieldContext_Image_placeholder(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Image", field.Name)
+}
+
 func (ec *executionContext) childFields_Initiative(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8444,6 +8572,8 @@ func (ec *executionContext) childFields_Photo(ctx context.Context, field graphql
 		return ec.fieldContext_Photo_smallUrl(ctx, field)
 	case "largeUrl":
 		return ec.fieldContext_Photo_largeUrl(ctx, field)
+	case "image":
+		return ec.fieldContext_Photo_image(ctx, field)
 	case "width":
 		return ec.fieldContext_Photo_width(ctx, field)
 	case "height":
@@ -9163,6 +9293,36 @@ func (ec *executionContext) field_Call_stories_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Image_url_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "width",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["width"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "height",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["height"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "fit",
+		func(ctx context.Context, v any) (*media.Fit, error) {
+			return ec.unmarshalOImageFit2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐFit(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fit"] = arg2
 	return args, nil
 }
 
@@ -13379,6 +13539,142 @@ func (ec *executionContext) fieldContext_FollowPayload_userErrors(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *media.Image) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Image_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Image().URL(ctx, obj, fc.Args["width"].(*int), fc.Args["height"].(*int), fc.Args["fit"].(*media.Fit))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Image_url(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Image",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Image_url_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Image_width(ctx context.Context, field graphql.CollectedField, obj *media.Image) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Image_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Image_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Image", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Image_height(ctx context.Context, field graphql.CollectedField, obj *media.Image) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Image_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Image_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Image", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Image_alt(ctx context.Context, field graphql.CollectedField, obj *media.Image) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Image_alt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Image_alt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Image", field, false, false, "String")
+}
+
+func (ec *executionContext) _Image_placeholder(ctx context.Context, field graphql.CollectedField, obj *media.Image) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Image_placeholder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Image().Placeholder(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Image_placeholder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Image", field, true, true, "String")
 }
 
 func (ec *executionContext) _Initiative_id(ctx context.Context, field graphql.CollectedField, obj *initiative.Initiative) (ret graphql.Marshaler) {
@@ -19223,6 +19519,38 @@ func (ec *executionContext) _Photo_largeUrl(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Photo_largeUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Photo", field, true, true, "String")
+}
+
+func (ec *executionContext) _Photo_image(ctx context.Context, field graphql.CollectedField, obj *story.Photo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Photo_image(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Photo().Image(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *media.Image) graphql.Marshaler {
+			return ec.marshalNImage2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐImage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Photo_image(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Photo",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Photo_width(ctx context.Context, field graphql.CollectedField, obj *story.Photo) (ret graphql.Marshaler) {
@@ -30594,6 +30922,61 @@ func (ec *executionContext) _FollowPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var imageImplementors = []string{"Image"}
+
+func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *media.Image) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, imageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Image")
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Image_url(ctx, field, obj)
+				})
+		case "width":
+			out.Values[i] = ec._Image_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "height":
+			out.Values[i] = ec._Image_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "alt":
+			out.Values[i] = ec._Image_alt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "placeholder":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Image_placeholder(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var initiativeImplementors = []string{"Initiative", "Node", "SearchResult"}
 
 func (ec *executionContext) _Initiative(ctx context.Context, sel ast.SelectionSet, obj *initiative.Initiative) graphql.Marshaler {
@@ -32419,6 +32802,12 @@ func (ec *executionContext) _Photo(ctx context.Context, sel ast.SelectionSet, ob
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Photo_largeUrl(ctx, field, obj)
+				})
+		case "image":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Photo_image(ctx, field, obj)
 				})
 		case "width":
 			out.Values[i] = ec._Photo_width(ctx, field, obj)
@@ -35401,6 +35790,14 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 	return ret
 }
 
+func (ec *executionContext) marshalNImage2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐImage(ctx context.Context, sel ast.SelectionSet, v *media.Image) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Image!")
+		return graphql.Null
+	}
+	return ec._Image(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInitiative2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐInitiative(ctx context.Context, sel ast.SelectionSet, v *initiative.Initiative) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Initiative!")
@@ -37201,6 +37598,36 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	res := graphql.MarshalID(*v)
 	return res
 }
+
+func (ec *executionContext) unmarshalOImageFit2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐFit(ctx context.Context, v any) (*media.Fit, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOImageFit2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐFit[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOImageFit2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐFit(ctx context.Context, sel ast.SelectionSet, v *media.Fit) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOImageFit2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐFit[*v])
+	return res
+}
+
+var (
+	unmarshalOImageFit2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐFit = map[string]media.Fit{
+		"COVER":   media.Cover,
+		"CONTAIN": media.Contain,
+	}
+	marshalOImageFit2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋmediaᚐFit = map[media.Fit]string{
+		media.Cover:   "COVER",
+		media.Contain: "CONTAIN",
+	}
+)
 
 func (ec *executionContext) marshalOInitiative2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋinitiativeᚐInitiative(ctx context.Context, sel ast.SelectionSet, v *initiative.Initiative) graphql.Marshaler {
 	if v == nil {

@@ -376,6 +376,9 @@ var unpagedListSizes = map[string]int{
 	// more than a few organisations.
 	"Me.organiserInvitations":           defaultPageSize,
 	"Organisation.organiserInvitations": defaultPageSize,
+	// At most 10 photos a story (story.maxPhotos); each now holds an
+	// Image, which made the list one of objects.
+	"Story.photos": 10,
 }
 
 const saturated = math.MaxInt32

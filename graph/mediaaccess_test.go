@@ -68,6 +68,27 @@ func TestPhotoAccess(t *testing.T) {
 			}
 			return out.Story.Photos[0].LargeURL
 		}
+		// imageURL is a 640×360 cover-fit variant of the story's photo as
+		// token's holder is given it, and its placeholder.
+		imageURL := func(id, token string) (string, *string) {
+			t.Helper()
+			var out struct {
+				Story *struct {
+					Photos []struct {
+						Image struct {
+							URL         string
+							Placeholder *string
+						}
+					}
+				}
+			}
+			ts.client.MustPost(`query($id: ID!) { story(id: $id) { photos { image { url(width: 600, height: 340, fit: COVER) placeholder } } } }`,
+				&out, vars("id", id), bearer(token))
+			if out.Story == nil || len(out.Story.Photos) == 0 {
+				return "", nil
+			}
+			return out.Story.Photos[0].Image.URL, out.Story.Photos[0].Image.Placeholder
+		}
 		// fetch loads an API URL from the media server.
 		fetch := func(apiURL string) (int, string) {
 			t.Helper()
@@ -106,6 +127,23 @@ func TestPhotoAccess(t *testing.T) {
 			if u := photoURL(id, tw.tokens[role]); u != "" {
 				t.Errorf("%s is given the photo %s of a story in review", role, u)
 			}
+		}
+		// The image type's variants follow the same rules as the photo.
+		variant, placeholder := imageURL(id, author)
+		if !strings.Contains(variant, "w=640") || !strings.Contains(variant, "h=360") || !strings.Contains(variant, "sig=") {
+			t.Errorf("the author's variant URL %q: want w=640, h=360 and a signature", variant)
+		}
+		if placeholder == nil || len(*placeholder) < 20 {
+			t.Errorf("placeholder %v", placeholder)
+		}
+		if code, cc := fetch(variant); code != 200 || !strings.HasPrefix(cc, "private, max-age=") {
+			t.Errorf("GET signed variant = %d %q, want 200 private", code, cc)
+		}
+		if u, _ := imageURL(id, tw.tokens[organiserOther]); u != "" {
+			t.Errorf("an organiser of another organisation is given the variant %s", u)
+		}
+		if code, _ := fetch(unsigned(variant) + "?w=640"); code != 404 {
+			t.Errorf("GET variant of a pending photo without signature = %d, want 404", code)
 		}
 		// Anyone holding only the key (a stranger who saw the URL without
 		// its signature, or guessed) gets nothing.
@@ -151,6 +189,13 @@ func TestPhotoAccess(t *testing.T) {
 		if code, cc := fetch(public); code != 200 || cc != "public, max-age=3600" {
 			t.Errorf("GET published photo = %d %q, want 200 public, max-age=3600", code, cc)
 		}
+		publicVariant, _ := imageURL(id, "")
+		if strings.Contains(publicVariant, "sig=") {
+			t.Errorf("published variant URL %q is signed", publicVariant)
+		}
+		if code, cc := fetch(publicVariant); code != 200 || cc != "public, max-age=3600" {
+			t.Errorf("GET published variant = %d %q, want 200 public, max-age=3600", code, cc)
+		}
 		// Hidden again (here: rejected after publication), the plain URL
 		// stops working at once, and the files go.
 		review(id, "REJECT")
@@ -165,6 +210,13 @@ func TestPhotoAccess(t *testing.T) {
 		}
 		if u := photoURL(id, author); u != "" {
 			t.Errorf("the author still sees photo %s of the rejected story", u)
+		}
+		if code, _ := fetch(variant); code != 404 {
+			t.Errorf("GET variant of a rejected story with its signed URL = %d, want 404", code)
+		}
+		pu, _ := url.Parse(publicVariant)
+		if _, err := ts.blobs.Open(ctx, "v/"+strings.TrimSuffix(strings.TrimPrefix(pu.Path, media.Prefix), ".jpg")+"/640x360-cover.jpg"); !errors.Is(err, media.ErrNotFound) {
+			t.Errorf("cached variant of a rejected story's photo: %v, want it gone", err)
 		}
 
 		// A withdrawn story's photos go too.

@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/ishoj/voresishoj/graph/model"
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -203,6 +204,11 @@ func (r *photoResolver) SmallURL(ctx context.Context, obj *story.Photo) (string,
 // LargeURL is the resolver for the largeUrl field.
 func (r *photoResolver) LargeURL(ctx context.Context, obj *story.Photo) (string, error) {
 	return r.PublicURL + obj.LargePath, nil
+}
+
+// Image is the resolver for the image field.
+func (r *photoResolver) Image(ctx context.Context, obj *story.Photo) (*media.Image, error) {
+	return &obj.Image, nil
 }
 
 // ReviewQueue is the resolver for the reviewQueue field.

@@ -45,6 +45,38 @@ type Activity struct {
 	UpdatedAt      time.Time  `db:"updated_at"`
 	PublishedAt    *time.Time `db:"published_at"`
 	CancelledAt    *time.Time `db:"cancelled_at"`
+	// RescheduledFrom is the start the activity had before it was last
+	// moved while published; nil when it never was, or was moved back.
+	RescheduledFrom *time.Time `db:"rescheduled_from"`
+}
+
+// Rescheduled reports whether the activity was moved after it was
+// published (and not moved back).
+func (a Activity) Rescheduled() bool { return a.RescheduledFrom != nil }
+
+// PreviousStart is when occurrence o was to start before the activity
+// was last moved: every date moved by the same offset as the first, as
+// the volunteer slots are. ok is false when it was not moved.
+func (a Activity) PreviousStart(o Occurrence) (t time.Time, ok bool) {
+	if a.RescheduledFrom == nil {
+		return time.Time{}, false
+	}
+	return o.StartsAt.Add(a.RescheduledFrom.Sub(a.StartsAt)), true
+}
+
+// rescheduledFrom is what RescheduledFrom becomes when old starts at
+// start instead: the old start when a published activity moves, nothing
+// when it moves back to where it was, else unchanged. A draft has no
+// readers to tell about its moves.
+func rescheduledFrom(old Activity, start time.Time) *time.Time {
+	if old.Status != Published || start.Equal(old.StartsAt) {
+		return old.RescheduledFrom
+	}
+	if old.RescheduledFrom != nil && start.Equal(*old.RescheduledFrom) {
+		return nil
+	}
+	t := old.StartsAt
+	return &t
 }
 
 // Duration is the length of every occurrence.
@@ -80,7 +112,7 @@ func NewService(db *store.DB, themes *theme.Service, bus event.Publisher, now fu
 const shortOccurrence = 12 * time.Hour
 
 const columns = `a.id, a.organisation_id, a.place_id, a.title, a.description, a.starts_at, a.ends_at,
-	a.recurrence, a.status, a.created_by, a.created_at, a.updated_at, a.published_at, a.cancelled_at`
+	a.recurrence, a.status, a.created_by, a.created_at, a.updated_at, a.published_at, a.cancelled_at, a.rescheduled_from`
 
 // Visible reports whether c may see an activity of organisationID in
 // status: drafts only its organisers and the secretariat; published and

@@ -66,20 +66,35 @@ func (s *Service) ImportTx(ctx context.Context, tx *sqlx.Tx, in Imported, now ti
 }
 
 // UpdateImportTx brings imported activity id in line with its calendar
-// inside tx, publishing it again if it had been cancelled.
-func (s *Service) UpdateImportTx(ctx context.Context, tx *sqlx.Tx, id int64, in Imported, now time.Time) error {
-	_, err := store.Exec(ctx, tx, `UPDATE activities SET place_id = ?, title = ?, description = ?, search_title = ?, search_text = ?,
-		starts_at = ?, ends_at = ?, recurrence = ?, status = 'PUBLISHED', cancelled_at = NULL,
+// inside tx, publishing it again if it had been cancelled. A calendar that
+// moves its event moves the volunteer slots with it, as an organiser's
+// move does; it returns the move hook's events (the volunteers told), to
+// record in tx.
+func (s *Service) UpdateImportTx(ctx context.Context, tx *sqlx.Tx, id int64, in Imported, now time.Time) ([]event.Event, error) {
+	// A calendar that moves its event has rescheduled it, as an
+	// organiser who moves one has.
+	old, err := activityByID(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	_, err = store.Exec(ctx, tx, `UPDATE activities SET place_id = ?, title = ?, description = ?, search_title = ?, search_text = ?,
+		starts_at = ?, ends_at = ?, recurrence = ?, rescheduled_from = ?, status = 'PUBLISHED', cancelled_at = NULL,
 		published_at = COALESCE(published_at, ?), updated_at = ? WHERE id = ?`,
 		in.PlaceID, in.Title, in.Description, store.SearchText(in.Title), SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence,
-		now, now, id)
+		rescheduledFrom(old, in.StartsAt), now, now, id)
 	if err != nil {
-		return fmt.Errorf("update imported activity %d: %w", id, err)
+		return nil, fmt.Errorf("update imported activity %d: %w", id, err)
 	}
 	if err := changelog.Record(ctx, tx, now, changelog.Activity, id); err != nil {
-		return err
+		return nil, err
 	}
-	return importedOccurrence(ctx, tx, id, in)
+	if err := importedOccurrence(ctx, tx, id, in); err != nil {
+		return nil, err
+	}
+	if offset := in.StartsAt.Sub(old.StartsAt); offset != 0 && s.onMove != nil {
+		return s.onMove(ctx, tx, id, offset, now)
+	}
+	return nil, nil
 }
 
 // importedOccurrence rewrites a one-off's single occurrence, past or not:

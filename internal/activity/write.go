@@ -248,8 +248,9 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		events = nil
 		_, err := store.Exec(ctx, tx, `UPDATE activities SET place_id = ?, title = ?, description = ?, search_title = ?, search_text = ?,
-			starts_at = ?, ends_at = ?, recurrence = ?, updated_at = ? WHERE id = ?`,
-			in.PlaceID, in.Title, in.Description, store.SearchText(in.Title), SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence, now, id)
+			starts_at = ?, ends_at = ?, recurrence = ?, rescheduled_from = ?, updated_at = ? WHERE id = ?`,
+			in.PlaceID, in.Title, in.Description, store.SearchText(in.Title), SearchText(in.Title, in.Description), in.StartsAt, in.EndsAt, in.Recurrence,
+			rescheduledFrom(old, in.StartsAt), now, id)
 		if err != nil {
 			return fmt.Errorf("update activity %d: %w", id, err)
 		}

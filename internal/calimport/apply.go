@@ -226,9 +226,11 @@ func (s *Service) create(ctx context.Context, tx *sqlx.Tx, src Source, w wanted,
 }
 
 func (s *Service) update(ctx context.Context, tx *sqlx.Tx, src Source, id int64, w wanted, now time.Time, restore bool, out *applied) error {
-	if err := s.activities.UpdateImportTx(ctx, tx, id, w.imported(src), now); err != nil {
+	moved, err := s.activities.UpdateImportTx(ctx, tx, id, w.imported(src), now)
+	if err != nil {
 		return err
 	}
+	out.events = append(out.events, moved...)
 	out.refresh = out.refresh || w.Recurrence != nil
 	kind := event.ActivityChanged
 	if restore {

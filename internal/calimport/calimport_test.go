@@ -541,3 +541,44 @@ func TestDroppedEventCancelsWhatHangsOnIt(t *testing.T) {
 		}
 	})
 }
+
+// An event the calendar moves moves its volunteer slots with it, by the
+// same move hook as an organiser's move (in the server,
+// volunteer.MoveActivitySlots), inside the import's transaction; a change
+// that keeps the time moves nothing.
+func TestMovedEventMovesWhatHangsOnIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		type move struct {
+			id     int64
+			offset time.Duration
+		}
+		var moves []move
+		f.svc.activities.SetMoveHook(func(ctx context.Context, tx *sqlx.Tx, activityID int64, offset time.Duration, now time.Time) ([]event.Event, error) {
+			moves = append(moves, move{activityID, offset})
+			return []event.Event{{Kind: event.SlotChanged, ActivityID: activityID}}, nil
+		})
+		src := f.addSource(t, "/kalender.ics", nil)
+		start := f.now.Add(72 * time.Hour).Truncate(time.Hour)
+		f.feed.set(calendar(vevent("a@ishoj.dk", "Loppemarked", "DTSTART:"+utcStamp(start), "DURATION:PT2H")), "")
+		f.fetch(t, src)
+		id := f.imported(t, src.ID)["a@ishoj.dk"].ID
+
+		f.feed.set(calendar(vevent("a@ishoj.dk", "Loppemarked på havnen", "DTSTART:"+utcStamp(start), "DURATION:PT2H")), "")
+		f.fetch(t, src)
+		if len(moves) != 0 {
+			t.Fatalf("a new title moved the slots: %+v", moves)
+		}
+
+		f.events.Events = nil
+		f.feed.set(calendar(vevent("a@ishoj.dk", "Loppemarked på havnen", "DTSTART:"+utcStamp(start.Add(90*time.Minute)), "DURATION:PT2H")), "")
+		f.fetch(t, src)
+		if len(moves) != 1 || moves[0] != (move{id, 90 * time.Minute}) {
+			t.Fatalf("move hook ran %+v, want once for %d by 1h30m", moves, id)
+		}
+		evs := f.events.Snapshot()
+		if countKind(evs, event.SlotChanged) != 1 || countKind(evs, event.ActivityChanged) != 1 {
+			t.Errorf("events after the move = %+v", evs)
+		}
+	})
+}

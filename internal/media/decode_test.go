@@ -125,7 +125,7 @@ func TestRenderCostIsAnUpperBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rc := renderCost(w, h); rendering > uint64(rc) {
+	if rc := renderCost(w, h, LargeWidth); rendering > uint64(rc) {
 		t.Errorf("rendering allocated %d KB, estimate %d KB", rendering>>10, rc>>10)
 	}
 	if p.Large.Width != h || p.Large.Height != w || p.Small.Width != SmallWidth {

@@ -26,8 +26,8 @@ func DiscardTx(ctx context.Context, tx *sqlx.Tx, now time.Time, keys ...string) 
 	return nil
 }
 
-// Sweep removes the blobs DiscardTx recorded from s, and then their
-// records, at most limit of them; it returns how many went. A blob the
+// Sweep removes the blobs DiscardTx recorded from s, with their cached
+// variants, and then their records, at most limit of them; it returns how many went. A blob the
 // store cannot remove now stays recorded for the next sweep.
 func Sweep(ctx context.Context, db *store.DB, s Store, limit int) (int, error) {
 	var keys []string
@@ -36,8 +36,15 @@ func Sweep(ctx context.Context, db *store.DB, s Store, limit int) (int, error) {
 	}
 	n := 0
 	for _, k := range keys {
+		// The source first, then its variants: a variant being made
+		// right now checks for its source after storing itself (see
+		// variants.make), so none outlives the sweep.
 		if err := s.Delete(ctx, k); err != nil {
 			slog.ErrorContext(ctx, "remove discarded blob; kept for the next sweep", slog.String("key", k), slog.Any("error", err))
+			continue
+		}
+		if err := deleteVariants(ctx, s, k); err != nil {
+			slog.ErrorContext(ctx, "remove variants of a discarded blob; kept for the next sweep", slog.String("key", k), slog.Any("error", err))
 			continue
 		}
 		if _, err := store.Exec(ctx, db, `DELETE FROM media_deletions WHERE key = ?`, k); err != nil {

@@ -50,6 +50,11 @@ type Access struct {
 // learns it exists, and with a wrong or expired one a 403. Only known
 // image types are served; anything else is a 404, and there are no
 // directory listings.
+//
+// With w (and h and fit) in the query the handler serves a resized copy
+// (Image.Path), made on the first request and cached in s: only the
+// variants of Widths and Ratios, anything else is a 400. Who may fetch a
+// variant is who may fetch its source, by the same URL rules.
 func Handler(s Store, a Access) http.Handler {
 	if a.Public == nil || a.Signer == nil {
 		panic("media: Handler needs Access.Public and Access.Signer")
@@ -58,6 +63,7 @@ func Handler(s Store, a Access) http.Handler {
 	if now == nil {
 		now = time.Now
 	}
+	vs := &variants{store: s}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -66,7 +72,7 @@ func Handler(s Store, a Access) http.Handler {
 		}
 		key, ok := strings.CutPrefix(r.URL.Path, Prefix)
 		ctype := contentTypes[strings.ToLower(path.Ext(key))]
-		if !ok || ctype == "" || !ValidKey(key) {
+		if !ok || ctype == "" || !ValidKey(key) || isVariantKey(key) {
 			refuse(w, http.StatusNotFound)
 			return
 		}
@@ -91,7 +97,20 @@ func Handler(s Store, a Access) http.Handler {
 			}
 			cacheControl = fmt.Sprintf("public, max-age=%d", int(PublicMaxAge/time.Second))
 		}
-		rc, err := s.Open(r.Context(), key)
+		v, err := parseVariant(r.URL.Query())
+		if err != nil {
+			refuse(w, http.StatusBadRequest)
+			return
+		}
+		var rc io.ReadCloser
+		etag := path.Base(key)
+		if v.IsSource() {
+			rc, err = s.Open(r.Context(), key)
+		} else {
+			rc, _, err = vs.open(r.Context(), key, v)
+			etag = strings.TrimSuffix(path.Base(variantKey(key, v)), ".jpg") + "-" + etag
+			ctype = ContentType
+		}
 		if errors.Is(err, ErrNotFound) {
 			refuse(w, http.StatusNotFound)
 			return
@@ -106,7 +125,7 @@ func Handler(s Store, a Access) http.Handler {
 		h.Set("Content-Type", ctype)
 		h.Set("Cache-Control", cacheControl)
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("ETag", `"`+path.Base(key)+`"`)
+		h.Set("ETag", `"`+etag+`"`)
 		if rs, ok := rc.(io.ReadSeeker); ok {
 			http.ServeContent(w, r, "", time.Time{}, rs)
 			return

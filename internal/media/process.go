@@ -57,6 +57,8 @@ type Processed struct {
 	// Width and Height are of the upright original.
 	Width, Height int
 	Small, Large  Rendition
+	// Placeholder is the BlurHash of the photo.
+	Placeholder string
 }
 
 type format struct {
@@ -81,33 +83,84 @@ var formats = map[string]format{
 // before a pixel is decoded, and the decode itself waits for one of the
 // process's few decode slots (see DecodeLimits), or for ctx to end.
 func Process(ctx context.Context, r io.Reader, maxBytes int64, field ...string) (Processed, error) {
+	var p Processed
+	err := load(ctx, r, maxBytes, LargeWidth, field, func(img image.Image, orientation int) (err error) {
+		p, err = renditions(img, orientation)
+		return err
+	})
+	return p, err
+}
+
+// Source is an upload made safe to keep as the source of an image's
+// variants (a cover): upright, without metadata, at most MaxImageWidth
+// wide, as a JPEG, with its placeholder.
+type Source struct {
+	Data          []byte
+	Width, Height int
+	Placeholder   string
+}
+
+// ProcessSource reads an uploaded image as Process does, with the same
+// checks and limits, and re-encodes it once, at most MaxImageWidth wide
+// (and MaxAspect times that tall), with its BlurHash.
+func ProcessSource(ctx context.Context, r io.Reader, maxBytes int64, field ...string) (Source, error) {
+	var src Source
+	err := load(ctx, r, maxBytes, MaxImageWidth, field, func(img image.Image, orientation int) error {
+		b := img.Bounds()
+		uw, uh := b.Dx(), b.Dy()
+		if orientation >= 5 {
+			uw, uh = uh, uw
+		}
+		w, h := renditionSize(uw, uh, MaxImageWidth)
+		if orientation >= 5 {
+			w, h = h, w
+		}
+		upright := orient(shrink(img, w, h), orientation)
+		rd, err := encode(upright)
+		if err != nil {
+			return err
+		}
+		ph, err := Placeholder(upright)
+		if err != nil {
+			return err
+		}
+		src = Source{Data: rd.Data, Width: rd.Width, Height: rd.Height, Placeholder: ph}
+		return nil
+	})
+	return src, err
+}
+
+// load reads, checks and decodes an upload for use, which makes what is
+// kept of it from the decoded image and its EXIF orientation. class is
+// the widest copy use makes, for the cost of making it.
+func load(ctx context.Context, r io.Reader, maxBytes int64, class int, field []string, use func(image.Image, int) error) error {
 	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
 	if err != nil {
-		return Processed{}, fmt.Errorf("read photo: %w", err)
+		return fmt.Errorf("read photo: %w", err)
 	}
 	if int64(len(data)) > maxBytes {
-		return Processed{}, apperr.New(CodePhotoTooLarge, field...).With("MaxMB", maxBytes>>20)
+		return apperr.New(CodePhotoTooLarge, field...).With("MaxMB", maxBytes>>20)
 	}
 	kind := sniff(data)
 	f, ok := formats[kind]
 	if !ok {
-		return Processed{}, apperr.New(CodePhotoTypeNotAllowed, field...)
+		return apperr.New(CodePhotoTypeNotAllowed, field...)
 	}
 	hdr, err := inspect(kind, data, func(b []byte) (image.Config, error) { return f.decodeConfig(bytes.NewReader(b)) })
 	if err != nil {
-		return Processed{}, apperr.New(CodePhotoUnreadable, field...)
+		return apperr.New(CodePhotoUnreadable, field...)
 	}
 	g := decodeGate()
-	cost := hdr.cost + renderCost(hdr.width, hdr.height)
+	cost := hdr.cost + renderCost(hdr.width, hdr.height, class)
 	if int64(hdr.width)*int64(hdr.height) > MaxPixels || cost > g.limits.MaxBytes {
-		return Processed{}, apperr.New(CodeImageTooLarge, field...).
+		return apperr.New(CodeImageTooLarge, field...).
 			With("Width", hdr.width).With("Height", hdr.height).With("MaxMegapixels", MaxPixels/1_000_000)
 	}
 	release, err := g.acquire(ctx)
 	if err != nil {
-		return Processed{}, err
+		return err
 	}
-	p, err := decode(f, kind, data, field)
+	err = decode(f, kind, data, field, use)
 	release()
 	if cost >= returnAbove {
 		// The decoded image is garbage now, but with the server's GOGC=400
@@ -117,7 +170,7 @@ func Process(ctx context.Context, r io.Reader, maxBytes int64, field ...string) 
 		// pages back keeps the process at what the decode slots hold.
 		debug.FreeOSMemory()
 	}
-	return p, err
+	return err
 }
 
 // returnAbove is the decode cost from which the memory is collected and
@@ -126,16 +179,16 @@ func Process(ctx context.Context, r io.Reader, maxBytes int64, field ...string) 
 // milliseconds beside the decode's hundreds.
 const returnAbove = 16 << 20
 
-func decode(f format, kind string, data []byte, field []string) (Processed, error) {
+func decode(f format, kind string, data []byte, field []string, use func(image.Image, int) error) error {
 	img, err := f.decode(bytes.NewReader(data))
 	if err != nil {
-		return Processed{}, apperr.New(CodePhotoUnreadable, field...)
+		return apperr.New(CodePhotoUnreadable, field...)
 	}
 	orientation := 1
 	if kind == "image/jpeg" {
 		orientation = JPEGOrientation(data)
 	}
-	return renditions(img, orientation)
+	return use(img, orientation)
 }
 
 // sniff names the image type from the content; http.DetectContentType is
@@ -167,11 +220,11 @@ func renditionSize(uw, uh, class int) (int, int) {
 }
 
 // renderCost bounds what making the renditions of a w×h image allocates
-// beside the decoded image: the scaled large rendition and its upright
-// copy at four bytes a pixel, and up to two more for the small one and
-// the growing buffers of the JPEG encodings.
-func renderCost(w, h int) int64 {
-	lw, lh := renditionSize(w, h, LargeWidth)
+// beside the decoded image: the scaled largest copy (of width class) and
+// its upright copy at four bytes a pixel, and up to two more for the small
+// one and the growing buffers of the JPEG encodings.
+func renderCost(w, h, class int) int64 {
+	lw, lh := renditionSize(w, h, class)
 	return int64(lw)*int64(lh)*10 + 1<<20
 }
 
@@ -200,7 +253,11 @@ func renditions(img image.Image, orientation int) (Processed, error) {
 	if p.Large, err = encode(orient(large, orientation)); err != nil {
 		return Processed{}, err
 	}
-	if p.Small, err = encode(orient(small, orientation)); err != nil {
+	uprightSmall := orient(small, orientation)
+	if p.Small, err = encode(uprightSmall); err != nil {
+		return Processed{}, err
+	}
+	if p.Placeholder, err = Placeholder(uprightSmall); err != nil {
 		return Processed{}, err
 	}
 	return p, nil

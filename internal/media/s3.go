@@ -227,3 +227,21 @@ func Open(ctx context.Context, rawURL string) (Store, error) {
 
 // startTimeout bounds the bucket check at start.
 const startTimeout = 10 * time.Second
+
+// DeletePrefix removes every blob whose key starts with prefix (the
+// cached variants of an image), listing them first; S3 has no directories
+// to remove.
+func (s *S3) DeletePrefix(ctx context.Context, prefix string) error {
+	if !ValidKey(strings.TrimSuffix(prefix, "/")) {
+		return fmt.Errorf("delete prefix %q: %w", prefix, ErrInvalidKey)
+	}
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + prefix, Recursive: true}) {
+		if obj.Err != nil {
+			return fmt.Errorf("list %s: %w", prefix, obj.Err)
+		}
+		if err := s.client.RemoveObject(ctx, s.bucket, obj.Key, minio.RemoveObjectOptions{}); err != nil {
+			return fmt.Errorf("delete %s: %w", obj.Key, err)
+		}
+	}
+	return nil
+}

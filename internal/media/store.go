@@ -160,3 +160,16 @@ func (d *Dir) Delete(_ context.Context, key string) error {
 	}
 	return nil
 }
+
+// DeletePrefix removes the directory prefix names (the cached variants of
+// an image) and everything in it; a missing one is no error.
+func (d *Dir) DeletePrefix(_ context.Context, prefix string) error {
+	dir := strings.TrimSuffix(prefix, "/")
+	if !ValidKey(dir) {
+		return fmt.Errorf("delete prefix %q: %w", prefix, ErrInvalidKey)
+	}
+	if err := d.root.RemoveAll(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", dir, err)
+	}
+	return nil
+}

@@ -68,7 +68,8 @@ func ldPlace(s *Service, p place.Place) ldThing {
 
 // eventJSONLD describes an activity as one Event per date shown (Google
 // wants a recurring event as its occurrences), or its first date when
-// none is coming up. A cancelled activity is EventCancelled.
+// none is coming up. A cancelled activity is EventCancelled, a moved one
+// EventRescheduled.
 func eventJSONLD(s *Service, a activity.Activity, b *activityBody, org organisation.Organisation, pl *place.Place, img *image) (template.JS, error) {
 	status := "https://schema.org/EventScheduled"
 	if a.Status == activity.Cancelled {
@@ -80,6 +81,13 @@ func eventJSONLD(s *Service, a activity.Activity, b *activityBody, org organisat
 	}
 	var events []ldThing
 	for _, o := range dates {
+		status := status
+		// A moved activity is EventRescheduled on each of its dates, with
+		// the date it had before (Google's previousStartDate).
+		prev, moved := a.PreviousStart(o)
+		if moved && a.Status != activity.Cancelled {
+			status = "https://schema.org/EventRescheduled"
+		}
 		ev := ldThing{
 			"@context":            "https://schema.org",
 			"@type":               "Event",
@@ -90,6 +98,9 @@ func eventJSONLD(s *Service, a activity.Activity, b *activityBody, org organisat
 			"eventStatus":         status,
 			"eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
 			"organizer":           ldOrganisation(s, org),
+		}
+		if status == "https://schema.org/EventRescheduled" {
+			ev["previousStartDate"] = ldTime(prev)
 		}
 		if a.Description != "" {
 			ev["description"] = summary(a.Description, 500)

@@ -794,3 +794,111 @@ func TestProductionFrontPage(t *testing.T) {
 		t.Errorf("an unknown path: %v", resp.StatusCode)
 	}
 }
+
+// An activity its organiser moves is marked moved on its page and
+// EventRescheduled in its JSON-LD, each date with the start it had
+// before (previousStartDate); moved back, it is plainly scheduled again.
+func TestRescheduledActivity(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{})
+		ctx := context.Background()
+		sec := user.Caller{UserID: f.secID, Secretariat: true, Verified: true}
+		move := func(id int64, by time.Duration) activity.Activity {
+			t.Helper()
+			a, err := f.domain.Activities.Activity(ctx, sec, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			themes, err := f.domain.Activities.ThemesByIDs(ctx, []int64{id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			moved, err := f.domain.Activities.Update(ctx, sec, id, activity.Input{PlaceID: a.PlaceID, Title: a.Title,
+				Description: a.Description, StartsAt: a.StartsAt.Add(by), EndsAt: a.EndsAt.Add(by), Recurrence: a.Recurrence, Themes: themes[id]})
+			if err != nil {
+				t.Fatalf("move %q: %v", a.Title, err)
+			}
+			return moved
+		}
+		for _, kind := range []struct {
+			name, where string
+			by          time.Duration
+		}{
+			{"one-off", "recurrence IS NULL", 7 * 24 * time.Hour},
+			{"recurring", "recurrence IS NOT NULL", time.Hour},
+		} {
+			var id int64
+			if err := store.Get(ctx, db, &id, `SELECT id FROM activities WHERE status = 'PUBLISHED' AND `+kind.where+`
+				AND starts_at > ? ORDER BY id LIMIT 1`, f.now.Add(24*time.Hour)); err != nil {
+				t.Fatalf("a published %s activity: %v", kind.name, err)
+			}
+			path := "/activities/" + gid.Encode("Activity", id)
+			d, _ := f.page(t, path)
+			if strings.Contains(d.text, "Flyttet") {
+				t.Errorf("%s: marked moved before it was: %s", kind.name, d.text)
+			}
+			before, err := f.domain.Activities.Activity(ctx, sec, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := move(id, kind.by)
+			if a.RescheduledFrom == nil || !a.RescheduledFrom.Equal(before.StartsAt) {
+				t.Fatalf("%s: rescheduled from %v, want %v", kind.name, a.RescheduledFrom, before.StartsAt)
+			}
+			d, _ = f.page(t, path)
+			if !strings.Contains(d.text, "Flyttet") || !strings.Contains(d.text, "Aktiviteten er flyttet") {
+				t.Errorf("%s: moved activity not marked: %s", kind.name, d.text)
+			}
+			// The old first date is written as the page writes dates.
+			en, _ := f.page(t, path+"?lang=en")
+			if !strings.Contains(en.text, "This activity has been moved") || !strings.Contains(en.text, "moved from ") {
+				t.Errorf("%s: English page: %s", kind.name, en.text)
+			}
+			if len(d.jsonld) == 0 {
+				t.Fatalf("%s: no JSON-LD", kind.name)
+			}
+			for _, ev := range d.jsonld {
+				checkEvent(t, ev)
+				if ev["eventStatus"] != "https://schema.org/EventRescheduled" {
+					t.Errorf("%s: eventStatus %v, want EventRescheduled", kind.name, ev["eventStatus"])
+				}
+				start, err1 := time.Parse(time.RFC3339, ev["startDate"].(string))
+				prevS, _ := ev["previousStartDate"].(string)
+				prev, err2 := time.Parse(time.RFC3339, prevS)
+				if err1 != nil || err2 != nil || !strings.HasSuffix(prevS, "+01:00") && !strings.HasSuffix(prevS, "+02:00") ||
+					start.Sub(prev) != kind.by {
+					t.Errorf("%s: startDate %v, previousStartDate %q: want %v earlier with Ishøj's offset", kind.name, ev["startDate"], prevS, kind.by)
+				}
+			}
+			if kind.name == "one-off" {
+				first := d.jsonld[0]["previousStartDate"].(string)
+				if p, _ := time.Parse(time.RFC3339, first); !p.Equal(before.StartsAt) {
+					t.Errorf("one-off: previousStartDate %s, want %v", first, before.StartsAt)
+				}
+			}
+
+			// Moved back to where it was, it is no longer moved.
+			if a := move(id, -kind.by); a.RescheduledFrom != nil {
+				t.Errorf("%s: moved back, still rescheduled from %v", kind.name, a.RescheduledFrom)
+			}
+			d, _ = f.page(t, path)
+			if strings.Contains(d.text, "Flyttet") {
+				t.Errorf("%s: moved back, still marked moved", kind.name)
+			}
+			for _, ev := range d.jsonld {
+				if ev["eventStatus"] != "https://schema.org/EventScheduled" || ev["previousStartDate"] != nil {
+					t.Errorf("%s: moved back: eventStatus %v previousStartDate %v", kind.name, ev["eventStatus"], ev["previousStartDate"])
+				}
+			}
+		}
+
+		// A draft's moves are nobody's news.
+		var draft int64
+		if err := store.Get(ctx, db, &draft, `SELECT id FROM activities WHERE status = 'DRAFT' AND starts_at > ? ORDER BY id LIMIT 1`, f.now); err != nil {
+			t.Fatal(err)
+		}
+		if a := move(draft, 24*time.Hour); a.RescheduledFrom != nil {
+			t.Errorf("a moved draft is rescheduled from %v", a.RescheduledFrom)
+		}
+	})
+}

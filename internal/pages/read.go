@@ -38,6 +38,11 @@ type activityItem struct {
 	Cancelled         bool
 }
 
+type dateItem struct {
+	StartsAt, EndsAt time.Time
+	MovedFrom        *time.Time
+}
+
 type storyItem struct {
 	Title, URL, Summary string
 	Published           time.Time
@@ -54,13 +59,17 @@ type slotItem struct {
 type activityBody struct {
 	Title        string
 	Cancelled    bool
+	Rescheduled  bool
 	Description  []string
 	Organisation *named
 	Place        *named
 	Occurrences  []activity.Occurrence
-	Slots        []slotItem
-	Cards        []card
-	Stories      []storyItem
+	// Dates are the Occurrences as shown, with the start each had
+	// before the activity was moved.
+	Dates   []dateItem
+	Slots   []slotItem
+	Cards   []card
+	Stories []storyItem
 }
 
 type storyBody struct {
@@ -100,6 +109,14 @@ func (s *Service) activityPage(r *http.Request, l *lang) (*page, error) {
 	if b.Cancelled {
 		// A cancelled activity takes place on none of its dates.
 		b.Occurrences = nil
+	}
+	b.Rescheduled = a.Rescheduled() && !b.Cancelled
+	for _, o := range b.Occurrences {
+		d := dateItem{StartsAt: o.StartsAt, EndsAt: o.EndsAt}
+		if prev, ok := a.PreviousStart(o); ok && b.Rescheduled {
+			d.MovedFrom = &prev
+		}
+		b.Dates = append(b.Dates, d)
 	}
 	org, err := s.organisation(r, a.OrganisationID)
 	if err != nil {

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -340,8 +342,11 @@ func runPG(ctx context.Context, env []string, bin string, args ...string) error 
 }
 
 // libpqURL turns a DATABASE_URL into what pg_dump and pg_restore accept:
-// without lib/pq's own parameters, which libpq refuses, and with the
-// password moved to PGPASSWORD so it does not show in the process list.
+// without lib/pq's own parameters, which libpq refuses; with the run-time
+// parameters lib/pq passes on to the server (search_path,
+// synchronous_commit, ...) moved to PGOPTIONS, which libpq takes them in;
+// and with the password moved to PGPASSWORD so it does not show in the
+// process list.
 func libpqURL(dsn string) (string, []string) {
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -353,15 +358,37 @@ func libpqURL(dsn string) (string, []string) {
 		u.User = url.User(u.User.Username())
 	}
 	q := u.Query()
-	for _, p := range []string{"binary_parameters", "disable_prepared_binary_result", "search_path"} {
-		if p == "search_path" && q.Get(p) != "" {
-			// libpq takes a search path as a server option.
-			env = append(env, "PGOPTIONS=-c search_path="+q.Get(p))
+	var options []string
+	for _, p := range slices.Sorted(maps.Keys(q)) {
+		switch {
+		case libpqKeywords[p]:
+		case p == "binary_parameters" || p == "disable_prepared_binary_result":
+			q.Del(p)
+		default:
+			options = append(options, "-c "+p+"="+q.Get(p))
+			q.Del(p)
 		}
-		q.Del(p)
+	}
+	if len(options) > 0 {
+		env = append(env, "PGOPTIONS="+strings.Join(options, " "))
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), env
+}
+
+// libpqKeywords are the connection parameters libpq itself knows
+// (PostgreSQL's documentation, "Parameter Key Words"); lib/pq hands any
+// other one to the server as a run-time parameter.
+var libpqKeywords = map[string]bool{
+	"host": true, "hostaddr": true, "port": true, "dbname": true, "user": true, "password": true,
+	"passfile": true, "channel_binding": true, "connect_timeout": true, "client_encoding": true,
+	"options": true, "application_name": true, "fallback_application_name": true,
+	"keepalives": true, "keepalives_idle": true, "keepalives_interval": true, "keepalives_count": true,
+	"tcp_user_timeout": true, "replication": true, "gssencmode": true, "sslmode": true,
+	"requiressl": true, "sslcompression": true, "sslcert": true, "sslkey": true, "sslpassword": true,
+	"sslrootcert": true, "sslcrl": true, "sslcrldir": true, "sslsni": true, "requirepeer": true,
+	"ssl_min_protocol_version": true, "ssl_max_protocol_version": true, "krbsrvname": true,
+	"gsslib": true, "service": true, "target_session_attrs": true,
 }
 
 // sqliteFile is the file a SQLite DATABASE_URL names, as Open reads it.

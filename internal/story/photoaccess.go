@@ -40,6 +40,20 @@ func (s *Service) photoPath(key string, st Status, now time.Time) string {
 	return p + "?" + s.signer.Sign(key, now)
 }
 
+// photoImage is photo ph of a story in status st as an image: its large
+// rendition is the source of every size, and it is signed for the caller
+// as the rendition's path is.
+func (s *Service) photoImage(ph Photo, st Status, now time.Time) media.Image {
+	img := media.Image{Key: ph.KeyLarge, Width: ph.Width, Height: ph.Height, Alt: ph.AltText}
+	if ph.Placeholder != nil {
+		img.Placeholder = *ph.Placeholder
+	}
+	if st != Published {
+		img.Signature = s.signer.Sign(ph.KeyLarge, now)
+	}
+	return img
+}
+
 // PhotoPublic reports whether the blob at key is a photo of a published
 // story, which anyone may fetch.
 func (s *Service) PhotoPublic(ctx context.Context, key string) (bool, error) {

@@ -89,16 +89,21 @@ type Input struct {
 type Photo struct {
 	SmallPath string `db:"-"`
 	LargePath string `db:"-"`
+	// Image is the photo as the one image type, from its large rendition,
+	// signed as the paths are.
+	Image media.Image `db:"-"`
 
-	ID        int64     `db:"id"`
-	StoryID   int64     `db:"story_id"`
-	Position  int       `db:"position"`
-	AltText   string    `db:"alt_text"`
-	KeySmall  string    `db:"key_small"`
-	KeyLarge  string    `db:"key_large"`
-	Width     int       `db:"width"`
-	Height    int       `db:"height"`
-	CreatedAt time.Time `db:"created_at"`
+	ID       int64  `db:"id"`
+	StoryID  int64  `db:"story_id"`
+	Position int    `db:"position"`
+	AltText  string `db:"alt_text"`
+	KeySmall string `db:"key_small"`
+	KeyLarge string `db:"key_large"`
+	Width    int    `db:"width"`
+	Height   int    `db:"height"`
+	// Placeholder is the BlurHash; NULL for photos stored before 00024.
+	Placeholder *string   `db:"placeholder"`
+	CreatedAt   time.Time `db:"created_at"`
 }
 
 // editable reports whether the author may still change or withdraw a
@@ -531,6 +536,9 @@ func (s *Service) storePhotos(ctx context.Context, in []PhotoInput, firstPositio
 			Width:    pr.Large.Width,
 			Height:   pr.Large.Height,
 		}
+		if pr.Placeholder != "" {
+			ph.Placeholder = &pr.Placeholder
+		}
 		if err := s.media.Put(ctx, ph.KeySmall, bytesReader(pr.Small.Data), media.ContentType); err != nil {
 			s.deleteBlobs(ctx, photos)
 			return nil, fmt.Errorf("store photo %d: %w", i, err)
@@ -571,8 +579,8 @@ func (s *Service) writeParts(ctx context.Context, tx *sqlx.Tx, id int64, in Inpu
 	}
 	for _, p := range photos {
 		_, err := store.Exec(ctx, tx, `INSERT INTO story_photos
-			(story_id, position, alt_text, key_small, key_large, width, height, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, p.Position, p.AltText, p.KeySmall, p.KeyLarge, p.Width, p.Height, now)
+			(story_id, position, alt_text, key_small, key_large, width, height, placeholder, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, p.Position, p.AltText, p.KeySmall, p.KeyLarge, p.Width, p.Height, p.Placeholder, now)
 		if err != nil {
 			return fmt.Errorf("insert story photo: %w", err)
 		}
@@ -598,7 +606,7 @@ func (s *Service) Photos(ctx context.Context, c user.Caller, storyIDs []int64) (
 	if len(storyIDs) == 0 {
 		return nil, nil
 	}
-	q, args, err := store.In(`SELECT p.id, p.story_id, p.position, p.alt_text, p.key_small, p.key_large, p.width, p.height, p.created_at,
+	q, args, err := store.In(`SELECT p.id, p.story_id, p.position, p.alt_text, p.key_small, p.key_large, p.width, p.height, p.placeholder, p.created_at,
 			s.status, s.author_id, s.organisation_id,
 			COALESCE((SELECT o.organisers_may_review FROM organisations o WHERE o.id = s.organisation_id), FALSE) AS organisers_may_review
 		FROM story_photos p JOIN stories s ON s.id = p.story_id
@@ -624,6 +632,7 @@ func (s *Service) Photos(ctx context.Context, c user.Caller, storyIDs []int64) (
 			ph := r.Photo
 			ph.SmallPath = s.photoPath(ph.KeySmall, r.Status, now)
 			ph.LargePath = s.photoPath(ph.KeyLarge, r.Status, now)
+			ph.Image = s.photoImage(ph, r.Status, now)
 			m[r.StoryID] = append(m[r.StoryID], ph)
 		}
 	}

@@ -122,10 +122,23 @@ func PostgresSchemaURL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("parse TEST_DATABASE_URL: %v", err)
 	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	u.RawQuery = testQuery(u.Query(), schema).Encode()
 	return u.String()
+}
+
+// testQuery sets the connection parameters of a test database: its
+// schema, and synchronous_commit off, because the tests commit tens of
+// thousands of small transactions and would otherwise spend half their
+// time waiting for WAL flushes. A commit is still atomic and seen by every
+// connection at once; only a crash of PostgreSQL itself could lose the
+// last ones, and no test crashes PostgreSQL. The load tool, which measures
+// commits, runs with the server's own setting.
+func testQuery(q url.Values, schema string) url.Values {
+	q.Set("search_path", schema)
+	if !q.Has("synchronous_commit") {
+		q.Set("synchronous_commit", "off")
+	}
+	return q
 }
 
 // Name is a short label for log lines in tests.
@@ -170,9 +183,7 @@ func URL(t testing.TB, db *store.DB) string {
 		if err != nil {
 			t.Fatalf("parse TEST_DATABASE_URL: %v", err)
 		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
+		u.RawQuery = testQuery(u.Query(), schema).Encode()
 		dsn = u.String()
 	} else {
 		var files []struct {

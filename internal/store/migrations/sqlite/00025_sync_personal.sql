@@ -9,7 +9,7 @@
 -- updated_at is when a slot, a claim or a place last changed, for the
 -- nodes' updatedAt; NULL until the first change after this migration (the
 -- node then answers its created_at). Kept equivalent to
--- ../postgres/00023_sync_personal.sql.
+-- ../postgres/00025_sync_personal.sql.
 ALTER TABLE changes ADD COLUMN person_id BIGINT;
 ALTER TABLE volunteer_slots ADD COLUMN updated_at TIMESTAMP;
 ALTER TABLE slot_claims ADD COLUMN updated_at TIMESTAMP;
