@@ -12,6 +12,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/participation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
@@ -51,6 +52,9 @@ type town struct {
 	// invitation asks ivan, who holds none of the matrix's roles, to
 	// organise orgA.
 	invitation int64
+	// veraGuest is vera coming to the activity with one guest;
+	// veraPastGuest, her party at an occurrence that has started.
+	veraGuest, veraPastGuest participation.Participation
 }
 
 func makeOrganiser(t *testing.T, db *store.DB, c *user.Caller, orgID int64) {
@@ -167,6 +171,14 @@ func makeTown(t *testing.T, ts *testServer) town {
 	must(store.Get(ctx, ts.db, &claimID, `INSERT INTO slot_claims (slot_id, user_id, status, created_at, confirmed_at)
 		VALUES (?, ?, 'CONFIRMED', ?, ?) RETURNING id`, pastID, vera.UserID, past, past))
 	tw.pastSlot.ID, tw.veraPastClaim.ID = pastID, claimID
+	tw.veraGuest, err = d.Participation.Participate(ctx, vera, participation.Input{ActivityID: tw.activity.ID,
+		Status: participation.Going, Guests: 1, IdempotencyKey: "vera-guest-1"})
+	must(err)
+	// A party at an occurrence that has started, for attendance: made
+	// directly, as the past slot.
+	must(store.Get(ctx, ts.db, &tw.veraPastGuest.ID, `INSERT INTO participations (activity_id, occurrence_starts_at, user_id, status,
+		party_size, created_by, created_at, updated_at, confirmed_at) VALUES (?, ?, ?, 'GOING', 2, ?, ?, ?, ?) RETURNING id`,
+		tw.activity.ID, past, vera.UserID, vera.UserID, past, past, past))
 	// What the town's making told people is made before the test starts.
 	ts.drain()
 	return tw
@@ -414,6 +426,26 @@ var matrix = []matrixCase{
 			return map[string]any{"sourceId": globalID(typeCalendarSource, tw.calendarSource)}
 		},
 		[]string{secretariatRol}},
+	{"participate", `mutation($i: ParticipateInput!) { participate(input: $i) { participation { id status } headcount { going } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"activityId": globalID(typeActivity, tw.activity.ID), "status": "GOING", "guests": 2, "idempotencyKey": "p1"}
+		}, verifiedPeople},
+	{"cancelParticipation (someone else's)", `mutation($i: ParticipationIdInput!) { cancelParticipation(input: $i) { participation { id status } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"participationId": globalID(typeParticipation, tw.veraGuest.ID)}
+		}, managers},
+	{"signUpGuest", `mutation($i: SignUpGuestInput!) { signUpGuest(input: $i) { participation { id person { phone } } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"activityId": globalID(typeActivity, tw.activity.ID), "name": "Grethe", "phone": "12 34 56 78", "partySize": 3}
+		}, managers},
+	{"markParticipantAttendance", `mutation($i: MarkParticipantAttendanceInput!) { markParticipantAttendance(input: $i) { participation { id attendance } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"participationId": globalID(typeParticipation, tw.veraPastGuest.ID), "attendance": "ATTENDED"}
+		}, managers},
+	{"setParticipationSettings", `mutation($i: ParticipationSettingsInput!) { setParticipationSettings(input: $i) { activity { participationSettings { mode seats } } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"activityId": globalID(typeActivity, tw.activity.ID), "mode": "SEAT_LIMITED", "seats": 30, "maxPartySize": 4}
+		}, managers},
 	{"createCalendarFeed", `mutation { createCalendarFeed { url userErrors { code } } }`, nil, everyoneSignedIn()},
 	{"revokeCalendarFeed", `mutation { revokeCalendarFeed { revoked userErrors { code } } }`, nil, everyoneSignedIn()},
 }
@@ -445,9 +477,9 @@ func refusal(t *testing.T, resp map[string]any, err error) string {
 		case "INITIATIVE_NOT_JOINED":
 			// Allowed: anyone signed in may leave, and this one had not joined.
 			return ""
-		case "STORY_NOT_FOUND", "ACTIVITY_NOT_FOUND", "SLOT_NOT_FOUND", "CLAIM_NOT_FOUND",
+		case "STORY_NOT_FOUND", "ACTIVITY_NOT_FOUND", "SLOT_NOT_FOUND", "CLAIM_NOT_FOUND", "PARTICIPATION_NOT_FOUND",
 			"INVITATION_NOT_FOUND", "INVITATION_WRONG_ACCOUNT", "USER_NOT_FOUND":
-			// A story, a draft (and its slots), someone else's claim, an
+			// A story, a draft (and its slots), someone else's claim or sign-up, an
 			// invitation or a person one may not see is answered as if it
 			// did not exist, so its existence does not leak; an organiser
 			// sees an invitation but cannot answer it.

@@ -23,6 +23,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/participation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/search"
@@ -59,6 +60,7 @@ type ResolverRoot interface {
 	Occurrence() OccurrenceResolver
 	Organisation() OrganisationResolver
 	OrganiserInvitation() OrganiserInvitationResolver
+	Participation() ParticipationResolver
 	Photo() PhotoResolver
 	Place() PlaceResolver
 	Qualification() QualificationResolver
@@ -77,25 +79,26 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Activity struct {
-		Description     func(childComplexity int) int
-		EndsAt          func(childComplexity int) int
-		ID              func(childComplexity int) int
-		ImportedFrom    func(childComplexity int) int
-		Links           func(childComplexity int) int
-		NextOccurrence  func(childComplexity int) int
-		Occurrences     func(childComplexity int, from *time.Time, to *time.Time, first *int) int
-		Organisation    func(childComplexity int) int
-		Place           func(childComplexity int) int
-		PublishedAt     func(childComplexity int) int
-		Recurrence      func(childComplexity int) int
-		Slots           func(childComplexity int) int
-		SlotsConnection func(childComplexity int, first *int, after *string) int
-		StartsAt        func(childComplexity int) int
-		Status          func(childComplexity int) int
-		Themes          func(childComplexity int) int
-		Title           func(childComplexity int) int
-		UpdatedAt       func(childComplexity int) int
-		WebURL          func(childComplexity int) int
+		Description           func(childComplexity int) int
+		EndsAt                func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		ImportedFrom          func(childComplexity int) int
+		Links                 func(childComplexity int) int
+		NextOccurrence        func(childComplexity int) int
+		Occurrences           func(childComplexity int, from *time.Time, to *time.Time, first *int) int
+		Organisation          func(childComplexity int) int
+		ParticipationSettings func(childComplexity int) int
+		Place                 func(childComplexity int) int
+		PublishedAt           func(childComplexity int) int
+		Recurrence            func(childComplexity int) int
+		Slots                 func(childComplexity int) int
+		SlotsConnection       func(childComplexity int, first *int, after *string) int
+		StartsAt              func(childComplexity int) int
+		Status                func(childComplexity int) int
+		Themes                func(childComplexity int) int
+		Title                 func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
+		WebURL                func(childComplexity int) int
 	}
 
 	ActivityConnection struct {
@@ -249,6 +252,16 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Headcount struct {
+		Going             func(childComplexity int) int
+		GoingParties      func(childComplexity int) int
+		Interested        func(childComplexity int) int
+		Seats             func(childComplexity int) int
+		SeatsLeft         func(childComplexity int) int
+		Waitlisted        func(childComplexity int) int
+		WaitlistedParties func(childComplexity int) int
+	}
+
 	Image struct {
 		Alt         func(childComplexity int) int
 		Height      func(childComplexity int) int
@@ -325,6 +338,7 @@ type ComplexityRoot struct {
 		Notifications           func(childComplexity int, first *int, after *string) int
 		OrganiserInvitations    func(childComplexity int) int
 		Organises               func(childComplexity int) int
+		Participations          func(childComplexity int, upcoming *bool, first *int) int
 		Phone                   func(childComplexity int) int
 		Qualifications          func(childComplexity int) int
 		Role                    func(childComplexity int) int
@@ -355,6 +369,7 @@ type ComplexityRoot struct {
 		ApproveInitiative             func(childComplexity int, input model.ApproveInitiativeInput) int
 		CancelActivity                func(childComplexity int, input model.ActivityIDInput) int
 		CancelClaim                   func(childComplexity int, input model.CancelClaimInput) int
+		CancelParticipation           func(childComplexity int, input model.ParticipationIDInput) int
 		ClaimSlot                     func(childComplexity int, input model.ClaimSlotInput) int
 		CloseCall                     func(childComplexity int, input model.CallIDInput) int
 		CloseInitiative               func(childComplexity int, input model.InitiativeIDInput) int
@@ -374,9 +389,11 @@ type ComplexityRoot struct {
 		LeaveInitiative               func(childComplexity int, input model.InitiativeIDInput) int
 		MarkAttendance                func(childComplexity int, input model.MarkAttendanceInput) int
 		MarkNotificationsRead         func(childComplexity int, input model.MarkNotificationsReadInput) int
+		MarkParticipantAttendance     func(childComplexity int, input model.MarkParticipantAttendanceInput) int
 		MarkStoryReporter             func(childComplexity int, input model.MarkStoryReporterInput) int
 		MergeInitiative               func(childComplexity int, input model.MergeInitiativeInput) int
 		OpenCall                      func(childComplexity int, input model.OpenCallInput) int
+		Participate                   func(childComplexity int, input model.ParticipateInput) int
 		ProposeInitiative             func(childComplexity int, input model.ProposeInitiativeInput) int
 		PublishActivity               func(childComplexity int, input model.ActivityIDInput) int
 		ReactToStory                  func(childComplexity int, input model.ReactToStoryInput) int
@@ -394,6 +411,8 @@ type ComplexityRoot struct {
 		RevokeOrganiserInvitation     func(childComplexity int, input model.OrganiserInvitationIDInput) int
 		RevokeQualification           func(childComplexity int, input model.RevokeQualificationInput) int
 		SendAnnouncement              func(childComplexity int, input model.SendAnnouncementInput) int
+		SetParticipationSettings      func(childComplexity int, input model.ParticipationSettingsInput) int
+		SignUpGuest                   func(childComplexity int, input model.SignUpGuestInput) int
 		SignUpVolunteer               func(childComplexity int, input model.SignUpVolunteerInput) int
 		SubmitStory                   func(childComplexity int, input model.SubmitStoryInput) int
 		Unfollow                      func(childComplexity int, input model.FollowInput) int
@@ -447,9 +466,15 @@ type ComplexityRoot struct {
 	}
 
 	Occurrence struct {
-		Activity func(childComplexity int) int
-		EndsAt   func(childComplexity int) int
-		StartsAt func(childComplexity int) int
+		Activity             func(childComplexity int) int
+		Attendees            func(childComplexity int) int
+		CancelDeadline       func(childComplexity int) int
+		EndsAt               func(childComplexity int) int
+		Headcount            func(childComplexity int) int
+		MyParticipation      func(childComplexity int) int
+		RegistrationClosesAt func(childComplexity int) int
+		RegistrationOpensAt  func(childComplexity int) int
+		StartsAt             func(childComplexity int) int
 	}
 
 	Organisation struct {
@@ -512,6 +537,48 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	ParticipatePayload struct {
+		Headcount     func(childComplexity int) int
+		Participation func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
+	Participation struct {
+		Activity           func(childComplexity int) int
+		Attendance         func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		EnteredByOrganiser func(childComplexity int) int
+		Guests             func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		LateCancel         func(childComplexity int) int
+		OccurrenceStartsAt func(childComplexity int) int
+		PartySize          func(childComplexity int) int
+		Person             func(childComplexity int) int
+		PromotedAt         func(childComplexity int) int
+		Status             func(childComplexity int) int
+		WaitlistPosition   func(childComplexity int) int
+	}
+
+	ParticipationPayload struct {
+		Participation func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
+	ParticipationSettings struct {
+		CancelMinutesBefore func(childComplexity int) int
+		ClosesMinutesBefore func(childComplexity int) int
+		MaxPartySize        func(childComplexity int) int
+		Mode                func(childComplexity int) int
+		NotifyFilling       func(childComplexity int) int
+		OpensMinutesBefore  func(childComplexity int) int
+		Seats               func(childComplexity int) int
+	}
+
+	ParticipationSettingsPayload struct {
+		Activity   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Photo struct {
@@ -838,6 +905,7 @@ type ActivityResolver interface {
 
 	ImportedFrom(ctx context.Context, obj *activity.Activity) (*string, error)
 	WebURL(ctx context.Context, obj *activity.Activity) (string, error)
+	ParticipationSettings(ctx context.Context, obj *activity.Activity) (*participation.Settings, error)
 
 	Slots(ctx context.Context, obj *activity.Activity) ([]volunteer.Slot, error)
 	SlotsConnection(ctx context.Context, obj *activity.Activity, first *int, after *string) (*model.VolunteerSlotConnection, error)
@@ -905,6 +973,7 @@ type MeResolver interface {
 	Notifications(ctx context.Context, obj *user.User, first *int, after *string) (*model.NotificationConnection, error)
 	UnreadNotifications(ctx context.Context, obj *user.User) (int, error)
 	NotificationPreferences(ctx context.Context, obj *user.User) (*notify.Preferences, error)
+	Participations(ctx context.Context, obj *user.User, upcoming *bool, first *int) ([]participation.Participation, error)
 	OrganiserInvitations(ctx context.Context, obj *user.User) ([]organisation.Invitation, error)
 	Stories(ctx context.Context, obj *user.User) ([]story.Story, error)
 	StoriesConnection(ctx context.Context, obj *user.User, first *int, after *string) (*model.StoryConnection, error)
@@ -940,6 +1009,11 @@ type MutationResolver interface {
 	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*model.NotificationPreferencesPayload, error)
 	MarkNotificationsRead(ctx context.Context, input model.MarkNotificationsReadInput) (*model.MarkNotificationsReadPayload, error)
 	SendAnnouncement(ctx context.Context, input model.SendAnnouncementInput) (*model.SendAnnouncementPayload, error)
+	Participate(ctx context.Context, input model.ParticipateInput) (*model.ParticipatePayload, error)
+	CancelParticipation(ctx context.Context, input model.ParticipationIDInput) (*model.ParticipationPayload, error)
+	SignUpGuest(ctx context.Context, input model.SignUpGuestInput) (*model.ParticipatePayload, error)
+	MarkParticipantAttendance(ctx context.Context, input model.MarkParticipantAttendanceInput) (*model.ParticipationPayload, error)
+	SetParticipationSettings(ctx context.Context, input model.ParticipationSettingsInput) (*model.ParticipationSettingsPayload, error)
 	InviteOrganiser(ctx context.Context, input model.InviteOrganiserInput) (*model.OrganiserInvitationPayload, error)
 	AcceptOrganiserInvitation(ctx context.Context, input model.OrganiserInvitationIDInput) (*model.OrganiserInvitationPayload, error)
 	DeclineOrganiserInvitation(ctx context.Context, input model.OrganiserInvitationIDInput) (*model.OrganiserInvitationPayload, error)
@@ -985,6 +1059,13 @@ type NotificationPreferencesResolver interface {
 }
 type OccurrenceResolver interface {
 	Activity(ctx context.Context, obj *activity.Occurrence) (*activity.Activity, error)
+
+	Headcount(ctx context.Context, obj *activity.Occurrence) (*participation.Headcount, error)
+	MyParticipation(ctx context.Context, obj *activity.Occurrence) (*participation.Participation, error)
+	Attendees(ctx context.Context, obj *activity.Occurrence) ([]participation.Participation, error)
+	RegistrationOpensAt(ctx context.Context, obj *activity.Occurrence) (*time.Time, error)
+	RegistrationClosesAt(ctx context.Context, obj *activity.Occurrence) (*time.Time, error)
+	CancelDeadline(ctx context.Context, obj *activity.Occurrence) (*time.Time, error)
 }
 type OrganisationResolver interface {
 	ID(ctx context.Context, obj *organisation.Organisation) (string, error)
@@ -1003,6 +1084,14 @@ type OrganiserInvitationResolver interface {
 
 	InviteeName(ctx context.Context, obj *organisation.Invitation) (*string, error)
 	InvitedByName(ctx context.Context, obj *organisation.Invitation) (string, error)
+}
+type ParticipationResolver interface {
+	ID(ctx context.Context, obj *participation.Participation) (string, error)
+	Activity(ctx context.Context, obj *participation.Participation) (*activity.Activity, error)
+
+	Person(ctx context.Context, obj *participation.Participation) (*user.User, error)
+
+	EnteredByOrganiser(ctx context.Context, obj *participation.Participation) (bool, error)
 }
 type PhotoResolver interface {
 	ID(ctx context.Context, obj *story.Photo) (string, error)
@@ -1164,6 +1253,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Activity.Organisation(childComplexity), true
+	case "Activity.participationSettings":
+		if e.ComplexityRoot.Activity.ParticipationSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.ParticipationSettings(childComplexity), true
 	case "Activity.place":
 		if e.ComplexityRoot.Activity.Place == nil {
 			break
@@ -1756,6 +1851,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FollowPayload.UserErrors(childComplexity), true
 
+	case "Headcount.going":
+		if e.ComplexityRoot.Headcount.Going == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Headcount.Going(childComplexity), true
+	case "Headcount.goingParties":
+		if e.ComplexityRoot.Headcount.GoingParties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Headcount.GoingParties(childComplexity), true
+	case "Headcount.interested":
+		if e.ComplexityRoot.Headcount.Interested == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Headcount.Interested(childComplexity), true
+	case "Headcount.seats":
+		if e.ComplexityRoot.Headcount.Seats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Headcount.Seats(childComplexity), true
+	case "Headcount.seatsLeft":
+		if e.ComplexityRoot.Headcount.SeatsLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Headcount.SeatsLeft(childComplexity), true
+	case "Headcount.waitlisted":
+		if e.ComplexityRoot.Headcount.Waitlisted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Headcount.Waitlisted(childComplexity), true
+	case "Headcount.waitlistedParties":
+		if e.ComplexityRoot.Headcount.WaitlistedParties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Headcount.WaitlistedParties(childComplexity), true
+
 	case "Image.alt":
 		if e.ComplexityRoot.Image.Alt == nil {
 			break
@@ -2090,6 +2228,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Organises(childComplexity), true
+	case "Me.participations":
+		if e.ComplexityRoot.Me.Participations == nil {
+			break
+		}
+
+		args, err := ec.field_Me_participations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Me.Participations(childComplexity, args["upcoming"].(*bool), args["first"].(*int)), true
 	case "Me.phone":
 		if e.ComplexityRoot.Me.Phone == nil {
 			break
@@ -2259,6 +2408,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelClaim(childComplexity, args["input"].(model.CancelClaimInput)), true
+	case "Mutation.cancelParticipation":
+		if e.ComplexityRoot.Mutation.CancelParticipation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelParticipation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelParticipation(childComplexity, args["input"].(model.ParticipationIDInput)), true
 	case "Mutation.claimSlot":
 		if e.ComplexityRoot.Mutation.ClaimSlot == nil {
 			break
@@ -2458,6 +2618,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["input"].(model.MarkNotificationsReadInput)), true
+	case "Mutation.markParticipantAttendance":
+		if e.ComplexityRoot.Mutation.MarkParticipantAttendance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markParticipantAttendance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkParticipantAttendance(childComplexity, args["input"].(model.MarkParticipantAttendanceInput)), true
 	case "Mutation.markStoryReporter":
 		if e.ComplexityRoot.Mutation.MarkStoryReporter == nil {
 			break
@@ -2491,6 +2662,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.OpenCall(childComplexity, args["input"].(model.OpenCallInput)), true
+	case "Mutation.participate":
+		if e.ComplexityRoot.Mutation.Participate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_participate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Participate(childComplexity, args["input"].(model.ParticipateInput)), true
 	case "Mutation.proposeInitiative":
 		if e.ComplexityRoot.Mutation.ProposeInitiative == nil {
 			break
@@ -2673,6 +2855,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendAnnouncement(childComplexity, args["input"].(model.SendAnnouncementInput)), true
+	case "Mutation.setParticipationSettings":
+		if e.ComplexityRoot.Mutation.SetParticipationSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setParticipationSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetParticipationSettings(childComplexity, args["input"].(model.ParticipationSettingsInput)), true
+	case "Mutation.signUpGuest":
+		if e.ComplexityRoot.Mutation.SignUpGuest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signUpGuest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignUpGuest(childComplexity, args["input"].(model.SignUpGuestInput)), true
 	case "Mutation.signUpVolunteer":
 		if e.ComplexityRoot.Mutation.SignUpVolunteer == nil {
 			break
@@ -2950,12 +3154,48 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Occurrence.Activity(childComplexity), true
+	case "Occurrence.attendees":
+		if e.ComplexityRoot.Occurrence.Attendees == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Occurrence.Attendees(childComplexity), true
+	case "Occurrence.cancelDeadline":
+		if e.ComplexityRoot.Occurrence.CancelDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Occurrence.CancelDeadline(childComplexity), true
 	case "Occurrence.endsAt":
 		if e.ComplexityRoot.Occurrence.EndsAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Occurrence.EndsAt(childComplexity), true
+	case "Occurrence.headcount":
+		if e.ComplexityRoot.Occurrence.Headcount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Occurrence.Headcount(childComplexity), true
+	case "Occurrence.myParticipation":
+		if e.ComplexityRoot.Occurrence.MyParticipation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Occurrence.MyParticipation(childComplexity), true
+	case "Occurrence.registrationClosesAt":
+		if e.ComplexityRoot.Occurrence.RegistrationClosesAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Occurrence.RegistrationClosesAt(childComplexity), true
+	case "Occurrence.registrationOpensAt":
+		if e.ComplexityRoot.Occurrence.RegistrationOpensAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Occurrence.RegistrationOpensAt(childComplexity), true
 	case "Occurrence.startsAt":
 		if e.ComplexityRoot.Occurrence.StartsAt == nil {
 			break
@@ -3186,6 +3426,173 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "ParticipatePayload.headcount":
+		if e.ComplexityRoot.ParticipatePayload.Headcount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipatePayload.Headcount(childComplexity), true
+	case "ParticipatePayload.participation":
+		if e.ComplexityRoot.ParticipatePayload.Participation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipatePayload.Participation(childComplexity), true
+	case "ParticipatePayload.userErrors":
+		if e.ComplexityRoot.ParticipatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipatePayload.UserErrors(childComplexity), true
+
+	case "Participation.activity":
+		if e.ComplexityRoot.Participation.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.Activity(childComplexity), true
+	case "Participation.attendance":
+		if e.ComplexityRoot.Participation.Attendance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.Attendance(childComplexity), true
+	case "Participation.createdAt":
+		if e.ComplexityRoot.Participation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.CreatedAt(childComplexity), true
+	case "Participation.enteredByOrganiser":
+		if e.ComplexityRoot.Participation.EnteredByOrganiser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.EnteredByOrganiser(childComplexity), true
+	case "Participation.guests":
+		if e.ComplexityRoot.Participation.Guests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.Guests(childComplexity), true
+	case "Participation.id":
+		if e.ComplexityRoot.Participation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.ID(childComplexity), true
+	case "Participation.lateCancel":
+		if e.ComplexityRoot.Participation.LateCancel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.LateCancel(childComplexity), true
+	case "Participation.occurrenceStartsAt":
+		if e.ComplexityRoot.Participation.OccurrenceStartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.OccurrenceStartsAt(childComplexity), true
+	case "Participation.partySize":
+		if e.ComplexityRoot.Participation.PartySize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.PartySize(childComplexity), true
+	case "Participation.person":
+		if e.ComplexityRoot.Participation.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.Person(childComplexity), true
+	case "Participation.promotedAt":
+		if e.ComplexityRoot.Participation.PromotedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.PromotedAt(childComplexity), true
+	case "Participation.status":
+		if e.ComplexityRoot.Participation.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.Status(childComplexity), true
+	case "Participation.waitlistPosition":
+		if e.ComplexityRoot.Participation.WaitlistPosition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.WaitlistPosition(childComplexity), true
+
+	case "ParticipationPayload.participation":
+		if e.ComplexityRoot.ParticipationPayload.Participation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationPayload.Participation(childComplexity), true
+	case "ParticipationPayload.userErrors":
+		if e.ComplexityRoot.ParticipationPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationPayload.UserErrors(childComplexity), true
+
+	case "ParticipationSettings.cancelMinutesBefore":
+		if e.ComplexityRoot.ParticipationSettings.CancelMinutesBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationSettings.CancelMinutesBefore(childComplexity), true
+	case "ParticipationSettings.closesMinutesBefore":
+		if e.ComplexityRoot.ParticipationSettings.ClosesMinutesBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationSettings.ClosesMinutesBefore(childComplexity), true
+	case "ParticipationSettings.maxPartySize":
+		if e.ComplexityRoot.ParticipationSettings.MaxPartySize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationSettings.MaxPartySize(childComplexity), true
+	case "ParticipationSettings.mode":
+		if e.ComplexityRoot.ParticipationSettings.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationSettings.Mode(childComplexity), true
+	case "ParticipationSettings.notifyFilling":
+		if e.ComplexityRoot.ParticipationSettings.NotifyFilling == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationSettings.NotifyFilling(childComplexity), true
+	case "ParticipationSettings.opensMinutesBefore":
+		if e.ComplexityRoot.ParticipationSettings.OpensMinutesBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationSettings.OpensMinutesBefore(childComplexity), true
+	case "ParticipationSettings.seats":
+		if e.ComplexityRoot.ParticipationSettings.Seats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationSettings.Seats(childComplexity), true
+
+	case "ParticipationSettingsPayload.activity":
+		if e.ComplexityRoot.ParticipationSettingsPayload.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationSettingsPayload.Activity(childComplexity), true
+	case "ParticipationSettingsPayload.userErrors":
+		if e.ComplexityRoot.ParticipationSettingsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipationSettingsPayload.UserErrors(childComplexity), true
 
 	case "Photo.alt":
 		if e.ComplexityRoot.Photo.Alt == nil {
@@ -4511,12 +4918,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("JoinInitiativeInput", ec.unmarshalInputJoinInitiativeInput),
 			graphql.NewInputUnmarshaler("MarkAttendanceInput", ec.unmarshalInputMarkAttendanceInput),
 			graphql.NewInputUnmarshaler("MarkNotificationsReadInput", ec.unmarshalInputMarkNotificationsReadInput),
+			graphql.NewInputUnmarshaler("MarkParticipantAttendanceInput", ec.unmarshalInputMarkParticipantAttendanceInput),
 			graphql.NewInputUnmarshaler("MarkStoryReporterInput", ec.unmarshalInputMarkStoryReporterInput),
 			graphql.NewInputUnmarshaler("MergeInitiativeInput", ec.unmarshalInputMergeInitiativeInput),
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("OpenCallInput", ec.unmarshalInputOpenCallInput),
 			graphql.NewInputUnmarshaler("OrganisationFilter", ec.unmarshalInputOrganisationFilter),
 			graphql.NewInputUnmarshaler("OrganiserInvitationIdInput", ec.unmarshalInputOrganiserInvitationIdInput),
+			graphql.NewInputUnmarshaler("ParticipateInput", ec.unmarshalInputParticipateInput),
+			graphql.NewInputUnmarshaler("ParticipationIdInput", ec.unmarshalInputParticipationIdInput),
+			graphql.NewInputUnmarshaler("ParticipationSettingsInput", ec.unmarshalInputParticipationSettingsInput),
 			graphql.NewInputUnmarshaler("PhotoInput", ec.unmarshalInputPhotoInput),
 			graphql.NewInputUnmarshaler("PlaceFilter", ec.unmarshalInputPlaceFilter),
 			graphql.NewInputUnmarshaler("ProposeInitiativeInput", ec.unmarshalInputProposeInitiativeInput),
@@ -4531,6 +4942,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ReviewStoryInput", ec.unmarshalInputReviewStoryInput),
 			graphql.NewInputUnmarshaler("RevokeQualificationInput", ec.unmarshalInputRevokeQualificationInput),
 			graphql.NewInputUnmarshaler("SendAnnouncementInput", ec.unmarshalInputSendAnnouncementInput),
+			graphql.NewInputUnmarshaler("SignUpGuestInput", ec.unmarshalInputSignUpGuestInput),
 			graphql.NewInputUnmarshaler("SignUpVolunteerInput", ec.unmarshalInputSignUpVolunteerInput),
 			graphql.NewInputUnmarshaler("StoryFilter", ec.unmarshalInputStoryFilter),
 			graphql.NewInputUnmarshaler("StoryIdInput", ec.unmarshalInputStoryIdInput),
@@ -6065,6 +6477,248 @@ extend type Place {
 extend type Call {
   "The call's public web page, to share."
   webUrl: String!
+}
+`, BuiltIn: false},
+	{Name: "../schema/participation.graphqls", Input: `"How an activity takes guests (participationSettings)."
+enum ParticipationMode {
+  "Drop in: anyone may come; saying so is a courtesy and there is no limit."
+  OPEN
+  "One signs up to come; there is no seat limit."
+  REGISTRATION
+  "Seats run out: a full occurrence puts new parties on a waitlist, promoted automatically when seats free up."
+  SEAT_LIMITED
+}
+
+"Where a participation is."
+enum ParticipationStatus {
+  "Coming, with the party's seats."
+  GOING
+  "Interested; holds no seat."
+  INTERESTED
+  "The occurrence was full; waits (see waitlistPosition) and is promoted when enough seats free up for the whole party."
+  WAITLISTED
+  "Given up, by the person, an organiser, or with the activity."
+  CANCELLED
+}
+
+"What a resident answers with ` + "`" + `participate` + "`" + `."
+enum ParticipationAnswer {
+  "I'm coming (on a full seat-limited occurrence: the waitlist)."
+  GOING
+  "Interested; holds no seat."
+  INTERESTED
+}
+
+"How an activity takes guests; an activity nobody configured is OPEN with parties of up to 6."
+type ParticipationSettings {
+  "Open, registration or seat-limited."
+  mode: ParticipationMode!
+  "Seats of each occurrence (people, parties counted whole); null unless SEAT_LIMITED."
+  seats: Int
+  "The most people one sign-up may be: the person and their guests."
+  maxPartySize: Int!
+  "Sign-up opens this many minutes before each occurrence starts; null: at once."
+  opensMinutesBefore: Int
+  "Sign-up closes this many minutes before each occurrence starts; null: when it starts."
+  closesMinutesBefore: Int
+  "Cancelling after this many minutes before the start is recorded as late; null: never late."
+  cancelMinutesBefore: Int
+  "The organisers are told when an occurrence reaches 80 % and 100 % of its seats."
+  notifyFilling: Boolean!
+}
+
+"Counts of one occurrence, public wherever the activity is: never names. People count the whole party."
+type Headcount {
+  "People coming (parties counted whole)."
+  going: Int!
+  "Parties (sign-ups) coming."
+  goingParties: Int!
+  "People interested."
+  interested: Int!
+  "People on the waitlist."
+  waitlisted: Int!
+  "Parties on the waitlist."
+  waitlistedParties: Int!
+  "Seats of the occurrence; null unless seat-limited."
+  seats: Int
+  "Seats not taken, never below 0; null unless seat-limited."
+  seatsLeft: Int
+}
+
+"A person's (and their party's) taking part in one occurrence of an activity, as a guest. Private: its person, the activity's organisers and the secretariat see it."
+type Participation implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
+  id: ID!
+  "The activity."
+  activity: Activity!
+  "The start of the occurrence it is for."
+  occurrenceStartsAt: Time!
+  "The person who signed up (with contact details under the roster rules)."
+  person: User!
+  "Going, interested, waitlisted or cancelled."
+  status: ParticipationStatus!
+  "The person and their guests."
+  partySize: Int!
+  "How many the person brings (partySize - 1)."
+  guests: Int!
+  "1 for the next party in line; null unless WAITLISTED."
+  waitlistPosition: Int
+  "Recorded by an organiser once the occurrence started; null until then."
+  attendance: Attendance
+  "Cancelled after the activity's cancellation deadline."
+  lateCancel: Boolean!
+  "Signed up by an organiser for a resident without the app."
+  enteredByOrganiser: Boolean!
+  "When the person signed up."
+  createdAt: Time!
+  "When it was promoted from the waitlist; null if it never waited or is still waiting."
+  promotedAt: Time
+}
+
+extend type Activity {
+  "How the activity takes guests (public)."
+  participationSettings: ParticipationSettings!
+}
+
+extend type Occurrence {
+  "Public counts: going, interested, waitlisted, seats left."
+  headcount: Headcount!
+  "The signed-in person's live participation in this occurrence; null for none."
+  myParticipation: Participation
+  "Who signed up, GOING in sign-up order, then the waitlist in queue order, then INTERESTED; organisers of the activity and the secretariat only (null for others)."
+  attendees: [Participation!]
+  "When sign-up opens; null: it is open."
+  registrationOpensAt: Time
+  "When sign-up closes; null: when the occurrence starts."
+  registrationClosesAt: Time
+  "Cancelling after this is recorded as late; null: never."
+  cancelDeadline: Time
+}
+
+extend type Me {
+  "My live participations (GOING, WAITLISTED, INTERESTED): upcoming earliest first, or past latest first."
+  participations(
+    "True (the default): occurrences that have not started; false: those that have."
+    upcoming: Boolean = true
+    "How many items to return: 1 to 100, 20 when left out."
+    first: Int
+  ): [Participation!]!
+}
+
+"The input of ` + "`" + `participate` + "`" + `."
+input ParticipateInput {
+  "An Activity id."
+  activityId: ID!
+  "The start of the occurrence (one of ` + "`" + `occurrences` + "`" + `); the next one when left out."
+  occurrenceStartsAt: Time
+  "GOING or INTERESTED; tapping again changes the answer and the party."
+  status: ParticipationAnswer!
+  "How many the person brings (children, a friend): 0 to the activity's maxPartySize - 1; 0 when left out."
+  guests: Int = 0
+  "Chosen by the app per tap; a retry with the same key returns the first result."
+  idempotencyKey: String!
+}
+
+"A full occurrence is not an error: the participation is WAITLISTED. Errors: ACTIVITY_NOT_FOUND, ACTIVITY_CANCELLED, OCCURRENCE_NOT_FOUND, OCCURRENCE_STARTED, REGISTRATION_NOT_OPEN, REGISTRATION_CLOSED, PARTY_TOO_LARGE, NOT_ENOUGH_SEATS, OUT_OF_RANGE, TOO_MANY_SIGNUPS, VERIFIED_ACCOUNT_REQUIRED, IDEMPOTENCY_KEY_REUSED."
+type ParticipatePayload {
+  "The participation, GOING, INTERESTED or WAITLISTED; null on error."
+  participation: Participation
+  "The occurrence's counts after the call, so a cache updates seatsLeft; null on error."
+  headcount: Headcount
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
+  userErrors: [UserError!]!
+}
+
+"Names one participation."
+input ParticipationIdInput {
+  "A Participation id."
+  participationId: ID!
+}
+
+"What ` + "`" + `cancelParticipation` + "`" + ` and ` + "`" + `markParticipantAttendance` + "`" + ` return."
+type ParticipationPayload {
+  "The participation as it is now; null on error."
+  participation: Participation
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
+  userErrors: [UserError!]!
+}
+
+"An organiser signs up a resident who has no app (name, phone and party size)."
+input SignUpGuestInput {
+  "An Activity id."
+  activityId: ID!
+  "The start of the occurrence; the next one when left out."
+  occurrenceStartsAt: Time
+  "The resident's name."
+  name: String!
+  "As people write it; a Danish number without +45 is taken as one. A second sign-up with the same phone changes the first."
+  phone: String!
+  "The resident and their guests, 1 to 20 (and at most the activity's maxPartySize)."
+  partySize: Int!
+}
+
+"The input of ` + "`" + `markParticipantAttendance` + "`" + `."
+input MarkParticipantAttendanceInput {
+  "A Participation id of a GOING party on an occurrence that has started."
+  participationId: ID!
+  "Came or did not come."
+  attendance: Attendance!
+}
+
+"The input of ` + "`" + `setParticipationSettings` + "`" + `."
+input ParticipationSettingsInput {
+  "An Activity id."
+  activityId: ID!
+  "Open, registration or seat-limited."
+  mode: ParticipationMode!
+  "Required for SEAT_LIMITED (1 to 2000), ignored otherwise. Fewer than an upcoming occurrence has going is refused (SEATS_BELOW_GOING); more promote from the waitlists."
+  seats: Int
+  "1 to 20; 6 when left out."
+  maxPartySize: Int = 6
+  "Sign-up opens this many minutes before each start (0 to 129600); at once when left out."
+  opensMinutesBefore: Int
+  "Sign-up closes this many minutes before each start; less than opensMinutesBefore. At the start when left out."
+  closesMinutesBefore: Int
+  "Cancelling later than this many minutes before the start is recorded as late."
+  cancelMinutesBefore: Int
+  "Tell the organisers at 80 % and 100 % of the seats; true when left out."
+  notifyFilling: Boolean = true
+}
+
+"What ` + "`" + `setParticipationSettings` + "`" + ` returns."
+type ParticipationSettingsPayload {
+  "The activity with its new participationSettings; null on error."
+  activity: Activity
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  "Verified accounts: I'm coming (GOING, with guests) or INTERESTED. Errors include TOO_MANY_SIGNUPS (CLAIMS_PER_HOUR)."
+  participate(
+    "What to do; see the input type."
+    input: ParticipateInput!
+  ): ParticipatePayload!
+  "Its person until the occurrence starts, or organisers of the activity and the secretariat. Freed seats go to the waitlist at once."
+  cancelParticipation(
+    "What to do; see the input type."
+    input: ParticipationIdInput!
+  ): ParticipationPayload!
+  "Organisers of the activity and the secretariat sign up a resident without the app; a full occurrence waitlists them."
+  signUpGuest(
+    "What to do; see the input type."
+    input: SignUpGuestInput!
+  ): ParticipatePayload!
+  "Organisers of the activity and the secretariat record whether a GOING party came."
+  markParticipantAttendance(
+    "What to do; see the input type."
+    input: MarkParticipantAttendanceInput!
+  ): ParticipationPayload!
+  "Organisers of the activity and the secretariat set how it takes guests."
+  setParticipationSettings(
+    "What to do; see the input type."
+    input: ParticipationSettingsInput!
+  ): ParticipationSettingsPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/roles.graphqls", Input: `# Who may organise and what an organisation has checked: organiser
@@ -7840,6 +8494,8 @@ func (ec *executionContext) childFields_Activity(ctx context.Context, field grap
 		return ec.fieldContext_Activity_importedFrom(ctx, field)
 	case "webUrl":
 		return ec.fieldContext_Activity_webUrl(ctx, field)
+	case "participationSettings":
+		return ec.fieldContext_Activity_participationSettings(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Activity_updatedAt(ctx, field)
 	case "slots":
@@ -8152,6 +8808,26 @@ func (ec *executionContext) childFields_FollowPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type FollowPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Headcount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "going":
+		return ec.fieldContext_Headcount_going(ctx, field)
+	case "goingParties":
+		return ec.fieldContext_Headcount_goingParties(ctx, field)
+	case "interested":
+		return ec.fieldContext_Headcount_interested(ctx, field)
+	case "waitlisted":
+		return ec.fieldContext_Headcount_waitlisted(ctx, field)
+	case "waitlistedParties":
+		return ec.fieldContext_Headcount_waitlistedParties(ctx, field)
+	case "seats":
+		return ec.fieldContext_Headcount_seats(ctx, field)
+	case "seatsLeft":
+		return ec.fieldContext_Headcount_seatsLeft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Headcount", field.Name)
+}
+
 func (ec *executionContext) childFields_Image(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "url":
@@ -8314,6 +8990,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_unreadNotifications(ctx, field)
 	case "notificationPreferences":
 		return ec.fieldContext_Me_notificationPreferences(ctx, field)
+	case "participations":
+		return ec.fieldContext_Me_participations(ctx, field)
 	case "organiserInvitations":
 		return ec.fieldContext_Me_organiserInvitations(ctx, field)
 	case "stories":
@@ -8434,6 +9112,18 @@ func (ec *executionContext) childFields_Occurrence(ctx context.Context, field gr
 		return ec.fieldContext_Occurrence_startsAt(ctx, field)
 	case "endsAt":
 		return ec.fieldContext_Occurrence_endsAt(ctx, field)
+	case "headcount":
+		return ec.fieldContext_Occurrence_headcount(ctx, field)
+	case "myParticipation":
+		return ec.fieldContext_Occurrence_myParticipation(ctx, field)
+	case "attendees":
+		return ec.fieldContext_Occurrence_attendees(ctx, field)
+	case "registrationOpensAt":
+		return ec.fieldContext_Occurrence_registrationOpensAt(ctx, field)
+	case "registrationClosesAt":
+		return ec.fieldContext_Occurrence_registrationClosesAt(ctx, field)
+	case "cancelDeadline":
+		return ec.fieldContext_Occurrence_cancelDeadline(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Occurrence", field.Name)
 }
@@ -8560,6 +9250,90 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ParticipatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "participation":
+		return ec.fieldContext_ParticipatePayload_participation(ctx, field)
+	case "headcount":
+		return ec.fieldContext_ParticipatePayload_headcount(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ParticipatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ParticipatePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Participation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Participation_id(ctx, field)
+	case "activity":
+		return ec.fieldContext_Participation_activity(ctx, field)
+	case "occurrenceStartsAt":
+		return ec.fieldContext_Participation_occurrenceStartsAt(ctx, field)
+	case "person":
+		return ec.fieldContext_Participation_person(ctx, field)
+	case "status":
+		return ec.fieldContext_Participation_status(ctx, field)
+	case "partySize":
+		return ec.fieldContext_Participation_partySize(ctx, field)
+	case "guests":
+		return ec.fieldContext_Participation_guests(ctx, field)
+	case "waitlistPosition":
+		return ec.fieldContext_Participation_waitlistPosition(ctx, field)
+	case "attendance":
+		return ec.fieldContext_Participation_attendance(ctx, field)
+	case "lateCancel":
+		return ec.fieldContext_Participation_lateCancel(ctx, field)
+	case "enteredByOrganiser":
+		return ec.fieldContext_Participation_enteredByOrganiser(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Participation_createdAt(ctx, field)
+	case "promotedAt":
+		return ec.fieldContext_Participation_promotedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Participation", field.Name)
+}
+
+func (ec *executionContext) childFields_ParticipationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "participation":
+		return ec.fieldContext_ParticipationPayload_participation(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ParticipationPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ParticipationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ParticipationSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mode":
+		return ec.fieldContext_ParticipationSettings_mode(ctx, field)
+	case "seats":
+		return ec.fieldContext_ParticipationSettings_seats(ctx, field)
+	case "maxPartySize":
+		return ec.fieldContext_ParticipationSettings_maxPartySize(ctx, field)
+	case "opensMinutesBefore":
+		return ec.fieldContext_ParticipationSettings_opensMinutesBefore(ctx, field)
+	case "closesMinutesBefore":
+		return ec.fieldContext_ParticipationSettings_closesMinutesBefore(ctx, field)
+	case "cancelMinutesBefore":
+		return ec.fieldContext_ParticipationSettings_cancelMinutesBefore(ctx, field)
+	case "notifyFilling":
+		return ec.fieldContext_ParticipationSettings_notifyFilling(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ParticipationSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_ParticipationSettingsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activity":
+		return ec.fieldContext_ParticipationSettingsPayload_activity(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ParticipationSettingsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ParticipationSettingsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Photo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9392,6 +10166,28 @@ func (ec *executionContext) field_Me_notifications_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Me_participations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "upcoming",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["upcoming"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Me_storiesConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9504,6 +10300,20 @@ func (ec *executionContext) field_Mutation_cancelClaim_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CancelClaimInput, error) {
 			return ec.unmarshalNCancelClaimInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐCancelClaimInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelParticipation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ParticipationIDInput, error) {
+			return ec.unmarshalNParticipationIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipationIDInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9750,6 +10560,20 @@ func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_markParticipantAttendance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MarkParticipantAttendanceInput, error) {
+			return ec.unmarshalNMarkParticipantAttendanceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkParticipantAttendanceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_markStoryReporter_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9784,6 +10608,20 @@ func (ec *executionContext) field_Mutation_openCall_args(ctx context.Context, ra
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.OpenCallInput, error) {
 			return ec.unmarshalNOpenCallInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐOpenCallInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_participate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ParticipateInput, error) {
+			return ec.unmarshalNParticipateInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10008,6 +10846,34 @@ func (ec *executionContext) field_Mutation_sendAnnouncement_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SendAnnouncementInput, error) {
 			return ec.unmarshalNSendAnnouncementInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSendAnnouncementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setParticipationSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ParticipationSettingsInput, error) {
+			return ec.unmarshalNParticipationSettingsInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipationSettingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_signUpGuest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignUpGuestInput, error) {
+			return ec.unmarshalNSignUpGuestInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSignUpGuestInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11209,6 +12075,38 @@ func (ec *executionContext) _Activity_webUrl(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Activity_webUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Activity", field, true, true, "String")
+}
+
+func (ec *executionContext) _Activity_participationSettings(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_participationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Activity().ParticipationSettings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *participation.Settings) graphql.Marshaler {
+			return ec.marshalNParticipationSettings2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_participationSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Activity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipationSettings(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Activity_updatedAt(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
@@ -13541,6 +14439,167 @@ func (ec *executionContext) fieldContext_FollowPayload_userErrors(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Headcount_going(ctx context.Context, field graphql.CollectedField, obj *participation.Headcount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Headcount_going(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Going, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Headcount_going(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Headcount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Headcount_goingParties(ctx context.Context, field graphql.CollectedField, obj *participation.Headcount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Headcount_goingParties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GoingParties, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Headcount_goingParties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Headcount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Headcount_interested(ctx context.Context, field graphql.CollectedField, obj *participation.Headcount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Headcount_interested(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interested, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Headcount_interested(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Headcount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Headcount_waitlisted(ctx context.Context, field graphql.CollectedField, obj *participation.Headcount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Headcount_waitlisted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Waitlisted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Headcount_waitlisted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Headcount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Headcount_waitlistedParties(ctx context.Context, field graphql.CollectedField, obj *participation.Headcount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Headcount_waitlistedParties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaitlistedParties, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Headcount_waitlistedParties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Headcount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Headcount_seats(ctx context.Context, field graphql.CollectedField, obj *participation.Headcount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Headcount_seats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Headcount_seats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Headcount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Headcount_seatsLeft(ctx context.Context, field graphql.CollectedField, obj *participation.Headcount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Headcount_seatsLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SeatsLeft(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Headcount_seatsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Headcount", field, true, false, "Int")
+}
+
 func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *media.Image) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15075,6 +16134,50 @@ func (ec *executionContext) fieldContext_Me_notificationPreferences(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Me_participations(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_participations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Me().Participations(ctx, obj, fc.Args["upcoming"].(*bool), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []participation.Participation) graphql.Marshaler {
+			return ec.marshalNParticipation2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐParticipationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_participations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Me_participations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Me_organiserInvitations(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16491,6 +17594,226 @@ func (ec *executionContext) fieldContext_Mutation_sendAnnouncement(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_sendAnnouncement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_participate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_participate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Participate(ctx, fc.Args["input"].(model.ParticipateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ParticipatePayload) graphql.Marshaler {
+			return ec.marshalNParticipatePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipatePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_participate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_participate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelParticipation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelParticipation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelParticipation(ctx, fc.Args["input"].(model.ParticipationIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ParticipationPayload) graphql.Marshaler {
+			return ec.marshalNParticipationPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelParticipation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelParticipation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_signUpGuest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_signUpGuest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SignUpGuest(ctx, fc.Args["input"].(model.SignUpGuestInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ParticipatePayload) graphql.Marshaler {
+			return ec.marshalNParticipatePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipatePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_signUpGuest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_signUpGuest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markParticipantAttendance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markParticipantAttendance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkParticipantAttendance(ctx, fc.Args["input"].(model.MarkParticipantAttendanceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ParticipationPayload) graphql.Marshaler {
+			return ec.marshalNParticipationPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markParticipantAttendance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markParticipantAttendance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setParticipationSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setParticipationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetParticipationSettings(ctx, fc.Args["input"].(model.ParticipationSettingsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ParticipationSettingsPayload) graphql.Marshaler {
+			return ec.marshalNParticipationSettingsPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipationSettingsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setParticipationSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipationSettingsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setParticipationSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18468,6 +19791,171 @@ func (ec *executionContext) fieldContext_Occurrence_endsAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Occurrence", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Occurrence_headcount(ctx context.Context, field graphql.CollectedField, obj *activity.Occurrence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Occurrence_headcount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Occurrence().Headcount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *participation.Headcount) graphql.Marshaler {
+			return ec.marshalNHeadcount2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐHeadcount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Occurrence_headcount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Occurrence",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Headcount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Occurrence_myParticipation(ctx context.Context, field graphql.CollectedField, obj *activity.Occurrence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Occurrence_myParticipation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Occurrence().MyParticipation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *participation.Participation) graphql.Marshaler {
+			return ec.marshalOParticipation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐParticipation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Occurrence_myParticipation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Occurrence",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Occurrence_attendees(ctx context.Context, field graphql.CollectedField, obj *activity.Occurrence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Occurrence_attendees(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Occurrence().Attendees(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []participation.Participation) graphql.Marshaler {
+			return ec.marshalOParticipation2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐParticipationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Occurrence_attendees(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Occurrence",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Occurrence_registrationOpensAt(ctx context.Context, field graphql.CollectedField, obj *activity.Occurrence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Occurrence_registrationOpensAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Occurrence().RegistrationOpensAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Occurrence_registrationOpensAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Occurrence", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Occurrence_registrationClosesAt(ctx context.Context, field graphql.CollectedField, obj *activity.Occurrence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Occurrence_registrationClosesAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Occurrence().RegistrationClosesAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Occurrence_registrationClosesAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Occurrence", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Occurrence_cancelDeadline(ctx context.Context, field graphql.CollectedField, obj *activity.Occurrence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Occurrence_cancelDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Occurrence().CancelDeadline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Occurrence_cancelDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Occurrence", field, true, true, "Time")
+}
+
 func (ec *executionContext) _Organisation_id(ctx context.Context, field graphql.CollectedField, obj *organisation.Organisation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19427,6 +20915,708 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _ParticipatePayload_participation(ctx context.Context, field graphql.CollectedField, obj *model.ParticipatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipatePayload_participation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *participation.Participation) graphql.Marshaler {
+			return ec.marshalOParticipation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐParticipation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipatePayload_participation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipatePayload_headcount(ctx context.Context, field graphql.CollectedField, obj *model.ParticipatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipatePayload_headcount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headcount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *participation.Headcount) graphql.Marshaler {
+			return ec.marshalOHeadcount2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐHeadcount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipatePayload_headcount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Headcount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ParticipatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Participation_id(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Participation().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Participation", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Participation_activity(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_activity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Participation().Activity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_activity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Participation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Activity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Participation_occurrenceStartsAt(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_occurrenceStartsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurrenceStartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_occurrenceStartsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Participation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Participation_person(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Participation().Person(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *user.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋuserᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Participation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Participation_status(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNParticipationStatus2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Participation", field, false, false, "ParticipationStatus")
+}
+
+func (ec *executionContext) _Participation_partySize(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_partySize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartySize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_partySize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Participation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Participation_guests(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_guests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Guests(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_guests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Participation", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Participation_waitlistPosition(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_waitlistPosition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaitlistPosition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_waitlistPosition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Participation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Participation_attendance(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_attendance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attendance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOAttendance2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_attendance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Participation", field, false, false, "Attendance")
+}
+
+func (ec *executionContext) _Participation_lateCancel(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_lateCancel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LateCancel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_lateCancel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Participation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Participation_enteredByOrganiser(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_enteredByOrganiser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Participation().EnteredByOrganiser(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_enteredByOrganiser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Participation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Participation_createdAt(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Participation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Participation_promotedAt(ctx context.Context, field graphql.CollectedField, obj *participation.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_promotedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PromotedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_promotedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Participation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ParticipationPayload_participation(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationPayload_participation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *participation.Participation) graphql.Marshaler {
+			return ec.marshalOParticipation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐParticipation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationPayload_participation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationSettings_mode(ctx context.Context, field graphql.CollectedField, obj *participation.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationSettings_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v participation.Mode) graphql.Marshaler {
+			return ec.marshalNParticipationMode2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationSettings_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationSettings", field, false, false, "ParticipationMode")
+}
+
+func (ec *executionContext) _ParticipationSettings_seats(ctx context.Context, field graphql.CollectedField, obj *participation.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationSettings_seats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationSettings_seats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ParticipationSettings_maxPartySize(ctx context.Context, field graphql.CollectedField, obj *participation.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationSettings_maxPartySize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxPartySize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationSettings_maxPartySize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ParticipationSettings_opensMinutesBefore(ctx context.Context, field graphql.CollectedField, obj *participation.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationSettings_opensMinutesBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpensMinutesBefore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationSettings_opensMinutesBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ParticipationSettings_closesMinutesBefore(ctx context.Context, field graphql.CollectedField, obj *participation.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationSettings_closesMinutesBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosesMinutesBefore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationSettings_closesMinutesBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ParticipationSettings_cancelMinutesBefore(ctx context.Context, field graphql.CollectedField, obj *participation.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationSettings_cancelMinutesBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelMinutesBefore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationSettings_cancelMinutesBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ParticipationSettings_notifyFilling(ctx context.Context, field graphql.CollectedField, obj *participation.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationSettings_notifyFilling(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotifyFilling, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationSettings_notifyFilling(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParticipationSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ParticipationSettingsPayload_activity(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationSettingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationSettingsPayload_activity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Activity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationSettingsPayload_activity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationSettingsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Activity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ParticipationSettingsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ParticipationSettingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipationSettingsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipationSettingsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipationSettingsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Photo_id(ctx context.Context, field graphql.CollectedField, obj *story.Photo) (ret graphql.Marshaler) {
@@ -27596,6 +29786,55 @@ func UnmarshalMarkNotificationsReadInput(ctx context.Context, raw any) (model.Ma
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMarkParticipantAttendanceInput(ctx context.Context, obj any) (model.MarkParticipantAttendanceInput, error) {
+	var it model.MarkParticipantAttendanceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"participationId", "attendance"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "participationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationID = data
+		case "attendance":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attendance"))
+			data, err := ec.unmarshalNAttendance2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attendance = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMarkParticipantAttendanceInput unmarshals raw into the MarkParticipantAttendanceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMarkParticipantAttendanceInput(ctx context.Context, raw any) (model.MarkParticipantAttendanceInput, error) {
+	var out model.MarkParticipantAttendanceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MarkParticipantAttendanceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMarkStoryReporterInput(ctx context.Context, obj any) (model.MarkStoryReporterInput, error) {
 	var it model.MarkStoryReporterInput
 	if obj == nil {
@@ -27943,6 +30182,220 @@ func (ec *executionContext) unmarshalInputOrganiserInvitationIdInput(ctx context
 func UnmarshalOrganiserInvitationIdInput(ctx context.Context, raw any) (model.OrganiserInvitationIDInput, error) {
 	var out model.OrganiserInvitationIDInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganiserInvitationIdInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputParticipateInput(ctx context.Context, obj any) (model.ParticipateInput, error) {
+	var it model.ParticipateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["guests"]; !present {
+		asMap["guests"] = 0
+	}
+
+	fieldsInOrder := [...]string{"activityId", "occurrenceStartsAt", "status", "guests", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "activityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActivityID = data
+		case "occurrenceStartsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurrenceStartsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OccurrenceStartsAt = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNParticipationAnswer2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "guests":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("guests"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Guests = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalParticipateInput unmarshals raw into the ParticipateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalParticipateInput(ctx context.Context, raw any) (model.ParticipateInput, error) {
+	var out model.ParticipateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ParticipateInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputParticipationIdInput(ctx context.Context, obj any) (model.ParticipationIDInput, error) {
+	var it model.ParticipationIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"participationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "participationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalParticipationIdInput unmarshals raw into the ParticipationIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalParticipationIdInput(ctx context.Context, raw any) (model.ParticipationIDInput, error) {
+	var out model.ParticipationIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ParticipationIdInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputParticipationSettingsInput(ctx context.Context, obj any) (model.ParticipationSettingsInput, error) {
+	var it model.ParticipationSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["maxPartySize"]; !present {
+		asMap["maxPartySize"] = 6
+	}
+	if _, present := asMap["notifyFilling"]; !present {
+		asMap["notifyFilling"] = true
+	}
+
+	fieldsInOrder := [...]string{"activityId", "mode", "seats", "maxPartySize", "opensMinutesBefore", "closesMinutesBefore", "cancelMinutesBefore", "notifyFilling"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "activityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActivityID = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalNParticipationMode2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "seats":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seats"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Seats = data
+		case "maxPartySize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxPartySize"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxPartySize = data
+		case "opensMinutesBefore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("opensMinutesBefore"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpensMinutesBefore = data
+		case "closesMinutesBefore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closesMinutesBefore"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClosesMinutesBefore = data
+		case "cancelMinutesBefore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelMinutesBefore"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelMinutesBefore = data
+		case "notifyFilling":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notifyFilling"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotifyFilling = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalParticipationSettingsInput unmarshals raw into the ParticipationSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalParticipationSettingsInput(ctx context.Context, raw any) (model.ParticipationSettingsInput, error) {
+	var out model.ParticipationSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ParticipationSettingsInput", raw, &out)
 	return out, err
 }
 
@@ -28755,6 +31208,76 @@ func (ec *executionContext) unmarshalInputSendAnnouncementInput(ctx context.Cont
 func UnmarshalSendAnnouncementInput(ctx context.Context, raw any) (model.SendAnnouncementInput, error) {
 	var out model.SendAnnouncementInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SendAnnouncementInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSignUpGuestInput(ctx context.Context, obj any) (model.SignUpGuestInput, error) {
+	var it model.SignUpGuestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"activityId", "occurrenceStartsAt", "name", "phone", "partySize"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "activityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActivityID = data
+		case "occurrenceStartsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurrenceStartsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OccurrenceStartsAt = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "partySize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partySize"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartySize = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignUpGuestInput unmarshals raw into the SignUpGuestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignUpGuestInput(ctx context.Context, raw any) (model.SignUpGuestInput, error) {
+	var out model.SignUpGuestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignUpGuestInput", raw, &out)
 	return out, err
 }
 
@@ -29603,6 +32126,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Place(ctx, sel, obj)
+	case participation.Participation:
+		return ec._Participation(ctx, sel, &obj)
+	case *participation.Participation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Participation(ctx, sel, obj)
 	case organisation.Organisation:
 		return ec._Organisation(ctx, sel, &obj)
 	case *organisation.Organisation:
@@ -29819,6 +32349,12 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Activity_webUrl(ctx, field, obj)
+				})
+		case "participationSettings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Activity_participationSettings(ctx, field, obj)
 				})
 		case "updatedAt":
 			out.Values[i] = ec._Activity_updatedAt(ctx, field, obj)
@@ -30922,6 +33458,69 @@ func (ec *executionContext) _FollowPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var headcountImplementors = []string{"Headcount"}
+
+func (ec *executionContext) _Headcount(ctx context.Context, sel ast.SelectionSet, obj *participation.Headcount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, headcountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Headcount")
+		case "going":
+			out.Values[i] = ec._Headcount_going(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "goingParties":
+			out.Values[i] = ec._Headcount_goingParties(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "interested":
+			out.Values[i] = ec._Headcount_interested(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waitlisted":
+			out.Values[i] = ec._Headcount_waitlisted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waitlistedParties":
+			out.Values[i] = ec._Headcount_waitlistedParties(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seats":
+			out.Values[i] = ec._Headcount_seats(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "seatsLeft":
+			out.Values[i] = ec._Headcount_seatsLeft(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var imageImplementors = []string{"Image"}
 
 func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *media.Image) graphql.Marshaler {
@@ -31462,6 +34061,12 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_notificationPreferences(ctx, field, obj)
 				})
+		case "participations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_participations(ctx, field, obj)
+				})
 		case "organiserInvitations":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -31788,6 +34393,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "sendAnnouncement":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_sendAnnouncement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "participate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_participate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelParticipation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelParticipation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signUpGuest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_signUpGuest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markParticipantAttendance":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markParticipantAttendance(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setParticipationSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setParticipationSettings(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32313,6 +34953,42 @@ func (ec *executionContext) _Occurrence(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "headcount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Occurrence_headcount(ctx, field, obj)
+				})
+		case "myParticipation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Occurrence_myParticipation(ctx, field, obj)
+				})
+		case "attendees":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Occurrence_attendees(ctx, field, obj)
+				})
+		case "registrationOpensAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Occurrence_registrationOpensAt(ctx, field, obj)
+				})
+		case "registrationClosesAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Occurrence_registrationClosesAt(ctx, field, obj)
+				})
+		case "cancelDeadline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Occurrence_cancelDeadline(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -32749,6 +35425,285 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "startCursor":
 			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var participatePayloadImplementors = []string{"ParticipatePayload"}
+
+func (ec *executionContext) _ParticipatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ParticipatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, participatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ParticipatePayload")
+		case "participation":
+			out.Values[i] = ec._ParticipatePayload_participation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "headcount":
+			out.Values[i] = ec._ParticipatePayload_headcount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ParticipatePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var participationImplementors = []string{"Participation", "Node"}
+
+func (ec *executionContext) _Participation(ctx context.Context, sel ast.SelectionSet, obj *participation.Participation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, participationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Participation")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participation_id(ctx, field, obj)
+				})
+		case "activity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participation_activity(ctx, field, obj)
+				})
+		case "occurrenceStartsAt":
+			out.Values[i] = ec._Participation_occurrenceStartsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "person":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participation_person(ctx, field, obj)
+				})
+		case "status":
+			out.Values[i] = ec._Participation_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "partySize":
+			out.Values[i] = ec._Participation_partySize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "guests":
+			out.Values[i] = ec._Participation_guests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "waitlistPosition":
+			out.Values[i] = ec._Participation_waitlistPosition(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attendance":
+			out.Values[i] = ec._Participation_attendance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lateCancel":
+			out.Values[i] = ec._Participation_lateCancel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "enteredByOrganiser":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participation_enteredByOrganiser(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Participation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "promotedAt":
+			out.Values[i] = ec._Participation_promotedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var participationPayloadImplementors = []string{"ParticipationPayload"}
+
+func (ec *executionContext) _ParticipationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ParticipationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, participationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ParticipationPayload")
+		case "participation":
+			out.Values[i] = ec._ParticipationPayload_participation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ParticipationPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var participationSettingsImplementors = []string{"ParticipationSettings"}
+
+func (ec *executionContext) _ParticipationSettings(ctx context.Context, sel ast.SelectionSet, obj *participation.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, participationSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ParticipationSettings")
+		case "mode":
+			out.Values[i] = ec._ParticipationSettings_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seats":
+			out.Values[i] = ec._ParticipationSettings_seats(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxPartySize":
+			out.Values[i] = ec._ParticipationSettings_maxPartySize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "opensMinutesBefore":
+			out.Values[i] = ec._ParticipationSettings_opensMinutesBefore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "closesMinutesBefore":
+			out.Values[i] = ec._ParticipationSettings_closesMinutesBefore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cancelMinutesBefore":
+			out.Values[i] = ec._ParticipationSettings_cancelMinutesBefore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "notifyFilling":
+			out.Values[i] = ec._ParticipationSettings_notifyFilling(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var participationSettingsPayloadImplementors = []string{"ParticipationSettingsPayload"}
+
+func (ec *executionContext) _ParticipationSettingsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ParticipationSettingsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, participationSettingsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ParticipationSettingsPayload")
+		case "activity":
+			out.Values[i] = ec._ParticipationSettingsPayload_activity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ParticipationSettingsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -35747,6 +38702,14 @@ func (ec *executionContext) marshalNFollowPayload2ᚖgithubᚗcomᚋishojᚋvore
 	return ec._FollowPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNHeadcount2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐHeadcount(ctx context.Context, sel ast.SelectionSet, v *participation.Headcount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Headcount!")
+		return graphql.Null
+	}
+	return ec._Headcount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -35949,6 +38912,11 @@ func (ec *executionContext) marshalNMarkNotificationsReadPayload2ᚖgithubᚗcom
 		return graphql.Null
 	}
 	return ec._MarkNotificationsReadPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMarkParticipantAttendanceInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkParticipantAttendanceInput(ctx context.Context, v any) (model.MarkParticipantAttendanceInput, error) {
+	res, err := ec.unmarshalInputMarkParticipantAttendanceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNMarkStoryReporterInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐMarkStoryReporterInput(ctx context.Context, v any) (model.MarkStoryReporterInput, error) {
@@ -36310,6 +39278,129 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋishojᚋvoresisho
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNParticipateInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipateInput(ctx context.Context, v any) (model.ParticipateInput, error) {
+	res, err := ec.unmarshalInputParticipateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNParticipatePayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipatePayload(ctx context.Context, sel ast.SelectionSet, v *model.ParticipatePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ParticipatePayload!")
+		return graphql.Null
+	}
+	return ec._ParticipatePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNParticipation2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐParticipation(ctx context.Context, sel ast.SelectionSet, v participation.Participation) graphql.Marshaler {
+	return ec._Participation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNParticipation2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐParticipationᚄ(ctx context.Context, sel ast.SelectionSet, v []participation.Participation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNParticipation2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐParticipation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNParticipationAnswer2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNParticipationAnswer2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ParticipationAnswer!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNParticipationIdInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipationIDInput(ctx context.Context, v any) (model.ParticipationIDInput, error) {
+	res, err := ec.unmarshalInputParticipationIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNParticipationMode2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐMode(ctx context.Context, v any) (participation.Mode, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNParticipationMode2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐMode[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNParticipationMode2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐMode(ctx context.Context, sel ast.SelectionSet, v participation.Mode) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNParticipationMode2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐMode[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ParticipationMode!")
+	}
+	return res
+}
+
+var (
+	unmarshalNParticipationMode2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐMode = map[string]participation.Mode{
+		"OPEN":         participation.Open,
+		"REGISTRATION": participation.Registration,
+		"SEAT_LIMITED": participation.SeatLimited,
+	}
+	marshalNParticipationMode2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐMode = map[participation.Mode]string{
+		participation.Open:         "OPEN",
+		participation.Registration: "REGISTRATION",
+		participation.SeatLimited:  "SEAT_LIMITED",
+	}
+)
+
+func (ec *executionContext) marshalNParticipationPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipationPayload(ctx context.Context, sel ast.SelectionSet, v *model.ParticipationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ParticipationPayload!")
+		return graphql.Null
+	}
+	return ec._ParticipationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNParticipationSettings2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐSettings(ctx context.Context, sel ast.SelectionSet, v *participation.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ParticipationSettings!")
+		return graphql.Null
+	}
+	return ec._ParticipationSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNParticipationSettingsInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipationSettingsInput(ctx context.Context, v any) (model.ParticipationSettingsInput, error) {
+	res, err := ec.unmarshalInputParticipationSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNParticipationSettingsPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐParticipationSettingsPayload(ctx context.Context, sel ast.SelectionSet, v *model.ParticipationSettingsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ParticipationSettingsPayload!")
+		return graphql.Null
+	}
+	return ec._ParticipationSettingsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNParticipationStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNParticipationStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ParticipationStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNPhoto2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋstoryᚐPhoto(ctx context.Context, sel ast.SelectionSet, v story.Photo) graphql.Marshaler {
@@ -36721,6 +39812,11 @@ func (ec *executionContext) marshalNSendAnnouncementPayload2ᚖgithubᚗcomᚋis
 		return graphql.Null
 	}
 	return ec._SendAnnouncementPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSignUpGuestInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSignUpGuestInput(ctx context.Context, v any) (model.SignUpGuestInput, error) {
+	res, err := ec.unmarshalInputSignUpGuestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSignUpVolunteerInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐSignUpVolunteerInput(ctx context.Context, v any) (model.SignUpVolunteerInput, error) {
@@ -37546,6 +40642,13 @@ func (ec *executionContext) unmarshalOGeoPointInput2ᚖgithubᚗcomᚋishojᚋvo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOHeadcount2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐHeadcount(ctx context.Context, sel ast.SelectionSet, v *participation.Headcount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Headcount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -37872,6 +40975,32 @@ func (ec *executionContext) marshalOOrganiserInvitation2ᚖgithubᚗcomᚋishoj�
 		return graphql.Null
 	}
 	return ec._OrganiserInvitation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOParticipation2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐParticipationᚄ(ctx context.Context, sel ast.SelectionSet, v []participation.Participation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNParticipation2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐParticipation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOParticipation2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐParticipation(ctx context.Context, sel ast.SelectionSet, v *participation.Participation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Participation(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPhotoInput2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐPhotoInputᚄ(ctx context.Context, v any) ([]model.PhotoInput, error) {

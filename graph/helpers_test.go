@@ -27,6 +27,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/offline"
 	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/participation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/pubsub"
@@ -141,10 +142,12 @@ func newTestServerJobs(t testing.TB, db *store.DB, opts Options, log *slog.Logge
 			Notify:         notifier,
 			Initiatives:    initiative.NewService(db, themes, notifier, now),
 			CalendarImport: calimport.NewService(db, activities, themes, bus, calimport.Options{Logger: log, Now: now}),
+			Participation:  participation.NewService(db, bus, notifier, participation.Config{Now: now}),
 			Languages:      i18n.Supported(),
 		},
 		Now: now,
 	}
+	r.Domain.Privacy.SetParticipations(r.Domain.Participation)
 	d := r.Domain
 	r.Domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
 	r.Domain.Offline = offline.NewService(db, offline.Owners{Activities: d.Activities, Stories: d.Stories,

@@ -356,6 +356,9 @@ var unpagedListSizes = map[string]int{
 	// waitlist: a page is what a roster shows at once, not a bound.
 	"VolunteerSlot.claims": defaultPageSize,
 	"Me.claims":            defaultPageSize,
+	// An occurrence's guests are as many as its seats (up to 2,000) or,
+	// open, as many as come: a page is what the list shows at once.
+	"Occurrence.attendees": defaultPageSize,
 	"Me.follows":           defaultPageSize,
 	// No one organises many organisations; the app's MyOrganisations
 	// asks for 20 activities of each, so a page of them would cost 1,600.

@@ -14,6 +14,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/participation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -48,6 +49,7 @@ type loaders struct {
 	announcement   *dataloadgen.Loader[int64, notify.Announcement]
 	calendarSource *dataloadgen.Loader[int64, calimport.Source]
 	invitation     *dataloadgen.Loader[int64, organisation.Invitation]
+	participation  *dataloadgen.Loader[int64, participation.Participation]
 
 	// Parts of objects the caller was given.
 	activityThemes    *dataloadgen.Loader[int64, []string]
@@ -62,6 +64,9 @@ type loaders struct {
 	storyReactions    *dataloadgen.Loader[int64, map[story.ReactionKind]int]
 	initiativeThemes  *dataloadgen.Loader[int64, []string]
 	memberCount       *dataloadgen.Loader[int64, int]
+	// Public counts and settings of activities the caller was given.
+	participationSettings *dataloadgen.Loader[int64, participation.Settings]
+	headcount             *dataloadgen.Loader[participation.Occurrence, participation.Headcount]
 
 	// Restricted fields: a key the caller may not see is not found.
 	myClaim      *dataloadgen.Loader[int64, *volunteer.Claim]
@@ -70,6 +75,10 @@ type loaders struct {
 	roster       *dataloadgen.Loader[int64, []volunteer.Claim]
 	organisers   *dataloadgen.Loader[int64, []int64]
 	mediaPickups *dataloadgen.Loader[int64, []story.MediaPickup]
+	// myParticipation: the caller's own; attendees: the activity's
+	// organisers and the secretariat (others: not found, so null).
+	myParticipation *dataloadgen.Loader[participation.Occurrence, *participation.Participation]
+	attendees       *dataloadgen.Loader[participation.Occurrence, []participation.Participation]
 	// announcementDelivery: the secretariat only.
 	announcementDelivery *dataloadgen.Loader[int64, notify.DeliveryCounts]
 }
@@ -109,6 +118,7 @@ func newLoaders(r *Resolver, c user.Caller) *loaders {
 		announcement:   objects(c, d.Notify.AnnouncementsByIDs, func(a notify.Announcement) int64 { return a.ID }, opts),
 		calendarSource: objects(c, d.CalendarImport.SourcesByIDs, func(s calimport.Source) int64 { return s.ID }, opts),
 		invitation:     objects(c, d.Organisations.InvitationsByIDs, func(i organisation.Invitation) int64 { return i.ID }, opts),
+		participation:  objects(c, d.Participation.ByIDs, func(p participation.Participation) int64 { return p.ID }, opts),
 
 		activityThemes: dataloadgen.NewMappedLoader(grouped(d.Activities.ThemesByIDs), opts...),
 		storyThemes:    dataloadgen.NewMappedLoader(grouped(d.Stories.ThemesByIDs), opts...),
@@ -156,6 +166,28 @@ func newLoaders(r *Resolver, c user.Caller) *loaders {
 		memberCount: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]int, error) {
 			m, err := d.Initiatives.MemberCounts(ctx, ids)
 			return withDefault(m, ids, 0), err
+		}, opts...),
+
+		participationSettings: dataloadgen.NewMappedLoader(d.Participation.SettingsOf, opts...),
+		headcount: dataloadgen.NewMappedLoader(func(ctx context.Context, occs []participation.Occurrence) (map[participation.Occurrence]participation.Headcount, error) {
+			return d.Participation.Headcounts(ctx, occs)
+		}, opts...),
+		myParticipation: dataloadgen.NewMappedLoader(func(ctx context.Context, occs []participation.Occurrence) (map[participation.Occurrence]*participation.Participation, error) {
+			mine, err := d.Participation.MineAt(ctx, c, occs)
+			if err != nil {
+				return nil, err
+			}
+			m := make(map[participation.Occurrence]*participation.Participation, len(occs))
+			for _, o := range occs {
+				m[o] = nil
+				if p, ok := mine[o]; ok {
+					m[o] = &p
+				}
+			}
+			return m, nil
+		}, opts...),
+		attendees: dataloadgen.NewMappedLoader(func(ctx context.Context, occs []participation.Occurrence) (map[participation.Occurrence][]participation.Participation, error) {
+			return d.Participation.Attendees(ctx, c, occs)
 		}, opts...),
 
 		myClaim: dataloadgen.NewMappedLoader(func(ctx context.Context, slotIDs []int64) (map[int64]*volunteer.Claim, error) {

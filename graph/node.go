@@ -27,6 +27,7 @@ const (
 	typeInitiative     = "Initiative"
 	typeCalendarSource = "CalendarSource"
 	typeFollow         = "Follow"
+	typeParticipation  = "Participation"
 )
 
 // nodeThunk starts loading any global ID through the caller's loaders and
@@ -67,6 +68,8 @@ func (r *Resolver) nodeThunk(ctx context.Context, gid string) func() (model.Node
 		return nodeOf(ctx, l.story, id)
 	case typeCalendarSource:
 		return nodeOf(ctx, l.calendarSource, id)
+	case typeParticipation:
+		return nodeOf(ctx, l.participation, id)
 	}
 	return noNode
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/participation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -80,6 +81,10 @@ func slots(l *loaders) *dataloadgen.Loader[int64, volunteer.Slot] {
 
 func claims(l *loaders) *dataloadgen.Loader[int64, volunteer.Claim] {
 	return l.claim
+}
+
+func participations(l *loaders) *dataloadgen.Loader[int64, participation.Participation] {
+	return l.participation
 }
 
 func announcements(l *loaders) *dataloadgen.Loader[int64, notify.Announcement] {

@@ -25,6 +25,7 @@ import (
 var payloadTypes = map[string]bool{
 	"Story": true, "Activity": true, "Initiative": true, "User": true, "VolunteerSlot": true, "SlotClaim": true,
 	"Me": true, "Organisation": true, "Place": true, "Call": true, "CalendarSource": true, "Notification": true,
+	"Participation": true,
 }
 
 // payloadScenario runs one mutation as every role, with each input in
@@ -102,6 +103,14 @@ func payloadScenarios() []payloadScenario {
 		payloadScenario{name: "cancelClaim (rasmus' own)", mutation: "cancelClaim", someoneSees: true,
 			inputs: one(func(rt readTown) map[string]any {
 				return map[string]any{"claimId": globalID(typeClaim, rt.rasmusClaim.ID)}
+			})},
+		payloadScenario{name: "cancelParticipation (rasmus' own)", mutation: "cancelParticipation", someoneSees: true,
+			inputs: one(func(rt readTown) map[string]any {
+				return map[string]any{"participationId": globalID(typeParticipation, rt.rasmusGuest)}
+			})},
+		payloadScenario{name: "participate (a draft)", mutation: "participate",
+			inputs: one(func(rt readTown) map[string]any {
+				return map[string]any{"activityId": globalID(typeActivity, rt.draft.ID), "status": "GOING", "idempotencyKey": "draft-1"}
 			})},
 		payloadScenario{name: "updateVolunteerSlot (a draft's)", mutation: "updateVolunteerSlot", someoneSees: true,
 			inputs: one(func(rt readTown) map[string]any {

@@ -20,6 +20,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/media/mediatest"
 	"github.com/ishoj/voresishoj/internal/notify"
+	"github.com/ishoj/voresishoj/internal/participation"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/story"
@@ -62,6 +63,7 @@ type readTown struct {
 	pendingCallStory, linkedToDraft int64
 	hiddenInitiative, notification  int64
 	announcement, rasmusFollow      int64
+	rasmusGuest                     int64
 	callerName                      map[string]string
 }
 
@@ -93,6 +95,10 @@ func makeReadTown(t *testing.T, ts *testServer) readTown {
 	var errC error
 	rt.rasmusClaim, errC = d.Volunteer.Claim(ctx, rasmus, rt.slot.ID, "rasmus-1")
 	must(errC)
+	guest, err := d.Participation.Participate(ctx, rasmus, participation.Input{ActivityID: rt.activity.ID,
+		Status: participation.Interested, IdempotencyKey: "rasmus-guest-1"})
+	must(err)
+	rt.rasmusGuest = guest.ID
 	start := rt.draft.StartsAt
 	rt.draftSlot, err = d.Volunteer.AddSlot(ctx, boss, volunteer.NewSlot{ActivityID: rt.draft.ID, Title: "Hemmelig vagt",
 		StartsAt: start, EndsAt: start.Add(time.Hour), Capacity: 2})
@@ -469,6 +475,28 @@ var readMatrix = []readCase{
 		query: `query($id: ID!) { node(id: $id) { ... on SlotClaim { volunteer { email } } } }`,
 		vars:  gidVars("id", idOf2(typeClaim, func(rt readTown) int64 { return rt.rasmusClaim.ID })), path: "node.volunteer.email", want: only(resident, organiserSame, secretariatRol)},
 
+	// Guests: counts are public, names and the party the person's and the
+	// activity's organisers'.
+	{fields: []string{"Occurrence.attendees", "Participation.person"}, name: "occurrence.attendees (the guest list, with e-mail)",
+		query: `query($id: ID!) { activity(id: $id) { nextOccurrence { attendees { partySize person { displayName email } } } } }`,
+		vars:  gidVars("id", idOfActivity(func(rt readTown) int64 { return rt.activity.ID })),
+		path:  "activity.nextOccurrence.attendees.0.person.email", want: only(organisersOf...)},
+	{fields: []string{"Occurrence.myParticipation"}, name: "occurrence.myParticipation (rasmus is interested)",
+		query: `query($id: ID!) { activity(id: $id) { nextOccurrence { myParticipation { status } } } }`,
+		vars:  gidVars("id", idOfActivity(func(rt readTown) int64 { return rt.activity.ID })),
+		path:  "activity.nextOccurrence.myParticipation.status", want: only(resident)},
+	{fields: []string{"Query.node", "Participation.status"}, name: "node (vera's participation)",
+		query: `query($id: ID!) { node(id: $id) { ... on Participation { status partySize } } }`,
+		vars:  gidVars("id", idOf2(typeParticipation, func(rt readTown) int64 { return rt.veraGuest.ID })), path: "node.status", want: only(organisersOf...)},
+	{fields: []string{"Query.node", "Participation.person"}, name: "node (rasmus' participation) and its person's e-mail",
+		query: `query($id: ID!) { node(id: $id) { ... on Participation { person { email } } } }`,
+		vars:  gidVars("id", idOf2(typeParticipation, func(rt readTown) int64 { return rt.rasmusGuest })), path: "node.person.email",
+		want: only(resident, organiserSame, secretariatRol)},
+	{fields: []string{"Query.activity", "Occurrence.headcount"}, name: "occurrence.headcount of a draft (counts are the activity's)",
+		query: `query($id: ID!) { activity(id: $id) { nextOccurrence { headcount { going } } } }`,
+		vars:  gidVars("id", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })), path: "activity.nextOccurrence.headcount.going",
+		want: only(organisersOf...)},
+
 	// People: shown, with their contact details, under ContactVisible only.
 	{fields: []string{"Query.node", "User.displayName", "User.email"}, name: "node (vera, who volunteers for A)",
 		query: `query($id: ID!) { node(id: $id) { ... on User { displayName email } } }`,
@@ -622,8 +650,10 @@ func TestReadAuthorisationMatrix(t *testing.T) {
 // holding them may be seen, and the matrix rows show who may see that.
 var publicFields = map[string]string{
 	"Query":                   "organisations organisation places place themes calls call callsConnection labels",
-	"Activity":                "id title description startsAt endsAt recurrence nextOccurrence occurrences place organisation themes links publishedAt importedFrom webUrl",
-	"Occurrence":              "activity startsAt endsAt",
+	"Activity":                "id title description startsAt endsAt recurrence nextOccurrence occurrences place organisation themes links publishedAt importedFrom webUrl participationSettings",
+	"Occurrence":              "activity startsAt endsAt registrationOpensAt registrationClosesAt cancelDeadline",
+	"Headcount":               "going goingParties interested waitlisted waitlistedParties seats seatsLeft",
+	"ParticipationSettings":   "mode seats maxPartySize opensMinutesBefore closesMinutesBefore cancelMinutesBefore notifyFilling",
 	"ActivityConnection":      "edges pageInfo",
 	"ActivityEdge":            "cursor node occurrence distance",
 	"PageInfo":                "hasNextPage endCursor hasPreviousPage startCursor",
@@ -662,28 +692,30 @@ var publicFields = map[string]string{
 // hangs off it are the caller's own; the rest belong to one restricted
 // field named beside them.
 var withinFields = map[string]string{
-	"Announcement":            "id body audience recipients createdAt",                    // node (announcement), sendAnnouncement
-	"AnnouncementDelivery":    "notified complete pending quietHours failed unregistered", // Announcement.delivery
-	"SlotClaim":               "id slot waitlistPosition createdAt attendance lateCancel",
-	"SlotClaimConnection":     "edges pageInfo totalCount",                                                                                                                                                                                                                                     // Me.claimsConnection
-	"SlotClaimEdge":           "cursor node",                                                                                                                                                                                                                                                   // Me.claimsConnection                                                                                                                                                                                                   // node (claim), slot.claims, slot.myClaim, me.claims
-	"Me":                      "id user displayName email phone language languageChosen role verified organises claims claimsConnection hours qualifications calendarFeedUrl follows notifications unreadNotifications notificationPreferences stories storiesConnection organiserInvitations", // Query.me
-	"VolunteerHours":          "total byOrganisation",                                                                                                                                                                                                                                          // Me.hours
-	"OrganisationHours":       "organisation hours",                                                                                                                                                                                                                                            // Me.hours
-	"Qualification":           "requirement recordedAt expiresAt checkedAt organisation",                                                                                                                                                                                                       // Me.qualifications
-	"Follow":                  "organisation place theme createdAt",                                                                                                                                                                                                                            // Me.follows
-	"NotificationConnection":  "edges pageInfo totalCount",                                                                                                                                                                                                                                     // Me.notifications
-	"NotificationEdge":        "cursor node",                                                                                                                                                                                                                                                   // Me.notifications
-	"Notification":            "id kind type body deepLink data createdAt readAt",                                                                                                                                                                                                              // node (notification), Me.notifications
-	"NotificationPreferences": "newEvents announcements reminders waitlist stories quietHoursStart quietHoursEnd",                                                                                                                                                                              // Me.notificationPreferences
-	"Initiative":              "joinedByMe proposedByMe",                                                                                                                                                                                                                                       // about the caller only
-	"InitiativeMember":        "message joinedAt",                                                                                                                                                                                                                                              // Initiative.members
-	"MediaPickup":             "outlet url pickedUpAt",                                                                                                                                                                                                                                         // Story.mediaPickups
-	"StoryReport":             "reason createdAt reviewed reporterMarked counts",                                                                                                                                                                                                               // Story.reports
-	"OrganiserInvitation":     "id organisation status email inviteeName invitedByName createdAt expiresAt",                                                                                                                                                                                    // Organisation.organiserInvitations, Me.organiserInvitations
-	"Stats":                   "usersTotal usersTarget newUsersPerMonth activeVolunteers volunteersPerMonth hoursTotal hoursPerMonth storiesPublishedPerMonth campaignStoriesThisYear campaignTargetMin campaignTargetMax mediaPickupsThisYear mediaPickupsTargetMin mediaPickupsTargetMax",    // Query.stats
-	"MonthCount":              "month count hours",                                                                                                                                                                                                                                             // Query.stats
-	"CalendarSource":          "id organisation place themes lastFetchedAt lastSuccessAt lastError lastErrorDetail failures nextFetchAt",                                                                                                                                                       // calendarSources, node (source)
+	"Announcement":         "id body audience recipients createdAt",                    // node (announcement), sendAnnouncement
+	"AnnouncementDelivery": "notified complete pending quietHours failed unregistered", // Announcement.delivery
+	"SlotClaim":            "id slot waitlistPosition createdAt attendance lateCancel",
+	// node (participation), occurrence.attendees and myParticipation, me.participations
+	"Participation":           "id activity occurrenceStartsAt partySize guests waitlistPosition attendance lateCancel enteredByOrganiser createdAt promotedAt",
+	"SlotClaimConnection":     "edges pageInfo totalCount",                                                                                                                                                                                                                                                    // Me.claimsConnection
+	"SlotClaimEdge":           "cursor node",                                                                                                                                                                                                                                                                  // Me.claimsConnection                                                                                                                                                                                                   // node (claim), slot.claims, slot.myClaim, me.claims
+	"Me":                      "id user displayName email phone language languageChosen role verified organises claims claimsConnection hours qualifications calendarFeedUrl follows notifications unreadNotifications notificationPreferences stories storiesConnection organiserInvitations participations", // Query.me
+	"VolunteerHours":          "total byOrganisation",                                                                                                                                                                                                                                                         // Me.hours
+	"OrganisationHours":       "organisation hours",                                                                                                                                                                                                                                                           // Me.hours
+	"Qualification":           "requirement recordedAt expiresAt checkedAt organisation",                                                                                                                                                                                                                      // Me.qualifications
+	"Follow":                  "organisation place theme createdAt",                                                                                                                                                                                                                                           // Me.follows
+	"NotificationConnection":  "edges pageInfo totalCount",                                                                                                                                                                                                                                                    // Me.notifications
+	"NotificationEdge":        "cursor node",                                                                                                                                                                                                                                                                  // Me.notifications
+	"Notification":            "id kind type body deepLink data createdAt readAt",                                                                                                                                                                                                                             // node (notification), Me.notifications
+	"NotificationPreferences": "newEvents announcements reminders waitlist stories quietHoursStart quietHoursEnd",                                                                                                                                                                                             // Me.notificationPreferences
+	"Initiative":              "joinedByMe proposedByMe",                                                                                                                                                                                                                                                      // about the caller only
+	"InitiativeMember":        "message joinedAt",                                                                                                                                                                                                                                                             // Initiative.members
+	"MediaPickup":             "outlet url pickedUpAt",                                                                                                                                                                                                                                                        // Story.mediaPickups
+	"StoryReport":             "reason createdAt reviewed reporterMarked counts",                                                                                                                                                                                                                              // Story.reports
+	"OrganiserInvitation":     "id organisation status email inviteeName invitedByName createdAt expiresAt",                                                                                                                                                                                                   // Organisation.organiserInvitations, Me.organiserInvitations
+	"Stats":                   "usersTotal usersTarget newUsersPerMonth activeVolunteers volunteersPerMonth hoursTotal hoursPerMonth storiesPublishedPerMonth campaignStoriesThisYear campaignTargetMin campaignTargetMax mediaPickupsThisYear mediaPickupsTargetMin mediaPickupsTargetMax",                   // Query.stats
+	"MonthCount":              "month count hours",                                                                                                                                                                                                                                                            // Query.stats
+	"CalendarSource":          "id organisation place themes lastFetchedAt lastSuccessAt lastError lastErrorDetail failures nextFetchAt",                                                                                                                                                                      // calendarSources, node (source)
 }
 
 // readableTypes are the object types a query or subscription can reach.

@@ -15,6 +15,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/offline"
 	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/participation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/pubsub"
@@ -59,6 +60,7 @@ type Domain struct {
 	Search         *search.Service
 	CalendarImport *calimport.Service
 	Offline        *offline.Service
+	Participation  *participation.Service
 	// Languages are the languages people may choose.
 	Languages []string
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/participation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/search"
@@ -513,6 +514,14 @@ type MarkNotificationsReadPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The input of `markParticipantAttendance`.
+type MarkParticipantAttendanceInput struct {
+	// A Participation id of a GOING party on an occurrence that has started.
+	ParticipationID string `json:"participationId"`
+	// Came or did not come.
+	Attendance string `json:"attendance"`
+}
+
 // The input of `markStoryReporter`.
 type MarkStoryReporterInput struct {
 	// The person (a User id, e.g. from Story.reports).
@@ -685,6 +694,72 @@ type PageInfo struct {
 	HasPreviousPage bool `json:"hasPreviousPage"`
 	// The first item's cursor; null for an empty page. Added in 0.3.0.
 	StartCursor *string `json:"startCursor,omitempty"`
+}
+
+// The input of `participate`.
+type ParticipateInput struct {
+	// An Activity id.
+	ActivityID string `json:"activityId"`
+	// The start of the occurrence (one of `occurrences`); the next one when left out.
+	OccurrenceStartsAt *time.Time `json:"occurrenceStartsAt,omitempty"`
+	// GOING or INTERESTED; tapping again changes the answer and the party.
+	Status string `json:"status"`
+	// How many the person brings (children, a friend): 0 to the activity's maxPartySize - 1; 0 when left out.
+	Guests *int `json:"guests,omitempty"`
+	// Chosen by the app per tap; a retry with the same key returns the first result.
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+// A full occurrence is not an error: the participation is WAITLISTED. Errors: ACTIVITY_NOT_FOUND, ACTIVITY_CANCELLED, OCCURRENCE_NOT_FOUND, OCCURRENCE_STARTED, REGISTRATION_NOT_OPEN, REGISTRATION_CLOSED, PARTY_TOO_LARGE, NOT_ENOUGH_SEATS, OUT_OF_RANGE, TOO_MANY_SIGNUPS, VERIFIED_ACCOUNT_REQUIRED, IDEMPOTENCY_KEY_REUSED.
+type ParticipatePayload struct {
+	// The participation, GOING, INTERESTED or WAITLISTED; null on error.
+	Participation *participation.Participation `json:"participation,omitempty"`
+	// The occurrence's counts after the call, so a cache updates seatsLeft; null on error.
+	Headcount *participation.Headcount `json:"headcount,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// Names one participation.
+type ParticipationIDInput struct {
+	// A Participation id.
+	ParticipationID string `json:"participationId"`
+}
+
+// What `cancelParticipation` and `markParticipantAttendance` return.
+type ParticipationPayload struct {
+	// The participation as it is now; null on error.
+	Participation *participation.Participation `json:"participation,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// The input of `setParticipationSettings`.
+type ParticipationSettingsInput struct {
+	// An Activity id.
+	ActivityID string `json:"activityId"`
+	// Open, registration or seat-limited.
+	Mode participation.Mode `json:"mode"`
+	// Required for SEAT_LIMITED (1 to 2000), ignored otherwise. Fewer than an upcoming occurrence has going is refused (SEATS_BELOW_GOING); more promote from the waitlists.
+	Seats *int `json:"seats,omitempty"`
+	// 1 to 20; 6 when left out.
+	MaxPartySize *int `json:"maxPartySize,omitempty"`
+	// Sign-up opens this many minutes before each start (0 to 129600); at once when left out.
+	OpensMinutesBefore *int `json:"opensMinutesBefore,omitempty"`
+	// Sign-up closes this many minutes before each start; less than opensMinutesBefore. At the start when left out.
+	ClosesMinutesBefore *int `json:"closesMinutesBefore,omitempty"`
+	// Cancelling later than this many minutes before the start is recorded as late.
+	CancelMinutesBefore *int `json:"cancelMinutesBefore,omitempty"`
+	// Tell the organisers at 80 % and 100 % of the seats; true when left out.
+	NotifyFilling *bool `json:"notifyFilling,omitempty"`
+}
+
+// What `setParticipationSettings` returns.
+type ParticipationSettingsPayload struct {
+	// The activity with its new participationSettings; null on error.
+	Activity *activity.Activity `json:"activity,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // A photo to add to a story.
@@ -943,6 +1018,20 @@ type SendAnnouncementPayload struct {
 	Announcement *notify.Announcement `json:"announcement,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// An organiser signs up a resident who has no app (name, phone and party size).
+type SignUpGuestInput struct {
+	// An Activity id.
+	ActivityID string `json:"activityId"`
+	// The start of the occurrence; the next one when left out.
+	OccurrenceStartsAt *time.Time `json:"occurrenceStartsAt,omitempty"`
+	// The resident's name.
+	Name string `json:"name"`
+	// As people write it; a Danish number without +45 is taken as one. A second sign-up with the same phone changes the first.
+	Phone string `json:"phone"`
+	// The resident and their guests, 1 to 20 (and at most the activity's maxPartySize).
+	PartySize int `json:"partySize"`
 }
 
 // An organiser signs up a resident who has no app (name and phone).

@@ -35,6 +35,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/offline"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/pages"
+	"github.com/ishoj/voresishoj/internal/participation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/pubsub"
@@ -175,6 +176,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	organisations.SetNotifier(a.notifier)
 	users := user.NewService(db, now)
 	users.OnEmailProven(organisations.EmailProvenTx)
+	guests := participation.NewService(db, a.bus, a.notifier, participation.Config{Now: now,
+		Signups: ratelimit.Quota{N: cfg.ClaimsPerHour, Per: time.Hour}})
 	a.domain = graph.Domain{
 		Users:         users,
 		Organisations: organisations,
@@ -192,8 +195,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		Notify:         a.notifier,
 		Initiatives:    initiative.NewService(db, themes, a.notifier, now),
 		CalendarImport: imports,
+		Participation:  guests,
 		Languages:      i18n.Supported(),
 	}
+	a.domain.Privacy.SetParticipations(guests)
 	// Photos of stories not yet published go out at signed URLs; the
 	// replicas share the key through the database.
 	signer, err := media.LoadSigner(ctx, db, now())
@@ -440,6 +445,11 @@ func (a *App) housekeeping() []notify.Task {
 		}},
 		{Name: "idempotency-keys", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
 			_, err := a.domain.Volunteer.PurgeIdempotencyKeys(ctx, a.now().Add(-idempotencyRetention))
+			return err
+		}},
+		{Name: "participation-keys", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			// Idempotency keys of guest sign-ups, kept as long as slot claims'.
+			_, err := a.domain.Participation.PurgeKeys(ctx, a.now().Add(-idempotencyRetention))
 			return err
 		}},
 		{Name: "stale-proposals", Every: 6 * time.Hour, Run: func(ctx context.Context) error {

@@ -64,6 +64,7 @@ func Load(ctx context.Context, db *store.DB, now time.Time) error {
 			{"qualifications", l.loadQualifications},
 			{"activities", l.loadActivities},
 			{"volunteer slots", l.loadSlots},
+			{"participations", l.loadParticipations},
 			{"stories", l.loadStories},
 		}
 		for _, s := range steps {

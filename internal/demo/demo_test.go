@@ -301,6 +301,43 @@ func checkInvariants(t *testing.T, db *store.DB, now time.Time) {
 		}
 	}
 
+	// Guests: no occurrence has more people GOING than seats, a party
+	// waits only when it does not fit the seats left, nobody waits for an
+	// occurrence that has begun, and there are waitlists to show.
+	var occs []struct {
+		ActivityID int64      `db:"activity_id"`
+		StartsAt   store.Time `db:"occurrence_starts_at"`
+		Seats      *int       `db:"seats"`
+		Going      int        `db:"going"`
+		Smallest   *int       `db:"smallest_waiting"`
+	}
+	err = store.Select(ctx, db, &occs, `SELECT p.activity_id, p.occurrence_starts_at, s.seats,
+			COALESCE(SUM(CASE WHEN p.status = 'GOING' THEN p.party_size END), 0) AS going,
+			MIN(CASE WHEN p.status = 'WAITLISTED' THEN p.party_size END) AS smallest_waiting
+		FROM participations p JOIN participation_settings s ON s.activity_id = p.activity_id
+		GROUP BY p.activity_id, p.occurrence_starts_at, s.seats`)
+	if err != nil {
+		t.Fatalf("participations: %v", err)
+	}
+	waiting := 0
+	for _, o := range occs {
+		if o.Seats != nil && o.Going > *o.Seats {
+			t.Errorf("activity %d at %s: %d going on %d seats", o.ActivityID, o.StartsAt.Time, o.Going, *o.Seats)
+		}
+		if o.Smallest != nil {
+			waiting++
+			if o.Seats == nil || *o.Smallest <= *o.Seats-o.Going {
+				t.Errorf("activity %d at %s: a party of %d waits with %d going", o.ActivityID, o.StartsAt.Time, *o.Smallest, o.Going)
+			}
+			if !o.StartsAt.After(now) {
+				t.Errorf("activity %d at %s: a waitlist for what has begun", o.ActivityID, o.StartsAt.Time)
+			}
+		}
+	}
+	if len(occs) < 3 || waiting < 2 {
+		t.Errorf("%d occurrences with guests, %d with a waitlist; want at least 3 and 2", len(occs), waiting)
+	}
+
 	// Search finds what the text says.
 	var n int
 	if err := store.Get(ctx, db, &n, `SELECT COUNT(*) FROM activities WHERE search_text LIKE ? ESCAPE '\'`, store.LikePattern("byttemarked")); err != nil || n < 2 {

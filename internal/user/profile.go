@@ -69,7 +69,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, 
 
 // ContactVisible reports whether c may see the e-mail and phone number of
 // person target: the person themself, the secretariat, organisers of an
-// activity the person has signed up for, and fellow organisers. It is the
+// activity the person has signed up for (a slot or as a guest), and fellow organisers. It is the
 // rule ByIDs shows people by.
 func (s *Service) ContactVisible(ctx context.Context, c Caller, target int64) (bool, error) {
 	return ContactVisibleIn(ctx, s.db, c, target)

@@ -111,8 +111,11 @@ func visibleQuery(c Caller, ids []int64) (string, []any, error) {
 			JOIN volunteer_slots vs ON vs.id = sc.slot_id
 			JOIN activities a ON a.id = vs.activity_id
 			WHERE sc.user_id = u.id AND a.organisation_id IN (?))
+		OR EXISTS (SELECT 1 FROM participations p
+			JOIN activities a ON a.id = p.activity_id
+			WHERE p.user_id = u.id AND a.organisation_id IN (?))
 		OR EXISTS (SELECT 1 FROM organisers o WHERE o.user_id = u.id AND o.organisation_id IN (?)))`,
-		ids, c.UserID, orgs, orgs)
+		ids, c.UserID, orgs, orgs, orgs)
 }
 
 // ErrEmailNotVerified refuses a sign-in whose token names an e-mail
