@@ -16,8 +16,8 @@ import (
 
 	"github.com/ishoj/voresishoj/graph"
 	"github.com/ishoj/voresishoj/internal/activity"
-	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/buildinfo"
 	"github.com/ishoj/voresishoj/internal/calendar"
 	"github.com/ishoj/voresishoj/internal/calimport"
