@@ -6,6 +6,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -67,7 +68,11 @@ func (s *Service) writeCover(ctx context.Context, id int64, cols media.CoverColu
 			cols.CoverKey, cols.CoverWidth, cols.CoverHeight, cols.CoverAlt, cols.CoverPlaceholder, now, id); err != nil {
 			return fmt.Errorf("set cover of organisation %d: %w", id, err)
 		}
-		return media.ReplaceTx(ctx, tx, old, now)
+		if err := media.ReplaceTx(ctx, tx, old, now); err != nil {
+			return err
+		}
+		// Phones keep organisations offline: the new cover reaches them by sync.
+		return changelog.Record(ctx, tx, now, changelog.Organisation, id)
 	})
 	if err != nil {
 		return Organisation{}, err

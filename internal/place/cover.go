@@ -6,6 +6,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -63,11 +64,15 @@ func (s *Service) writeCover(ctx context.Context, id int64, cols media.CoverColu
 			return fmt.Errorf("cover of place %d: %w", id, err)
 		}
 		if _, err := store.Exec(ctx, tx, `UPDATE places SET cover_key = ?, cover_width = ?, cover_height = ?, cover_alt = ?,
-			cover_placeholder = ? WHERE id = ?`,
-			cols.CoverKey, cols.CoverWidth, cols.CoverHeight, cols.CoverAlt, cols.CoverPlaceholder, id); err != nil {
+			cover_placeholder = ?, updated_at = ? WHERE id = ?`,
+			cols.CoverKey, cols.CoverWidth, cols.CoverHeight, cols.CoverAlt, cols.CoverPlaceholder, now, id); err != nil {
 			return fmt.Errorf("set cover of place %d: %w", id, err)
 		}
-		return media.ReplaceTx(ctx, tx, old, now)
+		if err := media.ReplaceTx(ctx, tx, old, now); err != nil {
+			return err
+		}
+		// Phones keep places offline: the new cover reaches them by sync.
+		return changelog.Record(ctx, tx, now, changelog.Place, id)
 	})
 	if err != nil {
 		return Place{}, err
