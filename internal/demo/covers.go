@@ -100,13 +100,17 @@ func LoadCovers(ctx context.Context, db *store.DB, blobs media.Store) (int, erro
 	return len(todo), nil
 }
 
-var face = sync.OnceValues(func() (font.Face, error) {
-	f, err := opentype.Parse(gobold.TTF)
+// goBold is parsed once; a font.Face is not safe for concurrent use, so
+// each picture makes its own (cheap) face of it.
+var goBold = sync.OnceValues(func() (*opentype.Font, error) { return opentype.Parse(gobold.TTF) })
+
+func face() (font.Face, error) {
+	f, err := goBold()
 	if err != nil {
 		return nil, err
 	}
 	return opentype.NewFace(f, &opentype.FaceOptions{Size: 34, DPI: 72, Hinting: font.HintingFull})
-})
+}
 
 // palette are colour pairs that keep white text readable.
 var palette = [][2]color.RGBA{
@@ -145,6 +149,7 @@ func picture(title string) *image.RGBA {
 	band := image.Rect(0, coverHeight-90, coverWidth, coverHeight)
 	draw.Draw(img, band, image.NewUniform(color.RGBA{0, 0, 0, 110}), image.Point{}, draw.Over)
 	if f, err := face(); err == nil {
+		defer f.Close()
 		d := &font.Drawer{Dst: img, Src: image.White, Face: f}
 		text := title
 		for d.MeasureString(text).Ceil() > coverWidth-60 {
