@@ -5996,9 +5996,9 @@ extend type Mutation {
   Errors include PHOTO_TOO_LARGE, PHOTO_TYPE_NOT_ALLOWED, PHOTO_UNREADABLE,
   IMAGE_TOO_LARGE (too many pixels or bytes once decoded), INVALID_ID.
   """
-  setCover(input: SetCoverInput!): CoverPayload!
+  setCover("The target, the file and its alt text." input: SetCoverInput!): CoverPayload!
   "Take the cover of an activity, organisation, place or initiative away; the same people may as for setCover."
-  removeCover(input: RemoveCoverInput!): CoverPayload!
+  removeCover("The target." input: RemoveCoverInput!): CoverPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/initiatives.graphqls", Input: `"Where an initiative is in its life."
