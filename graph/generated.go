@@ -6078,6 +6078,16 @@ enum NotificationKind {
   STORY_HIDDEN
   "The person is invited to be an organiser."
   ORGANISER_INVITATION
+  "A guest's party got seats from the waitlist of a seat-limited activity."
+  SEAT_PROMOTED
+  "To the organisers: an occurrence reached 80 % of its seats."
+  ACTIVITY_FILLING
+  "To the organisers: an occurrence reached 100 % of its seats; new sign-ups wait."
+  ACTIVITY_FULL
+  "A guest going to an occurrence, 24 hours before; the push carries participationId to give the seats back."
+  GUEST_REMINDER_24H
+  "A guest going to an occurrence, 2 hours before; the push carries participationId to give the seats back."
+  GUEST_REMINDER_2H
   "To the proposer: someone joined their initiative."
   INITIATIVE_JOINED
   "To the secretariat: a proposer asks for their initiative to be approved."
