@@ -11,9 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"mime"
-	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -676,20 +674,8 @@ func clientIP(ctx context.Context) string {
 	return ip
 }
 
-// addressKey is the key of an address's limits. An IPv6 address counts by
-// its /64: one subscriber is given at least that many addresses, and
-// would otherwise have 2^64 limits to spread over.
-func addressKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil || !a.Is6() || a.Is4In6() {
-		return ip
-	}
-	p, err := a.Prefix(64)
-	if err != nil {
-		return ip
-	}
-	return p.String()
-}
+// addressKey is the key of an address's limits (ratelimit.AddressKey).
+func addressKey(ip string) string { return ratelimit.AddressKey(ip) }
 
 // check asks a limiter whether one more request for key may pass. When
 // Redis fails the request passes: a limit is protection, not a reason to
@@ -731,23 +717,9 @@ func (g *guard) allowOperation(ctx context.Context, live *liveConn) (time.Durati
 	return wait, ok
 }
 
-func retryAfterSeconds(wait time.Duration) int {
-	return max(int(math.Ceil(wait.Seconds())), 1)
-}
+func retryAfterSeconds(wait time.Duration) int { return ratelimit.RetryAfterSeconds(wait) }
 
-func (g *guard) clientIP(r *http.Request) string {
-	if g.rates.IPHeader != "" {
-		if v := r.Header.Get(g.rates.IPHeader); v != "" {
-			// X-Forwarded-For lists the client first.
-			return strings.TrimSpace(strings.Split(v, ",")[0])
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func (g *guard) clientIP(r *http.Request) string { return ratelimit.ClientIP(r, g.rates.IPHeader) }
 
 // noStoreWriter keeps a stream of server-sent events from being stored:
 // gqlgen's SSE transport sets Cache-Control: no-cache, which allows a

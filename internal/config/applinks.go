@@ -18,6 +18,10 @@ type AppLinks struct {
 	// AndroidFingerprints are the SHA-256 fingerprints of the app's
 	// signing certificates (ANDROID_CERT_FINGERPRINTS).
 	AndroidFingerprints []string
+	// MetaOEmbedToken is a Meta app access token ("app-id|app-secret"),
+	// for the titles of Facebook and Instagram link cards
+	// (META_OEMBED_TOKEN); a secret, never logged.
+	MetaOEmbedToken string
 }
 
 var (
@@ -45,6 +49,11 @@ func (a *AppLinks) read(str func(name, def string) string) []error {
 			continue
 		}
 		a.AppleAppIDs = append(a.AppleAppIDs, id)
+	}
+	if a.MetaOEmbedToken = str("META_OEMBED_TOKEN", ""); strings.ContainsFunc(a.MetaOEmbedToken, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		// Not quoted: the value is a secret.
+		errs = append(errs, fmt.Errorf("META_OEMBED_TOKEN must be one token without spaces or control characters (a Meta app access token, app-id|app-secret)"))
+		a.MetaOEmbedToken = ""
 	}
 	if a.AppStoreID = str("APP_STORE_ID", ""); a.AppStoreID != "" && !appStoreID.MatchString(a.AppStoreID) {
 		errs = append(errs, fmt.Errorf("APP_STORE_ID must be the app's numeric App Store id such as 1234567890, got %q", a.AppStoreID))

@@ -64,6 +64,12 @@ type Config struct {
 	// RateLimitPerson and RateLimitIP are requests a minute; 0 is off.
 	RateLimitPerson int
 	RateLimitIP     int
+	// PagesRateLimitIP is requests a minute to the public pages, feeds
+	// and calendars per client address; 0 is off.
+	PagesRateLimitIP int
+	// ExportRateLimitIP is requests a minute to the data export downloads
+	// (/export/) per client address; 0 is off.
+	ExportRateLimitIP int
 	// WebsocketsPerPerson caps the websockets one person holds open.
 	WebsocketsPerPerson int
 	// ClientIPHeader is the header a trusted proxy sets to the client's
@@ -194,6 +200,8 @@ func parse(getenv func(string) string) (Config, error) {
 	c.MaxUploadBytes = int64(integer("MAX_UPLOAD_BYTES", 60<<20, 1<<20, 4<<30))
 	c.RateLimitPerson = integer("RATE_LIMIT_PERSON", 300, 0, 1000000)
 	c.RateLimitIP = integer("RATE_LIMIT_IP", 1200, 0, 1000000)
+	c.PagesRateLimitIP = integer("PAGES_RATE_LIMIT_IP", 120, 0, 1000000)
+	c.ExportRateLimitIP = integer("EXPORT_RATE_LIMIT_IP", 10, 0, 1000000)
 	c.ClientIPHeader = str("CLIENT_IP_HEADER", "")
 	c.WebsocketsPerPerson = integer("WEBSOCKETS_PER_PERSON", 10, 1, 100000)
 	c.AnonymousConnectionsPerIP = integer("ANONYMOUS_CONNECTIONS_PER_IP", 100, 0, 1000000)

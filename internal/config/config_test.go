@@ -215,3 +215,20 @@ func TestActionAndDecodeLimits(t *testing.T) {
 		}
 	}
 }
+
+// The Meta token is read as given, and one that cannot be a token is
+// refused without repeating it (it is a secret); the pages' rate limit
+// has its default and may be turned off.
+func TestMetaTokenAndPagesLimit(t *testing.T) {
+	c, err := parse(env(map[string]string{"META_OEMBED_TOKEN": "123456|abcdef", "PAGES_RATE_LIMIT_IP": "0"}))
+	if err != nil || c.AppLinks.MetaOEmbedToken != "123456|abcdef" || c.PagesRateLimitIP != 0 {
+		t.Fatalf("token %q, pages limit %d, err %v", c.AppLinks.MetaOEmbedToken, c.PagesRateLimitIP, err)
+	}
+	_, err = parse(env(map[string]string{"META_OEMBED_TOKEN": "123456|abc def-hidden"}))
+	if err == nil || !strings.Contains(err.Error(), "META_OEMBED_TOKEN") || strings.Contains(err.Error(), "hidden") {
+		t.Errorf("a token with a space: %v", err)
+	}
+	if c, err := parse(env(nil)); err != nil || c.PagesRateLimitIP != 120 || c.AppLinks.MetaOEmbedToken != "" {
+		t.Errorf("defaults: %d %q %v", c.PagesRateLimitIP, c.AppLinks.MetaOEmbedToken, err)
+	}
+}

@@ -22,11 +22,13 @@ import (
 // page loads nothing from those sites (no script, iframe or image), as
 // Danish public sites must not let third parties set cookies before the
 // reader agrees; the reader who follows the link chooses to go there.
-// Where the provider's oEmbed needs no account (YouTube), the card gets
-// the post's title and thumbnail, fetched by the server through the same
-// client that refuses private addresses as the calendar import, and the
-// thumbnail is served from here (/embeds/…). Facebook's and Instagram's
-// oEmbed needs a Meta app token; those cards show the link's own label.
+// Where the provider offers oEmbed the card gets the post's title and
+// thumbnail, fetched by the server through the same client that refuses
+// private addresses as the calendar import, and the thumbnail is served
+// from here (/embeds/…); the provider's embed HTML (its script) is never
+// used. YouTube's oEmbed needs no account; Facebook's and Instagram's are
+// asked only with a Meta app token (META_OEMBED_TOKEN), and without one
+// their cards show the link's own label.
 
 // card is one link as a page shows it.
 type card struct {
@@ -93,10 +95,8 @@ type embedEntry struct {
 // background: a page never waits for a provider. What it learns is kept
 // in memory for a day (a failure for an hour), at most maxEmbeds links.
 type Embeds struct {
-	client *http.Client
-	// endpoints are the oEmbed endpoints by kind; tests point them at
-	// their own server.
-	endpoints map[link.Kind]string
+	client    *http.Client
+	providers Providers
 	log       *slog.Logger
 	now       func() time.Time
 
@@ -105,6 +105,17 @@ type Embeds struct {
 	thumbs   map[string]thumb
 	inflight map[string]bool
 	sem      chan struct{}
+}
+
+// Providers are the oEmbed endpoints the cards ask, by provider; an
+// empty one is not asked. Tests point them at their own server.
+type Providers struct {
+	YouTube string
+	// Instagram, FacebookPost and FacebookVideo are Meta's endpoints,
+	// asked only with MetaToken, which goes with each request as its
+	// access_token.
+	Instagram, FacebookPost, FacebookVideo string
+	MetaToken                              string
 }
 
 type thumb struct {
@@ -124,20 +135,105 @@ const (
 // YouTubeOEmbed is YouTube's oEmbed endpoint.
 const YouTubeOEmbed = "https://www.youtube.com/oembed"
 
-// NewEmbeds returns an Embeds that fetches with client (the calendar
-// import's, which dials public addresses only) from endpoints by kind;
-// nil endpoints means YouTube's.
-func NewEmbeds(client *http.Client, endpoints map[link.Kind]string, log *slog.Logger, now func() time.Time) *Embeds {
-	if endpoints == nil {
-		endpoints = map[link.Kind]string{link.YouTube: YouTubeOEmbed}
+// metaGraph is where Meta's oEmbed endpoints are, in the Graph API
+// version they were checked against.
+const metaGraph = "https://graph.facebook.com/v26.0/"
+
+// DefaultProviders are the real providers: YouTube always, Facebook and
+// Instagram when metaToken is set.
+func DefaultProviders(metaToken string) Providers {
+	p := Providers{YouTube: YouTubeOEmbed}
+	if metaToken != "" {
+		p.Instagram, p.FacebookPost, p.FacebookVideo = metaGraph+"instagram_oembed", metaGraph+"oembed_post", metaGraph+"oembed_video"
+		p.MetaToken = metaToken
 	}
+	return p
+}
+
+// endpoint is the oEmbed request for rawURL, or "" when no provider is
+// asked about it.
+func (p Providers) endpoint(kind link.Kind, rawURL string) string {
+	if !embeddable(kind, rawURL) {
+		return ""
+	}
+	var base string
+	q := url.Values{"url": {rawURL}, "maxwidth": {"480"}}
+	switch kind {
+	case link.YouTube:
+		base = p.YouTube
+		q.Set("format", "json")
+	case link.Instagram, link.Facebook:
+		if p.MetaToken == "" {
+			return ""
+		}
+		base = p.Instagram
+		if kind == link.Facebook {
+			base = p.FacebookPost
+			if facebookVideo(rawURL) {
+				base = p.FacebookVideo
+			}
+		}
+		// The embed HTML is not used; without its script it is smaller.
+		q.Set("omitscript", "true")
+		q.Set("access_token", p.MetaToken)
+	}
+	if base == "" {
+		return ""
+	}
+	return base + "?" + q.Encode()
+}
+
+// embeddable reports whether rawURL is a single post or video, the
+// only links the providers' oEmbed answers for: a channel, profile,
+// group, page or event would fail every hour and spend the quota.
+func embeddable(kind link.Kind, rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	host, p := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www."), u.Path
+	prefixed := func(prefixes ...string) bool {
+		for _, x := range prefixes {
+			if strings.HasPrefix(p, x) {
+				return true
+			}
+		}
+		return false
+	}
+	switch kind {
+	case link.YouTube:
+		return host == "youtu.be" || prefixed("/watch", "/shorts/", "/live/", "/embed/")
+	case link.Instagram:
+		return prefixed("/p/", "/reel/", "/reels/", "/tv/")
+	case link.Facebook:
+		return facebookVideo(rawURL) || strings.Contains(p, "/posts/") || strings.Contains(p, "/photos/") ||
+			prefixed("/permalink.php", "/photo.php", "/photo/", "/share/p/", "/share/v/", "/share/r/")
+	}
+	return false
+}
+
+// facebookVideo reports whether a Facebook link is a video (Meta's
+// oembed_video) rather than a post (oembed_post).
+func facebookVideo(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	host := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+	return host == "fb.watch" || strings.Contains(u.Path, "/videos/") || u.Path == "/video.php" ||
+		strings.HasPrefix(u.Path, "/watch") || strings.HasPrefix(u.Path, "/reel/")
+}
+
+// NewEmbeds returns an Embeds that fetches with client (the calendar
+// import's, which dials public addresses only) from providers.
+func NewEmbeds(client *http.Client, providers Providers, log *slog.Logger, now func() time.Time) *Embeds {
 	if log == nil {
 		log = slog.Default()
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Embeds{client: client, endpoints: endpoints, log: log, now: now,
+	return &Embeds{client: client, providers: providers, log: log, now: now,
 		entries: map[string]*embedEntry{}, thumbs: map[string]thumb{}, inflight: map[string]bool{},
 		sem: make(chan struct{}, 2)}
 }
@@ -145,7 +241,7 @@ func NewEmbeds(client *http.Client, endpoints map[link.Kind]string, log *slog.Lo
 // Lookup returns what is known of rawURL, and starts finding out when
 // nothing (or something stale) is.
 func (e *Embeds) Lookup(kind link.Kind, rawURL string) (Embed, bool) {
-	endpoint := e.endpoints[kind]
+	endpoint := e.providers.endpoint(kind, rawURL)
 	if endpoint == "" {
 		return Embed{}, false
 	}
@@ -206,8 +302,7 @@ func (e *Embeds) fetch(endpoint, rawURL string) {
 }
 
 func (e *Embeds) oembed(ctx context.Context, endpoint, rawURL string) (Embed, *thumb, error) {
-	q := url.Values{"url": {rawURL}, "format": {"json"}, "maxwidth": {"480"}}
-	body, _, err := e.get(ctx, endpoint+"?"+q.Encode(), maxOEmbed)
+	body, _, err := e.get(ctx, endpoint, maxOEmbed)
 	if err != nil {
 		return Embed{}, nil, err
 	}
@@ -258,6 +353,12 @@ func (e *Embeds) get(ctx context.Context, u string, max int64) ([]byte, string, 
 	req.Header.Set("User-Agent", "VoresIshoj/1 (+link previews)")
 	resp, err := e.client.Do(req)
 	if err != nil {
+		// The client's error quotes the address, and Meta's holds the
+		// token: name it without its query.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return nil, "", fmt.Errorf("%s %s: %w", ue.Op, withoutQuery(ue.URL), ue.Err)
+		}
 		return nil, "", err
 	}
 	defer resp.Body.Close()
@@ -273,6 +374,15 @@ func (e *Embeds) get(ctx context.Context, u string, max int64) ([]byte, string, 
 	}
 	ctype, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
 	return body, strings.TrimSpace(strings.ToLower(ctype)), nil
+}
+
+func withoutQuery(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(address)"
+	}
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return u.String()
 }
 
 // serveThumb answers a card's thumbnail from memory.

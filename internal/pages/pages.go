@@ -28,6 +28,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
+	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -74,7 +75,12 @@ type Options struct {
 	// Embeds fetches the titles and thumbnails of YouTube links; nil
 	// shows link cards without them.
 	Embeds *Embeds
-	Log    *slog.Logger
+	// RateLimit counts every request to the pages per client address
+	// (ClientIPHeader as for /graphql); over it a page answers 429 with
+	// Retry-After, in the reader's language. nil limits nothing.
+	RateLimit      ratelimit.Limiter
+	ClientIPHeader string
+	Log            *slog.Logger
 }
 
 // Service renders the pages.
@@ -111,31 +117,40 @@ func New(d Domain, opts Options) (*Service, error) {
 	return &Service{d: d, opts: opts, links: weblink.New(opts.PublicURL), tmpl: t, log: opts.Log}, nil
 }
 
-// Register adds the pages' routes to mux.
+// Register adds the pages' routes to mux, each behind the rate limit.
 func (s *Service) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+weblink.Activities+"/{id}", s.serve(s.activityPage))
-	mux.HandleFunc("GET "+weblink.Stories+"/{id}", s.serve(s.storyPage))
-	mux.HandleFunc("GET "+weblink.Organisations+"/{id}", s.serve(s.organisationPage))
-	mux.HandleFunc("GET "+weblink.Places+"/{id}", s.serve(s.placePage))
-	mux.HandleFunc("GET "+weblink.Calls+"/{id}", s.serve(s.callPage))
-	mux.HandleFunc("GET "+weblink.Slots+"/{id}", s.slotRedirect)
-	mux.HandleFunc("GET "+weblink.Activities+"/{$}", s.serve(s.activitiesPage))
-	mux.HandleFunc("GET "+weblink.Activities, s.serve(s.activitiesPage))
-	mux.HandleFunc("GET "+weblink.Stories+"/{$}", s.serve(s.storiesPage))
-	mux.HandleFunc("GET "+weblink.Stories, s.serve(s.storiesPage))
-	mux.HandleFunc("GET "+weblink.App, s.serve(s.appPage))
-	mux.HandleFunc("GET "+FrontPath, s.serve(s.frontPage))
+	handle := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, ratelimit.PerAddress(s.opts.RateLimit, s.opts.ClientIPHeader, s.log, s.refuse, h))
+	}
+	handle("GET "+weblink.Activities+"/{id}", s.serve(s.activityPage))
+	handle("GET "+weblink.Stories+"/{id}", s.serve(s.storyPage))
+	handle("GET "+weblink.Organisations+"/{id}", s.serve(s.organisationPage))
+	handle("GET "+weblink.Places+"/{id}", s.serve(s.placePage))
+	handle("GET "+weblink.Calls+"/{id}", s.serve(s.callPage))
+	handle("GET "+weblink.Slots+"/{id}", s.slotRedirect)
+	handle("GET "+weblink.Activities+"/{$}", s.serve(s.activitiesPage))
+	handle("GET "+weblink.Activities, s.serve(s.activitiesPage))
+	handle("GET "+weblink.Stories+"/{$}", s.serve(s.storiesPage))
+	handle("GET "+weblink.Stories, s.serve(s.storiesPage))
+	handle("GET "+weblink.App, s.serve(s.appPage))
+	handle("GET "+FrontPath, s.serve(s.frontPage))
 	if s.opts.Production {
-		mux.HandleFunc("GET /{$}", s.serve(s.frontPage))
+		handle("GET /{$}", s.serve(s.frontPage))
 	}
-	mux.HandleFunc("GET /sitemap.xml", s.sitemap)
-	mux.HandleFunc("GET /robots.txt", s.robots)
-	mux.HandleFunc("GET /.well-known/apple-app-site-association", s.appleAssociation)
-	mux.HandleFunc("GET /apple-app-site-association", s.appleAssociation)
-	mux.HandleFunc("GET /.well-known/assetlinks.json", s.assetLinks)
+	handle("GET /sitemap.xml", s.sitemap)
+	handle("GET /robots.txt", s.robots)
+	handle("GET /.well-known/apple-app-site-association", s.appleAssociation)
+	handle("GET /apple-app-site-association", s.appleAssociation)
+	handle("GET /.well-known/assetlinks.json", s.assetLinks)
 	if s.opts.Embeds != nil {
-		mux.HandleFunc("GET "+embedPrefix+"{key}", s.opts.Embeds.serveThumb)
+		handle("GET "+embedPrefix+"{key}", s.opts.Embeds.serveThumb)
 	}
+}
+
+// refuse answers a request over the rate limit with a page saying when
+// to try again, in the reader's language.
+func (s *Service) refuse(w http.ResponseWriter, r *http.Request, retryAfter int) {
+	s.writeStatus(w, r, s.language(r), http.StatusTooManyRequests, map[string]any{"Seconds": retryAfter})
 }
 
 // frontURL is the canonical address of the front page.
@@ -199,14 +214,21 @@ func (s *Service) serve(fn renderFunc) http.HandlerFunc {
 
 // writeError answers status with a small page in the reader's language.
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, l *lang, status int) {
+	s.writeStatus(w, r, l, status, nil)
+}
+
+// writeStatus is writeError with the parameters of the message.
+func (s *Service) writeStatus(w http.ResponseWriter, r *http.Request, l *lang, status int, params map[string]any) {
 	key := "pages.not_found"
 	switch status {
 	case http.StatusGone:
 		key = "pages.gone"
+	case http.StatusTooManyRequests:
+		key = "pages.rate_limited"
 	case http.StatusInternalServerError:
 		key = "pages.error"
 	}
-	p := &page{Kind: "message", Title: l.T(key + ".title"), Description: l.T(key + ".body"), NoIndex: true}
+	p := &page{Kind: "message", Title: l.T(key + ".title"), Description: l.TP(key+".body", params), NoIndex: true}
 	p.Body = p.Description
 	var body []byte
 	b, err := s.render(p, l)

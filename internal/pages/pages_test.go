@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -10,9 +11,11 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"golang.org/x/net/html"
 
 	"github.com/ishoj/voresishoj/internal/activity"
@@ -21,11 +24,14 @@ import (
 	"github.com/ishoj/voresishoj/internal/demo"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/gid"
+	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/media"
+	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/pages"
 	"github.com/ishoj/voresishoj/internal/place"
+	"github.com/ishoj/voresishoj/internal/ratelimit"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/story"
@@ -47,6 +53,16 @@ type fixture struct {
 	callID  int64
 	secID   int64
 	photoOf int64 // a published story with a photo
+	// secretariat counts what the secretariat is told (a story hidden
+	// after reports); the outbox is notify's to test.
+	secretariat told
+}
+
+type told struct{ kinds []notify.Kind }
+
+func (t *told) NotifySecretariat(_ context.Context, _ *sqlx.Tx, n notify.NewNotification) error {
+	t.kinds = append(t.kinds, n.Kind)
+	return nil
 }
 
 func setup(t *testing.T, db *store.DB, apps pages.AppLinks) *fixture {
@@ -70,7 +86,7 @@ func setup(t *testing.T, db *store.DB, apps pages.AppLinks) *fixture {
 	f := &fixture{db: db, now: now}
 	f.domain = pages.Domain{
 		Activities:    activities,
-		Stories:       story.NewService(db, bus, blobs, themes, clock, nil, story.Limits{}),
+		Stories:       story.NewService(db, bus, blobs, themes, clock, &f.secretariat, story.Limits{}),
 		Organisations: organisation.NewService(db, clock),
 		Places:        place.NewService(db, clock),
 		Volunteer:     volunteer.NewService(db, bus, volunteer.Config{Now: clock}),
@@ -92,7 +108,7 @@ func setup(t *testing.T, db *store.DB, apps pages.AppLinks) *fixture {
 	f.oembed = httptest.NewServer(mux)
 	t.Cleanup(f.oembed.Close)
 	f.embeds = pages.NewEmbeds(calimport.PublicClient(5*time.Second, true),
-		map[link.Kind]string{link.YouTube: f.oembed.URL + "/oembed"}, nil, clock)
+		pages.Providers{YouTube: f.oembed.URL + "/oembed"}, nil, clock)
 
 	p, err := pages.New(f.domain, pages.Options{PublicURL: publicURL, Now: clock, Apps: apps, Embeds: f.embeds})
 	if err != nil {
@@ -329,6 +345,34 @@ func TestPages(t *testing.T) {
 		d := check("/calls/"+gid.Encode("Call", f.callID), "")
 		if !strings.Contains(d.text, "Min vinter i Ishøj") || !strings.Contains(d.text, "Åben for bidrag") {
 			t.Errorf("call page: %s", d.text)
+		}
+
+		// Every link the pages hand out to a page answers 200, in every
+		// language (the language menu's links too); a slot's after its
+		// redirect.
+		seen := map[string]bool{}
+		for _, body := range all {
+			for _, u := range parse(t, body).links {
+				u, _, _ = strings.Cut(u, "#")
+				if !strings.HasPrefix(u, publicURL+"/") || seen[u] {
+					continue
+				}
+				seen[u] = true
+				path := strings.TrimPrefix(u, publicURL)
+				if strings.HasPrefix(path, "/feeds/") || strings.HasPrefix(path, "/ical/") || strings.HasPrefix(path, "/media/") {
+					continue // not served here: TestHandedOutLinksResolve (internal/app) fetches those
+				}
+				resp, _ := f.get(t, path)
+				if resp.StatusCode == http.StatusMovedPermanently && strings.HasPrefix(path, "/slots/") {
+					resp, _ = f.get(t, strings.SplitN(resp.Header.Get("Location"), "#", 2)[0])
+				}
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("a page links %s, which answers %d", u, resp.StatusCode)
+				}
+			}
+		}
+		if len(seen) < 100 {
+			t.Errorf("only %d distinct links on the pages", len(seen))
 		}
 
 		// Nothing unpublished renders anywhere.
@@ -581,6 +625,44 @@ func TestStoryPage(t *testing.T) {
 			t.Errorf("story pending review: %d, want 404", resp.StatusCode)
 		}
 	})
+}
+
+// Every language of the catalogue, by ?lang= and by Accept-Language, on
+// every kind of page: its lang and dir (right to left for Arabic and
+// Urdu), a heading in that language, and the hreflang alternates.
+func TestEveryLanguage(t *testing.T) {
+	f := setup(t, storetest.SQLite(t), pages.AppLinks{})
+	langs := i18n.Supported()
+	if len(langs) < 5 {
+		t.Fatalf("the catalogue has %v", langs)
+	}
+	paths := []string{pages.FrontPath, "/activities", "/stories", "/app",
+		"/activities/" + gid.Encode("Activity", f.activityID(t, "Fællessang med Ældresagen")),
+		"/stories/" + gid.Encode("Story", f.photoOf), "/calls/" + gid.Encode("Call", f.callID)}
+	danish, _ := f.page(t, pages.FrontPath)
+	for _, code := range langs {
+		wantDir := "ltr"
+		if code == "ar" || code == "ur" {
+			wantDir = "rtl"
+		}
+		for _, path := range paths {
+			byQuery, body := f.page(t, path+"?lang="+code)
+			byHeader, _ := f.page(t, path, "Accept-Language", code+";q=0.9, da;q=0.1")
+			for how, d := range map[string]doc{"?lang": byQuery, "Accept-Language": byHeader} {
+				if d.lang != code || d.dir != wantDir {
+					t.Errorf("%s by %s %s: lang %q dir %q, want %s %s", path, how, code, d.lang, d.dir, code, wantDir)
+				}
+			}
+			for _, other := range langs {
+				if !strings.Contains(body, `hreflang="`+other+`"`) {
+					t.Errorf("%s in %s: no hreflang alternate for %s", path, code, other)
+				}
+			}
+		}
+		if front, _ := f.page(t, pages.FrontPath+"?lang="+code); code != "da" && front.meta["og:title"] == danish.meta["og:title"] {
+			t.Errorf("the front page in %s has the Danish title %q", code, front.meta["og:title"])
+		}
+	}
 }
 
 func TestLanguages(t *testing.T) {
@@ -899,6 +981,317 @@ func TestRescheduledActivity(t *testing.T) {
 		}
 		if a := move(draft, 24*time.Hour); a.RescheduledFrom != nil {
 			t.Errorf("a moved draft is rescheduled from %v", a.RescheduledFrom)
+		}
+	})
+}
+
+// Facebook and Instagram links get their titles from Meta's oEmbed when a
+// token is set, through the same public-addresses-only client, with the
+// token as access_token; the embed HTML Meta returns is never used, links
+// that are no single post (groups, profiles) are not asked about, and the
+// token never reaches the log. Without a token (setup's Embeds) nothing
+// is asked and the card shows the link's label.
+func TestMetaEmbeds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{})
+		ctx := context.Background()
+		const token = "1234567890|app-secret-value"
+		var mu sync.Mutex
+		asked := map[string][]string{} // endpoint → urls asked about
+		mux := http.NewServeMux()
+		for _, ep := range []string{"instagram_oembed", "oembed_post", "oembed_video"} {
+			mux.HandleFunc("GET /v26.0/"+ep, func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				asked[ep] = append(asked[ep], r.URL.Query().Get("url"))
+				mu.Unlock()
+				if r.URL.Query().Get("access_token") != token || r.URL.Query().Get("omitscript") != "true" {
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write([]byte(`{"error":{"message":"Invalid OAuth access token","type":"OAuthException","code":190}}`))
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(map[string]any{"type": "rich", "version": "1.0", "provider_name": "Instagram",
+					"title": "Høsten i bedene (" + ep + ")", "width": 480,
+					"html":          `<blockquote class="instagram-media"></blockquote><script async src="//www.instagram.com/embed.js"></script>`,
+					"thumbnail_url": "http://" + r.Host + "/thumb.jpg", "thumbnail_width": 480, "thumbnail_height": 480})
+			})
+		}
+		mux.HandleFunc("GET /thumb.jpg", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "image/jpeg")
+			_, _ = w.Write([]byte("\xff\xd8\xff\xe0 fake jpeg"))
+		})
+		meta := httptest.NewServer(mux)
+		defer meta.Close()
+
+		// A Facebook video and a group on the story with the Instagram post.
+		for i, u := range []string{"https://www.facebook.com/dyrkishoj/videos/987654321/", "https://www.facebook.com/groups/dyrkishoj"} {
+			if _, err := store.Exec(ctx, db, `INSERT INTO channel_links (story_id, kind, url, label, position) VALUES (?, 'FACEBOOK', ?, ?, ?)`,
+				f.photoOf, u, "Facebook "+itoa(int64(i)), 10+i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		path := "/stories/" + gid.Encode("Story", f.photoOf)
+
+		// Without a token: the label, and Meta is not asked.
+		f.page(t, path)
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := f.embeds.Wait(wctx); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := f.page(t, path)
+		if !strings.Contains(d.text, "Høsten på Instagram") || strings.Contains(d.text, "Høsten i bedene") {
+			t.Errorf("without a token the card shows the label: %s", d.text)
+		}
+
+		var logged bytes.Buffer
+		embeds := pages.NewEmbeds(calimport.PublicClient(5*time.Second, true), pages.Providers{
+			Instagram: meta.URL + "/v26.0/instagram_oembed", FacebookPost: meta.URL + "/v26.0/oembed_post",
+			FacebookVideo: meta.URL + "/v26.0/oembed_video", MetaToken: token,
+		}, slog.New(slog.NewTextHandler(&logged, nil)), func() time.Time { return f.now })
+		p, err := pages.New(f.domain, pages.Options{PublicURL: publicURL, Now: func() time.Time { return f.now }, Embeds: embeds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := http.NewServeMux()
+		p.Register(served)
+		srv := httptest.NewServer(served)
+		defer srv.Close()
+		g := *f
+		g.srv = srv
+		g.page(t, path)
+		if err := embeds.Wait(wctx); err != nil {
+			t.Fatal(err)
+		}
+		d, body := g.page(t, path)
+		if !strings.Contains(d.text, "Høsten i bedene (instagram_oembed)") || !strings.Contains(d.text, "Høsten i bedene (oembed_video)") {
+			t.Errorf("Meta's titles not shown: %s", d.text)
+		}
+		if !strings.Contains(d.text, "Facebook 1") {
+			t.Errorf("the group's card lost its label: %s", d.text)
+		}
+		if strings.Contains(body, "instagram-media") || strings.Contains(body, "embed.js") || strings.Contains(body, "<iframe") || strings.Contains(body, meta.URL) {
+			t.Error("the page carries Meta's embed HTML or links its thumbnail")
+		}
+		if !strings.Contains(body, publicURL+"/embeds/") {
+			t.Error("no thumbnail served from /embeds/")
+		}
+		mu.Lock()
+		if len(asked["instagram_oembed"]) != 1 || asked["instagram_oembed"][0] != "https://www.instagram.com/p/dyrkishoj_hoest_demo/" ||
+			len(asked["oembed_video"]) != 1 || len(asked["oembed_post"]) != 0 {
+			t.Errorf("asked %v; want the Instagram post and the video once, never the group", asked)
+		}
+		mu.Unlock()
+
+		// A provider that does not answer: the error is logged without
+		// the token, and the card keeps its label.
+		dead := httptest.NewServer(http.NotFoundHandler())
+		deadURL := dead.URL
+		dead.Close()
+		logged.Reset()
+		broken := pages.NewEmbeds(calimport.PublicClient(2*time.Second, true), pages.Providers{
+			Instagram: deadURL + "/v26.0/instagram_oembed", MetaToken: token}, slog.New(slog.NewTextHandler(&logged, nil)), nil)
+		if _, ok := broken.Lookup(link.Instagram, "https://www.instagram.com/p/abc/"); ok {
+			t.Error("a first lookup is known at once")
+		}
+		if err := broken.Wait(wctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := broken.Lookup(link.Instagram, "https://www.instagram.com/p/abc/"); ok {
+			t.Error("a failed lookup counts as known")
+		}
+		if !strings.Contains(logged.String(), "oembed lookup failed") || strings.Contains(logged.String(), "app-secret") ||
+			strings.Contains(logged.String(), "access_token") {
+			t.Errorf("log: %s", logged.String())
+		}
+	})
+}
+
+// The pages are limited per client address: past the burst a reader gets
+// 429 with Retry-After and a page in their language (right to left in
+// Arabic); another address, or the proxy's header naming one, has its
+// own bucket, and an IPv6 address counts by its /64.
+func TestRateLimit(t *testing.T) {
+	f := setup(t, storetest.SQLite(t), pages.AppLinks{})
+	limit := ratelimit.Limit{Rate: 6, Per: time.Minute, Burst: 3}
+	p, err := pages.New(f.domain, pages.Options{PublicURL: publicURL, Now: func() time.Time { return f.now },
+		RateLimit: ratelimit.NewMemory(limit), ClientIPHeader: "X-Real-IP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	p.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	g := *f
+	g.srv = srv
+
+	from := func(ip, path string, header ...string) (*http.Response, string) {
+		return g.get(t, path, append([]string{"X-Real-IP", ip}, header...)...)
+	}
+	for i := 0; i < limit.Burst; i++ {
+		if resp, _ := from("203.0.113.7", pages.FrontPath); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d within the burst: %d", i+1, resp.StatusCode)
+		}
+	}
+	resp, body := from("203.0.113.7", "/sitemap.xml")
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("past the burst: %d, want 429", resp.StatusCode)
+	}
+	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if err != nil || secs < 1 || secs > 10 {
+		t.Errorf("Retry-After %q, want about 10 s", resp.Header.Get("Retry-After"))
+	}
+	d := parse(t, body)
+	if d.lang != "da" || !strings.Contains(d.text, "For mange sidevisninger") || !strings.Contains(d.text, "om "+strconv.Itoa(secs)+" s") ||
+		resp.Header.Get("Content-Type") != "text/html; charset=utf-8" || d.meta["robots"] != "noindex" {
+		t.Errorf("429 page: %q %q robots %q: %s", d.lang, resp.Header.Get("Content-Type"), d.meta["robots"], d.text)
+	}
+	resp, body = from("203.0.113.7", "/stories", "Accept-Language", "en")
+	if d := parse(t, body); resp.StatusCode != http.StatusTooManyRequests || d.lang != "en" || !strings.Contains(d.text, "Too many page views") {
+		t.Errorf("429 in English: %d %q %s", resp.StatusCode, d.lang, d.text)
+	}
+	resp, body = from("203.0.113.7", pages.FrontPath+"?lang=ar")
+	if d := parse(t, body); resp.StatusCode != http.StatusTooManyRequests || d.lang != "ar" || d.dir != "rtl" {
+		t.Errorf("429 in Arabic: %d lang %q dir %q", resp.StatusCode, d.lang, d.dir)
+	}
+
+	// Another address is another reader.
+	if resp, _ := from("198.51.100.1", pages.FrontPath); resp.StatusCode != http.StatusOK {
+		t.Errorf("another address: %d", resp.StatusCode)
+	}
+	// One IPv6 subscriber's addresses share a bucket.
+	for i := 0; i < limit.Burst; i++ {
+		from("2001:db8:1:2::"+strconv.Itoa(i+1), "/robots.txt")
+	}
+	if resp, _ := from("2001:db8:1:2:ffff::9", "/robots.txt"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the same /64: %d, want 429", resp.StatusCode)
+	}
+	if resp, _ := from("2001:db8:1:3::1", "/robots.txt"); resp.StatusCode != http.StatusOK {
+		t.Errorf("another /64: %d", resp.StatusCode)
+	}
+}
+
+// The front page shows what is coming up (the next activities as the app
+// lists them) and the featured stories, the open calls for contributions,
+// and nothing of stories that are not featured while some are.
+func TestFrontPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{})
+		ctx := context.Background()
+		section := func(body, id string) string {
+			i := strings.Index(body, `id="`+id+`"`)
+			if i < 0 {
+				t.Fatalf("the front page has no section %s", id)
+			}
+			rest := body[i:]
+			return rest[:strings.Index(rest, "</section>")]
+		}
+		_, body := f.page(t, pages.FrontPath)
+		next, err := f.domain.Activities.List(ctx, user.Caller{}, activity.Filter{From: f.now}, nil, 6)
+		if err != nil || len(next) == 0 {
+			t.Fatalf("upcoming: %v %d", err, len(next))
+		}
+		coming := section(body, "coming")
+		for _, a := range next {
+			if !strings.Contains(coming, html.EscapeString(a.Title)) {
+				t.Errorf("coming up lacks %q", a.Title)
+			}
+		}
+		var featured, plain []string
+		if err := store.Select(ctx, db, &featured, `SELECT title FROM stories WHERE status = 'PUBLISHED' AND featured`); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Select(ctx, db, &plain, `SELECT title FROM stories WHERE status = 'PUBLISHED' AND NOT featured`); err != nil {
+			t.Fatal(err)
+		}
+		if len(featured) == 0 || len(plain) == 0 {
+			t.Fatalf("the demo data has %d featured and %d other stories", len(featured), len(plain))
+		}
+		got := section(body, "featured")
+		for _, title := range featured {
+			if !strings.Contains(got, html.EscapeString(title)) {
+				t.Errorf("featured lacks %q", title)
+			}
+		}
+		for _, title := range plain {
+			if strings.Contains(got, html.EscapeString(title)) {
+				t.Errorf("featured shows the story %q, which is not featured", title)
+			}
+		}
+		if calls := section(body, "calls"); !strings.Contains(calls, "Min vinter i Ishøj") || !strings.Contains(calls, "/calls/"+gid.Encode("Call", f.callID)) {
+			t.Errorf("the open call is not on the front page: %s", calls)
+		}
+
+		// With nothing featured, the latest stories stand in.
+		if _, err := store.Exec(ctx, db, `UPDATE stories SET featured = FALSE`); err != nil {
+			t.Fatal(err)
+		}
+		_, body = f.page(t, pages.FrontPath)
+		if got := section(body, "featured"); !strings.Contains(got, "/stories/") {
+			t.Errorf("with nothing featured the section is empty: %s", got)
+		}
+	})
+}
+
+// A story taken down after it was public answers 410 Gone, in the
+// reader's language and not to be indexed: rejected by the secretariat,
+// or hidden by readers' reports (the domain's own ways); one never
+// published answers 404.
+func TestWithdrawnStory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{})
+		ctx := context.Background()
+		sec := user.Caller{UserID: f.secID, Secretariat: true, Verified: true}
+		var ids []int64
+		if err := store.Select(ctx, db, &ids, `SELECT id FROM stories WHERE status = 'PUBLISHED' AND id <> ? ORDER BY id LIMIT 2`, f.photoOf); err != nil || len(ids) < 2 {
+			t.Fatalf("two published stories: %v", err)
+		}
+		rejected, reported := ids[0], ids[1]
+		var title string
+		if err := store.Get(ctx, db, &title, `SELECT title FROM stories WHERE id = ?`, rejected); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.domain.Stories.Review(ctx, sec, rejected, story.ActionReject, "Krænker en persons privatliv."); err != nil {
+			t.Fatalf("reject a published story: %v", err)
+		}
+		var readers []int64
+		if err := store.Select(ctx, db, &readers, `SELECT id FROM users WHERE id <> ? ORDER BY id LIMIT ?`, f.secID, story.ReportThreshold); err != nil || len(readers) < story.ReportThreshold {
+			t.Fatalf("readers to report: %v", err)
+		}
+		for _, u := range readers {
+			if _, err := f.domain.Stories.Report(ctx, user.Caller{UserID: u, Verified: true}, reported, "Upassende"); err != nil {
+				t.Fatalf("report: %v", err)
+			}
+		}
+		if len(f.secretariat.kinds) != 1 || f.secretariat.kinds[0] != notify.KindStoryHidden {
+			t.Errorf("the secretariat was told %v, want that the story was hidden", f.secretariat.kinds)
+		}
+		for _, id := range []int64{rejected, reported} {
+			path := "/stories/" + gid.Encode("Story", id)
+			resp, body := f.get(t, path, "Accept-Language", "en")
+			d := parse(t, body)
+			if resp.StatusCode != http.StatusGone || d.lang != "en" || !strings.Contains(d.text, "This page has been removed") || d.meta["robots"] != "noindex" {
+				t.Errorf("story %d taken down: %d lang %q robots %q %s", id, resp.StatusCode, d.lang, d.meta["robots"], d.text)
+			}
+			if id == rejected && strings.Contains(body, html.EscapeString(title)) {
+				t.Error("the 410 page shows the story's title")
+			}
+		}
+		// Gone from the lists and the sitemap too.
+		_, sitemap := f.get(t, "/sitemap.xml")
+		_, list := f.get(t, "/stories")
+		for _, id := range []int64{rejected, reported} {
+			if strings.Contains(sitemap, gid.Encode("Story", id)) || strings.Contains(list, gid.Encode("Story", id)) {
+				t.Errorf("story %d is still listed", id)
+			}
+		}
+		var pending int64
+		if err := store.Get(ctx, db, &pending, `SELECT id FROM stories WHERE status = 'PENDING_REVIEW' AND published_at IS NULL ORDER BY id LIMIT 1`); err != nil {
+			t.Fatal(err)
+		}
+		if resp, _ := f.get(t, "/stories/"+gid.Encode("Story", pending)); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("a story never published: %d, want 404", resp.StatusCode)
 		}
 	})
 }
