@@ -4,12 +4,12 @@
 -- 100 % of its seats (participation_settings.notify_filling). A row here
 -- says that level was told, written in the transaction of the sign-up
 -- that reached it, so a party that cancels and comes back at the mark
--- does not tell them again. Kept equivalent to ../postgres/00025_participation_alerts.sql.
+-- does not tell them again. Kept equivalent to ../sqlite/00026_participation_alerts.sql.
 CREATE TABLE participation_alerts (
-    activity_id          INTEGER NOT NULL REFERENCES activities (id) ON DELETE CASCADE,
-    occurrence_starts_at TIMESTAMP NOT NULL,
+    activity_id          BIGINT NOT NULL REFERENCES activities (id) ON DELETE CASCADE,
+    occurrence_starts_at TIMESTAMPTZ NOT NULL,
     level                INTEGER NOT NULL CHECK (level IN (80, 100)),
-    created_at           TIMESTAMP NOT NULL,
+    created_at           TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (activity_id, occurrence_starts_at, level)
 );
 
@@ -17,9 +17,9 @@ CREATE TABLE participation_alerts (
 -- (participation.Service.CreateReminders), as reminders_sent does for
 -- shifts. Moving the activity forgets them, so the new time is reminded.
 CREATE TABLE participation_reminders (
-    participation_id INTEGER NOT NULL REFERENCES participations (id) ON DELETE CASCADE,
+    participation_id BIGINT NOT NULL REFERENCES participations (id) ON DELETE CASCADE,
     kind             TEXT NOT NULL CHECK (kind IN ('24H', '2H')),
-    created_at       TIMESTAMP NOT NULL,
+    created_at       TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (participation_id, kind)
 );
 
