@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/store"
-	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 // urgentWithin: a push about something starting sooner than this may break
@@ -77,10 +77,10 @@ type activityInfo struct {
 
 // activityNotifications tells followers of the activity's organisation,
 // place or themes of a new or changed activity; a change or cancellation
-// also everyone with a live claim on it (confirmed or waitlisted); a
-// cancellation also the volunteers whose claims it released (e.UserIDs,
-// recorded before they were cancelled) and the organisation's other
-// organisers.
+// also everyone with a live claim on it (confirmed or waitlisted) and its
+// guests; a cancellation also the volunteers and guests whose claims and
+// sign-ups it released (e.UserIDs, recorded before they were cancelled)
+// and the organisation's other organisers.
 func (s *Service) activityNotifications(ctx context.Context, e event.Event, kind Kind) ([]NewNotification, error) {
 	now := s.now()
 	var a activityInfo
@@ -106,10 +106,14 @@ func (s *Service) activityNotifications(ctx context.Context, e event.Event, kind
 			WHERE f.kind = 'THEME' AND t.activity_id = ?`
 	args := []any{a.OrganisationID, place, a.ID}
 	if kind != KindNewEvent {
+		// Guests too: going, waitlisted or interested in an occurrence
+		// still to come (a cancellation's released ones are in e.UserIDs).
 		query += `
 		UNION SELECT c.user_id FROM slot_claims c JOIN volunteer_slots vs ON vs.id = c.slot_id
-			WHERE vs.activity_id = ? AND c.status <> 'CANCELLED'`
-		args = append(args, a.ID)
+			WHERE vs.activity_id = ? AND c.status <> 'CANCELLED'
+		UNION SELECT p.user_id FROM participations p
+			WHERE p.activity_id = ? AND p.status <> 'CANCELLED' AND p.occurrence_starts_at > ?`
+		args = append(args, a.ID, a.ID, now)
 	}
 	if kind == KindActivityCancelled {
 		query += `
@@ -257,7 +261,7 @@ func (s *Service) slotMovedNotifications(ctx context.Context, e event.Event) ([]
 		first = e.StartsAt
 	}
 	params := map[string]any{"Slot": sl.Title, "Activity": sl.Activity,
-		"Time": sl.StartsAt.Time, "End": sl.EndsAt.In(tz.Copenhagen).Format("15:04")}
+		"Time": sl.StartsAt.Time, "End": i18n.Clock(sl.EndsAt.Time)}
 	ns := make([]NewNotification, 0, len(claims))
 	for _, c := range claims {
 		ns = append(ns, NewNotification{UserID: c.UserID, Kind: KindSlotChanged, Params: params,
