@@ -105,7 +105,7 @@ type Service struct {
 	// activity whatever happens to its slots.
 	onCancelGuests CancelHook
 	onMoveGuests   MoveHook
-	covers   *media.Covers
+	covers         *media.Covers
 }
 
 // NewService returns a Service on db that reads the time from now
