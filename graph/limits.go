@@ -555,12 +555,14 @@ func (g *guard) serveSignedIn(w http.ResponseWriter, r *http.Request, next http.
 			return
 		}
 		ctx = context.WithValue(ctx, uploadTooLargeKey{}, tooLarge)
-		// gqlgen bounds the whole form itself (MaxUploadSize).
-		r.Body = flaggingReader{ReadCloser: r.Body, tooLarge: tooLarge}
 		// A file over its limit is refused with a coded error in gqlgen's
-		// answer; a form over MaxUploadBytes without a Content-Length is
-		// gqlgen's own 413, answered with ours.
-		w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge, formOnly: true,
+		// answer (tooLarge); a form found over MaxUploadBytes while read,
+		// without a Content-Length, would be gqlgen's uncoded "failed to
+		// read file", so the form is bounded here too (cut) and answered
+		// with ours. gqlgen bounds it as well (MaxUploadSize).
+		cut := &atomic.Bool{}
+		r.Body = flaggingReader{ReadCloser: http.MaxBytesReader(w, r.Body, g.limits.MaxUploadBytes), tooLarge: cut}
+		w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge, cut: cut,
 			refusal: i18n.Text(i18n.Language(ctx), "UPLOAD_TOO_LARGE", map[string]any{"MaxMB": g.limits.MaxUploadBytes >> 20})}
 	case r.Body != nil && r.Body != http.NoBody:
 		if r.ContentLength > g.limits.MaxBodyBytes {
@@ -571,7 +573,7 @@ func (g *guard) serveSignedIn(w http.ResponseWriter, r *http.Request, next http.
 		r.Body = flaggingReader{ReadCloser: http.MaxBytesReader(w, r.Body, g.limits.MaxBodyBytes), tooLarge: tooLarge}
 		// gqlgen's answer to a body cut off while it reads it says only
 		// "could not read request body"; the writer answers ours.
-		w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge,
+		w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge, cut: tooLarge,
 			refusal: i18n.Text(i18n.Language(ctx), "BODY_TOO_LARGE", map[string]any{"MaxKB": g.limits.MaxBodyBytes >> 10})}
 	}
 	// Subscriptions stay open as long as the client listens; a query
@@ -798,19 +800,16 @@ func (r flaggingReader) Read(p []byte) (int, error) {
 }
 
 // tooLargeWriter answers 413 once the request was found too large. Where
-// gqlgen's answer would not say why (a body cut off while read, a form
-// over gqlgen's own bound), it answers PAYLOAD_TOO_LARGE with refusal
-// instead and drops gqlgen's body.
+// gqlgen's answer would not say why (the body cut off while read: cut, or
+// gqlgen's own 413), it answers PAYLOAD_TOO_LARGE with refusal instead
+// and drops gqlgen's body; where it does (a file over its limit, in the
+// operation's errors: tooLarge), only the status changes.
 type tooLargeWriter struct {
 	http.ResponseWriter
-	tooLarge *atomic.Bool
-	refusal  string
-	// formOnly: the flag is set where gqlgen's answer carries the coded
-	// error already (a file over its limit); only gqlgen's own 413 is
-	// replaced.
-	formOnly bool
-	wrote    bool
-	replaced bool
+	tooLarge, cut *atomic.Bool
+	refusal       string
+	wrote         bool
+	replaced      bool
 }
 
 func (w *tooLargeWriter) WriteHeader(status int) {
@@ -818,13 +817,12 @@ func (w *tooLargeWriter) WriteHeader(status int) {
 		return
 	}
 	w.wrote = true
-	flagged := w.tooLarge.Load() && status < 500
-	if w.refusal != "" && (flagged && !w.formOnly || status == http.StatusRequestEntityTooLarge && !w.tooLarge.Load()) {
+	if status < 500 && (w.cut.Load() || status == http.StatusRequestEntityTooLarge && !w.tooLarge.Load()) {
 		w.replaced = true
 		writeHTTPError(w.ResponseWriter, http.StatusRequestEntityTooLarge, codePayloadTooLarge, w.refusal)
 		return
 	}
-	if flagged {
+	if w.tooLarge.Load() && status < 500 {
 		status = http.StatusRequestEntityTooLarge
 	}
 	w.ResponseWriter.WriteHeader(status)

@@ -541,6 +541,21 @@ func TestUploadLimits(t *testing.T) {
 	if r := ts.do(uploadRequest(t, 7<<10, 7<<10, 7<<10)); r.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("21 KB in all over a 20 KB limit: %d %+v", r.status, r.Errors)
 	}
+	// Without a Content-Length the form is found too large only while it
+	// is read: still 413, coded, with the limit in the message.
+	for _, sizes := range [][]int{{7 << 10, 7 << 10, 7 << 10}, {30 << 10}} {
+		req := uploadRequest(t, sizes...)
+		req.ContentLength = -1
+		req.Header.Set("Accept-Language", "en")
+		if r := ts.do(req); r.status != http.StatusRequestEntityTooLarge || r.code() != codePayloadTooLarge || len(r.Errors) == 0 ||
+			!strings.Contains(r.Errors[0].Message, "MB") && !strings.Contains(r.Errors[0].Message, "KB") {
+			t.Errorf("%v without a length: %d %+v", sizes, r.status, r.Errors)
+		}
+	}
+	// A file over its own limit keeps the operation's coded error.
+	if r := ts.do(uploadRequest(t, 10<<10)); r.code() != codePayloadTooLarge || !strings.Contains(r.Errors[0].Message, "fil") {
+		t.Errorf("10 KB file: %+v", r.Errors)
+	}
 	if r := ts.do(postJSON(`{"query":"{ __typename }","variables":{"x":"` + strings.Repeat("a", 2<<10) + `"}}`)); r.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("2 KB JSON over a 1 KB limit: %d", r.status)
 	}
