@@ -52,6 +52,7 @@ type ResolverRoot interface {
 	Follow() FollowResolver
 	Image() ImageResolver
 	Initiative() InitiativeResolver
+	InitiativeMember() InitiativeMemberResolver
 	Me() MeResolver
 	MediaPickup() MediaPickupResolver
 	Mutation() MutationResolver
@@ -332,6 +333,7 @@ type ComplexityRoot struct {
 		ID                      func(childComplexity int) int
 		Language                func(childComplexity int) int
 		LanguageChosen          func(childComplexity int) int
+		NameRequired            func(childComplexity int) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, first *int, after *string) int
 		OrganiserInvitations    func(childComplexity int) int
@@ -946,9 +948,14 @@ type InitiativeResolver interface {
 	ProposedByMe(ctx context.Context, obj *initiative.Initiative) (bool, error)
 	Members(ctx context.Context, obj *initiative.Initiative) ([]initiative.Member, error)
 }
+type InitiativeMemberResolver interface {
+	DisplayName(ctx context.Context, obj *initiative.Member) (string, error)
+}
 type MeResolver interface {
 	ID(ctx context.Context, obj *user.User) (string, error)
 	User(ctx context.Context, obj *user.User) (*user.User, error)
+
+	NameRequired(ctx context.Context, obj *user.User) (bool, error)
 
 	Language(ctx context.Context, obj *user.User) (string, error)
 
@@ -1160,6 +1167,7 @@ type ThemeResolver interface {
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *user.User) (string, error)
+	DisplayName(ctx context.Context, obj *user.User) (string, error)
 }
 type VolunteerSlotResolver interface {
 	ID(ctx context.Context, obj *volunteer.Slot) (string, error)
@@ -2176,6 +2184,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.LanguageChosen(childComplexity), true
+	case "Me.nameRequired":
+		if e.ComplexityRoot.Me.NameRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.NameRequired(childComplexity), true
 	case "Me.notificationPreferences":
 		if e.ComplexityRoot.Me.NotificationPreferences == nil {
 			break
@@ -5517,6 +5531,8 @@ enum UserErrorCode {
   LAST_ORGANISER
   "The link does not match the chosen channel."
   LINK_HOST_MISMATCH
+  "Choose the name others will see you by before you do that. Set displayName with updateMe; Me.nameRequired says when it is needed."
+  NAME_REQUIRED
   "The name is already in use."
   NAME_TAKEN
   "Only <Free> seats are free. Your party keeps the seats it has."
@@ -5806,7 +5822,7 @@ type Initiative implements Node {
 
 "A person who joined an initiative, as the caller may see them."
 type InitiativeMember {
-  "The person's display name."
+  "The person's display name; a neutral stand-in (\"En frivillig\") for one without, never empty."
   displayName: String!
   "The hello they wrote when joining; empty when none."
   message: String!
@@ -7577,8 +7593,10 @@ type Me {
   id: ID!
   "The same person as a User, as others see them (with their own e-mail and phone). Added in 0.3.0."
   user: User!
-  "The name shown to others."
+  "The name shown to others; empty while the person has none (see nameRequired)."
   displayName: String!
+  "True while the person has no display name: claiming a slot, writing a story, taking part in an activity (participate), proposing or joining an initiative, inviting an organiser and accepting an invitation to organise answer NAME_REQUIRED until updateMe sets displayName. A first sign-in takes the name from the sign-in token's name claim when it has a valid one."
+  nameRequired: Boolean!
   "The e-mail address of the sign-in; null for an anonymous sign-in."
   email: String
   "In E.164, e.g. +4512345678."
@@ -7619,7 +7637,7 @@ type Me {
 type User implements Node {
   "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
   id: ID!
-  "The name the person shows to others."
+  "The name the person shows to others; a neutral stand-in in the request's language (\"En frivillig\", \"A volunteer\") for an account without one, never empty."
   displayName: String!
   "Visible to the person, the secretariat, organisers of activities they volunteer for, and fellow organisers; null otherwise."
   email: String
@@ -8850,6 +8868,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_user(ctx, field)
 	case "displayName":
 		return ec.fieldContext_Me_displayName(ctx, field)
+	case "nameRequired":
+		return ec.fieldContext_Me_nameRequired(ctx, field)
 	case "email":
 		return ec.fieldContext_Me_email(ctx, field)
 	case "phone":
@@ -15070,7 +15090,7 @@ func (ec *executionContext) _InitiativeMember_displayName(ctx context.Context, f
 			return ec.fieldContext_InitiativeMember_displayName(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DisplayName, nil
+			return ec.Resolvers.InitiativeMember().DisplayName(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -15081,7 +15101,7 @@ func (ec *executionContext) _InitiativeMember_displayName(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_InitiativeMember_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InitiativeMember", field, false, false, "String")
+	return graphql.NewScalarFieldContext("InitiativeMember", field, true, true, "String")
 }
 
 func (ec *executionContext) _InitiativeMember_message(ctx context.Context, field graphql.CollectedField, obj *initiative.Member) (ret graphql.Marshaler) {
@@ -15490,6 +15510,29 @@ func (ec *executionContext) _Me_displayName(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Me_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "String")
+}
+
+func (ec *executionContext) _Me_nameRequired(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_nameRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().NameRequired(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_nameRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Me", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Me_email(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
@@ -25943,7 +25986,7 @@ func (ec *executionContext) _User_displayName(ctx context.Context, field graphql
 			return ec.fieldContext_User_displayName(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DisplayName, nil
+			return ec.Resolvers.User().DisplayName(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -25954,7 +25997,7 @@ func (ec *executionContext) _User_displayName(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_User_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, "String")
+	return graphql.NewScalarFieldContext("User", field, true, true, "String")
 }
 
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
@@ -33445,29 +33488,30 @@ func (ec *executionContext) _InitiativeMember(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("InitiativeMember")
 		case "displayName":
-			out.Values[i] = ec._InitiativeMember_displayName(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InitiativeMember_displayName(ctx, field, obj)
+				})
 		case "message":
 			out.Values[i] = ec._InitiativeMember_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "joinedAt":
 			out.Values[i] = ec._InitiativeMember_joinedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._InitiativeMember_email(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "phone":
 			out.Values[i] = ec._InitiativeMember_phone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -33638,6 +33682,12 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nameRequired":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_nameRequired(ctx, field, obj)
+				})
 		case "email":
 			out.Values[i] = ec._Me_email(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -37097,10 +37147,11 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					return ec._User_id(ctx, field, obj)
 				})
 		case "displayName":
-			out.Values[i] = ec._User_displayName(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_displayName(ctx, field, obj)
+				})
 		case "email":
 			out.Values[i] = ec._User_email(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

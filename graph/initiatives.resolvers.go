@@ -11,6 +11,7 @@ import (
 
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
@@ -69,6 +70,11 @@ func (r *initiativeResolver) ProposedByMe(ctx context.Context, obj *initiative.I
 // Members is the resolver for the members field.
 func (r *initiativeResolver) Members(ctx context.Context, obj *initiative.Initiative) ([]initiative.Member, error) {
 	return r.Domain.Initiatives.Members(ctx, user.CallerFrom(ctx), obj.ID)
+}
+
+// DisplayName is the resolver for the displayName field.
+func (r *initiativeMemberResolver) DisplayName(ctx context.Context, obj *initiative.Member) (string, error) {
+	return user.ShownName(i18n.Language(ctx), obj.DisplayName), nil
 }
 
 // ProposeInitiative is the resolver for the proposeInitiative field.
@@ -222,4 +228,10 @@ func (r *queryResolver) Initiative(ctx context.Context, id string) (*initiative.
 // Initiative returns InitiativeResolver implementation.
 func (r *Resolver) Initiative() InitiativeResolver { return &initiativeResolver{r} }
 
-type initiativeResolver struct{ *Resolver }
+// InitiativeMember returns InitiativeMemberResolver implementation.
+func (r *Resolver) InitiativeMember() InitiativeMemberResolver { return &initiativeMemberResolver{r} }
+
+type (
+	initiativeResolver       struct{ *Resolver }
+	initiativeMemberResolver struct{ *Resolver }
+)

@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/ishoj/voresishoj/graph/model"
+	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/user"
 	"github.com/ishoj/voresishoj/internal/volunteer"
@@ -128,7 +129,7 @@ func (r *organiserInvitationResolver) InviteeName(ctx context.Context, obj *orga
 
 // InvitedByName is the resolver for the invitedByName field.
 func (r *organiserInvitationResolver) InvitedByName(ctx context.Context, obj *organisation.Invitation) (string, error) {
-	return obj.InviterName, nil
+	return user.ShownName(i18n.Language(ctx), obj.InviterName), nil
 }
 
 // Organisation is the resolver for the organisation field.

@@ -33,6 +33,11 @@ func (r *meResolver) User(ctx context.Context, obj *user.User) (*user.User, erro
 	return obj, nil
 }
 
+// NameRequired is the resolver for the nameRequired field.
+func (r *meResolver) NameRequired(ctx context.Context, obj *user.User) (bool, error) {
+	return obj.DisplayName == "", nil
+}
+
 // Language is the resolver for the language field.
 func (r *meResolver) Language(ctx context.Context, obj *user.User) (string, error) {
 	if obj.LanguageChosen {
@@ -286,6 +291,11 @@ func (r *queryResolver) Me(ctx context.Context) (*user.User, error) {
 // ID is the resolver for the id field.
 func (r *userResolver) ID(ctx context.Context, obj *user.User) (string, error) {
 	return globalID(typeUser, obj.ID), nil
+}
+
+// DisplayName is the resolver for the displayName field.
+func (r *userResolver) DisplayName(ctx context.Context, obj *user.User) (string, error) {
+	return user.ShownName(i18n.Language(ctx), obj.DisplayName), nil
 }
 
 // Me returns MeResolver implementation.

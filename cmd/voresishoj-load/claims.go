@@ -50,7 +50,7 @@ func runClaims(ctx context.Context, args []string) error {
 	tokens := make([]string, *n)
 	run := now.UnixNano()
 	for i := range tokens {
-		if tokens[i], err = local.IssueForEmail(ctx, fmt.Sprintf("claimer%d-%d@example.org", run, i)); err != nil {
+		if tokens[i], err = local.IssueForEmail(ctx, fmt.Sprintf("claimer%d-%d@example.org", run, i), fmt.Sprintf("Claimer %d", i)); err != nil {
 			return err
 		}
 	}

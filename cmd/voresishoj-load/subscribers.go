@@ -283,13 +283,13 @@ func measureOurs(ctx context.Context, srv *child, db *store.DB, dataDir string, 
 	if err != nil {
 		return subscriberRun{}, err
 	}
-	volunteer, err := local.IssueForEmail(ctx, fmt.Sprintf("subscribers-claimer-%d@example.org", now.UnixNano()))
+	volunteer, err := local.IssueForEmail(ctx, fmt.Sprintf("subscribers-claimer-%d@example.org", now.UnixNano()), "Load Claimer")
 	if err != nil {
 		return subscriberRun{}, err
 	}
 	tokens := make([]string, o.people)
 	for i := range tokens {
-		if tokens[i], err = local.IssueForEmail(ctx, fmt.Sprintf("subscriber%d@example.org", i)); err != nil {
+		if tokens[i], err = local.IssueForEmail(ctx, fmt.Sprintf("subscriber%d@example.org", i), fmt.Sprintf("Subscriber %d", i)); err != nil {
 			return subscriberRun{}, err
 		}
 	}

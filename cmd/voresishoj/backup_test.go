@@ -95,7 +95,7 @@ func TestBackupWhileClaimingThenRestore(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := 0; i < volunteers; i++ {
 		vol, err := d.Users.Resolve(ctx, user.Identity{UID: fmt.Sprintf("local:frivillig%d@example.dk", i),
-			Email: fmt.Sprintf("frivillig%d@example.dk", i), EmailVerified: true})
+			Email: fmt.Sprintf("frivillig%d@example.dk", i), EmailVerified: true, Name: fmt.Sprintf("Frivillig %d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +250,7 @@ func TestBackupWhileClaimingThenRestore(t *testing.T) {
 		t.Fatalf("no volunteer with a claim in the backup: %v", err)
 	}
 	want := busiest.Claims
-	token, err := local.IssueForEmail(ctx, busiest.Email)
+	token, err := local.IssueForEmail(ctx, busiest.Email, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,6 +116,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 func token(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	email := fs.String("email", "", "e-mail of the person to sign in as")
+	name := fs.String("name", "", "the token's name claim, as Firebase has the account's display name: a new person takes it as their display name; without one they are asked for a name before they claim a slot or write a story")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func token(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	if err != nil {
 		return err
 	}
-	t, err := local.IssueForEmail(ctx, *email)
+	t, err := local.IssueForEmail(ctx, *email, *name)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ishoj/voresishoj/graph"
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/auth"
 	"github.com/ishoj/voresishoj/internal/buildinfo"
 	"github.com/ishoj/voresishoj/internal/calendar"
@@ -301,7 +302,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	mux.Handle("/graphql", gql)
 	mux.Handle("/ical/", a.domain.Calendar.Handler())
 	mux.Handle(media.Prefix, media.Handler(a.blobs, a.domain.Stories.MediaAccess()))
-	mux.Handle(privacy.DownloadPrefix, a.domain.Privacy.DownloadHandler())
+	// A download link is a 256-bit secret, so the limit is not what keeps
+	// guessers out; it keeps anyone from making the server build ZIPs of
+	// photos as fast as it can.
+	mux.Handle(privacy.DownloadPrefix, ratelimit.PerAddress(a.addressLimiter("export", cfg.ExportRateLimitIP), cfg.ClientIPHeader,
+		a.log, refuseRateLimited, a.domain.Privacy.DownloadHandler()))
 	mux.Handle("/feeds/", feed.NewService(db, cfg.PublicURL).Handler())
 	if err := a.registerPages(mux); err != nil {
 		return nil, err
@@ -354,14 +359,30 @@ func (a *App) registerPages(mux *http.ServeMux) error {
 // in Redis when there is one so the limit holds across replicas; nil
 // when PAGES_RATE_LIMIT_IP is 0.
 func (a *App) pagesLimiter() ratelimit.Limiter {
-	l := ratelimit.PerMinute(a.cfg.PagesRateLimitIP)
+	return a.addressLimiter("pages", a.cfg.PagesRateLimitIP)
+}
+
+// addressLimiter counts perMinute requests per client address under
+// name, in Redis when there is one so the limit holds across replicas;
+// nil when perMinute is 0.
+func (a *App) addressLimiter(name string, perMinute int) ratelimit.Limiter {
+	l := ratelimit.PerMinute(perMinute)
 	if !l.Enabled() {
 		return nil
 	}
 	if a.redis != nil {
-		return ratelimit.NewRedis(a.redis.Client, "voresishoj:ratelimit:pages:", l)
+		return ratelimit.NewRedis(a.redis.Client, "voresishoj:ratelimit:"+name+":", l)
 	}
 	return ratelimit.NewMemory(l)
+}
+
+// refuseRateLimited answers a download over its limit as plain text in
+// the reader's language: it is opened by a browser or a download
+// manager, not by the app's GraphQL client.
+func refuseRateLimited(w http.ResponseWriter, r *http.Request, retryAfter int) {
+	w.Header().Set("Cache-Control", "no-store")
+	msg := i18n.Text(i18n.Match(r.Header.Get("Accept-Language")), apperr.CodeRateLimited, map[string]any{"Seconds": retryAfter})
+	http.Error(w, msg, http.StatusTooManyRequests)
 }
 
 // pushSender picks FCM when Firebase is configured and the log otherwise,

@@ -107,11 +107,11 @@ func TestEmbeddedDefaultWithLocalTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	boss, err := local.IssueForEmail(context.Background(), demo.SecretariatEmail)
+	boss, err := local.IssueForEmail(context.Background(), demo.SecretariatEmail, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	resident, err := local.IssueForEmail(context.Background(), "ny@example.dk")
+	resident, err := local.IssueForEmail(context.Background(), "ny@example.dk", "Ny Beboer")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestDevNowMovesTheDomainClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	anna, err := local.IssueForEmail(context.Background(), demo.VolunteerEmail)
+	anna, err := local.IssueForEmail(context.Background(), demo.VolunteerEmail, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -144,3 +144,49 @@ func TestFirebaseEmulatorEmailProof(t *testing.T) {
 		t.Errorf("the new verified account: %d, user %s, want %s", status, got, id)
 	}
 }
+
+// Display names with real Firebase tokens: an account given a name in
+// Firebase (the token's name claim) has it at its first sign-in; one
+// without is asked for one (NAME_REQUIRED) before it proposes anything,
+// and can after updateMe.
+func TestFirebaseEmulatorDisplayName(t *testing.T) {
+	emu := newEmulator(t)
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	s := start(t, map[string]string{"FIREBASE_PROJECT_ID": "demo-voresishoj", "FIREBASE_AUTH_EMULATOR_HOST": emu.host})
+	stamp := time.Now().Format("150405.000000")
+	me := func(token string) map[string]any {
+		t.Helper()
+		_, out := s.gql(t, token, `{ me { displayName nameRequired } }`, nil)
+		data, _ := out["data"].(map[string]any)
+		m, _ := data["me"].(map[string]any)
+		if m == nil {
+			t.Fatalf("me: %s", mustJSON(out))
+		}
+		return m
+	}
+
+	var named emulatorAccount
+	addr := "navngivet" + stamp + "@example.dk"
+	emu.call("/identitytoolkit.googleapis.com/v1/accounts:signUp?key=fake",
+		map[string]any{"email": addr, "password": "hemmelig123", "displayName": "Sofie Ærø", "returnSecureToken": true}, &named)
+	if got := me(emu.verify(addr, named.IDToken)); got["displayName"] != "Sofie Ærø" || got["nameRequired"] != false {
+		t.Errorf("account with a Firebase name: %v", got)
+	}
+
+	addr = "unavngivet" + stamp + "@example.dk"
+	bare := emu.signUp(addr)
+	token := emu.verify(addr, bare.IDToken)
+	if got := me(token); got["displayName"] != "" || got["nameRequired"] != true {
+		t.Errorf("account without a name: %v", got)
+	}
+	propose := `mutation { proposeInitiative(input: {name: "Strandrens", description: "Vi samler affald på stranden"}) { initiative { id } userErrors { errorCode } } }`
+	if _, out := s.gql(t, token, propose, nil); !strings.Contains(mustJSON(out), `"NAME_REQUIRED"`) {
+		t.Errorf("proposal without a name: %s", mustJSON(out))
+	}
+	if _, out := s.gql(t, token, `mutation { updateMe(input: {displayName: "Jonas"}) { userErrors { errorCode } } }`, nil); strings.Contains(mustJSON(out), "errorCode\":\"") {
+		t.Fatalf("updateMe: %s", mustJSON(out))
+	}
+	if _, out := s.gql(t, token, propose, nil); !strings.Contains(mustJSON(out), `"initiative":{"id"`) {
+		t.Errorf("proposal with a name: %s", mustJSON(out))
+	}
+}

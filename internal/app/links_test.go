@@ -212,3 +212,41 @@ func TestHandedOutLinksResolve(t *testing.T) {
 		})
 	}
 }
+
+// The export download links are behind a per-address limit like the
+// public pages (EXPORT_RATE_LIMIT_IP, 10 a minute with a burst of 5):
+// building a ZIP of photos is work, and a link is a secret nobody should
+// be trying many of.
+func TestExportDownloadsAreRateLimited(t *testing.T) {
+	statuses := func(s *started, n int) (codes []int, limited *http.Response, body string) {
+		for range n {
+			req, _ := http.NewRequest(http.MethodGet, s.url+"/export/"+strings.Repeat("a", 43)+".zip", nil)
+			req.Header.Set("Accept-Language", "en")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			codes = append(codes, resp.StatusCode)
+			if resp.StatusCode == http.StatusTooManyRequests && limited == nil {
+				limited, body = resp, string(b)
+			}
+		}
+		return codes, limited, body
+	}
+
+	s := start(t, nil)
+	codes, limited, body := statuses(s, 8)
+	if codes[0] != http.StatusNotFound || limited == nil {
+		t.Fatalf("8 downloads at once: %v, want 404 then 429", codes)
+	}
+	if limited.Header.Get("Retry-After") == "" || !strings.HasPrefix(body, "Too many requests") || limited.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("refusal: Retry-After %q, Cache-Control %q, body %q", limited.Header.Get("Retry-After"), limited.Header.Get("Cache-Control"), body)
+	}
+
+	off := start(t, map[string]string{"EXPORT_RATE_LIMIT_IP": "0"})
+	if codes, limited, _ := statuses(off, 8); limited != nil {
+		t.Errorf("EXPORT_RATE_LIMIT_IP=0: %v", codes)
+	}
+}

@@ -93,11 +93,11 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 		guestPhone = "+4531425364"
 		story      = "Ring til Margrethe Kjærsgaard på 22 33 44 55 eller skriv til margrethe@example.dk"
 	)
-	vol, err := local.IssueForEmail(context.Background(), email)
+	vol, err := local.IssueForEmail(context.Background(), email, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	org, err := local.IssueForEmail(context.Background(), "mette@ishoj.example")
+	org, err := local.IssueForEmail(context.Background(), "mette@ishoj.example", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func TestTwoReplicasShareLiveUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	volunteer, err := local.IssueForEmail(ctx, demo.VolunteerEmail)
+	volunteer, err := local.IssueForEmail(ctx, demo.VolunteerEmail, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestTwoReplicasShareLiveUpdates(t *testing.T) {
 	}
 	claimers := make([]string, 3)
 	for i := range claimers {
-		if claimers[i], err = local.IssueForEmail(ctx, "ny"+strconv.Itoa(i)+"@example.dk"); err != nil {
+		if claimers[i], err = local.IssueForEmail(ctx, "ny"+strconv.Itoa(i)+"@example.dk", "Ny "+strconv.Itoa(i)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -38,7 +38,7 @@ func newFixture(t *testing.T) fixture {
 func (f fixture) signIn(t *testing.T, email string) (string, int64) {
 	t.Helper()
 	ctx := context.Background()
-	token, err := f.local.IssueForEmail(ctx, email)
+	token, err := f.local.IssueForEmail(ctx, email, "")
 	if err != nil {
 		t.Fatalf("IssueForEmail: %v", err)
 	}

@@ -110,20 +110,25 @@ type localClaims struct {
 	Subject       string `json:"sub"`
 	Email         string `json:"email"`
 	EmailVerified bool   `json:"email_verified"`
-	IssuedAt      int64  `json:"iat"`
-	Expires       int64  `json:"exp"`
+	// Name is Firebase's name claim: the display name a first sign-in
+	// takes (user.Service.Resolve). Left out, the person is asked for one.
+	Name     string `json:"name,omitempty"`
+	IssuedAt int64  `json:"iat"`
+	Expires  int64  `json:"exp"`
 }
 
 // IssueForEmail returns a token for the person with email, creating them
-// as a verified resident when they are new.
-func (l *Local) IssueForEmail(ctx context.Context, email string) (string, error) {
+// as a verified resident when they are new. A name (may be "") goes into
+// the token's name claim, as Firebase puts the account's display name
+// there: a new person takes it as their display name.
+func (l *Local) IssueForEmail(ctx context.Context, email, name string) (string, error) {
 	addr, err := mail.ParseAddress(strings.TrimSpace(email))
 	if err != nil || addr.Name != "" {
 		return "", fmt.Errorf("issue local token: %q is not an e-mail address", email)
 	}
 	email = strings.ToLower(addr.Address)
 	now := l.now()
-	id := user.Identity{UID: localUIDPrefix + email, Email: email, EmailVerified: true, AuthTime: now}
+	id := user.Identity{UID: localUIDPrefix + email, Email: email, EmailVerified: true, Name: strings.TrimSpace(name), AuthTime: now}
 	if _, err := l.users.Resolve(ctx, id); err != nil {
 		return "", fmt.Errorf("issue local token for %s: %w", email, err)
 	}
@@ -133,6 +138,7 @@ func (l *Local) IssueForEmail(ctx context.Context, email string) (string, error)
 		Subject:       id.UID,
 		Email:         email,
 		EmailVerified: true,
+		Name:          id.Name,
 		IssuedAt:      now.Unix(),
 		Expires:       now.Add(LocalTokenTTL).Unix(),
 	})
@@ -166,7 +172,7 @@ func (l *Local) Verify(ctx context.Context, token string) (user.Identity, error)
 	}
 	// A local token is issued at sign-in and never refreshed, so its
 	// issue time is when the person signed in.
-	return user.Identity{UID: c.Subject, Email: c.Email, EmailVerified: c.EmailVerified, AuthTime: time.Unix(c.IssuedAt, 0)}, nil
+	return user.Identity{UID: c.Subject, Email: c.Email, EmailVerified: c.EmailVerified, Name: c.Name, AuthTime: time.Unix(c.IssuedAt, 0)}, nil
 }
 
 // RevokeSessions does nothing: local tokens cannot be revoked one by one.

@@ -34,7 +34,7 @@ func TestLocalIssueAndVerify(t *testing.T) {
 		t.Fatalf("NewLocal: %v", err)
 	}
 
-	token, err := l.IssueForEmail(ctx, " Aase.Hansen@Example.DK ")
+	token, err := l.IssueForEmail(ctx, " Aase.Hansen@Example.DK ", "")
 	if err != nil {
 		t.Fatalf("IssueForEmail: %v", err)
 	}
@@ -60,7 +60,7 @@ func TestLocalIssueAndVerify(t *testing.T) {
 	if !caller.SignedIn() || !caller.Verified || caller.Secretariat {
 		t.Fatalf("caller = %+v, want a verified resident", caller)
 	}
-	again, err := l.IssueForEmail(ctx, "aase.hansen@example.dk")
+	again, err := l.IssueForEmail(ctx, "aase.hansen@example.dk", "")
 	if err != nil {
 		t.Fatalf("IssueForEmail again: %v", err)
 	}
@@ -99,7 +99,7 @@ func TestLocalRejects(t *testing.T) {
 	l := newLocal(t, users)
 	issued := time.Date(2025, 7, 6, 10, 0, 0, 0, time.UTC)
 	l.now = func() time.Time { return issued }
-	token, err := l.IssueForEmail(ctx, "aase@example.dk")
+	token, err := l.IssueForEmail(ctx, "aase@example.dk", "")
 	if err != nil {
 		t.Fatalf("IssueForEmail: %v", err)
 	}
@@ -118,7 +118,7 @@ func TestLocalRejects(t *testing.T) {
 	unsigned := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
 
 	// Signed correctly, but by the key of another installation.
-	foreign, err := newLocal(t, users).IssueForEmail(ctx, "aase@example.dk")
+	foreign, err := newLocal(t, users).IssueForEmail(ctx, "aase@example.dk", "")
 	if err != nil {
 		t.Fatalf("IssueForEmail elsewhere: %v", err)
 	}
@@ -157,7 +157,7 @@ func TestLocalRejects(t *testing.T) {
 func TestLocalIssueRefusesNonAddresses(t *testing.T) {
 	l := newLocal(t, user.NewService(storetest.SQLite(t), clock.Real))
 	for _, email := range []string{"", "aase", "Aase <aase@example.dk>", "@example.dk"} {
-		if token, err := l.IssueForEmail(context.Background(), email); err == nil {
+		if token, err := l.IssueForEmail(context.Background(), email, ""); err == nil {
 			t.Errorf("IssueForEmail(%q) = %q, want an error", email, token)
 		}
 	}

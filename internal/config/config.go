@@ -67,6 +67,9 @@ type Config struct {
 	// PagesRateLimitIP is requests a minute to the public pages, feeds
 	// and calendars per client address; 0 is off.
 	PagesRateLimitIP int
+	// ExportRateLimitIP is requests a minute to the data export downloads
+	// (/export/) per client address; 0 is off.
+	ExportRateLimitIP int
 	// WebsocketsPerPerson caps the websockets one person holds open.
 	WebsocketsPerPerson int
 	// ClientIPHeader is the header a trusted proxy sets to the client's
@@ -198,6 +201,7 @@ func parse(getenv func(string) string) (Config, error) {
 	c.RateLimitPerson = integer("RATE_LIMIT_PERSON", 300, 0, 1000000)
 	c.RateLimitIP = integer("RATE_LIMIT_IP", 1200, 0, 1000000)
 	c.PagesRateLimitIP = integer("PAGES_RATE_LIMIT_IP", 120, 0, 1000000)
+	c.ExportRateLimitIP = integer("EXPORT_RATE_LIMIT_IP", 10, 0, 1000000)
 	c.ClientIPHeader = str("CLIENT_IP_HEADER", "")
 	c.WebsocketsPerPerson = integer("WEBSOCKETS_PER_PERSON", 10, 1, 100000)
 	c.AnonymousConnectionsPerIP = integer("ANONYMOUS_CONNECTIONS_PER_IP", 100, 0, 1000000)

@@ -43,7 +43,7 @@ func (in Initiative) ContactVisibleTo(c user.Caller) bool {
 // note to the proposer. Once per person; not on closed or merged
 // initiatives, and not on one's own.
 func (s *Service) Join(ctx context.Context, c user.Caller, id int64, message string) (Initiative, error) {
-	if err := c.RequireVerified(); err != nil {
+	if err := c.RequireShown(); err != nil {
 		return Initiative{}, err
 	}
 	message = strings.TrimSpace(message)

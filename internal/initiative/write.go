@@ -116,7 +116,7 @@ func searchText(in Input) string {
 // proposal. Only verified residents propose: others will give it their
 // time on the strength of who is behind it.
 func (s *Service) Propose(ctx context.Context, c user.Caller, in Input) (Initiative, error) {
-	if err := c.RequireVerified(); err != nil {
+	if err := c.RequireShown(); err != nil {
 		return Initiative{}, err
 	}
 	if err := s.validate(ctx, &in); err != nil {

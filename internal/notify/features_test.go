@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -448,4 +449,46 @@ func TestClaimAndActivityEvents(t *testing.T) {
 			t.Errorf("organiser got %v", got)
 		}
 	})
+}
+
+// A text about a person without a display name (an account from before
+// names were asked for) names them with the neutral stand-in in each
+// reader's language, never with an empty string.
+func TestTextsNeverShowAnEmptyName(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		s := newService(t, db, push.NewLog(nil), Config{})
+		ctx := context.Background()
+		vol, orgDa, orgEn := f.user("da"), f.user("da"), f.user("en")
+		f.exec(`UPDATE users SET display_name = '' WHERE id = ?`, vol)
+		for _, o := range []int64{orgDa, orgEn} {
+			f.exec(`INSERT INTO organisers (organisation_id, user_id, created_at) VALUES (?, ?, ?)`, f.org, o, time.Now().UTC())
+		}
+		slot := f.slot(f.activity, s.now().Add(3*time.Hour))
+		claim := f.claim(slot, vol, "CONFIRMED")
+		if err := s.HandleEvent(ctx, event.Event{Kind: event.ClaimCancelled, ClaimID: claim, SlotID: slot, UserID: vol, Late: true}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			to   int64
+			want string
+		}{{orgDa, "En frivillig har meldt afbud til "}, {orgEn, "A volunteer has cancelled "}} {
+			inbox, err := s.Notifications(ctx, user.Caller{UserID: c.to}, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(inbox) != 1 || inbox[0].Kind != KindLateCancellation || !strings.HasPrefix(inbox[0].Body, c.want) {
+				t.Errorf("late cancellation to %d: %+v, want a body starting %q", c.to, inbox, c.want)
+			}
+		}
+	})
+
+	// The parameters shared by every recipient are left as they are.
+	params := map[string]any{"Person": "", "Initiative": "Loppemarked"}
+	if got := withShownNames("en", params); got["Person"] != "A volunteer" || params["Person"] != "" {
+		t.Errorf("withShownNames: %v, shared %v", got, params)
+	}
+	if named := map[string]any{"Volunteer": "Bo"}; withShownNames("da", named)["Volunteer"] != "Bo" {
+		t.Error("a name was replaced")
+	}
 }

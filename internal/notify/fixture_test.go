@@ -199,13 +199,13 @@ func (f *fixture) claim(slot, userID int64, status string) int64 {
 }
 
 func secretariat(id int64) user.Caller {
-	return user.Caller{UserID: id, Verified: true, Secretariat: true}
+	return user.Caller{UserID: id, Verified: true, Named: true, Secretariat: true}
 }
 
-func resident(id int64) user.Caller { return user.Caller{UserID: id, Verified: true} }
+func resident(id int64) user.Caller { return user.Caller{UserID: id, Verified: true, Named: true} }
 
 func organiser(id, org int64) user.Caller {
-	return user.Caller{UserID: id, Verified: true, Organises: map[int64]bool{org: true}}
+	return user.Caller{UserID: id, Verified: true, Named: true, Organises: map[int64]bool{org: true}}
 }
 
 // waitFor polls cond until it holds or the timeout passes.

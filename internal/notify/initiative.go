@@ -91,10 +91,13 @@ func (s *Service) initiativeNotifications(ctx context.Context, e initiative.Even
 		}
 	}
 	if e.ActorID != 0 {
+		// A name that cannot be read is shown as the neutral stand-in
+		// (withShownNames), never as a gap in the sentence.
 		var name string
-		if err := store.Get(ctx, s.db, &name, `SELECT display_name FROM users WHERE id = ?`, e.ActorID); err == nil {
-			params["Person"] = name
+		if err := store.Get(ctx, s.db, &name, `SELECT display_name FROM users WHERE id = ?`, e.ActorID); err != nil {
+			name = ""
 		}
+		params["Person"] = name
 	}
 	seen := map[int64]bool{}
 	var ns []NewNotification

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -30,6 +31,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/push"
 	"github.com/ishoj/voresishoj/internal/store"
+	"github.com/ishoj/voresishoj/internal/user"
 )
 
 // Kind is what a notification is about. The app switches on it (data key
@@ -294,11 +296,12 @@ func (s *Service) insert(ctx context.Context, tx *sqlx.Tx, ns []NewNotification)
 		for _, n := range chunk {
 			st := settings[n.UserID]
 			title, body := n.Title, n.Body
+			params := withShownNames(st.Language, n.Params)
 			if title == "" {
-				title = i18n.Text(st.Language, "push."+string(n.Kind)+".title", n.Params)
+				title = i18n.Text(st.Language, "push."+string(n.Kind)+".title", params)
 			}
 			if body == "" {
-				body = i18n.Text(st.Language, "push."+string(n.Kind)+".body", n.Params)
+				body = i18n.Text(st.Language, "push."+string(n.Kind)+".body", params)
 			}
 			pushIt := st.Prefs.Wants(n.Kind)
 			sendAfter := now
@@ -494,4 +497,33 @@ func (n NewNotification) collapseKey() string {
 		return fmt.Sprintf("reminder-%d", n.ClaimID)
 	}
 	return ""
+}
+
+// nameParams are the text parameters that hold a person's display name.
+var nameParams = []string{"Volunteer", "Person"}
+
+// withShownNames returns params with every person's name as
+// user.ShownName shows it in lang, so that a text about someone without
+// a name (an older account, a deleted one) reads "En frivillig har meldt
+// afbud", never " har meldt afbud". params itself is left as it is: it is
+// shared by every recipient, each in their own language.
+func withShownNames(lang string, params map[string]any) map[string]any {
+	var out map[string]any
+	for _, k := range nameParams {
+		v, ok := params[k]
+		if !ok {
+			continue
+		}
+		name, _ := v.(string)
+		if shown := user.ShownName(lang, name); shown != name {
+			if out == nil {
+				out = maps.Clone(params)
+			}
+			out[k] = shown
+		}
+	}
+	if out == nil {
+		return params
+	}
+	return out
 }

@@ -171,7 +171,7 @@ type InviteInput struct {
 //     address no account has proven is applied at that account's first
 //     verified sign-in.
 func (s *Service) Invite(ctx context.Context, c user.Caller, in InviteInput) (Invitation, error) {
-	if err := c.RequireVerified(); err != nil {
+	if err := c.RequireShown(); err != nil {
 		return Invitation{}, err
 	}
 	if err := c.RequireOrganiserOf(in.OrganisationID); err != nil {
@@ -439,7 +439,13 @@ func (s *Service) DeclineInvitation(ctx context.Context, c user.Caller, id int64
 }
 
 func (s *Service) answer(ctx context.Context, c user.Caller, id int64, status string) (Invitation, error) {
-	if err := c.RequireVerified(); err != nil {
+	// Saying yes puts the person on the organisation's organiser list and
+	// under its announcements: that needs a name; saying no does not.
+	require := c.RequireVerified
+	if status == InvitationAccepted {
+		require = c.RequireShown
+	}
+	if err := require(); err != nil {
 		return Invitation{}, err
 	}
 	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {

@@ -64,7 +64,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	if _, _, err := f.users.GrantSecretariat(f.ctx, "", "uid-boss"); err != nil {
 		t.Fatal(err)
 	}
-	f.boss = f.signIn(user.Identity{UID: "uid-boss", Email: "boss@ishoj.example", EmailVerified: true})
+	f.boss = f.signIn(user.Identity{UID: "uid-boss", Email: "boss@ishoj.example", EmailVerified: true, Name: "Boss"})
 	for _, o := range []struct {
 		id   *int64
 		name string
@@ -129,7 +129,7 @@ func TestInviteByEmail(t *testing.T) {
 		f := newFixture(t, db)
 		squatter := f.signIn(user.Identity{UID: "uid-squat", Email: "kasserer@ishoj.example"})
 		// Verified by phone, but not the owner of the address.
-		phoned := f.signIn(user.Identity{UID: "uid-phone", Phone: "+4512345678"})
+		phoned := f.signIn(user.Identity{UID: "uid-phone", Phone: "+4512345678", Name: "Telefon"})
 
 		inv, err := f.orgs.Invite(f.ctx, f.olga, organisation.InviteInput{OrganisationID: f.orgA, Email: " Kasserer@Ishoj.example "})
 		if err != nil {
@@ -302,7 +302,7 @@ func TestSecretariatNamesOrganisers(t *testing.T) {
 		if f.refresh(squatter).Organises[f.orgB] {
 			t.Fatal("the squatter organises")
 		}
-		owner := f.signIn(user.Identity{UID: "uid-formand", Email: "formand@ishoj.example", EmailVerified: true})
+		owner := f.signIn(user.Identity{UID: "uid-formand", Email: "formand@ishoj.example", EmailVerified: true, Name: "Formand"})
 		if !owner.Organises[f.orgB] {
 			t.Error("the owner does not organise after proving the address")
 		}
@@ -387,7 +387,7 @@ func TestInvitationWithoutInviter(t *testing.T) {
 		if _, err := store.Exec(f.ctx, db, `UPDATE organiser_invitations SET invited_by = NULL WHERE id IN (?, ?)`, direct.ID, byOlga.ID); err != nil {
 			t.Fatal(err)
 		}
-		owner := f.signIn(user.Identity{UID: "uid-formand", Email: "formand@ishoj.example", EmailVerified: true})
+		owner := f.signIn(user.Identity{UID: "uid-formand", Email: "formand@ishoj.example", EmailVerified: true, Name: "Formand"})
 		if !owner.Organises[f.orgB] {
 			t.Error("the owner does not organise after proving the address")
 		}

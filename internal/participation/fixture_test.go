@@ -104,7 +104,7 @@ func (w *world) person(name string) user.Caller {
 	now := w.clock.now()
 	id := w.id(`INSERT INTO users (firebase_uid, email, email_verified, display_name, language, role, anonymous, has_app, created_at, updated_at)
 		VALUES (?, ?, TRUE, ?, 'da', 'RESIDENT', FALSE, TRUE, ?, ?)`, fmt.Sprintf("g-%d", n), fmt.Sprintf("guest%d@example.dk", n), name, now, now)
-	return user.Caller{UserID: id, Verified: true, Organises: map[int64]bool{}, Language: "da"}
+	return user.Caller{UserID: id, Verified: true, Named: true, Organises: map[int64]bool{}, Language: "da"}
 }
 
 func (w *world) people(n int) []user.Caller {

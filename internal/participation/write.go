@@ -173,7 +173,7 @@ var replayable = map[string]bool{
 // this person used for this occurrence returns the participation as it is
 // now, or the refusal the first call got.
 func (s *Service) Participate(ctx context.Context, caller user.Caller, in Input) (Participation, error) {
-	if err := caller.RequireVerified(); err != nil {
+	if err := caller.RequireShown(); err != nil {
 		return Participation{}, err
 	}
 	key, err := seat.Key(in.IdempotencyKey)

@@ -172,7 +172,7 @@ func TestDeletionEndsLocalSession(t *testing.T) {
 		svc := privacy.NewService(db, &event.Recorder{}, nil, clock.Real)
 		svc.SetSessions(local)
 
-		token, err := local.IssueForEmail(ctx, "lokal@example.dk")
+		token, err := local.IssueForEmail(ctx, "lokal@example.dk", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +194,7 @@ func TestDeletionEndsLocalSession(t *testing.T) {
 		}
 
 		time.Sleep(1100 * time.Millisecond)
-		fresh, err := local.IssueForEmail(ctx, "lokal@example.dk")
+		fresh, err := local.IssueForEmail(ctx, "lokal@example.dk", "")
 		if err != nil {
 			t.Fatalf("new token after deletion: %v", err)
 		}

@@ -116,7 +116,7 @@ func editable(st Status) bool { return st == PendingReview || st == ChangesReque
 // Limits.Submissions stories in a while (withdrawn and rejected ones
 // count: each took the secretariat's time).
 func (s *Service) Submit(ctx context.Context, c user.Caller, in Input) (Story, error) {
-	if err := c.RequireVerified(); err != nil {
+	if err := c.RequireShown(); err != nil {
 		return Story{}, err
 	}
 	// Checked before the photos are processed, which is the costly part,

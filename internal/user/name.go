@@ -8,6 +8,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/i18n"
 )
 
 // CodeInvalidName refuses a name that shows nothing (only spaces,
@@ -108,4 +109,16 @@ func refused(r rune) bool {
 		return true
 	}
 	return false
+}
+
+// ShownName is name as a text shows it in language lang: the name, or
+// a neutral stand-in ("En frivillig", "A volunteer") when the person has
+// none (an account from before names were asked for, a deleted account,
+// a token without a name). Every text that puts a person's name in a
+// sentence or a list goes through it, so none reads " har meldt afbud".
+func ShownName(lang, name string) string {
+	if strings.TrimSpace(name) != "" {
+		return name
+	}
+	return i18n.Text(lang, "person.unnamed", nil)
 }

@@ -166,10 +166,26 @@ func (s *Service) Resolve(ctx context.Context, id Identity) (Caller, error) {
 
 // identityChanged reports whether the token says something about the
 // person that their row does not: the e-mail may have been verified, or an
-// anonymous account upgraded, since last time.
+// anonymous account upgraded, since last time; or the person has no
+// display name yet and the token now carries one (they gave Firebase a
+// name after their first sign-in).
 func identityChanged(u User, id Identity) bool {
 	email := normaliseEmail(id.Email)
-	return u.Anonymous != id.Anonymous || u.EmailVerified != id.EmailVerified || (email != "" && derefOr(u.Email, "") != email)
+	return u.Anonymous != id.Anonymous || u.EmailVerified != id.EmailVerified || (email != "" && derefOr(u.Email, "") != email) ||
+		(u.DisplayName == "" && tokenName(id) != "")
+}
+
+// tokenName is the display name the token's name claim gives, or "" when
+// it has none or one that could not be typed into updateMe either.
+func tokenName(id Identity) string {
+	if id.Name == "" {
+		return ""
+	}
+	name, err := NormaliseName(id.Name, MaxDisplayName)
+	if err != nil {
+		return ""
+	}
+	return name
 }
 
 func normaliseEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
@@ -180,14 +196,14 @@ func proven(u User) bool { return u.EmailVerified && u.Email != nil && u.Firebas
 func (s *Service) upsertIdentity(ctx context.Context, tx *sqlx.Tx, id Identity) (User, error) {
 	now := s.now()
 	email := normaliseEmail(id.Email)
-	// A name in the token that could not be typed into updateMe is not
-	// taken from it either; the person sets one in the app.
-	name, err := NormaliseName(id.Name, MaxDisplayName)
-	if err != nil {
-		name = ""
-	}
+	// The name of a first sign-in comes from the token (Firebase's name
+	// claim: Google, Apple, or what the app set on the Firebase account).
+	// One that could not be typed into updateMe is not taken from it
+	// either: the person has no name until they set one in the app, and
+	// RequireShown asks for it before anything shows them to others.
+	name := tokenName(id)
 	var u User
-	err = store.Get(ctx, tx, &u, `SELECT `+userColumns+` FROM users WHERE firebase_uid = ?`, id.UID)
+	err := store.Get(ctx, tx, &u, `SELECT `+userColumns+` FROM users WHERE firebase_uid = ?`, id.UID)
 	switch {
 	case err == nil:
 		if u.DeletedAt != nil {
@@ -203,8 +219,11 @@ func (s *Service) upsertIdentity(ctx context.Context, tx *sqlx.Tx, id Identity) 
 			}
 			u.Email = &email
 		}
-		_, err = store.Exec(ctx, tx, `UPDATE users SET anonymous = ?, email_verified = ?, email = ?, updated_at = ? WHERE id = ?`,
-			id.Anonymous, id.EmailVerified, u.Email, now, u.ID)
+		if u.DisplayName == "" {
+			u.DisplayName = name
+		}
+		_, err = store.Exec(ctx, tx, `UPDATE users SET anonymous = ?, email_verified = ?, email = ?, display_name = ?, updated_at = ? WHERE id = ?`,
+			id.Anonymous, id.EmailVerified, u.Email, u.DisplayName, now, u.ID)
 		if err != nil {
 			return User{}, fmt.Errorf("refresh user %d: %w", u.ID, err)
 		}
@@ -368,6 +387,7 @@ func (s *Service) caller(ctx context.Context, u User) (Caller, error) {
 		Verified:    !u.Anonymous && (u.EmailVerified || u.Phone != nil),
 		Secretariat: u.Role == RoleSecretariat,
 		Organises:   make(map[int64]bool, len(orgIDs)),
+		Named:       u.DisplayName != "",
 	}
 	if u.LanguageChosen {
 		c.Language = u.Language

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
@@ -170,3 +171,83 @@ func own(ctx context.Context, s *user.Service, id int64) (user.User, error) {
 	}
 	return rows[0], nil
 }
+
+// A first sign-in takes the display name from the token's name claim;
+// without a valid one the person may browse but not do what shows them
+// to others (NAME_REQUIRED) until they set one or a later token has one.
+func TestDisplayNameAtFirstSignIn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := user.NewService(db, clock.Real)
+		nameRequired := func(c user.Caller) bool {
+			var ue *apperr.UserError
+			return errors.As(c.RequireShown(), &ue) && ue.Code == user.CodeNameRequired
+		}
+
+		named := mustResolve(t, s, user.Identity{UID: "uid-g", Email: "g@ishoj.example", EmailVerified: true, Name: "  Gülşen Yılmaz "})
+		if u, _ := own(ctx, s, named.UserID); u.DisplayName != "Gülşen Yılmaz" || !named.Named || named.RequireShown() != nil {
+			t.Errorf("named token: name %q, caller %+v, RequireShown %v", u.DisplayName, named, named.RequireShown())
+		}
+
+		bare := mustResolve(t, s, user.Identity{UID: "uid-b", Email: "b@ishoj.example", EmailVerified: true})
+		if bare.Named || !nameRequired(bare) {
+			t.Errorf("token without a name: caller %+v, RequireShown %v", bare, bare.RequireShown())
+		}
+		if err := bare.RequireVerified(); err != nil {
+			t.Errorf("without a name the person is still verified: %v", err)
+		}
+		// An invisible name is no name.
+		if c := mustResolve(t, s, user.Identity{UID: "uid-z", Email: "z@ishoj.example", EmailVerified: true, Name: "\u200b\u3164"}); !nameRequired(c) {
+			t.Errorf("invisible token name: %+v", c)
+		}
+		// An anonymous account is refused for what it is, not for its name.
+		anon := mustResolve(t, s, user.Identity{UID: "uid-a", Anonymous: true})
+		var ue *apperr.UserError
+		if err := anon.RequireShown(); !errors.As(err, &ue) || ue.Code != apperr.CodeVerifiedAccountRequired {
+			t.Errorf("anonymous: %v", err)
+		}
+
+		// Setting a name in the app lets them act.
+		if _, err := s.UpdateProfile(ctx, bare, user.ProfileInput{DisplayName: ptr("   ")}, nil); err == nil {
+			t.Error("a blank name was accepted")
+		}
+		if _, err := s.UpdateProfile(ctx, bare, user.ProfileInput{DisplayName: ptr("Bo")}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if c := mustResolve(t, s, user.Identity{UID: "uid-b", Email: "b@ishoj.example", EmailVerified: true}); !c.Named || c.RequireShown() != nil {
+			t.Errorf("after updateMe: %+v", c)
+		}
+
+		// A person without a name whose later token carries one (they gave
+		// Firebase a name) takes it; a name they chose is never replaced.
+		late := mustResolve(t, s, user.Identity{UID: "uid-l", Email: "l@ishoj.example", EmailVerified: true})
+		if c := mustResolve(t, s, user.Identity{UID: "uid-l", Email: "l@ishoj.example", EmailVerified: true, Name: "Lis"}); !c.Named {
+			t.Errorf("later token with a name: %+v", c)
+		}
+		mustResolve(t, s, user.Identity{UID: "uid-b", Email: "b@ishoj.example", EmailVerified: true, Name: "Firebase-navn"})
+		if u, _ := own(ctx, s, bare.UserID); u.DisplayName != "Bo" {
+			t.Errorf("a chosen name was replaced by the token's: %q", u.DisplayName)
+		}
+		if u, _ := own(ctx, s, late.UserID); u.DisplayName != "Lis" {
+			t.Errorf("late name: %q", u.DisplayName)
+		}
+	})
+}
+
+// Texts never show an empty name: the stand-in is in the reader's language.
+func TestShownName(t *testing.T) {
+	for _, c := range []struct{ lang, name, want string }{
+		{"da", "Bo", "Bo"}, {"da", "", "En frivillig"}, {"en", "", "A volunteer"}, {"da", "  ", "En frivillig"}, {"xx", "", "En frivillig"},
+	} {
+		if got := user.ShownName(c.lang, c.name); got != c.want {
+			t.Errorf("ShownName(%q, %q) = %q, want %q", c.lang, c.name, got, c.want)
+		}
+	}
+	for _, lang := range []string{"ar", "tr", "ur"} {
+		if got := user.ShownName(lang, ""); got == "" || got == "person.unnamed" || got == "En frivillig" {
+			t.Errorf("ShownName(%q, \"\") = %q, want a translation", lang, got)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -54,6 +54,10 @@ type Caller struct {
 	// Language is the language the person chose, or "" when they never
 	// chose one: then a request answers in its Accept-Language.
 	Language string
+	// Named is true when the person has a display name. Without one they
+	// may browse, follow and keep things for themself, but not do what
+	// shows them to others (RequireShown).
+	Named bool
 }
 
 // SignedIn reports whether the caller has an account (possibly anonymous).
@@ -80,6 +84,25 @@ func (c Caller) RequireVerified() error {
 	}
 	if !c.Verified {
 		return apperr.New(apperr.CodeVerifiedAccountRequired)
+	}
+	return nil
+}
+
+// CodeNameRequired refuses an act that shows the person to others (a
+// claim on a roster, a story, an initiative, a seat) while they have no
+// display name: the app asks for one (updateMe) and tries again.
+const CodeNameRequired = "NAME_REQUIRED"
+
+// RequireShown is for acts that show the person to others: claiming a
+// slot, taking a seat, writing a story, proposing or joining an
+// initiative, organising. Besides a verified account they need a display
+// name, so that rosters, pushes and pages never show an empty one.
+func (c Caller) RequireShown() error {
+	if err := c.RequireVerified(); err != nil {
+		return err
+	}
+	if !c.Named {
+		return apperr.New(CodeNameRequired)
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ func claimByID(ctx context.Context, q store.Querier, id int64) (Claim, error) {
 // (in its current state) or the same user error — without doing anything
 // again. A new tap sends a new key and is judged afresh.
 func (s *Service) Claim(ctx context.Context, caller user.Caller, slotID int64, idempotencyKey string) (Claim, error) {
-	if err := caller.RequireVerified(); err != nil {
+	if err := caller.RequireShown(); err != nil {
 		return Claim{}, err
 	}
 	key, err := seat.Key(idempotencyKey)

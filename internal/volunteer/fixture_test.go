@@ -116,7 +116,7 @@ func (f *fixture) user(name string) user.Caller {
 	id := f.insert(`INSERT INTO users (firebase_uid, email, email_verified, display_name, language, role, anonymous, has_app, created_at, updated_at)
 		VALUES (?, ?, TRUE, ?, 'da', 'RESIDENT', FALSE, TRUE, ?, ?)`,
 		fmt.Sprintf("uid-%d", n), fmt.Sprintf("person%d@example.dk", n), name, now, now)
-	return user.Caller{UserID: id, Verified: true, Organises: map[int64]bool{}, Language: "da"}
+	return user.Caller{UserID: id, Verified: true, Named: true, Organises: map[int64]bool{}, Language: "da"}
 }
 
 // users creates n verified residents.
