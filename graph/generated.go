@@ -6073,6 +6073,10 @@ enum LabelledEnum {
   STORY_STATUS
   "Notification.type (NotificationKind)."
   NOTIFICATION_KIND
+  "Participation.status (ParticipationStatus)."
+  PARTICIPATION_STATUS
+  "ParticipationSettings.mode (ParticipationMode)."
+  PARTICIPATION_MODE
 }
 
 "One value of an enum with its name in the caller's language."
