@@ -241,9 +241,11 @@ type ComplexityRoot struct {
 
 	Follow struct {
 		CreatedAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
 		Organisation func(childComplexity int) int
 		Place        func(childComplexity int) int
 		Theme        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
 	}
 
 	FollowPayload struct {
@@ -439,6 +441,7 @@ type ComplexityRoot struct {
 		ReadAt    func(childComplexity int) int
 		Title     func(childComplexity int) int
 		Type      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
 	}
 
 	NotificationConnection struct {
@@ -488,6 +491,7 @@ type ComplexityRoot struct {
 		Name                 func(childComplexity int) int
 		OrganiserInvitations func(childComplexity int) int
 		Organisers           func(childComplexity int) int
+		UpdatedAt            func(childComplexity int) int
 		WebURL               func(childComplexity int) int
 	}
 
@@ -600,6 +604,7 @@ type ComplexityRoot struct {
 		Latitude    func(childComplexity int) int
 		Longitude   func(childComplexity int) int
 		Name        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
 		WebURL      func(childComplexity int) int
 	}
 
@@ -715,6 +720,7 @@ type ComplexityRoot struct {
 		LateCancel       func(childComplexity int) int
 		Slot             func(childComplexity int) int
 		Status           func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
 		Volunteer        func(childComplexity int) int
 		WaitlistPosition func(childComplexity int) int
 	}
@@ -810,6 +816,7 @@ type ComplexityRoot struct {
 		Changed func(childComplexity int) int
 		HasMore func(childComplexity int) int
 		Removed func(childComplexity int) int
+		Themes  func(childComplexity int) int
 		Token   func(childComplexity int) int
 	}
 
@@ -872,6 +879,7 @@ type ComplexityRoot struct {
 		StartsAt           func(childComplexity int) int
 		Taken              func(childComplexity int) int
 		Title              func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
 		WaitlistLength     func(childComplexity int) int
 	}
 
@@ -937,6 +945,8 @@ type FollowResolver interface {
 	Organisation(ctx context.Context, obj *notify.Follow) (*organisation.Organisation, error)
 	Place(ctx context.Context, obj *notify.Follow) (*place.Place, error)
 	Theme(ctx context.Context, obj *notify.Follow) (*theme.Theme, error)
+
+	ID(ctx context.Context, obj *notify.Follow) (string, error)
 }
 type ImageResolver interface {
 	URL(ctx context.Context, obj *media.Image, width *int, height *int, fit *media.Fit) (string, error)
@@ -1083,6 +1093,7 @@ type OrganisationResolver interface {
 	Activities(ctx context.Context, obj *organisation.Organisation, first *int, after *string) (*model.ActivityConnection, error)
 	WebURL(ctx context.Context, obj *organisation.Organisation) (string, error)
 	OrganiserInvitations(ctx context.Context, obj *organisation.Organisation) ([]organisation.Invitation, error)
+
 	Organisers(ctx context.Context, obj *organisation.Organisation) ([]user.User, error)
 }
 type OrganiserInvitationResolver interface {
@@ -1816,6 +1827,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Follow.CreatedAt(childComplexity), true
+	case "Follow.id":
+		if e.ComplexityRoot.Follow.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Follow.ID(childComplexity), true
 	case "Follow.organisation":
 		if e.ComplexityRoot.Follow.Organisation == nil {
 			break
@@ -1834,6 +1851,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Follow.Theme(childComplexity), true
+	case "Follow.updatedAt":
+		if e.ComplexityRoot.Follow.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Follow.UpdatedAt(childComplexity), true
 
 	case "FollowPayload.follows":
 		if e.ComplexityRoot.FollowPayload.Follows == nil {
@@ -3079,6 +3102,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Notification.Type(childComplexity), true
+	case "Notification.updatedAt":
+		if e.ComplexityRoot.Notification.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.UpdatedAt(childComplexity), true
 
 	case "NotificationConnection.edges":
 		if e.ComplexityRoot.NotificationConnection.Edges == nil {
@@ -3276,6 +3305,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organisation.Organisers(childComplexity), true
+	case "Organisation.updatedAt":
+		if e.ComplexityRoot.Organisation.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organisation.UpdatedAt(childComplexity), true
 	case "Organisation.webUrl":
 		if e.ComplexityRoot.Organisation.WebURL == nil {
 			break
@@ -3698,6 +3733,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Place.Name(childComplexity), true
+	case "Place.updatedAt":
+		if e.ComplexityRoot.Place.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Place.UpdatedAt(childComplexity), true
 	case "Place.webUrl":
 		if e.ComplexityRoot.Place.WebURL == nil {
 			break
@@ -4217,6 +4258,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SlotClaim.Status(childComplexity), true
+	case "SlotClaim.updatedAt":
+		if e.ComplexityRoot.SlotClaim.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlotClaim.UpdatedAt(childComplexity), true
 	case "SlotClaim.volunteer":
 		if e.ComplexityRoot.SlotClaim.Volunteer == nil {
 			break
@@ -4610,6 +4657,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncPage.Removed(childComplexity), true
+	case "SyncPage.themes":
+		if e.ComplexityRoot.SyncPage.Themes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncPage.Themes(childComplexity), true
 	case "SyncPage.token":
 		if e.ComplexityRoot.SyncPage.Token == nil {
 			break
@@ -4846,6 +4899,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VolunteerSlot.Title(childComplexity), true
+	case "VolunteerSlot.updatedAt":
+		if e.ComplexityRoot.VolunteerSlot.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolunteerSlot.UpdatedAt(childComplexity), true
 	case "VolunteerSlot.waitlistLength":
 		if e.ComplexityRoot.VolunteerSlot.WaitlistLength == nil {
 			break
@@ -7583,19 +7642,21 @@ scalar SyncToken
 
 extend type Query {
   """
-  What the app keeps offline (upcoming activities that are not drafts, and
-  published stories), as the caller may see it: without ` + "`" + `since` + "`" + `, all of
+  What the app keeps offline, as the caller may see it: upcoming activities
+  that are not drafts, their volunteer slots, published stories,
+  organisations, places and the theme vocabulary, and for a signed-in
+  caller their own live claims, follows and inbox. Without ` + "`" + `since` + "`" + `, all of
   it; with the token of the last sync, only what was created, changed or
   removed since. Call again with ` + "`" + `token` + "`" + ` while ` + "`" + `hasMore` + "`" + ` is true, then keep
   the last token for the next sync (e.g. when the app opens or reconnects).
   A bad token answers INVALID_SYNC_TOKEN, one too old SYNC_TOKEN_EXPIRED
   (extensions.userErrorCode): drop what the sync gave and start without
-  ` + "`" + `since` + "`" + `.
+  ` + "`" + `since` + "`" + `. README "Offline sync" is the protocol.
   """
   sync(
     "The token of the last page; none for a first sync."
     since: SyncToken
-    "How many objects a page holds at most (1 to 100)."
+    "How many objects (changed and removed) a page holds at most (1 to 100)."
     first: Int = 100
   ): SyncPage!
 }
@@ -7604,17 +7665,28 @@ extend type Query {
 type SyncPage {
   """
   Objects created or changed since the token (in a first sync: all of
-  them), as the caller may see them now: Activity and Story so far; more
-  kinds will come, so skip a __typename you do not know. An object may
-  come twice in a sync; the later one wins.
+  them), as the caller may see them now: Activity, VolunteerSlot,
+  SlotClaim (the caller's own), Story, Organisation, Place, Follow and
+  Notification (the caller's own). More kinds may come, so skip a
+  __typename you do not know. An object may come twice in a sync; the
+  later one wins.
   """
   changed: [Node!]!
   """
   Global ids to drop: deleted, no longer visible to the caller, or no longer
-  kept offline (an activity back to draft, a story hidden or withdrawn
-  from publication). An id the app never had may come; ignore it.
+  kept offline (an activity back to draft and its slots, a story hidden or
+  withdrawn from publication, a claim released or cancelled, a follow
+  ended). An id the app never had may come; ignore it. Inbox entries are
+  not tombstoned when the server forgets them after 180 days: drop those
+  older yourself.
   """
   removed: [ID!]!
+  """
+  The whole theme vocabulary, in display order, when it changed since the
+  token (in a first sync, on one of its pages); null when unchanged. Themes are
+  named in the caller's language.
+  """
+  themes: [Theme!]
   "True when the sync is not finished: ask again at once with ` + "`" + `token` + "`" + `."
   hasMore: Boolean!
   "Pass as ` + "`" + `since` + "`" + `: for the next page while hasMore, else at the next sync."
@@ -7628,6 +7700,38 @@ extend type Activity {
 
 extend type Story {
   "When it last changed (an edit, a review, hiding, featuring)."
+  updatedAt: Time!
+}
+
+extend type VolunteerSlot {
+  "When it last changed, its counts of claims included."
+  updatedAt: Time!
+}
+
+extend type SlotClaim {
+  "When it last changed, its waitlist position included."
+  updatedAt: Time!
+}
+
+extend type Organisation {
+  "When it last changed."
+  updatedAt: Time!
+}
+
+extend type Place {
+  "When it last changed."
+  updatedAt: Time!
+}
+
+extend type Notification {
+  "When it last changed: when it was read, else when it was made."
+  updatedAt: Time!
+}
+
+extend type Follow implements Node {
+  "The global ID (for ` + "`" + `node` + "`" + `, and the key caches keep it under)."
+  id: ID!
+  "When it last changed: a follow never changes, so when it began."
   updatedAt: Time!
 }
 `, BuiltIn: false},
@@ -8805,6 +8909,10 @@ func (ec *executionContext) childFields_Follow(ctx context.Context, field graphq
 		return ec.fieldContext_Follow_theme(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Follow_createdAt(ctx, field)
+	case "id":
+		return ec.fieldContext_Follow_id(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Follow_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Follow", field.Name)
 }
@@ -9063,6 +9171,8 @@ func (ec *executionContext) childFields_Notification(ctx context.Context, field 
 		return ec.fieldContext_Notification_createdAt(ctx, field)
 	case "readAt":
 		return ec.fieldContext_Notification_readAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Notification_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
 }
@@ -9161,6 +9271,8 @@ func (ec *executionContext) childFields_Organisation(ctx context.Context, field 
 		return ec.fieldContext_Organisation_webUrl(ctx, field)
 	case "organiserInvitations":
 		return ec.fieldContext_Organisation_organiserInvitations(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Organisation_updatedAt(ctx, field)
 	case "organisers":
 		return ec.fieldContext_Organisation_organisers(ctx, field)
 	}
@@ -9387,6 +9499,8 @@ func (ec *executionContext) childFields_Place(ctx context.Context, field graphql
 		return ec.fieldContext_Place_activities(ctx, field)
 	case "webUrl":
 		return ec.fieldContext_Place_webUrl(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Place_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Place", field.Name)
 }
@@ -9565,6 +9679,8 @@ func (ec *executionContext) childFields_SlotClaim(ctx context.Context, field gra
 		return ec.fieldContext_SlotClaim_attendance(ctx, field)
 	case "lateCancel":
 		return ec.fieldContext_SlotClaim_lateCancel(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SlotClaim_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SlotClaim", field.Name)
 }
@@ -9735,6 +9851,8 @@ func (ec *executionContext) childFields_SyncPage(ctx context.Context, field grap
 		return ec.fieldContext_SyncPage_changed(ctx, field)
 	case "removed":
 		return ec.fieldContext_SyncPage_removed(ctx, field)
+	case "themes":
+		return ec.fieldContext_SyncPage_themes(ctx, field)
 	case "hasMore":
 		return ec.fieldContext_SyncPage_hasMore(ctx, field)
 	case "token":
@@ -9863,6 +9981,8 @@ func (ec *executionContext) childFields_VolunteerSlot(ctx context.Context, field
 		return ec.fieldContext_VolunteerSlot_myClaim(ctx, field)
 	case "claims":
 		return ec.fieldContext_VolunteerSlot_claims(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_VolunteerSlot_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VolunteerSlot", field.Name)
 }
@@ -14358,6 +14478,52 @@ func (ec *executionContext) _Follow_createdAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Follow_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Follow", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Follow_id(ctx context.Context, field graphql.CollectedField, obj *notify.Follow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Follow_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Follow().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Follow_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Follow", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Follow_updatedAt(ctx context.Context, field graphql.CollectedField, obj *notify.Follow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Follow_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Follow_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Follow", field, true, false, "Time")
 }
 
 func (ec *executionContext) _FollowPayload_follows(ctx context.Context, field graphql.CollectedField, obj *model.FollowPayload) (ret graphql.Marshaler) {
@@ -19421,6 +19587,29 @@ func (ec *executionContext) fieldContext_Notification_readAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Notification_updatedAt(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, true, false, "Time")
+}
+
 func (ec *executionContext) _NotificationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.NotificationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20252,6 +20441,29 @@ func (ec *executionContext) fieldContext_Organisation_organiserInvitations(_ con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Organisation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *organisation.Organisation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organisation_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organisation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organisation", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Organisation_organisers(ctx context.Context, field graphql.CollectedField, obj *organisation.Organisation) (ret graphql.Marshaler) {
@@ -22044,6 +22256,29 @@ func (ec *executionContext) _Place_webUrl(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Place_webUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Place", field, true, true, "String")
+}
+
+func (ec *executionContext) _Place_updatedAt(ctx context.Context, field graphql.CollectedField, obj *place.Place) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Place_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Place_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Place", field, true, false, "Time")
 }
 
 func (ec *executionContext) _PlaceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PlaceConnection) (ret graphql.Marshaler) {
@@ -24322,6 +24557,29 @@ func (ec *executionContext) fieldContext_SlotClaim_lateCancel(_ context.Context,
 	return graphql.NewScalarFieldContext("SlotClaim", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _SlotClaim_updatedAt(ctx context.Context, field graphql.CollectedField, obj *volunteer.Claim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlotClaim_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SlotClaim_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SlotClaim", field, true, false, "Time")
+}
+
 func (ec *executionContext) _SlotClaimConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SlotClaimConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25955,6 +26213,38 @@ func (ec *executionContext) fieldContext_SyncPage_removed(_ context.Context, fie
 	return graphql.NewScalarFieldContext("SyncPage", field, false, false, "ID")
 }
 
+func (ec *executionContext) _SyncPage_themes(ctx context.Context, field graphql.CollectedField, obj *model.SyncPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncPage_themes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Themes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []theme.Theme) graphql.Marshaler {
+			return ec.marshalOTheme2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋthemeᚐThemeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncPage_themes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Theme(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SyncPage_hasMore(ctx context.Context, field graphql.CollectedField, obj *model.SyncPage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26963,6 +27253,29 @@ func (ec *executionContext) fieldContext_VolunteerSlot_claims(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _VolunteerSlot_updatedAt(ctx context.Context, field graphql.CollectedField, obj *volunteer.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VolunteerSlot_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VolunteerSlot_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VolunteerSlot", field, true, false, "Time")
 }
 
 func (ec *executionContext) _VolunteerSlotConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.VolunteerSlotConnection) (ret graphql.Marshaler) {
@@ -32248,6 +32561,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Initiative(ctx, sel, obj)
+	case notify.Follow:
+		return ec._Follow(ctx, sel, &obj)
+	case *notify.Follow:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Follow(ctx, sel, obj)
 	case story.Call:
 		return ec._Call(ctx, sel, &obj)
 	case *story.Call:
@@ -33445,7 +33765,7 @@ func (ec *executionContext) _ExportMyDataPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-var followImplementors = []string{"Follow"}
+var followImplementors = []string{"Follow", "Node"}
 
 func (ec *executionContext) _Follow(ctx context.Context, sel ast.SelectionSet, obj *notify.Follow) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, followImplementors)
@@ -33476,6 +33796,17 @@ func (ec *executionContext) _Follow(ctx context.Context, sel ast.SelectionSet, o
 				})
 		case "createdAt":
 			out.Values[i] = ec._Follow_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Follow_id(ctx, field, obj)
+				})
+		case "updatedAt":
+			out.Values[i] = ec._Follow_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -34821,6 +35152,11 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "updatedAt":
+			out.Values[i] = ec._Notification_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35158,6 +35494,11 @@ func (ec *executionContext) _Organisation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organisation_organiserInvitations(ctx, field, obj)
 				})
+		case "updatedAt":
+			out.Values[i] = ec._Organisation_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "organisers":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -35936,6 +36277,11 @@ func (ec *executionContext) _Place(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Place_webUrl(ctx, field, obj)
 				})
+		case "updatedAt":
+			out.Values[i] = ec._Place_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36774,6 +37120,11 @@ func (ec *executionContext) _SlotClaim(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "updatedAt":
+			out.Values[i] = ec._SlotClaim_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37369,6 +37720,11 @@ func (ec *executionContext) _SyncPage(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "themes":
+			out.Values[i] = ec._SyncPage_themes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "hasMore":
 			out.Values[i] = ec._SyncPage_hasMore(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37801,6 +38157,11 @@ func (ec *executionContext) _VolunteerSlot(ctx context.Context, sel ast.Selectio
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._VolunteerSlot_claims(ctx, field, obj)
 				})
+		case "updatedAt":
+			out.Values[i] = ec._VolunteerSlot_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -41450,6 +41811,25 @@ func (ec *executionContext) marshalOSyncToken2ᚖstring(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTheme2ᚕgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋthemeᚐThemeᚄ(ctx context.Context, sel ast.SelectionSet, v []theme.Theme) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTheme2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋthemeᚐTheme(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOTheme2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋthemeᚐTheme(ctx context.Context, sel ast.SelectionSet, v *theme.Theme) graphql.Marshaler {

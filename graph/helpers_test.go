@@ -150,7 +150,8 @@ func newTestServerJobs(t testing.TB, db *store.DB, opts Options, log *slog.Logge
 	r.Domain.Privacy.SetParticipations(r.Domain.Participation)
 	d := r.Domain
 	r.Domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
-	r.Domain.Offline = offline.NewService(db, d.Activities, d.Stories, now)
+	r.Domain.Offline = offline.NewService(db, offline.Owners{Activities: d.Activities, Stories: d.Stories,
+		Volunteers: d.Volunteer, Organisations: d.Organisations, Places: d.Places, Themes: d.Themes, Notify: d.Notify}, now)
 	r.Domain.Privacy.SetMedia(blobs)
 	tokens := &fakeVerifier{identities: map[string]user.Identity{}}
 	authn := auth.NewAuthenticator(tokens, r.Domain.Users, r.Log)

@@ -252,39 +252,97 @@ type walker struct {
 
 func (w *walker) selectionSet(set ast.SelectionSet) cost {
 	var total cost
+	// Fragments on different object types are alternatives: an item of
+	// an interface or union list is one of them, so the list costs its
+	// dearest fragment, not all of them (the sync's `changed` lists
+	// eight kinds). Fragments on interfaces may overlap, so they add up
+	// like fields.
+	alternatives := map[string]int{}
 	for _, s := range set {
 		var c cost
-		switch s := s.(type) {
-		case *ast.Field:
-			c = w.selectionSet(s.SelectionSet)
-			c.depth++
-			if s.Alias != "" && s.Alias != s.Name {
-				c.aliases = add(c.aliases, 1)
-			}
-			// Complexity counts the objects an answer can hold, as
-			// GitHub's node limit does: a scalar costs nothing beyond the
-			// tokens it takes, an object or list 1, and a list with a page
-			// size holds its children that many times.
-			if len(s.SelectionSet) > 0 {
-				c.complexity = add(1, mul(listSize(s, w.vars), c.complexity))
-			}
-		case *ast.InlineFragment:
-			c = w.selectionSet(s.SelectionSet)
-		case *ast.FragmentSpread:
-			// Memoised: fragments spread in fragments would otherwise be
-			// walked exponentially often.
-			var ok bool
-			if c, ok = w.frags[s.Name]; !ok && s.Definition != nil {
-				w.frags[s.Name] = cost{} // validation refuses cycles; this guards anyway
-				c = w.selectionSet(s.Definition.SelectionSet)
-				w.frags[s.Name] = c
-			}
+		if typ := objectCondition(s); typ != "" {
+			c = w.selection(s)
+			total.depth = max(total.depth, c.depth)
+			total.aliases = add(total.aliases, c.aliases)
+			alternatives[typ] = add(alternatives[typ], c.complexity)
+			continue
 		}
+		c = w.selection(s)
 		total.depth = max(total.depth, c.depth)
 		total.aliases = add(total.aliases, c.aliases)
 		total.complexity = add(total.complexity, c.complexity)
 	}
+	dearest := 0
+	for _, n := range alternatives {
+		dearest = max(dearest, n)
+	}
+	total.complexity = add(total.complexity, dearest)
 	return total
+}
+
+// objectCondition is the object type a fragment applies to when it is
+// spread into an interface or a union ("" for fields, fragments on
+// interfaces and fragments on the enclosing type itself).
+func objectCondition(s ast.Selection) string {
+	switch s := s.(type) {
+	case *ast.InlineFragment:
+		if s.ObjectDefinition == nil || s.ObjectDefinition.Kind == ast.Object || s.TypeCondition == "" {
+			return ""
+		}
+		// The fragment's own fields know the type they are on.
+		for _, sel := range s.SelectionSet {
+			if f, ok := sel.(*ast.Field); ok && f.ObjectDefinition != nil && f.ObjectDefinition.Name == s.TypeCondition {
+				if f.ObjectDefinition.Kind == ast.Object {
+					return s.TypeCondition
+				}
+				return ""
+			}
+			if fs, ok := sel.(*ast.FragmentSpread); ok && fs.Definition != nil && fs.Definition.Definition != nil &&
+				fs.Definition.Definition.Name == s.TypeCondition && fs.Definition.Definition.Kind == ast.Object {
+				return s.TypeCondition
+			}
+		}
+	case *ast.FragmentSpread:
+		if s.ObjectDefinition == nil || s.ObjectDefinition.Kind == ast.Object || s.Definition == nil || s.Definition.Definition == nil {
+			return ""
+		}
+		if d := s.Definition.Definition; d.Kind == ast.Object {
+			return d.Name
+		}
+	}
+	return ""
+}
+
+// selection is what one selection asks for.
+func (w *walker) selection(s ast.Selection) cost {
+	var c cost
+	switch s := s.(type) {
+	case *ast.Field:
+		c = w.selectionSet(s.SelectionSet)
+		c.depth++
+		if s.Alias != "" && s.Alias != s.Name {
+			c.aliases = add(c.aliases, 1)
+		}
+		// Complexity counts the objects an answer can hold, as
+		// GitHub's node limit does: a scalar costs nothing beyond the
+		// tokens it takes, an object or list 1, and a list with a page
+		// size holds its children that many times.
+		if len(s.SelectionSet) > 0 {
+			c.complexity = add(1, mul(listSize(s, w.vars), c.complexity))
+		}
+	case *ast.InlineFragment:
+		c = w.selectionSet(s.SelectionSet)
+	case *ast.FragmentSpread:
+		// Memoised: fragments spread in fragments would otherwise be
+		// walked exponentially often.
+		var ok bool
+		if c, ok = w.frags[s.Name]; !ok && s.Definition != nil {
+			w.frags[s.Name] = cost{} // validation refuses cycles; this guards anyway
+			c = w.selectionSet(s.Definition.SelectionSet)
+			w.frags[s.Name] = c
+		}
+	}
+	return c
 }
 
 // listSize is how many times a field's children count: its `first` or
@@ -349,7 +407,11 @@ func listSize(f *ast.Field, vars map[string]any) int {
 // too. A list whose items hold only scalars costs 1 whatever its length;
 // TestEveryListHasASize makes every other list be named here.
 var unpagedListSizes = map[string]int{
-	"Activity.slots": defaultPageSize,
+	// A sync's page holds at most its `first` objects, changed and
+	// removed together, which the sync field counted already (as a
+	// connection's edges).
+	"SyncPage.changed": 1,
+	"Activity.slots":   defaultPageSize,
 	// A slot's claims are as many as its capacity (up to 500) and its
 	// waitlist: a page is what a roster shows at once, not a bound.
 	"VolunteerSlot.claims": defaultPageSize,

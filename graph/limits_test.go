@@ -595,10 +595,20 @@ func TestDeadlineOnEveryTransport(t *testing.T) {
 // for the complexity (unpagedListSizes), so a new one cannot count as 1.
 func TestEveryListHasASize(t *testing.T) {
 	schema := NewExecutableSchema(Config{}).Schema()
-	holdsObjects := func(typ string) bool {
+	// An interface's items hold what its implementations' fragments
+	// select (a sync's `changed` is a list of Node).
+	var holdsObjects func(typ string) bool
+	holdsObjects = func(typ string) bool {
 		for _, f := range schema.Types[typ].Fields {
 			if k := schema.Types[f.Type.Name()].Kind; k == ast.Object || k == ast.Interface || k == ast.Union {
 				return true
+			}
+		}
+		if def := schema.Types[typ]; def.Kind == ast.Interface || def.Kind == ast.Union {
+			for _, impl := range schema.PossibleTypes[typ] {
+				if holdsObjects(impl.Name) {
+					return true
+				}
 			}
 		}
 		return false
@@ -660,6 +670,14 @@ func TestComplexityCountsListLengths(t *testing.T) {
 		`{ story(id: "x") { photos { id } } }`:                                                 2,
 		`query($i: [ID!]!) { nodes(ids: $i) { ... on Story { photos { id } } } }`:              1 + 3*1,
 		`query($i: [ID!]!) { nodes(ids: $i) { ... on Activity { slots { claims { id } } } } }`: 1 + 3*(1+20*1),
+		// An item is one of the object types its fragments are on, so it
+		// costs the dearest of them; a fragment on an interface may
+		// overlap the others, so it adds up.
+		`query($i: [ID!]!) { nodes(ids: $i) { ... on Story { photos { id } } ... on Activity { slots { claims { id } } } } }`:        1 + 3*(1+20*1),
+		`query($i: [ID!]!) { nodes(ids: $i) { ... on Node { ... on Activity { slots { id } } } ... on Activity { slots { id } } } }`: 1 + 3*(1+1),
+		`query($i: [ID!]!) { nodes(ids: $i) { ... on Activity { place { id } } ... on Activity { organisation { id } } } }`:          1 + 3*2,
+		// A sync's page holds its first objects: the sync counts them.
+		`{ sync(first: 100) { changed { ... on Activity { place { id } } ... on Story { activity { id } organisation { id } } } } }`: 1 + 100*(1+2),
 	} {
 		q, errs := gqlparser.LoadQueryWithRules(schema, doc, nil)
 		if errs != nil {

@@ -45,6 +45,7 @@ type loaders struct {
 	slot           *dataloadgen.Loader[int64, volunteer.Slot]
 	claim          *dataloadgen.Loader[int64, volunteer.Claim]
 	notification   *dataloadgen.Loader[int64, notify.Notification]
+	follow         *dataloadgen.Loader[int64, notify.Follow]
 	announcement   *dataloadgen.Loader[int64, notify.Announcement]
 	calendarSource *dataloadgen.Loader[int64, calimport.Source]
 	invitation     *dataloadgen.Loader[int64, organisation.Invitation]
@@ -113,6 +114,7 @@ func newLoaders(r *Resolver, c user.Caller) *loaders {
 		slot:           objects(c, d.Volunteer.SlotsByIDs, func(s volunteer.Slot) int64 { return s.ID }, opts),
 		claim:          objects(c, d.Volunteer.ClaimsByIDs, func(cl volunteer.Claim) int64 { return cl.ID }, opts),
 		notification:   objects(c, d.Notify.NotificationsByIDs, func(n notify.Notification) int64 { return n.ID }, opts),
+		follow:         objects(c, d.Notify.FollowsByIDs, func(f notify.Follow) int64 { return f.ID }, opts),
 		announcement:   objects(c, d.Notify.AnnouncementsByIDs, func(a notify.Announcement) int64 { return a.ID }, opts),
 		calendarSource: objects(c, d.CalendarImport.SourcesByIDs, func(s calimport.Source) int64 { return s.ID }, opts),
 		invitation:     objects(c, d.Organisations.InvitationsByIDs, func(i organisation.Invitation) int64 { return i.ID }, opts),

@@ -26,6 +26,7 @@ const (
 	typePhoto          = "Photo"
 	typeInitiative     = "Initiative"
 	typeCalendarSource = "CalendarSource"
+	typeFollow         = "Follow"
 	typeParticipation  = "Participation"
 )
 
@@ -55,6 +56,8 @@ func (r *Resolver) nodeThunk(ctx context.Context, gid string) func() (model.Node
 		return nodeOf(ctx, l.user, id)
 	case typeNotification:
 		return nodeOf(ctx, l.notification, id)
+	case typeFollow:
+		return nodeOf(ctx, l.follow, id)
 	case typeAnnouncement:
 		return nodeOf(ctx, l.announcement, id)
 	case typeCall:

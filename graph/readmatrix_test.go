@@ -62,7 +62,7 @@ type readTown struct {
 	rejectedStory, hiddenStory      int64
 	pendingCallStory, linkedToDraft int64
 	hiddenInitiative, notification  int64
-	announcement                    int64
+	announcement, rasmusFollow      int64
 	rasmusGuest                     int64
 	callerName                      map[string]string
 }
@@ -180,6 +180,7 @@ func makeReadTown(t *testing.T, ts *testServer) readTown {
 
 	// olga's announcement to her organisation's followers, rasmus among them.
 	must(d.Notify.Follow(ctx, rasmus, notify.Target{Kind: notify.TargetOrganisation, OrganisationID: rt.orgA.ID}))
+	must(store.Get(ctx, ts.db, &rt.rasmusFollow, `SELECT id FROM follows WHERE user_id = ?`, rt.rasmus))
 	ann, err := d.Notify.SendAnnouncement(ctx, rt.callers[organiserSame], notify.Audience{Kind: notify.AudienceFollowers,
 		OrganisationID: rt.orgA.ID}, "Loppemarked", "Kom og køb.")
 	must(err)
@@ -320,6 +321,37 @@ var readMatrix = []readCase{
 	{fields: []string{"Query.sync", "SyncPage.changed"}, name: "sync (lists a hidden story)",
 		query: `{ sync(first: 100) { changed { ... on Story { id } } } }`,
 		pick:  listed("sync.changed", idOfStory(func(rt readTown) int64 { return rt.hiddenStory })), want: only(nobody...)},
+
+	// The rest of what phones keep: slots of what is no draft, the
+	// directory and the themes for everyone; a person's claims, follows
+	// and inbox to that person alone, not even to the organisers or the
+	// secretariat, who may see the claims elsewhere.
+	{fields: []string{"Query.sync", "SyncPage.changed", "VolunteerSlot.updatedAt"}, name: "sync (lists a slot)",
+		query: `{ sync(first: 100) { changed { ... on VolunteerSlot { id updatedAt } } } }`,
+		pick:  listed("sync.changed", idOf2(typeSlot, func(rt readTown) int64 { return rt.slot.ID })), want: only(everyone...)},
+	{fields: []string{"Query.sync", "SyncPage.changed"}, name: "sync (lists a slot of a draft)",
+		query: `{ sync(first: 100) { changed { ... on VolunteerSlot { id } } } }`,
+		pick:  listed("sync.changed", idOf2(typeSlot, func(rt readTown) int64 { return rt.draftSlot.ID })), want: only(nobody...)},
+	{fields: []string{"Query.sync", "SyncPage.changed", "SlotClaim.updatedAt"}, name: "sync (lists rasmus' claim)",
+		query: `{ sync(first: 100) { changed { ... on SlotClaim { id updatedAt } } } }`,
+		pick:  listed("sync.changed", idOf2(typeClaim, func(rt readTown) int64 { return rt.rasmusClaim.ID })), want: only(resident)},
+	{fields: []string{"Query.sync", "SyncPage.changed", "Follow.id", "Follow.updatedAt"}, name: "sync (lists rasmus' follow)",
+		query: `{ sync(first: 100) { changed { ... on Follow { id updatedAt } } } }`,
+		pick:  listed("sync.changed", idOf2(typeFollow, func(rt readTown) int64 { return rt.rasmusFollow })), want: only(resident)},
+	{fields: []string{"Query.node", "Follow.id"}, name: "node (rasmus' follow)",
+		query: `query($id: ID!) { node(id: $id) { ... on Follow { id } } }`,
+		vars:  gidVars("id", idOf2(typeFollow, func(rt readTown) int64 { return rt.rasmusFollow })), path: "node.id", want: only(resident)},
+	{fields: []string{"Query.sync", "SyncPage.changed", "Notification.updatedAt"}, name: "sync (lists rasmus' notification)",
+		query: `{ sync(first: 100) { changed { ... on Notification { id updatedAt } } } }`,
+		pick:  listed("sync.changed", idOf2(typeNotification, func(rt readTown) int64 { return rt.notification })), want: only(resident)},
+	{fields: []string{"Query.sync", "SyncPage.changed", "Organisation.updatedAt"}, name: "sync (lists an organisation)",
+		query: `{ sync(first: 100) { changed { ... on Organisation { id updatedAt } } } }`,
+		pick:  listed("sync.changed", idOf2(typeOrganisation, func(rt readTown) int64 { return rt.orgA.ID })), want: only(everyone...)},
+	{fields: []string{"Query.sync", "SyncPage.changed", "Place.updatedAt"}, name: "sync (lists a place)",
+		query: `{ sync(first: 100) { changed { ... on Place { id updatedAt } } } }`,
+		pick:  listed("sync.changed", idOf2(typePlace, func(rt readTown) int64 { return rt.farm.ID })), want: only(everyone...)},
+	{fields: []string{"Query.sync", "SyncPage.themes"}, name: "sync (the themes)",
+		query: `{ sync(first: 100) { themes { slug } } }`, path: "sync.themes.0.slug", want: only(everyone...)},
 
 	// Drafts: the organisers of the activity's organisation and the secretariat.
 	{fields: []string{"Query.node", "Activity.status"}, name: "node (a draft activity)",

@@ -9,9 +9,15 @@ import (
 	"context"
 
 	"github.com/ishoj/voresishoj/graph/model"
+	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/offline"
 	"github.com/ishoj/voresishoj/internal/user"
 )
+
+// ID is the resolver for the id field.
+func (r *followResolver) ID(ctx context.Context, obj *notify.Follow) (string, error) {
+	return globalID(typeFollow, obj.ID), nil
+}
 
 // Sync is the resolver for the sync field.
 func (r *queryResolver) Sync(ctx context.Context, since *string, first *int) (*model.SyncPage, error) {

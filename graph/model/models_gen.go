@@ -21,6 +21,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/search"
 	"github.com/ishoj/voresishoj/internal/story"
+	"github.com/ishoj/voresishoj/internal/theme"
 	"github.com/ishoj/voresishoj/internal/user"
 	"github.com/ishoj/voresishoj/internal/volunteer"
 )
@@ -1211,14 +1212,23 @@ type Subscription struct {
 // One page of a sync.
 type SyncPage struct {
 	// Objects created or changed since the token (in a first sync: all of
-	// them), as the caller may see them now: Activity and Story so far; more
-	// kinds will come, so skip a __typename you do not know. An object may
-	// come twice in a sync; the later one wins.
+	// them), as the caller may see them now: Activity, VolunteerSlot,
+	// SlotClaim (the caller's own), Story, Organisation, Place, Follow and
+	// Notification (the caller's own). More kinds may come, so skip a
+	// __typename you do not know. An object may come twice in a sync; the
+	// later one wins.
 	Changed []Node `json:"changed"`
 	// Global ids to drop: deleted, no longer visible to the caller, or no longer
-	// kept offline (an activity back to draft, a story hidden or withdrawn
-	// from publication). An id the app never had may come; ignore it.
+	// kept offline (an activity back to draft and its slots, a story hidden or
+	// withdrawn from publication, a claim released or cancelled, a follow
+	// ended). An id the app never had may come; ignore it. Inbox entries are
+	// not tombstoned when the server forgets them after 180 days: drop those
+	// older yourself.
 	Removed []string `json:"removed"`
+	// The whole theme vocabulary, in display order, when it changed since the
+	// token (in a first sync, on one of its pages); null when unchanged. Themes are
+	// named in the caller's language.
+	Themes []theme.Theme `json:"themes,omitempty"`
 	// True when the sync is not finished: ask again at once with `token`.
 	HasMore bool `json:"hasMore"`
 	// Pass as `since`: for the next page while hasMore, else at the next sync.

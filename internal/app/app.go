@@ -209,7 +209,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	a.domain.Stories.SetSigner(signer)
 	d := a.domain
 	a.domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
-	a.domain.Offline = offline.NewService(db, d.Activities, d.Stories, now)
+	a.domain.Offline = offline.NewService(db, offline.Owners{Activities: d.Activities, Stories: d.Stories,
+		Volunteers: d.Volunteer, Organisations: d.Organisations, Places: d.Places, Themes: d.Themes, Notify: d.Notify}, now)
 
 	if cfg.DemoData {
 		empty, err := demo.Empty(ctx, db)

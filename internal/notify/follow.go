@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
 )
@@ -76,11 +79,20 @@ func (s *Service) Follow(ctx context.Context, caller user.Caller, target Target)
 		return err
 	}
 	org, place, theme := target.args()
-	_, err := store.Exec(ctx, s.db, `
-		INSERT INTO follows (user_id, kind, organisation_id, place_id, theme, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`,
-		caller.UserID, target.Kind, org, place, theme, s.now())
+	now := s.now()
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		var ids []int64
+		err := store.Select(ctx, tx, &ids, `
+			INSERT INTO follows (user_id, kind, organisation_id, place_id, theme, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING RETURNING id`,
+			caller.UserID, target.Kind, org, place, theme, now)
+		if err != nil {
+			return err
+		}
+		// Follows are kept offline, on the follower's phone only.
+		return changelog.RecordFor(ctx, tx, now, changelog.Follow, caller.UserID, ids...)
+	})
 	if errors.Is(err, store.ErrConflict) {
 		return apperr.New(apperr.CodeNotFound, "target")
 	}
@@ -98,21 +110,32 @@ func (s *Service) Unfollow(ctx context.Context, caller user.Caller, target Targe
 	if err := target.validate(); err != nil {
 		return false, err
 	}
-	var n int64
-	var err error
-	switch target.Kind {
-	case TargetOrganisation:
-		n, err = store.Exec(ctx, s.db, `DELETE FROM follows WHERE user_id = ? AND kind = 'ORGANISATION' AND organisation_id = ?`, caller.UserID, target.OrganisationID)
-	case TargetPlace:
-		n, err = store.Exec(ctx, s.db, `DELETE FROM follows WHERE user_id = ? AND kind = 'PLACE' AND place_id = ?`, caller.UserID, target.PlaceID)
-	case TargetTheme:
-		n, err = store.Exec(ctx, s.db, `DELETE FROM follows WHERE user_id = ? AND kind = 'THEME' AND theme = ?`, caller.UserID, target.Theme)
-	}
+	var ids []int64
+	now := s.now()
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		ids = nil
+		var err error
+		switch target.Kind {
+		case TargetOrganisation:
+			err = store.Select(ctx, tx, &ids, `DELETE FROM follows WHERE user_id = ? AND kind = 'ORGANISATION' AND organisation_id = ? RETURNING id`, caller.UserID, target.OrganisationID)
+		case TargetPlace:
+			err = store.Select(ctx, tx, &ids, `DELETE FROM follows WHERE user_id = ? AND kind = 'PLACE' AND place_id = ? RETURNING id`, caller.UserID, target.PlaceID)
+		case TargetTheme:
+			err = store.Select(ctx, tx, &ids, `DELETE FROM follows WHERE user_id = ? AND kind = 'THEME' AND theme = ? RETURNING id`, caller.UserID, target.Theme)
+		}
+		if err != nil {
+			return err
+		}
+		return changelog.RecordFor(ctx, tx, now, changelog.Follow, caller.UserID, ids...)
+	})
 	if err != nil {
 		return false, fmt.Errorf("user %d unfollows %+v: %w", caller.UserID, target, err)
 	}
-	return n > 0, nil
+	return len(ids) > 0, nil
 }
+
+const followColumns = `id, user_id, kind, COALESCE(organisation_id, 0) AS organisation_id,
+	COALESCE(place_id, 0) AS place_id, COALESCE(theme, '') AS theme, created_at`
 
 // Follows returns what c follows, oldest first.
 func (s *Service) Follows(ctx context.Context, c user.Caller) ([]Follow, error) {
@@ -121,10 +144,7 @@ func (s *Service) Follows(ctx context.Context, c user.Caller) ([]Follow, error) 
 		return nil, nil
 	}
 	var fs []Follow
-	err := store.Select(ctx, s.db, &fs, `
-		SELECT id, user_id, kind, COALESCE(organisation_id, 0) AS organisation_id,
-			COALESCE(place_id, 0) AS place_id, COALESCE(theme, '') AS theme, created_at
-		FROM follows WHERE user_id = ? ORDER BY id`, userID)
+	err := store.Select(ctx, s.db, &fs, `SELECT `+followColumns+` FROM follows WHERE user_id = ? ORDER BY id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("follows of user %d: %w", userID, err)
 	}

@@ -8,6 +8,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
 )
@@ -144,21 +147,33 @@ func (s *Service) MarkReadIDs(ctx context.Context, caller user.Caller, ids []int
 	}
 	now := s.now()
 	var changed []int64
-	if all {
-		err := store.Select(ctx, s.db, &changed, `UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL RETURNING id`,
-			now, caller.UserID)
-		if err != nil {
-			return nil, fmt.Errorf("mark all read for user %d: %w", caller.UserID, err)
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		changed = nil
+		if all {
+			err := store.Select(ctx, tx, &changed, `UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL RETURNING id`,
+				now, caller.UserID)
+			if err != nil {
+				return fmt.Errorf("mark all read for user %d: %w", caller.UserID, err)
+			}
+		} else if len(ids) > 0 {
+			q, args, err := store.In(`UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL AND id IN (?) RETURNING id`,
+				now, caller.UserID, ids)
+			if err != nil {
+				return err
+			}
+			if err := store.Select(ctx, tx, &changed, q, args...); err != nil {
+				return fmt.Errorf("mark read for user %d: %w", caller.UserID, err)
+			}
 		}
-	} else if len(ids) > 0 {
-		q, args, err := store.In(`UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL AND id IN (?) RETURNING id`,
-			now, caller.UserID, ids)
-		if err != nil {
-			return nil, err
+		// Read on one phone, read on the others at their next sync.
+		owned := make([]changelog.Owned, len(changed))
+		for i, id := range changed {
+			owned[i] = changelog.Owned{ID: id, Person: caller.UserID}
 		}
-		if err := store.Select(ctx, s.db, &changed, q, args...); err != nil {
-			return nil, fmt.Errorf("mark read for user %d: %w", caller.UserID, err)
-		}
+		return changelog.RecordEach(ctx, tx, now, changelog.Notification, owned)
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(changed, func(a, b int64) int { return cmp.Compare(b, a) })
 	return changed, nil

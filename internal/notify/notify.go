@@ -26,6 +26,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
 
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/clock"
 	"github.com/ishoj/voresishoj/internal/gid"
 	"github.com/ishoj/voresishoj/internal/i18n"
@@ -328,6 +329,15 @@ func (s *Service) insert(ctx context.Context, tx *sqlx.Tx, ns []NewNotification)
 			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, user_id, push, send_after"
 		if err := store.Select(ctx, tx, &rows, q, args...); err != nil {
 			return nil, fmt.Errorf("insert %d notifications: %w", len(chunk), err)
+		}
+		owned := make([]changelog.Owned, 0, len(rows))
+		for _, r := range rows {
+			owned = append(owned, changelog.Owned{ID: r.ID, Person: r.UserID})
+		}
+		// The inbox is kept offline: each entry reaches its person's
+		// phone at the next sync.
+		if err := changelog.RecordEach(ctx, tx, now, changelog.Notification, owned); err != nil {
+			return nil, err
 		}
 		for _, r := range rows {
 			created = append(created, Created{ID: r.ID, UserID: r.UserID})

@@ -11,7 +11,13 @@ import (
 
 // tokenVersion is the first field of every token; a token of another
 // version is refused as invalid, so a change of format needs a new one.
-const tokenVersion = "s1"
+// s1 tokens came before phones kept slots, claims, organisations, places,
+// themes, follows and the inbox: a phone holding one never had those, so
+// it answers expired and the phone syncs from scratch.
+const (
+	tokenVersion   = "s2"
+	retiredVersion = "s1"
+)
 
 // position is what a sync token holds. The app sees it only as an opaque
 // string; its numbers are positions in the change log (changelog.Horizon),
@@ -73,6 +79,9 @@ func decode(s string) (position, error) {
 		return position{}, ErrInvalidToken
 	}
 	f := strings.Split(string(raw), ".")
+	if len(f) == 10 && f[0] == retiredVersion {
+		return position{}, errExpiredToken
+	}
 	if len(f) != 10 || f[0] != tokenVersion || (f[7] != "0" && f[7] != "1") {
 		return position{}, ErrInvalidToken
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -213,6 +214,9 @@ func CreateTx(ctx context.Context, tx *sqlx.Tx, in Input, now time.Time) (int64,
 	if err := link.Replace(ctx, tx, link.Link{OrganisationID: &id}, links); err != nil {
 		return 0, fmt.Errorf("links of organisation %d: %w", id, err)
 	}
+	if err := changelog.Record(ctx, tx, now, changelog.Organisation, id); err != nil {
+		return 0, err
+	}
 	return id, nil
 }
 
@@ -248,13 +252,17 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 	if err != nil {
 		return Organisation{}, err
 	}
+	now := s.now()
 	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		_, err := store.Exec(ctx, tx, `UPDATE organisations SET name = ?, kind = ?, description = ?, search_title = ?, search_text = ?, updated_at = ?
-			WHERE id = ?`, in.Name, in.Kind, in.Description, store.SearchText(in.Name), searchText(in), s.now(), id)
+			WHERE id = ?`, in.Name, in.Kind, in.Description, store.SearchText(in.Name), searchText(in), now, id)
 		if err != nil {
 			return err
 		}
-		return link.Replace(ctx, tx, link.Link{OrganisationID: &id}, links)
+		if err := link.Replace(ctx, tx, link.Link{OrganisationID: &id}, links); err != nil {
+			return err
+		}
+		return changelog.Record(ctx, tx, now, changelog.Organisation, id)
 	})
 	if store.IsAlreadyExists(err) {
 		return Organisation{}, apperr.New("NAME_TAKEN", "name")
@@ -394,4 +402,19 @@ func RefreshSearch(ctx context.Context, db *store.DB) (int, error) {
 		}
 		n += len(rows)
 	}
+}
+
+// ForSync returns up to limit organisations by id after afterID, as c may
+// see them, for a phone's first sync (internal/offline). next is the id
+// to go on after, 0 when there are no more.
+func (s *Service) ForSync(ctx context.Context, c user.Caller, afterID int64, limit int) (os []Organisation, next int64, err error) {
+	var ids []int64
+	if err := store.Select(ctx, s.db, &ids, `SELECT id FROM organisations WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit); err != nil {
+		return nil, 0, fmt.Errorf("organisations for sync: %w", err)
+	}
+	os, err = s.ByIDs(ctx, c, ids)
+	if err != nil || len(ids) < limit {
+		return os, 0, err
+	}
+	return os, ids[len(ids)-1], nil
 }

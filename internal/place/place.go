@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/geo"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -25,6 +26,16 @@ type Place struct {
 	Latitude    *float64  `db:"latitude"`
 	Longitude   *float64  `db:"longitude"`
 	CreatedAt   time.Time `db:"created_at"`
+	// ChangedAt is when it last changed; nil before the first change.
+	ChangedAt *time.Time `db:"updated_at"`
+}
+
+// UpdatedAt is when the place last changed.
+func (p Place) UpdatedAt() time.Time {
+	if p.ChangedAt != nil {
+		return *p.ChangedAt
+	}
+	return p.CreatedAt
 }
 
 // Service reads and writes places.
@@ -38,7 +49,7 @@ func NewService(db *store.DB, now func() time.Time) *Service {
 	return &Service{db: db, now: now}
 }
 
-const columns = `id, name, address, description, latitude, longitude, created_at`
+const columns = `id, name, address, description, latitude, longitude, created_at, updated_at`
 
 // Places are public: every caller sees every place. The reads take the
 // caller all the same, so the rule stays here if it changes.
@@ -130,7 +141,7 @@ func (s *Service) List(ctx context.Context, c user.Caller, f Filter, after *Key,
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	query := `SELECT p.id, p.name, p.address, p.description, p.latitude, p.longitude, p.created_at, ` + dist + ` AS distance
+	query := `SELECT p.id, p.name, p.address, p.description, p.latitude, p.longitude, p.created_at, p.updated_at, ` + dist + ` AS distance
 		FROM places p` + cond + ` ORDER BY ` + order + ` LIMIT ?`
 	all := append(append(distArgs, args...), limit)
 	var ps []Listed
@@ -188,9 +199,16 @@ func (s *Service) Create(ctx context.Context, c user.Caller, in Input) (Place, e
 		return Place{}, err
 	}
 	var id int64
-	err := store.Get(ctx, s.db, &id, `INSERT INTO places (name, address, description, latitude, longitude, search_title, search_text, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, in.Name, in.Address, in.Description, in.Latitude, in.Longitude,
-		store.SearchText(in.Name), SearchText(in.Name, in.Address, in.Description), s.now())
+	now := s.now()
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		err := store.Get(ctx, tx, &id, `INSERT INTO places (name, address, description, latitude, longitude, search_title, search_text, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, in.Name, in.Address, in.Description, in.Latitude, in.Longitude,
+			store.SearchText(in.Name), SearchText(in.Name, in.Address, in.Description), now)
+		if err != nil {
+			return err
+		}
+		return changelog.Record(ctx, tx, now, changelog.Place, id)
+	})
 	if err != nil {
 		if store.IsAlreadyExists(err) {
 			return Place{}, apperr.New("NAME_TAKEN", "name")
@@ -210,9 +228,18 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 	if err := in.validate(); err != nil {
 		return Place{}, err
 	}
-	n, err := store.Exec(ctx, s.db, `UPDATE places SET name = ?, address = ?, description = ?, latitude = ?, longitude = ?,
-		search_title = ?, search_text = ? WHERE id = ?`, in.Name, in.Address, in.Description, in.Latitude, in.Longitude,
-		store.SearchText(in.Name), SearchText(in.Name, in.Address, in.Description), id)
+	var n int64
+	now := s.now()
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		n, err = store.Exec(ctx, tx, `UPDATE places SET name = ?, address = ?, description = ?, latitude = ?, longitude = ?,
+			search_title = ?, search_text = ?, updated_at = ? WHERE id = ?`, in.Name, in.Address, in.Description, in.Latitude, in.Longitude,
+			store.SearchText(in.Name), SearchText(in.Name, in.Address, in.Description), now, id)
+		if err != nil || n == 0 {
+			return err
+		}
+		return changelog.Record(ctx, tx, now, changelog.Place, id)
+	})
 	if store.IsAlreadyExists(err) {
 		return Place{}, apperr.New("NAME_TAKEN", "name")
 	}
@@ -259,4 +286,19 @@ func RefreshSearch(ctx context.Context, db *store.DB) (int, error) {
 		}
 		n += len(rows)
 	}
+}
+
+// ForSync returns up to limit places by id after afterID, as c may see
+// them, for a phone's first sync (internal/offline). next is the id to go
+// on after, 0 when there are no more.
+func (s *Service) ForSync(ctx context.Context, c user.Caller, afterID int64, limit int) (ps []Place, next int64, err error) {
+	var ids []int64
+	if err := store.Select(ctx, s.db, &ids, `SELECT id FROM places WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit); err != nil {
+		return nil, 0, fmt.Errorf("places for sync: %w", err)
+	}
+	ps, err = s.ByIDs(ctx, c, ids)
+	if err != nil || len(ids) < limit {
+		return ps, 0, err
+	}
+	return ps, ids[len(ids)-1], nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/calimport"
+	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/event"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/media"
@@ -151,6 +152,9 @@ func (s *Service) DeleteAccount(ctx context.Context, c user.Caller, stories Stor
 			return err
 		}
 		if err := activity.ForgetCreatorTx(ctx, tx, c.UserID); err != nil {
+			return err
+		}
+		if err := changelog.ForgetPersonTx(ctx, tx, c.UserID); err != nil {
 			return err
 		}
 		if err := calimport.ForgetCreatorTx(ctx, tx, c.UserID); err != nil {

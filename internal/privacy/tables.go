@@ -62,6 +62,7 @@ var Tables = []Table{
 	{Name: "notifications", Export: map[string]string{"user_id": "inbox"}, Deletion: "notify.ForgetPersonTx"},
 	{Name: "announcements", Export: map[string]string{"sender_id": "announcementsSent"}, Deletion: "notify.ForgetPersonTx"},
 	{Name: "reminders_sent", Export: map[string]string{"claim_id": "remindersSent"}, Deletion: "volunteer.ForgetPersonTx"},
+	{Name: "changes", Deletion: "changelog.ForgetPersonTx"},
 	{Name: "data_exports", Export: map[string]string{"user_id": "exportDownloadLinks"}, Deletion: "forgetLinksTx"},
 	{Name: "organisations", NotPersonal: "name is an organisation's name"},
 	{Name: "places", NotPersonal: "name is a place's name"},

@@ -22,7 +22,7 @@ import (
 const claimColumns = `c.id, c.slot_id, c.user_id, c.status,
 	CASE WHEN c.status = 'WAITLISTED' THEN (SELECT COUNT(*) FROM slot_claims w
 		WHERE w.slot_id = c.slot_id AND w.status = 'WAITLISTED' AND w.id <= c.id) END AS waitlist_position,
-	c.attendance, c.late_cancel, c.created_by, c.created_at, c.confirmed_at, c.promoted_at, c.cancelled_at`
+	c.attendance, c.late_cancel, c.created_by, c.created_at, c.confirmed_at, c.promoted_at, c.cancelled_at, c.updated_at`
 
 func claimByID(ctx context.Context, q store.Querier, id int64) (Claim, error) {
 	var c Claim
@@ -182,6 +182,9 @@ func (s *Service) claim(ctx context.Context, caller user.Caller, slotID int64, k
 		events = []event.Event{
 			{Kind: kind, SlotID: slotID, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID, ClaimID: id, UserID: userID},
 			{Kind: event.SlotChanged, SlotID: slotID, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID},
+		}
+		if err := logChanges(ctx, tx, now, events); err != nil {
+			return err
 		}
 		return s.bus.Record(ctx, tx, events...)
 	})
@@ -572,6 +575,9 @@ func (s *Service) CancelClaim(ctx context.Context, caller user.Caller, claimID i
 			events = append(events, promoted...)
 		}
 		events = append(events, event.Event{Kind: event.SlotChanged, SlotID: sl.ID, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID})
+		if err := logChanges(ctx, tx, now, events); err != nil {
+			return err
+		}
 		if c, err = claimByID(ctx, tx, claimID); err != nil {
 			return err
 		}

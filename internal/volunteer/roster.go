@@ -107,12 +107,19 @@ func (s *Service) MarkAttendance(ctx context.Context, caller user.Caller, claimI
 	if s.clock().Before(sl.StartsAt) {
 		return Claim{}, apperr.New(CodeSlotNotStarted, "claimId")
 	}
-	n, err := store.Exec(ctx, s.db, `UPDATE slot_claims SET attendance = ? WHERE id = ? AND status = 'CONFIRMED'`, attendance, claimID)
+	now := s.clock()
+	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		n, err := store.Exec(ctx, tx, `UPDATE slot_claims SET attendance = ? WHERE id = ? AND status = 'CONFIRMED'`, attendance, claimID)
+		if err != nil {
+			return fmt.Errorf("mark attendance of claim %d: %w", claimID, err)
+		}
+		if n == 0 {
+			return apperr.New(CodeClaimNotConfirmed, "claimId")
+		}
+		return logChanges(ctx, tx, now, []event.Event{{ClaimID: claimID, UserID: c.UserID}})
+	})
 	if err != nil {
-		return Claim{}, fmt.Errorf("mark attendance of claim %d: %w", claimID, err)
-	}
-	if n == 0 {
-		return Claim{}, apperr.New(CodeClaimNotConfirmed, "claimId")
+		return Claim{}, err
 	}
 	return claimByID(ctx, s.db, claimID)
 }
@@ -442,6 +449,9 @@ func (s *Service) CancelActivityClaims(ctx context.Context, tx *sqlx.Tx, activit
 		}
 		events = append(events, event.Event{Kind: event.SlotChanged, SlotID: sl.ID, ActivityID: activityID, OrganisationID: a.OrganisationID})
 	}
+	if err := logChanges(ctx, tx, now, events); err != nil {
+		return nil, err
+	}
 	return events, nil
 }
 
@@ -478,6 +488,9 @@ func (s *Service) MoveActivitySlots(ctx context.Context, tx *sqlx.Tx, activityID
 			return nil, fmt.Errorf("move slot %d: %w", sl.ID, err)
 		}
 		events = append(events, event.Event{Kind: event.SlotChanged, SlotID: sl.ID, ActivityID: activityID, OrganisationID: a.OrganisationID})
+	}
+	if err := logChanges(ctx, tx, now, events); err != nil {
+		return nil, err
 	}
 	return events, nil
 }
@@ -533,6 +546,9 @@ func (s *Service) CancelUserClaims(ctx context.Context, tx *sqlx.Tx, userID int6
 			events = append(events, promoted...)
 		}
 		events = append(events, event.Event{Kind: event.SlotChanged, SlotID: sl.ID, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID})
+	}
+	if err := logChanges(ctx, tx, now, events); err != nil {
+		return nil, err
 	}
 	return events, nil
 }

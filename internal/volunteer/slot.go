@@ -19,7 +19,7 @@ import (
 
 const slotColumns = `s.id, s.activity_id, s.occurrence_starts_at, s.title, s.description, s.starts_at, s.ends_at,
 	s.capacity, s.taken, s.waitlisted, s.requirement, s.signup_opens_at, s.signup_closes_at, s.cancel_deadline,
-	s.created_by, s.created_at`
+	s.created_by, s.created_at, s.updated_at`
 
 // NewSlot is what an organiser fills in for a slot. UpdateSlot takes the
 // same fields and ignores ActivityID: a slot does not move between
@@ -225,21 +225,31 @@ func (s *Service) AddSlot(ctx context.Context, caller user.Caller, in NewSlot) (
 	if err := s.validate(ctx, s.db, in.ActivityID, in, now, nil); err != nil {
 		return Slot{}, err
 	}
-	var id int64
-	err = store.Get(ctx, s.db, &id, `INSERT INTO volunteer_slots
-		(activity_id, occurrence_starts_at, title, description, starts_at, ends_at, capacity, requirement,
-		 signup_opens_at, signup_closes_at, cancel_deadline, taken, waitlisted, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?) RETURNING id`,
-		in.ActivityID, in.OccurrenceStartsAt, in.Title, in.Description, in.StartsAt, in.EndsAt, in.Capacity,
-		nullIfEmpty(in.Requirement), in.SignupOpensAt, in.SignupClosesAt, in.CancelDeadline, caller.UserID, now)
+	var (
+		id     int64
+		events []event.Event
+	)
+	err = s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		err := store.Get(ctx, tx, &id, `INSERT INTO volunteer_slots
+			(activity_id, occurrence_starts_at, title, description, starts_at, ends_at, capacity, requirement,
+			 signup_opens_at, signup_closes_at, cancel_deadline, taken, waitlisted, created_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?) RETURNING id`,
+			in.ActivityID, in.OccurrenceStartsAt, in.Title, in.Description, in.StartsAt, in.EndsAt, in.Capacity,
+			nullIfEmpty(in.Requirement), in.SignupOpensAt, in.SignupClosesAt, in.CancelDeadline, caller.UserID, now)
+		if err != nil {
+			return fmt.Errorf("insert slot: %w", err)
+		}
+		events = []event.Event{{Kind: event.SlotChanged, SlotID: id, ActivityID: in.ActivityID, OrganisationID: a.OrganisationID}}
+		return logChanges(ctx, tx, now, events)
+	})
 	if err != nil {
-		return Slot{}, fmt.Errorf("insert slot: %w", err)
+		return Slot{}, err
 	}
 	sl, err := slotByID(ctx, s.db, id, "")
 	if err != nil {
 		return Slot{}, err
 	}
-	s.publish(ctx, []event.Event{{Kind: event.SlotChanged, SlotID: id, ActivityID: in.ActivityID, OrganisationID: a.OrganisationID}})
+	s.publish(ctx, events)
 	return sl, nil
 }
 
@@ -293,6 +303,9 @@ func (s *Service) UpdateSlot(ctx context.Context, caller user.Caller, id int64, 
 			// new times.
 			events = append(events, event.Event{Kind: event.SlotMoved, SlotID: id, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID,
 				ActorID: caller.UserID, StartsAt: old.StartsAt, EndsAt: old.EndsAt})
+		}
+		if err := logChanges(ctx, tx, now, events); err != nil {
+			return err
 		}
 		if sl, err = slotByID(ctx, tx, id, ""); err != nil {
 			return err
@@ -348,6 +361,9 @@ func (s *Service) RemoveSlot(ctx context.Context, caller user.Caller, id int64) 
 			removed.UserIDs = append(removed.UserIDs, c.UserID)
 		}
 		events = append(events, removed, event.Event{Kind: event.SlotChanged, SlotID: id, ActivityID: sl.ActivityID, OrganisationID: a.OrganisationID})
+		if err := logChanges(ctx, tx, now, events); err != nil {
+			return err
+		}
 		return s.bus.Record(ctx, tx, events...)
 	})
 	if err != nil {
@@ -467,4 +483,77 @@ func nullIfEmpty(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// The app keeps offline the slots of activities that are not drafts, as
+// long as they have not ended, and the caller's own live claims
+// (internal/offline). A draft's slots stay off every phone, its
+// organisers' too, as the draft itself does.
+
+// SlotsForSync returns up to limit slots phones keep, by id after afterID,
+// as c may see them, for a first sync; next is the id to go on after, 0
+// when there are no more.
+func (s *Service) SlotsForSync(ctx context.Context, c user.Caller, afterID int64, limit int) (slots []Slot, next int64, err error) {
+	var ids []int64
+	err = store.Select(ctx, s.db, &ids, `SELECT s.id FROM volunteer_slots s JOIN activities a ON a.id = s.activity_id
+		WHERE s.id > ? AND a.status <> 'DRAFT' AND s.ends_at > ? ORDER BY s.id LIMIT ?`, afterID, s.clock(), limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("slots for sync: %w", err)
+	}
+	slots, err = s.SyncedSlots(ctx, c, ids)
+	if err != nil || len(ids) < limit {
+		return slots, 0, err
+	}
+	return slots, ids[len(ids)-1], nil
+}
+
+// SyncedSlots returns the slots among ids that c may see and phones keep
+// (their activity is no draft), in no particular order.
+func (s *Service) SyncedSlots(ctx context.Context, c user.Caller, ids []int64) ([]Slot, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	slots, err := s.slotsWhere(ctx, c, `s.id IN (?) AND a.status <> 'DRAFT'`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("slots for sync: %w", err)
+	}
+	return slots, nil
+}
+
+// ClaimsForSync returns up to limit of c's own live claims on slots not
+// ended, by id after afterID, for a first sync; next is the id to go on
+// after, 0 when there are no more.
+func (s *Service) ClaimsForSync(ctx context.Context, c user.Caller, afterID int64, limit int) (claims []Claim, next int64, err error) {
+	if !c.SignedIn() {
+		return nil, 0, nil
+	}
+	var ids []int64
+	err = store.Select(ctx, s.db, &ids, `SELECT c.id FROM slot_claims c JOIN volunteer_slots s ON s.id = c.slot_id
+		WHERE c.user_id = ? AND c.id > ? AND c.status <> 'CANCELLED' AND s.ends_at > ? ORDER BY c.id LIMIT ?`,
+		c.UserID, afterID, s.clock(), limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("claims of user %d for sync: %w", c.UserID, err)
+	}
+	claims, err = s.SyncedClaims(ctx, c, ids)
+	if err != nil || len(ids) < limit {
+		return claims, 0, err
+	}
+	return claims, ids[len(ids)-1], nil
+}
+
+// SyncedClaims returns those of c's own claims among ids that are live,
+// in no particular order: a released or cancelled claim leaves the phone,
+// and an organiser's phone keeps no one else's.
+func (s *Service) SyncedClaims(ctx context.Context, c user.Caller, ids []int64) ([]Claim, error) {
+	all, err := s.ClaimsByIDs(ctx, c, ids)
+	if err != nil {
+		return nil, err
+	}
+	var own []Claim
+	for _, cl := range all {
+		if cl.UserID == c.UserID && cl.Live() {
+			own = append(own, cl)
+		}
+	}
+	return own, nil
 }

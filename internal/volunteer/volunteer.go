@@ -128,6 +128,16 @@ type Slot struct {
 	CancelDeadline     *time.Time `db:"cancel_deadline"`
 	CreatedBy          *int64     `db:"created_by"`
 	CreatedAt          time.Time  `db:"created_at"`
+	// ChangedAt is when it last changed; nil before the first change.
+	ChangedAt *time.Time `db:"updated_at"`
+}
+
+// UpdatedAt is when the slot last changed (its claims' counts included).
+func (s Slot) UpdatedAt() time.Time {
+	if s.ChangedAt != nil {
+		return *s.ChangedAt
+	}
+	return s.CreatedAt
 }
 
 // SpotsLeft is how many more people can be confirmed.
@@ -156,6 +166,17 @@ type Claim struct {
 	ConfirmedAt      *time.Time `db:"confirmed_at"`
 	PromotedAt       *time.Time `db:"promoted_at"`
 	CancelledAt      *time.Time `db:"cancelled_at"`
+	// ChangedAt is when it last changed; nil before the first change.
+	ChangedAt *time.Time `db:"updated_at"`
+}
+
+// UpdatedAt is when the claim last changed, its waitlist position
+// included.
+func (c Claim) UpdatedAt() time.Time {
+	if c.ChangedAt != nil {
+		return *c.ChangedAt
+	}
+	return c.CreatedAt
 }
 
 // Live reports whether the claim still holds a place or a queue position.
