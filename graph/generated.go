@@ -807,6 +807,7 @@ type ComplexityRoot struct {
 
 	Subscription struct {
 		ActivityPublished    func(childComplexity int, filter *model.ActivityFilter) int
+		HeadcountChanged     func(childComplexity int, activityID string) int
 		NotificationReceived func(childComplexity int) int
 		SlotChanged          func(childComplexity int, activityID string) int
 		StoryPublished       func(childComplexity int) int
@@ -1183,6 +1184,7 @@ type SubscriptionResolver interface {
 	ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *activity.Activity, error)
 	SlotChanged(ctx context.Context, activityID string) (<-chan *volunteer.Slot, error)
 	StoryPublished(ctx context.Context) (<-chan *story.Story, error)
+	HeadcountChanged(ctx context.Context, activityID string) (<-chan *activity.Activity, error)
 	NotificationReceived(ctx context.Context) (<-chan *notify.Notification, error)
 }
 type ThemeResolver interface {
@@ -4615,6 +4617,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.ActivityPublished(childComplexity, args["filter"].(*model.ActivityFilter)), true
+	case "Subscription.headcountChanged":
+		if e.ComplexityRoot.Subscription.HeadcountChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_headcountChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.HeadcountChanged(childComplexity, args["activityId"].(string)), true
 	case "Subscription.notificationReceived":
 		if e.ComplexityRoot.Subscription.NotificationReceived == nil {
 			break
@@ -6117,6 +6130,10 @@ enum LabelledEnum {
   STORY_STATUS
   "Notification.type (NotificationKind)."
   NOTIFICATION_KIND
+  "Participation.status (ParticipationStatus)."
+  PARTICIPATION_STATUS
+  "ParticipationSettings.mode (ParticipationMode)."
+  PARTICIPATION_MODE
 }
 
 "One value of an enum with its name in the caller's language."
@@ -6154,6 +6171,11 @@ type Subscription {
   ): VolunteerSlot!
   "A story the secretariat just published."
   storyPublished: Story!
+  "Every change to who comes to the activity as a guest (a sign-up, a cancellation, a promotion from the waitlist): the activity, for the app to read its occurrences' headcount and seatsLeft again. Counts only, as in queries."
+  headcountChanged(
+    "An Activity id."
+    activityId: ID!
+  ): Activity!
 }
 `, BuiltIn: false},
 	{Name: "../schema/notify.graphqls", Input: `"The operating system of a registered device."
@@ -6210,6 +6232,16 @@ enum NotificationKind {
   STORY_HIDDEN
   "The person is invited to be an organiser."
   ORGANISER_INVITATION
+  "A guest's party got seats from the waitlist of a seat-limited activity."
+  SEAT_PROMOTED
+  "To the organisers: an occurrence reached 80 % of its seats."
+  ACTIVITY_FILLING
+  "To the organisers: an occurrence reached 100 % of its seats; new sign-ups wait."
+  ACTIVITY_FULL
+  "A guest going to an occurrence, 24 hours before; the push carries participationId to give the seats back."
+  GUEST_REMINDER_24H
+  "A guest going to an occurrence, 2 hours before; the push carries participationId to give the seats back."
+  GUEST_REMINDER_2H
   "To the proposer: someone joined their initiative."
   INITIATIVE_JOINED
   "To the secretariat: a proposer asks for their initiative to be approved."
@@ -7806,7 +7838,7 @@ type Me {
   hours: VolunteerHours!
   "Recorded qualifications such as the børneattest."
   qualifications: [Qualification!]!
-  "Secret URL of the personal calendar feed of confirmed shifts, or null until made with createCalendarFeed."
+  "Secret URL of the personal calendar feed of confirmed shifts and the occurrences one comes to as a guest, or null until made with createCalendarFeed."
   calendarFeedUrl: String
 }
 
@@ -8566,7 +8598,7 @@ extend type Mutation {
     "What to do; see the input type."
     input: RecordQualificationInput!
   ): RecordQualificationPayload!
-  "Makes (or replaces) the secret URL of my calendar feed of confirmed shifts."
+  "Makes (or replaces) the secret URL of my calendar feed of confirmed shifts and what I come to as a guest."
   createCalendarFeed: CalendarFeedPayload!
   "The secret URL of my calendar feed stops working."
   revokeCalendarFeed: RevokeCalendarFeedPayload!
@@ -11712,6 +11744,20 @@ func (ec *executionContext) field_Subscription_activityPublished_args(ctx contex
 		return nil, err
 	}
 	args["filter"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_headcountChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "activityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["activityId"] = arg0
 	return args, nil
 }
 
@@ -26126,6 +26172,50 @@ func (ec *executionContext) fieldContext_Subscription_storyPublished(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_headcountChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_headcountChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().HeadcountChanged(ctx, fc.Args["activityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_headcountChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Activity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_headcountChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_notificationReceived(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -37692,6 +37782,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_slotChanged(ctx, fields[0])
 	case "storyPublished":
 		return ec._Subscription_storyPublished(ctx, fields[0])
+	case "headcountChanged":
+		return ec._Subscription_headcountChanged(ctx, fields[0])
 	case "notificationReceived":
 		return ec._Subscription_notificationReceived(ctx, fields[0])
 	default:

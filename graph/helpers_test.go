@@ -148,6 +148,7 @@ func newTestServerJobs(t testing.TB, db *store.DB, opts Options, log *slog.Logge
 		Now: now,
 	}
 	r.Domain.Privacy.SetParticipations(r.Domain.Participation)
+	activities.SetGuestHooks(r.Domain.Participation.CancelActivityTx, r.Domain.Participation.MoveActivityTx)
 	d := r.Domain
 	r.Domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)
 	r.Domain.Offline = offline.NewService(db, offline.Owners{Activities: d.Activities, Stories: d.Stories,

@@ -9,11 +9,13 @@ import (
 // labelledEnums names the schema enum behind each LabelledEnum; their
 // labels are the catalogue's label.<Enum>.<VALUE> messages.
 var labelledEnums = map[model.LabelledEnum]string{
-	model.LabelledEnumOrganisationKind: "OrganisationKind",
-	model.LabelledEnumRequirement:      "Requirement",
-	model.LabelledEnumClaimStatus:      "ClaimStatus",
-	model.LabelledEnumStoryStatus:      "StoryStatus",
-	model.LabelledEnumNotificationKind: "NotificationKind",
+	model.LabelledEnumOrganisationKind:    "OrganisationKind",
+	model.LabelledEnumRequirement:         "Requirement",
+	model.LabelledEnumClaimStatus:         "ClaimStatus",
+	model.LabelledEnumStoryStatus:         "StoryStatus",
+	model.LabelledEnumNotificationKind:    "NotificationKind",
+	model.LabelledEnumParticipationStatus: "ParticipationStatus",
+	model.LabelledEnumParticipationMode:   "ParticipationMode",
 }
 
 // enumValues reads the values of the labelled enums from the schema once,

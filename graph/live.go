@@ -32,6 +32,8 @@ func ForwardEvents(broker pubsub.Broker, log *slog.Logger) event.Handler {
 			topic = pubsub.TopicSlotChanged(e.ActivityID)
 		case event.StoryPublished:
 			topic = pubsub.TopicStoryPublished()
+		case event.ParticipationChanged:
+			topic = pubsub.TopicHeadcountChanged(e.ActivityID)
 		default:
 			return
 		}

@@ -89,6 +89,33 @@ func (r *subscriptionResolver) StoryPublished(ctx context.Context) (<-chan *stor
 	})
 }
 
+// HeadcountChanged is the resolver for the headcountChanged field.
+func (r *subscriptionResolver) HeadcountChanged(ctx context.Context, activityID string) (<-chan *activity.Activity, error) {
+	id, err := idOf(typeActivity, activityID, "activityId")
+	if err != nil {
+		return nil, err
+	}
+	c := user.CallerFrom(ctx)
+	if _, err := r.Domain.Activities.Activity(ctx, c, id); err != nil {
+		if isNotFound(err) {
+			return nil, errNotFound
+		}
+		return nil, err
+	}
+	return subscribe(ctx, r.Resolver, pubsub.TopicHeadcountChanged(id), func(sig pubsub.Signal) (*activity.Activity, bool, error) {
+		a, _, err := r.liveActivity(id, sig.ID)
+		if isNotFound(err) {
+			// A draft is hidden from the shared visitor's read; only its
+			// organisers subscribe to it, and read it as themselves.
+			a, err = r.Domain.Activities.Activity(context.WithoutCancel(ctx), c, id)
+		}
+		if err != nil {
+			return nil, false, ignoreNotFound(err)
+		}
+		return &a, true, nil
+	})
+}
+
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 

@@ -821,6 +821,15 @@ var subscriptionMatrix = []subscriptionCase{
 				t.Fatal(err)
 			}
 		}, want: but(only(organisersOf...), refusedNotFound, anonymous, firebaseAnon, unverified, resident, organiserOther)},
+	{field: "Subscription.headcountChanged", name: "headcountChanged (a guest on a draft)",
+		query: `subscription($a: ID!) { headcountChanged(activityId: $a) { title } }`,
+		vars:  gidVars("a", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })),
+		happen: func(t *testing.T, ts *testServer, rt readTown) {
+			if _, err := ts.resolver.Domain.Participation.SignUpOnBehalf(context.Background(), rt.callers[secretariatRol], rt.draft.ID, nil,
+				"Grethe", "20304050", 2); err != nil {
+				t.Fatal(err)
+			}
+		}, want: but(only(organisersOf...), refusedNotFound, anonymous, firebaseAnon, unverified, resident, organiserOther)},
 	{field: "Subscription.activityPublished", name: "activityPublished (a draft is published)",
 		query: `subscription { activityPublished { title } }`,
 		happen: func(t *testing.T, ts *testServer, rt readTown) {

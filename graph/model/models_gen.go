@@ -1477,6 +1477,10 @@ const (
 	LabelledEnumStoryStatus LabelledEnum = "STORY_STATUS"
 	// Notification.type (NotificationKind).
 	LabelledEnumNotificationKind LabelledEnum = "NOTIFICATION_KIND"
+	// Participation.status (ParticipationStatus).
+	LabelledEnumParticipationStatus LabelledEnum = "PARTICIPATION_STATUS"
+	// ParticipationSettings.mode (ParticipationMode).
+	LabelledEnumParticipationMode LabelledEnum = "PARTICIPATION_MODE"
 )
 
 var AllLabelledEnum = []LabelledEnum{
@@ -1485,11 +1489,13 @@ var AllLabelledEnum = []LabelledEnum{
 	LabelledEnumClaimStatus,
 	LabelledEnumStoryStatus,
 	LabelledEnumNotificationKind,
+	LabelledEnumParticipationStatus,
+	LabelledEnumParticipationMode,
 }
 
 func (e LabelledEnum) IsValid() bool {
 	switch e {
-	case LabelledEnumOrganisationKind, LabelledEnumRequirement, LabelledEnumClaimStatus, LabelledEnumStoryStatus, LabelledEnumNotificationKind:
+	case LabelledEnumOrganisationKind, LabelledEnumRequirement, LabelledEnumClaimStatus, LabelledEnumStoryStatus, LabelledEnumNotificationKind, LabelledEnumParticipationStatus, LabelledEnumParticipationMode:
 		return true
 	}
 	return false

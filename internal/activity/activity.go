@@ -98,6 +98,10 @@ type Service struct {
 
 	onCancel CancelHook
 	onMove   MoveHook
+	// Guests' sign-ups (internal/participation) go and move with the
+	// activity whatever happens to its slots.
+	onCancelGuests CancelHook
+	onMoveGuests   MoveHook
 }
 
 // NewService returns a Service on db that reads the time from now

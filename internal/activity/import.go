@@ -133,24 +133,28 @@ func (s *Service) CancelTx(ctx context.Context, tx *sqlx.Tx, id, actorID int64, 
 		return false, nil, err
 	}
 	e := event.Event{Kind: event.ActivityCancelled, ActivityID: id, OrganisationID: org, ActorID: actorID}
-	if s.onCancel == nil {
-		return true, []event.Event{e}, nil
+	var evs []event.Event
+	for _, hook := range []CancelHook{s.onCancel, s.onCancelGuests} {
+		if hook == nil {
+			continue
+		}
+		more, err := hook(ctx, tx, id, now)
+		if err != nil {
+			return false, nil, err
+		}
+		evs = append(evs, more...)
 	}
-	evs, err := s.onCancel(ctx, tx, id, now)
-	if err != nil {
-		return false, nil, err
-	}
-	e.UserIDs = releasedVolunteers(evs)
+	e.UserIDs = releasedPeople(evs)
 	return true, append(evs, e), nil
 }
 
-// releasedVolunteers are the people whose claims the events cancelled:
-// once their claims are gone the database no longer links them to the
-// activity, so the cancellation carries them.
-func releasedVolunteers(evs []event.Event) []int64 {
+// releasedPeople are the people whose claims and guest sign-ups the
+// events cancelled: once those are gone the database no longer links
+// them to the activity, so the cancellation carries them.
+func releasedPeople(evs []event.Event) []int64 {
 	var ids []int64
 	for _, e := range evs {
-		if e.Kind == event.ClaimCancelled && e.UserID != 0 {
+		if (e.Kind == event.ClaimCancelled || e.Kind == event.ParticipationChanged) && e.UserID != 0 {
 			ids = append(ids, e.UserID)
 		}
 	}

@@ -65,6 +65,16 @@ type MoveHook func(ctx context.Context, tx *sqlx.Tx, activityID int64, offset ti
 // SetMoveHook sets what moving an activity also moves.
 func (s *Service) SetMoveHook(h MoveHook) { s.onMove = h }
 
+// SetGuestHooks sets what cancelling and moving an activity does to its
+// guests' sign-ups: they are cancelled with it, and always move with it
+// to the same occurrence at its new time (KeepSlots keeps only slots).
+// The participation package provides them; the people whose sign-ups a
+// cancellation released are named by events of kind
+// event.ParticipationChanged with UserID.
+func (s *Service) SetGuestHooks(cancel CancelHook, move MoveHook) {
+	s.onCancelGuests, s.onMoveGuests = cancel, move
+}
+
 func (s *Service) validate(ctx context.Context, q store.Querier, in *Input, checkPast bool) ([]link.Link, error) {
 	in.Title = strings.TrimSpace(in.Title)
 	in.Description = strings.TrimSpace(in.Description)
@@ -267,6 +277,13 @@ func (s *Service) Update(ctx context.Context, c user.Caller, id int64, in Input)
 		// offset, unless the organiser asked to place them by hand.
 		if offset := a.StartsAt.Sub(old.StartsAt); offset != 0 && !in.KeepSlots && s.onMove != nil {
 			evs, err := s.onMove(ctx, tx, id, offset, now)
+			if err != nil {
+				return err
+			}
+			events = append(events, evs...)
+		}
+		if offset := a.StartsAt.Sub(old.StartsAt); offset != 0 && s.onMoveGuests != nil {
+			evs, err := s.onMoveGuests(ctx, tx, id, offset, now)
 			if err != nil {
 				return err
 			}

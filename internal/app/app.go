@@ -179,6 +179,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 	users.OnEmailProven(organisations.EmailProvenTx)
 	guests := participation.NewService(db, a.bus, a.notifier, participation.Config{Now: now,
 		Signups: ratelimit.Quota{N: cfg.ClaimsPerHour, Per: time.Hour}})
+	activities.SetGuestHooks(guests.CancelActivityTx, guests.MoveActivityTx)
 	a.domain = graph.Domain{
 		Users:         users,
 		Organisations: organisations,
@@ -487,6 +488,11 @@ func (a *App) housekeeping() []notify.Task {
 		{Name: "participation-keys", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
 			// Idempotency keys of guest sign-ups, kept as long as slot claims'.
 			_, err := a.domain.Participation.PurgeKeys(ctx, a.now().Add(-idempotencyRetention))
+			return err
+		}},
+		{Name: "guest-reminders", Every: 5 * time.Minute, Run: func(ctx context.Context) error {
+			// 24 h and 2 h before an occurrence, to every party going.
+			_, err := a.domain.Participation.CreateReminders(ctx)
 			return err
 		}},
 		{Name: "stale-proposals", Every: 6 * time.Hour, Run: func(ctx context.Context) error {

@@ -624,3 +624,49 @@ func TestNormaliseRule(t *testing.T) {
 		}
 	}
 }
+
+// The personal feed holds what the person comes to as a guest beside
+// their shifts: going confirmed, waitlisted tentative; not what they are
+// only interested in, nor what they gave up, nor another person's.
+func TestPersonalFeedHasPlans(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		sunday := time.Date(2026, 4, 5, 8, 0, 0, 0, time.UTC)
+		guest := func(userID, activityID int64, start time.Time, status string, party int) int64 {
+			return insert(t, db, `INSERT INTO participations (activity_id, occurrence_starts_at, user_id, status, party_size, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, activityID, start, userID, status, party, now, now)
+		}
+		family := guest(f.volunteer, f.kidsSunday, sunday, "GOING", 3)
+		waiting := guest(f.volunteer, f.fleaMarket, time.Date(2026, 4, 10, 14, 0, 0, 0, time.UTC), "WAITLISTED", 1)
+		guest(f.volunteer, f.kidsSunday, time.Date(2026, 5, 3, 8, 0, 0, 0, time.UTC), "INTERESTED", 1)
+		guest(f.volunteer, f.lastWeek, now.Add(-7*24*time.Hour), "CANCELLED", 1)
+		guest(f.other, f.kidsSunday, sunday, "GOING", 2)
+
+		feed, err := f.svc.CreateFeed(ctx, user.Caller{UserID: f.volunteer, Verified: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, body := f.get(t, feed)
+		cal := parse(t, body)
+		planUID := func(id int64) string { return "participation-" + itoa(id) + "@voresishoj" }
+		want := sorted(slotUID(f.setupSlot), slotUID(f.talkSlot), planUID(family), planUID(waiting))
+		if got := uids(cal); !slices.Equal(got, want) {
+			t.Fatalf("events = %v, want %v", got, want)
+		}
+		ev := event(t, cal, planUID(family))
+		if got := prop(ev, ics.ComponentPropertySummary); got != "Aktiviteter for børn (3 personer)" {
+			t.Errorf("SUMMARY = %q", got)
+		}
+		if got := prop(ev, ics.ComponentPropertyStatus); got != "CONFIRMED" {
+			t.Errorf("STATUS = %q", got)
+		}
+		end, err := ev.GetEndAt()
+		if err != nil || !end.Equal(time.Date(2026, 4, 5, 11, 0, 0, 0, time.UTC)) {
+			t.Errorf("end = %v, %v", end, err)
+		}
+		if got := prop(event(t, cal, planUID(waiting)), ics.ComponentPropertyStatus); got != "TENTATIVE" {
+			t.Errorf("waitlisted: STATUS = %q", got)
+		}
+	})
+}

@@ -111,7 +111,76 @@ func (s *Service) personalFeed(ctx context.Context, token string) ([]byte, error
 			ev.SetStatus(ics.ObjectStatusConfirmed)
 		}
 	}
+	if err := s.addPlans(ctx, cal, userID, now); err != nil {
+		return nil, err
+	}
 	return serialize(cal)
+}
+
+// plan is one occurrence the feed's owner comes to as a guest.
+type plan struct {
+	ID              int64      `db:"id"`
+	ActivityID      int64      `db:"activity_id"`
+	StartsAt        store.Time `db:"occurrence_starts_at"`
+	EndsAt          *time.Time `db:"ends_at"`
+	Status          string     `db:"status"`
+	PartySize       int        `db:"party_size"`
+	UpdatedAt       time.Time  `db:"updated_at"`
+	ActivityTitle   string     `db:"activity_title"`
+	ActivityStart   time.Time  `db:"activity_starts_at"`
+	ActivityEnd     time.Time  `db:"activity_ends_at"`
+	ActivityUpdated time.Time  `db:"activity_updated_at"`
+	PlaceName       *string    `db:"place_name"`
+	PlaceAddress    *string    `db:"place_address"`
+}
+
+// addPlans adds what the person comes to as a guest: GOING confirmed,
+// WAITLISTED tentative (it may still come true). INTERESTED is no plan,
+// and a cancelled sign-up leaves the feed, so calendars drop it.
+func (s *Service) addPlans(ctx context.Context, cal *ics.Calendar, userID int64, now time.Time) error {
+	var plans []plan
+	err := store.Select(ctx, s.db, &plans, `SELECT pa.id, pa.activity_id, pa.occurrence_starts_at, o.ends_at, pa.status, pa.party_size,
+			pa.updated_at, a.title AS activity_title, a.starts_at AS activity_starts_at, a.ends_at AS activity_ends_at,
+			a.updated_at AS activity_updated_at, p.name AS place_name, p.address AS place_address
+		FROM participations pa
+		JOIN activities a ON a.id = pa.activity_id
+		LEFT JOIN occurrences o ON o.activity_id = pa.activity_id AND o.starts_at = pa.occurrence_starts_at
+		LEFT JOIN places p ON p.id = a.place_id
+		WHERE pa.user_id = ? AND pa.status IN ('GOING', 'WAITLISTED') AND pa.occurrence_starts_at > ?
+		ORDER BY pa.occurrence_starts_at, pa.id
+		LIMIT ?`, userID, now.Add(-personalPast), maxPersonal)
+	if err != nil {
+		return fmt.Errorf("plans of user %d: %w", userID, err)
+	}
+	for _, pl := range plans {
+		ev := cal.AddEvent(fmt.Sprintf("participation-%d@voresishoj", pl.ID))
+		stamp := latest(pl.ActivityUpdated, pl.UpdatedAt)
+		ev.SetDtStampTime(stamp)
+		ev.SetLastModifiedAt(stamp)
+		start := pl.StartsAt.Time.UTC()
+		// An occurrence no longer listed (long past) lasts as the first did.
+		end := start.Add(pl.ActivityEnd.Sub(pl.ActivityStart))
+		if pl.EndsAt != nil {
+			end = pl.EndsAt.UTC()
+		}
+		ev.SetStartAt(start)
+		ev.SetEndAt(end)
+		summary := pl.ActivityTitle
+		if pl.PartySize > 1 {
+			summary += fmt.Sprintf(" (%d personer)", pl.PartySize)
+		}
+		ev.SetSummary(text(summary))
+		if loc := location(pl.PlaceName, pl.PlaceAddress); loc != "" {
+			ev.SetLocation(loc)
+		}
+		ev.SetURL(weblink.New(s.publicURL).Activity(pl.ActivityID))
+		if pl.Status == "WAITLISTED" {
+			ev.SetStatus(ics.ObjectStatusTentative)
+		} else {
+			ev.SetStatus(ics.ObjectStatusConfirmed)
+		}
+	}
+	return nil
 }
 
 // Filter narrows the public feed. Zero values mean "any".

@@ -84,6 +84,10 @@ func contractSamples(k Kind) []NewNotification {
 		return []NewNotification{{Kind: k, StoryID: 11}}
 	case KindOrganiserInvitation:
 		return []NewNotification{{Kind: k}}
+	case KindSeatPromoted, KindGuestReminder24h, KindGuestReminder2h:
+		return []NewNotification{{Kind: k, ActivityID: 7, ParticipationID: 12}}
+	case KindActivityFilling, KindActivityFull:
+		return []NewNotification{activity}
 	}
 	return nil
 }

@@ -77,10 +77,10 @@ type activityInfo struct {
 
 // activityNotifications tells followers of the activity's organisation,
 // place or themes of a new or changed activity; a change or cancellation
-// also everyone with a live claim on it (confirmed or waitlisted); a
-// cancellation also the volunteers whose claims it released (e.UserIDs,
-// recorded before they were cancelled) and the organisation's other
-// organisers.
+// also everyone with a live claim on it (confirmed or waitlisted) and its
+// guests; a cancellation also the volunteers and guests whose claims and
+// sign-ups it released (e.UserIDs, recorded before they were cancelled)
+// and the organisation's other organisers.
 func (s *Service) activityNotifications(ctx context.Context, e event.Event, kind Kind) ([]NewNotification, error) {
 	now := s.now()
 	var a activityInfo
@@ -106,10 +106,14 @@ func (s *Service) activityNotifications(ctx context.Context, e event.Event, kind
 			WHERE f.kind = 'THEME' AND t.activity_id = ?`
 	args := []any{a.OrganisationID, place, a.ID}
 	if kind != KindNewEvent {
+		// Guests too: going, waitlisted or interested in an occurrence
+		// still to come (a cancellation's released ones are in e.UserIDs).
 		query += `
 		UNION SELECT c.user_id FROM slot_claims c JOIN volunteer_slots vs ON vs.id = c.slot_id
-			WHERE vs.activity_id = ? AND c.status <> 'CANCELLED'`
-		args = append(args, a.ID)
+			WHERE vs.activity_id = ? AND c.status <> 'CANCELLED'
+		UNION SELECT p.user_id FROM participations p
+			WHERE p.activity_id = ? AND p.status <> 'CANCELLED' AND p.occurrence_starts_at > ?`
+		args = append(args, a.ID, a.ID, now)
 	}
 	if kind == KindActivityCancelled {
 		query += `

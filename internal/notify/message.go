@@ -24,9 +24,9 @@ func Channel(k Kind) string {
 	switch k {
 	case KindAnnouncement:
 		return ChannelAnnouncements
-	case KindReminder24h, KindReminder2h, KindLateCancellation:
+	case KindReminder24h, KindReminder2h, KindLateCancellation, KindGuestReminder24h, KindGuestReminder2h:
 		return ChannelReminders
-	case KindWaitlistPromoted:
+	case KindWaitlistPromoted, KindSeatPromoted:
 		return ChannelWaitlist
 	case KindStoryPublished, KindStoryRejected, KindStoryHidden, KindStoryChangesRequested:
 		return ChannelStories
@@ -38,12 +38,12 @@ func Channel(k Kind) string {
 // news is stale (the inbox still has it).
 func defaultTTL(k Kind) time.Duration {
 	switch k {
-	case KindReminder2h:
+	case KindReminder2h, KindGuestReminder2h:
 		return 2 * time.Hour
-	case KindReminder24h:
+	case KindReminder24h, KindGuestReminder24h:
 		return 22 * time.Hour
 	case KindWaitlistPromoted, KindLateCancellation, KindActivityCancelled, KindActivityChanged,
-		KindSlotChanged, KindSlotCancelled:
+		KindSlotChanged, KindSlotCancelled, KindSeatPromoted, KindActivityFilling, KindActivityFull:
 		return 24 * time.Hour
 	case KindNewEvent, KindAnnouncement:
 		return 3 * 24 * time.Hour
@@ -54,11 +54,12 @@ func defaultTTL(k Kind) time.Duration {
 // The API's type names of the ids in push data and deep links: every id
 // the app gets from a push is the global id it hands to node(id:).
 var dataIDTypes = map[string]string{
-	"activityId":     "Activity",
-	"slotId":         "VolunteerSlot",
-	"claimId":        "SlotClaim",
-	"storyId":        "Story",
-	"announcementId": "Announcement",
+	"activityId":      "Activity",
+	"slotId":          "VolunteerSlot",
+	"claimId":         "SlotClaim",
+	"storyId":         "Story",
+	"announcementId":  "Announcement",
+	"participationId": "Participation",
 }
 
 // linkIDTypes are the same for the deep links voresishoj://<kind>/<id>.
@@ -125,7 +126,7 @@ func Message(n Notification, token string, now time.Time) push.Message {
 	ttl = max(ttl, time.Minute).Truncate(time.Second)
 	priority := push.PriorityNormal
 	switch n.Kind {
-	case KindReminder2h, KindWaitlistPromoted, KindActivityCancelled, KindSlotCancelled:
+	case KindReminder2h, KindWaitlistPromoted, KindActivityCancelled, KindSlotCancelled, KindSeatPromoted, KindGuestReminder2h:
 		priority = push.PriorityHigh
 	}
 	if n.Urgent {

@@ -65,6 +65,18 @@ const (
 	// KindOrganiserInvitation asks a person to become organiser; they
 	// answer in the app (Me.organiserInvitations).
 	KindOrganiserInvitation Kind = "ORGANISER_INVITATION"
+	// KindSeatPromoted tells a guest their party got seats from the
+	// waitlist of a seat-limited activity (internal/participation).
+	KindSeatPromoted Kind = "SEAT_PROMOTED"
+	// KindActivityFilling and KindActivityFull tell the organisers an
+	// occurrence reached 80 % and 100 % of its seats.
+	KindActivityFilling Kind = "ACTIVITY_FILLING"
+	KindActivityFull    Kind = "ACTIVITY_FULL"
+	// KindGuestReminder24h and KindGuestReminder2h remind a GOING guest
+	// of the occurrence; the push carries participationId for a one-tap
+	// release of the seats.
+	KindGuestReminder24h Kind = "GUEST_REMINDER_24H"
+	KindGuestReminder2h  Kind = "GUEST_REMINDER_2H"
 )
 
 // Kinds lists every kind, for contract tests.
@@ -73,6 +85,7 @@ var Kinds = []Kind{
 	KindReminder24h, KindReminder2h, KindWaitlistPromoted, KindLateCancellation,
 	KindStoryPublished, KindStoryRejected, KindStoryHidden, KindOrganiserInvitation,
 	KindStoryChangesRequested, KindSlotChanged, KindSlotCancelled,
+	KindSeatPromoted, KindActivityFilling, KindActivityFull, KindGuestReminder24h, KindGuestReminder2h,
 }
 
 // Config tunes the service; the zero value gives production defaults.
@@ -206,6 +219,8 @@ type NewNotification struct {
 	Title, Body string
 
 	ActivityID, SlotID, ClaimID, StoryID, AnnouncementID int64
+	// ParticipationID is a guest's sign-up the push is about.
+	ParticipationID int64
 	// Urgent pushes may break quiet hours: a shift starting within hours.
 	Urgent bool
 	// ExpiresAt is when the push stops being useful (a reminder after the
@@ -471,6 +486,7 @@ func (n NewNotification) data() map[string]string {
 	put("claimId", n.ClaimID)
 	put("storyId", n.StoryID)
 	put("announcementId", n.AnnouncementID)
+	put("participationId", n.ParticipationID)
 	return d
 }
 

@@ -42,9 +42,9 @@ func (p Preferences) Wants(k Kind) bool {
 		return p.NewEvents
 	case KindAnnouncement:
 		return p.Announcements
-	case KindReminder24h, KindReminder2h, KindLateCancellation:
+	case KindReminder24h, KindReminder2h, KindLateCancellation, KindGuestReminder24h, KindGuestReminder2h:
 		return p.Reminders
-	case KindWaitlistPromoted:
+	case KindWaitlistPromoted, KindSeatPromoted:
 		return p.Waitlist
 	case KindStoryPublished, KindStoryRejected, KindStoryHidden, KindStoryChangesRequested:
 		return p.Stories

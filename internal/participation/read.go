@@ -295,7 +295,7 @@ func (s *Service) ForgetPersonTx(ctx context.Context, tx *sqlx.Tx, userID int64,
 		if err != nil {
 			return err
 		}
-		if err := s.promote(ctx, tx, a, st, Occurrence{ActivityID: h.ActivityID, StartsAt: h.StartsAt.Time}, now); err != nil {
+		if err := s.promote(ctx, tx, a, st, Occurrence{ActivityID: h.ActivityID, StartsAt: h.StartsAt.Time}, userID, now); err != nil {
 			return err
 		}
 	}

@@ -108,7 +108,7 @@ func (s *Service) Configure(ctx context.Context, caller user.Caller, activityID 
 			return err
 		}
 		for _, o := range occs {
-			if err := s.promote(ctx, tx, a, st, o, now); err != nil {
+			if err := s.promote(ctx, tx, a, st, o, caller.UserID, now); err != nil {
 				return err
 			}
 		}

@@ -264,6 +264,10 @@ func (s *Service) participate(ctx context.Context, caller user.Caller, in Input,
 		if err != nil {
 			return err
 		}
+		goingBefore, err := seatsGoing(ctx, tx, occ)
+		if err != nil {
+			return err
+		}
 		if opens := st.OpensAt(occ.StartsAt); opens != nil && now.Before(*opens) {
 			return apperr.New(CodeRegistrationNotOpen, "occurrenceStartsAt").With("OpensAt", *opens)
 		}
@@ -338,7 +342,10 @@ func (s *Service) participate(ctx context.Context, caller user.Caller, in Input,
 		}
 		// Seats given back (a smaller party, GOING to INTERESTED) go to
 		// the waitlist at once.
-		if err := s.promote(ctx, tx, a, st, occ, now); err != nil {
+		if err := s.promote(ctx, tx, a, st, occ, caller.UserID, now); err != nil {
+			return err
+		}
+		if err := s.tellFilling(ctx, tx, a, st, occ, goingBefore, caller.UserID, now); err != nil {
 			return err
 		}
 		if p, err = byID(ctx, tx, id); err != nil {
@@ -390,7 +397,7 @@ func (s *Service) place(ctx context.Context, tx *sqlx.Tx, st Settings, occ Occur
 // transaction. Nobody is promoted once the occurrence has started, and
 // not on a cancelled activity. Without a seat limit (the organiser opened
 // it up) everyone waiting is GOING.
-func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, a activityInfo, st Settings, occ Occurrence, now time.Time) error {
+func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, a activityInfo, st Settings, occ Occurrence, actor int64, now time.Time) error {
 	if !now.Before(occ.StartsAt) || a.Status == activity.Cancelled {
 		return nil
 	}
@@ -433,7 +440,7 @@ func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, a activityInfo, st S
 			return fmt.Errorf("promote participation %d: it left the waitlist under a lock", w.ID)
 		}
 	}
-	return nil
+	return s.tellPromoted(ctx, tx, a, occ, chosen, actor, now)
 }
 
 // Cancel gives up a participation. Its person may until the occurrence
@@ -490,7 +497,7 @@ func (s *Service) Cancel(ctx context.Context, caller user.Caller, id int64) (Par
 		if err != nil {
 			return fmt.Errorf("cancel participation %d: %w", id, err)
 		}
-		if err := s.promote(ctx, tx, a, st, occ, now); err != nil {
+		if err := s.promote(ctx, tx, a, st, occ, caller.UserID, now); err != nil {
 			return err
 		}
 		events = []event.Event{{Kind: event.ParticipationChanged, ActivityID: a.ID, OrganisationID: a.OrganisationID, UserID: cur.UserID}}

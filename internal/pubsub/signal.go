@@ -23,6 +23,11 @@ func TopicSlotChanged(activityID int64) string {
 	return "slot:activity:" + strconv.FormatInt(activityID, 10)
 }
 
+// TopicHeadcountChanged carries changes to the guests of one activity.
+func TopicHeadcountChanged(activityID int64) string {
+	return "headcount:activity:" + strconv.FormatInt(activityID, 10)
+}
+
 // TopicNotification carries the in-app notifications of one person.
 func TopicNotification(userID int64) string {
 	return "notification:user:" + strconv.FormatInt(userID, 10)

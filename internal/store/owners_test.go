@@ -39,9 +39,11 @@ var owners = map[string]string{
 	"user_qualifications": "internal/volunteer",
 	"idempotency_keys":    "internal/volunteer",
 
-	"participation_settings": "internal/participation",
-	"participations":         "internal/participation",
-	"participation_keys":     "internal/participation",
+	"participation_settings":  "internal/participation",
+	"participations":          "internal/participation",
+	"participation_keys":      "internal/participation",
+	"participation_alerts":    "internal/participation",
+	"participation_reminders": "internal/participation",
 
 	"stories":              "internal/story",
 	"story_photos":         "internal/story",

@@ -5,7 +5,7 @@
 -- self-declaration, no birth date is kept); one under 13 may browse but
 -- not do what shows them to others until the secretariat records that a
 -- parent or guardian consented (guardian_consent_at). Kept equivalent to
--- ../sqlite/00026_children.sql.
+-- ../sqlite/00027_children.sql.
 ALTER TABLE users ADD COLUMN age_group TEXT CHECK (age_group IN ('UNDER_13', 'AT_LEAST_13'));
 ALTER TABLE users ADD COLUMN guardian_consent_at TIMESTAMPTZ;
 
