@@ -51,6 +51,8 @@ const (
 	codePersistedQueryNotFound   = apperr.CodePersistedQueryNotFound
 	codePersistedQueryRequired   = apperr.CodePersistedQueryRequired
 	codeTimeout                  = apperr.CodeTimeout
+	codeMethodNotAllowed         = apperr.CodeMethodNotAllowed
+	codeUnsupportedMediaType     = apperr.CodeUnsupportedMediaType
 	persistedQueryNotFoundApollo = "PersistedQueryNotFound"
 )
 
@@ -555,8 +557,35 @@ func (g *guard) wrap(authenticate func(http.Handler) http.Handler, next http.Han
 		if !g.allow(w, r, g.ip, addressKey(ip)) {
 			return
 		}
+		if !acceptedTransport(w, r) {
+			return
+		}
 		signedIn.ServeHTTP(w, r)
 	})
+}
+
+// acceptedTransport refuses, in the GraphQL error shape, a request that
+// no transport of /graphql takes: gqlgen's own answer is a 400 labelled
+// text/plain that says only "transport not supported". It reports
+// whether the request goes on.
+func acceptedTransport(w http.ResponseWriter, r *http.Request) bool {
+	lang := i18n.Language(r.Context())
+	switch r.Method {
+	case http.MethodGet, http.MethodOptions:
+		return true
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
+		writeHTTPError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed, i18n.Text(lang, codeMethodNotAllowed, nil))
+		return false
+	}
+	switch mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mediaType {
+	case "application/json", "multipart/form-data":
+		return true
+	}
+	w.Header().Set("Accept-Post", "application/json, multipart/form-data")
+	writeHTTPError(w, http.StatusUnsupportedMediaType, codeUnsupportedMediaType, i18n.Text(lang, codeUnsupportedMediaType, nil))
+	return false
 }
 
 // serveSignedIn is the part of the guard after sign-in.
@@ -588,9 +617,15 @@ func (g *guard) serveSignedIn(w http.ResponseWriter, r *http.Request, next http.
 			return
 		}
 		ctx = context.WithValue(ctx, uploadTooLargeKey{}, tooLarge)
-		// gqlgen bounds the whole form itself (MaxUploadSize).
-		r.Body = flaggingReader{ReadCloser: r.Body, tooLarge: tooLarge}
-		w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge}
+		// A file over its limit is refused with a coded error in gqlgen's
+		// answer (tooLarge); a form found over MaxUploadBytes while read,
+		// without a Content-Length, would be gqlgen's uncoded "failed to
+		// read file", so the form is bounded here too (cut) and answered
+		// with ours. gqlgen bounds it as well (MaxUploadSize).
+		cut := &atomic.Bool{}
+		r.Body = flaggingReader{ReadCloser: http.MaxBytesReader(w, r.Body, g.limits.MaxUploadBytes), tooLarge: cut}
+		w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge, cut: cut,
+			refusal: i18n.Text(i18n.Language(ctx), "UPLOAD_TOO_LARGE", map[string]any{"MaxMB": g.limits.MaxUploadBytes >> 20})}
 	case r.Body != nil && r.Body != http.NoBody:
 		if r.ContentLength > g.limits.MaxBodyBytes {
 			writeHTTPError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge,
@@ -598,7 +633,10 @@ func (g *guard) serveSignedIn(w http.ResponseWriter, r *http.Request, next http.
 			return
 		}
 		r.Body = flaggingReader{ReadCloser: http.MaxBytesReader(w, r.Body, g.limits.MaxBodyBytes), tooLarge: tooLarge}
-		w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge}
+		// gqlgen's answer to a body cut off while it reads it says only
+		// "could not read request body"; the writer answers ours.
+		w = &tooLargeWriter{ResponseWriter: w, tooLarge: tooLarge, cut: tooLarge,
+			refusal: i18n.Text(i18n.Language(ctx), "BODY_TOO_LARGE", map[string]any{"MaxKB": g.limits.MaxBodyBytes >> 10})}
 	}
 	// Subscriptions stay open as long as the client listens; a query
 	// over a live connection gets its deadline from operationDeadline.
@@ -823,11 +861,17 @@ func (r flaggingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// tooLargeWriter answers 413 once the request was found too large.
+// tooLargeWriter answers 413 once the request was found too large. Where
+// gqlgen's answer would not say why (the body cut off while read: cut, or
+// gqlgen's own 413), it answers PAYLOAD_TOO_LARGE with refusal instead
+// and drops gqlgen's body; where it does (a file over its limit, in the
+// operation's errors: tooLarge), only the status changes.
 type tooLargeWriter struct {
 	http.ResponseWriter
-	tooLarge *atomic.Bool
-	wrote    bool
+	tooLarge, cut *atomic.Bool
+	refusal       string
+	wrote         bool
+	replaced      bool
 }
 
 func (w *tooLargeWriter) WriteHeader(status int) {
@@ -835,6 +879,11 @@ func (w *tooLargeWriter) WriteHeader(status int) {
 		return
 	}
 	w.wrote = true
+	if status < 500 && (w.cut.Load() || status == http.StatusRequestEntityTooLarge && !w.tooLarge.Load()) {
+		w.replaced = true
+		writeHTTPError(w.ResponseWriter, http.StatusRequestEntityTooLarge, codePayloadTooLarge, w.refusal)
+		return
+	}
 	if w.tooLarge.Load() && status < 500 {
 		status = http.StatusRequestEntityTooLarge
 	}
@@ -844,6 +893,9 @@ func (w *tooLargeWriter) WriteHeader(status int) {
 func (w *tooLargeWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
 		w.WriteHeader(http.StatusOK)
+	}
+	if w.replaced {
+		return len(b), nil
 	}
 	return w.ResponseWriter.Write(b)
 }

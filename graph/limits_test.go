@@ -149,15 +149,17 @@ func TestAbusiveRequestsAreRefusedQuickly(t *testing.T) {
 				activities(first: 100) { edges { node { id title } } } } } } } }`, nil), codeComplexityLimit},
 			{"20000 tokens", postQuery("{ "+strings.Repeat("__typename ", 20000)+"}", nil), "GRAPHQL_PARSE_FAILED"},
 			{"10 MB body", postJSON(bigBody), codePayloadTooLarge},
-			{"10 MB body without a length", chunked, ""},
+			{"10 MB body without a length", chunked, codePayloadTooLarge},
 			{"invalid JSON", postJSON(`{"query": "{ __typename }"`), ""},
 			{"JSON that is not an object", postJSON(`[1, 2, 3]`), ""},
-			{"text/plain", withType(postJSON(`{"query":"{ __typename }"}`), "text/plain"), ""},
-			{"form", withType(postJSON(`query=%7B__typename%7D`), "application/x-www-form-urlencoded"), ""},
-			{"xml", withType(postJSON(`<query/>`), "application/xml"), ""},
-			{"no content type", withType(postJSON(`{"query":"{ __typename }"}`), ""), ""},
+			{"text/plain", withType(postJSON(`{"query":"{ __typename }"}`), "text/plain"), codeUnsupportedMediaType},
+			{"form", withType(postJSON(`query=%7B__typename%7D`), "application/x-www-form-urlencoded"), codeUnsupportedMediaType},
+			{"xml", withType(postJSON(`<query/>`), "application/xml"), codeUnsupportedMediaType},
+			{"no content type", withType(postJSON(`{"query":"{ __typename }"}`), ""), codeUnsupportedMediaType},
 			{"mutation over GET", getMutation, ""},
-			{"PUT", httptest.NewRequest(http.MethodPut, "/graphql", strings.NewReader(`{}`)), ""},
+			{"PUT", httptest.NewRequest(http.MethodPut, "/graphql", strings.NewReader(`{}`)), codeMethodNotAllowed},
+			{"DELETE", httptest.NewRequest(http.MethodDelete, "/graphql", nil), codeMethodNotAllowed},
+			{"HEAD", httptest.NewRequest(http.MethodHead, "/graphql", nil), ""},
 		}
 		for _, c := range cases {
 			start := time.Now()
@@ -170,10 +172,32 @@ func TestAbusiveRequestsAreRefusedQuickly(t *testing.T) {
 			if c.code != "" && r.code() != c.code {
 				t.Errorf("%s: status %d, code %q, want %s: %+v", c.name, r.status, r.code(), c.code, r.Errors)
 			}
+			// Every refusal is JSON in the GraphQL error shape, labelled so.
+			if ct := r.header.Get("Content-Type"); refused && c.req.Method != http.MethodHead && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "application/graphql-response+json") {
+				t.Errorf("%s: status %d labelled %q", c.name, r.status, ct)
+			}
+			if refused && c.code != "" {
+				for _, e := range r.Errors {
+					if e.Message == "" || strings.Contains(e.Message, "transport not supported") || strings.Contains(e.Message, "could not read request body") {
+						t.Errorf("%s: message %q", c.name, e.Message)
+					}
+				}
+			}
 			if r.Data["activities"] != nil {
 				t.Errorf("%s: executed", c.name)
 			}
 			ts.stillServing()
+		}
+		// The refusals of the transport say what to do, with the status
+		// HTTP has for them.
+		if r := ts.do(httptest.NewRequest(http.MethodPut, "/graphql", strings.NewReader(`{}`))); r.status != http.StatusMethodNotAllowed ||
+			r.header.Get("Allow") != "GET, POST, OPTIONS" || !strings.Contains(r.Errors[0].Message, "GET, POST") {
+			t.Errorf("PUT: %d Allow %q %+v", r.status, r.header.Get("Allow"), r.Errors)
+		}
+		en := withType(postJSON(`{"query":"{ __typename }"}`), "text/plain")
+		en.Header.Set("Accept-Language", "en")
+		if r := ts.do(en); r.status != http.StatusUnsupportedMediaType || r.Errors[0].Message != "Send the request as application/json (or multipart/form-data with files)." {
+			t.Errorf("text/plain in English: %d %+v", r.status, r.Errors)
 		}
 		// Too large is 413 whether the client says so up front or not.
 		for _, length := range []int64{int64(len(bigBody)), -1} {
@@ -516,6 +540,21 @@ func TestUploadLimits(t *testing.T) {
 	}
 	if r := ts.do(uploadRequest(t, 7<<10, 7<<10, 7<<10)); r.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("21 KB in all over a 20 KB limit: %d %+v", r.status, r.Errors)
+	}
+	// Without a Content-Length the form is found too large only while it
+	// is read: still 413, coded, with the limit in the message.
+	for _, sizes := range [][]int{{7 << 10, 7 << 10, 7 << 10}, {30 << 10}} {
+		req := uploadRequest(t, sizes...)
+		req.ContentLength = -1
+		req.Header.Set("Accept-Language", "en")
+		if r := ts.do(req); r.status != http.StatusRequestEntityTooLarge || r.code() != codePayloadTooLarge || len(r.Errors) == 0 ||
+			!strings.Contains(r.Errors[0].Message, "MB") && !strings.Contains(r.Errors[0].Message, "KB") {
+			t.Errorf("%v without a length: %d %+v", sizes, r.status, r.Errors)
+		}
+	}
+	// A file over its own limit keeps the operation's coded error.
+	if r := ts.do(uploadRequest(t, 10<<10)); r.code() != codePayloadTooLarge || !strings.Contains(r.Errors[0].Message, "fil") {
+		t.Errorf("10 KB file: %+v", r.Errors)
 	}
 	if r := ts.do(postJSON(`{"query":"{ __typename }","variables":{"x":"` + strings.Repeat("a", 2<<10) + `"}}`)); r.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("2 KB JSON over a 1 KB limit: %d", r.status)

@@ -7,6 +7,7 @@
 //	voresishoj-load growth --small URL --large URL [--c 50] [--d 10s]
 //	voresishoj-load claims --db URL [--n 1000]
 //	voresishoj-load coldstart [--runs 10]
+//	voresishoj-load sync --db URL [--activities 1000] [--changed 0.01] [--runs 5]
 //	voresishoj-load search --small URL --large URL [--small-activities 1000] [--large-activities 100000] [--c 4] [--d 5s]
 //	voresishoj-load pushkill [--db URL] [--devices 20000] [--lease 5s] [--kill-at 0.33]
 //	voresishoj-load push [--db URL] [--devices 100000] [--latency 20ms] [--cpuprofile FILE] [--memprofile FILE]
@@ -27,7 +28,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: voresishoj-load seed|feed|growth|claims|subscribers|push|pushkill|coldstart|search [flags]")
+		fmt.Fprintln(os.Stderr, "usage: voresishoj-load seed|feed|growth|claims|subscribers|push|pushkill|coldstart|search|sync [flags]")
 		os.Exit(2)
 	}
 	// The server runs in this process, so it gets its runtime settings;
@@ -40,7 +41,7 @@ func main() {
 	cmds := map[string]func(context.Context, []string) error{
 		"push": runPush, "pushkill": runPushKill,
 		"seed": runSeed, "feed": runFeed, "growth": runGrowth, "claims": runClaims, "coldstart": runColdstart,
-		"subscribers": runSubscribers, "search": runSearch,
+		"subscribers": runSubscribers, "search": runSearch, "sync": runSyncDelta,
 	}
 	fn, ok := cmds[os.Args[1]]
 	if !ok {

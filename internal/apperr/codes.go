@@ -34,6 +34,10 @@ const (
 	// another account holds, which the token does not prove: the app asks
 	// the person to verify their e-mail and sends the next token.
 	CodeEmailNotVerified = "EMAIL_NOT_VERIFIED"
+	// CodeMethodNotAllowed and CodeUnsupportedMediaType answer an HTTP
+	// request no transport of /graphql takes (405 and 415).
+	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
+	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 )
 
 // ClientCodes are the codes above, for checks that every one is
@@ -42,7 +46,7 @@ var ClientCodes = []string{
 	CodeUnauthenticated, CodeForbidden, CodeNotFound, CodeBadUserInput, CodeInternal, CodeTimeout,
 	CodeRateLimited, CodeDepthLimitExceeded, CodeAliasLimitExceeded, CodeComplexityLimitExceeded,
 	CodeFieldLimitExceeded, CodePayloadTooLarge, CodePersistedQueryNotFound, CodePersistedQueryRequired, CodeTooManyOperations,
-	CodeTooManyConnections, CodeEmailNotVerified,
+	CodeTooManyConnections, CodeEmailNotVerified, CodeMethodNotAllowed, CodeUnsupportedMediaType,
 }
 
 // UserCodes are the codes of user errors: UserError.code and errorCode,

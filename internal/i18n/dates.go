@@ -56,6 +56,33 @@ func FormatTime(lang string, t time.Time) string {
 	}
 }
 
+// Clock is a time of day for a message's parameters: the end of a shift
+// beside its start ("10.00–12.00"), written FormatClock's way, where a
+// time.Time would repeat the day.
+type Clock time.Time
+
+// FormatClock writes the time of day of t in Copenhagen the way lang
+// writes it beside a FormatTime (CLDR's short time pattern: da HH.mm,
+// en and tr HH:mm, ar h:mm a with Arabic-Indic digits, ur h:mm B).
+func FormatClock(lang string, t time.Time) string {
+	t = t.In(tz.Copenhagen)
+	h, m := t.Hour(), t.Minute()
+	switch base(lang) {
+	case "en", "tr":
+		return fmt.Sprintf("%02d:%02d", h, m)
+	case "ar":
+		period := "ص"
+		if h >= 12 {
+			period = "م"
+		}
+		return printer("ar").Sprintf("%d:%02d %s", hour12(h), m, period)
+	case "ur":
+		return fmt.Sprintf("%d:%02d %s", hour12(h), m, urduPeriod(h))
+	default:
+		return fmt.Sprintf("%02d.%02d", h, m)
+	}
+}
+
 func hour12(h int) int {
 	if h%12 == 0 {
 		return 12

@@ -86,7 +86,7 @@ func Match(prefs ...string) string {
 // Params are shown the language's way: a string (a name, a title, text a
 // person wrote) is set in a bidi isolate where its direction may differ
 // from the sentence's (see Isolate), a time.Time is a date and time in
-// Copenhagen (FormatTime), an integer is written in the language's digits.
+// Copenhagen (FormatTime), a Clock a time of day (FormatClock), an integer is written in the language's digits.
 // A message with plural forms (CLDR's one, few, other, ...) agrees with
 // the param Count, else Max, else its only integer param.
 func Text(lang, id string, params map[string]any) string {
@@ -122,6 +122,8 @@ func localParams(lang string, params map[string]any) map[string]any {
 			out[k] = isolateIn(lang, v)
 		case time.Time:
 			out[k] = isolateIn(lang, FormatTime(lang, v))
+		case Clock:
+			out[k] = isolateIn(lang, FormatClock(lang, time.Time(v)))
 		default:
 			if n, ok := integer(v); ok && Number(lang, 0) == "٠" {
 				out[k] = arabicInt(n)

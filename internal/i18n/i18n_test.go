@@ -188,6 +188,34 @@ func TestFormatTime(t *testing.T) {
 			t.Errorf("FormatTime(%s, %s) = %q, want %q", c.lang, c.t, got, c.want)
 		}
 	}
+	// A Clock is the time of day alone, the way each language writes it
+	// beside a FormatTime: the end of a shift.
+	for _, c := range []struct {
+		lang string
+		t    time.Time
+		want string
+	}{
+		{"da", winter, "10.00"}, {"da", evening, "18.05"}, {"en", summer, "14:30"}, {"tr", evening, "18:05"},
+		{"ar", winter, "١٠:٠٠ ص"}, {"ar", summer, "٢:٣٠ م"}, {"ur", evening, "6:05 شام"}, {"fr", summer, "14.30"},
+	} {
+		if got := FormatClock(c.lang, c.t); got != c.want {
+			t.Errorf("FormatClock(%s, %s) = %q, want %q", c.lang, c.t, got, c.want)
+		}
+	}
+	// The slot-changed push names the new start and end in one style.
+	end := winter.Add(2 * time.Hour)
+	for lang, want := range map[string]string{
+		"da": "Kaffe ved Fællesspisning er nu 1. december kl. 10.00–12.00. Kan du ikke, så giv vagten tilbage.",
+		"en": "Kaffe at Fællesspisning is now 1 December at 10:00–12:00. If you cannot make it, give the shift back.",
+	} {
+		got := Text(lang, "push.SLOT_CHANGED.body", map[string]any{"Slot": "Kaffe", "Activity": "Fællesspisning", "Time": winter, "End": Clock(end)})
+		if got != want {
+			t.Errorf("%s SLOT_CHANGED body = %q, want %q", lang, got, want)
+		}
+	}
+	if got := Text("ar", "push.SLOT_CHANGED.body", map[string]any{"Slot": "Kaffe", "Activity": "Fællesspisning", "Time": winter, "End": Clock(end)}); !strings.Contains(got, FSI+"١٢:٠٠ م"+PDI) {
+		t.Errorf("ar SLOT_CHANGED body = %q, want the end as ١٢:٠٠ م, isolated", got)
+	}
 	// A time.Time param is formatted so, isolated in a right-to-left sentence.
 	got := Text("ar", "push.NEW_EVENT.body", map[string]any{"Activity": "Fællesspisning", "Time": winter})
 	want := FSI + "Fællesspisning" + PDI + " – " + FSI + "١ ديسمبر، ١٠:٠٠ ص" + PDI

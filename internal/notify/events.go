@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/store"
-	"github.com/ishoj/voresishoj/internal/tz"
 )
 
 // urgentWithin: a push about something starting sooner than this may break
@@ -261,7 +261,7 @@ func (s *Service) slotMovedNotifications(ctx context.Context, e event.Event) ([]
 		first = e.StartsAt
 	}
 	params := map[string]any{"Slot": sl.Title, "Activity": sl.Activity,
-		"Time": sl.StartsAt.Time, "End": sl.EndsAt.In(tz.Copenhagen).Format("15:04")}
+		"Time": sl.StartsAt.Time, "End": i18n.Clock(sl.EndsAt.Time)}
 	ns := make([]NewNotification, 0, len(claims))
 	for _, c := range claims {
 		ns = append(ns, NewNotification{UserID: c.UserID, Kind: KindSlotChanged, Params: params,

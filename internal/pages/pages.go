@@ -269,6 +269,11 @@ func query(r *http.Request) string {
 
 func (s *Service) render(p *page, l *lang) ([]byte, error) {
 	p.Lang, p.Dir = l.Code, l.Dir
+	if p.Description == "" {
+		// Previews want a description; a thing without one of its own
+		// gets the site's.
+		p.Description = l.T("pages.front.intro")
+	}
 	p.Site = l.T("pages.site_name")
 	p.FrontURL = s.frontURL()
 	p.ActivitiesURL = s.links.URL(weblink.Activities)

@@ -1295,3 +1295,40 @@ func TestWithdrawnStory(t *testing.T) {
 		}
 	})
 }
+
+// Every page has a description for its preview, also an activity or an
+// organisation whose own description is empty: an activity's says when
+// and where it is.
+func TestEmptyDescriptions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db, pages.AppLinks{})
+		ctx := context.Background()
+		id := f.activityID(t, "Fællessang med Ældresagen")
+		var org int64
+		if err := store.Get(ctx, db, &org, `SELECT organisation_id FROM activities WHERE id = ?`, id); err != nil {
+			t.Fatal(err)
+		}
+		var upcoming int64
+		if err := store.Get(ctx, db, &upcoming, `SELECT id FROM activities WHERE status = 'PUBLISHED' AND place_id IS NOT NULL AND starts_at > ? ORDER BY id LIMIT 1`, f.now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Exec(ctx, db, `UPDATE activities SET description = '' WHERE id IN (?, ?)`, id, upcoming); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Exec(ctx, db, `UPDATE organisations SET description = '' WHERE id = ?`, org); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/activities/" + gid.Encode("Activity", id), "/activities/" + gid.Encode("Activity", upcoming), "/organisations/" + gid.Encode("Organisation", org)} {
+			d, _ := f.page(t, path)
+			for _, k := range []string{"description", "og:description", "twitter:description"} {
+				if strings.TrimSpace(d.meta[k]) == "" {
+					t.Errorf("%s: no %s", path, k)
+				}
+			}
+		}
+		d, _ := f.page(t, "/activities/"+gid.Encode("Activity", upcoming))
+		if !strings.Contains(d.meta["og:description"], " · ") || !strings.Contains(d.meta["og:description"], "kl. ") {
+			t.Errorf("an activity's own preview says when and where: %q", d.meta["og:description"])
+		}
+	})
+}

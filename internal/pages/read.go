@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ishoj/voresishoj/internal/activity"
@@ -164,6 +165,20 @@ func (s *Service) activityPage(r *http.Request, l *lang) (*page, error) {
 	p := &page{Kind: "activity", Title: a.Title, Canonical: s.links.Activity(id), Body: b,
 		OpenInApp: deepLink("activity", "Activity", id)}
 	p.Description = summary(a.Description, descriptionN)
+	if p.Description == "" {
+		// A preview without a description says when and where instead.
+		var parts []string
+		if len(b.Dates) > 0 {
+			parts = append(parts, l.When(b.Dates[0].StartsAt, b.Dates[0].EndsAt))
+		}
+		if b.Place != nil {
+			parts = append(parts, b.Place.Name)
+		}
+		if b.Place == nil || b.Place.Name != org.Name {
+			parts = append(parts, org.Name)
+		}
+		p.Description = strings.Join(parts, " · ")
+	}
 	if b.Cancelled {
 		p.Title = l.T("pages.activity.cancelled") + ": " + a.Title
 	}
