@@ -6983,7 +6983,9 @@ extend type Mutation {
 # PERSISTED_QUERY_REQUIRED, TOO_MANY_OPERATIONS (websocket),
 # TOO_MANY_CONNECTIONS (websocket and SSE), EMAIL_NOT_VERIFIED (HTTP 403
 # of a sign-in whose token names an address another account holds and does
-# not prove it); and gqlgen's
+# not prove it), METHOD_NOT_ALLOWED (HTTP 405: a method other than GET,
+# POST and OPTIONS), UNSUPPORTED_MEDIA_TYPE (HTTP 415: a POST that is
+# neither application/json nor multipart/form-data); and gqlgen's
 # own GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED for a document
 # that does not parse or does not fit the schema.
 
