@@ -202,6 +202,10 @@ var managers = []string{organiserSame, secretariatRol}
 var matrix = []matrixCase{
 	{"updateMe", `mutation($i: UpdateMeInput!) { updateMe(input: $i) { me { id } userErrors { code } } }`,
 		func(tw town) map[string]any { return map[string]any{"displayName": "Nyt navn"} }, everyoneSignedIn()},
+	{"recordGuardianConsent", `mutation($i: RecordGuardianConsentInput!) { recordGuardianConsent(input: $i) { user { id } guardianConsentAt userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"userId": globalID(typeUser, tw.vera), "consent": true}
+		}, []string{secretariatRol}},
 	{"createOrganisation", `mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { organisation { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
 			return map[string]any{"name": "Dyrk Ishøj", "kind": "INFORMAL_INITIATIVE"}

@@ -335,12 +335,14 @@ type ComplexityRoot struct {
 	}
 
 	Me struct {
+		AgeGroup                func(childComplexity int) int
 		CalendarFeedURL         func(childComplexity int) int
 		Claims                  func(childComplexity int, upcoming *bool) int
 		ClaimsConnection        func(childComplexity int, upcoming *bool, first *int, after *string) int
 		DisplayName             func(childComplexity int) int
 		Email                   func(childComplexity int) int
 		Follows                 func(childComplexity int) int
+		GuardianConsentRequired func(childComplexity int) int
 		Hours                   func(childComplexity int) int
 		ID                      func(childComplexity int) int
 		Language                func(childComplexity int) int
@@ -409,6 +411,7 @@ type ComplexityRoot struct {
 		ProposeInitiative             func(childComplexity int, input model.ProposeInitiativeInput) int
 		PublishActivity               func(childComplexity int, input model.ActivityIDInput) int
 		ReactToStory                  func(childComplexity int, input model.ReactToStoryInput) int
+		RecordGuardianConsent         func(childComplexity int, input model.RecordGuardianConsentInput) int
 		RecordMediaPickup             func(childComplexity int, input model.RecordMediaPickupInput) int
 		RecordQualification           func(childComplexity int, input model.RecordQualificationInput) int
 		RegisterDevice                func(childComplexity int, input model.RegisterDeviceInput) int
@@ -668,6 +671,12 @@ type ComplexityRoot struct {
 	ReactionCount struct {
 		Count func(childComplexity int) int
 		Kind  func(childComplexity int) int
+	}
+
+	RecordGuardianConsentPayload struct {
+		GuardianConsentAt func(childComplexity int) int
+		User              func(childComplexity int) int
+		UserErrors        func(childComplexity int) int
 	}
 
 	RecordQualificationPayload struct {
@@ -985,6 +994,8 @@ type MeResolver interface {
 
 	NameRequired(ctx context.Context, obj *user.User) (bool, error)
 
+	GuardianConsentRequired(ctx context.Context, obj *user.User) (bool, error)
+
 	Language(ctx context.Context, obj *user.User) (string, error)
 
 	Verified(ctx context.Context, obj *user.User) (bool, error)
@@ -1057,6 +1068,7 @@ type MutationResolver interface {
 	MarkStoryReporter(ctx context.Context, input model.MarkStoryReporterInput) (*model.MarkStoryReporterPayload, error)
 	OpenCall(ctx context.Context, input model.OpenCallInput) (*model.CallPayload, error)
 	CloseCall(ctx context.Context, input model.CallIDInput) (*model.CallPayload, error)
+	RecordGuardianConsent(ctx context.Context, input model.RecordGuardianConsentInput) (*model.RecordGuardianConsentPayload, error)
 	ClaimSlot(ctx context.Context, input model.ClaimSlotInput) (*model.ClaimSlotPayload, error)
 	CancelClaim(ctx context.Context, input model.CancelClaimInput) (*model.CancelClaimPayload, error)
 	CreateActivity(ctx context.Context, input model.CreateActivityInput) (*model.CreateActivityPayload, error)
@@ -2203,6 +2215,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MarkStoryReporterPayload.UserErrors(childComplexity), true
 
+	case "Me.ageGroup":
+		if e.ComplexityRoot.Me.AgeGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.AgeGroup(childComplexity), true
 	case "Me.calendarFeedUrl":
 		if e.ComplexityRoot.Me.CalendarFeedURL == nil {
 			break
@@ -2249,6 +2267,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Follows(childComplexity), true
+	case "Me.guardianConsentRequired":
+		if e.ComplexityRoot.Me.GuardianConsentRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.GuardianConsentRequired(childComplexity), true
 	case "Me.hours":
 		if e.ComplexityRoot.Me.Hours == nil {
 			break
@@ -2786,6 +2810,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReactToStory(childComplexity, args["input"].(model.ReactToStoryInput)), true
+	case "Mutation.recordGuardianConsent":
+		if e.ComplexityRoot.Mutation.RecordGuardianConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordGuardianConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordGuardianConsent(childComplexity, args["input"].(model.RecordGuardianConsentInput)), true
 	case "Mutation.recordMediaPickup":
 		if e.ComplexityRoot.Mutation.RecordMediaPickup == nil {
 			break
@@ -4133,6 +4168,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReactionCount.Kind(childComplexity), true
 
+	case "RecordGuardianConsentPayload.guardianConsentAt":
+		if e.ComplexityRoot.RecordGuardianConsentPayload.GuardianConsentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordGuardianConsentPayload.GuardianConsentAt(childComplexity), true
+	case "RecordGuardianConsentPayload.user":
+		if e.ComplexityRoot.RecordGuardianConsentPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordGuardianConsentPayload.User(childComplexity), true
+	case "RecordGuardianConsentPayload.userErrors":
+		if e.ComplexityRoot.RecordGuardianConsentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordGuardianConsentPayload.UserErrors(childComplexity), true
+
 	case "RecordQualificationPayload.qualification":
 		if e.ComplexityRoot.RecordQualificationPayload.Qualification == nil {
 			break
@@ -5057,6 +5111,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PlaceFilter", ec.unmarshalInputPlaceFilter),
 			graphql.NewInputUnmarshaler("ProposeInitiativeInput", ec.unmarshalInputProposeInitiativeInput),
 			graphql.NewInputUnmarshaler("ReactToStoryInput", ec.unmarshalInputReactToStoryInput),
+			graphql.NewInputUnmarshaler("RecordGuardianConsentInput", ec.unmarshalInputRecordGuardianConsentInput),
 			graphql.NewInputUnmarshaler("RecordMediaPickupInput", ec.unmarshalInputRecordMediaPickupInput),
 			graphql.NewInputUnmarshaler("RecordQualificationInput", ec.unmarshalInputRecordQualificationInput),
 			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
@@ -5733,6 +5788,8 @@ enum UserErrorCode {
   OWN_INITIATIVE
   "You cannot record your own certificate. Another organiser of the association or the secretariat must do it."
   OWN_QUALIFICATION
+  "As you are under 13, a parent or guardian must agree before you can do that (Me.guardianConsentRequired); the secretariat records their consent (recordGuardianConsent)."
+  PARENTAL_CONSENT_REQUIRED
   "The sign-up does not exist."
   PARTICIPATION_NOT_FOUND
   "Only people signed up as coming can be marked as having come."
@@ -7889,6 +7946,18 @@ enum Role {
 }
 
 """
+What a person says of their age. 13 is the Danish age of consent to
+online services: under it, a parent or guardian must consent before the
+person does what shows them to others.
+"""
+enum AgeGroup {
+  "Under 13."
+  UNDER_13
+  "13 or older."
+  AT_LEAST_13
+}
+
+"""
 The signed-in person, with everything that is theirs: the viewer's private
 view. Its id is the person's User id, so a normalised cache holds the person
 twice, as Me and as User (keyed by type and id, so they never clash):
@@ -7903,6 +7972,10 @@ type Me {
   displayName: String!
   "True while the person has no display name: claiming a slot, writing a story, taking part in an activity (participate), proposing or joining an initiative, inviting an organiser and accepting an invitation to organise answer NAME_REQUIRED until updateMe sets displayName. A first sign-in takes the name from the sign-in token's name claim when it has a valid one."
   nameRequired: Boolean!
+  "What the person said of their age with updateMe; null while they have not said (the app asks at sign-up)."
+  ageGroup: AgeGroup
+  "True while the person said they are under 13 and the secretariat has recorded no guardian's consent: claiming, taking part, stories, initiatives and organising answer PARENTAL_CONSENT_REQUIRED; browsing, following, reacting and settings work."
+  guardianConsentRequired: Boolean!
   "The e-mail address of the sign-in; null for an anonymous sign-in."
   email: String
   "In E.164, e.g. +4512345678."
@@ -7990,6 +8063,8 @@ input UpdateMeInput {
   language: String
   "A phone number organisers may call, as people write it (12 34 56 78, +45 1234 5678, 0045 12345678); kept in E.164 (+4512345678). An empty string removes it; a number that is not one is INVALID_PHONE."
   phone: String
+  "What the person says of their age: UNDER_13 or AT_LEAST_13 (asked at sign-up; may be corrected, e.g. when they turn 13). A field left out keeps its value."
+  ageGroup: AgeGroup
 }
 
 "What ` + "`" + `updateMe` + "`" + ` returns."
@@ -8200,6 +8275,32 @@ type Mutation {
     "What to do; see the input type."
     input: DeleteMyAccountInput!
   ): DeleteMyAccountPayload!
+}
+
+"The input of ` + "`" + `recordGuardianConsent` + "`" + `."
+input RecordGuardianConsentInput {
+  "The person under 13 (a User id; the child's app shows it)."
+  userId: ID!
+  "True: a parent or guardian has consented; false withdraws a consent recorded before."
+  consent: Boolean!
+}
+
+"What ` + "`" + `recordGuardianConsent` + "`" + ` returns."
+type RecordGuardianConsentPayload {
+  "The person; null on error."
+  user: User
+  "When the consent was recorded; null when withdrawn or on error."
+  guardianConsentAt: Time
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  "Secretariat only: record (or withdraw) that a parent or guardian consented to the account of a person under 13, who may then claim shifts, take part, write stories and join initiatives. The consent is given to the municipality in person or on a signed form; the app cannot tell who a parent is."
+  recordGuardianConsent(
+    "What to do; see the input type."
+    input: RecordGuardianConsentInput!
+  ): RecordGuardianConsentPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/volunteer.graphqls", Input: `"A qualification a slot may require; an organiser of the slot's organisation records having seen it."
@@ -9200,6 +9301,10 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_displayName(ctx, field)
 	case "nameRequired":
 		return ec.fieldContext_Me_nameRequired(ctx, field)
+	case "ageGroup":
+		return ec.fieldContext_Me_ageGroup(ctx, field)
+	case "guardianConsentRequired":
+		return ec.fieldContext_Me_guardianConsentRequired(ctx, field)
 	case "email":
 		return ec.fieldContext_Me_email(ctx, field)
 	case "phone":
@@ -9672,6 +9777,18 @@ func (ec *executionContext) childFields_ReactionCount(ctx context.Context, field
 		return ec.fieldContext_ReactionCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReactionCount", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordGuardianConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_RecordGuardianConsentPayload_user(ctx, field)
+	case "guardianConsentAt":
+		return ec.fieldContext_RecordGuardianConsentPayload_guardianConsentAt(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RecordGuardianConsentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordGuardianConsentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RecordQualificationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10910,6 +11027,20 @@ func (ec *executionContext) field_Mutation_reactToStory_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ReactToStoryInput, error) {
 			return ec.unmarshalNReactToStoryInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐReactToStoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordGuardianConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordGuardianConsentInput, error) {
+			return ec.unmarshalNRecordGuardianConsentInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRecordGuardianConsentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -16193,6 +16324,52 @@ func (ec *executionContext) fieldContext_Me_nameRequired(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Me", field, true, true, "Boolean")
 }
 
+func (ec *executionContext) _Me_ageGroup(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_ageGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgeGroup, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOAgeGroup2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Me_ageGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Me", field, false, false, "AgeGroup")
+}
+
+func (ec *executionContext) _Me_guardianConsentRequired(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_guardianConsentRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().GuardianConsentRequired(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_guardianConsentRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Me", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _Me_email(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19141,6 +19318,50 @@ func (ec *executionContext) fieldContext_Mutation_closeCall(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_closeCall_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordGuardianConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordGuardianConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordGuardianConsent(ctx, fc.Args["input"].(model.RecordGuardianConsentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordGuardianConsentPayload) graphql.Marshaler {
+			return ec.marshalNRecordGuardianConsentPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRecordGuardianConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordGuardianConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordGuardianConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordGuardianConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24098,6 +24319,93 @@ func (ec *executionContext) _ReactionCount_count(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_ReactionCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReactionCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecordGuardianConsentPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.RecordGuardianConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordGuardianConsentPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *user.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋuserᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordGuardianConsentPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordGuardianConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordGuardianConsentPayload_guardianConsentAt(ctx context.Context, field graphql.CollectedField, obj *model.RecordGuardianConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordGuardianConsentPayload_guardianConsentAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GuardianConsentAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordGuardianConsentPayload_guardianConsentAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordGuardianConsentPayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RecordGuardianConsentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RecordGuardianConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordGuardianConsentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordGuardianConsentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordGuardianConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RecordQualificationPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.RecordQualificationPayload) (ret graphql.Marshaler) {
@@ -31361,6 +31669,55 @@ func UnmarshalReactToStoryInput(ctx context.Context, raw any) (model.ReactToStor
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRecordGuardianConsentInput(ctx context.Context, obj any) (model.RecordGuardianConsentInput, error) {
+	var it model.RecordGuardianConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "consent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "consent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consent"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Consent = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordGuardianConsentInput unmarshals raw into the RecordGuardianConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordGuardianConsentInput(ctx context.Context, raw any) (model.RecordGuardianConsentInput, error) {
+	var out model.RecordGuardianConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordGuardianConsentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRecordMediaPickupInput(ctx context.Context, obj any) (model.RecordMediaPickupInput, error) {
 	var it model.RecordMediaPickupInput
 	if obj == nil {
@@ -32615,7 +32972,7 @@ func (ec *executionContext) unmarshalInputUpdateMeInput(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"displayName", "language", "phone"}
+	fieldsInOrder := [...]string{"displayName", "language", "phone", "ageGroup"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32643,6 +33000,13 @@ func (ec *executionContext) unmarshalInputUpdateMeInput(ctx context.Context, obj
 				return it, err
 			}
 			it.Phone = data
+		case "ageGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ageGroup"))
+			data, err := ec.unmarshalOAgeGroup2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgeGroup = data
 		}
 	}
 	return it, nil
@@ -34870,6 +35234,17 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_nameRequired(ctx, field, obj)
 				})
+		case "ageGroup":
+			out.Values[i] = ec._Me_ageGroup(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "guardianConsentRequired":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_guardianConsentRequired(ctx, field, obj)
+				})
 		case "email":
 			out.Values[i] = ec._Me_email(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -35455,6 +35830,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "closeCall":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_closeCall(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordGuardianConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordGuardianConsent(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37141,6 +37523,49 @@ func (ec *executionContext) _ReactionCount(ctx context.Context, sel ast.Selectio
 			}
 		case "count":
 			out.Values[i] = ec._ReactionCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordGuardianConsentPayloadImplementors = []string{"RecordGuardianConsentPayload"}
+
+func (ec *executionContext) _RecordGuardianConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordGuardianConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordGuardianConsentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordGuardianConsentPayload")
+		case "user":
+			out.Values[i] = ec._RecordGuardianConsentPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "guardianConsentAt":
+			out.Values[i] = ec._RecordGuardianConsentPayload_guardianConsentAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RecordGuardianConsentPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -40510,6 +40935,19 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalNRecordGuardianConsentInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRecordGuardianConsentInput(ctx context.Context, v any) (model.RecordGuardianConsentInput, error) {
+	res, err := ec.unmarshalInputRecordGuardianConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordGuardianConsentPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRecordGuardianConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordGuardianConsentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordGuardianConsentPayload!")
+		return graphql.Null
+	}
+	return ec._RecordGuardianConsentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRecordMediaPickupInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐRecordMediaPickupInput(ctx context.Context, v any) (model.RecordMediaPickupInput, error) {
 	res, err := ec.unmarshalInputRecordMediaPickupInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -41443,6 +41881,24 @@ func (ec *executionContext) marshalOActivityOrder2ᚖgithubᚗcomᚋishojᚋvore
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOAgeGroup2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAgeGroup2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
 }
 
 func (ec *executionContext) marshalOAnnouncement2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAnnouncement(ctx context.Context, sel ast.SelectionSet, v *notify.Announcement) graphql.Marshaler {

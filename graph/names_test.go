@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/ishoj/voresishoj/internal/store"
@@ -104,6 +105,100 @@ func TestDisplayNameRequired(t *testing.T) {
 			if !found {
 				t.Errorf("%s: nina not on the roster as %q: %+v", c.lang, c.want, got.Node.Claims)
 			}
+		}
+	})
+}
+
+// A person who says they are under 13 may browse but not claim a slot
+// (PARENTAL_CONSENT_REQUIRED) until the secretariat records a guardian's
+// consent; only the secretariat may record it, and withdrawing it
+// restricts the person again.
+func TestUnder13NeedsGuardianConsent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ts := newTestServer(t, db)
+		tw := makeTown(t, ts)
+		kid, kidCaller := ts.person("kalle", true)
+
+		type userError struct{ ErrorCode, Message string }
+		var upd struct {
+			UpdateMe struct {
+				Me *struct {
+					AgeGroup                *string
+					GuardianConsentRequired bool
+				}
+				UserErrors []userError
+			}
+		}
+		ts.client.MustPost(`mutation { updateMe(input: {ageGroup: UNDER_13}) { me { ageGroup guardianConsentRequired } userErrors { errorCode } } }`, &upd, bearer(kid))
+		if upd.UpdateMe.Me == nil || upd.UpdateMe.Me.AgeGroup == nil || *upd.UpdateMe.Me.AgeGroup != "UNDER_13" || !upd.UpdateMe.Me.GuardianConsentRequired {
+			t.Fatalf("updateMe under 13: %+v", upd.UpdateMe)
+		}
+
+		claim := func(key string) []userError {
+			var out struct {
+				ClaimSlot struct {
+					Claim      *struct{ ID string }
+					UserErrors []userError
+				}
+			}
+			ts.client.MustPost(`mutation($i: ClaimSlotInput!) { claimSlot(input: $i) { claim { id } userErrors { errorCode message } } }`, &out,
+				vars("i", map[string]any{"slotId": globalID(typeSlot, tw.slot.ID), "idempotencyKey": key}), bearer(kid))
+			if (out.ClaimSlot.Claim == nil) == (len(out.ClaimSlot.UserErrors) == 0) {
+				t.Fatalf("claim: %+v", out.ClaimSlot)
+			}
+			return out.ClaimSlot.UserErrors
+		}
+		if ues := claim("k1"); len(ues) != 1 || ues[0].ErrorCode != "PARENTAL_CONSENT_REQUIRED" || !strings.HasPrefix(ues[0].Message, "Når du er under 13 år") {
+			t.Fatalf("claim under 13: %+v", ues)
+		}
+		// Browsing works.
+		var browse struct {
+			Me         struct{ DisplayName string }
+			Activities struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		ts.client.MustPost(`{ me { displayName } activities(first: 1) { edges { node { id } } } }`, &browse, bearer(kid))
+		if browse.Me.DisplayName != "kalle" || len(browse.Activities.Edges) != 1 {
+			t.Errorf("browsing under 13: %+v", browse)
+		}
+
+		record := func(token string, consent bool) (map[string]any, error) {
+			var out map[string]any
+			err := ts.client.Post(`mutation($i: RecordGuardianConsentInput!) { recordGuardianConsent(input: $i) { user { id } guardianConsentAt userErrors { errorCode } } }`,
+				&out, vars("i", map[string]any{"userId": globalID(typeUser, kidCaller.UserID), "consent": consent}), bearer(token))
+			return out, err
+		}
+		if _, err := record(tw.tokens[organiserSame], true); err == nil || !strings.Contains(err.Error(), "FORBIDDEN") {
+			t.Errorf("an organiser recording consent: %v", err)
+		}
+		if _, err := record(kid, true); err == nil || !strings.Contains(err.Error(), "FORBIDDEN") {
+			t.Errorf("the child recording consent: %v", err)
+		}
+		out, err := record(tw.tokens[secretariatRol], true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := out["recordGuardianConsent"].(map[string]any); p["guardianConsentAt"] == nil || p["user"] == nil {
+			t.Fatalf("secretariat recording consent: %v", out)
+		}
+		if ues := claim("k2"); len(ues) != 0 {
+			t.Fatalf("claim with consent: %+v", ues)
+		}
+		if out, err := record(tw.tokens[secretariatRol], false); err != nil || out["recordGuardianConsent"].(map[string]any)["guardianConsentAt"] != nil {
+			t.Fatalf("withdrawing: %v %v", out, err)
+		}
+		var again struct {
+			ProposeInitiative struct{ UserErrors []userError }
+		}
+		ts.client.MustPost(`mutation { proposeInitiative(input: {name: "Legeplads", description: "En ny legeplads"}) { userErrors { errorCode } } }`, &again, bearer(kid))
+		if ues := again.ProposeInitiative.UserErrors; len(ues) != 1 || ues[0].ErrorCode != "PARENTAL_CONSENT_REQUIRED" {
+			t.Errorf("after withdrawal: %+v", ues)
+		}
+		// Turning 13: the person says so and is no longer restricted.
+		ts.client.MustPost(`mutation { updateMe(input: {ageGroup: AT_LEAST_13}) { me { ageGroup guardianConsentRequired } userErrors { errorCode } } }`, &upd, bearer(kid))
+		if upd.UpdateMe.Me == nil || upd.UpdateMe.Me.GuardianConsentRequired {
+			t.Errorf("at 13: %+v", upd.UpdateMe)
 		}
 	})
 }

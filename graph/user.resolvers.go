@@ -38,6 +38,13 @@ func (r *meResolver) NameRequired(ctx context.Context, obj *user.User) (bool, er
 	return obj.DisplayName == "", nil
 }
 
+// GuardianConsentRequired is the resolver for the guardianConsentRequired field.
+func (r *meResolver) GuardianConsentRequired(ctx context.Context, obj *user.User) (bool, error) {
+	// From the row, which updateMe has just written, not from the caller
+	// resolved when the request began.
+	return obj.NeedsGuardianConsent(), nil
+}
+
 // Language is the resolver for the language field.
 func (r *meResolver) Language(ctx context.Context, obj *user.User) (string, error) {
 	if obj.LanguageChosen {
@@ -140,7 +147,7 @@ func (r *meResolver) CalendarFeedURL(ctx context.Context, obj *user.User) (*stri
 func (r *mutationResolver) UpdateMe(ctx context.Context, input model.UpdateMeInput) (*model.UpdateMePayload, error) {
 	me, ues, err := mutate(ctx, r.Resolver, nil, people, func() (int64, error) {
 		u, err := r.Domain.Users.UpdateProfile(ctx, user.CallerFrom(ctx), user.ProfileInput{
-			DisplayName: input.DisplayName, Language: input.Language, Phone: input.Phone,
+			DisplayName: input.DisplayName, Language: input.Language, Phone: input.Phone, AgeGroup: input.AgeGroup,
 		}, r.Domain.Languages)
 		return u.ID, err
 	})
@@ -270,6 +277,21 @@ func (r *mutationResolver) DeleteMyAccount(ctx context.Context, input model.Dele
 	}
 	ues, err := userErrors(ctx, err)
 	return &model.DeleteMyAccountPayload{Deleted: err == nil && ues == nil, UserErrors: ues}, err
+}
+
+// RecordGuardianConsent is the resolver for the recordGuardianConsent field.
+func (r *mutationResolver) RecordGuardianConsent(ctx context.Context, input model.RecordGuardianConsentInput) (*model.RecordGuardianConsentPayload, error) {
+	id, err := idOf(typeUser, input.UserID, "userId")
+	var at *time.Time
+	u, ues, err := mutate(ctx, r.Resolver, err, people, func() (int64, error) {
+		var err error
+		at, err = r.Domain.Users.RecordGuardianConsent(ctx, user.CallerFrom(ctx), id, input.Consent)
+		return id, err
+	})
+	if u == nil {
+		at = nil
+	}
+	return &model.RecordGuardianConsentPayload{User: u, GuardianConsentAt: at, UserErrors: ues}, err
 }
 
 // Organisers is the resolver for the organisers field.

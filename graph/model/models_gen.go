@@ -848,6 +848,24 @@ type ReactionCount struct {
 	Count int `json:"count"`
 }
 
+// The input of `recordGuardianConsent`.
+type RecordGuardianConsentInput struct {
+	// The person under 13 (a User id; the child's app shows it).
+	UserID string `json:"userId"`
+	// True: a parent or guardian has consented; false withdraws a consent recorded before.
+	Consent bool `json:"consent"`
+}
+
+// What `recordGuardianConsent` returns.
+type RecordGuardianConsentPayload struct {
+	// The person; null on error.
+	User *user.User `json:"user,omitempty"`
+	// When the consent was recorded; null when withdrawn or on error.
+	GuardianConsentAt *time.Time `json:"guardianConsentAt,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
+}
+
 // The input of `recordMediaPickup`.
 type RecordMediaPickupInput struct {
 	// A Story id.
@@ -1297,6 +1315,8 @@ type UpdateMeInput struct {
 	Language *string `json:"language,omitempty"`
 	// A phone number organisers may call, as people write it (12 34 56 78, +45 1234 5678, 0045 12345678); kept in E.164 (+4512345678). An empty string removes it; a number that is not one is INVALID_PHONE.
 	Phone *string `json:"phone,omitempty"`
+	// What the person says of their age: UNDER_13 or AT_LEAST_13 (asked at sign-up; may be corrected, e.g. when they turn 13). A field left out keeps its value.
+	AgeGroup *string `json:"ageGroup,omitempty"`
 }
 
 // What `updateMe` returns.

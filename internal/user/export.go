@@ -25,9 +25,14 @@ type Profile struct {
 	// CalendarFeed says whether a personal calendar address exists. The
 	// address itself is a password-like secret and stays out of a file
 	// that may be handed on; createCalendarFeed shows it in the app.
-	CalendarFeed bool      `json:"calendarFeed" db:"calendar_feed"`
-	CreatedAt    time.Time `json:"createdAt" db:"created_at"`
-	UpdatedAt    time.Time `json:"updatedAt" db:"updated_at"`
+	CalendarFeed bool `json:"calendarFeed" db:"calendar_feed"`
+	// AgeGroup is what the person said of their age (UNDER_13,
+	// AT_LEAST_13), null while they have not said.
+	AgeGroup *string `json:"ageGroup" db:"age_group"`
+	// GuardianConsentAt is when a guardian's consent was recorded.
+	GuardianConsentAt *time.Time `json:"guardianConsentAt" db:"guardian_consent_at"`
+	CreatedAt         time.Time  `json:"createdAt" db:"created_at"`
+	UpdatedAt         time.Time  `json:"updatedAt" db:"updated_at"`
 	// PendingSecretariatGrant is when the secretariat role was granted to
 	// the person's address, while it waits for a sign-in that proves it.
 	PendingSecretariatGrant *time.Time `json:"pendingSecretariatGrant"`
@@ -38,7 +43,7 @@ type Profile struct {
 func ExportPerson(ctx context.Context, q store.Querier, userID int64) (Profile, error) {
 	var p Profile
 	if err := store.Get(ctx, q, &p, `SELECT id, firebase_uid, email, email_verified, phone, display_name, language, language_chosen,
-		role, anonymous, has_app, ical_token IS NOT NULL AS calendar_feed, created_at, updated_at
+		role, anonymous, has_app, ical_token IS NOT NULL AS calendar_feed, age_group, guardian_consent_at, created_at, updated_at
 		FROM users WHERE id = ? AND deleted_at IS NULL`, userID); err != nil {
 		return Profile{}, fmt.Errorf("export profile of %d: %w", userID, err)
 	}

@@ -3,7 +3,9 @@ package user
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -15,6 +17,10 @@ type ProfileInput struct {
 	DisplayName *string
 	Language    *string
 	Phone       *string
+	// AgeGroup is AgeUnder13 or AgeAtLeast13: what the person says of
+	// their age (asked at sign-up; they may correct it, or say they have
+	// turned 13).
+	AgeGroup *string
 }
 
 // UpdateProfile changes the caller's own profile.
@@ -56,11 +62,18 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, 
 			u.Phone = &p
 		}
 	}
+	if in.AgeGroup != nil {
+		if *in.AgeGroup != AgeUnder13 && *in.AgeGroup != AgeAtLeast13 {
+			errs.Add(apperr.CodeInvalid, "ageGroup")
+		}
+		u.AgeGroup = in.AgeGroup
+	}
 	if err := errs.Err(); err != nil {
 		return User{}, err
 	}
-	_, err = store.Exec(ctx, s.db, `UPDATE users SET display_name = ?, language = ?, language_chosen = ?, phone = ?, updated_at = ? WHERE id = ?`,
-		u.DisplayName, u.Language, u.LanguageChosen, u.Phone, s.now(), u.ID)
+	_, err = store.Exec(ctx, s.db, `UPDATE users SET display_name = ?, language = ?, language_chosen = ?, phone = ?, age_group = ?,
+		updated_at = ? WHERE id = ?`,
+		u.DisplayName, u.Language, u.LanguageChosen, u.Phone, u.AgeGroup, s.now(), u.ID)
 	if err != nil {
 		return User{}, fmt.Errorf("update profile of %d: %w", u.ID, err)
 	}
@@ -91,4 +104,32 @@ func ContactVisibleIn(ctx context.Context, q store.Querier, c Caller, target int
 		return false, fmt.Errorf("contact visibility: %w", err)
 	}
 	return n > 0, nil
+}
+
+// RecordGuardianConsent records (given) or withdraws that a parent or
+// guardian consented to the account of person target, for a person under
+// 13 (AgeUnder13). Only the secretariat may: the guardian gives consent
+// to the municipality (a signed form, in person), and the app cannot
+// check who a parent is. It returns when consent was recorded, nil when
+// withdrawn. Recording it for someone who has not said they are under 13
+// is allowed (the form may come first) and changes nothing until they do.
+func (s *Service) RecordGuardianConsent(ctx context.Context, c Caller, target int64, given bool) (*time.Time, error) {
+	if err := c.RequireSecretariat(); err != nil {
+		return nil, err
+	}
+	var at *time.Time
+	if given {
+		now := s.now().UTC()
+		at = &now
+	}
+	n, err := store.Exec(ctx, s.db, `UPDATE users SET guardian_consent_at = ?, updated_at = ?
+		WHERE id = ? AND deleted_at IS NULL AND firebase_uid IS NOT NULL`, at, s.now(), target)
+	if err != nil {
+		return nil, fmt.Errorf("record guardian consent for %d: %w", target, err)
+	}
+	if n == 0 {
+		return nil, apperr.New("USER_NOT_FOUND", "userId")
+	}
+	slog.InfoContext(ctx, "guardian consent recorded", slog.Int64("user_id", target), slog.Int64("by", c.UserID), slog.Bool("given", given))
+	return at, nil
 }

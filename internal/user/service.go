@@ -54,7 +54,7 @@ func NewService(db *store.DB, now func() time.Time) *Service {
 }
 
 const userColumns = `id, firebase_uid, email, email_verified, phone, display_name, language, language_chosen, role,
-	anonymous, has_app, ical_token, created_at, updated_at, deleted_at`
+	anonymous, has_app, ical_token, age_group, guardian_consent_at, created_at, updated_at, deleted_at`
 
 // byID returns the person with id, for this package's own use: what
 // others may see of a person goes through ByIDs.
@@ -383,11 +383,12 @@ func (s *Service) caller(ctx context.Context, u User) (Caller, error) {
 		return Caller{}, fmt.Errorf("organisations of user %d: %w", u.ID, err)
 	}
 	c := Caller{
-		UserID:      u.ID,
-		Verified:    !u.Anonymous && (u.EmailVerified || u.Phone != nil),
-		Secretariat: u.Role == RoleSecretariat,
-		Organises:   make(map[int64]bool, len(orgIDs)),
-		Named:       u.DisplayName != "",
+		UserID:               u.ID,
+		Verified:             !u.Anonymous && (u.EmailVerified || u.Phone != nil),
+		Secretariat:          u.Role == RoleSecretariat,
+		Organises:            make(map[int64]bool, len(orgIDs)),
+		Named:                u.DisplayName != "",
+		NeedsGuardianConsent: u.NeedsGuardianConsent(),
 	}
 	if u.LanguageChosen {
 		c.Language = u.Language

@@ -31,14 +31,26 @@ type User struct {
 	// LanguageChosen is true when the person chose Language (updateMe);
 	// until then Language is the default 'da' and their texts follow the
 	// device's Accept-Language.
-	LanguageChosen bool       `db:"language_chosen"`
-	Role           Role       `db:"role"`
-	Anonymous      bool       `db:"anonymous"`
-	HasApp         bool       `db:"has_app"`
-	ICalToken      *string    `db:"ical_token"`
-	CreatedAt      time.Time  `db:"created_at"`
-	UpdatedAt      time.Time  `db:"updated_at"`
-	DeletedAt      *time.Time `db:"deleted_at"`
+	LanguageChosen bool    `db:"language_chosen"`
+	Role           Role    `db:"role"`
+	Anonymous      bool    `db:"anonymous"`
+	HasApp         bool    `db:"has_app"`
+	ICalToken      *string `db:"ical_token"`
+	// AgeGroup is what the person said of their age: AgeUnder13,
+	// AgeAtLeast13, or nil while they have not said.
+	AgeGroup *string `db:"age_group"`
+	// GuardianConsentAt is when the secretariat recorded that a parent or
+	// guardian consented to the account of a person under 13.
+	GuardianConsentAt *time.Time `db:"guardian_consent_at"`
+	CreatedAt         time.Time  `db:"created_at"`
+	UpdatedAt         time.Time  `db:"updated_at"`
+	DeletedAt         *time.Time `db:"deleted_at"`
+}
+
+// NeedsGuardianConsent reports whether the person said they are under 13
+// and no guardian's consent is recorded for them.
+func (u User) NeedsGuardianConsent() bool {
+	return u.AgeGroup != nil && *u.AgeGroup == AgeUnder13 && u.GuardianConsentAt == nil
 }
 
 // Caller is who makes a request. The zero Caller is an anonymous visitor
@@ -54,6 +66,11 @@ type Caller struct {
 	// Language is the language the person chose, or "" when they never
 	// chose one: then a request answers in its Accept-Language.
 	Language string
+	// NeedsGuardianConsent is true for a person who said they are under
+	// 13 and whose guardian's consent the secretariat has not recorded:
+	// they may browse, follow and keep things for themself, but not do
+	// what shows them to others (RequireShown).
+	NeedsGuardianConsent bool
 	// Named is true when the person has a display name. Without one they
 	// may browse, follow and keep things for themself, but not do what
 	// shows them to others (RequireShown).
@@ -88,6 +105,17 @@ func (c Caller) RequireVerified() error {
 	return nil
 }
 
+// Age groups a person may say they are in. 13 is the Danish age of
+// consent to online services (databeskyttelsesloven § 6).
+const (
+	AgeUnder13   = "UNDER_13"
+	AgeAtLeast13 = "AT_LEAST_13"
+)
+
+// CodeParentalConsentRequired refuses an act that shows the person to
+// others while they are under 13 and no guardian's consent is recorded.
+const CodeParentalConsentRequired = "PARENTAL_CONSENT_REQUIRED"
+
 // CodeNameRequired refuses an act that shows the person to others (a
 // claim on a roster, a story, an initiative, a seat) while they have no
 // display name: the app asks for one (updateMe) and tries again.
@@ -95,11 +123,15 @@ const CodeNameRequired = "NAME_REQUIRED"
 
 // RequireShown is for acts that show the person to others: claiming a
 // slot, taking a seat, writing a story, proposing or joining an
-// initiative, organising. Besides a verified account they need a display
-// name, so that rosters, pushes and pages never show an empty one.
+// initiative, organising. Besides a verified account they need a
+// guardian's consent when under 13, and a display name, so that rosters,
+// pushes and pages never show an empty one.
 func (c Caller) RequireShown() error {
 	if err := c.RequireVerified(); err != nil {
 		return err
+	}
+	if c.NeedsGuardianConsent {
+		return apperr.New(CodeParentalConsentRequired)
 	}
 	if !c.Named {
 		return apperr.New(CodeNameRequired)

@@ -118,7 +118,8 @@ func EraseTx(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) erro
 		return fmt.Errorf("delete pending secretariat grant of user %d: %w", userID, err)
 	}
 	_, err := store.Exec(ctx, tx, `UPDATE users SET firebase_uid = NULL, email = NULL, email_verified = FALSE, phone = NULL,
-		display_name = '', language = 'da', role = 'RESIDENT', anonymous = FALSE, ical_token = NULL, erased_uid_sha256 = ?,
+		display_name = '', language = 'da', role = 'RESIDENT', anonymous = FALSE, ical_token = NULL, age_group = NULL,
+		guardian_consent_at = NULL, erased_uid_sha256 = ?,
 		updated_at = ?, deleted_at = ? WHERE id = ?`, erased, now, now, userID)
 	if err != nil {
 		return fmt.Errorf("erase user %d: %w", userID, err)
