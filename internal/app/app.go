@@ -513,6 +513,11 @@ func (a *App) housekeeping() []notify.Task {
 			_, err := a.notifier.PurgeDeliveries(ctx, a.now().Add(-notify.DeliveryRetention))
 			return err
 		}},
+		{Name: "invitation-retention", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			// Organiser invitations answered, revoked or lapsed 90 days ago.
+			_, err := a.domain.Organisations.PurgeInvitations(ctx, a.now().Add(-organisation.InvitationRetention))
+			return err
+		}},
 		{Name: "device-retention", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
 			// Devices whose app has not registered for 270 days, and dead
 			// tokens left in deliveries.

@@ -595,3 +595,22 @@ func (s *Service) RemoveOrganiser(ctx context.Context, c user.Caller, orgID, use
 		return nil
 	})
 }
+
+// InvitationRetention is how long an answered, revoked or expired
+// invitation is kept: long enough for the organisers to see who declined
+// or let one lapse and to invite again, no longer, as it names the invitee
+// (an e-mail address or an account) and the inviter.
+const InvitationRetention = 90 * 24 * time.Hour
+
+// PurgeInvitations deletes the invitations answered or revoked before
+// before, and the unanswered ones that expired before it. It reports how
+// many went; housekeeping runs it.
+func (s *Service) PurgeInvitations(ctx context.Context, before time.Time) (int64, error) {
+	n, err := store.Exec(ctx, s.db, `DELETE FROM organiser_invitations
+		WHERE (status <> 'PENDING' AND COALESCE(responded_at, created_at) < ?)
+		   OR (status = 'PENDING' AND expires_at < ?)`, before, before)
+	if err != nil {
+		return 0, fmt.Errorf("purge invitations: %w", err)
+	}
+	return n, nil
+}

@@ -400,3 +400,58 @@ func TestInvitationWithoutInviter(t *testing.T) {
 		}
 	})
 }
+
+// Answered, revoked and expired invitations go InvitationRetention after
+// they were answered or lapsed; pending ones and recent answers stay.
+func TestPurgeInvitations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		now := time.Now().UTC()
+		old := now.Add(-organisation.InvitationRetention - time.Hour)
+		recent := now.Add(-time.Hour)
+		rows := []struct {
+			name               string
+			status             string
+			responded, expires *time.Time
+			kept               bool
+		}{
+			{"declined long ago", "DECLINED", &old, ptr(old.Add(organisation.InvitationTTL)), false},
+			{"accepted long ago", "ACCEPTED", &old, ptr(old.Add(organisation.InvitationTTL)), false},
+			{"revoked long ago", "REVOKED", &old, ptr(old.Add(organisation.InvitationTTL)), false},
+			{"expired long ago", "PENDING", nil, &old, false},
+			{"declined lately", "DECLINED", &recent, ptr(now.Add(organisation.InvitationTTL)), true},
+			{"expired lately", "PENDING", nil, &recent, true},
+			{"still open", "PENDING", nil, ptr(now.Add(organisation.InvitationTTL)), true},
+		}
+		ids := map[string]int64{}
+		for i, r := range rows {
+			var id int64
+			err := store.Get(f.ctx, db, &id, `INSERT INTO organiser_invitations
+				(organisation_id, email, invited_by, status, created_at, expires_at, responded_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				f.orgA, fmt.Sprintf("person%d@ishoj.example", i), f.olga.UserID, r.status, r.expires.Add(-organisation.InvitationTTL), *r.expires, r.responded)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[r.name] = id
+		}
+		n, err := f.orgs.PurgeInvitations(f.ctx, now.Add(-organisation.InvitationRetention))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 4 {
+			t.Errorf("purged %d invitations, want 4", n)
+		}
+		for _, r := range rows {
+			var left int
+			if err := store.Get(f.ctx, db, &left, `SELECT COUNT(*) FROM organiser_invitations WHERE id = ?`, ids[r.name]); err != nil {
+				t.Fatal(err)
+			}
+			if (left == 1) != r.kept {
+				t.Errorf("%s: left %d, want kept %v", r.name, left, r.kept)
+			}
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
