@@ -344,8 +344,11 @@ func TestShutdownDrains(t *testing.T) {
 		notify.DeliverArgs{}.Kind()); err != nil {
 		t.Fatal(err)
 	}
-	if state != "available" {
-		t.Errorf("the job enqueued during the drain is %s, want available (not taken by the stopping replica)", state)
+	// Scheduled when the push falls in the volunteer's quiet hours
+	// (22–07 in Copenhagen by default): it waits for the morning, on
+	// another replica too. Either way the stopping replica did not take it.
+	if state != "available" && state != "scheduled" {
+		t.Errorf("the job enqueued during the drain is %s, want available or scheduled (not taken by the stopping replica)", state)
 	}
 }
 
