@@ -195,10 +195,25 @@ func TestUnder13NeedsGuardianConsent(t *testing.T) {
 		if ues := again.ProposeInitiative.UserErrors; len(ues) != 1 || ues[0].ErrorCode != "PARENTAL_CONSENT_REQUIRED" {
 			t.Errorf("after withdrawal: %+v", ues)
 		}
-		// Turning 13: the person says so and is no longer restricted.
+		// The child cannot answer the age question again to get past it:
+		// once under 13, only a recorded consent lifts the restrictions.
 		ts.client.MustPost(`mutation { updateMe(input: {ageGroup: AT_LEAST_13}) { me { ageGroup guardianConsentRequired } userErrors { errorCode } } }`, &upd, bearer(kid))
-		if upd.UpdateMe.Me == nil || upd.UpdateMe.Me.GuardianConsentRequired {
-			t.Errorf("at 13: %+v", upd.UpdateMe)
+		if ues := upd.UpdateMe.UserErrors; len(ues) != 1 || ues[0].ErrorCode != "PARENTAL_CONSENT_REQUIRED" {
+			t.Errorf("saying 13 or older without consent: %+v", upd.UpdateMe)
+		}
+		ts.client.MustPost(`mutation { proposeInitiative(input: {name: "Legeplads", description: "En ny legeplads"}) { userErrors { errorCode } } }`, &again, bearer(kid))
+		if ues := again.ProposeInitiative.UserErrors; len(ues) != 1 || ues[0].ErrorCode != "PARENTAL_CONSENT_REQUIRED" {
+			t.Errorf("after saying 13 or older without consent: %+v", ues)
+		}
+		// With consent recorded the person may say they are 13 or older,
+		// and stays unrestricted.
+		if _, err := record(tw.tokens[secretariatRol], true); err != nil {
+			t.Fatal(err)
+		}
+		upd.UpdateMe.UserErrors = nil
+		ts.client.MustPost(`mutation { updateMe(input: {ageGroup: AT_LEAST_13}) { me { ageGroup guardianConsentRequired } userErrors { errorCode } } }`, &upd, bearer(kid))
+		if upd.UpdateMe.Me == nil || upd.UpdateMe.Me.GuardianConsentRequired || len(upd.UpdateMe.UserErrors) != 0 {
+			t.Errorf("at 13 with consent: %+v", upd.UpdateMe)
 		}
 	})
 }

@@ -1315,7 +1315,7 @@ type UpdateMeInput struct {
 	Language *string `json:"language,omitempty"`
 	// A phone number organisers may call, as people write it (12 34 56 78, +45 1234 5678, 0045 12345678); kept in E.164 (+4512345678). An empty string removes it; a number that is not one is INVALID_PHONE.
 	Phone *string `json:"phone,omitempty"`
-	// What the person says of their age: UNDER_13 or AT_LEAST_13 (asked at sign-up; may be corrected, e.g. when they turn 13). A field left out keeps its value.
+	// What the person says of their age: UNDER_13 or AT_LEAST_13 (asked at sign-up; once UNDER_13, changing it answers PARENTAL_CONSENT_REQUIRED until a guardian's consent is recorded). A field left out keeps its value.
 	AgeGroup *string `json:"ageGroup,omitempty"`
 }
 

@@ -63,8 +63,14 @@ func (s *Service) UpdateProfile(ctx context.Context, c Caller, in ProfileInput, 
 		}
 	}
 	if in.AgeGroup != nil {
-		if *in.AgeGroup != AgeUnder13 && *in.AgeGroup != AgeAtLeast13 {
+		switch {
+		case *in.AgeGroup != AgeUnder13 && *in.AgeGroup != AgeAtLeast13:
 			errs.Add(apperr.CodeInvalid, "ageGroup")
+		case u.NeedsGuardianConsent() && *in.AgeGroup != AgeUnder13:
+			// An age gate a child can answer again at once is no gate:
+			// once under 13, only a guardian's consent, recorded by the
+			// secretariat, lifts the restrictions (also at 13).
+			errs.Add(CodeParentalConsentRequired, "ageGroup")
 		}
 		u.AgeGroup = in.AgeGroup
 	}
