@@ -206,6 +206,8 @@ var matrix = []matrixCase{
 		func(tw town) map[string]any {
 			return map[string]any{"userId": globalID(typeUser, tw.vera), "consent": true}
 		}, []string{secretariatRol}},
+	{"withdrawGuardianConsent", `mutation($i: WithdrawGuardianConsentInput!) { withdrawGuardianConsent(input: $i) { user { id } userErrors { code } } }`,
+		func(tw town) map[string]any { return map[string]any{"userId": globalID(typeUser, tw.vera)} }, []string{secretariatRol}},
 	{"createOrganisation", `mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { organisation { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
 			return map[string]any{"name": "Dyrk Ishøj", "kind": "INFORMAL_INITIATIVE"}

@@ -441,6 +441,7 @@ type ComplexityRoot struct {
 		UpdateOrganisation            func(childComplexity int, input model.UpdateOrganisationInput) int
 		UpdatePlace                   func(childComplexity int, input model.UpdatePlaceInput) int
 		UpdateVolunteerSlot           func(childComplexity int, input model.UpdateVolunteerSlotInput) int
+		WithdrawGuardianConsent       func(childComplexity int, input model.WithdrawGuardianConsentInput) int
 		WithdrawStory                 func(childComplexity int, input model.StoryIDInput) int
 	}
 
@@ -913,6 +914,11 @@ type ComplexityRoot struct {
 		Slot       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
+
+	WithdrawGuardianConsentPayload struct {
+		User       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -1071,6 +1077,7 @@ type MutationResolver interface {
 	OpenCall(ctx context.Context, input model.OpenCallInput) (*model.CallPayload, error)
 	CloseCall(ctx context.Context, input model.CallIDInput) (*model.CallPayload, error)
 	RecordGuardianConsent(ctx context.Context, input model.RecordGuardianConsentInput) (*model.RecordGuardianConsentPayload, error)
+	WithdrawGuardianConsent(ctx context.Context, input model.WithdrawGuardianConsentInput) (*model.WithdrawGuardianConsentPayload, error)
 	ClaimSlot(ctx context.Context, input model.ClaimSlotInput) (*model.ClaimSlotPayload, error)
 	CancelClaim(ctx context.Context, input model.CancelClaimInput) (*model.CancelClaimPayload, error)
 	CreateActivity(ctx context.Context, input model.CreateActivityInput) (*model.CreateActivityPayload, error)
@@ -3132,6 +3139,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateVolunteerSlot(childComplexity, args["input"].(model.UpdateVolunteerSlotInput)), true
+	case "Mutation.withdrawGuardianConsent":
+		if e.ComplexityRoot.Mutation.WithdrawGuardianConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawGuardianConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawGuardianConsent(childComplexity, args["input"].(model.WithdrawGuardianConsentInput)), true
 	case "Mutation.withdrawStory":
 		if e.ComplexityRoot.Mutation.WithdrawStory == nil {
 			break
@@ -5070,6 +5088,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VolunteerSlotPayload.UserErrors(childComplexity), true
 
+	case "WithdrawGuardianConsentPayload.user":
+		if e.ComplexityRoot.WithdrawGuardianConsentPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WithdrawGuardianConsentPayload.User(childComplexity), true
+	case "WithdrawGuardianConsentPayload.userErrors":
+		if e.ComplexityRoot.WithdrawGuardianConsentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WithdrawGuardianConsentPayload.UserErrors(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -5144,6 +5175,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateOrganisationInput", ec.unmarshalInputUpdateOrganisationInput),
 			graphql.NewInputUnmarshaler("UpdatePlaceInput", ec.unmarshalInputUpdatePlaceInput),
 			graphql.NewInputUnmarshaler("UpdateVolunteerSlotInput", ec.unmarshalInputUpdateVolunteerSlotInput),
+			graphql.NewInputUnmarshaler("WithdrawGuardianConsentInput", ec.unmarshalInputWithdrawGuardianConsentInput),
 		)
 	}
 	first := true
@@ -8293,7 +8325,7 @@ type Mutation {
 input RecordGuardianConsentInput {
   "The person under 13 (a User id; the child's app shows it)."
   userId: ID!
-  "True: a parent or guardian has consented; false withdraws a consent recorded before."
+  "True: a parent or guardian has consented; false withdraws a consent recorded before (as withdrawGuardianConsent)."
   consent: Boolean!
 }
 
@@ -8307,12 +8339,31 @@ type RecordGuardianConsentPayload {
   userErrors: [UserError!]!
 }
 
+"The input of ` + "`" + `withdrawGuardianConsent` + "`" + `."
+input WithdrawGuardianConsentInput {
+  "The person whose guardian's consent is withdrawn (a User id)."
+  userId: ID!
+}
+
+"What ` + "`" + `withdrawGuardianConsent` + "`" + ` returns."
+type WithdrawGuardianConsentPayload {
+  "The person; null on error."
+  user: User
+  "Problems with the input that the person can fix; empty when the mutation succeeded."
+  userErrors: [UserError!]!
+}
+
 extend type Mutation {
   "Secretariat only: record (or withdraw) that a parent or guardian consented to the account of a person under 13, who may then claim shifts, take part, write stories and join initiatives. The consent is given to the municipality in person or on a signed form; the app cannot tell who a parent is."
   recordGuardianConsent(
     "What to do; see the input type."
     input: RecordGuardianConsentInput!
   ): RecordGuardianConsentPayload!
+  "Secretariat only: withdraw a recorded guardian's consent. The person is a child under 13 again (ageGroup UNDER_13, even if they said AT_LEAST_13 while consented) and, in the same change, their upcoming volunteer claims and sign-ups are released (the waitlists promoted and told, organisers told) and their stories withheld from everyone but themself until a consent is recorded again. Nothing changes where no consent is recorded. recordGuardianConsent with consent: false does the same. Added in 0.9.0."
+  withdrawGuardianConsent(
+    "Whose consent; see the input type."
+    input: WithdrawGuardianConsentInput!
+  ): WithdrawGuardianConsentPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/volunteer.graphqls", Input: `"A qualification a slot may require; an organiser of the slot's organisation records having seen it."
@@ -10257,6 +10308,16 @@ func (ec *executionContext) childFields_VolunteerSlotPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type VolunteerSlotPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_WithdrawGuardianConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_WithdrawGuardianConsentPayload_user(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_WithdrawGuardianConsentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WithdrawGuardianConsentPayload", field.Name)
+}
+
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -11433,6 +11494,20 @@ func (ec *executionContext) field_Mutation_updateVolunteerSlot_args(ctx context.
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateVolunteerSlotInput, error) {
 			return ec.unmarshalNUpdateVolunteerSlotInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUpdateVolunteerSlotInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawGuardianConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WithdrawGuardianConsentInput, error) {
+			return ec.unmarshalNWithdrawGuardianConsentInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐWithdrawGuardianConsentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -19399,6 +19474,50 @@ func (ec *executionContext) fieldContext_Mutation_recordGuardianConsent(ctx cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_recordGuardianConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawGuardianConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawGuardianConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawGuardianConsent(ctx, fc.Args["input"].(model.WithdrawGuardianConsentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WithdrawGuardianConsentPayload) graphql.Marshaler {
+			return ec.marshalNWithdrawGuardianConsentPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐWithdrawGuardianConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawGuardianConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WithdrawGuardianConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawGuardianConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28186,6 +28305,70 @@ func (ec *executionContext) fieldContext_VolunteerSlotPayload_userErrors(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _WithdrawGuardianConsentPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.WithdrawGuardianConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WithdrawGuardianConsentPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *user.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋuserᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WithdrawGuardianConsentPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WithdrawGuardianConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WithdrawGuardianConsentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.WithdrawGuardianConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WithdrawGuardianConsentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WithdrawGuardianConsentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WithdrawGuardianConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33313,6 +33496,48 @@ func UnmarshalUpdateVolunteerSlotInput(ctx context.Context, raw any) (model.Upda
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWithdrawGuardianConsentInput(ctx context.Context, obj any) (model.WithdrawGuardianConsentInput, error) {
+	var it model.WithdrawGuardianConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWithdrawGuardianConsentInput unmarshals raw into the WithdrawGuardianConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWithdrawGuardianConsentInput(ctx context.Context, raw any) (model.WithdrawGuardianConsentInput, error) {
+	var out model.WithdrawGuardianConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WithdrawGuardianConsentInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -35880,6 +36105,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "recordGuardianConsent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordGuardianConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawGuardianConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawGuardianConsent(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -39215,6 +39447,44 @@ func (ec *executionContext) _VolunteerSlotPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var withdrawGuardianConsentPayloadImplementors = []string{"WithdrawGuardianConsentPayload"}
+
+func (ec *executionContext) _WithdrawGuardianConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.WithdrawGuardianConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, withdrawGuardianConsentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WithdrawGuardianConsentPayload")
+		case "user":
+			out.Values[i] = ec._WithdrawGuardianConsentPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._WithdrawGuardianConsentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
@@ -41751,6 +42021,19 @@ func (ec *executionContext) marshalNVolunteerSlotPayload2ᚖgithubᚗcomᚋishoj
 		return graphql.Null
 	}
 	return ec._VolunteerSlotPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWithdrawGuardianConsentInput2githubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐWithdrawGuardianConsentInput(ctx context.Context, v any) (model.WithdrawGuardianConsentInput, error) {
+	res, err := ec.unmarshalInputWithdrawGuardianConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWithdrawGuardianConsentPayload2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐWithdrawGuardianConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.WithdrawGuardianConsentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WithdrawGuardianConsentPayload!")
+		return graphql.Null
+	}
+	return ec._WithdrawGuardianConsentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {

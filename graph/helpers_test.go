@@ -150,6 +150,7 @@ func newTestServerJobs(t testing.TB, db *store.DB, opts Options, log *slog.Logge
 		Now: now,
 	}
 	r.Domain.Privacy.SetParticipations(r.Domain.Participation)
+	users.OnRestriction(r.Domain.Privacy.RestrictionTx)
 	activities.SetGuestHooks(r.Domain.Participation.CancelActivityTx, r.Domain.Participation.MoveActivityTx)
 	d := r.Domain
 	r.Domain.Search = search.NewService(db, d.Activities, d.Organisations, d.Places, d.Stories, d.Initiatives, now)

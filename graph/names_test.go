@@ -4,12 +4,15 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/participation"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
+	"github.com/ishoj/voresishoj/internal/volunteer"
 )
 
 // A person whose sign-in token had no name may browse, but claiming a
@@ -320,4 +323,229 @@ func TestAgeRequired(t *testing.T) {
 			t.Fatalf("the same tap after answering: %+v", done.ClaimSlot)
 		}
 	})
+}
+
+// Someone who says they are under 13 after having claimed, signed up and
+// written ends where a child who said it first is: in the same change
+// their upcoming claim is released and the waitlisted volunteer promoted
+// and told, their sign-up as a guest cancelled, and their stories
+// withheld from everyone but themself (not deleted; the secretariat
+// cannot publish them either) until a guardian's consent is recorded,
+// which brings the stories back. Withdrawing that consent
+// (withdrawGuardianConsent, secretariat only) makes them a restricted
+// child again, even after they said AT_LEAST_13, with the same effects.
+func TestUnder13AfterActing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ts := newTestServer(t, db)
+		tw := makeTown(t, ts)
+		d := ts.resolver.Domain
+		boss := secretariat(t, db)
+		kid, kc := ts.person("kalle", true)
+		_, wanda := ts.person("wanda", true)
+		one, err := d.Volunteer.AddSlot(ctx, boss, volunteer.NewSlot{ActivityID: tw.activity.ID, Title: "Kaffe",
+			StartsAt: tw.activity.StartsAt, EndsAt: tw.activity.StartsAt.Add(time.Hour), Capacity: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine, err := d.Volunteer.Claim(ctx, kc, one.ID, "kalle-1")
+		if err != nil || mine.Status != volunteer.Confirmed {
+			t.Fatalf("kalle's claim: %+v %v", mine, err)
+		}
+		waiting, err := d.Volunteer.Claim(ctx, wanda, one.ID, "wanda-1")
+		if err != nil || waiting.Status != volunteer.Waitlisted {
+			t.Fatalf("wanda's claim: %+v %v", waiting, err)
+		}
+		seat, err := d.Participation.Participate(ctx, kc, participation.Input{ActivityID: tw.activity.ID, Status: participation.Going, IdempotencyKey: "kalle-p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := d.Stories.Submit(ctx, kc, story.Input{Title: "Min dag", Body: "Jeg hjalp til.", OrganisationID: &tw.orgA.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Stories.Review(ctx, tw.callers[secretariatRol], pub.ID, story.ActionPublish, ""); err != nil {
+			t.Fatal(err)
+		}
+		pending, err := d.Stories.Submit(ctx, kc, story.Input{Title: "Min anden dag", Body: "Igen.", OrganisationID: &tw.orgA.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts.drain()
+
+		statusOf := func(table string, id int64) string {
+			t.Helper()
+			var st string
+			if err := store.Get(ctx, db, &st, `SELECT status FROM `+table+` WHERE id = ?`, id); err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+		publicStory := func(id int64) bool {
+			t.Helper()
+			var out struct{ Node *struct{ ID string } }
+			ts.client.MustPost(`query($id: ID!) { node(id: $id) { ... on Story { id } } }`, &out, vars("id", globalID(typeStory, id)))
+			return out.Node != nil && out.Node.ID != ""
+		}
+		inQueue := func(id int64) bool {
+			t.Helper()
+			q, err := d.Stories.ReviewQueue(ctx, tw.callers[secretariatRol], nil, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range q {
+				if st.ID == id {
+					return true
+				}
+			}
+			return false
+		}
+		promoted := func(userID int64) int {
+			t.Helper()
+			ts.drain()
+			var n int
+			if err := store.Get(ctx, db, &n, `SELECT COUNT(*) FROM notifications WHERE user_id = ? AND kind = 'WAITLIST_PROMOTED'`, userID); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if !publicStory(pub.ID) || !inQueue(pending.ID) {
+			t.Fatal("before: the published story is not public or the pending one not in the queue")
+		}
+
+		var upd struct {
+			UpdateMe struct {
+				Me *struct {
+					AgeGroup                *string
+					GuardianConsentRequired bool
+				}
+				UserErrors []struct{ ErrorCode string }
+			}
+		}
+		ts.client.MustPost(`mutation { updateMe(input: {ageGroup: UNDER_13}) { me { ageGroup guardianConsentRequired } userErrors { errorCode } } }`, &upd, bearer(kid))
+		if upd.UpdateMe.Me == nil || !upd.UpdateMe.Me.GuardianConsentRequired {
+			t.Fatalf("saying UNDER_13: %+v", upd.UpdateMe)
+		}
+		if st := statusOf("slot_claims", mine.ID); st != "CANCELLED" {
+			t.Errorf("kalle's claim after UNDER_13: %s", st)
+		}
+		if st := statusOf("slot_claims", waiting.ID); st != "CONFIRMED" {
+			t.Errorf("wanda's claim after kalle's went: %s", st)
+		}
+		if n := promoted(wanda.UserID); n != 1 {
+			t.Errorf("wanda was told %d times she got the place", n)
+		}
+		if st := statusOf("participations", seat.ID); st != "CANCELLED" {
+			t.Errorf("kalle's sign-up after UNDER_13: %s", st)
+		}
+		if publicStory(pub.ID) || inQueue(pending.ID) {
+			t.Errorf("after UNDER_13: published story public %v, pending in the queue %v", publicStory(pub.ID), inQueue(pending.ID))
+		}
+		if st := statusOf("stories", pub.ID); st != "HIDDEN" {
+			t.Errorf("withheld story: %s", st)
+		}
+		if _, err := d.Stories.Review(ctx, tw.callers[secretariatRol], pub.ID, story.ActionPublish, ""); err == nil {
+			t.Error("the secretariat published a withheld story")
+		}
+		// The child still sees their own stories.
+		var own struct{ Node *struct{ ID, Status string } }
+		ts.client.MustPost(`query($id: ID!) { node(id: $id) { ... on Story { id status } } }`, &own, vars("id", globalID(typeStory, pub.ID)), bearer(kid))
+		if own.Node == nil || own.Node.Status != "HIDDEN" {
+			t.Errorf("the author's own withheld story: %+v", own.Node)
+		}
+
+		consent := func(token string, mutation string) map[string]any {
+			t.Helper()
+			var out map[string]any
+			q := `mutation($i: RecordGuardianConsentInput!) { recordGuardianConsent(input: $i) { user { id } userErrors { errorCode } } }`
+			in := map[string]any{"userId": globalID(typeUser, kc.UserID), "consent": true}
+			if mutation == "withdraw" {
+				q = `mutation($i: WithdrawGuardianConsentInput!) { withdrawGuardianConsent(input: $i) { user { id } userErrors { errorCode } } }`
+				in = map[string]any{"userId": globalID(typeUser, kc.UserID)}
+			}
+			if err := ts.client.Post(q, &out, vars("i", in), bearer(token)); err != nil {
+				return map[string]any{"error": err.Error()}
+			}
+			return out
+		}
+		if out := consent(tw.tokens[secretariatRol], "record"); out["error"] != nil {
+			t.Fatal(out)
+		}
+		if !publicStory(pub.ID) || !inQueue(pending.ID) || statusOf("stories", pending.ID) != "PENDING_REVIEW" {
+			t.Errorf("after consent: published story public %v, pending in the queue %v", publicStory(pub.ID), inQueue(pending.ID))
+		}
+		// With consent the child may say 13, and claim again.
+		ts.client.MustPost(`mutation { updateMe(input: {ageGroup: AT_LEAST_13}) { me { ageGroup guardianConsentRequired } userErrors { errorCode } } }`, &upd, bearer(kid))
+		if len(upd.UpdateMe.UserErrors) != 0 {
+			t.Fatalf("AT_LEAST_13 with consent: %+v", upd.UpdateMe)
+		}
+		again, err := d.Volunteer.Claim(ctx, mustCaller(t, ts, kc.UserID), tw.slot.ID, "kalle-2")
+		if err != nil || again.Status != volunteer.Confirmed {
+			t.Fatalf("claim with consent: %+v %v", again, err)
+		}
+
+		// Only the secretariat withdraws; the stranger, an organiser and
+		// the child are refused, and nothing changes.
+		for _, who := range []string{resident, organiserSame} {
+			if out := consent(tw.tokens[who], "withdraw"); out["error"] == nil || !strings.Contains(out["error"].(string), "FORBIDDEN") {
+				t.Errorf("%s withdrawing: %v", who, out)
+			}
+		}
+		if out := consent(kid, "withdraw"); out["error"] == nil || !strings.Contains(out["error"].(string), "FORBIDDEN") {
+			t.Errorf("the child withdrawing: %v", out)
+		}
+		if st := statusOf("slot_claims", again.ID); st != "CONFIRMED" {
+			t.Fatalf("a refused withdrawal changed the claim: %s", st)
+		}
+		if out := consent(tw.tokens[secretariatRol], "withdraw"); out["error"] != nil {
+			t.Fatal(out)
+		}
+		var me struct {
+			Me struct {
+				AgeGroup                string
+				GuardianConsentRequired bool
+			}
+		}
+		ts.client.MustPost(`{ me { ageGroup guardianConsentRequired } }`, &me, bearer(kid))
+		if me.Me.AgeGroup != "UNDER_13" || !me.Me.GuardianConsentRequired {
+			t.Errorf("after withdrawal: %+v", me.Me)
+		}
+		if st := statusOf("slot_claims", again.ID); st != "CANCELLED" {
+			t.Errorf("claim after withdrawal: %s", st)
+		}
+		if publicStory(pub.ID) {
+			t.Error("the story is public after withdrawal")
+		}
+		var claim struct {
+			ClaimSlot struct{ UserErrors []struct{ ErrorCode string } }
+		}
+		ts.client.MustPost(`mutation($i: ClaimSlotInput!) { claimSlot(input: $i) { userErrors { errorCode } } }`, &claim,
+			vars("i", map[string]any{"slotId": globalID(typeSlot, tw.slot.ID), "idempotencyKey": "kalle-3"}), bearer(kid))
+		if ues := claim.ClaimSlot.UserErrors; len(ues) != 1 || ues[0].ErrorCode != "PARENTAL_CONSENT_REQUIRED" {
+			t.Errorf("claim after withdrawal: %+v", ues)
+		}
+		// Hostile and wrong input: a malformed id, someone who does not exist.
+		for _, id := range []string{"not-an-id", globalID(typeUser, 999999), globalID(typeStory, pub.ID)} {
+			var out struct {
+				WithdrawGuardianConsent struct {
+					User       *struct{ ID string }
+					UserErrors []struct{ ErrorCode string }
+				}
+			}
+			ts.client.MustPost(`mutation($i: WithdrawGuardianConsentInput!) { withdrawGuardianConsent(input: $i) { user { id } userErrors { errorCode } } }`,
+				&out, vars("i", map[string]any{"userId": id}), bearer(tw.tokens[secretariatRol]))
+			if out.WithdrawGuardianConsent.User != nil || len(out.WithdrawGuardianConsent.UserErrors) != 1 {
+				t.Errorf("withdrawing for %q: %+v", id, out.WithdrawGuardianConsent)
+			}
+		}
+	})
+}
+
+func mustCaller(t *testing.T, ts *testServer, id int64) user.Caller {
+	t.Helper()
+	c, err := ts.resolver.Domain.Users.Caller(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -300,6 +300,15 @@ func (r *mutationResolver) RecordGuardianConsent(ctx context.Context, input mode
 	return &model.RecordGuardianConsentPayload{User: u, GuardianConsentAt: at, UserErrors: ues}, err
 }
 
+// WithdrawGuardianConsent is the resolver for the withdrawGuardianConsent field.
+func (r *mutationResolver) WithdrawGuardianConsent(ctx context.Context, input model.WithdrawGuardianConsentInput) (*model.WithdrawGuardianConsentPayload, error) {
+	id, err := idOf(typeUser, input.UserID, "userId")
+	u, ues, err := mutate(ctx, r.Resolver, err, people, func() (int64, error) {
+		return id, r.Domain.Users.WithdrawGuardianConsent(ctx, user.CallerFrom(ctx), id)
+	})
+	return &model.WithdrawGuardianConsentPayload{User: u, UserErrors: ues}, err
+}
+
 // Organisers is the resolver for the organisers field.
 func (r *organisationResolver) Organisers(ctx context.Context, obj *organisation.Organisation) ([]user.User, error) {
 	l := r.loaders(ctx)

@@ -852,7 +852,7 @@ type ReactionCount struct {
 type RecordGuardianConsentInput struct {
 	// The person under 13 (a User id; the child's app shows it).
 	UserID string `json:"userId"`
-	// True: a parent or guardian has consented; false withdraws a consent recorded before.
+	// True: a parent or guardian has consented; false withdraws a consent recorded before (as withdrawGuardianConsent).
 	Consent bool `json:"consent"`
 }
 
@@ -1433,6 +1433,20 @@ type VolunteerSlotEdge struct {
 type VolunteerSlotPayload struct {
 	// The slot as it is now; null on error.
 	Slot *volunteer.Slot `json:"slot,omitempty"`
+	// Problems with the input that the person can fix; empty when the mutation succeeded.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// The input of `withdrawGuardianConsent`.
+type WithdrawGuardianConsentInput struct {
+	// The person whose guardian's consent is withdrawn (a User id).
+	UserID string `json:"userId"`
+}
+
+// What `withdrawGuardianConsent` returns.
+type WithdrawGuardianConsentPayload struct {
+	// The person; null on error.
+	User *user.User `json:"user,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }

@@ -201,6 +201,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB)
 		Languages:      i18n.Supported(),
 	}
 	a.domain.Privacy.SetParticipations(guests)
+	// Saying UNDER_13 after having acted, and a withdrawn guardian's
+	// consent, take the person out of others' sight in the same
+	// transaction; a recorded consent brings their stories back.
+	users.OnRestriction(a.domain.Privacy.RestrictionTx)
 	// Photos of stories not yet published go out at signed URLs; the
 	// replicas share the key through the database.
 	signer, err := media.LoadSigner(ctx, db, now())

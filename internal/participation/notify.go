@@ -264,3 +264,44 @@ func (s *Service) CreateReminders(ctx context.Context) (int, error) {
 	}
 	return total, nil
 }
+
+// CancelPersonTx cancels a person's live sign-ups to occurrences that
+// have not started, inside the transaction of the caller (a child under
+// 13 whose guardian's consent is missing or withdrawn must not stand on a
+// guest list). Freed seats go to the waitlists at once, as when the
+// person cancels; past sign-ups stay as they were. It returns the events
+// to publish once that transaction has committed.
+func (s *Service) CancelPersonTx(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) ([]event.Event, error) {
+	now = now.UTC()
+	var held []struct {
+		ActivityID int64      `db:"activity_id"`
+		StartsAt   store.Time `db:"occurrence_starts_at"`
+	}
+	err := store.Select(ctx, tx, &held, `SELECT DISTINCT activity_id, occurrence_starts_at FROM participations
+		WHERE user_id = ? AND status <> 'CANCELLED' AND occurrence_starts_at > ? ORDER BY activity_id, occurrence_starts_at`, userID, now)
+	if err != nil {
+		return nil, fmt.Errorf("sign-ups of user %d: %w", userID, err)
+	}
+	var events []event.Event
+	for _, h := range held {
+		st, err := s.lockActivity(ctx, tx, h.ActivityID, now)
+		if err != nil {
+			return nil, err
+		}
+		var a activityInfo
+		if err := store.Get(ctx, tx, &a, `SELECT id, title, organisation_id, status FROM activities WHERE id = ?`, h.ActivityID); err != nil {
+			return nil, fmt.Errorf("activity %d: %w", h.ActivityID, err)
+		}
+		_, err = store.Exec(ctx, tx, `UPDATE participations SET status = 'CANCELLED', cancelled_at = ?, updated_at = ?
+			WHERE user_id = ? AND activity_id = ? AND occurrence_starts_at = ? AND status <> 'CANCELLED'`,
+			now, now, userID, h.ActivityID, h.StartsAt.Time)
+		if err != nil {
+			return nil, fmt.Errorf("cancel sign-up of user %d to activity %d: %w", userID, h.ActivityID, err)
+		}
+		if err := s.promote(ctx, tx, a, st, Occurrence{ActivityID: h.ActivityID, StartsAt: h.StartsAt.Time}, userID, now); err != nil {
+			return nil, err
+		}
+		events = append(events, event.Event{Kind: event.ParticipationChanged, ActivityID: a.ID, OrganisationID: a.OrganisationID, UserID: userID})
+	}
+	return events, nil
+}

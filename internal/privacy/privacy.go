@@ -54,6 +54,9 @@ type Service struct {
 // (participation.Service).
 type ParticipationForgetter interface {
 	ForgetPersonTx(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) error
+	// CancelPersonTx cancels the person's upcoming sign-ups (a child
+	// restricted until a guardian consents; RestrictionTx).
+	CancelPersonTx(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) ([]event.Event, error)
 }
 
 // SetParticipations makes account deletion remove the person's sign-ups

@@ -121,6 +121,15 @@ func (s *Service) Review(ctx context.Context, c user.Caller, id int64, action Ac
 			}
 			return apperr.ErrForbidden
 		}
+		// A story withheld while its author, a child, waits for a
+		// guardian's consent comes back only with that consent.
+		var withheld bool
+		if err := store.Get(ctx, tx, &withheld, `SELECT withheld_status IS NOT NULL FROM stories WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("story %d withheld: %w", id, err)
+		}
+		if withheld {
+			return apperr.New(CodeInvalidStatusChange).With("Status", string(st.Status))
+		}
 		logAction := string(action)
 		switch {
 		case action == ActionPublish && (st.Status == PendingReview || st.Status == ChangesRequested || st.Status == Hidden):
@@ -224,7 +233,7 @@ func (s *Service) ReviewQueue(ctx context.Context, c user.Caller, after *QueueKe
 	if limit < 1 || limit > 100 {
 		limit = 100
 	}
-	where := []string{"s.status IN ('PENDING_REVIEW', 'HIDDEN')"}
+	where := []string{"s.status IN ('PENDING_REVIEW', 'HIDDEN')", "s.withheld_status IS NULL"}
 	var args []any
 	if !c.Secretariat {
 		if len(c.Organises) == 0 {

@@ -46,6 +46,8 @@ type Service struct {
 	db    *store.DB
 	now   func() time.Time
 	hooks []EmailProvenHook
+	// restriction runs when a person's restriction as a child changes.
+	restriction []RestrictionHook
 }
 
 // NewService returns a Service on db that reads the time from now.
