@@ -35,7 +35,7 @@ var allowedDiffs = map[string]string{
 }
 
 // searchIndex names PostgreSQL's GIN indexes of search (migrations 00015
-// and 00028), which do what SQLite's FTS5 tables do there and have no
+// and 00029), which do what SQLite's FTS5 tables do there and have no
 // namesake on SQLite.
 var searchIndex = regexp.MustCompile(`^[a-z_]+_search_(trgm|danish|title_trgm)_idx$`)
 

@@ -179,7 +179,7 @@ type SearchSQL struct {
 // SQLite: the FTS5 table <table>_search (trigram tokenizer) finds the
 // words of three letters or more, in the title column alone for Title;
 // shorter words are matched by LIKE on the rows those found. PostgreSQL:
-// trigram GIN indexes find the words inside search_title (00028) and
+// trigram GIN indexes find the words inside search_title (00029) and
 // search_text, and the Danish
 // stemmer finds them as forms of the same word ("børnene" finds "børn").
 //
@@ -215,7 +215,7 @@ func (db *DB) SearchMatch(table, alias string, s Search) SearchSQL {
 	if db.Dialect == Postgres {
 		text, textArgs := likes("search_text")
 		query := strings.Join(s.Words, " ")
-		// The title's own trigram index (migration 00028) finds them.
+		// The title's own trigram index (migration 00029) finds them.
 		out.Title = SearchTier{Where: out.InTitle, Args: out.InTitleArgs, Key: alias + `.id`}
 		out.Text = SearchTier{Where: text, Args: textArgs, Key: alias + `.id`}
 		// Its own tier, not an OR in Text: the planner cannot tell how

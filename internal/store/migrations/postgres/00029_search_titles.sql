@@ -4,7 +4,7 @@
 -- reads them on their own (search.Service.Search); without this index a
 -- title search on PostgreSQL either read the long search_text of every
 -- row the text index found or scanned the table. Kept equivalent to
--- ../sqlite/00028_search_titles.sql, which needs nothing: its FTS5 tables
+-- ../sqlite/00029_search_titles.sql, which needs nothing: its FTS5 tables
 -- already index the title as a column of their own.
 CREATE INDEX activities_search_title_trgm_idx ON activities USING gin (search_title public.gin_trgm_ops);
 CREATE INDEX organisations_search_title_trgm_idx ON organisations USING gin (search_title public.gin_trgm_ops);
