@@ -6611,6 +6611,12 @@ enum AnnouncementAudience {
   SLOT_VOLUNTEERS
   "Every resident; the secretariat only."
   TOWN
+  """
+  The guests of one activity (activityId), GOING or on the waitlist; INTERESTED are not included. With
+  occurrenceStartsAt those of that occurrence (also after it ended), without it those of every occurrence that has
+  not ended. Residents an organiser signed up without the app are not reached (nor counted in recipients).
+  """
+  PARTICIPANTS
 }
 
 "The input of ` + "`" + `sendAnnouncement` + "`" + `."
@@ -6619,8 +6625,10 @@ input SendAnnouncementInput {
   audience: AnnouncementAudience!
   "For FOLLOWERS: an Organisation id."
   organisationId: ID
-  "For ACTIVITY_VOLUNTEERS: an Activity id."
+  "For ACTIVITY_VOLUNTEERS and PARTICIPANTS: an Activity id."
   activityId: ID
+  "For PARTICIPANTS only: the start of one occurrence of the activity (OCCURRENCE_NOT_FOUND if it has none then); every upcoming one when left out."
+  occurrenceStartsAt: Time
   "For SLOT_VOLUNTEERS: a VolunteerSlot id."
   slotId: ID
   "The push title, short."
@@ -6671,7 +6679,7 @@ type AnnouncementDelivery {
   unregistered: Int!
 }
 
-"Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, IDEMPOTENCY_KEY_REUSED, TOO_LONG, VERIFIED_ACCOUNT_REQUIRED."
+"Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, OCCURRENCE_NOT_FOUND, IDEMPOTENCY_KEY_REUSED, TOO_LONG, VERIFIED_ACCOUNT_REQUIRED."
 type SendAnnouncementPayload {
   "The announcement sent; null on error."
   announcement: Announcement
@@ -32262,7 +32270,7 @@ func (ec *executionContext) unmarshalInputSendAnnouncementInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"audience", "organisationId", "activityId", "slotId", "title", "body", "idempotencyKey"}
+	fieldsInOrder := [...]string{"audience", "organisationId", "activityId", "occurrenceStartsAt", "slotId", "title", "body", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32290,6 +32298,13 @@ func (ec *executionContext) unmarshalInputSendAnnouncementInput(ctx context.Cont
 				return it, err
 			}
 			it.ActivityID = data
+		case "occurrenceStartsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurrenceStartsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OccurrenceStartsAt = data
 		case "slotId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slotId"))
 			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
@@ -39644,12 +39659,14 @@ var (
 		"ACTIVITY_VOLUNTEERS": notify.AudienceActivityVolunteers,
 		"SLOT_VOLUNTEERS":     notify.AudienceSlotVolunteers,
 		"TOWN":                notify.AudienceTown,
+		"PARTICIPANTS":        notify.AudienceParticipants,
 	}
 	marshalNAnnouncementAudience2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAudienceKind = map[notify.AudienceKind]string{
 		notify.AudienceFollowers:          "FOLLOWERS",
 		notify.AudienceActivityVolunteers: "ACTIVITY_VOLUNTEERS",
 		notify.AudienceSlotVolunteers:     "SLOT_VOLUNTEERS",
 		notify.AudienceTown:               "TOWN",
+		notify.AudienceParticipants:       "PARTICIPANTS",
 	}
 )
 

@@ -1036,8 +1036,10 @@ type SendAnnouncementInput struct {
 	Audience notify.AudienceKind `json:"audience"`
 	// For FOLLOWERS: an Organisation id.
 	OrganisationID *string `json:"organisationId,omitempty"`
-	// For ACTIVITY_VOLUNTEERS: an Activity id.
+	// For ACTIVITY_VOLUNTEERS and PARTICIPANTS: an Activity id.
 	ActivityID *string `json:"activityId,omitempty"`
+	// For PARTICIPANTS only: the start of one occurrence of the activity (OCCURRENCE_NOT_FOUND if it has none then); every upcoming one when left out.
+	OccurrenceStartsAt *time.Time `json:"occurrenceStartsAt,omitempty"`
 	// For SLOT_VOLUNTEERS: a VolunteerSlot id.
 	SlotID *string `json:"slotId,omitempty"`
 	// The push title, short.
@@ -1050,7 +1052,7 @@ type SendAnnouncementInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
-// Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, IDEMPOTENCY_KEY_REUSED, TOO_LONG, VERIFIED_ACCOUNT_REQUIRED.
+// Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, OCCURRENCE_NOT_FOUND, IDEMPOTENCY_KEY_REUSED, TOO_LONG, VERIFIED_ACCOUNT_REQUIRED.
 type SendAnnouncementPayload struct {
 	// The announcement sent; null on error.
 	Announcement *notify.Announcement `json:"announcement,omitempty"`
