@@ -178,12 +178,12 @@ func TestActivityListNoGoroutinePerField(t *testing.T) {
 	for _, token := range []string{"", vol} {
 		// Warm: the first request of a caller starts their session's reads.
 		postFeed(t, ts, doc, 20, token)
-		// The server's own background work (the notifier's polls) may
-		// start a goroutine during a request; the fewest of a few tries is
-		// the request's own.
+		// The count is the process's: background work (the notifier's
+		// polls, other tests' servers) may start a goroutine during a
+		// request, so the fewest of twenty tries is the request's own.
 		fewest := func(doc string, first int) int64 {
 			best := int64(-1)
-			for try := 0; try < 5; try++ {
+			for try := 0; try < 20; try++ {
 				before := goroutinesCreated()
 				body := postFeed(t, ts, doc, first, token)
 				n := int64(goroutinesCreated() - before)
@@ -201,9 +201,10 @@ func TestActivityListNoGoroutinePerField(t *testing.T) {
 		page := fewest(doc, 20) - request
 		// The edges (20), the slots of the activities with more than one,
 		// and what database/sql and the driver start for the page's five
-		// statements (a watcher of the context per query): up to three
-		// each. One goroutine more per activity would be 20 more.
-		allowed := 20 + slotsInLists + 3*5
+		// statements (a watcher of the context per query), with room for
+		// noise: 60 here. One goroutine more per activity would be 65;
+		// the resolvers as before were 145.
+		allowed := 20 + slotsInLists + 25
 		if page > allowed {
 			t.Errorf("caller %q: a page of 20 started %d goroutines beyond a request's own, want at most %d (one per list element); a goroutine per field is back",
 				token, page, allowed)
