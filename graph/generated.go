@@ -272,6 +272,12 @@ type ComplexityRoot struct {
 		WaitlistedParties func(childComplexity int) int
 	}
 
+	HeadcountUpdate struct {
+		ActivityID         func(childComplexity int) int
+		Headcount          func(childComplexity int) int
+		OccurrenceStartsAt func(childComplexity int) int
+	}
+
 	Image struct {
 		Alt         func(childComplexity int) int
 		Height      func(childComplexity int) int
@@ -822,6 +828,7 @@ type ComplexityRoot struct {
 	Subscription struct {
 		ActivityPublished    func(childComplexity int, filter *model.ActivityFilter) int
 		HeadcountChanged     func(childComplexity int, activityID string) int
+		HeadcountUpdated     func(childComplexity int, activityID string, occurrenceStartsAt *time.Time) int
 		NotificationReceived func(childComplexity int) int
 		SlotChanged          func(childComplexity int, activityID string) int
 		StoryPublished       func(childComplexity int) int
@@ -1200,6 +1207,7 @@ type SubscriptionResolver interface {
 	SlotChanged(ctx context.Context, activityID string) (<-chan *volunteer.Slot, error)
 	StoryPublished(ctx context.Context) (<-chan *story.Story, error)
 	HeadcountChanged(ctx context.Context, activityID string) (<-chan *model.Activity, error)
+	HeadcountUpdated(ctx context.Context, activityID string, occurrenceStartsAt *time.Time) (<-chan *model.HeadcountUpdate, error)
 	NotificationReceived(ctx context.Context) (<-chan *notify.Notification, error)
 }
 type ThemeResolver interface {
@@ -1967,6 +1975,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Headcount.WaitlistedParties(childComplexity), true
+
+	case "HeadcountUpdate.activityId":
+		if e.ComplexityRoot.HeadcountUpdate.ActivityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HeadcountUpdate.ActivityID(childComplexity), true
+	case "HeadcountUpdate.headcount":
+		if e.ComplexityRoot.HeadcountUpdate.Headcount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HeadcountUpdate.Headcount(childComplexity), true
+	case "HeadcountUpdate.occurrenceStartsAt":
+		if e.ComplexityRoot.HeadcountUpdate.OccurrenceStartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HeadcountUpdate.OccurrenceStartsAt(childComplexity), true
 
 	case "Image.alt":
 		if e.ComplexityRoot.Image.Alt == nil {
@@ -4720,6 +4747,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.HeadcountChanged(childComplexity, args["activityId"].(string)), true
+	case "Subscription.headcountUpdated":
+		if e.ComplexityRoot.Subscription.HeadcountUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_headcountUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.HeadcountUpdated(childComplexity, args["activityId"].(string), args["occurrenceStartsAt"].(*time.Time)), true
 	case "Subscription.notificationReceived":
 		if e.ComplexityRoot.Subscription.NotificationReceived == nil {
 			break
@@ -6338,6 +6376,28 @@ type Subscription {
     "An Activity id."
     activityId: ID!
   ): Activity!
+  """
+  Every change to who comes to the activity as a guest, with the counts, so the app need not read again: one
+  message per occurrence whose counts may have changed (a sign-up, a cancellation, a promotion: that occurrence; a
+  change of the settings such as the seats, or of the whole activity: each occurrence that has not ended, at most 20,
+  earliest first). Counts only, as in queries; each is read once per signal and server, when it is sent.
+  """
+  headcountUpdated(
+    "An Activity id."
+    activityId: ID!
+    "Only this occurrence's counts; every occurrence's when left out."
+    occurrenceStartsAt: Time
+  ): HeadcountUpdate!
+}
+
+"The counts of one occurrence after a change to who comes (` + "`" + `headcountUpdated` + "`" + `)."
+type HeadcountUpdate {
+  "The Activity id."
+  activityId: ID!
+  "The start of the occurrence counted."
+  occurrenceStartsAt: Time!
+  "Going, interested, waitlisted, seats and seats left after the change."
+  headcount: Headcount!
 }
 `, BuiltIn: false},
 	{Name: "../schema/notify.graphqls", Input: `"The operating system of a registered device."
@@ -9169,6 +9229,18 @@ func (ec *executionContext) childFields_Headcount(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type Headcount", field.Name)
 }
 
+func (ec *executionContext) childFields_HeadcountUpdate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activityId":
+		return ec.fieldContext_HeadcountUpdate_activityId(ctx, field)
+	case "occurrenceStartsAt":
+		return ec.fieldContext_HeadcountUpdate_occurrenceStartsAt(ctx, field)
+	case "headcount":
+		return ec.fieldContext_HeadcountUpdate_headcount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HeadcountUpdate", field.Name)
+}
+
 func (ec *executionContext) childFields_Image(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "url":
@@ -11982,6 +12054,28 @@ func (ec *executionContext) field_Subscription_headcountChanged_args(ctx context
 		return nil, err
 	}
 	args["activityId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_headcountUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "activityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["activityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "occurrenceStartsAt",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["occurrenceStartsAt"] = arg1
 	return args, nil
 }
 
@@ -15211,6 +15305,84 @@ func (ec *executionContext) _Headcount_seatsLeft(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Headcount_seatsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Headcount", field, true, false, "Int")
+}
+
+func (ec *executionContext) _HeadcountUpdate_activityId(ctx context.Context, field graphql.CollectedField, obj *model.HeadcountUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HeadcountUpdate_activityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActivityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HeadcountUpdate_activityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HeadcountUpdate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _HeadcountUpdate_occurrenceStartsAt(ctx context.Context, field graphql.CollectedField, obj *model.HeadcountUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HeadcountUpdate_occurrenceStartsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurrenceStartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HeadcountUpdate_occurrenceStartsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HeadcountUpdate", field, false, false, "Time")
+}
+
+func (ec *executionContext) _HeadcountUpdate_headcount(ctx context.Context, field graphql.CollectedField, obj *model.HeadcountUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HeadcountUpdate_headcount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headcount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *participation.Headcount) graphql.Marshaler {
+			return ec.marshalNHeadcount2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐHeadcount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HeadcountUpdate_headcount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HeadcountUpdate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Headcount(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *media.Image) (ret graphql.Marshaler) {
@@ -26816,6 +26988,50 @@ func (ec *executionContext) fieldContext_Subscription_headcountChanged(ctx conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_headcountUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_headcountUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().HeadcountUpdated(ctx, fc.Args["activityId"].(string), fc.Args["occurrenceStartsAt"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HeadcountUpdate) graphql.Marshaler {
+			return ec.marshalNHeadcountUpdate2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐHeadcountUpdate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_headcountUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HeadcountUpdate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_headcountUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_notificationReceived(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -34777,6 +34993,49 @@ func (ec *executionContext) _Headcount(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var headcountUpdateImplementors = []string{"HeadcountUpdate"}
+
+func (ec *executionContext) _HeadcountUpdate(ctx context.Context, sel ast.SelectionSet, obj *model.HeadcountUpdate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, headcountUpdateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HeadcountUpdate")
+		case "activityId":
+			out.Values[i] = ec._HeadcountUpdate_activityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "occurrenceStartsAt":
+			out.Values[i] = ec._HeadcountUpdate_occurrenceStartsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "headcount":
+			out.Values[i] = ec._HeadcountUpdate_headcount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var imageImplementors = []string{"Image"}
 
 func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *media.Image) graphql.Marshaler {
@@ -38575,6 +38834,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_storyPublished(ctx, fields[0])
 	case "headcountChanged":
 		return ec._Subscription_headcountChanged(ctx, fields[0])
+	case "headcountUpdated":
+		return ec._Subscription_headcountUpdated(ctx, fields[0])
 	case "notificationReceived":
 		return ec._Subscription_notificationReceived(ctx, fields[0])
 	default:
@@ -40077,6 +40338,14 @@ func (ec *executionContext) marshalNHeadcount2ᚖgithubᚗcomᚋishojᚋvoresish
 		return graphql.Null
 	}
 	return ec._Headcount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHeadcountUpdate2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐHeadcountUpdate(ctx context.Context, sel ast.SelectionSet, v *model.HeadcountUpdate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HeadcountUpdate!")
+		return graphql.Null
+	}
+	return ec._HeadcountUpdate(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/activity"
@@ -113,6 +114,49 @@ func (r *subscriptionResolver) HeadcountChanged(ctx context.Context, activityID 
 			return nil, false, ignoreNotFound(err)
 		}
 		return r.viewActivity(r.ownLoaders(ctx), &a), true, nil
+	})
+}
+
+// HeadcountUpdated is the resolver for the headcountUpdated field.
+func (r *subscriptionResolver) HeadcountUpdated(ctx context.Context, activityID string, occurrenceStartsAt *time.Time) (<-chan *model.HeadcountUpdate, error) {
+	id, err := idOf(typeActivity, activityID, "activityId")
+	if err != nil {
+		return nil, err
+	}
+	c := user.CallerFrom(ctx)
+	if _, err := r.Domain.Activities.Activity(ctx, c, id); err != nil {
+		if isNotFound(err) {
+			return nil, errNotFound
+		}
+		return nil, err
+	}
+	gid := globalID(typeActivity, id)
+	return subscribeEach(ctx, r.Resolver, pubsub.TopicHeadcountChanged(id), func(sig pubsub.Signal) ([]*model.HeadcountUpdate, error) {
+		occ := sig.OccurrenceStartsAt
+		if occurrenceStartsAt != nil {
+			if !occ.IsZero() && !occ.Equal(*occurrenceStartsAt) {
+				return nil, nil
+			}
+			occ = *occurrenceStartsAt
+		}
+		// Still there for this subscriber: a visitor's shared read, or
+		// for a draft (hidden from it) the organiser's own.
+		_, _, err := r.liveActivity(id, sig.ID)
+		if isNotFound(err) {
+			_, err = r.Domain.Activities.Activity(context.WithoutCancel(ctx), c, id)
+		}
+		if err != nil {
+			return nil, ignoreNotFound(err)
+		}
+		hs, err := r.liveHeadcounts(id, occ, sig.ID)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*model.HeadcountUpdate, len(hs))
+		for i := range hs {
+			out[i] = &model.HeadcountUpdate{ActivityID: gid, OccurrenceStartsAt: hs[i].StartsAt, Headcount: &hs[i]}
+		}
+		return out, nil
 	})
 }
 

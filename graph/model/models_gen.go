@@ -440,6 +440,16 @@ type GeoPointInput struct {
 	Lng float64 `json:"lng"`
 }
 
+// The counts of one occurrence after a change to who comes (`headcountUpdated`).
+type HeadcountUpdate struct {
+	// The Activity id.
+	ActivityID string `json:"activityId"`
+	// The start of the occurrence counted.
+	OccurrenceStartsAt time.Time `json:"occurrenceStartsAt"`
+	// Going, interested, waitlisted, seats and seats left after the change.
+	Headcount *participation.Headcount `json:"headcount"`
+}
+
 // A page of Initiative items (a Relay connection).
 type InitiativeConnection struct {
 	// The items of this page, in order.

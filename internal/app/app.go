@@ -544,6 +544,11 @@ func (a *App) housekeeping() []notify.Task {
 
 // Close releases what New opened.
 func (a *App) Close() error {
+	// Claims queued for their slot's writer are admitted before the
+	// database goes: their callers may have gone, their claims stand.
+	if a.domain.Volunteer != nil {
+		a.domain.Volunteer.Close()
+	}
 	if a.broker != nil {
 		a.broker.Close()
 	}
