@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,7 @@ func runClaims(ctx context.Context, args []string) error {
 	capacity := fs.Int("capacity", 10, "capacity of each slot")
 	nslots := fs.Int("slots", 1, "slots the volunteers claim, volunteer i the slot i mod slots (1: one hot slot)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the claim storm to this file")
+	statements := fs.Bool("statements", false, "print the statements the storm sent, most frequent first")
 	_ = fs.Parse(args)
 	if *dbURL == "" {
 		return fmt.Errorf("claims needs --db")
@@ -134,11 +136,15 @@ func runClaims(ctx context.Context, args []string) error {
 	}
 	load0 := loadAverage()
 	cpu0, pg0 := cpuTime(), backendCPU(ctx, db)
+	srv.Count.record.Store(*statements)
+	stmts0 := srv.Count.n.Load()
 	start := time.Now()
 	close(ready)
 	wg.Wait()
 	took := time.Since(start)
 	cpu, pg := cpuTime()-cpu0, backendCPU(ctx, db).since(pg0)
+	stmts := srv.Count.n.Load() - stmts0
+	srv.Count.record.Store(false)
 	stopProfile()
 
 	var over []int64
@@ -203,6 +209,10 @@ func runClaims(ctx context.Context, args []string) error {
 		db.Dialect, *n, len(slotIDs), *capacity, load0)
 	fmt.Printf("  ours (GraphQL claimSlot): %d answered, %d failed, in %s = %.0f claims/s, p50 %s, p99 %s; CPU per claim: this process %s (server and clients), database backends %s; outcomes %v\n",
 		len(lat), len(errs), took.Round(time.Millisecond), ours, ms(lat.pct(0.5)), ms(lat.pct(0.99)), per(cpu, len(lat)), per(pg, len(lat)), byState)
+	fmt.Printf("  SQL statements per claim (requests and batches, BEGIN/COMMIT not counted): %.1f\n", float64(stmts)/float64(max(len(lat), 1)))
+	if *statements {
+		printStatements(srv.Count)
+	}
 	fmt.Printf("  baseline (bare INSERT, one transaction each): %d done, %d failed, in %s = %.0f inserts/s, p50 %s, p99 %s; CPU per insert: this process %s, database backends %s\n",
 		len(blat), berrs, btook.Round(time.Millisecond), base, ms(blat.pct(0.5)), ms(blat.pct(0.99)), per(bcpu, len(blat)), per(bpg, len(blat)))
 	fmt.Printf("  ratio ours/baseline: %s (target on PostgreSQL: >= 1500 claims/s on one slot, >= 3000 on 100; SQLite >= 1000)\n", ratio(ours, base))
@@ -274,4 +284,31 @@ func newSlot(ctx context.Context, db *store.DB, now time.Time, capacity int) (in
 			VALUES (?, 'Hjælper', ?, ?, ?, ?) RETURNING id`, id, start, start.Add(time.Hour), capacity, now)
 	})
 	return slot, err
+}
+
+// printStatements prints the recorded statements by frequency, each by its
+// first line.
+func printStatements(c *counter) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := map[string]int{}
+	for _, st := range c.seen {
+		q := strings.TrimSpace(st.query)
+		if i := strings.IndexByte(q, '\n'); i > 0 {
+			q = q[:i]
+		}
+		n[q[:min(len(q), 100)]]++
+	}
+	type row struct {
+		q string
+		n int
+	}
+	var rows []row
+	for q, k := range n {
+		rows = append(rows, row{q, k})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].n > rows[j].n })
+	for _, r := range rows[:min(len(rows), 15)] {
+		fmt.Printf("    %6d  %s\n", r.n, r.q)
+	}
 }
