@@ -328,6 +328,10 @@ var matrix = []matrixCase{
 		func(tw town) map[string]any {
 			return map[string]any{"audience": "ACTIVITY_VOLUNTEERS", "activityId": globalID(typeActivity, tw.activity.ID), "title": "Husk", "body": "Mød op kl. 9."}
 		}, managers},
+	{"sendAnnouncement (participants of an activity)", `mutation($i: SendAnnouncementInput!) { sendAnnouncement(input: $i) { announcement { id } userErrors { code } } }`,
+		func(tw town) map[string]any {
+			return map[string]any{"audience": "PARTICIPANTS", "activityId": globalID(typeActivity, tw.activity.ID), "title": "Husk", "body": "Tag en tallerken med."}
+		}, managers},
 	{"sendAnnouncement (town-wide)", `mutation($i: SendAnnouncementInput!) { sendAnnouncement(input: $i) { announcement { id } userErrors { code } } }`,
 		func(tw town) map[string]any {
 			return map[string]any{"audience": "TOWN", "title": "Byfest", "body": "Kom til byfest på havnen."}

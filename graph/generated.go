@@ -83,21 +83,21 @@ type ComplexityRoot struct {
 		Cover                 func(childComplexity int) int
 		Description           func(childComplexity int) int
 		EndsAt                func(childComplexity int) int
-		ID                    func(childComplexity int) int
+		GlobalID              func(childComplexity int) int
 		ImportedFrom          func(childComplexity int) int
 		Links                 func(childComplexity int) int
 		NextOccurrence        func(childComplexity int) int
 		Occurrences           func(childComplexity int, from *time.Time, to *time.Time, first *int) int
-		Organisation          func(childComplexity int) int
+		OrganisationOf        func(childComplexity int) int
 		ParticipationSettings func(childComplexity int) int
-		Place                 func(childComplexity int) int
+		PlaceOf               func(childComplexity int) int
 		PublishedAt           func(childComplexity int) int
 		Recurrence            func(childComplexity int) int
-		Slots                 func(childComplexity int) int
+		SlotList              func(childComplexity int) int
 		SlotsConnection       func(childComplexity int, first *int, after *string) int
 		StartsAt              func(childComplexity int) int
 		Status                func(childComplexity int) int
-		Themes                func(childComplexity int) int
+		ThemeNames            func(childComplexity int) int
 		Title                 func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
 		WebURL                func(childComplexity int) int
@@ -270,6 +270,12 @@ type ComplexityRoot struct {
 		SeatsLeft         func(childComplexity int) int
 		Waitlisted        func(childComplexity int) int
 		WaitlistedParties func(childComplexity int) int
+	}
+
+	HeadcountUpdate struct {
+		ActivityID         func(childComplexity int) int
+		Headcount          func(childComplexity int) int
+		OccurrenceStartsAt func(childComplexity int) int
 	}
 
 	Image struct {
@@ -824,6 +830,7 @@ type ComplexityRoot struct {
 	Subscription struct {
 		ActivityPublished    func(childComplexity int, filter *model.ActivityFilter) int
 		HeadcountChanged     func(childComplexity int, activityID string) int
+		HeadcountUpdated     func(childComplexity int, activityID string, occurrenceStartsAt *time.Time) int
 		NotificationReceived func(childComplexity int) int
 		SlotChanged          func(childComplexity int, activityID string) int
 		StoryPublished       func(childComplexity int) int
@@ -926,23 +933,17 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type ActivityResolver interface {
-	ID(ctx context.Context, obj *activity.Activity) (string, error)
+	NextOccurrence(ctx context.Context, obj *model.Activity) (*activity.Occurrence, error)
+	Occurrences(ctx context.Context, obj *model.Activity, from *time.Time, to *time.Time, first *int) ([]activity.Occurrence, error)
 
-	NextOccurrence(ctx context.Context, obj *activity.Activity) (*activity.Occurrence, error)
-	Occurrences(ctx context.Context, obj *activity.Activity, from *time.Time, to *time.Time, first *int) ([]activity.Occurrence, error)
-	Place(ctx context.Context, obj *activity.Activity) (*place.Place, error)
-	Organisation(ctx context.Context, obj *activity.Activity) (*organisation.Organisation, error)
-	Themes(ctx context.Context, obj *activity.Activity) ([]string, error)
+	Links(ctx context.Context, obj *model.Activity) ([]link.Link, error)
 
-	Links(ctx context.Context, obj *activity.Activity) ([]link.Link, error)
+	ImportedFrom(ctx context.Context, obj *model.Activity) (*string, error)
+	Cover(ctx context.Context, obj *model.Activity) (*media.Image, error)
+	WebURL(ctx context.Context, obj *model.Activity) (string, error)
+	ParticipationSettings(ctx context.Context, obj *model.Activity) (*participation.Settings, error)
 
-	ImportedFrom(ctx context.Context, obj *activity.Activity) (*string, error)
-	Cover(ctx context.Context, obj *activity.Activity) (*media.Image, error)
-	WebURL(ctx context.Context, obj *activity.Activity) (string, error)
-	ParticipationSettings(ctx context.Context, obj *activity.Activity) (*participation.Settings, error)
-
-	Slots(ctx context.Context, obj *activity.Activity) ([]volunteer.Slot, error)
-	SlotsConnection(ctx context.Context, obj *activity.Activity, first *int, after *string) (*model.VolunteerSlotConnection, error)
+	SlotsConnection(ctx context.Context, obj *model.Activity, first *int, after *string) (*model.VolunteerSlotConnection, error)
 }
 type AnnouncementResolver interface {
 	ID(ctx context.Context, obj *notify.Announcement) (string, error)
@@ -1106,7 +1107,7 @@ type NotificationPreferencesResolver interface {
 	QuietHoursEnd(ctx context.Context, obj *notify.Preferences) (string, error)
 }
 type OccurrenceResolver interface {
-	Activity(ctx context.Context, obj *activity.Occurrence) (*activity.Activity, error)
+	Activity(ctx context.Context, obj *activity.Occurrence) (*model.Activity, error)
 
 	Headcount(ctx context.Context, obj *activity.Occurrence) (*participation.Headcount, error)
 	MyParticipation(ctx context.Context, obj *activity.Occurrence) (*participation.Participation, error)
@@ -1136,7 +1137,7 @@ type OrganiserInvitationResolver interface {
 }
 type ParticipationResolver interface {
 	ID(ctx context.Context, obj *participation.Participation) (string, error)
-	Activity(ctx context.Context, obj *participation.Participation) (*activity.Activity, error)
+	Activity(ctx context.Context, obj *participation.Participation) (*model.Activity, error)
 
 	Person(ctx context.Context, obj *participation.Participation) (*user.User, error)
 
@@ -1163,7 +1164,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	Activities(ctx context.Context, first *int, after *string, filter *model.ActivityFilter, orderBy *model.ActivityOrder) (*model.ActivityConnection, error)
-	Activity(ctx context.Context, id string) (*activity.Activity, error)
+	Activity(ctx context.Context, id string) (*model.Activity, error)
 	CalendarSources(ctx context.Context) ([]calimport.Source, error)
 	Organisations(ctx context.Context, first *int, after *string, filter *model.OrganisationFilter) (*model.OrganisationConnection, error)
 	Organisation(ctx context.Context, id string) (*organisation.Organisation, error)
@@ -1194,7 +1195,7 @@ type StoryResolver interface {
 	ID(ctx context.Context, obj *story.Story) (string, error)
 
 	Themes(ctx context.Context, obj *story.Story) ([]string, error)
-	Activity(ctx context.Context, obj *story.Story) (*activity.Activity, error)
+	Activity(ctx context.Context, obj *story.Story) (*model.Activity, error)
 	Organisation(ctx context.Context, obj *story.Story) (*organisation.Organisation, error)
 	Links(ctx context.Context, obj *story.Story) ([]link.Link, error)
 
@@ -1211,10 +1212,11 @@ type StoryReportResolver interface {
 	Reporter(ctx context.Context, obj *story.Report) (*user.User, error)
 }
 type SubscriptionResolver interface {
-	ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *activity.Activity, error)
+	ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *model.Activity, error)
 	SlotChanged(ctx context.Context, activityID string) (<-chan *volunteer.Slot, error)
 	StoryPublished(ctx context.Context) (<-chan *story.Story, error)
-	HeadcountChanged(ctx context.Context, activityID string) (<-chan *activity.Activity, error)
+	HeadcountChanged(ctx context.Context, activityID string) (<-chan *model.Activity, error)
+	HeadcountUpdated(ctx context.Context, activityID string, occurrenceStartsAt *time.Time) (<-chan *model.HeadcountUpdate, error)
 	NotificationReceived(ctx context.Context) (<-chan *notify.Notification, error)
 }
 type ThemeResolver interface {
@@ -1226,7 +1228,7 @@ type UserResolver interface {
 }
 type VolunteerSlotResolver interface {
 	ID(ctx context.Context, obj *volunteer.Slot) (string, error)
-	Activity(ctx context.Context, obj *volunteer.Slot) (*activity.Activity, error)
+	Activity(ctx context.Context, obj *volunteer.Slot) (*model.Activity, error)
 
 	WaitlistLength(ctx context.Context, obj *volunteer.Slot) (int, error)
 
@@ -1271,11 +1273,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Activity.EndsAt(childComplexity), true
 	case "Activity.id":
-		if e.ComplexityRoot.Activity.ID == nil {
+		if e.ComplexityRoot.Activity.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Activity.ID(childComplexity), true
+		return e.ComplexityRoot.Activity.GlobalID(childComplexity), true
 	case "Activity.importedFrom":
 		if e.ComplexityRoot.Activity.ImportedFrom == nil {
 			break
@@ -1306,11 +1308,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Activity.Occurrences(childComplexity, args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int)), true
 	case "Activity.organisation":
-		if e.ComplexityRoot.Activity.Organisation == nil {
+		if e.ComplexityRoot.Activity.OrganisationOf == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Activity.Organisation(childComplexity), true
+		return e.ComplexityRoot.Activity.OrganisationOf(childComplexity), true
 	case "Activity.participationSettings":
 		if e.ComplexityRoot.Activity.ParticipationSettings == nil {
 			break
@@ -1318,11 +1320,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Activity.ParticipationSettings(childComplexity), true
 	case "Activity.place":
-		if e.ComplexityRoot.Activity.Place == nil {
+		if e.ComplexityRoot.Activity.PlaceOf == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Activity.Place(childComplexity), true
+		return e.ComplexityRoot.Activity.PlaceOf(childComplexity), true
 	case "Activity.publishedAt":
 		if e.ComplexityRoot.Activity.PublishedAt == nil {
 			break
@@ -1336,11 +1338,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Activity.Recurrence(childComplexity), true
 	case "Activity.slots":
-		if e.ComplexityRoot.Activity.Slots == nil {
+		if e.ComplexityRoot.Activity.SlotList == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Activity.Slots(childComplexity), true
+		return e.ComplexityRoot.Activity.SlotList(childComplexity), true
 	case "Activity.slotsConnection":
 		if e.ComplexityRoot.Activity.SlotsConnection == nil {
 			break
@@ -1365,11 +1367,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Activity.Status(childComplexity), true
 	case "Activity.themes":
-		if e.ComplexityRoot.Activity.Themes == nil {
+		if e.ComplexityRoot.Activity.ThemeNames == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Activity.Themes(childComplexity), true
+		return e.ComplexityRoot.Activity.ThemeNames(childComplexity), true
 	case "Activity.title":
 		if e.ComplexityRoot.Activity.Title == nil {
 			break
@@ -1982,6 +1984,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Headcount.WaitlistedParties(childComplexity), true
+
+	case "HeadcountUpdate.activityId":
+		if e.ComplexityRoot.HeadcountUpdate.ActivityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HeadcountUpdate.ActivityID(childComplexity), true
+	case "HeadcountUpdate.headcount":
+		if e.ComplexityRoot.HeadcountUpdate.Headcount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HeadcountUpdate.Headcount(childComplexity), true
+	case "HeadcountUpdate.occurrenceStartsAt":
+		if e.ComplexityRoot.HeadcountUpdate.OccurrenceStartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HeadcountUpdate.OccurrenceStartsAt(childComplexity), true
 
 	case "Image.alt":
 		if e.ComplexityRoot.Image.Alt == nil {
@@ -4752,6 +4773,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.HeadcountChanged(childComplexity, args["activityId"].(string)), true
+	case "Subscription.headcountUpdated":
+		if e.ComplexityRoot.Subscription.HeadcountUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_headcountUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.HeadcountUpdated(childComplexity, args["activityId"].(string), args["occurrenceStartsAt"].(*time.Time)), true
 	case "Subscription.notificationReceived":
 		if e.ComplexityRoot.Subscription.NotificationReceived == nil {
 			break
@@ -6386,6 +6418,28 @@ type Subscription {
     "An Activity id."
     activityId: ID!
   ): Activity!
+  """
+  Every change to who comes to the activity as a guest, with the counts, so the app need not read again: one
+  message per occurrence whose counts may have changed (a sign-up, a cancellation, a promotion: that occurrence; a
+  change of the settings such as the seats, or of the whole activity: each occurrence that has not ended, at most 20,
+  earliest first). Counts only, as in queries; each is read once per signal and server, when it is sent.
+  """
+  headcountUpdated(
+    "An Activity id."
+    activityId: ID!
+    "Only this occurrence's counts; every occurrence's when left out."
+    occurrenceStartsAt: Time
+  ): HeadcountUpdate!
+}
+
+"The counts of one occurrence after a change to who comes (` + "`" + `headcountUpdated` + "`" + `)."
+type HeadcountUpdate {
+  "The Activity id."
+  activityId: ID!
+  "The start of the occurrence counted."
+  occurrenceStartsAt: Time!
+  "Going, interested, waitlisted, seats and seats left after the change."
+  headcount: Headcount!
 }
 `, BuiltIn: false},
 	{Name: "../schema/notify.graphqls", Input: `"The operating system of a registered device."
@@ -6659,6 +6713,12 @@ enum AnnouncementAudience {
   SLOT_VOLUNTEERS
   "Every resident; the secretariat only."
   TOWN
+  """
+  The guests of one activity (activityId), GOING or on the waitlist; INTERESTED are not included. With
+  occurrenceStartsAt those of that occurrence (also after it ended), without it those of every occurrence that has
+  not ended. Residents an organiser signed up without the app are not reached (nor counted in recipients).
+  """
+  PARTICIPANTS
 }
 
 "The input of ` + "`" + `sendAnnouncement` + "`" + `."
@@ -6667,8 +6727,10 @@ input SendAnnouncementInput {
   audience: AnnouncementAudience!
   "For FOLLOWERS: an Organisation id."
   organisationId: ID
-  "For ACTIVITY_VOLUNTEERS: an Activity id."
+  "For ACTIVITY_VOLUNTEERS and PARTICIPANTS: an Activity id."
   activityId: ID
+  "For PARTICIPANTS only: the start of one occurrence of the activity (OCCURRENCE_NOT_FOUND if it has none then); every upcoming one when left out."
+  occurrenceStartsAt: Time
   "For SLOT_VOLUNTEERS: a VolunteerSlot id."
   slotId: ID
   "The push title, short."
@@ -6719,7 +6781,7 @@ type AnnouncementDelivery {
   unregistered: Int!
 }
 
-"Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, IDEMPOTENCY_KEY_REUSED, TOO_LONG, VERIFIED_ACCOUNT_REQUIRED."
+"Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, OCCURRENCE_NOT_FOUND, IDEMPOTENCY_KEY_REUSED, TOO_LONG, VERIFIED_ACCOUNT_REQUIRED."
 type SendAnnouncementPayload {
   "The announcement sent; null on error."
   announcement: Announcement
@@ -9228,6 +9290,18 @@ func (ec *executionContext) childFields_Headcount(ctx context.Context, field gra
 		return ec.fieldContext_Headcount_seatsLeft(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Headcount", field.Name)
+}
+
+func (ec *executionContext) childFields_HeadcountUpdate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activityId":
+		return ec.fieldContext_HeadcountUpdate_activityId(ctx, field)
+	case "occurrenceStartsAt":
+		return ec.fieldContext_HeadcountUpdate_occurrenceStartsAt(ctx, field)
+	case "headcount":
+		return ec.fieldContext_HeadcountUpdate_headcount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HeadcountUpdate", field.Name)
 }
 
 func (ec *executionContext) childFields_Image(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12072,6 +12146,28 @@ func (ec *executionContext) field_Subscription_headcountChanged_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_headcountUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "activityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["activityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "occurrenceStartsAt",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["occurrenceStartsAt"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_slotChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12160,7 +12256,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12169,7 +12265,7 @@ func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Activity_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Activity().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -12180,10 +12276,10 @@ func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Activity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Activity", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Activity", field, true, false, "ID")
 }
 
-func (ec *executionContext) _Activity_title(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_title(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12206,7 +12302,7 @@ func (ec *executionContext) fieldContext_Activity_title(_ context.Context, field
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
 }
 
-func (ec *executionContext) _Activity_description(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_description(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12229,7 +12325,7 @@ func (ec *executionContext) fieldContext_Activity_description(_ context.Context,
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
 }
 
-func (ec *executionContext) _Activity_startsAt(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_startsAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12252,7 +12348,7 @@ func (ec *executionContext) fieldContext_Activity_startsAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Activity_endsAt(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_endsAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12275,7 +12371,7 @@ func (ec *executionContext) fieldContext_Activity_endsAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Activity_recurrence(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_recurrence(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12298,7 +12394,7 @@ func (ec *executionContext) fieldContext_Activity_recurrence(_ context.Context, 
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
 }
 
-func (ec *executionContext) _Activity_nextOccurrence(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_nextOccurrence(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12330,7 +12426,7 @@ func (ec *executionContext) fieldContext_Activity_nextOccurrence(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_occurrences(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_occurrences(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12374,7 +12470,7 @@ func (ec *executionContext) fieldContext_Activity_occurrences(ctx context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_place(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_place(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12383,7 +12479,7 @@ func (ec *executionContext) _Activity_place(ctx context.Context, field graphql.C
 			return ec.fieldContext_Activity_place(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Activity().Place(ctx, obj)
+			return obj.PlaceOf()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *place.Place) graphql.Marshaler {
@@ -12398,7 +12494,7 @@ func (ec *executionContext) fieldContext_Activity_place(_ context.Context, field
 		Object:     "Activity",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Place(ctx, field)
 		},
@@ -12406,7 +12502,7 @@ func (ec *executionContext) fieldContext_Activity_place(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_organisation(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_organisation(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12415,7 +12511,7 @@ func (ec *executionContext) _Activity_organisation(ctx context.Context, field gr
 			return ec.fieldContext_Activity_organisation(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Activity().Organisation(ctx, obj)
+			return obj.OrganisationOf()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *organisation.Organisation) graphql.Marshaler {
@@ -12430,7 +12526,7 @@ func (ec *executionContext) fieldContext_Activity_organisation(_ context.Context
 		Object:     "Activity",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Organisation(ctx, field)
 		},
@@ -12438,7 +12534,7 @@ func (ec *executionContext) fieldContext_Activity_organisation(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_themes(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_themes(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12447,7 +12543,7 @@ func (ec *executionContext) _Activity_themes(ctx context.Context, field graphql.
 			return ec.fieldContext_Activity_themes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Activity().Themes(ctx, obj)
+			return obj.ThemeNames()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -12458,10 +12554,10 @@ func (ec *executionContext) _Activity_themes(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Activity_themes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Activity", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Activity", field, true, false, "String")
 }
 
-func (ec *executionContext) _Activity_status(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_status(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12484,7 +12580,7 @@ func (ec *executionContext) fieldContext_Activity_status(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "ActivityStatus")
 }
 
-func (ec *executionContext) _Activity_links(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_links(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12516,7 +12612,7 @@ func (ec *executionContext) fieldContext_Activity_links(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_publishedAt(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_publishedAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12539,7 +12635,7 @@ func (ec *executionContext) fieldContext_Activity_publishedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Activity_importedFrom(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_importedFrom(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12562,7 +12658,7 @@ func (ec *executionContext) fieldContext_Activity_importedFrom(_ context.Context
 	return graphql.NewScalarFieldContext("Activity", field, true, true, "String")
 }
 
-func (ec *executionContext) _Activity_cover(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_cover(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12594,7 +12690,7 @@ func (ec *executionContext) fieldContext_Activity_cover(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_webUrl(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_webUrl(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12617,7 +12713,7 @@ func (ec *executionContext) fieldContext_Activity_webUrl(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Activity", field, true, true, "String")
 }
 
-func (ec *executionContext) _Activity_participationSettings(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_participationSettings(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12649,7 +12745,7 @@ func (ec *executionContext) fieldContext_Activity_participationSettings(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_updatedAt(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12672,7 +12768,7 @@ func (ec *executionContext) fieldContext_Activity_updatedAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Activity_slots(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_slots(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12681,7 +12777,7 @@ func (ec *executionContext) _Activity_slots(ctx context.Context, field graphql.C
 			return ec.fieldContext_Activity_slots(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Activity().Slots(ctx, obj)
+			return obj.SlotList()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []volunteer.Slot) graphql.Marshaler {
@@ -12696,7 +12792,7 @@ func (ec *executionContext) fieldContext_Activity_slots(_ context.Context, field
 		Object:     "Activity",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VolunteerSlot(ctx, field)
 		},
@@ -12704,7 +12800,7 @@ func (ec *executionContext) fieldContext_Activity_slots(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_slotsConnection(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_slotsConnection(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12847,8 +12943,8 @@ func (ec *executionContext) _ActivityEdge_node(ctx context.Context, field graphq
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12934,8 +13030,8 @@ func (ec *executionContext) _ActivityPayload_activity(ctx context.Context, field
 			return obj.Activity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14432,8 +14528,8 @@ func (ec *executionContext) _CoverPayload_activity(ctx context.Context, field gr
 			return obj.Activity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14592,8 +14688,8 @@ func (ec *executionContext) _CreateActivityPayload_activity(ctx context.Context,
 			return obj.Activity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -15298,6 +15394,84 @@ func (ec *executionContext) _Headcount_seatsLeft(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Headcount_seatsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Headcount", field, true, false, "Int")
+}
+
+func (ec *executionContext) _HeadcountUpdate_activityId(ctx context.Context, field graphql.CollectedField, obj *model.HeadcountUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HeadcountUpdate_activityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActivityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HeadcountUpdate_activityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HeadcountUpdate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _HeadcountUpdate_occurrenceStartsAt(ctx context.Context, field graphql.CollectedField, obj *model.HeadcountUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HeadcountUpdate_occurrenceStartsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurrenceStartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HeadcountUpdate_occurrenceStartsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HeadcountUpdate", field, false, false, "Time")
+}
+
+func (ec *executionContext) _HeadcountUpdate_headcount(ctx context.Context, field graphql.CollectedField, obj *model.HeadcountUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HeadcountUpdate_headcount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headcount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *participation.Headcount) graphql.Marshaler {
+			return ec.marshalNHeadcount2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋparticipationᚐHeadcount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HeadcountUpdate_headcount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HeadcountUpdate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Headcount(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *media.Image) (ret graphql.Marshaler) {
@@ -20725,8 +20899,8 @@ func (ec *executionContext) _Occurrence_activity(ctx context.Context, field grap
 			return ec.Resolvers.Occurrence().Activity(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22080,8 +22254,8 @@ func (ec *executionContext) _Participation_activity(ctx context.Context, field g
 			return ec.Resolvers.Participation().Activity(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22599,8 +22773,8 @@ func (ec *executionContext) _ParticipationSettingsPayload_activity(ctx context.C
 			return obj.Activity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -23492,8 +23666,8 @@ func (ec *executionContext) _Query_activity(ctx context.Context, field graphql.C
 			return ec.Resolvers.Query().Activity(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -26117,8 +26291,8 @@ func (ec *executionContext) _Story_activity(ctx context.Context, field graphql.C
 			return ec.Resolvers.Story().Activity(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -26819,8 +26993,8 @@ func (ec *executionContext) _Subscription_activityPublished(ctx context.Context,
 			return ec.Resolvers.Subscription().ActivityPublished(ctx, fc.Args["filter"].(*model.ActivityFilter))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -26939,8 +27113,8 @@ func (ec *executionContext) _Subscription_headcountChanged(ctx context.Context, 
 			return ec.Resolvers.Subscription().HeadcountChanged(ctx, fc.Args["activityId"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -26964,6 +27138,50 @@ func (ec *executionContext) fieldContext_Subscription_headcountChanged(ctx conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_headcountChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_headcountUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_headcountUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().HeadcountUpdated(ctx, fc.Args["activityId"].(string), fc.Args["occurrenceStartsAt"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HeadcountUpdate) graphql.Marshaler {
+			return ec.marshalNHeadcountUpdate2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐHeadcountUpdate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_headcountUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HeadcountUpdate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_headcountUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27716,8 +27934,8 @@ func (ec *executionContext) _VolunteerSlot_activity(ctx context.Context, field g
 			return ec.Resolvers.VolunteerSlot().Activity(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -32488,7 +32706,7 @@ func (ec *executionContext) unmarshalInputSendAnnouncementInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"audience", "organisationId", "activityId", "slotId", "title", "body", "idempotencyKey"}
+	fieldsInOrder := [...]string{"audience", "organisationId", "activityId", "occurrenceStartsAt", "slotId", "title", "body", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32516,6 +32734,13 @@ func (ec *executionContext) unmarshalInputSendAnnouncementInput(ctx context.Cont
 				return it, err
 			}
 			it.ActivityID = data
+		case "occurrenceStartsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurrenceStartsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OccurrenceStartsAt = data
 		case "slotId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slotId"))
 			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
@@ -33637,9 +33862,9 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Announcement(ctx, sel, obj)
-	case activity.Activity:
+	case model.Activity:
 		return ec._Activity(ctx, sel, &obj)
-	case *activity.Activity:
+	case *model.Activity:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -33685,9 +33910,9 @@ func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.Selection
 			return graphql.Null
 		}
 		return ec._Initiative(ctx, sel, obj)
-	case activity.Activity:
+	case model.Activity:
 		return ec._Activity(ctx, sel, &obj)
-	case *activity.Activity:
+	case *model.Activity:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -33707,7 +33932,7 @@ func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.Selection
 
 var activityImplementors = []string{"Activity", "Node", "SearchResult"}
 
-func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet, obj *activity.Activity) graphql.Marshaler {
+func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet, obj *model.Activity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, activityImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -33717,11 +33942,10 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Activity")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Activity_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Activity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "title":
 			out.Values[i] = ec._Activity_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33760,23 +33984,20 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 					return ec._Activity_occurrences(ctx, field, obj)
 				})
 		case "place":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Activity_place(ctx, field, obj)
-				})
+			out.Values[i] = ec._Activity_place(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "organisation":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Activity_organisation(ctx, field, obj)
-				})
+			out.Values[i] = ec._Activity_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "themes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Activity_themes(ctx, field, obj)
-				})
+			out.Values[i] = ec._Activity_themes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "status":
 			out.Values[i] = ec._Activity_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33823,11 +34044,10 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "slots":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Activity_slots(ctx, field, obj)
-				})
+			out.Values[i] = ec._Activity_slots(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "slotsConnection":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -35016,6 +35236,49 @@ func (ec *executionContext) _Headcount(ctx context.Context, sel ast.SelectionSet
 		case "seatsLeft":
 			out.Values[i] = ec._Headcount_seatsLeft(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var headcountUpdateImplementors = []string{"HeadcountUpdate"}
+
+func (ec *executionContext) _HeadcountUpdate(ctx context.Context, sel ast.SelectionSet, obj *model.HeadcountUpdate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, headcountUpdateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HeadcountUpdate")
+		case "activityId":
+			out.Values[i] = ec._HeadcountUpdate_activityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "occurrenceStartsAt":
+			out.Values[i] = ec._HeadcountUpdate_occurrenceStartsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "headcount":
+			out.Values[i] = ec._HeadcountUpdate_headcount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -38846,6 +39109,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_storyPublished(ctx, fields[0])
 	case "headcountChanged":
 		return ec._Subscription_headcountChanged(ctx, fields[0])
+	case "headcountUpdated":
+		return ec._Subscription_headcountUpdated(ctx, fields[0])
 	case "notificationReceived":
 		return ec._Subscription_notificationReceived(ctx, fields[0])
 	default:
@@ -39847,7 +40112,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx context.Context, sel ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
+func (ec *executionContext) marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx context.Context, sel ast.SelectionSet, v *model.Activity) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Activity!")
 		return graphql.Null
@@ -39968,12 +40233,14 @@ var (
 		"ACTIVITY_VOLUNTEERS": notify.AudienceActivityVolunteers,
 		"SLOT_VOLUNTEERS":     notify.AudienceSlotVolunteers,
 		"TOWN":                notify.AudienceTown,
+		"PARTICIPANTS":        notify.AudienceParticipants,
 	}
 	marshalNAnnouncementAudience2githubᚗcomᚋishojᚋvoresishojᚋinternalᚋnotifyᚐAudienceKind = map[notify.AudienceKind]string{
 		notify.AudienceFollowers:          "FOLLOWERS",
 		notify.AudienceActivityVolunteers: "ACTIVITY_VOLUNTEERS",
 		notify.AudienceSlotVolunteers:     "SLOT_VOLUNTEERS",
 		notify.AudienceTown:               "TOWN",
+		notify.AudienceParticipants:       "PARTICIPANTS",
 	}
 )
 
@@ -40384,6 +40651,14 @@ func (ec *executionContext) marshalNHeadcount2ᚖgithubᚗcomᚋishojᚋvoresish
 		return graphql.Null
 	}
 	return ec._Headcount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHeadcountUpdate2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐHeadcountUpdate(ctx context.Context, sel ast.SelectionSet, v *model.HeadcountUpdate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HeadcountUpdate!")
+		return graphql.Null
+	}
+	return ec._HeadcountUpdate(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -42178,7 +42453,7 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
-func (ec *executionContext) marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx context.Context, sel ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
+func (ec *executionContext) marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx context.Context, sel ast.SelectionSet, v *model.Activity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

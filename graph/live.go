@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/singleflight"
 
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/participation"
 	"github.com/ishoj/voresishoj/internal/pubsub"
 	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -34,6 +36,7 @@ func ForwardEvents(broker pubsub.Broker, log *slog.Logger) event.Handler {
 			topic = pubsub.TopicStoryPublished()
 		case event.ParticipationChanged:
 			topic = pubsub.TopicHeadcountChanged(e.ActivityID)
+			sig.OccurrenceStartsAt = e.StartsAt
 		default:
 			return
 		}
@@ -107,6 +110,18 @@ func sharedLoad[T any](s *shared, key, signalID string, load func() (T, error)) 
 // client. A slow client blocks only its own loop; meanwhile the broker
 // drops what its bounded buffer cannot hold.
 func subscribe[T any](ctx context.Context, r *Resolver, topic string, load func(pubsub.Signal) (*T, bool, error)) (<-chan *T, error) {
+	return subscribeEach(ctx, r, topic, func(sig pubsub.Signal) ([]*T, error) {
+		v, ok, err := load(sig)
+		if err != nil || !ok {
+			return nil, err
+		}
+		return []*T{v}, nil
+	})
+}
+
+// subscribeEach is subscribe for a signal that may make several
+// payloads (headcountUpdated: one per occurrence), sent in order.
+func subscribeEach[T any](ctx context.Context, r *Resolver, topic string, load func(pubsub.Signal) ([]*T, error)) (<-chan *T, error) {
 	sub, err := r.Broker.Subscribe(ctx, topic)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", topic, err)
@@ -121,18 +136,17 @@ func subscribe[T any](ctx context.Context, r *Resolver, topic string, load func(
 				r.Log.Warn("bad live signal", slog.String("topic", topic), slog.String("error", err.Error()))
 				continue
 			}
-			v, ok, err := load(sig)
+			vs, err := load(sig)
 			if err != nil {
 				r.Log.Error("live update: load failed", slog.String("topic", topic), slog.String("error", err.Error()))
 				continue
 			}
-			if !ok {
-				continue
-			}
-			select {
-			case out <- v:
-			case <-ctx.Done():
-				return
+			for _, v := range vs {
+				select {
+				case out <- v:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 	}()
@@ -171,3 +185,32 @@ func (r *Resolver) liveStory(id int64, signalID string) (story.Story, error) {
 		return r.Domain.Stories.Story(context.Background(), visitor, id)
 	})
 }
+
+// liveHeadcounts reads the counts a headcount signal for the activity id
+// asks for, once per signal on this replica: of the occurrence at occ,
+// or, when occ is zero, of each that has not ended (the first
+// liveHeadcountOccurrences). Counts are public wherever the activity is,
+// so every subscriber gets the same.
+func (r *Resolver) liveHeadcounts(id int64, occ time.Time, signalID string) ([]participation.Headcount, error) {
+	key := "headcount:" + strconv.FormatInt(id, 10) + ":"
+	if !occ.IsZero() {
+		key += strconv.FormatInt(occ.UnixNano(), 10)
+	}
+	return sharedLoad(&r.live, key, signalID, func() ([]participation.Headcount, error) {
+		ctx := context.Background()
+		if occ.IsZero() {
+			return r.Domain.Participation.UpcomingHeadcounts(ctx, id, liveHeadcountOccurrences)
+		}
+		o := participation.Occurrence{ActivityID: id, StartsAt: occ.UTC()}
+		hs, err := r.Domain.Participation.Headcounts(ctx, []participation.Occurrence{o})
+		if err != nil {
+			return nil, err
+		}
+		return []participation.Headcount{hs[o]}, nil
+	})
+}
+
+// liveHeadcountOccurrences bounds the messages a change of a whole
+// activity makes per subscriber: a weekly activity has 52 dates a year,
+// and the app shows the next few.
+const liveHeadcountOccurrences = 20

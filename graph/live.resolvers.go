@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/activity"
@@ -18,7 +19,7 @@ import (
 )
 
 // ActivityPublished is the resolver for the activityPublished field.
-func (r *subscriptionResolver) ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *activity.Activity, error) {
+func (r *subscriptionResolver) ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *model.Activity, error) {
 	f := activity.Filter{}
 	if filter != nil {
 		var err error
@@ -26,7 +27,7 @@ func (r *subscriptionResolver) ActivityPublished(ctx context.Context, filter *mo
 			return nil, err
 		}
 	}
-	return subscribe(ctx, r.Resolver, pubsub.TopicActivityPublished(), func(sig pubsub.Signal) (*activity.Activity, bool, error) {
+	return subscribe(ctx, r.Resolver, pubsub.TopicActivityPublished(), func(sig pubsub.Signal) (*model.Activity, bool, error) {
 		if f.OrganisationID != nil && sig.OrganisationID != 0 && sig.OrganisationID != *f.OrganisationID {
 			return nil, false, nil
 		}
@@ -44,7 +45,7 @@ func (r *subscriptionResolver) ActivityPublished(ctx context.Context, filter *mo
 		if in, err := r.Domain.Activities.InArea(context.WithoutCancel(ctx), a, f.Area); err != nil || !in {
 			return nil, false, ignoreNotFound(err)
 		}
-		return &a, true, nil
+		return r.viewActivity(r.ownLoaders(ctx), &a), true, nil
 	})
 }
 
@@ -90,7 +91,7 @@ func (r *subscriptionResolver) StoryPublished(ctx context.Context) (<-chan *stor
 }
 
 // HeadcountChanged is the resolver for the headcountChanged field.
-func (r *subscriptionResolver) HeadcountChanged(ctx context.Context, activityID string) (<-chan *activity.Activity, error) {
+func (r *subscriptionResolver) HeadcountChanged(ctx context.Context, activityID string) (<-chan *model.Activity, error) {
 	id, err := idOf(typeActivity, activityID, "activityId")
 	if err != nil {
 		return nil, err
@@ -102,7 +103,7 @@ func (r *subscriptionResolver) HeadcountChanged(ctx context.Context, activityID 
 		}
 		return nil, err
 	}
-	return subscribe(ctx, r.Resolver, pubsub.TopicHeadcountChanged(id), func(sig pubsub.Signal) (*activity.Activity, bool, error) {
+	return subscribe(ctx, r.Resolver, pubsub.TopicHeadcountChanged(id), func(sig pubsub.Signal) (*model.Activity, bool, error) {
 		a, _, err := r.liveActivity(id, sig.ID)
 		if isNotFound(err) {
 			// A draft is hidden from the shared visitor's read; only its
@@ -112,7 +113,50 @@ func (r *subscriptionResolver) HeadcountChanged(ctx context.Context, activityID 
 		if err != nil {
 			return nil, false, ignoreNotFound(err)
 		}
-		return &a, true, nil
+		return r.viewActivity(r.ownLoaders(ctx), &a), true, nil
+	})
+}
+
+// HeadcountUpdated is the resolver for the headcountUpdated field.
+func (r *subscriptionResolver) HeadcountUpdated(ctx context.Context, activityID string, occurrenceStartsAt *time.Time) (<-chan *model.HeadcountUpdate, error) {
+	id, err := idOf(typeActivity, activityID, "activityId")
+	if err != nil {
+		return nil, err
+	}
+	c := user.CallerFrom(ctx)
+	if _, err := r.Domain.Activities.Activity(ctx, c, id); err != nil {
+		if isNotFound(err) {
+			return nil, errNotFound
+		}
+		return nil, err
+	}
+	gid := globalID(typeActivity, id)
+	return subscribeEach(ctx, r.Resolver, pubsub.TopicHeadcountChanged(id), func(sig pubsub.Signal) ([]*model.HeadcountUpdate, error) {
+		occ := sig.OccurrenceStartsAt
+		if occurrenceStartsAt != nil {
+			if !occ.IsZero() && !occ.Equal(*occurrenceStartsAt) {
+				return nil, nil
+			}
+			occ = *occurrenceStartsAt
+		}
+		// Still there for this subscriber: a visitor's shared read, or
+		// for a draft (hidden from it) the organiser's own.
+		_, _, err := r.liveActivity(id, sig.ID)
+		if isNotFound(err) {
+			_, err = r.Domain.Activities.Activity(context.WithoutCancel(ctx), c, id)
+		}
+		if err != nil {
+			return nil, ignoreNotFound(err)
+		}
+		hs, err := r.liveHeadcounts(id, occ, sig.ID)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*model.HeadcountUpdate, len(hs))
+		for i := range hs {
+			out[i] = &model.HeadcountUpdate{ActivityID: gid, OccurrenceStartsAt: hs[i].StartsAt, Headcount: &hs[i]}
+		}
+		return out, nil
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket/wsjson"
 
 	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/internal/participation"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
 )
 
@@ -334,4 +335,117 @@ func TestSharedLoadOncePerSignal(t *testing.T) {
 	if v, _ := sharedLoad(&s, "slot:1", "", load); v != 3 {
 		t.Fatalf("a signal without id read %d, want a new read (3)", v)
 	}
+}
+
+// headcountUpdated carries the counts of the occurrence that changed, so
+// the app need not read again: every subscriber gets them, one filtered
+// to another date gets nothing, and a change of the settings sends each
+// upcoming date's counts.
+func TestHeadcountUpdatedCarriesCounts(t *testing.T) {
+	ts := newTestServer(t, storetest.SQLite(t))
+	tw := makeTown(t, ts)
+	srv := httptest.NewServer(ts.handler)
+	defer srv.Close()
+	ctx := context.Background()
+	seats := 3
+	if _, err := ts.resolver.Domain.Participation.Configure(ctx, tw.callers[organiserSame], tw.activity.ID, participation.SettingsInput{
+		Mode: participation.SeatLimited, Seats: &seats, MaxPartySize: 4}); err != nil {
+		t.Fatal(err)
+	}
+	act := globalID(typeActivity, tw.activity.ID)
+	occ := tw.activity.StartsAt.UTC()
+	query := `subscription($a: ID!, $o: Time) { headcountUpdated(activityId: $a, occurrenceStartsAt: $o) {
+		activityId occurrenceStartsAt headcount { going goingParties interested waitlisted waitlistedParties seats seatsLeft } } }`
+	subscribe := func(token string, o any) *wsClient {
+		c := dial(t, srv.URL, "graphql-transport-ws")
+		c.init(token)
+		c.send(map[string]any{"id": "h", "type": "subscribe", "payload": map[string]any{
+			"query": query, "variables": map[string]any{"a": act, "o": o}}})
+		return c
+	}
+	visitor := subscribe("", nil)
+	theirs := subscribe(tw.tokens[resident], occ.Format(time.RFC3339))
+	elsewhere := subscribe(tw.tokens[resident], occ.Add(24*time.Hour).Format(time.RFC3339))
+	time.Sleep(100 * time.Millisecond)
+
+	var resp map[string]any
+	ts.client.MustPost(`mutation($i: ParticipateInput!) { participate(input: $i) { userErrors { code } } }`, &resp,
+		vars("i", map[string]any{"activityId": act, "occurrenceStartsAt": occ.Format(time.RFC3339), "status": "GOING", "guests": 1,
+			"idempotencyKey": "hc-1"}), bearer(tw.tokens[resident]))
+	// What a query reads now is what the subscribers were sent.
+	var read struct {
+		Activity struct {
+			NextOccurrence struct {
+				StartsAt  string
+				Headcount map[string]any
+			}
+		}
+	}
+	ts.client.MustPost(`query($a: ID!) { activity(id: $a) { nextOccurrence { startsAt
+		headcount { going goingParties interested waitlisted waitlistedParties seats seatsLeft } } } }`, &read, vars("a", act))
+	if read.Activity.NextOccurrence.Headcount["going"] == float64(0) {
+		t.Fatalf("the sign-up did not count: %+v", read)
+	}
+	wantB, _ := json.Marshal(map[string]any{"activityId": act, "occurrenceStartsAt": read.Activity.NextOccurrence.StartsAt,
+		"headcount": read.Activity.NextOccurrence.Headcount})
+	want := string(wantB)
+	for name, c := range map[string]*wsClient{"visitor": visitor, "resident": theirs} {
+		m, err := c.next(time.Second)
+		if err != nil {
+			t.Fatalf("%s: no headcountUpdated within a second: %v", name, err)
+		}
+		b, _ := json.Marshal(m["payload"].(map[string]any)["data"].(map[string]any)["headcountUpdated"])
+		if !sameJSONInstant(t, string(b), want) {
+			t.Errorf("%s got %s, want %s", name, b, want)
+		}
+	}
+	if m, err := elsewhere.next(300 * time.Millisecond); err == nil {
+		t.Errorf("a subscriber to another date got %v", m)
+	}
+
+	// More seats: the signal names no date, and the counts of each that
+	// has not ended come (this activity has one), the waiting party
+	// promoted.
+	seats = 5
+	if _, err := ts.resolver.Domain.Participation.Configure(ctx, tw.callers[organiserSame], tw.activity.ID, participation.SettingsInput{
+		Mode: participation.SeatLimited, Seats: &seats, MaxPartySize: 4}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := visitor.next(time.Second)
+	b, _ := json.Marshal(m)
+	if err != nil || !strings.Contains(string(b), `"seats":5`) || strings.Contains(string(b), `"waitlisted":2`) {
+		t.Fatalf("after the seats changed: %s %v", b, err)
+	}
+	if m, err := visitor.next(300 * time.Millisecond); err == nil {
+		t.Errorf("one occurrence, yet a second message: %v", m)
+	}
+	// The organiser's filter by date gets it too.
+	m, err = theirs.next(time.Second)
+	b, _ = json.Marshal(m)
+	if err != nil || !strings.Contains(string(b), `"seats":5`) {
+		t.Errorf("the filtered subscriber after the seats changed: %s %v", b, err)
+	}
+}
+
+// sameJSONInstant compares two JSON objects, reading occurrenceStartsAt
+// as an instant whatever its zone.
+func sameJSONInstant(t *testing.T, got, want string) bool {
+	t.Helper()
+	var g, w map[string]any
+	if err := json.Unmarshal([]byte(got), &g); err != nil {
+		return false
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatal(err)
+	}
+	gt, err1 := time.Parse(time.RFC3339, g["occurrenceStartsAt"].(string))
+	wt, err2 := time.Parse(time.RFC3339, w["occurrenceStartsAt"].(string))
+	if err1 != nil || err2 != nil || !gt.Equal(wt) {
+		return false
+	}
+	delete(g, "occurrenceStartsAt")
+	delete(w, "occurrenceStartsAt")
+	gb, _ := json.Marshal(g)
+	wb, _ := json.Marshal(w)
+	return string(gb) == string(wb)
 }

@@ -223,6 +223,9 @@ func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, input mode
 // SendAnnouncement is the resolver for the sendAnnouncement field.
 func (r *mutationResolver) SendAnnouncement(ctx context.Context, input model.SendAnnouncementInput) (*model.SendAnnouncementPayload, error) {
 	aud := notify.Audience{Kind: input.Audience}
+	if input.OccurrenceStartsAt != nil {
+		aud.OccurrenceStartsAt = *input.OccurrenceStartsAt
+	}
 	var err error
 	ids := []struct {
 		typ   string

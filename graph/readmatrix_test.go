@@ -653,6 +653,7 @@ var publicFields = map[string]string{
 	"Activity":                "id title description startsAt endsAt recurrence nextOccurrence occurrences place organisation themes links publishedAt importedFrom webUrl participationSettings cover",
 	"Occurrence":              "activity startsAt endsAt registrationOpensAt registrationClosesAt cancelDeadline",
 	"Headcount":               "going goingParties interested waitlisted waitlistedParties seats seatsLeft",
+	"HeadcountUpdate":         "activityId occurrenceStartsAt headcount", // headcountUpdated has its own row (a draft's counts)
 	"ParticipationSettings":   "mode seats maxPartySize opensMinutesBefore closesMinutesBefore cancelMinutesBefore notifyFilling",
 	"ActivityConnection":      "edges pageInfo",
 	"ActivityEdge":            "cursor node occurrence distance",
@@ -827,6 +828,15 @@ var subscriptionMatrix = []subscriptionCase{
 		happen: func(t *testing.T, ts *testServer, rt readTown) {
 			if _, err := ts.resolver.Domain.Participation.SignUpOnBehalf(context.Background(), rt.callers[secretariatRol], rt.draft.ID, nil,
 				"Grethe", "20304050", 2); err != nil {
+				t.Fatal(err)
+			}
+		}, want: but(only(organisersOf...), refusedNotFound, anonymous, firebaseAnon, unverified, resident, organiserOther)},
+	{field: "Subscription.headcountUpdated", name: "headcountUpdated (a guest on a draft)",
+		query: `subscription($a: ID!) { headcountUpdated(activityId: $a) { headcount { going } } }`,
+		vars:  gidVars("a", idOfActivity(func(rt readTown) int64 { return rt.draft.ID })),
+		happen: func(t *testing.T, ts *testServer, rt readTown) {
+			if _, err := ts.resolver.Domain.Participation.SignUpOnBehalf(context.Background(), rt.callers[secretariatRol], rt.draft.ID, nil,
+				"Grethe", "20304051", 2); err != nil {
 				t.Fatal(err)
 			}
 		}, want: but(only(organisersOf...), refusedNotFound, anonymous, firebaseAnon, unverified, resident, organiserOther)},

@@ -39,7 +39,7 @@ type ActivityEdge struct {
 	// Opaque cursor of this item: pass it as `after` to get the items that follow it.
 	Cursor string `json:"cursor"`
 	// The item.
-	Node *activity.Activity `json:"node"`
+	Node *Activity `json:"node"`
 	// The activity's first occurrence in the filter's window.
 	Occurrence *activity.Occurrence `json:"occurrence"`
 	// Metres from the filter's `near` to the activity's place, along the Earth's surface; null without `near`.
@@ -79,7 +79,7 @@ type ActivityIDInput struct {
 // What `updateActivity`, `publishActivity` and `cancelActivity` return.
 type ActivityPayload struct {
 	// The activity as it is now; null on error.
-	Activity *activity.Activity `json:"activity,omitempty"`
+	Activity *Activity `json:"activity,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -261,7 +261,7 @@ type ClaimSlotPayload struct {
 // The result of `setCover` and `removeCover`: the thing whose cover changed, in the field of its kind.
 type CoverPayload struct {
 	// The activity as it is now, when the target is one; null otherwise and on error.
-	Activity *activity.Activity `json:"activity,omitempty"`
+	Activity *Activity `json:"activity,omitempty"`
 	// The organisation as it is now, when the target is one.
 	Organisation *organisation.Organisation `json:"organisation,omitempty"`
 	// The place as it is now, when the target is one.
@@ -299,7 +299,7 @@ type CreateActivityInput struct {
 // What `createActivity` returns.
 type CreateActivityPayload struct {
 	// The activity made; null on error.
-	Activity *activity.Activity `json:"activity,omitempty"`
+	Activity *Activity `json:"activity,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -438,6 +438,16 @@ type GeoPointInput struct {
 	Lat float64 `json:"lat"`
 	// Longitude, -180 to 180 (Ishøj: about 12.35).
 	Lng float64 `json:"lng"`
+}
+
+// The counts of one occurrence after a change to who comes (`headcountUpdated`).
+type HeadcountUpdate struct {
+	// The Activity id.
+	ActivityID string `json:"activityId"`
+	// The start of the occurrence counted.
+	OccurrenceStartsAt time.Time `json:"occurrenceStartsAt"`
+	// Going, interested, waitlisted, seats and seats left after the change.
+	Headcount *participation.Headcount `json:"headcount"`
 }
 
 // A page of Initiative items (a Relay connection).
@@ -771,7 +781,7 @@ type ParticipationSettingsInput struct {
 // What `setParticipationSettings` returns.
 type ParticipationSettingsPayload struct {
 	// The activity with its new participationSettings; null on error.
-	Activity *activity.Activity `json:"activity,omitempty"`
+	Activity *Activity `json:"activity,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -1036,8 +1046,10 @@ type SendAnnouncementInput struct {
 	Audience notify.AudienceKind `json:"audience"`
 	// For FOLLOWERS: an Organisation id.
 	OrganisationID *string `json:"organisationId,omitempty"`
-	// For ACTIVITY_VOLUNTEERS: an Activity id.
+	// For ACTIVITY_VOLUNTEERS and PARTICIPANTS: an Activity id.
 	ActivityID *string `json:"activityId,omitempty"`
+	// For PARTICIPANTS only: the start of one occurrence of the activity (OCCURRENCE_NOT_FOUND if it has none then); every upcoming one when left out.
+	OccurrenceStartsAt *time.Time `json:"occurrenceStartsAt,omitempty"`
 	// For SLOT_VOLUNTEERS: a VolunteerSlot id.
 	SlotID *string `json:"slotId,omitempty"`
 	// The push title, short.
@@ -1050,7 +1062,7 @@ type SendAnnouncementInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
-// Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, IDEMPOTENCY_KEY_REUSED, TOO_LONG, VERIFIED_ACCOUNT_REQUIRED.
+// Errors: SENDING_LIMIT_REACHED (organisers: 3 per organisation a day), INVALID_AUDIENCE, OCCURRENCE_NOT_FOUND, IDEMPOTENCY_KEY_REUSED, TOO_LONG, VERIFIED_ACCOUNT_REQUIRED.
 type SendAnnouncementPayload struct {
 	// The announcement sent; null on error.
 	Announcement *notify.Announcement `json:"announcement,omitempty"`

@@ -42,7 +42,9 @@ const (
 	StoryRejected         Kind = "story.rejected"
 	StoryChangesRequested Kind = "story.changes_requested"
 	// ParticipationChanged: someone's participation in an activity
-	// changed, and with it the activity's headcount and seats left.
+	// changed, and with it the activity's headcount and seats left; of
+	// the occurrence at StartsAt, or of every one when it is zero (the
+	// settings changed, the activity was cancelled).
 	ParticipationChanged Kind = "participation.changed"
 )
 
@@ -65,7 +67,8 @@ type Event struct {
 	// removed slot released.
 	UserIDs []int64 `json:"userIds,omitempty"`
 	// Title, StartsAt and EndsAt describe what the change replaced or
-	// removed: a removed slot's title and times, a moved slot's old times.
+	// removed: a removed slot's title and times, a moved slot's old times;
+	// for ParticipationChanged StartsAt is the occurrence.
 	Title    string    `json:"title,omitempty"`
 	StartsAt time.Time `json:"startsAt,omitzero"`
 	EndsAt   time.Time `json:"endsAt,omitzero"`

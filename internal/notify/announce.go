@@ -29,7 +29,19 @@ const (
 	AudienceSlotVolunteers AudienceKind = "SLOT_VOLUNTEERS"
 	// AudienceTown: every resident; the secretariat only.
 	AudienceTown AudienceKind = "TOWN"
+	// AudienceParticipants: the guests of one activity, or of one of its
+	// occurrences: those GOING and those WAITLISTED, who both plan to come
+	// and act on "we moved to the big hall" or "bring a plate". INTERESTED
+	// is left out: they said maybe, hold no seat, and follow the activity
+	// if they want its news. Residents an organiser signed up without the
+	// app (users.has_app false and no Firebase account) are skipped and not
+	// counted in Recipients: they have no device and no inbox, and the
+	// organiser rings them.
+	AudienceParticipants AudienceKind = "PARTICIPANTS"
 )
+
+// CodeOccurrenceNotFound: the activity has no occurrence at that time.
+const CodeOccurrenceNotFound = "OCCURRENCE_NOT_FOUND"
 
 // Audience names the recipients; only the id of its kind is set.
 type Audience struct {
@@ -37,6 +49,9 @@ type Audience struct {
 	OrganisationID int64
 	ActivityID     int64
 	SlotID         int64
+	// OccurrenceStartsAt narrows PARTICIPANTS to one occurrence; zero is
+	// every occurrence that has not ended when it is sent.
+	OccurrenceStartsAt time.Time
 }
 
 // Announcement is an announcement as sent.
@@ -47,8 +62,11 @@ type Announcement struct {
 	OrganisationID *int64       `db:"organisation_id"`
 	ActivityID     *int64       `db:"activity_id"`
 	SlotID         *int64       `db:"slot_id"`
-	Title          string       `db:"title"`
-	Body           string       `db:"body"`
+	// OccurrenceStartsAt is the occurrence of a PARTICIPANTS announcement
+	// sent to one.
+	OccurrenceStartsAt *time.Time `db:"occurrence_starts_at"`
+	Title              string     `db:"title"`
+	Body               string     `db:"body"`
 	// Recipients is the size of the audience when it was sent.
 	Recipients    int       `db:"recipients"`
 	BySecretariat bool      `db:"by_secretariat"`
@@ -161,7 +179,7 @@ func (s *Service) Announce(ctx context.Context, caller user.Caller, in NewAnnoun
 				return err
 			}
 		}
-		size, err := s.audienceSize(ctx, tx, aud)
+		size, err := s.audienceSize(ctx, tx, aud, now)
 		if err != nil {
 			return err
 		}
@@ -174,12 +192,12 @@ func (s *Service) Announce(ctx context.Context, caller user.Caller, in NewAnnoun
 		}
 		err = store.Get(ctx, tx, &out, `
 			INSERT INTO announcements
-				(sender_id, audience, organisation_id, activity_id, slot_id, title, body, recipients, by_secretariat, created_at,
-				 idempotency_key, fanned_out_to)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+				(sender_id, audience, organisation_id, activity_id, slot_id, occurrence_starts_at, title, body, recipients,
+				 by_secretariat, created_at, idempotency_key, fanned_out_to)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
 			ON CONFLICT (sender_id, idempotency_key) DO NOTHING
 			RETURNING `+announcementColumns,
-			caller.UserID, aud.Kind, org, nullID(aud.ActivityID), nullID(aud.SlotID), title, body,
+			caller.UserID, aud.Kind, org, nullID(aud.ActivityID), nullID(aud.SlotID), nullTime(aud.OccurrenceStartsAt), title, body,
 			size, caller.Secretariat, now, idem)
 		if store.IsNotFound(err) && key != "" {
 			// A request with the same key committed while this one ran.
@@ -217,7 +235,7 @@ func (s *Service) Announce(ctx context.Context, caller user.Caller, in NewAnnoun
 }
 
 const announcementColumns = `id, COALESCE(sender_id, 0) AS sender_id, audience, organisation_id, activity_id, slot_id,
-	title, body, recipients, by_secretariat, created_at, fanned_out_at`
+	occurrence_starts_at, title, body, recipients, by_secretariat, created_at, fanned_out_at`
 
 // announcementByKey finds the announcement sender sent with key. Of two
 // requests with one key at once, the second waits at the unique index
@@ -243,8 +261,12 @@ func (a Announcement) sameAs(aud Audience, title, body string) bool {
 		}
 		return *p
 	}
+	var occ time.Time
+	if a.OccurrenceStartsAt != nil {
+		occ = *a.OccurrenceStartsAt
+	}
 	return a.Audience == aud.Kind && deref(a.OrganisationID) == aud.OrganisationID && deref(a.ActivityID) == aud.ActivityID &&
-		deref(a.SlotID) == aud.SlotID && a.Title == title && a.Body == body
+		deref(a.SlotID) == aud.SlotID && occ.Equal(aud.OccurrenceStartsAt) && a.Title == title && a.Body == body
 }
 
 // AnnounceArgs is the River job that gives the recipients of an
@@ -327,7 +349,13 @@ func (s *Service) fanOutChunk(ctx context.Context, tx *sqlx.Tx, add func([]NewNo
 	if a.SlotID != nil {
 		aud.SlotID = *a.SlotID
 	}
-	recipients, err := s.audienceUsers(ctx, tx, aud, a.FannedOutTo, n)
+	if a.OccurrenceStartsAt != nil {
+		aud.OccurrenceStartsAt = *a.OccurrenceStartsAt
+	}
+	// The audience is who it was when it was sent (upcoming is upcoming
+	// then), so a chunk run later does not drop an occurrence that has
+	// since ended.
+	recipients, err := s.audienceUsers(ctx, tx, aud, a.CreatedAt, a.FannedOutTo, n)
 	if err != nil {
 		return false, err
 	}
@@ -362,22 +390,36 @@ func (s *Service) audienceOrganisation(ctx context.Context, tx *sqlx.Tx, aud *Au
 	var err error
 	switch aud.Kind {
 	case AudienceTown:
-		if aud.OrganisationID != 0 || aud.ActivityID != 0 || aud.SlotID != 0 {
+		if aud.OrganisationID != 0 || aud.ActivityID != 0 || aud.SlotID != 0 || !aud.OccurrenceStartsAt.IsZero() {
 			return 0, apperr.New(CodeInvalidAudience, "audience")
 		}
 		return 0, nil
 	case AudienceFollowers:
-		if aud.OrganisationID == 0 || aud.ActivityID != 0 || aud.SlotID != 0 {
+		if aud.OrganisationID == 0 || aud.ActivityID != 0 || aud.SlotID != 0 || !aud.OccurrenceStartsAt.IsZero() {
 			return 0, apperr.New(CodeInvalidAudience, "audience")
 		}
 		err = store.Get(ctx, tx, &orgID, `SELECT id FROM organisations WHERE id = ?`, aud.OrganisationID)
 	case AudienceActivityVolunteers:
+		if aud.ActivityID == 0 || aud.SlotID != 0 || !aud.OccurrenceStartsAt.IsZero() {
+			return 0, apperr.New(CodeInvalidAudience, "audience")
+		}
+		err = store.Get(ctx, tx, &orgID, `SELECT organisation_id FROM activities WHERE id = ?`, aud.ActivityID)
+	case AudienceParticipants:
 		if aud.ActivityID == 0 || aud.SlotID != 0 {
 			return 0, apperr.New(CodeInvalidAudience, "audience")
 		}
 		err = store.Get(ctx, tx, &orgID, `SELECT organisation_id FROM activities WHERE id = ?`, aud.ActivityID)
+		if err == nil && !aud.OccurrenceStartsAt.IsZero() {
+			aud.OccurrenceStartsAt = aud.OccurrenceStartsAt.UTC()
+			var one int
+			err = store.Get(ctx, tx, &one, `SELECT 1 FROM occurrences WHERE activity_id = ? AND starts_at = ?`,
+				aud.ActivityID, aud.OccurrenceStartsAt)
+			if store.IsNotFound(err) {
+				return 0, apperr.New(CodeOccurrenceNotFound, "occurrenceStartsAt")
+			}
+		}
 	case AudienceSlotVolunteers:
-		if aud.SlotID == 0 {
+		if aud.SlotID == 0 || !aud.OccurrenceStartsAt.IsZero() {
 			return 0, apperr.New(CodeInvalidAudience, "audience")
 		}
 		var row struct {
@@ -424,9 +466,38 @@ func (s *Service) checkSendingLimit(ctx context.Context, tx *sqlx.Tx, orgID int6
 	return nil
 }
 
-// audienceUsers returns up to limit recipients of aud with ids above
-// after, in id order.
-func (s *Service) audienceUsers(ctx context.Context, tx *sqlx.Tx, aud Audience, after int64, limit int) ([]int64, error) {
+// participantsOf is the condition on participations p (and their users
+// u) that makes a PARTICIPANTS audience, with three parameters: the
+// activity, the occurrence (NULL for every one) and the time it was sent
+// (for "every one": those that had not ended by then).
+const participantsOf = `p.activity_id = ? AND p.status IN ('GOING', 'WAITLISTED')
+	AND u.deleted_at IS NULL AND (u.has_app = TRUE OR u.firebase_uid IS NOT NULL)
+	AND EXISTS (SELECT 1 FROM occurrences o WHERE o.activity_id = p.activity_id AND o.starts_at = p.occurrence_starts_at
+		AND (o.starts_at = ? OR o.ends_at > ?))`
+
+// participantsArgs are participantsOf's parameters for aud sent at sent.
+func participantsArgs(aud Audience, sent time.Time) []any {
+	if aud.OccurrenceStartsAt.IsZero() {
+		return []any{aud.ActivityID, nil, sent.UTC()}
+	}
+	// One occurrence: its guests even after it ended ("thank you for
+	// coming", a lost umbrella); the far future never matches ends_at.
+	return []any{aud.ActivityID, aud.OccurrenceStartsAt.UTC(), farFuture}
+}
+
+// farFuture is later than any occurrence ends.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// audienceUsers returns up to limit recipients of aud, sent at sent, with
+// ids above after, in id order.
+func (s *Service) audienceUsers(ctx context.Context, tx *sqlx.Tx, aud Audience, sent time.Time, after int64, limit int) ([]int64, error) {
 	var users []int64
 	var err error
 	switch aud.Kind {
@@ -442,6 +513,10 @@ func (s *Service) audienceUsers(ctx context.Context, tx *sqlx.Tx, aud Audience, 
 	case AudienceSlotVolunteers:
 		err = store.Select(ctx, tx, &users, `SELECT DISTINCT user_id FROM slot_claims
 			WHERE slot_id = ? AND status <> 'CANCELLED' AND user_id > ? ORDER BY user_id LIMIT ?`, aud.SlotID, after, limit)
+	case AudienceParticipants:
+		args := append(participantsArgs(aud, sent), after, limit)
+		err = store.Select(ctx, tx, &users, `SELECT DISTINCT p.user_id FROM participations p JOIN users u ON u.id = p.user_id
+			WHERE `+participantsOf+` AND p.user_id > ? ORDER BY p.user_id LIMIT ?`, args...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("audience %s: %w", aud.Kind, err)
@@ -449,8 +524,8 @@ func (s *Service) audienceUsers(ctx context.Context, tx *sqlx.Tx, aud Audience, 
 	return users, nil
 }
 
-// audienceSize counts the recipients of aud.
-func (s *Service) audienceSize(ctx context.Context, tx *sqlx.Tx, aud Audience) (int, error) {
+// audienceSize counts the recipients of aud, sent at sent.
+func (s *Service) audienceSize(ctx context.Context, tx *sqlx.Tx, aud Audience, sent time.Time) (int, error) {
 	var n int
 	var err error
 	switch aud.Kind {
@@ -464,6 +539,9 @@ func (s *Service) audienceSize(ctx context.Context, tx *sqlx.Tx, aud Audience) (
 			WHERE vs.activity_id = ? AND c.status <> 'CANCELLED'`, aud.ActivityID)
 	case AudienceSlotVolunteers:
 		err = store.Get(ctx, tx, &n, `SELECT COUNT(DISTINCT user_id) FROM slot_claims WHERE slot_id = ? AND status <> 'CANCELLED'`, aud.SlotID)
+	case AudienceParticipants:
+		err = store.Get(ctx, tx, &n, `SELECT COUNT(DISTINCT p.user_id) FROM participations p JOIN users u ON u.id = p.user_id
+			WHERE `+participantsOf, participantsArgs(aud, sent)...)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("size of audience %s: %w", aud.Kind, err)

@@ -162,6 +162,30 @@ func (s *Service) Headcounts(ctx context.Context, occs []Occurrence) (map[Occurr
 	return out, nil
 }
 
+// UpcomingHeadcounts counts the first limit occurrences of the activity
+// that have not ended, earliest first (see Headcounts).
+func (s *Service) UpcomingHeadcounts(ctx context.Context, activityID int64, limit int) ([]Headcount, error) {
+	var starts []store.Time
+	err := store.Select(ctx, s.db, &starts, `SELECT starts_at FROM occurrences WHERE activity_id = ? AND ends_at > ?
+		ORDER BY starts_at LIMIT ?`, activityID, s.clock(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("upcoming occurrences of activity %d: %w", activityID, err)
+	}
+	occs := make([]Occurrence, len(starts))
+	for i, t := range starts {
+		occs[i] = Occurrence{ActivityID: activityID, StartsAt: t.Time.UTC()}
+	}
+	hs, err := s.Headcounts(ctx, occs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Headcount, len(occs))
+	for i, o := range occs {
+		out[i] = hs[o]
+	}
+	return out, nil
+}
+
 // Attendees lists who signed up for each of occs whose list c may see
 // (organisers of the activity and the secretariat): GOING in sign-up
 // order, then the waitlist in queue order, then INTERESTED. The others
@@ -255,7 +279,8 @@ func (s *Service) MarkAttendance(ctx context.Context, caller user.Caller, id int
 	if err != nil {
 		return Participation{}, fmt.Errorf("mark attendance of participation %d: %w", id, err)
 	}
-	s.publish(ctx, []event.Event{{Kind: event.ParticipationChanged, ActivityID: a.ID, OrganisationID: a.OrganisationID, UserID: p.UserID}})
+	s.publish(ctx, []event.Event{{Kind: event.ParticipationChanged, ActivityID: a.ID, OrganisationID: a.OrganisationID, UserID: p.UserID,
+		StartsAt: p.OccurrenceStartsAt.UTC()}})
 	return byID(ctx, s.db, id)
 }
 

@@ -351,7 +351,8 @@ func (s *Service) participate(ctx context.Context, caller user.Caller, in Input,
 		if p, err = byID(ctx, tx, id); err != nil {
 			return err
 		}
-		events = []event.Event{{Kind: event.ParticipationChanged, ActivityID: a.ID, OrganisationID: a.OrganisationID, UserID: userID}}
+		events = []event.Event{{Kind: event.ParticipationChanged, ActivityID: a.ID, OrganisationID: a.OrganisationID, UserID: userID,
+			StartsAt: occ.StartsAt}}
 		return nil
 	})
 	if err != nil {
@@ -500,7 +501,8 @@ func (s *Service) Cancel(ctx context.Context, caller user.Caller, id int64) (Par
 		if err := s.promote(ctx, tx, a, st, occ, caller.UserID, now); err != nil {
 			return err
 		}
-		events = []event.Event{{Kind: event.ParticipationChanged, ActivityID: a.ID, OrganisationID: a.OrganisationID, UserID: cur.UserID}}
+		events = []event.Event{{Kind: event.ParticipationChanged, ActivityID: a.ID, OrganisationID: a.OrganisationID, UserID: cur.UserID,
+			StartsAt: occ.StartsAt}}
 		p, err = byID(ctx, tx, id)
 		return err
 	})

@@ -51,6 +51,9 @@ type Signal struct {
 	OrganisationID int64    `json:"organisationId,omitempty"`
 	PlaceID        int64    `json:"placeId,omitempty"`
 	Themes         []string `json:"themes,omitempty"`
+	// OccurrenceStartsAt names the occurrence whose headcount changed;
+	// zero for every occurrence of the activity.
+	OccurrenceStartsAt time.Time `json:"occurrenceStartsAt,omitzero"`
 }
 
 // NewSignalID returns an id no other signal has, on any replica: the

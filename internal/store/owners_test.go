@@ -98,6 +98,10 @@ var (
 	writeSQL   = regexp.MustCompile(`\b(INSERT\s+INTO|DELETE\s+FROM|UPDATE)(\s+([A-Za-z_][A-Za-z0-9_]*)|\s*$)`)
 	notAWrite  = regexp.MustCompile(`\b(FOR|DO|ON)\s+$`)
 	createdSQL = regexp.MustCompile(`(?i)CREATE TABLE (?:IF NOT EXISTS )?([a-z_]+)`)
+	// A table rebuilt on SQLite (to change a CHECK) is made under a
+	// scratch name and renamed into place in the same file: the scratch
+	// name is not a table.
+	renamedSQL = regexp.MustCompile(`(?i)ALTER TABLE ([a-z_]+) RENAME TO ([a-z_]+)`)
 )
 
 type write struct {
@@ -232,8 +236,17 @@ func migratedTables(t *testing.T, root string) map[string]bool {
 		if err != nil {
 			t.Fatal(err)
 		}
+		created := map[string]bool{}
 		for _, m := range createdSQL.FindAllStringSubmatch(string(b), -1) {
-			tables[m[1]] = true
+			created[m[1]] = true
+		}
+		for _, m := range renamedSQL.FindAllStringSubmatch(string(b), -1) {
+			if created[m[1]] {
+				delete(created, m[1])
+			}
+		}
+		for table := range created {
+			tables[table] = true
 		}
 	}
 	return tables

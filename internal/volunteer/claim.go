@@ -48,8 +48,7 @@ func (s *Service) Claim(ctx context.Context, caller user.Caller, slotID int64, i
 	if err != nil {
 		return Claim{}, err
 	}
-	self := func(context.Context, *sqlx.Tx) (int64, error) { return caller.UserID, nil }
-	return s.claim(ctx, caller, slotID, key, self)
+	return s.claimQueued(ctx, caller, slotID, key)
 }
 
 // SignUpOnBehalf lets an organiser sign up a resident who has no
@@ -323,6 +322,27 @@ func (s *Service) lockSlotAndWaitlist(ctx context.Context, tx *sqlx.Tx, slotID i
 // when the new claim will only be waitlisted: queueing for a time one is
 // already busy is pointless.
 func (s *Service) checkClaimable(ctx context.Context, q store.Querier, caller user.Caller, userID int64, sl Slot, a activityInfo, now time.Time) error {
+	if err := slotOpen(caller, sl, a, now); err != nil {
+		return err
+	}
+	var live int
+	err := store.Get(ctx, q, &live, `SELECT COUNT(*) FROM slot_claims WHERE slot_id = ? AND user_id = ? AND status <> 'CANCELLED'`, sl.ID, userID)
+	if err != nil {
+		return fmt.Errorf("check existing claim: %w", err)
+	}
+	if live > 0 {
+		return apperr.New(CodeAlreadyClaimed, "slotId")
+	}
+	if err := s.checkRequirement(ctx, q, userID, a.OrganisationID, sl); err != nil {
+		return err
+	}
+	return s.checkSchedule(ctx, q, userID, sl)
+}
+
+// slotOpen applies the rules of claiming that depend on the slot and
+// its activity alone: visible to the caller, not cancelled, not begun,
+// sign-up open.
+func slotOpen(caller user.Caller, sl Slot, a activityInfo, now time.Time) error {
 	if !a.visibleTo(caller) {
 		return apperr.New(CodeSlotNotFound, "slotId")
 	}
@@ -338,18 +358,7 @@ func (s *Service) checkClaimable(ctx context.Context, q store.Querier, caller us
 	if sl.SignupClosesAt != nil && !now.Before(*sl.SignupClosesAt) {
 		return apperr.New(CodeSignupClosed, "slotId")
 	}
-	var live int
-	err := store.Get(ctx, q, &live, `SELECT COUNT(*) FROM slot_claims WHERE slot_id = ? AND user_id = ? AND status <> 'CANCELLED'`, sl.ID, userID)
-	if err != nil {
-		return fmt.Errorf("check existing claim: %w", err)
-	}
-	if live > 0 {
-		return apperr.New(CodeAlreadyClaimed, "slotId")
-	}
-	if err := s.checkRequirement(ctx, q, userID, a.OrganisationID, sl); err != nil {
-		return err
-	}
-	return s.checkSchedule(ctx, q, userID, sl)
+	return nil
 }
 
 // checkRequirement asks for a qualification recorded by the organisation
@@ -377,19 +386,27 @@ func (s *Service) checkRequirement(ctx context.Context, q store.Querier, userID,
 // the slot touches above the daily limit. A slot crossing midnight counts
 // towards each day with the part that falls in it.
 func (s *Service) checkSchedule(ctx context.Context, q store.Querier, userID int64, sl Slot) error {
-	first := s.startOfDay(sl.StartsAt)
-	end := s.startOfDay(sl.EndsAt.Add(-time.Nanosecond)).AddDate(0, 0, 1)
-	var booked []struct {
-		StartsAt time.Time `db:"starts_at"`
-		EndsAt   time.Time `db:"ends_at"`
-	}
-	err := store.Select(ctx, q, &booked, `SELECT s.starts_at, s.ends_at
+	first, end := s.scheduleWindow(sl)
+	var booked []booking
+	err := store.Select(ctx, q, &booked, `SELECT c.user_id, s.starts_at, s.ends_at
 		FROM slot_claims c JOIN volunteer_slots s ON s.id = c.slot_id
 		WHERE c.user_id = ? AND c.status = 'CONFIRMED' AND c.slot_id <> ? AND s.starts_at < ? AND s.ends_at > ?`,
 		userID, sl.ID, end.UTC(), first.UTC())
 	if err != nil {
 		return fmt.Errorf("confirmed slots of user %d: %w", userID, err)
 	}
+	return s.fitsSchedule(sl, booked)
+}
+
+// scheduleWindow is the Copenhagen calendar days sl touches, [first, end).
+func (s *Service) scheduleWindow(sl Slot) (first, end time.Time) {
+	return s.startOfDay(sl.StartsAt), s.startOfDay(sl.EndsAt.Add(-time.Nanosecond)).AddDate(0, 0, 1)
+}
+
+// fitsSchedule is checkSchedule's judgement on the person's confirmed
+// slots booked on the days of sl.
+func (s *Service) fitsSchedule(sl Slot, booked []booking) error {
+	first, _ := s.scheduleWindow(sl)
 	for _, b := range booked {
 		if b.StartsAt.Before(sl.EndsAt) && b.EndsAt.After(sl.StartsAt) {
 			return apperr.New(CodeOverlapsOtherClaim, "slotId")

@@ -210,6 +210,7 @@ type Service struct {
 	claims     ratelimit.Quota
 	now        func() time.Time
 	loc        *time.Location
+	batch      batcher
 }
 
 // NewService returns a Service on db publishing to bus.
