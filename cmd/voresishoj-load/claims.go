@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"os"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,7 +30,10 @@ func runClaims(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("claims", flag.ExitOnError)
 	dbURL := fs.String("db", "", "seeded SQLite path or postgres:// URL")
 	n := fs.Int("n", 1000, "distinct volunteers")
-	capacity := fs.Int("capacity", 10, "capacity of the slot")
+	capacity := fs.Int("capacity", 10, "capacity of each slot")
+	nslots := fs.Int("slots", 1, "slots the volunteers claim, volunteer i the slot i mod slots (1: one hot slot)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the claim storm to this file")
+	statements := fs.Bool("statements", false, "print the statements the storm sent, most frequent first")
 	_ = fs.Parse(args)
 	if *dbURL == "" {
 		return fmt.Errorf("claims needs --db")
@@ -39,9 +45,11 @@ func runClaims(ctx context.Context, args []string) error {
 	defer srv.Close()
 	db := srv.DB
 	now := time.Now().UTC().Truncate(time.Second)
-	slotID, err := newSlot(ctx, db, now, *capacity)
-	if err != nil {
-		return err
+	slotIDs := make([]int64, max(*nslots, 1))
+	for i := range slotIDs {
+		if slotIDs[i], err = newSlot(ctx, db, now, *capacity); err != nil {
+			return err
+		}
 	}
 	local, err := auth.NewLocal(srv.DataDir, srv.App.Domain().Users)
 	if err != nil {
@@ -56,7 +64,6 @@ func runClaims(ctx context.Context, args []string) error {
 	}
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *n, MaxConnsPerHost: *n}}
-	gidSlot := gid.Encode("VolunteerSlot", slotID)
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -67,7 +74,7 @@ func runClaims(ctx context.Context, args []string) error {
 	)
 	for i := range tokens {
 		body, _ := json.Marshal(map[string]any{"query": claimSlot, "variables": map[string]any{
-			"input": map[string]any{"slotId": gidSlot, "idempotencyKey": fmt.Sprintf("k%d", i)}}})
+			"input": map[string]any{"slotId": gid.Encode("VolunteerSlot", slotIDs[i%len(slotIDs)]), "idempotencyKey": fmt.Sprintf("k%d", i)}}})
 		wg.Add(1)
 		go func(token string) {
 			defer wg.Done()
@@ -99,17 +106,37 @@ func runClaims(ctx context.Context, args []string) error {
 			}
 		}(tokens[i])
 	}
+	stopProfile := func() {}
+	if *cpuprofile != "" {
+		if stopProfile, err = profileCPU(*cpuprofile, 10*time.Minute); err != nil {
+			return err
+		}
+	}
+	load0 := loadAverage()
+	cpu0, pg0 := cpuTime(), backendCPU(ctx, db)
+	srv.Count.record.Store(*statements)
+	stmts0 := srv.Count.n.Load()
 	start := time.Now()
 	close(ready)
 	wg.Wait()
 	took := time.Since(start)
+	cpu, pg := cpuTime()-cpu0, backendCPU(ctx, db).since(pg0)
+	stmts := srv.Count.n.Load() - stmts0
+	srv.Count.record.Store(false)
+	stopProfile()
 
-	var confirmed, taken, capa int
-	if err := store.Get(ctx, db, &confirmed, `SELECT COUNT(*) FROM slot_claims WHERE slot_id = ? AND status = 'CONFIRMED'`, slotID); err != nil {
-		return err
-	}
-	if err := db.QueryRowxContext(ctx, db.Rebind(`SELECT taken, capacity FROM volunteer_slots WHERE id = ?`), slotID).Scan(&taken, &capa); err != nil {
-		return err
+	var over []int64
+	for _, slotID := range slotIDs {
+		var confirmed, taken, capa int
+		if err := store.Get(ctx, db, &confirmed, `SELECT COUNT(*) FROM slot_claims WHERE slot_id = ? AND status = 'CONFIRMED'`, slotID); err != nil {
+			return err
+		}
+		if err := db.QueryRowxContext(ctx, db.Rebind(`SELECT taken, capacity FROM volunteer_slots WHERE id = ?`), slotID).Scan(&taken, &capa); err != nil {
+			return err
+		}
+		if confirmed > capa || taken != confirmed {
+			over = append(over, slotID)
+		}
 	}
 
 	// Baseline: the same number of bare INSERTs, each in its own
@@ -146,28 +173,73 @@ func runClaims(ctx context.Context, args []string) error {
 			blat = append(blat, time.Since(t))
 		}(uid)
 	}
+	bcpu0, bpg0 := cpuTime(), backendCPU(ctx, db)
 	bstart := time.Now()
 	close(go2)
 	wg.Wait()
 	btook := time.Since(bstart)
+	bcpu, bpg := cpuTime()-bcpu0, backendCPU(ctx, db).since(bpg0)
 
 	ours := float64(len(lat)) / took.Seconds()
 	base := float64(len(blat)) / btook.Seconds()
-	fmt.Printf("claims %s: %d distinct verified volunteers claim one slot of capacity %d at once\n", db.Dialect, *n, *capacity)
-	fmt.Printf("  ours (GraphQL claimSlot): %d answered, %d failed, in %s = %.0f claims/s, p50 %s, p99 %s; outcomes %v\n",
-		len(lat), len(errs), took.Round(time.Millisecond), ours, ms(lat.pct(0.5)), ms(lat.pct(0.99)), byState)
-	fmt.Printf("  baseline (bare INSERT, one transaction each): %d done, %d failed, in %s = %.0f inserts/s, p50 %s, p99 %s\n",
-		len(blat), berrs, btook.Round(time.Millisecond), base, ms(blat.pct(0.5)), ms(blat.pct(0.99)))
-	fmt.Printf("  ratio ours/baseline: %s (target on PostgreSQL: >= 1500 claims/s)\n", ratio(ours, base))
-	over := confirmed > capa || taken != confirmed
-	fmt.Printf("  after, from the database: %d confirmed, taken %d, capacity %d: overbooked=%v\n", confirmed, taken, capa, over)
+	per := func(d time.Duration, k int) string { return ms(d / time.Duration(max(k, 1))) }
+	fmt.Printf("claims %s: %d distinct verified volunteers claim %d slot(s) of capacity %d at once; load average %s\n",
+		db.Dialect, *n, len(slotIDs), *capacity, load0)
+	fmt.Printf("  ours (GraphQL claimSlot): %d answered, %d failed, in %s = %.0f claims/s, p50 %s, p99 %s; CPU per claim: this process %s (server and clients), database backends %s; outcomes %v\n",
+		len(lat), len(errs), took.Round(time.Millisecond), ours, ms(lat.pct(0.5)), ms(lat.pct(0.99)), per(cpu, len(lat)), per(pg, len(lat)), byState)
+	fmt.Printf("  SQL statements per claim (requests and batches, BEGIN/COMMIT not counted): %.1f\n", float64(stmts)/float64(max(len(lat), 1)))
+	if *statements {
+		printStatements(srv.Count)
+	}
+	fmt.Printf("  baseline (bare INSERT, one transaction each): %d done, %d failed, in %s = %.0f inserts/s, p50 %s, p99 %s; CPU per insert: this process %s, database backends %s\n",
+		len(blat), berrs, btook.Round(time.Millisecond), base, ms(blat.pct(0.5)), ms(blat.pct(0.99)), per(bcpu, len(blat)), per(bpg, len(blat)))
+	fmt.Printf("  ratio ours/baseline: %s (target on PostgreSQL: >= 1500 claims/s on one slot, >= 3000 on 100; SQLite >= 1000)\n", ratio(ours, base))
+	fmt.Printf("  after, from the database: %d slot(s) overbooked or miscounted; load average %s\n", len(over), loadAverage())
 	if len(errs) > 0 {
 		fmt.Printf("  first error: %v\n", errs[0])
 	}
-	if over {
-		return fmt.Errorf("slot %d overbooked", slotID)
+	if len(over) > 0 {
+		return fmt.Errorf("slots %v overbooked or miscounted", over)
 	}
 	return nil
+}
+
+// loadAverage is the first three fields of /proc/loadavg.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// backends is the CPU time used so far by each server process serving
+// db's database (PostgreSQL; none on SQLite, which runs in this process).
+type backends map[int]time.Duration
+
+func backendCPU(ctx context.Context, db *store.DB) backends {
+	out := backends{}
+	if db.Dialect != store.Postgres {
+		return out
+	}
+	var pids []int
+	if err := store.Select(ctx, db, &pids, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`); err != nil {
+		return out
+	}
+	for _, pid := range pids {
+		out[pid] = procCPU(pid)
+	}
+	return out
+}
+
+// since is the CPU the backends used after before (a backend started
+// since counts from zero).
+func (b backends) since(before backends) time.Duration {
+	var d time.Duration
+	for pid, t := range b {
+		d += t - before[pid]
+	}
+	return d
 }
 
 // newSlot adds a published activity a week ahead with one open slot.
@@ -190,4 +262,31 @@ func newSlot(ctx context.Context, db *store.DB, now time.Time, capacity int) (in
 			VALUES (?, 'Hjælper', ?, ?, ?, ?) RETURNING id`, id, start, start.Add(time.Hour), capacity, now)
 	})
 	return slot, err
+}
+
+// printStatements prints the recorded statements by frequency, each by its
+// first line.
+func printStatements(c *counter) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := map[string]int{}
+	for _, st := range c.seen {
+		q := strings.TrimSpace(st.query)
+		if i := strings.IndexByte(q, '\n'); i > 0 {
+			q = q[:i]
+		}
+		n[q[:min(len(q), 100)]]++
+	}
+	type row struct {
+		q string
+		n int
+	}
+	var rows []row
+	for q, k := range n {
+		rows = append(rows, row{q, k})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].n > rows[j].n })
+	for _, r := range rows[:min(len(rows), 15)] {
+		fmt.Printf("    %6d  %s\n", r.n, r.q)
+	}
 }

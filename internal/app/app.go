@@ -518,6 +518,11 @@ func (a *App) housekeeping() []notify.Task {
 			_, err := a.domain.Organisations.PurgeInvitations(ctx, a.now().Add(-organisation.InvitationRetention))
 			return err
 		}},
+		{Name: "photo-placeholders", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
+			// Story photos stored before placeholders were kept (00024).
+			_, err := a.domain.Stories.BackfillPlaceholders(ctx)
+			return err
+		}},
 		{Name: "device-retention", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
 			// Devices whose app has not registered for 270 days, and dead
 			// tokens left in deliveries.

@@ -215,8 +215,8 @@ func Seed(ctx context.Context, db *store.DB, sc Scale, now time.Time) (Counts, e
 	if err := db.MoveIDSequences(ctx, "organisations", "places", "users", "activities", "volunteer_slots", "slot_claims", "stories"); err != nil {
 		return c, err
 	}
-	if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
-		return c, fmt.Errorf("analyze: %w", err)
+	if err := db.AfterBulkLoad(ctx); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -395,3 +395,19 @@ func tiffOrientation(t []byte) int {
 	}
 	return 0
 }
+
+// Measure reads a stored image with the checks and limits of an upload
+// and returns its size and BlurHash, for images kept before their
+// placeholder was (story photos from before migration 00024). Nothing is
+// re-encoded. What this server stored is upright and without metadata,
+// so an orientation tag is not looked for.
+func Measure(ctx context.Context, r io.Reader, maxBytes int64) (width, height int, placeholder string, err error) {
+	err = load(ctx, r, maxBytes, placeholderSide, nil, func(img image.Image, _ int) error {
+		b := img.Bounds()
+		width, height = b.Dx(), b.Dy()
+		var perr error
+		placeholder, perr = Placeholder(img)
+		return perr
+	})
+	return width, height, placeholder, err
+}

@@ -10,6 +10,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -152,9 +153,21 @@ var arms = map[Kind]arm{
 		"i.hidden = FALSE AND i.status IN ('PROPOSED', 'ACTIVE')", nil},
 }
 
+// rankWindow is how many of the newest hits of each kind, in the title
+// and in the text, a search ranks by score. A word so common that it
+// matches more lists the rest after them newest first: ranking every
+// match of "cafe" among 100,000 activities would cost as many rows as
+// there are matches, and a word that vague says little about which of
+// them is meant.
+const rankWindow = 50
+
 // Search returns up to q.Limit hits for q.Text, best first: things whose
-// title has every word before those that have them only in the text, then
-// by the database's rank, then by kind and id, so paging is stable.
+// title has every word before those that have them only in the text;
+// within each, the newest rankWindow hits of each kind by score (the
+// database's SearchMatch), then the rest of each kind newest first; ties
+// by kind and id, so paging is stable. Each kind reads at most
+// rankWindow + q.Offset + q.Limit + 1 rows of titles and as many of
+// texts, newest first from the index, however many rows match.
 // Activities are those with an occurrence still to end, stories the
 // published ones, initiatives the open ones (proposed or active, not
 // hidden). hasMore says whether there are hits after these.
@@ -170,37 +183,24 @@ func (s *Service) Search(ctx context.Context, c user.Caller, q Query) (hits []Hi
 	if len(kinds) == 0 {
 		kinds = Kinds
 	}
-	now := s.now()
-	var parts []string
-	var args []any
-	for _, k := range Kinds {
-		if !slices.Contains(kinds, k) {
-			continue
+	// Title hits come first, so the text is read only when the titles
+	// hold fewer hits than this page goes down to; then no kind has more
+	// title hits than that to skip in its text, and the read stays
+	// bounded however common the word.
+	need := q.Offset + q.Limit + 1
+	var rows []row
+	for _, t := range []tier{tierTitle, tierText, tierStem} {
+		if len(rows) >= need {
+			break
 		}
-		a := arms[k]
-		m := s.db.SearchMatch(a.table, a.alias, words)
-		parts = append(parts, `SELECT '`+string(a.kind)+`' AS kind, `+a.alias+`.id AS id, `+m.Title+` AS in_title, `+m.Score+` AS score
-			FROM `+a.table+` `+a.alias+` `+m.Join+`
-			WHERE `+a.where+` AND `+m.Where)
-		args = append(args, m.TitleArgs...)
-		args = append(args, m.ScoreArgs...)
-		args = append(args, m.JoinArgs...)
-		if a.whereArgs != nil {
-			args = append(args, a.whereArgs(now)...)
+		more, err := s.find(ctx, kinds, words, t, rankWindow+need)
+		if err != nil {
+			return nil, false, err
 		}
-		args = append(args, m.WhereArgs...)
+		rows = append(rows, more...)
 	}
-	query := `SELECT kind, id, in_title FROM (` + strings.Join(parts, "\nUNION ALL\n") + `) hits
-		ORDER BY in_title DESC, score DESC, kind, id LIMIT ? OFFSET ?`
-	args = append(args, q.Limit+1, q.Offset)
-	var rows []struct {
-		Kind    Kind  `db:"kind"`
-		ID      int64 `db:"id"`
-		InTitle int   `db:"in_title"`
-	}
-	if err := store.Select(ctx, s.db, &rows, query, args...); err != nil {
-		return nil, false, fmt.Errorf("search: %w", err)
-	}
+	rows = rank(rows)
+	rows = rows[min(q.Offset, len(rows)):]
 	if len(rows) > q.Limit {
 		rows, hasMore = rows[:q.Limit], true
 	}
@@ -217,11 +217,107 @@ func (s *Service) Search(ctx context.Context, c user.Caller, q Query) (hits []Hi
 		if !ok {
 			continue // changed since the search read it, or not the caller's to see
 		}
-		h.InTitle = r.InTitle == 1
+		h.InTitle = r.Tier == tierTitle
 		h.Position = q.Offset + i + 1
 		hits = append(hits, h)
 	}
 	return hits, hasMore, nil
+}
+
+// A tier is one way hits are found, in the order they are listed.
+type tier int
+
+const (
+	tierStem  tier = iota // another form of a word (PostgreSQL's Danish stemmer) found in the text
+	tierText              // every word in the text, not all in the title
+	tierTitle             // every word in the title
+)
+
+// find reads up to n of the newest hits of each kind among kinds found
+// by tier t.
+func (s *Service) find(ctx context.Context, kinds []Kind, words store.Search, t tier, n int) ([]row, error) {
+	now := s.now()
+	var parts []string
+	var args []any
+	for _, k := range Kinds {
+		if !slices.Contains(kinds, k) {
+			continue
+		}
+		a := arms[k]
+		m := s.db.SearchMatch(a.table, a.alias, words)
+		tier, not, notArgs := m.Title, "", []any(nil)
+		switch t {
+		case tierText:
+			tier, not, notArgs = m.Text, ` AND NOT (`+m.InTitle+`)`, m.InTitleArgs
+		case tierStem:
+			if m.Stem == nil {
+				return nil, nil
+			}
+			tier = *m.Stem
+		}
+		parts = append(parts, `SELECT * FROM (SELECT '`+string(a.kind)+`' AS kind, `+a.alias+`.id AS id, `+fmt.Sprint(int(t))+` AS tier, `+m.Score+` AS score
+			FROM `+a.table+` `+a.alias+` `+tier.Join+`
+			WHERE `+a.where+` AND `+tier.Where+not+`
+			ORDER BY `+tier.Key+` DESC LIMIT ?) `+strings.ToLower(string(k)))
+		args = append(args, m.ScoreArgs...)
+		if a.whereArgs != nil {
+			args = append(args, a.whereArgs(now)...)
+		}
+		args = append(args, tier.Args...)
+		args = append(args, notArgs...)
+		args = append(args, n)
+	}
+	var rows []row
+	if err := store.Select(ctx, s.db, &rows, strings.Join(parts, "\nUNION ALL\n"), args...); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return rows, nil
+}
+
+type row struct {
+	Kind   Kind    `db:"kind"`
+	ID     int64   `db:"id"`
+	Tier   tier    `db:"tier"`
+	Score  float64 `db:"score"`
+	ranked bool
+}
+
+// rank orders the rows the search read: title hits first, then text
+// hits, then other forms of the words; within each, the
+// newest rankWindow of each kind and tier by score; then the rest by kind,
+// newest first. The order depends on the rows alone, never on how deep
+// the page is, so pages follow on from each other.
+func rank(rows []row) []row {
+	// Each kind and tier newest first, to find its newest rankWindow.
+	slices.SortFunc(rows, func(a, b row) int {
+		return cmp.Or(strings.Compare(string(a.Kind), string(b.Kind)), cmp.Compare(a.Tier, b.Tier), cmp.Compare(b.ID, a.ID))
+	})
+	for i := range rows {
+		rows[i].ranked = i < rankWindow || rows[i].Kind != rows[i-rankWindow].Kind || rows[i].Tier != rows[i-rankWindow].Tier
+	}
+	slices.SortFunc(rows, func(a, b row) int {
+		switch {
+		case a.Tier != b.Tier:
+			return cmp.Compare(b.Tier, a.Tier)
+		case a.ranked != b.ranked:
+			if a.ranked {
+				return -1
+			}
+			return 1
+		case a.ranked && a.Score != b.Score:
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		case a.Kind != b.Kind:
+			return strings.Compare(string(a.Kind), string(b.Kind))
+		case a.ranked:
+			return cmp.Compare(a.ID, b.ID)
+		default:
+			return cmp.Compare(b.ID, a.ID)
+		}
+	})
+	return rows
 }
 
 type key struct {

@@ -90,6 +90,24 @@ func (db *DB) MoveIDSequences(ctx context.Context, tables ...string) error {
 	return nil
 }
 
+// AfterBulkLoad brings the planner's statistics and the indexes up to
+// date after many rows went in at once (the load tool's seed). On
+// PostgreSQL that is VACUUM ANALYZE: a GIN index takes bulk inserts into
+// a pending list that every search then reads through and that the
+// planner prices so high it scans the table instead, until a vacuum
+// merges it (autovacuum would, some minutes later). SQLite needs only
+// ANALYZE.
+func (db *DB) AfterBulkLoad(ctx context.Context) error {
+	q := `ANALYZE`
+	if db.Dialect == Postgres {
+		q = `VACUUM ANALYZE`
+	}
+	if _, err := db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("%s: %w", q, err)
+	}
+	return nil
+}
+
 // Explain returns the plan the database chooses for query, a line a
 // step: PostgreSQL's EXPLAIN (ANALYZE, BUFFERS), which also runs it, or
 // SQLite's EXPLAIN QUERY PLAN. It is for the load tool's reports.

@@ -34,10 +34,10 @@ var allowedDiffs = map[string]string{
 	"notification_preferences.user_id nullability": "SQLite primary key quirk",
 }
 
-// searchIndex names PostgreSQL's GIN indexes of search (migration 00015),
-// which do what SQLite's FTS5 tables do there and have no namesake on
-// SQLite.
-var searchIndex = regexp.MustCompile(`^[a-z_]+_search_(trgm|danish)_idx$`)
+// searchIndex names PostgreSQL's GIN indexes of search (migrations 00015
+// and 00029), which do what SQLite's FTS5 tables do there and have no
+// namesake on SQLite.
+var searchIndex = regexp.MustCompile(`^[a-z_]+_search_(trgm|danish|title_trgm)_idx$`)
 
 type column struct {
 	Type    string // the kind of type: integer, text, boolean, timestamp, real

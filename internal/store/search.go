@@ -142,20 +142,34 @@ func (s Search) short() []string {
 	return out
 }
 
-// SearchSQL is how a search over one table reads in the dialect: Join
-// follows "FROM table alias", Where is ANDed into the conditions, Title is
-// 1 when every word is in the title and 0 otherwise, Score orders the rest
-// (higher first). Each part has its own arguments, to be passed in the
-// order the parts appear in the statement.
+// SearchTier is one way a search finds rows of a table: Join follows
+// "FROM table alias", Where is ANDed into the conditions, with Args in
+// order. Key is the row's id as the index that finds the rows orders them:
+// "ORDER BY Key DESC LIMIT n" is read from that index and stops after n
+// rows, however many match.
+type SearchTier struct {
+	Join  string
+	Where string
+	Args  []any
+	Key   string
+}
+
+// SearchSQL is how a search over one table reads in the dialect. Title
+// finds the rows whose title has every word, Text those whose text has
+// every word (on PostgreSQL also another form of a Danish word). InTitle
+// is the condition that every word is in the title, for the rows Text
+// found. Score ranks rows found either way, higher first; it is worked
+// out only for the rows a search reads, never for every match.
 type SearchSQL struct {
-	Join      string
-	JoinArgs  []any
-	Where     string
-	WhereArgs []any
-	Title     string
-	TitleArgs []any
-	Score     string
-	ScoreArgs []any
+	Title SearchTier
+	Text  SearchTier
+	// Stem, on PostgreSQL, finds the rows with another form of a Danish
+	// word that Text did not find; nil on SQLite, which has no stemmer.
+	Stem        *SearchTier
+	InTitle     string
+	InTitleArgs []any
+	Score       string
+	ScoreArgs   []any
 }
 
 // SearchMatch is the SQL that finds s in table (one whose rows have
@@ -163,77 +177,116 @@ type SearchSQL struct {
 // alias.
 //
 // SQLite: the FTS5 table <table>_search (trigram tokenizer) finds the
-// words of three letters or more; bm25 weighs a title hit ten times a
-// body hit. PostgreSQL: the trigram GIN index finds the words inside
-// search_text, or the Danish stemmer finds them as forms of the same word
-// ("børnene" finds "børn"); ts_rank orders them.
+// words of three letters or more, in the title column alone for Title;
+// shorter words are matched by LIKE on the rows those found. PostgreSQL:
+// trigram GIN indexes find the words inside search_title (00029) and
+// search_text, and the Danish
+// stemmer finds them as forms of the same word ("børnene" finds "børn").
+//
+// The score is the same on both: a word found in the title counts most,
+// a word found where a word begins (typed halfway) next, and of equal
+// scores the shorter text, the closer match. Neither bm25 nor ts_rank: FTS5's
+// bm25 counts every row each word is in on every query, so a common word
+// would cost as many rows as it matches.
 //
 // s must not be Empty. table and alias are constants of the caller.
 func (db *DB) SearchMatch(table, alias string, s Search) SearchSQL {
 	var out SearchSQL
-	var likes []string
-	var likeArgs []any
-	for _, w := range s.Words {
-		likes = append(likes, alias+`.search_title LIKE ? ESCAPE '\'`)
-		likeArgs = append(likeArgs, LikePattern(w))
-	}
-	out.Title = `CASE WHEN ` + strings.Join(likes, " AND ") + ` THEN 1 ELSE 0 END`
-	out.TitleArgs = likeArgs
-
-	if db.Dialect == Postgres {
+	likes := func(col string) (string, []any) {
 		var conds []string
 		var args []any
 		for _, w := range s.Words {
-			conds = append(conds, alias+`.search_text LIKE ? ESCAPE '\'`)
+			conds = append(conds, alias+`.`+col+` LIKE ? ESCAPE '\'`)
 			args = append(args, LikePattern(w))
 		}
+		return strings.Join(conds, " AND "), args
+	}
+	out.InTitle, out.InTitleArgs = likes("search_title")
+
+	var points []string
+	for _, w := range s.Words {
+		points = append(points,
+			`CASE WHEN `+alias+`.search_title LIKE ? ESCAPE '\' THEN 4 ELSE 0 END`,
+			`CASE WHEN ' ' || `+alias+`.search_text LIKE ? ESCAPE '\' THEN 2 ELSE 0 END`)
+		out.ScoreArgs = append(out.ScoreArgs, LikePattern(w), wordStartPattern(w))
+	}
+	out.Score = `CAST((` + strings.Join(points, " + ") + `) * 10000 - CASE WHEN LENGTH(` + alias + `.search_text) > 9999 THEN 9999 ELSE LENGTH(` + alias + `.search_text) END AS REAL)`
+
+	if db.Dialect == Postgres {
+		text, textArgs := likes("search_text")
 		query := strings.Join(s.Words, " ")
-		out.Where = `((` + strings.Join(conds, " AND ") + `) OR to_tsvector('danish', ` + alias + `.search_text) @@ plainto_tsquery('danish', ?))`
-		out.WhereArgs = append(args, query)
-		out.Score = `CAST(ts_rank(to_tsvector('danish', ` + alias + `.search_text), plainto_tsquery('danish', ?)) AS REAL)`
-		out.ScoreArgs = []any{query}
+		// The title's own trigram index (migration 00029) finds them.
+		out.Title = SearchTier{Where: out.InTitle, Args: out.InTitleArgs, Key: alias + `.id`}
+		out.Text = SearchTier{Where: text, Args: textArgs, Key: alias + `.id`}
+		// Its own tier, not an OR in Text: the planner cannot tell how
+		// many rows a word's stem is in, and ordering by the primary key
+		// it would read the whole table for a rare word. "+ 0" keeps it
+		// to the GIN index; the stem tier is read only when the words
+		// themselves found less than a page.
+		out.Stem = &SearchTier{Where: `to_tsvector('danish', ` + alias + `.search_text) @@ plainto_tsquery('danish', ?) AND NOT (` + text + `)`,
+			Args: append([]any{query}, textArgs...), Key: `(` + alias + `.id + 0)`}
 		return out
 	}
 
-	var conds []string
-	var args []any
-	for _, w := range s.short() {
-		conds = append(conds, alias+`.search_text LIKE ? ESCAPE '\'`)
-		args = append(args, LikePattern(w))
+	shortLikes := func(col string) ([]string, []any) {
+		var conds []string
+		var args []any
+		for _, w := range s.short() {
+			conds = append(conds, alias+`.`+col+` LIKE ? ESCAPE '\'`)
+			args = append(args, LikePattern(w))
+		}
+		return conds, args
 	}
 	long := s.long()
 	if len(long) == 0 {
-		out.Where = strings.Join(conds, " AND ")
-		out.WhereArgs = args
-		out.Score = `CAST(0 AS REAL)`
+		tc, ta := shortLikes("search_title")
+		xc, xa := shortLikes("search_text")
+		out.Title = SearchTier{Where: strings.Join(tc, " AND "), Args: ta, Key: alias + `.id`}
+		out.Text = SearchTier{Where: strings.Join(xc, " AND "), Args: xa, Key: alias + `.id`}
 		return out
 	}
 	fts := table + "_search"
+	join := `JOIN ` + fts + ` ON ` + fts + `.rowid = ` + alias + `.id`
 	phrases := make([]string, len(long))
+	titled := make([]string, len(long))
 	for i, w := range long {
 		// Words are letters and digits only (ParseSearch), so a phrase in
 		// double quotes is always one literal string to FTS5.
 		phrases[i] = `"` + w + `"`
+		titled[i] = `search_title : "` + w + `"`
 	}
-	out.Join = `JOIN ` + fts + ` ON ` + fts + `.rowid = ` + alias + `.id`
-	out.Where = strings.Join(append([]string{fts + ` MATCH ?`}, conds...), " AND ")
-	out.WhereArgs = append([]any{strings.Join(phrases, " AND ")}, args...)
-	out.Score = `-bm25(` + fts + `, 10.0, 1.0)`
+	tc, ta := shortLikes("search_title")
+	xc, xa := shortLikes("search_text")
+	out.Title = SearchTier{Join: join, Where: strings.Join(append([]string{fts + ` MATCH ?`}, tc...), " AND "),
+		Args: append([]any{strings.Join(titled, " AND ")}, ta...), Key: fts + `.rowid`}
+	out.Text = SearchTier{Join: join, Where: strings.Join(append([]string{fts + ` MATCH ?`}, xc...), " AND "),
+		Args: append([]any{strings.Join(phrases, " AND ")}, xa...), Key: fts + `.rowid`}
 	return out
+}
+
+// wordStartPattern matches w where a word of the text begins, in the text
+// with a space put before it.
+func wordStartPattern(w string) string {
+	return "% " + strings.TrimPrefix(LikePattern(w), "%")
 }
 
 // SearchFilter is the condition that a row of table, read as alias, matches
 // s, for lists that search among their own filters and keep their own
 // order. s must not be Empty.
 func (db *DB) SearchFilter(table, alias string, s Search) (string, []any) {
-	m := db.SearchMatch(table, alias, s)
+	sm := db.SearchMatch(table, alias, s)
+	m := sm.Text
+	if sm.Stem != nil {
+		return `((` + m.Where + `) OR to_tsvector('danish', ` + alias + `.search_text) @@ plainto_tsquery('danish', ?))`,
+			append(append([]any{}, m.Args...), strings.Join(s.Words, " "))
+	}
 	if m.Join == "" {
-		return m.Where, m.WhereArgs
+		return m.Where, m.Args
 	}
 	// The FTS table's rows are the table's ids; a subquery keeps the
 	// list's own joins and order as they are.
 	fts := table + "_search"
-	phrases, rest := m.WhereArgs[0], m.WhereArgs[1:]
+	phrases, rest := m.Args[0], m.Args[1:]
 	cond := alias + `.id IN (SELECT rowid FROM ` + fts + ` WHERE ` + fts + ` MATCH ?)`
 	for range rest {
 		cond += ` AND ` + alias + `.search_text LIKE ? ESCAPE '\'`

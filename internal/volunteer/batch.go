@@ -141,7 +141,8 @@ func (s *Service) claimQueued(ctx context.Context, caller user.Caller, slotID in
 // batch is judged again alone, so one bad claim costs the others only
 // time and each gets the answer it would have had without batching.
 func (s *Service) admit(ctx context.Context, slotID int64, batch []*claimRequest) {
-	now := s.clock()
+	// As PostgreSQL keeps it, so the claims told are the claims stored.
+	now := s.clock().Truncate(time.Microsecond)
 	var (
 		answers []claimAnswer
 		events  []event.Event
@@ -375,7 +376,13 @@ func (s *Service) decide(ctx context.Context, tx *sqlx.Tx, slotID int64, batch [
 		for _, m := range made {
 			claimOf[m.UserID] = m.ID
 		}
-		confirmed := 0
+		// The claims are told as inserted, without reading them back:
+		// under the slot's lock the new claims are the slot's newest (every
+		// claim on it is inserted under that lock), so a new waitlisted
+		// claim's position is the count waiting before the batch
+		// (sl.Waitlisted, kept with the claims by every path) plus its
+		// place among the batch's waitlisted claims.
+		confirmed, queued := 0, sl.Waitlisted
 		var keyed []rememberedKey
 		owned := make([]changelog.Owned, 0, len(admitted))
 		for _, c := range admitted {
@@ -383,12 +390,20 @@ func (s *Service) decide(ctx context.Context, tx *sqlx.Tx, slotID int64, batch [
 			if id == 0 {
 				return nil, nil, fmt.Errorf("insert claims on slot %d: no id returned for user %d", slotID, c.userID)
 			}
-			answers[c.index].claim.ID = id
+			createdBy := batch[c.index].caller.UserID
+			told := Claim{ID: id, SlotID: slotID, UserID: c.userID, Status: c.status, CreatedBy: &createdBy,
+				CreatedAt: now, ChangedAt: &now}
 			kind := event.ClaimWaitlisted
 			if c.status == Confirmed {
 				kind = event.ClaimConfirmed
 				confirmed++
+				told.ConfirmedAt = &now
+			} else {
+				queued++
+				position := queued
+				told.WaitlistPosition = &position
 			}
+			answers[c.index].claim = told
 			events = append(events, event.Event{Kind: kind, SlotID: slotID, ActivityID: sl.ActivityID,
 				OrganisationID: a.OrganisationID, ClaimID: id, UserID: c.userID})
 			owned = append(owned, changelog.Owned{ID: id, Person: c.userID})
@@ -427,12 +442,9 @@ func (s *Service) decide(ctx context.Context, tx *sqlx.Tx, slotID int64, batch [
 		return nil, nil, err
 	}
 
-	// Read back what the callers are told, waitlist positions counted in
-	// the database under the slot's lock.
+	// A retry is told its claim as it is now, waitlist position counted
+	// in the database.
 	var want []int64
-	for _, c := range admitted {
-		want = append(want, answers[c.index].claim.ID)
-	}
 	for _, i := range replayed {
 		want = append(want, answers[i].claim.ID)
 	}
@@ -448,9 +460,6 @@ func (s *Service) decide(ctx context.Context, tx *sqlx.Tx, slotID int64, batch [
 		byID := make(map[int64]Claim, len(got))
 		for _, c := range got {
 			byID[c.ID] = c
-		}
-		for _, c := range admitted {
-			answers[c.index].claim = byID[answers[c.index].claim.ID]
 		}
 		for _, i := range replayed {
 			c, ok := byID[answers[i].claim.ID]

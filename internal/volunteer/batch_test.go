@@ -81,12 +81,24 @@ func TestBatchTwoReplicasStorm(t *testing.T) {
 		if len(told) != 990 {
 			t.Errorf("%d distinct positions told, want 990", len(told))
 		}
-		var n int
-		if err := store.Get(f.ctx, db, &n, `SELECT COUNT(*) FROM slot_claims WHERE slot_id = ?`, sl.ID); err != nil {
+		// What each caller was told is what the database holds.
+		roster, err := f.svc.Roster(f.ctx, f.organiser, sl.ID)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if n != 1000 {
-			t.Errorf("%d claims in the database, want 1000", n)
+		if len(roster) != 1000 {
+			t.Errorf("%d claims in the database, want 1000", len(roster))
+		}
+		stored := map[int64]Claim{}
+		for _, c := range roster {
+			stored[c.ID] = c
+		}
+		for i, c := range claims {
+			db, ok := stored[c.ID]
+			if !ok || db.Status != c.Status || db.UserID != c.UserID || !equalPtr(db.WaitlistPosition, c.WaitlistPosition) ||
+				!db.CreatedAt.Equal(c.CreatedAt) || !equalTime(db.ConfirmedAt, c.ConfirmedAt) || !equalPtr(db.CreatedBy, c.CreatedBy) {
+				t.Errorf("claim %d told %+v, stored %+v", i, c, db)
+			}
 		}
 		if got := len(f.events(event.ClaimConfirmed)); got != 10 {
 			t.Errorf("%d ClaimConfirmed events, want 10", got)
