@@ -410,13 +410,21 @@ func (b *loaderBox) forget() *loaders {
 // and must read what is current, not what the connection's first message
 // cached.
 func (r *Resolver) withLoaders(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	return next(r.ownLoaders(ctx))
+}
+
+// ownLoaders is ctx with loaders of its own, fresh, for the caller of ctx.
+// A subscription's message is made before gqlgen starts its response, so
+// the activity it carries reads its relations through loaders of its own,
+// not those of the connection's first response.
+func (r *Resolver) ownLoaders(ctx context.Context) context.Context {
 	c := user.CallerFrom(ctx)
 	// Made at the first field that asks, not here: a subscription's next
 	// response begins when the last was sent and then waits, idle, for
 	// the next signal, and a set of loaders held by each of 10,000 idle
 	// subscribers was 9 KiB apiece (TestIdleSubscriptionHoldsNoLoaders).
 	box := &loaderBox{fresh: func() *loaders { return newLoaders(r, c) }}
-	return next(context.WithValue(ctx, loadersKey{}, box))
+	return context.WithValue(ctx, loadersKey{}, box)
 }
 
 func (r *Resolver) loaders(ctx context.Context) *loaders {
