@@ -342,6 +342,7 @@ type ComplexityRoot struct {
 
 	Me struct {
 		AgeGroup                func(childComplexity int) int
+		AgeRequired             func(childComplexity int) int
 		CalendarFeedURL         func(childComplexity int) int
 		Claims                  func(childComplexity int, upcoming *bool) int
 		ClaimsConnection        func(childComplexity int, upcoming *bool, first *int, after *string) int
@@ -995,6 +996,7 @@ type MeResolver interface {
 
 	NameRequired(ctx context.Context, obj *user.User) (bool, error)
 
+	AgeRequired(ctx context.Context, obj *user.User) (bool, error)
 	GuardianConsentRequired(ctx context.Context, obj *user.User) (bool, error)
 
 	Language(ctx context.Context, obj *user.User) (string, error)
@@ -2242,6 +2244,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.AgeGroup(childComplexity), true
+	case "Me.ageRequired":
+		if e.ComplexityRoot.Me.AgeRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.AgeRequired(childComplexity), true
 	case "Me.calendarFeedUrl":
 		if e.ComplexityRoot.Me.CalendarFeedURL == nil {
 			break
@@ -5648,6 +5656,8 @@ enum UserErrorCode {
   ACTIVITY_CANCELLED
   "The activity does not exist."
   ACTIVITY_NOT_FOUND
+  "First say whether you are under 13. The app will ask you."
+  AGE_REQUIRED
   "You have already taken this slot."
   ALREADY_CLAIMED
   "The person is already invited and has not answered yet."
@@ -8036,6 +8046,8 @@ type Me {
   nameRequired: Boolean!
   "What the person said of their age with updateMe; null while they have not said (the app asks at sign-up)."
   ageGroup: AgeGroup
+  "True while the person has not said whether they are under 13 (ageGroup is null), also for accounts made before the question was asked: claiming a slot, taking part, writing or editing a story, proposing or joining an initiative, inviting an organiser and accepting an invitation to organise answer AGE_REQUIRED until updateMe sets ageGroup. The app asks when this is true, at sign-up or at the next start. Added in 0.9.0."
+  ageRequired: Boolean!
   "True while the person said they are under 13 and the secretariat has recorded no guardian's consent: claiming, taking part, stories, initiatives and organising answer PARENTAL_CONSENT_REQUIRED; browsing, following, reacting and settings work."
   guardianConsentRequired: Boolean!
   "The e-mail address of the sign-in; null for an anonymous sign-in."
@@ -9377,6 +9389,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_nameRequired(ctx, field)
 	case "ageGroup":
 		return ec.fieldContext_Me_ageGroup(ctx, field)
+	case "ageRequired":
+		return ec.fieldContext_Me_ageRequired(ctx, field)
 	case "guardianConsentRequired":
 		return ec.fieldContext_Me_guardianConsentRequired(ctx, field)
 	case "email":
@@ -16519,6 +16533,29 @@ func (ec *executionContext) _Me_ageGroup(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Me_ageGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "AgeGroup")
+}
+
+func (ec *executionContext) _Me_ageRequired(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_ageRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().AgeRequired(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_ageRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Me", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Me_guardianConsentRequired(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
@@ -35502,6 +35539,12 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "ageRequired":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_ageRequired(ctx, field, obj)
+				})
 		case "guardianConsentRequired":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
