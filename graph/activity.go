@@ -8,7 +8,10 @@ import (
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/geo"
+	"github.com/ishoj/voresishoj/internal/organisation"
+	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/user"
+	"github.com/ishoj/voresishoj/internal/volunteer"
 )
 
 // activityFilter translates the GraphQL filter; ids and themes are checked.
@@ -103,7 +106,7 @@ func (r *Resolver) listActivities(ctx context.Context, f activity.Filter, first 
 		},
 		func(cur string, row *activity.Listed) model.ActivityEdge {
 			l.activity.Prime(row.ID, row.Activity)
-			return model.ActivityEdge{Cursor: cur, Node: &row.Activity, Occurrence: &row.Occurrence, Distance: row.Distance}
+			return model.ActivityEdge{Cursor: cur, Node: r.viewActivity(ctx, &row.Activity), Occurrence: &row.Occurrence, Distance: row.Distance}
 		})
 	return &model.ActivityConnection{Edges: edges, PageInfo: info}, nil
 }
@@ -117,4 +120,57 @@ func (r *Resolver) requestNow(ctx context.Context) time.Time {
 		return t
 	}
 	return r.Now()
+}
+
+// activityRelations reads the relations model.Activity's inline fields
+// show, through the loaders of the response ctx belongs to, so as that
+// response's caller. On a page the prefetch has primed them and nothing
+// waits; elsewhere (one activity, or a story's) the loader batches the
+// response's asks as before.
+type activityRelations struct {
+	r   *Resolver
+	ctx context.Context
+}
+
+func (x activityRelations) Themes(id int64) ([]string, error) {
+	return x.r.loaders(x.ctx).activityThemes.Load(x.ctx, id)
+}
+
+func (x activityRelations) Place(id int64) (*place.Place, error) {
+	return load(x.ctx, x.r.loaders(x.ctx).place, id)
+}
+
+func (x activityRelations) Organisation(id int64) (*organisation.Organisation, error) {
+	o, err := x.r.loaders(x.ctx).organisation.Load(x.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+func (x activityRelations) Slots(id int64) ([]volunteer.Slot, error) {
+	return x.r.loaders(x.ctx).activitySlots.Load(x.ctx, id)
+}
+
+// viewActivity is a as the response of ctx shows it; nil stays nil.
+func (r *Resolver) viewActivity(ctx context.Context, a *activity.Activity) *model.Activity {
+	if a == nil {
+		return nil
+	}
+	return &model.Activity{Activity: *a, Rel: activityRelations{r: r, ctx: ctx}}
+}
+
+// loadActivity reads one activity through the caller's loader: nil when
+// the caller may not see it.
+func (r *Resolver) loadActivity(ctx context.Context, id int64) (*model.Activity, error) {
+	a, err := load(ctx, r.loaders(ctx).activity, id)
+	return r.viewActivityOr(ctx, a, err)
+}
+
+// viewActivityOr is viewActivity for a read that may fail.
+func (r *Resolver) viewActivityOr(ctx context.Context, a *activity.Activity, err error) (*model.Activity, error) {
+	if err != nil {
+		return nil, err
+	}
+	return r.viewActivity(ctx, a), nil
 }

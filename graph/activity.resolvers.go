@@ -12,17 +12,10 @@ import (
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/link"
-	"github.com/ishoj/voresishoj/internal/organisation"
-	"github.com/ishoj/voresishoj/internal/place"
 )
 
-// ID is the resolver for the id field.
-func (r *activityResolver) ID(ctx context.Context, obj *activity.Activity) (string, error) {
-	return globalID(typeActivity, obj.ID), nil
-}
-
 // NextOccurrence is the resolver for the nextOccurrence field.
-func (r *activityResolver) NextOccurrence(ctx context.Context, obj *activity.Activity) (*activity.Occurrence, error) {
+func (r *activityResolver) NextOccurrence(ctx context.Context, obj *model.Activity) (*activity.Occurrence, error) {
 	occ, err := r.loaders(ctx).occurrences.Load(ctx, occurrenceKey{ActivityID: obj.ID, From: r.requestNow(ctx), Limit: 1})
 	if err != nil || len(occ) == 0 {
 		return nil, err
@@ -31,7 +24,7 @@ func (r *activityResolver) NextOccurrence(ctx context.Context, obj *activity.Act
 }
 
 // Occurrences is the resolver for the occurrences field.
-func (r *activityResolver) Occurrences(ctx context.Context, obj *activity.Activity, from *time.Time, to *time.Time, first *int) ([]activity.Occurrence, error) {
+func (r *activityResolver) Occurrences(ctx context.Context, obj *model.Activity, from *time.Time, to *time.Time, first *int) ([]activity.Occurrence, error) {
 	limit, err := pageSize(first)
 	if err != nil {
 		return nil, err
@@ -46,40 +39,15 @@ func (r *activityResolver) Occurrences(ctx context.Context, obj *activity.Activi
 	return r.loaders(ctx).occurrences.Load(ctx, key)
 }
 
-// Place is the resolver for the place field.
-func (r *activityResolver) Place(ctx context.Context, obj *activity.Activity) (*place.Place, error) {
-	if obj.PlaceID == nil {
-		return nil, nil
-	}
-	return load(ctx, r.loaders(ctx).place, *obj.PlaceID)
-}
-
-// Organisation is the resolver for the organisation field.
-func (r *activityResolver) Organisation(ctx context.Context, obj *activity.Activity) (*organisation.Organisation, error) {
-	o, err := r.loaders(ctx).organisation.Load(ctx, obj.OrganisationID)
-	if err != nil {
-		return nil, err
-	}
-	return &o, nil
-}
-
-// Themes is the resolver for the themes field.
-func (r *activityResolver) Themes(ctx context.Context, obj *activity.Activity) ([]string, error) {
-	return r.loaders(ctx).activityThemes.Load(ctx, obj.ID)
-}
-
 // Links is the resolver for the links field.
-func (r *activityResolver) Links(ctx context.Context, obj *activity.Activity) ([]link.Link, error) {
+func (r *activityResolver) Links(ctx context.Context, obj *model.Activity) ([]link.Link, error) {
 	return r.loaders(ctx).activityLinks.Load(ctx, obj.ID)
 }
 
 // Activity is the resolver for the activity field.
-func (r *occurrenceResolver) Activity(ctx context.Context, obj *activity.Occurrence) (*activity.Activity, error) {
+func (r *occurrenceResolver) Activity(ctx context.Context, obj *activity.Occurrence) (*model.Activity, error) {
 	a, err := r.loaders(ctx).activity.Load(ctx, obj.ActivityID)
-	if err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return r.viewActivityOr(ctx, &a, err)
 }
 
 // Activities is the resolver for the activities field.
@@ -99,12 +67,12 @@ func (r *queryResolver) Activities(ctx context.Context, first *int, after *strin
 }
 
 // Activity is the resolver for the activity field.
-func (r *queryResolver) Activity(ctx context.Context, id string) (*activity.Activity, error) {
+func (r *queryResolver) Activity(ctx context.Context, id string) (*model.Activity, error) {
 	aid, err := idOf(typeActivity, id, "id")
 	if err != nil {
 		return nil, err
 	}
-	return load(ctx, r.loaders(ctx).activity, aid)
+	return r.loadActivity(ctx, aid)
 }
 
 // Activity returns ActivityResolver implementation.

@@ -10,7 +10,6 @@ import (
 	"errors"
 
 	"github.com/ishoj/voresishoj/graph/model"
-	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/calimport"
 	"github.com/ishoj/voresishoj/internal/i18n"
 	"github.com/ishoj/voresishoj/internal/organisation"
@@ -19,7 +18,7 @@ import (
 )
 
 // ImportedFrom is the resolver for the importedFrom field.
-func (r *activityResolver) ImportedFrom(ctx context.Context, obj *activity.Activity) (*string, error) {
+func (r *activityResolver) ImportedFrom(ctx context.Context, obj *model.Activity) (*string, error) {
 	o, err := r.loaders(ctx).origin.Load(ctx, obj.ID)
 	if err != nil || o.SourceID == nil && o.CalendarURL == "" {
 		return nil, ignoreNotFound(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ishoj/voresishoj/graph/model"
+	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/user"
@@ -39,9 +40,11 @@ func (r *Resolver) changeCover(ctx context.Context, target string, u *media.Uplo
 	var err error
 	switch {
 	case ok && typ == typeActivity:
-		out.Activity, out.UserErrors, err = mutate(ctx, r, nil, activities, func() (int64, error) {
+		var a *activity.Activity
+		a, out.UserErrors, err = mutate(ctx, r, nil, activities, func() (int64, error) {
 			return id, coverWrite(ctx, c, id, u, r.Domain.Activities.SetCover, r.Domain.Activities.RemoveCover)
 		})
+		out.Activity = r.viewActivity(ctx, a)
 	case ok && typ == typeOrganisation:
 		out.Organisation, out.UserErrors, err = mutate(ctx, r, nil, organisations, func() (int64, error) {
 			return id, coverWrite(ctx, c, id, u, r.Domain.Organisations.SetCover, r.Domain.Organisations.RemoveCover)

@@ -278,10 +278,7 @@ func newFuzzServer(tb testing.TB) *fuzzServer {
 	fs := &fuzzServer{handler: ts.handler, errors: logged}
 	ctx := context.Background()
 	var err error
-	fs.resident, err = ts.resolver.Domain.Users.Resolve(ctx, user.Identity{UID: "uid-fuzz", Email: "fuzz@test.example", EmailVerified: true, Name: "Fuzz"})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	_, fs.resident = ts.signUp("token-fuzz", user.Identity{UID: "uid-fuzz", Email: "fuzz@test.example", EmailVerified: true, Name: "Fuzz"})
 	u, _, err := ts.resolver.Domain.Users.GrantSecretariat(ctx, "", "uid-fixture-secretariat")
 	if err != nil {
 		tb.Fatal(err)

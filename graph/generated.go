@@ -83,21 +83,21 @@ type ComplexityRoot struct {
 		Cover                 func(childComplexity int) int
 		Description           func(childComplexity int) int
 		EndsAt                func(childComplexity int) int
-		ID                    func(childComplexity int) int
+		GlobalID              func(childComplexity int) int
 		ImportedFrom          func(childComplexity int) int
 		Links                 func(childComplexity int) int
 		NextOccurrence        func(childComplexity int) int
 		Occurrences           func(childComplexity int, from *time.Time, to *time.Time, first *int) int
-		Organisation          func(childComplexity int) int
+		OrganisationOf        func(childComplexity int) int
 		ParticipationSettings func(childComplexity int) int
-		Place                 func(childComplexity int) int
+		PlaceOf               func(childComplexity int) int
 		PublishedAt           func(childComplexity int) int
 		Recurrence            func(childComplexity int) int
-		Slots                 func(childComplexity int) int
+		SlotList              func(childComplexity int) int
 		SlotsConnection       func(childComplexity int, first *int, after *string) int
 		StartsAt              func(childComplexity int) int
 		Status                func(childComplexity int) int
-		Themes                func(childComplexity int) int
+		ThemeNames            func(childComplexity int) int
 		Title                 func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
 		WebURL                func(childComplexity int) int
@@ -342,6 +342,7 @@ type ComplexityRoot struct {
 
 	Me struct {
 		AgeGroup                func(childComplexity int) int
+		AgeRequired             func(childComplexity int) int
 		CalendarFeedURL         func(childComplexity int) int
 		Claims                  func(childComplexity int, upcoming *bool) int
 		ClaimsConnection        func(childComplexity int, upcoming *bool, first *int, after *string) int
@@ -926,23 +927,17 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type ActivityResolver interface {
-	ID(ctx context.Context, obj *activity.Activity) (string, error)
+	NextOccurrence(ctx context.Context, obj *model.Activity) (*activity.Occurrence, error)
+	Occurrences(ctx context.Context, obj *model.Activity, from *time.Time, to *time.Time, first *int) ([]activity.Occurrence, error)
 
-	NextOccurrence(ctx context.Context, obj *activity.Activity) (*activity.Occurrence, error)
-	Occurrences(ctx context.Context, obj *activity.Activity, from *time.Time, to *time.Time, first *int) ([]activity.Occurrence, error)
-	Place(ctx context.Context, obj *activity.Activity) (*place.Place, error)
-	Organisation(ctx context.Context, obj *activity.Activity) (*organisation.Organisation, error)
-	Themes(ctx context.Context, obj *activity.Activity) ([]string, error)
+	Links(ctx context.Context, obj *model.Activity) ([]link.Link, error)
 
-	Links(ctx context.Context, obj *activity.Activity) ([]link.Link, error)
+	ImportedFrom(ctx context.Context, obj *model.Activity) (*string, error)
+	Cover(ctx context.Context, obj *model.Activity) (*media.Image, error)
+	WebURL(ctx context.Context, obj *model.Activity) (string, error)
+	ParticipationSettings(ctx context.Context, obj *model.Activity) (*participation.Settings, error)
 
-	ImportedFrom(ctx context.Context, obj *activity.Activity) (*string, error)
-	Cover(ctx context.Context, obj *activity.Activity) (*media.Image, error)
-	WebURL(ctx context.Context, obj *activity.Activity) (string, error)
-	ParticipationSettings(ctx context.Context, obj *activity.Activity) (*participation.Settings, error)
-
-	Slots(ctx context.Context, obj *activity.Activity) ([]volunteer.Slot, error)
-	SlotsConnection(ctx context.Context, obj *activity.Activity, first *int, after *string) (*model.VolunteerSlotConnection, error)
+	SlotsConnection(ctx context.Context, obj *model.Activity, first *int, after *string) (*model.VolunteerSlotConnection, error)
 }
 type AnnouncementResolver interface {
 	ID(ctx context.Context, obj *notify.Announcement) (string, error)
@@ -1001,6 +996,7 @@ type MeResolver interface {
 
 	NameRequired(ctx context.Context, obj *user.User) (bool, error)
 
+	AgeRequired(ctx context.Context, obj *user.User) (bool, error)
 	GuardianConsentRequired(ctx context.Context, obj *user.User) (bool, error)
 
 	Language(ctx context.Context, obj *user.User) (string, error)
@@ -1104,7 +1100,7 @@ type NotificationPreferencesResolver interface {
 	QuietHoursEnd(ctx context.Context, obj *notify.Preferences) (string, error)
 }
 type OccurrenceResolver interface {
-	Activity(ctx context.Context, obj *activity.Occurrence) (*activity.Activity, error)
+	Activity(ctx context.Context, obj *activity.Occurrence) (*model.Activity, error)
 
 	Headcount(ctx context.Context, obj *activity.Occurrence) (*participation.Headcount, error)
 	MyParticipation(ctx context.Context, obj *activity.Occurrence) (*participation.Participation, error)
@@ -1134,7 +1130,7 @@ type OrganiserInvitationResolver interface {
 }
 type ParticipationResolver interface {
 	ID(ctx context.Context, obj *participation.Participation) (string, error)
-	Activity(ctx context.Context, obj *participation.Participation) (*activity.Activity, error)
+	Activity(ctx context.Context, obj *participation.Participation) (*model.Activity, error)
 
 	Person(ctx context.Context, obj *participation.Participation) (*user.User, error)
 
@@ -1161,7 +1157,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	Activities(ctx context.Context, first *int, after *string, filter *model.ActivityFilter, orderBy *model.ActivityOrder) (*model.ActivityConnection, error)
-	Activity(ctx context.Context, id string) (*activity.Activity, error)
+	Activity(ctx context.Context, id string) (*model.Activity, error)
 	CalendarSources(ctx context.Context) ([]calimport.Source, error)
 	Organisations(ctx context.Context, first *int, after *string, filter *model.OrganisationFilter) (*model.OrganisationConnection, error)
 	Organisation(ctx context.Context, id string) (*organisation.Organisation, error)
@@ -1192,7 +1188,7 @@ type StoryResolver interface {
 	ID(ctx context.Context, obj *story.Story) (string, error)
 
 	Themes(ctx context.Context, obj *story.Story) ([]string, error)
-	Activity(ctx context.Context, obj *story.Story) (*activity.Activity, error)
+	Activity(ctx context.Context, obj *story.Story) (*model.Activity, error)
 	Organisation(ctx context.Context, obj *story.Story) (*organisation.Organisation, error)
 	Links(ctx context.Context, obj *story.Story) ([]link.Link, error)
 
@@ -1209,10 +1205,10 @@ type StoryReportResolver interface {
 	Reporter(ctx context.Context, obj *story.Report) (*user.User, error)
 }
 type SubscriptionResolver interface {
-	ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *activity.Activity, error)
+	ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *model.Activity, error)
 	SlotChanged(ctx context.Context, activityID string) (<-chan *volunteer.Slot, error)
 	StoryPublished(ctx context.Context) (<-chan *story.Story, error)
-	HeadcountChanged(ctx context.Context, activityID string) (<-chan *activity.Activity, error)
+	HeadcountChanged(ctx context.Context, activityID string) (<-chan *model.Activity, error)
 	HeadcountUpdated(ctx context.Context, activityID string, occurrenceStartsAt *time.Time) (<-chan *model.HeadcountUpdate, error)
 	NotificationReceived(ctx context.Context) (<-chan *notify.Notification, error)
 }
@@ -1225,7 +1221,7 @@ type UserResolver interface {
 }
 type VolunteerSlotResolver interface {
 	ID(ctx context.Context, obj *volunteer.Slot) (string, error)
-	Activity(ctx context.Context, obj *volunteer.Slot) (*activity.Activity, error)
+	Activity(ctx context.Context, obj *volunteer.Slot) (*model.Activity, error)
 
 	WaitlistLength(ctx context.Context, obj *volunteer.Slot) (int, error)
 
@@ -1270,11 +1266,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Activity.EndsAt(childComplexity), true
 	case "Activity.id":
-		if e.ComplexityRoot.Activity.ID == nil {
+		if e.ComplexityRoot.Activity.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Activity.ID(childComplexity), true
+		return e.ComplexityRoot.Activity.GlobalID(childComplexity), true
 	case "Activity.importedFrom":
 		if e.ComplexityRoot.Activity.ImportedFrom == nil {
 			break
@@ -1305,11 +1301,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Activity.Occurrences(childComplexity, args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int)), true
 	case "Activity.organisation":
-		if e.ComplexityRoot.Activity.Organisation == nil {
+		if e.ComplexityRoot.Activity.OrganisationOf == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Activity.Organisation(childComplexity), true
+		return e.ComplexityRoot.Activity.OrganisationOf(childComplexity), true
 	case "Activity.participationSettings":
 		if e.ComplexityRoot.Activity.ParticipationSettings == nil {
 			break
@@ -1317,11 +1313,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Activity.ParticipationSettings(childComplexity), true
 	case "Activity.place":
-		if e.ComplexityRoot.Activity.Place == nil {
+		if e.ComplexityRoot.Activity.PlaceOf == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Activity.Place(childComplexity), true
+		return e.ComplexityRoot.Activity.PlaceOf(childComplexity), true
 	case "Activity.publishedAt":
 		if e.ComplexityRoot.Activity.PublishedAt == nil {
 			break
@@ -1335,11 +1331,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Activity.Recurrence(childComplexity), true
 	case "Activity.slots":
-		if e.ComplexityRoot.Activity.Slots == nil {
+		if e.ComplexityRoot.Activity.SlotList == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Activity.Slots(childComplexity), true
+		return e.ComplexityRoot.Activity.SlotList(childComplexity), true
 	case "Activity.slotsConnection":
 		if e.ComplexityRoot.Activity.SlotsConnection == nil {
 			break
@@ -1364,11 +1360,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Activity.Status(childComplexity), true
 	case "Activity.themes":
-		if e.ComplexityRoot.Activity.Themes == nil {
+		if e.ComplexityRoot.Activity.ThemeNames == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Activity.Themes(childComplexity), true
+		return e.ComplexityRoot.Activity.ThemeNames(childComplexity), true
 	case "Activity.title":
 		if e.ComplexityRoot.Activity.Title == nil {
 			break
@@ -2248,6 +2244,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.AgeGroup(childComplexity), true
+	case "Me.ageRequired":
+		if e.ComplexityRoot.Me.AgeRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.AgeRequired(childComplexity), true
 	case "Me.calendarFeedUrl":
 		if e.ComplexityRoot.Me.CalendarFeedURL == nil {
 			break
@@ -5654,6 +5656,8 @@ enum UserErrorCode {
   ACTIVITY_CANCELLED
   "The activity does not exist."
   ACTIVITY_NOT_FOUND
+  "First say whether you are under 13. The app will ask you."
+  AGE_REQUIRED
   "You have already taken this slot."
   ALREADY_CLAIMED
   "The person is already invited and has not answered yet."
@@ -8042,6 +8046,8 @@ type Me {
   nameRequired: Boolean!
   "What the person said of their age with updateMe; null while they have not said (the app asks at sign-up)."
   ageGroup: AgeGroup
+  "True while the person has not said whether they are under 13 (ageGroup is null), also for accounts made before the question was asked: claiming a slot, taking part, writing or editing a story, proposing or joining an initiative, inviting an organiser and accepting an invitation to organise answer AGE_REQUIRED until updateMe sets ageGroup. The app asks when this is true, at sign-up or at the next start. Added in 0.9.0."
+  ageRequired: Boolean!
   "True while the person said they are under 13 and the secretariat has recorded no guardian's consent: claiming, taking part, stories, initiatives and organising answer PARENTAL_CONSENT_REQUIRED; browsing, following, reacting and settings work."
   guardianConsentRequired: Boolean!
   "The e-mail address of the sign-in; null for an anonymous sign-in."
@@ -9383,6 +9389,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_nameRequired(ctx, field)
 	case "ageGroup":
 		return ec.fieldContext_Me_ageGroup(ctx, field)
+	case "ageRequired":
+		return ec.fieldContext_Me_ageRequired(ctx, field)
 	case "guardianConsentRequired":
 		return ec.fieldContext_Me_guardianConsentRequired(ctx, field)
 	case "email":
@@ -12173,7 +12181,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12182,7 +12190,7 @@ func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Activity_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Activity().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -12193,10 +12201,10 @@ func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Activity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Activity", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Activity", field, true, false, "ID")
 }
 
-func (ec *executionContext) _Activity_title(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_title(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12219,7 +12227,7 @@ func (ec *executionContext) fieldContext_Activity_title(_ context.Context, field
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
 }
 
-func (ec *executionContext) _Activity_description(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_description(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12242,7 +12250,7 @@ func (ec *executionContext) fieldContext_Activity_description(_ context.Context,
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
 }
 
-func (ec *executionContext) _Activity_startsAt(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_startsAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12265,7 +12273,7 @@ func (ec *executionContext) fieldContext_Activity_startsAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Activity_endsAt(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_endsAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12288,7 +12296,7 @@ func (ec *executionContext) fieldContext_Activity_endsAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Activity_recurrence(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_recurrence(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12311,7 +12319,7 @@ func (ec *executionContext) fieldContext_Activity_recurrence(_ context.Context, 
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
 }
 
-func (ec *executionContext) _Activity_nextOccurrence(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_nextOccurrence(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12343,7 +12351,7 @@ func (ec *executionContext) fieldContext_Activity_nextOccurrence(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_occurrences(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_occurrences(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12387,7 +12395,7 @@ func (ec *executionContext) fieldContext_Activity_occurrences(ctx context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_place(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_place(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12396,7 +12404,7 @@ func (ec *executionContext) _Activity_place(ctx context.Context, field graphql.C
 			return ec.fieldContext_Activity_place(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Activity().Place(ctx, obj)
+			return obj.PlaceOf()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *place.Place) graphql.Marshaler {
@@ -12411,7 +12419,7 @@ func (ec *executionContext) fieldContext_Activity_place(_ context.Context, field
 		Object:     "Activity",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Place(ctx, field)
 		},
@@ -12419,7 +12427,7 @@ func (ec *executionContext) fieldContext_Activity_place(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_organisation(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_organisation(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12428,7 +12436,7 @@ func (ec *executionContext) _Activity_organisation(ctx context.Context, field gr
 			return ec.fieldContext_Activity_organisation(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Activity().Organisation(ctx, obj)
+			return obj.OrganisationOf()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *organisation.Organisation) graphql.Marshaler {
@@ -12443,7 +12451,7 @@ func (ec *executionContext) fieldContext_Activity_organisation(_ context.Context
 		Object:     "Activity",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Organisation(ctx, field)
 		},
@@ -12451,7 +12459,7 @@ func (ec *executionContext) fieldContext_Activity_organisation(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_themes(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_themes(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12460,7 +12468,7 @@ func (ec *executionContext) _Activity_themes(ctx context.Context, field graphql.
 			return ec.fieldContext_Activity_themes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Activity().Themes(ctx, obj)
+			return obj.ThemeNames()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -12471,10 +12479,10 @@ func (ec *executionContext) _Activity_themes(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Activity_themes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Activity", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Activity", field, true, false, "String")
 }
 
-func (ec *executionContext) _Activity_status(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_status(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12497,7 +12505,7 @@ func (ec *executionContext) fieldContext_Activity_status(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "ActivityStatus")
 }
 
-func (ec *executionContext) _Activity_links(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_links(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12529,7 +12537,7 @@ func (ec *executionContext) fieldContext_Activity_links(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_publishedAt(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_publishedAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12552,7 +12560,7 @@ func (ec *executionContext) fieldContext_Activity_publishedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Activity_importedFrom(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_importedFrom(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12575,7 +12583,7 @@ func (ec *executionContext) fieldContext_Activity_importedFrom(_ context.Context
 	return graphql.NewScalarFieldContext("Activity", field, true, true, "String")
 }
 
-func (ec *executionContext) _Activity_cover(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_cover(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12607,7 +12615,7 @@ func (ec *executionContext) fieldContext_Activity_cover(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_webUrl(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_webUrl(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12630,7 +12638,7 @@ func (ec *executionContext) fieldContext_Activity_webUrl(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Activity", field, true, true, "String")
 }
 
-func (ec *executionContext) _Activity_participationSettings(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_participationSettings(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12662,7 +12670,7 @@ func (ec *executionContext) fieldContext_Activity_participationSettings(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_updatedAt(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12685,7 +12693,7 @@ func (ec *executionContext) fieldContext_Activity_updatedAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Activity_slots(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_slots(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12694,7 +12702,7 @@ func (ec *executionContext) _Activity_slots(ctx context.Context, field graphql.C
 			return ec.fieldContext_Activity_slots(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Activity().Slots(ctx, obj)
+			return obj.SlotList()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []volunteer.Slot) graphql.Marshaler {
@@ -12709,7 +12717,7 @@ func (ec *executionContext) fieldContext_Activity_slots(_ context.Context, field
 		Object:     "Activity",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VolunteerSlot(ctx, field)
 		},
@@ -12717,7 +12725,7 @@ func (ec *executionContext) fieldContext_Activity_slots(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_slotsConnection(ctx context.Context, field graphql.CollectedField, obj *activity.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_slotsConnection(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12860,8 +12868,8 @@ func (ec *executionContext) _ActivityEdge_node(ctx context.Context, field graphq
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12947,8 +12955,8 @@ func (ec *executionContext) _ActivityPayload_activity(ctx context.Context, field
 			return obj.Activity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14445,8 +14453,8 @@ func (ec *executionContext) _CoverPayload_activity(ctx context.Context, field gr
 			return obj.Activity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14605,8 +14613,8 @@ func (ec *executionContext) _CreateActivityPayload_activity(ctx context.Context,
 			return obj.Activity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -16525,6 +16533,29 @@ func (ec *executionContext) _Me_ageGroup(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Me_ageGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "AgeGroup")
+}
+
+func (ec *executionContext) _Me_ageRequired(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_ageRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().AgeRequired(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_ageRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Me", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Me_guardianConsentRequired(ctx context.Context, field graphql.CollectedField, obj *user.User) (ret graphql.Marshaler) {
@@ -20749,8 +20780,8 @@ func (ec *executionContext) _Occurrence_activity(ctx context.Context, field grap
 			return ec.Resolvers.Occurrence().Activity(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22104,8 +22135,8 @@ func (ec *executionContext) _Participation_activity(ctx context.Context, field g
 			return ec.Resolvers.Participation().Activity(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22623,8 +22654,8 @@ func (ec *executionContext) _ParticipationSettingsPayload_activity(ctx context.C
 			return obj.Activity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -23516,8 +23547,8 @@ func (ec *executionContext) _Query_activity(ctx context.Context, field graphql.C
 			return ec.Resolvers.Query().Activity(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -26141,8 +26172,8 @@ func (ec *executionContext) _Story_activity(ctx context.Context, field graphql.C
 			return ec.Resolvers.Story().Activity(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -26843,8 +26874,8 @@ func (ec *executionContext) _Subscription_activityPublished(ctx context.Context,
 			return ec.Resolvers.Subscription().ActivityPublished(ctx, fc.Args["filter"].(*model.ActivityFilter))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -26963,8 +26994,8 @@ func (ec *executionContext) _Subscription_headcountChanged(ctx context.Context, 
 			return ec.Resolvers.Subscription().HeadcountChanged(ctx, fc.Args["activityId"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -27784,8 +27815,8 @@ func (ec *executionContext) _VolunteerSlot_activity(ctx context.Context, field g
 			return ec.Resolvers.VolunteerSlot().Activity(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -33606,9 +33637,9 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Announcement(ctx, sel, obj)
-	case activity.Activity:
+	case model.Activity:
 		return ec._Activity(ctx, sel, &obj)
-	case *activity.Activity:
+	case *model.Activity:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -33654,9 +33685,9 @@ func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.Selection
 			return graphql.Null
 		}
 		return ec._Initiative(ctx, sel, obj)
-	case activity.Activity:
+	case model.Activity:
 		return ec._Activity(ctx, sel, &obj)
-	case *activity.Activity:
+	case *model.Activity:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -33676,7 +33707,7 @@ func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.Selection
 
 var activityImplementors = []string{"Activity", "Node", "SearchResult"}
 
-func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet, obj *activity.Activity) graphql.Marshaler {
+func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet, obj *model.Activity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, activityImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -33686,11 +33717,10 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Activity")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Activity_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Activity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "title":
 			out.Values[i] = ec._Activity_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33729,23 +33759,20 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 					return ec._Activity_occurrences(ctx, field, obj)
 				})
 		case "place":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Activity_place(ctx, field, obj)
-				})
+			out.Values[i] = ec._Activity_place(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "organisation":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Activity_organisation(ctx, field, obj)
-				})
+			out.Values[i] = ec._Activity_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "themes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Activity_themes(ctx, field, obj)
-				})
+			out.Values[i] = ec._Activity_themes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "status":
 			out.Values[i] = ec._Activity_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33792,11 +33819,10 @@ func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "slots":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Activity_slots(ctx, field, obj)
-				})
+			out.Values[i] = ec._Activity_slots(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "slotsConnection":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -35513,6 +35539,12 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "ageRequired":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_ageRequired(ctx, field, obj)
+				})
 		case "guardianConsentRequired":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -39810,7 +39842,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx context.Context, sel ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
+func (ec *executionContext) marshalNActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx context.Context, sel ast.SelectionSet, v *model.Activity) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Activity!")
 		return graphql.Null
@@ -42138,7 +42170,7 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
-func (ec *executionContext) marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋinternalᚋactivityᚐActivity(ctx context.Context, sel ast.SelectionSet, v *activity.Activity) graphql.Marshaler {
+func (ec *executionContext) marshalOActivity2ᚖgithubᚗcomᚋishojᚋvoresishojᚋgraphᚋmodelᚐActivity(ctx context.Context, sel ast.SelectionSet, v *model.Activity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -222,8 +222,29 @@ func (ts *testServer) person(name string, verified bool) (string, user.Caller) {
 }
 
 // signUp makes token stand for the identity, as Firebase would, and
-// signs the person in once.
+// signs the person in once. The person then answers the age question
+// (AT_LEAST_13) as the app asks at sign-up; signUpUnanswered leaves it
+// open.
 func (ts *testServer) signUp(token string, id user.Identity) (string, user.Caller) {
+	ts.t.Helper()
+	token, c := ts.signUpUnanswered(token, id)
+	if c.AgeAnswered || c.UserID == 0 {
+		return token, c
+	}
+	adult := user.AgeAtLeast13
+	if _, err := ts.resolver.Domain.Users.UpdateProfile(context.Background(), c, user.ProfileInput{AgeGroup: &adult}, i18n.Supported()); err != nil {
+		ts.t.Fatal(err)
+	}
+	c, err := ts.resolver.Domain.Users.Caller(context.Background(), c.UserID)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return token, c
+}
+
+// signUpUnanswered is signUp for a person who has not answered the age
+// question yet (a new account, or one made before it was asked).
+func (ts *testServer) signUpUnanswered(token string, id user.Identity) (string, user.Caller) {
 	ts.t.Helper()
 	ts.tokens.mu.Lock()
 	ts.tokens.identities[token] = id

@@ -9,7 +9,6 @@ import (
 	"context"
 
 	"github.com/ishoj/voresishoj/graph/model"
-	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/organisation"
@@ -17,8 +16,8 @@ import (
 )
 
 // Cover is the resolver for the cover field.
-func (r *activityResolver) Cover(ctx context.Context, obj *activity.Activity) (*media.Image, error) {
-	return r.Domain.Activities.Cover(*obj), nil
+func (r *activityResolver) Cover(ctx context.Context, obj *model.Activity) (*media.Image, error) {
+	return r.Domain.Activities.Cover(obj.Activity), nil
 }
 
 // URL is the resolver for the url field.

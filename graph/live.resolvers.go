@@ -19,7 +19,7 @@ import (
 )
 
 // ActivityPublished is the resolver for the activityPublished field.
-func (r *subscriptionResolver) ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *activity.Activity, error) {
+func (r *subscriptionResolver) ActivityPublished(ctx context.Context, filter *model.ActivityFilter) (<-chan *model.Activity, error) {
 	f := activity.Filter{}
 	if filter != nil {
 		var err error
@@ -27,7 +27,7 @@ func (r *subscriptionResolver) ActivityPublished(ctx context.Context, filter *mo
 			return nil, err
 		}
 	}
-	return subscribe(ctx, r.Resolver, pubsub.TopicActivityPublished(), func(sig pubsub.Signal) (*activity.Activity, bool, error) {
+	return subscribe(ctx, r.Resolver, pubsub.TopicActivityPublished(), func(sig pubsub.Signal) (*model.Activity, bool, error) {
 		if f.OrganisationID != nil && sig.OrganisationID != 0 && sig.OrganisationID != *f.OrganisationID {
 			return nil, false, nil
 		}
@@ -45,7 +45,7 @@ func (r *subscriptionResolver) ActivityPublished(ctx context.Context, filter *mo
 		if in, err := r.Domain.Activities.InArea(context.WithoutCancel(ctx), a, f.Area); err != nil || !in {
 			return nil, false, ignoreNotFound(err)
 		}
-		return &a, true, nil
+		return r.viewActivity(r.ownLoaders(ctx), &a), true, nil
 	})
 }
 
@@ -91,7 +91,7 @@ func (r *subscriptionResolver) StoryPublished(ctx context.Context) (<-chan *stor
 }
 
 // HeadcountChanged is the resolver for the headcountChanged field.
-func (r *subscriptionResolver) HeadcountChanged(ctx context.Context, activityID string) (<-chan *activity.Activity, error) {
+func (r *subscriptionResolver) HeadcountChanged(ctx context.Context, activityID string) (<-chan *model.Activity, error) {
 	id, err := idOf(typeActivity, activityID, "activityId")
 	if err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func (r *subscriptionResolver) HeadcountChanged(ctx context.Context, activityID 
 		}
 		return nil, err
 	}
-	return subscribe(ctx, r.Resolver, pubsub.TopicHeadcountChanged(id), func(sig pubsub.Signal) (*activity.Activity, bool, error) {
+	return subscribe(ctx, r.Resolver, pubsub.TopicHeadcountChanged(id), func(sig pubsub.Signal) (*model.Activity, bool, error) {
 		a, _, err := r.liveActivity(id, sig.ID)
 		if isNotFound(err) {
 			// A draft is hidden from the shared visitor's read; only its
@@ -113,7 +113,7 @@ func (r *subscriptionResolver) HeadcountChanged(ctx context.Context, activityID 
 		if err != nil {
 			return nil, false, ignoreNotFound(err)
 		}
-		return &a, true, nil
+		return r.viewActivity(r.ownLoaders(ctx), &a), true, nil
 	})
 }
 

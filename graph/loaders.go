@@ -407,10 +407,18 @@ func (b *loaderBox) forget() *loaders {
 // and must read what is current, not what the connection's first message
 // cached.
 func (r *Resolver) withLoaders(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	return next(r.ownLoaders(ctx))
+}
+
+// ownLoaders is ctx with loaders of its own, fresh, for the caller of ctx.
+// A subscription's message is made before gqlgen starts its response, so
+// the activity it carries reads its relations through loaders of its own,
+// not those of the connection's first response.
+func (r *Resolver) ownLoaders(ctx context.Context) context.Context {
 	c := user.CallerFrom(ctx)
 	box := &loaderBox{fresh: func() *loaders { return newLoaders(r, c) }}
 	box.l = box.fresh()
-	return next(context.WithValue(ctx, loadersKey{}, box))
+	return context.WithValue(ctx, loadersKey{}, box)
 }
 
 func (r *Resolver) loaders(ctx context.Context) *loaders {

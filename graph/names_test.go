@@ -5,8 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/store"
 	"github.com/ishoj/voresishoj/internal/store/storetest"
+	"github.com/ishoj/voresishoj/internal/story"
 	"github.com/ishoj/voresishoj/internal/user"
 )
 
@@ -214,6 +216,108 @@ func TestUnder13NeedsGuardianConsent(t *testing.T) {
 		ts.client.MustPost(`mutation { updateMe(input: {ageGroup: AT_LEAST_13}) { me { ageGroup guardianConsentRequired } userErrors { errorCode } } }`, &upd, bearer(kid))
 		if upd.UpdateMe.Me == nil || upd.UpdateMe.Me.GuardianConsentRequired || len(upd.UpdateMe.UserErrors) != 0 {
 			t.Errorf("at 13 with consent: %+v", upd.UpdateMe)
+		}
+	})
+}
+
+// A person who has not said whether they are under 13 (a new account, or
+// one made before the question was asked) may browse, but every act that
+// shows them to others answers AGE_REQUIRED, in their language, until
+// updateMe sets ageGroup; Me.ageRequired says so. The refusal is not kept
+// under the tap's idempotency key: after answering, the same tap claims.
+func TestAgeRequired(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ts := newTestServer(t, db)
+		tw := makeTown(t, ts)
+		d := ts.resolver.Domain
+		// ulla is an organiser of orgA with a story from before the age
+		// question, invited to organise orgB too.
+		ulla, c := ts.signUp("token-ulla", user.Identity{UID: "uid-ulla", Email: "ulla@test.example", EmailVerified: true, Name: "Ulla"})
+		makeOrganiser(t, ts.db, &c, tw.orgA.ID)
+		old, err := d.Stories.Submit(ctx, c, story.Input{Title: "Før", Body: "Fra før aldersspørgsmålet.", OrganisationID: &tw.orgA.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := d.Organisations.Invite(ctx, tw.callers[organiserOther], organisation.InviteInput{OrganisationID: tw.orgB.ID, Email: "ulla@test.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Exec(ctx, db, `UPDATE users SET age_group = NULL WHERE id = ?`, c.UserID); err != nil {
+			t.Fatal(err)
+		}
+
+		var me struct{ Me struct{ AgeRequired bool } }
+		ts.client.MustPost(`{ me { ageRequired } }`, &me, bearer(ulla))
+		if !me.Me.AgeRequired {
+			t.Fatalf("me of a person who never answered: %+v", me.Me)
+		}
+		claimTap := map[string]any{"slotId": globalID(typeSlot, tw.slot.ID), "idempotencyKey": "tap-ulla"}
+		claim := `mutation($i: ClaimSlotInput!) { claimSlot(input: $i) { claim { id } userErrors { errorCode message } } }`
+		acts := []struct{ name, query string }{
+			{"claimSlot", claim},
+			{"participate", `mutation($i: ParticipateInput!) { participate(input: $i) { participation { id } userErrors { errorCode message } } }`},
+			{"submitStory", `mutation($i: SubmitStoryInput!) { submitStory(input: $i) { story { id } userErrors { errorCode message } } }`},
+			{"editStory", `mutation($i: EditStoryInput!) { editStory(input: $i) { story { id } userErrors { errorCode message } } }`},
+			{"proposeInitiative", `mutation($i: ProposeInitiativeInput!) { proposeInitiative(input: $i) { initiative { id } userErrors { errorCode message } } }`},
+			{"joinInitiative", `mutation($i: JoinInitiativeInput!) { joinInitiative(input: $i) { initiative { id } userErrors { errorCode message } } }`},
+			{"inviteOrganiser", `mutation($i: InviteOrganiserInput!) { inviteOrganiser(input: $i) { invitation { id } userErrors { errorCode message } } }`},
+			{"acceptOrganiserInvitation", `mutation($i: OrganiserInvitationIdInput!) { acceptOrganiserInvitation(input: $i) { invitation { id } userErrors { errorCode message } } }`},
+		}
+		inputs := map[string]map[string]any{
+			"claimSlot":   claimTap,
+			"participate": {"activityId": globalID(typeActivity, tw.activity.ID), "status": "GOING", "idempotencyKey": "tap-ulla-p"},
+			"submitStory": {"title": "Spisevenner", "body": "Vi spiste sammen.", "consentPeople": true, "hasChildren": false},
+			"editStory": {"storyId": globalID(typeStory, old.ID), "title": "Ny titel", "body": "Ny tekst",
+				"consentPeople": true, "hasChildren": false},
+			"proposeInitiative":         {"name": "Lektiecafé", "description": "Hjælp til lektier."},
+			"joinInitiative":            {"initiativeId": globalID(typeInitiative, tw.proposal), "message": "Jeg er med"},
+			"inviteOrganiser":           {"organisationId": globalID(typeOrganisation, tw.orgA.ID), "email": "ny@test.example"},
+			"acceptOrganiserInvitation": {"invitationId": globalID(typeOrganiserInvitation, inv.ID)},
+		}
+		for _, a := range acts {
+			for _, l := range []struct{ lang, want string }{
+				{"da", "Fortæl først, om du er under 13 år. Appen spørger dig."},
+				{"en", "First say whether you are under 13. The app will ask you."},
+			} {
+				var out map[string]map[string]any
+				ts.client.MustPost(a.query, &out, vars("i", inputs[a.name]), bearer(ulla), lang(l.lang))
+				ues, _ := out[a.name]["userErrors"].([]any)
+				if len(ues) != 1 || ues[0].(map[string]any)["errorCode"] != "AGE_REQUIRED" || ues[0].(map[string]any)["message"] != l.want {
+					t.Errorf("%s (%s) without an answer: %+v", a.name, l.lang, out)
+				}
+			}
+		}
+		var n int
+		if err := store.Get(ctx, db, &n, `SELECT (SELECT COUNT(*) FROM slot_claims WHERE user_id = ?) + (SELECT COUNT(*) FROM participations WHERE user_id = ?)
+			+ (SELECT COUNT(*) FROM stories WHERE author_id = ?) + (SELECT COUNT(*) FROM initiative_members WHERE user_id = ?)
+			+ (SELECT COUNT(*) FROM initiatives WHERE proposer_id = ?)`,
+			c.UserID, c.UserID, c.UserID, c.UserID, c.UserID); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("refused acts stored something: %d rows (want the one old story)", n)
+		}
+
+		var upd struct {
+			UpdateMe struct {
+				Me         *struct{ AgeRequired bool }
+				UserErrors []struct{ ErrorCode string }
+			}
+		}
+		ts.client.MustPost(`mutation { updateMe(input: {ageGroup: AT_LEAST_13}) { me { ageRequired } userErrors { errorCode } } }`, &upd, bearer(ulla))
+		if upd.UpdateMe.Me == nil || upd.UpdateMe.Me.AgeRequired || len(upd.UpdateMe.UserErrors) != 0 {
+			t.Fatalf("answering: %+v", upd.UpdateMe)
+		}
+		var done struct {
+			ClaimSlot struct {
+				Claim      *struct{ ID string }
+				UserErrors []struct{ ErrorCode string }
+			}
+		}
+		ts.client.MustPost(claim, &done, vars("i", claimTap), bearer(ulla))
+		if done.ClaimSlot.Claim == nil || len(done.ClaimSlot.UserErrors) != 0 {
+			t.Fatalf("the same tap after answering: %+v", done.ClaimSlot)
 		}
 	})
 }

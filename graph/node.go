@@ -7,6 +7,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/ishoj/voresishoj/graph/model"
+	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/store"
 )
@@ -43,7 +44,14 @@ func (r *Resolver) nodeThunk(ctx context.Context, gid string) func() (model.Node
 	l := r.loaders(ctx)
 	switch typ {
 	case typeActivity:
-		return nodeOf(ctx, l.activity, id)
+		thunk := nodeOf(ctx, l.activity, id)
+		return func() (model.Node, error) {
+			n, err := thunk()
+			if a, ok := n.(*activity.Activity); ok {
+				return r.viewActivity(ctx, a), err
+			}
+			return n, err
+		}
 	case typeOrganisation:
 		return nodeOf(ctx, l.organisation, id)
 	case typePlace:

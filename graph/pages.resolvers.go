@@ -8,7 +8,7 @@ package graph
 import (
 	"context"
 
-	"github.com/ishoj/voresishoj/internal/activity"
+	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/organisation"
 	"github.com/ishoj/voresishoj/internal/place"
 	"github.com/ishoj/voresishoj/internal/story"
@@ -16,7 +16,7 @@ import (
 )
 
 // WebURL is the resolver for the webUrl field.
-func (r *activityResolver) WebURL(ctx context.Context, obj *activity.Activity) (string, error) {
+func (r *activityResolver) WebURL(ctx context.Context, obj *model.Activity) (string, error) {
 	return weblink.New(r.PublicURL).Activity(obj.ID), nil
 }
 

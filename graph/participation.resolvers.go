@@ -16,7 +16,7 @@ import (
 )
 
 // ParticipationSettings is the resolver for the participationSettings field.
-func (r *activityResolver) ParticipationSettings(ctx context.Context, obj *activity.Activity) (*participation.Settings, error) {
+func (r *activityResolver) ParticipationSettings(ctx context.Context, obj *model.Activity) (*participation.Settings, error) {
 	st, err := r.loaders(ctx).participationSettings.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func (r *mutationResolver) SetParticipationSettings(ctx context.Context, input m
 		_, err := r.Domain.Participation.Configure(ctx, user.CallerFrom(ctx), id, in)
 		return id, err
 	})
-	return &model.ParticipationSettingsPayload{Activity: a, UserErrors: ues}, err
+	return &model.ParticipationSettingsPayload{Activity: r.viewActivity(ctx, a), UserErrors: ues}, err
 }
 
 // Headcount is the resolver for the headcount field.
@@ -153,12 +153,9 @@ func (r *participationResolver) ID(ctx context.Context, obj *participation.Parti
 }
 
 // Activity is the resolver for the activity field.
-func (r *participationResolver) Activity(ctx context.Context, obj *participation.Participation) (*activity.Activity, error) {
+func (r *participationResolver) Activity(ctx context.Context, obj *participation.Participation) (*model.Activity, error) {
 	a, err := r.loaders(ctx).activity.Load(ctx, obj.ActivityID)
-	if err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return r.viewActivityOr(ctx, &a, err)
 }
 
 // Person is the resolver for the person field.

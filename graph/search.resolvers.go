@@ -40,7 +40,7 @@ func (r *queryResolver) Search(ctx context.Context, query string, kinds []search
 		switch {
 		case h.Activity != nil:
 			l.activity.Prime(h.Activity.ID, *h.Activity)
-			node = h.Activity
+			node = r.viewActivity(ctx, h.Activity)
 		case h.Organisation != nil:
 			l.organisation.Prime(h.Organisation.ID, *h.Organisation)
 			node = h.Organisation

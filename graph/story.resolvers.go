@@ -9,7 +9,6 @@ import (
 	"context"
 
 	"github.com/ishoj/voresishoj/graph/model"
-	"github.com/ishoj/voresishoj/internal/activity"
 	"github.com/ishoj/voresishoj/internal/apperr"
 	"github.com/ishoj/voresishoj/internal/link"
 	"github.com/ishoj/voresishoj/internal/organisation"
@@ -63,11 +62,11 @@ func (r *storyResolver) Themes(ctx context.Context, obj *story.Story) ([]string,
 }
 
 // Activity is the resolver for the activity field.
-func (r *storyResolver) Activity(ctx context.Context, obj *story.Story) (*activity.Activity, error) {
+func (r *storyResolver) Activity(ctx context.Context, obj *story.Story) (*model.Activity, error) {
 	if obj.ActivityID == nil {
 		return nil, nil
 	}
-	return load(ctx, r.loaders(ctx).activity, *obj.ActivityID)
+	return r.loadActivity(ctx, *obj.ActivityID)
 }
 
 // Organisation is the resolver for the organisation field.

@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"context"
+
 	"github.com/ishoj/voresishoj/graph/model"
 	"github.com/ishoj/voresishoj/internal/changelog"
 	"github.com/ishoj/voresishoj/internal/offline"
@@ -18,10 +20,10 @@ var syncTypes = map[changelog.Kind]string{
 	changelog.Notification: typeNotification,
 }
 
-func syncPage(p offline.Page) *model.SyncPage {
+func (r *Resolver) syncPage(ctx context.Context, p offline.Page) *model.SyncPage {
 	out := &model.SyncPage{Changed: []model.Node{}, Removed: []string{}, HasMore: p.More, Token: p.Token}
 	for i := range p.Activities {
-		out.Changed = append(out.Changed, &p.Activities[i])
+		out.Changed = append(out.Changed, r.viewActivity(ctx, &p.Activities[i]))
 	}
 	for i := range p.Slots {
 		out.Changed = append(out.Changed, &p.Slots[i])

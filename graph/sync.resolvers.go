@@ -33,5 +33,5 @@ func (r *queryResolver) Sync(ctx context.Context, since *string, first *int) (*m
 	if err != nil {
 		return nil, err
 	}
-	return syncPage(p), nil
+	return r.syncPage(ctx, p), nil
 }

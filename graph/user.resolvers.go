@@ -38,6 +38,12 @@ func (r *meResolver) NameRequired(ctx context.Context, obj *user.User) (bool, er
 	return obj.DisplayName == "", nil
 }
 
+// AgeRequired is the resolver for the ageRequired field.
+func (r *meResolver) AgeRequired(ctx context.Context, obj *user.User) (bool, error) {
+	// From the row, as guardianConsentRequired.
+	return obj.AgeGroup == nil, nil
+}
+
 // GuardianConsentRequired is the resolver for the guardianConsentRequired field.
 func (r *meResolver) GuardianConsentRequired(ctx context.Context, obj *user.User) (bool, error) {
 	// From the row, which updateMe has just written, not from the caller

@@ -15,13 +15,8 @@ import (
 	"github.com/ishoj/voresishoj/internal/volunteer"
 )
 
-// Slots is the resolver for the slots field.
-func (r *activityResolver) Slots(ctx context.Context, obj *activity.Activity) ([]volunteer.Slot, error) {
-	return r.loaders(ctx).activitySlots.Load(ctx, obj.ID)
-}
-
 // SlotsConnection is the resolver for the slotsConnection field.
-func (r *activityResolver) SlotsConnection(ctx context.Context, obj *activity.Activity, first *int, after *string) (*model.VolunteerSlotConnection, error) {
+func (r *activityResolver) SlotsConnection(ctx context.Context, obj *model.Activity, first *int, after *string) (*model.VolunteerSlotConnection, error) {
 	limit, c, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
@@ -79,7 +74,7 @@ func (r *mutationResolver) CreateActivity(ctx context.Context, input model.Creat
 		a, err := r.Domain.Activities.Create(ctx, user.CallerFrom(ctx), in, deref(input.Publish))
 		return a.ID, err
 	})
-	return &model.CreateActivityPayload{Activity: a, UserErrors: ues}, err
+	return &model.CreateActivityPayload{Activity: r.viewActivity(ctx, a), UserErrors: ues}, err
 }
 
 // UpdateActivity is the resolver for the updateActivity field.
@@ -95,7 +90,7 @@ func (r *mutationResolver) UpdateActivity(ctx context.Context, input model.Updat
 		_, err := r.Domain.Activities.Update(ctx, user.CallerFrom(ctx), id, in)
 		return id, err
 	})
-	return &model.ActivityPayload{Activity: a, UserErrors: ues}, err
+	return &model.ActivityPayload{Activity: r.viewActivity(ctx, a), UserErrors: ues}, err
 }
 
 // PublishActivity is the resolver for the publishActivity field.
@@ -105,7 +100,7 @@ func (r *mutationResolver) PublishActivity(ctx context.Context, input model.Acti
 		_, err := r.Domain.Activities.Publish(ctx, user.CallerFrom(ctx), id)
 		return id, err
 	})
-	return &model.ActivityPayload{Activity: a, UserErrors: ues}, err
+	return &model.ActivityPayload{Activity: r.viewActivity(ctx, a), UserErrors: ues}, err
 }
 
 // CancelActivity is the resolver for the cancelActivity field.
@@ -115,7 +110,7 @@ func (r *mutationResolver) CancelActivity(ctx context.Context, input model.Activ
 		_, err := r.Domain.Activities.Cancel(ctx, user.CallerFrom(ctx), id)
 		return id, err
 	})
-	return &model.ActivityPayload{Activity: a, UserErrors: ues}, err
+	return &model.ActivityPayload{Activity: r.viewActivity(ctx, a), UserErrors: ues}, err
 }
 
 // AddVolunteerSlot is the resolver for the addVolunteerSlot field.
@@ -274,8 +269,8 @@ func (r *volunteerSlotResolver) ID(ctx context.Context, obj *volunteer.Slot) (st
 }
 
 // Activity is the resolver for the activity field.
-func (r *volunteerSlotResolver) Activity(ctx context.Context, obj *volunteer.Slot) (*activity.Activity, error) {
-	return load(ctx, r.loaders(ctx).activity, obj.ActivityID)
+func (r *volunteerSlotResolver) Activity(ctx context.Context, obj *volunteer.Slot) (*model.Activity, error) {
+	return r.loadActivity(ctx, obj.ActivityID)
 }
 
 // WaitlistLength is the resolver for the waitlistLength field.

@@ -287,6 +287,9 @@ func measureOurs(ctx context.Context, srv *child, db *store.DB, dataDir string, 
 	if err != nil {
 		return subscriberRun{}, err
 	}
+	if err := answerAge(http.DefaultClient, srv.url+"/graphql", volunteer); err != nil {
+		return subscriberRun{}, err
+	}
 	tokens := make([]string, o.people)
 	for i := range tokens {
 		if tokens[i], err = local.IssueForEmail(ctx, fmt.Sprintf("subscriber%d@example.org", i), fmt.Sprintf("Subscriber %d", i)); err != nil {

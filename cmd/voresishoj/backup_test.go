@@ -99,6 +99,14 @@ func TestBackupWhileClaimingThenRestore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// They answered the age question at sign-up, as the app asks.
+		adult := user.AgeAtLeast13
+		if _, err := d.Users.UpdateProfile(ctx, vol, user.ProfileInput{AgeGroup: &adult}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if vol, err = d.Users.Caller(ctx, vol.UserID); err != nil {
+			t.Fatal(err)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -39,7 +39,7 @@ type ActivityEdge struct {
 	// Opaque cursor of this item: pass it as `after` to get the items that follow it.
 	Cursor string `json:"cursor"`
 	// The item.
-	Node *activity.Activity `json:"node"`
+	Node *Activity `json:"node"`
 	// The activity's first occurrence in the filter's window.
 	Occurrence *activity.Occurrence `json:"occurrence"`
 	// Metres from the filter's `near` to the activity's place, along the Earth's surface; null without `near`.
@@ -79,7 +79,7 @@ type ActivityIDInput struct {
 // What `updateActivity`, `publishActivity` and `cancelActivity` return.
 type ActivityPayload struct {
 	// The activity as it is now; null on error.
-	Activity *activity.Activity `json:"activity,omitempty"`
+	Activity *Activity `json:"activity,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -261,7 +261,7 @@ type ClaimSlotPayload struct {
 // The result of `setCover` and `removeCover`: the thing whose cover changed, in the field of its kind.
 type CoverPayload struct {
 	// The activity as it is now, when the target is one; null otherwise and on error.
-	Activity *activity.Activity `json:"activity,omitempty"`
+	Activity *Activity `json:"activity,omitempty"`
 	// The organisation as it is now, when the target is one.
 	Organisation *organisation.Organisation `json:"organisation,omitempty"`
 	// The place as it is now, when the target is one.
@@ -299,7 +299,7 @@ type CreateActivityInput struct {
 // What `createActivity` returns.
 type CreateActivityPayload struct {
 	// The activity made; null on error.
-	Activity *activity.Activity `json:"activity,omitempty"`
+	Activity *Activity `json:"activity,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -781,7 +781,7 @@ type ParticipationSettingsInput struct {
 // What `setParticipationSettings` returns.
 type ParticipationSettingsPayload struct {
 	// The activity with its new participationSettings; null on error.
-	Activity *activity.Activity `json:"activity,omitempty"`
+	Activity *Activity `json:"activity,omitempty"`
 	// Problems with the input that the person can fix; empty when the mutation succeeded.
 	UserErrors []UserError `json:"userErrors"`
 }

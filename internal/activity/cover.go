@@ -29,45 +29,31 @@ func (s *Service) Cover(a Activity) *media.Image {
 
 // SetCover gives the activity a new cover, replacing the one it had.
 func (s *Service) SetCover(ctx context.Context, c user.Caller, id int64, u media.Upload) (Activity, error) {
-	if _, err := s.authorise(ctx, c, id); err != nil {
-		return Activity{}, err
-	}
-	cols, undo, err := s.covers.Prepare(ctx, u)
-	if err != nil {
-		return Activity{}, err
-	}
-	a, err := s.writeCover(ctx, id, cols)
-	if err != nil {
-		undo()
-	}
-	return a, err
+	return s.changeCover(ctx, c, id, &u)
 }
 
 // RemoveCover takes the activity's cover away.
 func (s *Service) RemoveCover(ctx context.Context, c user.Caller, id int64) (Activity, error) {
+	return s.changeCover(ctx, c, id, nil)
+}
+
+// changeCover stores u (nil: none) as the activity's cover, in one
+// transaction with the removal of the one before and the change log a
+// phone syncs by.
+func (s *Service) changeCover(ctx context.Context, c user.Caller, id int64, u *media.Upload) (Activity, error) {
 	if _, err := s.authorise(ctx, c, id); err != nil {
 		return Activity{}, err
 	}
-	return s.writeCover(ctx, id, media.CoverColumns{})
-}
-
-// writeCover stores cols as the activity's cover, in one transaction with
-// the removal of the one before and the change log a phone syncs by.
-func (s *Service) writeCover(ctx context.Context, id int64, cols media.CoverColumns) (Activity, error) {
 	now := s.now()
 	var a Activity
-	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+	err := s.covers.Change(ctx, s.db, u, now, func(tx *sqlx.Tx, cols media.CoverColumns) error {
 		var old *string
 		if err := store.Get(ctx, tx, &old, `SELECT cover_key FROM activities WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("cover of activity %d: %w", id, err)
 		}
-		if _, err := store.Exec(ctx, tx, `UPDATE activities SET cover_key = ?, cover_width = ?, cover_height = ?, cover_alt = ?,
-			cover_placeholder = ?, updated_at = ? WHERE id = ?`,
-			cols.CoverKey, cols.CoverWidth, cols.CoverHeight, cols.CoverAlt, cols.CoverPlaceholder, now, id); err != nil {
-			return fmt.Errorf("set cover of activity %d: %w", id, err)
-		}
-		if err := media.ReplaceTx(ctx, tx, old, now); err != nil {
-			return err
+		if err := media.SetCoverTx(ctx, tx, `UPDATE activities SET cover_key = ?, cover_width = ?, cover_height = ?, cover_alt = ?,
+			cover_placeholder = ?, updated_at = ? WHERE id = ?`, id, cols, old, now); err != nil {
+			return fmt.Errorf("activity: %w", err)
 		}
 		var err error
 		if a, err = activityByID(ctx, tx, id); err != nil {
@@ -81,19 +67,11 @@ func (s *Service) writeCover(ctx context.Context, id int64, cols media.CoverColu
 	if err != nil {
 		return Activity{}, err
 	}
-	s.covers.Sweep(ctx)
 	return a, nil
 }
 
 // CoverPublic reports whether the blob at key is the cover of an activity
 // anyone may see.
 func (s *Service) CoverPublic(ctx context.Context, key string) (bool, error) {
-	if !media.IsCoverKey(key) {
-		return false, nil
-	}
-	var n int
-	if err := store.Get(ctx, s.db, &n, `SELECT COUNT(*) FROM activities WHERE cover_key = ? AND status <> 'DRAFT'`, key); err != nil {
-		return false, fmt.Errorf("is %s a public cover: %w", key, err)
-	}
-	return n > 0, nil
+	return media.IsPublicCover(ctx, s.db, `SELECT COUNT(*) FROM activities WHERE cover_key = ? AND status <> 'DRAFT'`, key)
 }

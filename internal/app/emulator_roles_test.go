@@ -180,6 +180,11 @@ func TestFirebaseEmulatorDisplayName(t *testing.T) {
 		t.Errorf("account without a name: %v", got)
 	}
 	propose := `mutation { proposeInitiative(input: {name: "Strandrens", description: "Vi samler affald på stranden"}) { initiative { id } userErrors { errorCode } } }`
+	// A new account is asked its age first (AGE_REQUIRED), then its name.
+	if _, out := s.gql(t, token, propose, nil); !strings.Contains(mustJSON(out), `"AGE_REQUIRED"`) {
+		t.Errorf("proposal without an age answer: %s", mustJSON(out))
+	}
+	answerAge(t, s, token)
 	if _, out := s.gql(t, token, propose, nil); !strings.Contains(mustJSON(out), `"NAME_REQUIRED"`) {
 		t.Errorf("proposal without a name: %s", mustJSON(out))
 	}

@@ -111,7 +111,7 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 	}
 
 	ok(vol, `mutation($i: UpdateMeInput!) { updateMe(input: $i) { userErrors { code } } }`,
-		map[string]any{"i": map[string]any{"displayName": name, "phone": phoneTyped}})
+		map[string]any{"i": map[string]any{"displayName": name, "phone": phoneTyped, "ageGroup": "AT_LEAST_13"}})
 	// Refused input: a name with a bidi override, a phone that is none.
 	ok(vol, `mutation($i: UpdateMeInput!) { updateMe(input: $i) { userErrors { code } } }`,
 		map[string]any{"i": map[string]any{"displayName": name + "\u202e", "phone": phoneTyped + "x"}})

@@ -375,7 +375,19 @@ func tokenFor(t *testing.T, s *started, email string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	answerAge(t, s, tok)
 	return tok
+}
+
+// answerAge answers the age question (13 or older) for the person signed
+// in with token, as the app asks at sign-up: until then claiming and
+// writing answer AGE_REQUIRED.
+func answerAge(t *testing.T, s *started, token string) {
+	t.Helper()
+	_, out := s.gql(t, token, `mutation { updateMe(input: {ageGroup: AT_LEAST_13}) { me { ageRequired } userErrors { code } } }`, nil)
+	if !strings.Contains(mustJSON(out), `"ageRequired":false`) {
+		t.Fatalf("answering the age question: %s", mustJSON(out))
+	}
 }
 
 // openSlot returns the global id of a published slot open for signing up

@@ -75,6 +75,7 @@ func TestTwoReplicasShareLiveUpdates(t *testing.T) {
 		if claimers[i], err = local.IssueForEmail(ctx, "ny"+strconv.Itoa(i)+"@example.dk", "Ny "+strconv.Itoa(i)); err != nil {
 			t.Fatal(err)
 		}
+		answerAge(t, b, claimers[i])
 	}
 
 	wsURL := "ws" + strings.TrimPrefix(a.url, "http") + "/graphql"

@@ -79,11 +79,18 @@ func (l *loader) loadUsers() error {
 		if lang == "" {
 			lang = "da"
 		}
+		// The demo's people with the app are adults who answered the age
+		// question at sign-up; those without it were never asked.
+		var age *string
+		if email != nil {
+			a := "AT_LEAST_13"
+			age = &a
+		}
 		var id int64
 		err := store.Get(l.ctx, l.tx, &id, `INSERT INTO users
-			(firebase_uid, email, email_verified, phone, display_name, language, language_chosen, role, anonymous, has_app, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?) RETURNING id`,
-			uid, email, email != nil, phone, p.name, lang, p.language != "", role, email != nil, l.now, l.now)
+			(firebase_uid, email, email_verified, phone, display_name, language, language_chosen, role, anonymous, has_app, age_group, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?) RETURNING id`,
+			uid, email, email != nil, phone, p.name, lang, p.language != "", role, email != nil, age, l.now, l.now)
 		if err != nil {
 			return fmt.Errorf("user %s: %w", p.key(), err)
 		}

@@ -31,26 +31,12 @@ func (s *Service) Cover(in Initiative) *media.Image {
 
 // SetCover gives the initiative a new cover, replacing the one it had.
 func (s *Service) SetCover(ctx context.Context, c user.Caller, id int64, u media.Upload) (Initiative, error) {
-	if err := s.mayChangeCover(ctx, c, id); err != nil {
-		return Initiative{}, err
-	}
-	cols, undo, err := s.covers.Prepare(ctx, u)
-	if err != nil {
-		return Initiative{}, err
-	}
-	in, err := s.writeCover(ctx, c, id, cols)
-	if err != nil {
-		undo()
-	}
-	return in, err
+	return s.changeCover(ctx, c, id, &u)
 }
 
 // RemoveCover takes the initiative's cover away.
 func (s *Service) RemoveCover(ctx context.Context, c user.Caller, id int64) (Initiative, error) {
-	if err := s.mayChangeCover(ctx, c, id); err != nil {
-		return Initiative{}, err
-	}
-	return s.writeCover(ctx, c, id, media.CoverColumns{})
+	return s.changeCover(ctx, c, id, nil)
 }
 
 // mayChange reports why c may not change the cover of in, if not.
@@ -87,13 +73,16 @@ func (s *Service) mayChangeCover(ctx context.Context, c user.Caller, id int64) e
 	return mayChange(c, in)
 }
 
-// writeCover stores cols as the initiative's cover, in one transaction
-// with the removal of the one before; the rule is checked again on the
-// locked row.
-func (s *Service) writeCover(ctx context.Context, c user.Caller, id int64, cols media.CoverColumns) (Initiative, error) {
+// changeCover stores u (nil: none) as the initiative's cover, in one
+// transaction with the removal of the one before; the rule is checked
+// before the upload is read and again on the locked row.
+func (s *Service) changeCover(ctx context.Context, c user.Caller, id int64, u *media.Upload) (Initiative, error) {
+	if err := s.mayChangeCover(ctx, c, id); err != nil {
+		return Initiative{}, err
+	}
 	now := s.now()
 	var out Initiative
-	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+	err := s.covers.Change(ctx, s.db, u, now, func(tx *sqlx.Tx, cols media.CoverColumns) error {
 		in, err := s.lock(ctx, tx, id)
 		if err != nil {
 			return err
@@ -101,13 +90,9 @@ func (s *Service) writeCover(ctx context.Context, c user.Caller, id int64, cols 
 		if err := mayChange(c, in); err != nil {
 			return err
 		}
-		if _, err := store.Exec(ctx, tx, `UPDATE initiatives SET cover_key = ?, cover_width = ?, cover_height = ?, cover_alt = ?,
-			cover_placeholder = ?, updated_at = ? WHERE id = ?`,
-			cols.CoverKey, cols.CoverWidth, cols.CoverHeight, cols.CoverAlt, cols.CoverPlaceholder, now, id); err != nil {
-			return fmt.Errorf("set cover of initiative %d: %w", id, err)
-		}
-		if err := media.ReplaceTx(ctx, tx, in.CoverKey, now); err != nil {
-			return err
+		if err := media.SetCoverTx(ctx, tx, `UPDATE initiatives SET cover_key = ?, cover_width = ?, cover_height = ?, cover_alt = ?,
+			cover_placeholder = ?, updated_at = ? WHERE id = ?`, id, cols, in.CoverKey, now); err != nil {
+			return fmt.Errorf("initiative: %w", err)
 		}
 		out, err = initiativeByID(ctx, tx, id)
 		return err
@@ -115,19 +100,11 @@ func (s *Service) writeCover(ctx context.Context, c user.Caller, id int64, cols 
 	if err != nil {
 		return Initiative{}, wrapFault(err, "cover of initiative %d", id)
 	}
-	s.covers.Sweep(ctx)
 	return out, nil
 }
 
 // CoverPublic reports whether the blob at key is the cover of an
 // initiative anyone may see.
 func (s *Service) CoverPublic(ctx context.Context, key string) (bool, error) {
-	if !media.IsCoverKey(key) {
-		return false, nil
-	}
-	var n int
-	if err := store.Get(ctx, s.db, &n, `SELECT COUNT(*) FROM initiatives WHERE cover_key = ? AND NOT hidden`, key); err != nil {
-		return false, fmt.Errorf("is %s a public cover: %w", key, err)
-	}
-	return n > 0, nil
+	return media.IsPublicCover(ctx, s.db, `SELECT COUNT(*) FROM initiatives WHERE cover_key = ? AND NOT hidden`, key)
 }

@@ -79,8 +79,8 @@ func (f *fixture) person(name string, verified bool, role user.Role) user.Caller
 	}
 	var id int64
 	err := store.Get(f.ctx, f.db, &id, `INSERT INTO users
-		(firebase_uid, email, email_verified, phone, display_name, language, role, anonymous, has_app, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 'da', ?, FALSE, TRUE, ?, ?) RETURNING id`,
+		(firebase_uid, email, email_verified, phone, display_name, language, role, anonymous, has_app, age_group, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 'da', ?, FALSE, TRUE, 'AT_LEAST_13', ?, ?) RETURNING id`,
 		fmt.Sprintf("uid-%d", f.n), fmt.Sprintf("%s@example.dk", strings.ToLower(name)), verified,
 		phone, name, role, t0, t0)
 	if err != nil {

@@ -163,3 +163,56 @@ func AnyPublic(checks ...func(ctx context.Context, key string) (bool, error)) fu
 		return false, nil
 	}
 }
+
+// Change sets the cover of one row to u, or removes it when u is nil, for
+// the package whose table holds the row: it makes the upload safe and
+// stores its source (Prepare), runs write in a transaction of db with the
+// new columns and now, and after the commit removes the source replaced
+// (Sweep); when write fails the new source goes again. write is the
+// owning package's: it re-checks its rule on the row if it has one,
+// writes its table (SetCoverTx, with its own UPDATE) and whatever must
+// change with it. Who may change a cover is checked before, by that
+// package, too.
+func (cv *Covers) Change(ctx context.Context, db *store.DB, u *Upload, now time.Time,
+	write func(tx *sqlx.Tx, cols CoverColumns) error) error {
+	var cols CoverColumns
+	undo := func() {}
+	if u != nil {
+		var err error
+		if cols, undo, err = cv.Prepare(ctx, *u); err != nil {
+			return err
+		}
+	}
+	if err := db.Transact(ctx, func(tx *sqlx.Tx) error { return write(tx, cols) }); err != nil {
+		undo()
+		return err
+	}
+	cv.Sweep(ctx)
+	return nil
+}
+
+// SetCoverTx runs update, the owning package's statement that writes a
+// row's cover columns, with the arguments cover_key, cover_width,
+// cover_height, cover_alt, cover_placeholder, now, id in that order, and
+// records that the source before (old, nil for none) must go.
+func SetCoverTx(ctx context.Context, tx *sqlx.Tx, update string, id int64, cols CoverColumns, old *string, now time.Time) error {
+	if _, err := store.Exec(ctx, tx, update,
+		cols.CoverKey, cols.CoverWidth, cols.CoverHeight, cols.CoverAlt, cols.CoverPlaceholder, now, id); err != nil {
+		return fmt.Errorf("set cover of row %d: %w", id, err)
+	}
+	return ReplaceTx(ctx, tx, old, now)
+}
+
+// IsPublicCover reports whether key names a cover's source and count, the
+// owning package's query of how many rows anyone may see have cover_key
+// = ?, finds one.
+func IsPublicCover(ctx context.Context, db *store.DB, count, key string) (bool, error) {
+	if !IsCoverKey(key) {
+		return false, nil
+	}
+	var n int
+	if err := store.Get(ctx, db, &n, count, key); err != nil {
+		return false, fmt.Errorf("is %s a public cover: %w", key, err)
+	}
+	return n > 0, nil
+}

@@ -147,7 +147,7 @@ func (w *world) person(name string) int64 {
 func (w *world) organiser(name string) (int64, user.Caller) {
 	id := w.person(name)
 	w.exec(`INSERT INTO organisers (organisation_id, user_id, created_at) VALUES (?, ?, ?)`, w.org, id, time.Now().UTC())
-	return id, user.Caller{UserID: id, Verified: true, Named: true, Organises: map[int64]bool{w.org: true}}
+	return id, user.Caller{UserID: id, Verified: true, Named: true, AgeAnswered: true, Organises: map[int64]bool{w.org: true}}
 }
 
 func (w *world) follower(name string) int64 {
@@ -156,7 +156,9 @@ func (w *world) follower(name string) int64 {
 	return id
 }
 
-func resident(id int64) user.Caller { return user.Caller{UserID: id, Verified: true, Named: true} }
+func resident(id int64) user.Caller {
+	return user.Caller{UserID: id, Verified: true, Named: true, AgeAnswered: true}
+}
 
 // activity creates a published activity of the organisation through the
 // domain, starting at start for three hours.
@@ -477,7 +479,7 @@ func TestStoryReviewTellsTheAuthor(t *testing.T) {
 		w.follower("follower")
 		secID := w.person("secretariat")
 		w.exec(`UPDATE users SET role = 'SECRETARIAT' WHERE id = ?`, secID)
-		sec := user.Caller{UserID: secID, Verified: true, Named: true, Secretariat: true}
+		sec := user.Caller{UserID: secID, Verified: true, Named: true, AgeAnswered: true, Secretariat: true}
 		submit := func(title string) story.Story {
 			t.Helper()
 			st, err := w.stories.Submit(ctx, resident(author), story.Input{Title: title, Body: "Vi ryddede stranden.", OrganisationID: &w.org})
@@ -527,7 +529,7 @@ func TestInitiativeEventsTellWhomTheyConcern(t *testing.T) {
 		w.names[other] = "bystander"
 		secID := w.person("secretariat")
 		w.exec(`UPDATE users SET role = 'SECRETARIAT' WHERE id = ?`, secID)
-		sec := user.Caller{UserID: secID, Verified: true, Named: true, Secretariat: true}
+		sec := user.Caller{UserID: secID, Verified: true, Named: true, AgeAnswered: true, Secretariat: true}
 		in, err := w.initiatives.Propose(ctx, resident(proposer), initiative.Input{Name: "Fællesspisning i Vildtbanegård",
 			Description: "Vi laver mad sammen hver anden torsdag."})
 		if err != nil {

@@ -199,13 +199,15 @@ func (f *fixture) claim(slot, userID int64, status string) int64 {
 }
 
 func secretariat(id int64) user.Caller {
-	return user.Caller{UserID: id, Verified: true, Named: true, Secretariat: true}
+	return user.Caller{UserID: id, Verified: true, Named: true, AgeAnswered: true, Secretariat: true}
 }
 
-func resident(id int64) user.Caller { return user.Caller{UserID: id, Verified: true, Named: true} }
+func resident(id int64) user.Caller {
+	return user.Caller{UserID: id, Verified: true, Named: true, AgeAnswered: true}
+}
 
 func organiser(id, org int64) user.Caller {
-	return user.Caller{UserID: id, Verified: true, Named: true, Organises: map[int64]bool{org: true}}
+	return user.Caller{UserID: id, Verified: true, Named: true, AgeAnswered: true, Organises: map[int64]bool{org: true}}
 }
 
 // waitFor polls cond until it holds or the timeout passes.

@@ -24,52 +24,32 @@ func (s *Service) Cover(o Organisation) *media.Image { return s.covers.Image(o.C
 
 // SetCover gives the organisation a new cover, replacing the one it had.
 func (s *Service) SetCover(ctx context.Context, c user.Caller, id int64, u media.Upload) (Organisation, error) {
-	if err := s.mayChangeCover(ctx, c, id); err != nil {
-		return Organisation{}, err
-	}
-	cols, undo, err := s.covers.Prepare(ctx, u)
-	if err != nil {
-		return Organisation{}, err
-	}
-	o, err := s.writeCover(ctx, id, cols)
-	if err != nil {
-		undo()
-	}
-	return o, err
+	return s.changeCover(ctx, c, id, &u)
 }
 
 // RemoveCover takes the organisation's cover away.
 func (s *Service) RemoveCover(ctx context.Context, c user.Caller, id int64) (Organisation, error) {
-	if err := s.mayChangeCover(ctx, c, id); err != nil {
+	return s.changeCover(ctx, c, id, nil)
+}
+
+// changeCover stores u (nil: none) as the organisation's cover, in one
+// transaction with the removal of the one before.
+func (s *Service) changeCover(ctx context.Context, c user.Caller, id int64, u *media.Upload) (Organisation, error) {
+	if err := c.RequireOrganiserOf(id); err != nil {
 		return Organisation{}, err
 	}
-	return s.writeCover(ctx, id, media.CoverColumns{})
-}
-
-func (s *Service) mayChangeCover(ctx context.Context, c user.Caller, id int64) error {
-	if err := c.RequireOrganiserOf(id); err != nil {
-		return err
+	if _, err := s.byID(ctx, id); err != nil {
+		return Organisation{}, err
 	}
-	_, err := s.byID(ctx, id)
-	return err
-}
-
-// writeCover stores cols as the organisation's cover, in one transaction
-// with the removal of the one before.
-func (s *Service) writeCover(ctx context.Context, id int64, cols media.CoverColumns) (Organisation, error) {
 	now := s.now()
-	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+	err := s.covers.Change(ctx, s.db, u, now, func(tx *sqlx.Tx, cols media.CoverColumns) error {
 		var old *string
 		if err := store.Get(ctx, tx, &old, `SELECT cover_key FROM organisations WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("cover of organisation %d: %w", id, err)
 		}
-		if _, err := store.Exec(ctx, tx, `UPDATE organisations SET cover_key = ?, cover_width = ?, cover_height = ?, cover_alt = ?,
-			cover_placeholder = ?, updated_at = ? WHERE id = ?`,
-			cols.CoverKey, cols.CoverWidth, cols.CoverHeight, cols.CoverAlt, cols.CoverPlaceholder, now, id); err != nil {
-			return fmt.Errorf("set cover of organisation %d: %w", id, err)
-		}
-		if err := media.ReplaceTx(ctx, tx, old, now); err != nil {
-			return err
+		if err := media.SetCoverTx(ctx, tx, `UPDATE organisations SET cover_key = ?, cover_width = ?, cover_height = ?, cover_alt = ?,
+			cover_placeholder = ?, updated_at = ? WHERE id = ?`, id, cols, old, now); err != nil {
+			return fmt.Errorf("organisation: %w", err)
 		}
 		// Phones keep organisations offline: the new cover reaches them by sync.
 		return changelog.Record(ctx, tx, now, changelog.Organisation, id)
@@ -77,19 +57,11 @@ func (s *Service) writeCover(ctx context.Context, id int64, cols media.CoverColu
 	if err != nil {
 		return Organisation{}, err
 	}
-	s.covers.Sweep(ctx)
 	return s.byID(ctx, id)
 }
 
 // CoverPublic reports whether the blob at key is an organisation's cover
 // (all of which are public).
 func (s *Service) CoverPublic(ctx context.Context, key string) (bool, error) {
-	if !media.IsCoverKey(key) {
-		return false, nil
-	}
-	var n int
-	if err := store.Get(ctx, s.db, &n, `SELECT COUNT(*) FROM organisations WHERE cover_key = ?`, key); err != nil {
-		return false, fmt.Errorf("is %s a public cover: %w", key, err)
-	}
-	return n > 0, nil
+	return media.IsPublicCover(ctx, s.db, `SELECT COUNT(*) FROM organisations WHERE cover_key = ?`, key)
 }

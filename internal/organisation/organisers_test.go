@@ -86,6 +86,16 @@ func (f *fixture) signIn(id user.Identity) user.Caller {
 	if err != nil {
 		f.t.Fatalf("sign in %s: %v", id.UID, err)
 	}
+	if c.AgeAnswered {
+		return c
+	}
+	// The person answers the age question, as the app asks at sign-up.
+	if _, err := store.Exec(f.ctx, f.db, `UPDATE users SET age_group = 'AT_LEAST_13' WHERE id = ?`, c.UserID); err != nil {
+		f.t.Fatal(err)
+	}
+	if c, err = f.users.Caller(f.ctx, c.UserID); err != nil {
+		f.t.Fatal(err)
+	}
 	return c
 }
 

@@ -102,9 +102,9 @@ func (w *world) person(name string) user.Caller {
 	w.t.Helper()
 	n := w.n.Add(1)
 	now := w.clock.now()
-	id := w.id(`INSERT INTO users (firebase_uid, email, email_verified, display_name, language, role, anonymous, has_app, created_at, updated_at)
-		VALUES (?, ?, TRUE, ?, 'da', 'RESIDENT', FALSE, TRUE, ?, ?)`, fmt.Sprintf("g-%d", n), fmt.Sprintf("guest%d@example.dk", n), name, now, now)
-	return user.Caller{UserID: id, Verified: true, Named: true, Organises: map[int64]bool{}, Language: "da"}
+	id := w.id(`INSERT INTO users (firebase_uid, email, email_verified, display_name, language, role, anonymous, has_app, age_group, created_at, updated_at)
+		VALUES (?, ?, TRUE, ?, 'da', 'RESIDENT', FALSE, TRUE, 'AT_LEAST_13', ?, ?)`, fmt.Sprintf("g-%d", n), fmt.Sprintf("guest%d@example.dk", n), name, now, now)
+	return user.Caller{UserID: id, Verified: true, Named: true, AgeAnswered: true, Organises: map[int64]bool{}, Language: "da"}
 }
 
 func (w *world) people(n int) []user.Caller {

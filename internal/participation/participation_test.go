@@ -279,5 +279,5 @@ func TestSeatsAndWaitlist(t *testing.T) {
 
 // person is the caller of p's person, for tests.
 func (p Participation) person(w *world) user.Caller {
-	return user.Caller{UserID: p.UserID, Verified: true, Named: true, Organises: map[int64]bool{}}
+	return user.Caller{UserID: p.UserID, Verified: true, Named: true, AgeAnswered: true, Organises: map[int64]bool{}}
 }

@@ -61,8 +61,8 @@ func (f *fixture) person(t *testing.T, name string, role user.Role) user.Caller 
 	t.Helper()
 	var id int64
 	err := store.Get(ctx, f.db, &id, `INSERT INTO users
-		(firebase_uid, email, email_verified, display_name, language, role, anonymous, has_app, created_at, updated_at)
-		VALUES (?, ?, TRUE, ?, 'da', ?, FALSE, TRUE, ?, ?) RETURNING id`,
+		(firebase_uid, email, email_verified, display_name, language, role, anonymous, has_app, age_group, created_at, updated_at)
+		VALUES (?, ?, TRUE, ?, 'da', ?, FALSE, TRUE, 'AT_LEAST_13', ?, ?) RETURNING id`,
 		"uid-"+name, strings.ToLower(name)+"@example.dk", name, role, f.now, f.now)
 	if err != nil {
 		t.Fatalf("insert user %s: %v", name, err)
@@ -80,8 +80,8 @@ func (f *fixture) anonymous(t *testing.T, name string) user.Caller {
 	t.Helper()
 	var id int64
 	err := store.Get(ctx, f.db, &id, `INSERT INTO users
-		(firebase_uid, display_name, language, role, anonymous, has_app, created_at, updated_at)
-		VALUES (?, ?, 'da', 'RESIDENT', TRUE, TRUE, ?, ?) RETURNING id`, "anon-"+name, name, f.now, f.now)
+		(firebase_uid, display_name, language, role, anonymous, has_app, age_group, created_at, updated_at)
+		VALUES (?, ?, 'da', 'RESIDENT', TRUE, TRUE, 'AT_LEAST_13', ?, ?) RETURNING id`, "anon-"+name, name, f.now, f.now)
 	if err != nil {
 		t.Fatalf("insert anonymous user %s: %v", name, err)
 	}

@@ -174,8 +174,12 @@ func (s *Service) Submit(ctx context.Context, c user.Caller, in Input) (Story, e
 
 // Edit changes a story of the caller's that is still waiting for review
 // or was sent back for changes; it goes back into the review queue.
+//
+// An edit shows the author again (new text, new photos), so it asks what
+// a new story asks (RequireShown): a person under 13 without a guardian's
+// consent cannot put a withheld story back in front of the secretariat.
 func (s *Service) Edit(ctx context.Context, c user.Caller, id int64, in Input) (Story, error) {
-	if err := c.RequireVerified(); err != nil {
+	if err := c.RequireShown(); err != nil {
 		return Story{}, err
 	}
 	old, err := s.ownStory(ctx, c, id)

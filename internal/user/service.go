@@ -388,6 +388,7 @@ func (s *Service) caller(ctx context.Context, u User) (Caller, error) {
 		Secretariat:          u.Role == RoleSecretariat,
 		Organises:            make(map[int64]bool, len(orgIDs)),
 		Named:                u.DisplayName != "",
+		AgeAnswered:          u.AgeGroup != nil,
 		NeedsGuardianConsent: u.NeedsGuardianConsent(),
 	}
 	if u.LanguageChosen {

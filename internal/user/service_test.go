@@ -179,17 +179,38 @@ func TestDisplayNameAtFirstSignIn(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := user.NewService(db, clock.Real)
+		// Each person answers the age question first, as the app asks at
+		// sign-up; before that the first refusal is AGE_REQUIRED.
+		answered := func(id user.Identity) user.Caller {
+			t.Helper()
+			c := mustResolve(t, s, id)
+			if c.AgeAnswered {
+				return c
+			}
+			var ue *apperr.UserError
+			if err := c.RequireShown(); !id.Anonymous && (!errors.As(err, &ue) || ue.Code != user.CodeAgeRequired) {
+				t.Errorf("%s before answering the age question: %v", id.UID, err)
+			}
+			if _, err := s.UpdateProfile(ctx, c, user.ProfileInput{AgeGroup: ptr(user.AgeAtLeast13)}, nil); err != nil {
+				t.Fatal(err)
+			}
+			c, err := s.Caller(ctx, c.UserID)
+			if err != nil || !c.AgeAnswered {
+				t.Fatalf("after answering: %+v %v", c, err)
+			}
+			return c
+		}
 		nameRequired := func(c user.Caller) bool {
 			var ue *apperr.UserError
 			return errors.As(c.RequireShown(), &ue) && ue.Code == user.CodeNameRequired
 		}
 
-		named := mustResolve(t, s, user.Identity{UID: "uid-g", Email: "g@ishoj.example", EmailVerified: true, Name: "  Gülşen Yılmaz "})
+		named := answered(user.Identity{UID: "uid-g", Email: "g@ishoj.example", EmailVerified: true, Name: "  Gülşen Yılmaz "})
 		if u, _ := own(ctx, s, named.UserID); u.DisplayName != "Gülşen Yılmaz" || !named.Named || named.RequireShown() != nil {
 			t.Errorf("named token: name %q, caller %+v, RequireShown %v", u.DisplayName, named, named.RequireShown())
 		}
 
-		bare := mustResolve(t, s, user.Identity{UID: "uid-b", Email: "b@ishoj.example", EmailVerified: true})
+		bare := answered(user.Identity{UID: "uid-b", Email: "b@ishoj.example", EmailVerified: true})
 		if bare.Named || !nameRequired(bare) {
 			t.Errorf("token without a name: caller %+v, RequireShown %v", bare, bare.RequireShown())
 		}
@@ -197,11 +218,11 @@ func TestDisplayNameAtFirstSignIn(t *testing.T) {
 			t.Errorf("without a name the person is still verified: %v", err)
 		}
 		// An invisible name is no name.
-		if c := mustResolve(t, s, user.Identity{UID: "uid-z", Email: "z@ishoj.example", EmailVerified: true, Name: "\u200b\u3164"}); !nameRequired(c) {
+		if c := answered(user.Identity{UID: "uid-z", Email: "z@ishoj.example", EmailVerified: true, Name: "\u200b\u3164"}); !nameRequired(c) {
 			t.Errorf("invisible token name: %+v", c)
 		}
 		// An anonymous account is refused for what it is, not for its name.
-		anon := mustResolve(t, s, user.Identity{UID: "uid-a", Anonymous: true})
+		anon := answered(user.Identity{UID: "uid-a", Anonymous: true})
 		var ue *apperr.UserError
 		if err := anon.RequireShown(); !errors.As(err, &ue) || ue.Code != apperr.CodeVerifiedAccountRequired {
 			t.Errorf("anonymous: %v", err)
@@ -214,17 +235,17 @@ func TestDisplayNameAtFirstSignIn(t *testing.T) {
 		if _, err := s.UpdateProfile(ctx, bare, user.ProfileInput{DisplayName: ptr("Bo")}, nil); err != nil {
 			t.Fatal(err)
 		}
-		if c := mustResolve(t, s, user.Identity{UID: "uid-b", Email: "b@ishoj.example", EmailVerified: true}); !c.Named || c.RequireShown() != nil {
+		if c := answered(user.Identity{UID: "uid-b", Email: "b@ishoj.example", EmailVerified: true}); !c.Named || c.RequireShown() != nil {
 			t.Errorf("after updateMe: %+v", c)
 		}
 
 		// A person without a name whose later token carries one (they gave
 		// Firebase a name) takes it; a name they chose is never replaced.
-		late := mustResolve(t, s, user.Identity{UID: "uid-l", Email: "l@ishoj.example", EmailVerified: true})
-		if c := mustResolve(t, s, user.Identity{UID: "uid-l", Email: "l@ishoj.example", EmailVerified: true, Name: "Lis"}); !c.Named {
+		late := answered(user.Identity{UID: "uid-l", Email: "l@ishoj.example", EmailVerified: true})
+		if c := answered(user.Identity{UID: "uid-l", Email: "l@ishoj.example", EmailVerified: true, Name: "Lis"}); !c.Named {
 			t.Errorf("later token with a name: %+v", c)
 		}
-		mustResolve(t, s, user.Identity{UID: "uid-b", Email: "b@ishoj.example", EmailVerified: true, Name: "Firebase-navn"})
+		answered(user.Identity{UID: "uid-b", Email: "b@ishoj.example", EmailVerified: true, Name: "Firebase-navn"})
 		if u, _ := own(ctx, s, bare.UserID); u.DisplayName != "Bo" {
 			t.Errorf("a chosen name was replaced by the token's: %q", u.DisplayName)
 		}

@@ -71,6 +71,12 @@ type Caller struct {
 	// they may browse, follow and keep things for themself, but not do
 	// what shows them to others (RequireShown).
 	NeedsGuardianConsent bool
+	// AgeAnswered is true when the person has said whether they are under
+	// 13 (updateMe ageGroup). Until then they may browse, follow and keep
+	// things for themself, but not do what shows them to others
+	// (RequireShown): the age gate is asked of everyone, accounts made
+	// before it included.
+	AgeAnswered bool
 	// Named is true when the person has a display name. Without one they
 	// may browse, follow and keep things for themself, but not do what
 	// shows them to others (RequireShown).
@@ -116,6 +122,11 @@ const (
 // others while they are under 13 and no guardian's consent is recorded.
 const CodeParentalConsentRequired = "PARENTAL_CONSENT_REQUIRED"
 
+// CodeAgeRequired refuses an act that shows the person to others while
+// they have not said whether they are under 13: the app asks (updateMe
+// ageGroup) and tries again.
+const CodeAgeRequired = "AGE_REQUIRED"
+
 // CodeNameRequired refuses an act that shows the person to others (a
 // claim on a roster, a story, an initiative, a seat) while they have no
 // display name: the app asks for one (updateMe) and tries again.
@@ -123,12 +134,16 @@ const CodeNameRequired = "NAME_REQUIRED"
 
 // RequireShown is for acts that show the person to others: claiming a
 // slot, taking a seat, writing a story, proposing or joining an
-// initiative, organising. Besides a verified account they need a
-// guardian's consent when under 13, and a display name, so that rosters,
-// pushes and pages never show an empty one.
+// initiative, organising. Besides a verified account they need to have
+// said whether they are under 13, a guardian's consent when under 13, and
+// a display name, so that rosters, pushes and pages never show an empty
+// one.
 func (c Caller) RequireShown() error {
 	if err := c.RequireVerified(); err != nil {
 		return err
+	}
+	if !c.AgeAnswered {
+		return apperr.New(CodeAgeRequired)
 	}
 	if c.NeedsGuardianConsent {
 		return apperr.New(CodeParentalConsentRequired)

@@ -113,10 +113,10 @@ func (f *fixture) user(name string) user.Caller {
 	f.t.Helper()
 	n := f.seq.Add(1)
 	now := f.clock.Now()
-	id := f.insert(`INSERT INTO users (firebase_uid, email, email_verified, display_name, language, role, anonymous, has_app, created_at, updated_at)
-		VALUES (?, ?, TRUE, ?, 'da', 'RESIDENT', FALSE, TRUE, ?, ?)`,
+	id := f.insert(`INSERT INTO users (firebase_uid, email, email_verified, display_name, language, role, anonymous, has_app, age_group, created_at, updated_at)
+		VALUES (?, ?, TRUE, ?, 'da', 'RESIDENT', FALSE, TRUE, 'AT_LEAST_13', ?, ?)`,
 		fmt.Sprintf("uid-%d", n), fmt.Sprintf("person%d@example.dk", n), name, now, now)
-	return user.Caller{UserID: id, Verified: true, Named: true, Organises: map[int64]bool{}, Language: "da"}
+	return user.Caller{UserID: id, Verified: true, Named: true, AgeAnswered: true, Organises: map[int64]bool{}, Language: "da"}
 }
 
 // users creates n verified residents.
