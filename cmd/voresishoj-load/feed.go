@@ -64,12 +64,83 @@ func runFeed(ctx context.Context, args []string) error {
 	c := fs.Int("c", 50, "concurrent clients")
 	d := fs.Duration("d", 30*time.Second, "duration of each run")
 	cpuprofile := fs.String("cpuprofile", "", "write CPU and allocation profiles of the server's run (not the baseline's) to this file and this file + .allocs")
+	rounds := fs.Int("rounds", 1, "interleaved rounds of baseline and server after the first (CPU per request from /proc, server's and PostgreSQL's)")
 	_ = fs.Parse(args)
 	if *dbURL == "" {
 		return fmt.Errorf("feed needs --db")
 	}
+	if *rounds > 1 {
+		return feedRounds(ctx, *dbURL, *c, *d, *rounds)
+	}
 	_, _, err := feed(ctx, *dbURL, *c, *d, true, *cpuprofile)
 	return err
+}
+
+// feedRounds runs the baseline, the server and a static handler that
+// writes the server's answer as recorded (the load generator's and
+// net/http's own share, so what the server adds is ours - static) in
+// turn, rounds times, and prints each round's CPU per request: this
+// process's, and the PostgreSQL backends' read from /proc. Machines are
+// shared: compare within a round.
+func feedRounds(ctx context.Context, dsn string, c int, d time.Duration, rounds int) error {
+	srv, err := startServer(ctx, dsn, nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	body := feedBody()
+	answer, err := post(http.DefaultClient, srv.URL+"/graphql", body, "")
+	if err != nil {
+		return err
+	}
+	bl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	bsrv := &http.Server{Handler: baseline{domain: srv.App.Domain()}}
+	go bsrv.Serve(bl)
+	defer bsrv.Close()
+	sl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	ssrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(answer)
+	})}
+	go ssrv.Serve(sl)
+	defer ssrv.Close()
+	targets := []struct{ name, url string }{
+		{"static", "http://" + sl.Addr().String() + "/graphql"},
+		{"baseline", "http://" + bl.Addr().String() + "/graphql"},
+		{"ours", srv.URL + "/graphql"},
+	}
+	fmt.Printf("feed %s: %d clients, %s each, %d rounds, load average %s\n", srv.DB.Dialect, c, d, rounds, loadAverage())
+	for _, t := range targets {
+		drive(ctx, t.url, body, c, time.Second)
+	}
+	for round := 1; round <= rounds; round++ {
+		got := map[string]result{}
+		for _, t := range targets {
+			pg0 := backendCPU(ctx, srv.DB)
+			r := drive(ctx, t.url, body, c, d)
+			r.pg = backendCPU(ctx, srv.DB).since(pg0) / time.Duration(max(r.n, 1))
+			got[t.name] = r
+		}
+		st, b, o := got["static"], got["baseline"], got["ours"]
+		fmt.Printf("round %d (load %s)\n", round, loadAverage())
+		for _, name := range []string{"static", "baseline", "ours"} {
+			r := got[name]
+			fmt.Printf("  %-8s %6.0f req/s, p50 %s, process CPU %s, minus static %s, PostgreSQL %s, server+PostgreSQL %s per request\n",
+				name, r.rps, ms(r.p50), ms(r.cpu), ms(r.cpu-st.cpu), ms(r.pg), ms(r.cpu-st.cpu+r.pg))
+		}
+		oursAll, baseAll := o.cpu-st.cpu+o.pg, b.cpu-st.cpu+b.pg
+		fmt.Printf("  ours/baseline: throughput %s, server CPU %s, server+PostgreSQL CPU %s (efficiency %s, target >= 0.7)\n",
+			ratio(o.rps, b.rps), ratio(float64(o.cpu-st.cpu), float64(b.cpu-st.cpu)),
+			ratio(float64(oursAll), float64(baseAll)), ratio(float64(baseAll), float64(oursAll)))
+	}
+	return nil
 }
 
 // feed measures the real server and the baseline handler on one database
@@ -170,7 +241,8 @@ type result struct {
 	// cpu is the process's CPU time per request (server and load
 	// generator together; the generator's share is the same for both).
 	cpu  time.Duration
-	busy float64 // CPU time over wall time: 2 is both cores busy
+	busy float64       // CPU time over wall time: 2 is both cores busy
+	pg   time.Duration // PostgreSQL backends' CPU time per request (feedRounds)
 }
 
 func (r result) String() string {

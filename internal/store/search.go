@@ -177,7 +177,8 @@ type SearchSQL struct {
 // alias.
 //
 // SQLite: the FTS5 table <table>_search (trigram tokenizer) finds the
-// words of three letters or more, in the title column alone for Title;
+// words of three letters or more, <table>_title_search (00030) those in
+// the title;
 // shorter words are matched by LIKE on the rows those found. PostgreSQL:
 // trigram GIN indexes find the words inside search_title (00029) and
 // search_text, and the Danish
@@ -248,17 +249,19 @@ func (db *DB) SearchMatch(table, alias string, s Search) SearchSQL {
 	fts := table + "_search"
 	join := `JOIN ` + fts + ` ON ` + fts + `.rowid = ` + alias + `.id`
 	phrases := make([]string, len(long))
-	titled := make([]string, len(long))
 	for i, w := range long {
 		// Words are letters and digits only (ParseSearch), so a phrase in
 		// double quotes is always one literal string to FTS5.
 		phrases[i] = `"` + w + `"`
-		titled[i] = `search_title : "` + w + `"`
 	}
 	tc, ta := shortLikes("search_title")
 	xc, xa := shortLikes("search_text")
-	out.Title = SearchTier{Join: join, Where: strings.Join(append([]string{fts + ` MATCH ?`}, tc...), " AND "),
-		Args: append([]any{strings.Join(titled, " AND ")}, ta...), Key: fts + `.rowid`}
+	// Titles have their own FTS5 table (migration 00030): 00015's, asked
+	// for its title column, would walk every row whose text has the word.
+	titles := table + "_title_search"
+	out.Title = SearchTier{Join: `JOIN ` + titles + ` ON ` + titles + `.rowid = ` + alias + `.id`,
+		Where: strings.Join(append([]string{titles + ` MATCH ?`}, tc...), " AND "),
+		Args:  append([]any{strings.Join(phrases, " AND ")}, ta...), Key: titles + `.rowid`}
 	out.Text = SearchTier{Join: join, Where: strings.Join(append([]string{fts + ` MATCH ?`}, xc...), " AND "),
 		Args: append([]any{strings.Join(phrases, " AND ")}, xa...), Key: fts + `.rowid`}
 	return out

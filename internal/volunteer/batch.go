@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -141,6 +142,21 @@ func (s *Service) claimQueued(ctx context.Context, caller user.Caller, slotID in
 // batch is judged again alone, so one bad claim costs the others only
 // time and each gets the answer it would have had without batching.
 func (s *Service) admit(ctx context.Context, slotID int64, batch []*claimRequest) {
+	// A panic here has no request to be recovered by: it would take the
+	// server down with every claim queued. Each caller not yet answered
+	// gets an internal error instead (a retry with its key is safe).
+	defer func() {
+		if p := recover(); p != nil {
+			slog.ErrorContext(ctx, "claim batch panicked", "slot_id", slotID, "claims", len(batch), "panic", p,
+				"stack", string(debug.Stack()))
+			for _, r := range batch {
+				select {
+				case r.answer <- claimAnswer{err: fmt.Errorf("claim batch on slot %d panicked: %v", slotID, p)}:
+				default:
+				}
+			}
+		}
+	}()
 	// As PostgreSQL keeps it, so the claims told are the claims stored.
 	now := s.clock().Truncate(time.Microsecond)
 	var (

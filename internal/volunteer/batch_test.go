@@ -213,3 +213,32 @@ func TestBatchCallerGoneClaimStands(t *testing.T) {
 		checkInvariants(t, f)
 	})
 }
+
+// panicky is a bus whose handlers panic after the commit.
+type panicky struct{ event.Discard }
+
+func (panicky) Publish(context.Context, ...event.Event) { panic("handler bug") }
+
+// A panic in a batch writer has no request to be recovered by: the
+// callers get an internal error instead of waiting forever or the server
+// going down, and the writer takes the next batch.
+func TestBatchPanicAnswersCallers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		svc := NewService(db, panicky{}, Config{Now: f.clock.Now})
+		sl := f.slot(at(1, 10, 0), at(1, 14, 0), 5)
+		for _, v := range f.users(2) {
+			_, err := svc.Claim(f.ctx, v, sl.ID, "tap")
+			if err == nil || isUserError(err) {
+				t.Fatalf("claim with a panicking handler: %v, want an internal error", err)
+			}
+			// Committed before the handlers ran: the retry is told the claim.
+			c, err := f.svc.Claim(f.ctx, v, sl.ID, "tap")
+			if err != nil || c.Status != Confirmed {
+				t.Fatalf("retry: %v %s", err, c.Status)
+			}
+		}
+		svc.Close()
+		checkInvariants(t, f)
+	})
+}

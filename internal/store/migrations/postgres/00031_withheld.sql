@@ -5,7 +5,7 @@
 -- their stories withheld: status HIDDEN, and withheld_status keeps the
 -- status they had, to which they return once consent is recorded. NULL
 -- for every story not withheld. Kept equivalent to
--- ../postgres/00030_withheld.sql.
+-- ../sqlite/00031_withheld.sql.
 ALTER TABLE stories ADD COLUMN withheld_status TEXT
     CHECK (withheld_status IN ('PENDING_REVIEW', 'CHANGES_REQUESTED', 'PUBLISHED', 'HIDDEN'));
 
