@@ -232,9 +232,15 @@ func freeAddr(t *testing.T) string {
 	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
+// waitFor polls until ok. The bound is generous on purpose: a fresh start
+// migrates and seeds the demo data (generating its cover images), which
+// under -race on a loaded two-core machine took longer than the 15 s this
+// used to allow; it is a wait for readiness, not a measure of start-up
+// time (the load tool's coldstart scenario measures that).
 func waitFor(t *testing.T, ok func() bool) {
 	t.Helper()
-	for range 300 {
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
 		if ok() {
 			return
 		}
