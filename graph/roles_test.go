@@ -424,8 +424,13 @@ func TestMyQualifications(t *testing.T) {
 			vars("i", map[string]any{"userId": globalID(typeUser, tw.vera), "requirement": "FIRST_AID",
 				"checkedAt": checked.Format(time.RFC3339)}), bearer(tw.tokens[organiserOther]))
 		q := rec.RecordQualification.Qualification
-		if q == nil || q.Organisation.Name != tw.orgB.Name || !strings.HasPrefix(q.ExpiresAt, checked.AddDate(2, 0, 0).Format("2006-01-02")) {
+		// Compared as instants: the API writes times in Copenhagen's offset,
+		// so between 23:00 and 24:00 UTC its date is a day after UTC's.
+		if q == nil || q.Organisation.Name != tw.orgB.Name {
 			t.Fatalf("record: %+v", rec.RecordQualification)
+		}
+		if expires, err := time.Parse(time.RFC3339, q.ExpiresAt); err != nil || !expires.Equal(checked.AddDate(2, 0, 0)) {
+			t.Fatalf("expiresAt %q, want two years after %s (%v)", q.ExpiresAt, checked.Format(time.RFC3339), err)
 		}
 		var me struct {
 			Me struct {
