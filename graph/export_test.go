@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ishoj/voresishoj/internal/media"
 	"github.com/ishoj/voresishoj/internal/notify"
 	"github.com/ishoj/voresishoj/internal/privacy"
 	"github.com/ishoj/voresishoj/internal/store"
@@ -71,6 +72,11 @@ func TestExportHasEverything(t *testing.T) {
 		}
 		if _, err := d.Stories.Submit(ctx, other, story.Input{Title: "Naboens hemmelige historie", Body: "Kun til redaktionen.",
 			OrganisationID: &tw.orgA.ID, ConsentPeople: true}); err != nil {
+			t.Fatal(err)
+		}
+
+		// The cover of the initiative they proposed is their upload too.
+		if _, err := d.Initiatives.SetCover(ctx, p.caller, p.proposal, media.Upload{Reader: bytes.NewReader(testJPEG(t)), Alt: "Lektier"}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -167,8 +173,8 @@ func TestExportHasEverything(t *testing.T) {
 		for _, st := range items(data, "stories") {
 			photos += len(items(st, "photos"))
 		}
-		if photos != 2 || len(items(data, "photoFiles")) != 4 {
-			t.Errorf("%d photos in the stories and %d photo files, want 2 and 4", photos, len(items(data, "photoFiles")))
+		if photos != 2 || len(items(data, "photoFiles")) != 5 {
+			t.Errorf("%d photos in the stories and %d photo files, want 2 and 5 (two renditions each and the initiative's cover)", photos, len(items(data, "photoFiles")))
 		}
 
 		// Nothing of anyone else: not the neighbour's, not vera's, whose
@@ -223,8 +229,15 @@ func TestExportHasEverything(t *testing.T) {
 		if len(items(inZip, "claims")) != len(items(data, "claims")) || len(items(inZip, "devices")) != 1 {
 			t.Errorf("export.json differs from the API's answer")
 		}
+		covers := 0
 		for _, f := range items(inZip, "photoFiles") {
 			var key string
+			if f["initiativeId"] != nil {
+				covers++
+				if err := store.Get(ctx, db, &key, `SELECT cover_key FROM initiatives WHERE id = ? AND proposer_id = ?`, f["initiativeId"], id); err != nil {
+					t.Fatalf("cover file %v: %v", f, err)
+				}
+			}
 			for _, st := range items(inZip, "stories") {
 				for _, ph := range items(st, "photos") {
 					if fmt.Sprint(ph["id"]) == fmt.Sprint(f["photoId"]) {
@@ -242,8 +255,8 @@ func TestExportHasEverything(t *testing.T) {
 				t.Errorf("%v in the ZIP: %d bytes, want the %d of the stored photo", f["file"], len(got), len(want))
 			}
 		}
-		if len(files) != 5 {
-			t.Errorf("ZIP files %d, want export.json and 4 photos", len(files))
+		if len(files) != 6 || covers != 1 {
+			t.Errorf("ZIP files %d (%d initiative covers), want export.json, 4 photos and the initiative's cover", len(files), covers)
 		}
 
 		// Another token, one letter changed, or a made-up one: 404.

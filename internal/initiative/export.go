@@ -31,6 +31,10 @@ type Proposal struct {
 	CreatedAt      time.Time  `json:"createdAt" db:"created_at"`
 	UpdatedAt      time.Time  `json:"updatedAt" db:"updated_at"`
 	ClosedAt       *time.Time `json:"closedAt" db:"closed_at"`
+	CoverAlt       *string    `json:"coverAlt" db:"cover_alt"`
+	// CoverKey is the stored cover the person uploaded; the export puts the
+	// file itself in the ZIP (photoFiles), not the storage key.
+	CoverKey *string `json:"-" db:"cover_key"`
 }
 
 // Membership is a "count me in" of the person.
@@ -58,7 +62,7 @@ func ExportPerson(ctx context.Context, q store.Querier, userID int64) (PersonDat
 		query string
 	}{
 		{"proposals", &d.Proposed, `SELECT id, name, description, neighbourhood, help_needed, status, organisation_id, close_reason,
-			hidden, created_at, updated_at, closed_at FROM initiatives WHERE proposer_id = ? ORDER BY created_at, id`},
+			hidden, created_at, updated_at, closed_at, cover_alt, cover_key FROM initiatives WHERE proposer_id = ? ORDER BY created_at, id`},
 		{"memberships", &d.Joined, `SELECT m.initiative_id, i.name, m.message, m.created_at
 			FROM initiative_members m JOIN initiatives i ON i.id = m.initiative_id WHERE m.user_id = ? ORDER BY m.created_at, m.initiative_id`},
 		{"reports", &d.Reports, `SELECT r.initiative_id, i.name, r.reason, r.created_at

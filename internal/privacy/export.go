@@ -67,11 +67,12 @@ type Text struct {
 // PhotoFile is one file under photos/ in the ZIP download: a rendition
 // of a photo of one of the person's stories.
 type PhotoFile struct {
-	File      string `json:"file"`
-	StoryID   int64  `json:"storyId"`
-	PhotoID   int64  `json:"photoId"`
-	Rendition string `json:"rendition"`
-	key       string
+	File         string `json:"file"`
+	StoryID      int64  `json:"storyId,omitempty"`
+	PhotoID      int64  `json:"photoId,omitempty"`
+	InitiativeID int64  `json:"initiativeId,omitempty"`
+	Rendition    string `json:"rendition"`
+	key          string
 }
 
 // exportPerson reads every part of the export of userID from q.
@@ -117,6 +118,16 @@ func exportPerson(ctx context.Context, q store.Querier, userID int64, now time.T
 					StoryID: st.ID, PhotoID: p.ID, Rendition: r.name, key: r.key,
 				})
 			}
+		}
+	}
+	// The cover of an initiative the person proposed is their upload too;
+	// covers of activities, organisations and places belong to those.
+	for _, in := range x.Proposed {
+		if in.CoverKey != nil {
+			x.PhotoFiles = append(x.PhotoFiles, PhotoFile{
+				File:         fmt.Sprintf("photos/initiative-%d-cover%s", in.ID, path.Ext(*in.CoverKey)),
+				InitiativeID: in.ID, Rendition: "original", key: *in.CoverKey,
+			})
 		}
 	}
 	return x, nil
@@ -175,5 +186,5 @@ var sections = map[string]Text{
 	"activitiesCreated":              {"Aktiviteter du har oprettet som arrangør.", "Activities you created as organiser."},
 	"calendarSourcesAdded":           {"Kalendere du har tilføjet til import som arrangør.", "Calendars you added for import as organiser."},
 	"exportDownloadLinks":            {"Downloadlinks til dette udtræk der stadig virker.", "Download links to this export that still work."},
-	"photoFiles":                     {"Filerne i mappen photos/: hvert billede fra dine historier i stor og lille udgave.", "The files in the photos/ folder: each photo of your stories in its large and small rendition."},
+	"photoFiles":                     {"Filerne i mappen photos/: hvert billede fra dine historier i stor og lille udgave og forsidebilledet af de initiativer, du har foreslået.", "The files in the photos/ folder: each photo of your stories in its large and small rendition, and the cover image of the initiatives you proposed."},
 }
