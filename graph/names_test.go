@@ -371,6 +371,9 @@ func TestUnder13AfterActing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if _, err := d.Initiatives.Join(ctx, kc, tw.initiative, "Jeg vil gerne hjælpe"); err != nil {
+			t.Fatal(err)
+		}
 		ts.drain()
 
 		statusOf := func(table string, id int64) string {
@@ -437,6 +440,11 @@ func TestUnder13AfterActing(t *testing.T) {
 		}
 		if st := statusOf("participations", seat.ID); st != "CANCELLED" {
 			t.Errorf("kalle's sign-up after UNDER_13: %s", st)
+		}
+		// Members are listed by name to everyone signed in.
+		var memberships int
+		if err := store.Get(ctx, db, &memberships, `SELECT COUNT(*) FROM initiative_members WHERE user_id = ?`, kc.UserID); err != nil || memberships != 0 {
+			t.Errorf("kalle is still a member of %d initiatives after UNDER_13 (%v)", memberships, err)
 		}
 		if publicStory(pub.ID) || inQueue(pending.ID) {
 			t.Errorf("after UNDER_13: published story public %v, pending in the queue %v", publicStory(pub.ID), inQueue(pending.ID))

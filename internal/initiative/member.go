@@ -106,6 +106,18 @@ func (s *Service) Leave(ctx context.Context, c user.Caller, id int64) error {
 	return nil
 }
 
+// LeaveAllTx takes back every "count me in" of userID, inside the
+// caller's transaction: a child under 13 without a guardian's consent
+// shows their name nowhere (privacy.RestrictionTx), and members are
+// listed by name to everyone signed in. Rejoining after consent is the
+// child's own choice, as for claims and sign-ups.
+func LeaveAllTx(ctx context.Context, tx *sqlx.Tx, userID int64) error {
+	if _, err := store.Exec(ctx, tx, `DELETE FROM initiative_members WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("leave the initiatives of user %d: %w", userID, err)
+	}
+	return nil
+}
+
 // Members returns the people who joined, first joined first, to anyone
 // signed in who may see the initiative; for anyone else (a visitor, or an
 // initiative hidden from c) it returns nil (a restricted field: null).

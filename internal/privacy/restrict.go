@@ -7,6 +7,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/ishoj/voresishoj/internal/event"
+	"github.com/ishoj/voresishoj/internal/initiative"
 	"github.com/ishoj/voresishoj/internal/story"
 )
 
@@ -21,7 +22,8 @@ import (
 // release path account deletion uses (the waitlist promoted, the promoted
 // told, organisers told, all through the outbox in this transaction);
 // their upcoming sign-ups as a guest are cancelled and the seats go to
-// the waitlists; their stories are withheld from everyone but
+// the waitlists; they leave the initiatives they joined (members are
+// listed by name); their stories are withheld from everyone but
 // themself and kept (story.WithholdAuthorTx). When consent is recorded
 // the stories come back as they were; claims and sign-ups do not: the
 // places went to others, and the child signs up again.
@@ -48,6 +50,9 @@ func (s *Service) RestrictionTx(ctx context.Context, tx *sqlx.Tx, userID int64, 
 		live = evs
 	}
 	if err := story.WithholdAuthorTx(ctx, tx, userID, now); err != nil {
+		return nil, err
+	}
+	if err := initiative.LeaveAllTx(ctx, tx, userID); err != nil {
 		return nil, err
 	}
 	events := append(told, live...)
