@@ -158,6 +158,23 @@ func subscribeEach[T any](ctx context.Context, r *Resolver, topic string, load f
 // per subscriber (myClaim, a slot's roster) is read in their own response.
 var visitor user.Caller
 
+// watchedActivity is the id of the activity a subscription asks to watch,
+// refused as not found when the caller may not see it: a subscription
+// must not tell a stranger that a draft exists.
+func (r *Resolver) watchedActivity(ctx context.Context, activityID string) (int64, error) {
+	id, err := idOf(typeActivity, activityID, "activityId")
+	if err != nil {
+		return 0, err
+	}
+	if _, err := r.Domain.Activities.Activity(ctx, user.CallerFrom(ctx), id); err != nil {
+		if isNotFound(err) {
+			return 0, errNotFound
+		}
+		return 0, err
+	}
+	return id, nil
+}
+
 func (r *Resolver) liveSlot(id int64, signalID string) (volunteer.Slot, error) {
 	return sharedLoad(&r.live, "slot:"+strconv.FormatInt(id, 10), signalID, func() (volunteer.Slot, error) {
 		return r.Domain.Volunteer.Slot(context.Background(), visitor, id)

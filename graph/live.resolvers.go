@@ -51,17 +51,11 @@ func (r *subscriptionResolver) ActivityPublished(ctx context.Context, filter *mo
 
 // SlotChanged is the resolver for the slotChanged field.
 func (r *subscriptionResolver) SlotChanged(ctx context.Context, activityID string) (<-chan *volunteer.Slot, error) {
-	id, err := idOf(typeActivity, activityID, "activityId")
+	id, err := r.watchedActivity(ctx, activityID)
 	if err != nil {
 		return nil, err
 	}
 	c := user.CallerFrom(ctx)
-	if _, err := r.Domain.Activities.Activity(ctx, c, id); err != nil {
-		if isNotFound(err) {
-			return nil, errNotFound
-		}
-		return nil, err
-	}
 	return subscribe(ctx, r.Resolver, pubsub.TopicSlotChanged(id), func(sig pubsub.Signal) (*volunteer.Slot, bool, error) {
 		s, err := r.liveSlot(sig.SlotID, sig.ID)
 		if isNotFound(err) {
@@ -92,17 +86,11 @@ func (r *subscriptionResolver) StoryPublished(ctx context.Context) (<-chan *stor
 
 // HeadcountChanged is the resolver for the headcountChanged field.
 func (r *subscriptionResolver) HeadcountChanged(ctx context.Context, activityID string) (<-chan *model.Activity, error) {
-	id, err := idOf(typeActivity, activityID, "activityId")
+	id, err := r.watchedActivity(ctx, activityID)
 	if err != nil {
 		return nil, err
 	}
 	c := user.CallerFrom(ctx)
-	if _, err := r.Domain.Activities.Activity(ctx, c, id); err != nil {
-		if isNotFound(err) {
-			return nil, errNotFound
-		}
-		return nil, err
-	}
 	return subscribe(ctx, r.Resolver, pubsub.TopicHeadcountChanged(id), func(sig pubsub.Signal) (*model.Activity, bool, error) {
 		a, _, err := r.liveActivity(id, sig.ID)
 		if isNotFound(err) {
@@ -119,17 +107,11 @@ func (r *subscriptionResolver) HeadcountChanged(ctx context.Context, activityID 
 
 // HeadcountUpdated is the resolver for the headcountUpdated field.
 func (r *subscriptionResolver) HeadcountUpdated(ctx context.Context, activityID string, occurrenceStartsAt *time.Time) (<-chan *model.HeadcountUpdate, error) {
-	id, err := idOf(typeActivity, activityID, "activityId")
+	id, err := r.watchedActivity(ctx, activityID)
 	if err != nil {
 		return nil, err
 	}
 	c := user.CallerFrom(ctx)
-	if _, err := r.Domain.Activities.Activity(ctx, c, id); err != nil {
-		if isNotFound(err) {
-			return nil, errNotFound
-		}
-		return nil, err
-	}
 	gid := globalID(typeActivity, id)
 	return subscribeEach(ctx, r.Resolver, pubsub.TopicHeadcountChanged(id), func(sig pubsub.Signal) ([]*model.HeadcountUpdate, error) {
 		occ := sig.OccurrenceStartsAt
